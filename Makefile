@@ -1,0 +1,168 @@
+# qingfeng: build, test, run. `make test` and `make run` do every set-up step
+# themselves (tools/install-deps.sh installs missing Debian packages).
+#
+#   make              build everything into build/
+#   make test         install, build, run unit + integration + short fuzz tests
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
+#   make run          install, build, start every service on loopback
+#   make bench-bus    backbone benchmark beside raw ZeroMQ (not a test)
+#   make fuzz         longer fuzzing runs
+#   make format / format-check
+
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD ?= build
+SANFLAGS :=
+else
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+PKGS := libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -pthread \
+	-Icommon -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP $(EXTRA_INC)
+LDFLAGS_ALL = $(SANFLAGS) -pthread
+LIBS = $(PKG_LIBS) -lm
+
+PROTOS := $(wildcard proto/qingfeng/v1/*.proto)
+PROTO_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+PROTO_H := $(PROTO_C:.c=.h)
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) \
+	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C))
+LIBQF := $(BUILD)/lib/libqfcommon.a
+
+# services/<dir> -> build/bin/<binary>
+SVC_DIRS := $(patsubst services/%/main.c,%,$(wildcard services/*/main.c))
+svc_bin = $(if $(filter disclosure-publisher,$(1)),qf-disclosure,qf-$(1))
+SVC_BINS := $(foreach d,$(SVC_DIRS),$(BUILD)/bin/$(call svc_bin,$(d)))
+TOOL_DIRS := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
+TOOL_BINS := $(foreach d,$(TOOL_DIRS),$(BUILD)/bin/$(d))
+TEST_TOOL_SRC := $(wildcard tests/tools/*.c)
+TEST_TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRC))
+UNIT_SRC := $(wildcard tests/unit/*_test.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# a service's unit tests (tests/unit/<service>/*_test.c) link the service's
+# modules except main.c
+SVC_UNIT_SRC := $(wildcard $(foreach d,$(SVC_DIRS),tests/unit/$(d)/*_test.c))
+UNIT_BINS += $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(SVC_UNIT_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps deps-test deps-bench test test-unit test-integration \
+	test-fuzz run demo fuzz bench bench-bus clean format format-check \
+	container-test
+.DEFAULT_GOAL := all
+
+all: $(LIBQF) $(SVC_BINS) $(TOOL_BINS) $(TEST_TOOL_BINS) $(UNIT_BINS)
+
+deps:
+	@tools/install-deps.sh build
+deps-test:
+	@tools/install-deps.sh test
+deps-bench:
+	@tools/install-deps.sh bench
+
+# ---------------------------------------------------------------- generation
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto $(PROTOS)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -Iproto $<
+
+# a service's unit tests include the service's own headers
+$(BUILD)/obj/tests/unit/%.o: EXTRA_INC = -Iservices/$(firstword $(subst /, ,$*))
+
+# every object may include generated headers
+$(BUILD)/obj/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+$(LIBQF): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# ---------------------------------------------------------------- programs
+define SVC_RULE
+$(BUILD)/bin/$(call svc_bin,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c)) $(LIBQF)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach d,$(SVC_DIRS),$(eval $(call SVC_RULE,$(d))))
+
+define TOOL_RULE
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIBQF)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach d,$(TOOL_DIRS),$(eval $(call TOOL_RULE,$(d))))
+
+$(BUILD)/bin/%: $(BUILD)/obj/tests/tools/%.o $(LIBQF)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+define SVC_UNIT_RULE
+$(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out services/$(1)/main.c,$(wildcard services/$(1)/*.c))) $(LIBQF)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS) -lcmocka
+endef
+$(foreach d,$(SVC_DIRS),$(eval $(call SVC_UNIT_RULE,$(d))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBQF)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBQF)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+# ---------------------------------------------------------------- tests
+test: deps-test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test-unit test-integration test-fuzz
+
+test-unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+test-integration: all
+	QF_BUILD=$(BUILD) QF_SANITIZE=$(SANITIZE) $(PYTHON) -m unittest discover -s tests/integration -t . -p 'test_*.py' $(if $(V),-v)
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+test-fuzz:
+	@tests/fuzz/run.sh short $(FUZZ_TARGETS)
+fuzz: deps-test
+	@tests/fuzz/run.sh long $(FUZZ_TARGETS)
+
+# ---------------------------------------------------------------- running
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/qf-run.sh $(BUILD)
+
+demo:
+	@$(PYTHON) tools/demo.py
+
+# ---------------------------------------------------------------- benchmarks
+bench-bus: deps-bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_bus
+	@bench/bench-bus.sh $(BUILD)
+
+# ---------------------------------------------------------------- hygiene
+format:
+	clang-format -i $(COMMON_SRC) common/*.h $(wildcard services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c tests/tools/*.c tests/fuzz/*.c bench/*.c)
+format-check:
+	clang-format --dry-run --Werror $(COMMON_SRC) common/*.h $(wildcard services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c tests/tools/*.c tests/fuzz/*.c bench/*.c)
+
+clean:
+	rm -rf build
+
+.SECONDARY:
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,1633 @@
+/* qf_bus.c: producer outbox + PUB + replay server, and the exactly-once
+ * consumer (see qf_bus.h for the contract).
+ *
+ * Store layout (databases in the owning service's store):
+ *   bus.meta    "epoch" -> u64, "name" -> text, "partitions" -> u32
+ *   bus.outbox  partition(be32) seq(be64) -> Envelope bytes
+ *   bus.heads   partition(be32) -> high(be64) low(be64)
+ *   bus.ckpt    producer NUL epoch(be64) partition(be32) -> applied(be64)
+ *   bus.epochs  producer -> current(be64) retired(be64)*
+ */
+#include "qf_bus.h"
+#include "qf_clock.h"
+#include "qf_err.h"
+#include "qf_id.h"
+#include "qf_metrics.h"
+#include "qingfeng/v1/bus.pb-c.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RETIRED 32
+#define FETCH_RESEND_MS 2000
+#define STATUS_RESEND_MS 2000
+
+static int s_sock_common(void *sock)
+{
+	int zero = 0;
+	return zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+}
+
+int qf_bus_curve_apply(void *sock, const struct qf_bus_curve *c, int server)
+{
+	if (!c || !c->secret_key || !c->public_key)
+		return QF_OK;
+	int one = 1;
+	if (server) {
+		if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+		    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, c->secret_key, 40) ||
+		    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, c->public_key, 40))
+			return QF_ERR_BUS;
+		return QF_OK;
+	}
+	if (!c->server_key)
+		return QF_ERR_INVAL;
+	if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, c->server_key, 40) ||
+	    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, c->public_key, 40) ||
+	    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, c->secret_key, 40))
+		return QF_ERR_BUS;
+	return QF_OK;
+}
+
+Qingfeng__V1__Envelope *qf_bus_decode(const uint8_t *data, size_t len)
+{
+	Qingfeng__V1__Envelope *e = qingfeng__v1__envelope__unpack(NULL, len, data);
+	if (!e)
+		return NULL;
+	if (e->schema_version != 1 || !e->producer || !e->producer[0] ||
+	    e->seq == 0 || e->partition >= QF_BUS_MAX_PARTITIONS ||
+	    strlen(e->producer) >= 64) {
+		qingfeng__v1__envelope__free_unpacked(e, NULL);
+		return NULL;
+	}
+	return e;
+}
+
+/* ================================================================ producer */
+
+struct pending {
+	uint32_t part;
+	uint64_t seq;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct qf_bus_producer {
+	char name[64];
+	uint32_t parts;
+	uint64_t epoch;
+	void *pub, *router;
+	struct qf_store *store;
+	struct qf_clock *clock;
+	MDB_dbi meta, outbox, heads;
+	uint64_t *high, *low;   /* committed */
+	uint64_t *phigh, *plow; /* inside the current transaction */
+	uint8_t *dirty;
+	struct pending *pend;
+	size_t npend, cappend;
+	uint64_t retain;
+	int heartbeat_ms;
+	int64_t next_hb;
+	unsigned replay_max_events, replay_max_bytes;
+	struct qf_metric *m_emitted, *m_published, *m_replay_req, *m_replay_ev;
+};
+
+static void s_key_outbox(uint8_t k[12], uint32_t part, uint64_t seq)
+{
+	qf_be32_put(k, part);
+	qf_be64_put(k + 4, seq);
+}
+
+struct prod_open {
+	struct qf_bus_producer *p;
+	char *err;
+	size_t n;
+};
+
+static int s_prod_load(struct qf_txn *t, void *arg)
+{
+	struct prod_open *po = arg;
+	struct qf_bus_producer *p = po->p;
+	MDB_val v;
+	int rc = qf_txn_get(t, p->meta, "epoch", 5, &v);
+	if (rc == QF_ERR_NOTFOUND) {
+		uint64_t e = 0;
+		while (e == 0)
+			qf_id_random(&e, sizeof e);
+		uint8_t b[8], pb[4];
+		qf_be64_put(b, e);
+		qf_be32_put(pb, p->parts);
+		if ((rc = qf_txn_put(t, p->meta, "epoch", 5, b, 8, 0)) ||
+		    (rc = qf_txn_put(t, p->meta, "name", 4, p->name, strlen(p->name), 0)) ||
+		    (rc = qf_txn_put(t, p->meta, "partitions", 10, pb, 4, 0)))
+			return rc;
+		p->epoch = e;
+		for (uint32_t i = 0; i < p->parts; i++) {
+			p->high[i] = 0;
+			p->low[i] = 1;
+		}
+		return QF_OK;
+	}
+	if (rc)
+		return rc;
+	if (v.mv_size != 8)
+		return QF_ERR_STORE;
+	p->epoch = qf_be64_get(v.mv_data);
+	if (qf_txn_get(t, p->meta, "name", 4, &v) == QF_OK &&
+	    (v.mv_size != strlen(p->name) || memcmp(v.mv_data, p->name, v.mv_size))) {
+		snprintf(po->err, po->n,
+			 "store belongs to producer '%.*s', not '%s' (a store is one producer's)",
+			 (int)(v.mv_size > 63 ? 63 : v.mv_size), (char *)v.mv_data, p->name);
+		return QF_ERR_CONFLICT;
+	}
+	if (qf_txn_get(t, p->meta, "partitions", 10, &v) == QF_OK && v.mv_size == 4 &&
+	    qf_be32_get(v.mv_data) != p->parts) {
+		snprintf(po->err, po->n,
+			 "store was made with %u partitions, configuration says %u "
+			 "(a case keeps its partition for life: the count cannot change)",
+			 qf_be32_get(v.mv_data), p->parts);
+		return QF_ERR_CONFLICT;
+	}
+	for (uint32_t i = 0; i < p->parts; i++) {
+		uint8_t k[4];
+		qf_be32_put(k, i);
+		if (qf_txn_get(t, p->heads, k, 4, &v) == QF_OK && v.mv_size == 16) {
+			p->high[i] = qf_be64_get(v.mv_data);
+			p->low[i] = qf_be64_get((uint8_t *)v.mv_data + 8);
+		} else {
+			p->high[i] = 0;
+			p->low[i] = 1;
+		}
+	}
+	return QF_OK;
+}
+
+static int s_bind(void *sock, const char *ep, char *err, size_t n)
+{
+	if (zmq_bind(sock, ep) != 0) {
+		snprintf(err, n, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
+		return QF_ERR_BUS;
+	}
+	return QF_OK;
+}
+
+int qf_bus_producer_new(struct qf_bus_producer **out, void *zctx,
+			struct qf_store *s, struct qf_clock *clock,
+			const struct qf_bus_producer_opts *o, char *err, size_t n)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		n = sizeof dummy;
+	}
+	err[0] = '\0';
+	if (!o->name || !o->name[0] || strlen(o->name) >= 64) {
+		snprintf(err, n, "producer name must be 1..63 bytes");
+		return QF_ERR_INVAL;
+	}
+	uint32_t parts = o->partitions ? o->partitions : 16;
+	if (parts > QF_BUS_MAX_PARTITIONS) {
+		snprintf(err, n, "at most %d partitions", QF_BUS_MAX_PARTITIONS);
+		return QF_ERR_INVAL;
+	}
+	struct qf_bus_producer *p = calloc(1, sizeof *p);
+	if (!p)
+		return QF_ERR_NOMEM;
+	snprintf(p->name, sizeof p->name, "%s", o->name);
+	p->parts = parts;
+	p->store = s;
+	p->clock = clock;
+	p->retain = o->retain;
+	p->heartbeat_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
+	p->replay_max_events = o->replay_max_events ? o->replay_max_events : 4096;
+	p->replay_max_bytes = o->replay_max_bytes ? o->replay_max_bytes : 4u << 20;
+	p->high = calloc(parts, 8);
+	p->low = calloc(parts, 8);
+	p->phigh = calloc(parts, 8);
+	p->plow = calloc(parts, 8);
+	p->dirty = calloc(parts, 1);
+	int rc = QF_ERR_NOMEM;
+	if (!p->high || !p->low || !p->phigh || !p->plow || !p->dirty)
+		goto fail;
+	if ((rc = qf_store_dbi(s, "bus.meta", 0, &p->meta)) ||
+	    (rc = qf_store_dbi(s, "bus.outbox", 0, &p->outbox)) ||
+	    (rc = qf_store_dbi(s, "bus.heads", 0, &p->heads))) {
+		snprintf(err, n, "cannot open bus databases: %s", qf_strerror(rc));
+		goto fail;
+	}
+	struct prod_open po = {p, err, n};
+	rc = qf_store_write(s, s_prod_load, &po);
+	if (rc) {
+		if (!err[0])
+			snprintf(err, n, "cannot load producer state: %s", qf_strerror(rc));
+		goto fail;
+	}
+	p->pub = zmq_socket(zctx, ZMQ_PUB);
+	p->router = zmq_socket(zctx, ZMQ_ROUTER);
+	rc = QF_ERR_BUS;
+	if (!p->pub || !p->router)
+		goto fail;
+	int hwm = o->sndhwm > 0 ? o->sndhwm : 10000;
+	s_sock_common(p->pub);
+	s_sock_common(p->router);
+	zmq_setsockopt(p->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	if (qf_bus_curve_apply(p->pub, o->curve, 1) ||
+	    qf_bus_curve_apply(p->router, o->curve, 1)) {
+		snprintf(err, n, "cannot set CURVE keys");
+		goto fail;
+	}
+	if ((rc = s_bind(p->pub, o->pub_endpoint, err, n)) ||
+	    (rc = s_bind(p->router, o->replay_endpoint, err, n)))
+		goto fail;
+	p->next_hb = 0;
+	*out = p;
+	return QF_OK;
+fail:
+	qf_bus_producer_destroy(&p);
+	return rc;
+}
+
+void qf_bus_producer_destroy(struct qf_bus_producer **pp)
+{
+	if (!pp || !*pp)
+		return;
+	struct qf_bus_producer *p = *pp;
+	if (p->pub)
+		zmq_close(p->pub);
+	if (p->router)
+		zmq_close(p->router);
+	for (size_t i = 0; i < p->npend; i++)
+		free(p->pend[i].buf);
+	free(p->pend);
+	free(p->high);
+	free(p->low);
+	free(p->phigh);
+	free(p->plow);
+	free(p->dirty);
+	free(p);
+	*pp = NULL;
+}
+
+static void s_zfree(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+static void s_send_topic(void *sock, char kind, uint32_t part)
+{
+	uint8_t topic[3] = {(uint8_t)kind, (uint8_t)(part >> 8), (uint8_t)part};
+	zmq_send(sock, topic, 3, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+}
+
+static void s_prod_commit(void *arg, uint64_t data)
+{
+	(void)data;
+	struct qf_bus_producer *p = arg;
+	memcpy(p->high, p->phigh, p->parts * 8);
+	memcpy(p->low, p->plow, p->parts * 8);
+	for (size_t i = 0; i < p->npend; i++) {
+		struct pending *e = &p->pend[i];
+		zmq_msg_t m;
+		s_send_topic(p->pub, QF_BUS_TOPIC_EVENT, e->part);
+		if (zmq_msg_init_data(&m, e->buf, e->len, s_zfree, NULL)) {
+			free(e->buf);
+			continue;
+		}
+		if (zmq_msg_send(&m, p->pub, ZMQ_DONTWAIT) < 0)
+			zmq_msg_close(&m);
+	}
+	qf_metric_add(p->m_published, (double)p->npend);
+	p->npend = 0;
+}
+
+static void s_prod_abort(void *arg, uint64_t data)
+{
+	(void)data;
+	struct qf_bus_producer *p = arg;
+	for (size_t i = 0; i < p->npend; i++)
+		free(p->pend[i].buf);
+	p->npend = 0;
+}
+
+/* Once per transaction: write the heads of touched partitions and trim the
+ * outbox to the retention limit (bounded work per commit). */
+static int s_prod_precommit(struct qf_txn *t, void *arg)
+{
+	struct qf_bus_producer *p = arg;
+	for (uint32_t i = 0; i < p->parts; i++) {
+		if (!p->dirty[i])
+			continue;
+		if (p->retain && p->phigh[i] >= p->plow[i] + p->retain) {
+			uint64_t upto = p->phigh[i] - p->retain + 1; /* new low */
+			unsigned budget = 4096;
+			while (p->plow[i] < upto && budget--) {
+				uint8_t k[12];
+				s_key_outbox(k, i, p->plow[i]);
+				int rc = qf_txn_del(t, p->outbox, k, 12);
+				if (rc && rc != QF_ERR_NOTFOUND)
+					return rc;
+				p->plow[i]++;
+			}
+		}
+		uint8_t k[4], v[16];
+		qf_be32_put(k, i);
+		qf_be64_put(v, p->phigh[i]);
+		qf_be64_put(v + 8, p->plow[i]);
+		int rc = qf_txn_put(t, p->heads, k, 4, v, 16, 0);
+		if (rc)
+			return rc;
+	}
+	return QF_OK;
+}
+
+int qf_bus_emit(struct qf_bus_producer *p, struct qf_txn *t,
+		const struct qf_bus_event *ev, uint32_t *partition,
+		uint64_t *seq_out, uint8_t *event_id)
+{
+	int rc;
+	if (!qf_txn_has_hook(t, s_prod_commit, p)) {
+		/* first emit of this transaction (or of this attempt) */
+		memcpy(p->phigh, p->high, p->parts * 8);
+		memcpy(p->plow, p->low, p->parts * 8);
+		memset(p->dirty, 0, p->parts);
+		for (size_t i = 0; i < p->npend; i++)
+			free(p->pend[i].buf);
+		p->npend = 0;
+		if ((rc = qf_txn_on_commit(t, s_prod_commit, p, 0)) ||
+		    (rc = qf_txn_on_abort(t, s_prod_abort, p, 0)) ||
+		    (rc = qf_txn_before_commit(t, s_prod_precommit, p)))
+			return rc;
+	}
+	const char *key = ev->partition_key ? ev->partition_key : "";
+	uint32_t part = qf_partition_of(key, p->parts);
+	uint64_t seq = p->phigh[part] + 1;
+	uint8_t id[16];
+	qf_id_random(id, sizeof id);
+
+	Qingfeng__V1__Envelope env = QINGFENG__V1__ENVELOPE__INIT;
+	env.schema_version = 1;
+	env.producer = p->name;
+	env.epoch = p->epoch;
+	env.partition = part;
+	env.seq = seq;
+	env.event_id.data = id;
+	env.event_id.len = 16;
+	env.case_id = (char *)(ev->case_id ? ev->case_id : "");
+	env.correlation_id = (char *)(ev->correlation_id ? ev->correlation_id : "");
+	env.time_ms = ev->time_ms ? ev->time_ms : qf_now_ms(p->clock);
+	env.type = ev->type;
+	env.payload.data = (uint8_t *)ev->payload;
+	env.payload.len = ev->payload_len;
+	env.partition_key = (char *)key;
+	size_t len = qingfeng__v1__envelope__get_packed_size(&env);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf)
+		return QF_ERR_NOMEM;
+	qingfeng__v1__envelope__pack(&env, buf);
+	uint8_t k[12];
+	s_key_outbox(k, part, seq);
+	rc = qf_txn_put(t, p->outbox, k, 12, buf, len, 0);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	if (p->npend == p->cappend) {
+		size_t nc = p->cappend ? p->cappend * 2 : 64;
+		struct pending *np = realloc(p->pend, nc * sizeof *np);
+		if (!np) {
+			free(buf);
+			return QF_ERR_NOMEM;
+		}
+		p->pend = np;
+		p->cappend = nc;
+	}
+	p->pend[p->npend++] = (struct pending){part, seq, buf, len};
+	p->phigh[part] = seq;
+	p->dirty[part] = 1;
+	qf_metric_inc(p->m_emitted);
+	if (partition)
+		*partition = part;
+	if (seq_out)
+		*seq_out = seq;
+	if (event_id)
+		memcpy(event_id, id, 16);
+	return QF_OK;
+}
+
+int qf_bus_emit_msg(struct qf_bus_producer *p, struct qf_txn *t,
+		    Qingfeng__V1__EventType type, const char *partition_key,
+		    const char *case_id, const char *correlation_id,
+		    const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint8_t stackbuf[2048];
+	uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
+	if (!buf)
+		return QF_ERR_NOMEM;
+	protobuf_c_message_pack(msg, buf);
+	struct qf_bus_event ev = {type, partition_key, case_id, correlation_id,
+				  buf, len, 0};
+	int rc = qf_bus_emit(p, t, &ev, NULL, NULL, NULL);
+	if (buf != stackbuf)
+		free(buf);
+	return rc;
+}
+
+void *qf_bus_producer_replay_socket(struct qf_bus_producer *p)
+{
+	return p->router;
+}
+
+uint64_t qf_bus_producer_epoch(struct qf_bus_producer *p)
+{
+	return p->epoch;
+}
+
+const char *qf_bus_producer_name(struct qf_bus_producer *p)
+{
+	return p->name;
+}
+
+uint32_t qf_bus_producer_partitions(struct qf_bus_producer *p)
+{
+	return p->parts;
+}
+
+uint64_t qf_bus_producer_high(struct qf_bus_producer *p, uint32_t part)
+{
+	return part < p->parts ? p->high[part] : 0;
+}
+
+void qf_bus_producer_metrics(struct qf_bus_producer *p, struct qf_metrics *m)
+{
+	char l[128];
+	snprintf(l, sizeof l, "producer=\"%s\"", p->name);
+	p->m_emitted = qf_metrics_counter(m, "qf_bus_events_emitted_total",
+					  "Events written to the outbox", l);
+	p->m_published = qf_metrics_counter(m, "qf_bus_events_published_total",
+					    "Events sent on PUB after commit", l);
+	p->m_replay_req = qf_metrics_counter(m, "qf_bus_replay_requests_total",
+					     "Replay requests served", l);
+	p->m_replay_ev = qf_metrics_counter(m, "qf_bus_replay_events_total",
+					    "Events sent by replay", l);
+}
+
+struct fetch_ctx {
+	struct qf_bus_producer *p;
+	Qingfeng__V1__ReplayRequest *req;
+	Qingfeng__V1__ReplayReply *rep;
+	ProtobufCBinaryData *evs;
+	uint64_t *highs;
+	uint8_t *packed;
+	size_t packed_len;
+};
+
+static void s_read_head(struct qf_bus_producer *p, struct qf_txn *t, uint32_t part,
+			uint64_t *high, uint64_t *low)
+{
+	uint8_t k[4];
+	MDB_val v;
+	qf_be32_put(k, part);
+	if (qf_txn_get(t, p->heads, k, 4, &v) == QF_OK && v.mv_size == 16) {
+		*high = qf_be64_get(v.mv_data);
+		*low = qf_be64_get((uint8_t *)v.mv_data + 8);
+	} else {
+		*high = 0;
+		*low = 1;
+	}
+}
+
+static int s_pack_reply(struct fetch_ctx *f)
+{
+	f->packed_len = qingfeng__v1__replay_reply__get_packed_size(f->rep);
+	f->packed = malloc(f->packed_len ? f->packed_len : 1);
+	if (!f->packed)
+		return QF_ERR_NOMEM;
+	qingfeng__v1__replay_reply__pack(f->rep, f->packed);
+	return QF_OK;
+}
+
+/* Runs in a read transaction: collect the page and pack the reply while the
+ * event bytes (pointers into the map) are valid. */
+static int s_fetch_read(struct qf_txn *t, void *arg)
+{
+	struct fetch_ctx *f = arg;
+	struct qf_bus_producer *p = f->p;
+	Qingfeng__V1__ReplayReply *rep = f->rep;
+	if (f->req->op == QINGFENG__V1__REPLAY_OP__REPLAY_STATUS) {
+		for (uint32_t i = 0; i < p->parts; i++) {
+			uint64_t lo;
+			s_read_head(p, t, i, &f->highs[i], &lo);
+		}
+		rep->n_partition_high = p->parts;
+		rep->partition_high = f->highs;
+		return s_pack_reply(f);
+	}
+	uint32_t part = f->req->partition;
+	uint64_t high, low;
+	s_read_head(p, t, part, &high, &low);
+	rep->high_seq = high;
+	rep->low_seq = low;
+	uint64_t from = f->req->from_seq ? f->req->from_seq : 1;
+	if (from < low) {
+		rep->status = QINGFENG__V1__REPLAY_STATUS__REPLAY_TRUNCATED;
+		rep->error = "requested seq is older than the retained outbox";
+		return s_pack_reply(f);
+	}
+	unsigned max = f->req->max_events ? f->req->max_events : p->replay_max_events;
+	if (max > p->replay_max_events)
+		max = p->replay_max_events;
+	size_t max_bytes = f->req->max_bytes && f->req->max_bytes < p->replay_max_bytes
+				   ? f->req->max_bytes
+				   : p->replay_max_bytes;
+	MDB_cursor *cur;
+	if (mdb_cursor_open(qf_txn_mdb(t), p->outbox, &cur))
+		return QF_ERR_STORE;
+	uint8_t k[12];
+	s_key_outbox(k, part, from);
+	MDB_val key = {12, k}, val;
+	size_t bytes = 0;
+	unsigned cnt = 0;
+	int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	while (rc == 0 && cnt < max) {
+		if (key.mv_size != 12 || qf_be32_get(key.mv_data) != part)
+			break;
+		if (cnt > 0 && bytes + val.mv_size > max_bytes)
+			break;
+		f->evs[cnt].data = val.mv_data;
+		f->evs[cnt].len = val.mv_size;
+		bytes += val.mv_size;
+		cnt++;
+		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	rep->n_events = cnt;
+	rep->events = f->evs;
+	qf_metric_add(p->m_replay_ev, cnt);
+	return s_pack_reply(f);
+}
+
+int qf_bus_replay_answer(struct qf_bus_producer *p, const uint8_t *data, size_t len,
+			 uint8_t **out, size_t *out_len)
+{
+	Qingfeng__V1__ReplayReply rep = QINGFENG__V1__REPLAY_REPLY__INIT;
+	rep.producer = p->name;
+	rep.epoch = p->epoch;
+	rep.partitions = p->parts;
+	rep.status = QINGFENG__V1__REPLAY_STATUS__REPLAY_OK;
+	Qingfeng__V1__ReplayRequest *req =
+		qingfeng__v1__replay_request__unpack(NULL, len, data);
+	struct fetch_ctx f = {p, req, &rep, NULL, NULL, NULL, 0};
+	if (!req || (req->op != QINGFENG__V1__REPLAY_OP__REPLAY_FETCH &&
+		     req->op != QINGFENG__V1__REPLAY_OP__REPLAY_STATUS)) {
+		rep.status = QINGFENG__V1__REPLAY_STATUS__REPLAY_BAD_REQUEST;
+		rep.error = "malformed replay request";
+	} else if (req->op == QINGFENG__V1__REPLAY_OP__REPLAY_FETCH &&
+		   req->partition >= p->parts) {
+		rep.status = QINGFENG__V1__REPLAY_STATUS__REPLAY_BAD_PARTITION;
+		rep.error = "no such partition";
+	}
+	if (req) {
+		rep.request_id = req->request_id;
+		rep.partition = req->partition;
+	}
+	if (rep.status == QINGFENG__V1__REPLAY_STATUS__REPLAY_OK) {
+		f.evs = calloc(p->replay_max_events, sizeof *f.evs);
+		f.highs = calloc(p->parts, 8);
+		if (!f.evs || !f.highs || qf_store_read(p->store, s_fetch_read, &f)) {
+			rep.status = QINGFENG__V1__REPLAY_STATUS__REPLAY_BAD_REQUEST;
+			rep.error = "replay read failed";
+			rep.n_events = 0;
+			rep.n_partition_high = 0;
+			free(f.packed);
+			f.packed = NULL;
+		}
+	}
+	int rc = QF_OK;
+	if (!f.packed)
+		rc = s_pack_reply(&f);
+	free(f.evs);
+	free(f.highs);
+	if (req)
+		qingfeng__v1__replay_request__free_unpacked(req, NULL);
+	if (rc)
+		return rc;
+	qf_metric_inc(p->m_replay_req);
+	*out = f.packed;
+	*out_len = f.packed_len;
+	return QF_OK;
+}
+
+static void s_serve_one(struct qf_bus_producer *p, zmq_msg_t *ident,
+			const uint8_t *data, size_t len)
+{
+	uint8_t *packed;
+	size_t plen;
+	if (qf_bus_replay_answer(p, data, len, &packed, &plen))
+		return;
+	if (zmq_msg_send(ident, p->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
+		zmq_msg_t m;
+		if (zmq_msg_init_data(&m, packed, plen, s_zfree, NULL) == 0) {
+			packed = NULL;
+			if (zmq_msg_send(&m, p->router, ZMQ_DONTWAIT) < 0)
+				zmq_msg_close(&m);
+		}
+	}
+	free(packed);
+}
+
+int qf_bus_producer_serve(struct qf_bus_producer *p)
+{
+	int served = 0;
+	for (int i = 0; i < 64; i++) {
+		zmq_msg_t ident, part;
+		zmq_msg_init(&ident);
+		if (zmq_msg_recv(&ident, p->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ident);
+			break;
+		}
+		zmq_msg_init(&part);
+		int more = zmq_msg_more(&ident);
+		int ok = more && zmq_msg_recv(&part, p->router, 0) >= 0;
+		/* tolerate a REQ-style empty delimiter */
+		if (ok && zmq_msg_size(&part) == 0 && zmq_msg_more(&part)) {
+			zmq_msg_close(&part);
+			zmq_msg_init(&part);
+			ok = zmq_msg_recv(&part, p->router, 0) >= 0;
+		}
+		/* drain any extra frames */
+		while (ok && zmq_msg_more(&part)) {
+			zmq_msg_t extra;
+			zmq_msg_init(&extra);
+			zmq_msg_recv(&extra, p->router, 0);
+			int m = zmq_msg_more(&extra);
+			zmq_msg_close(&extra);
+			if (!m)
+				break;
+		}
+		if (ok)
+			s_serve_one(p, &ident, zmq_msg_data(&part), zmq_msg_size(&part));
+		zmq_msg_close(&part);
+		zmq_msg_close(&ident);
+		served++;
+	}
+	return served;
+}
+
+int qf_bus_producer_tick(struct qf_bus_producer *p)
+{
+	int64_t now = qf_mono_ms();
+	if (now < p->next_hb)
+		return (int)(p->next_hb - now);
+	p->next_hb = now + p->heartbeat_ms;
+	int64_t wall = qf_now_ms(p->clock);
+	for (uint32_t i = 0; i < p->parts; i++) {
+		Qingfeng__V1__Heartbeat hb = QINGFENG__V1__HEARTBEAT__INIT;
+		hb.producer = p->name;
+		hb.epoch = p->epoch;
+		hb.partition = i;
+		hb.high_seq = p->high[i];
+		hb.low_seq = p->low[i];
+		hb.time_ms = wall;
+		hb.partitions = p->parts;
+		uint8_t buf[256];
+		size_t len = qingfeng__v1__heartbeat__pack(&hb, buf);
+		s_send_topic(p->pub, QF_BUS_TOPIC_HEARTBEAT, i);
+		zmq_send(p->pub, buf, len, ZMQ_DONTWAIT);
+	}
+	return p->heartbeat_ms;
+}
+
+/* ================================================================ consumer */
+
+struct stream {
+	uint64_t applied;  /* committed */
+	uint64_t papplied; /* including the batch being built */
+	uint64_t seen;     /* highest seq heard of */
+	int64_t fetch_sent; /* mono ms of the outstanding fetch, 0: none */
+	uint8_t dirty;
+	uint8_t placed;     /* from_end: start position decided */
+};
+
+struct source {
+	void *sub, *dealer;
+	char producer[64];    /* learned from the first message */
+	uint64_t epoch;       /* current epoch followed (0: none yet) */
+	uint64_t retired[MAX_RETIRED];
+	unsigned nretired;
+	int epoch_dirty;      /* epoch record to write in the next txn */
+	uint32_t parts;       /* producer's partition count, 0 unknown */
+	int64_t status_sent;  /* mono ms; 0: not sent */
+	int status_ok;
+	struct stream st[QF_BUS_MAX_PARTITIONS];
+};
+
+struct item {
+	unsigned src;
+	Qingfeng__V1__Envelope *env;
+	const uint8_t *raw;
+	size_t len;
+};
+
+struct holder {
+	int is_msg;
+	zmq_msg_t msg;
+	Qingfeng__V1__ReplayReply *rep;
+};
+
+struct qf_bus_consumer {
+	struct qf_bus_consumer_opts o;
+	char name[64];
+	struct qf_store *store;
+	struct qf_clock *clock;
+	MDB_dbi ckpt, epochs;
+	struct source *src;
+	unsigned nsrc;
+	struct item *items;
+	unsigned nitems, capitems;
+	struct holder **holders; /* each malloc'd: zmq_msg_t must not move */
+	unsigned nholders, capholders;
+	uint64_t applied, dups, gaps, incarnations, dropped_foreign;
+	uint64_t request_id;
+	int64_t retry_after; /* mono ms: back off after a failed apply */
+	struct qf_metric *m_applied, *m_dups, *m_gaps, *m_inc, *m_lag;
+};
+
+static int s_take(const struct qf_bus_consumer *c, uint32_t part)
+{
+	return c->o.part_mod <= 1 || part % c->o.part_mod == c->o.part_rem;
+}
+
+static void s_ckpt_key(uint8_t *k, size_t *klen, const char *prod, uint64_t epoch,
+		       uint32_t part)
+{
+	size_t nl = strlen(prod);
+	memcpy(k, prod, nl);
+	k[nl] = 0;
+	qf_be64_put(k + nl + 1, epoch);
+	qf_be32_put(k + nl + 9, part);
+	*klen = nl + 13;
+}
+
+struct learn {
+	struct qf_bus_consumer *c;
+	struct source *s;
+	uint64_t epoch; /* load checkpoints of this epoch */
+	int load_epoch_record;
+};
+
+/* Read the epoch record of s->producer and the checkpoints of `epoch`. */
+static int s_learn_read(struct qf_txn *t, void *arg)
+{
+	struct learn *l = arg;
+	struct source *s = l->s;
+	MDB_val v;
+	if (l->load_epoch_record) {
+		if (qf_txn_get(t, l->c->epochs, s->producer, strlen(s->producer), &v) ==
+			    QF_OK &&
+		    v.mv_size >= 8 && v.mv_size % 8 == 0) {
+			s->epoch = qf_be64_get(v.mv_data);
+			s->nretired = 0;
+			for (size_t i = 8; i < v.mv_size && s->nretired < MAX_RETIRED; i += 8)
+				s->retired[s->nretired++] =
+					qf_be64_get((uint8_t *)v.mv_data + i);
+		} else {
+			s->epoch = 0;
+		}
+		l->epoch = s->epoch;
+	}
+	for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++) {
+		struct stream *st = &s->st[p];
+		st->applied = st->papplied = 0;
+		st->dirty = 0;
+		st->fetch_sent = 0;
+	}
+	if (!l->epoch)
+		return QF_OK;
+	MDB_cursor *cur;
+	if (mdb_cursor_open(qf_txn_mdb(t), l->c->ckpt, &cur))
+		return QF_ERR_STORE;
+	uint8_t k[96];
+	size_t kl;
+	s_ckpt_key(k, &kl, s->producer, l->epoch, 0);
+	MDB_val key = {kl - 4, k}, val;
+	int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	while (rc == 0 && key.mv_size == kl && memcmp(key.mv_data, k, kl - 4) == 0) {
+		uint32_t p = qf_be32_get((uint8_t *)key.mv_data + kl - 4);
+		if (p < QF_BUS_MAX_PARTITIONS && val.mv_size == 8) {
+			s->st[p].applied = s->st[p].papplied = qf_be64_get(val.mv_data);
+			if (s->st[p].seen < s->st[p].applied)
+				s->st[p].seen = s->st[p].applied;
+		}
+		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return QF_OK;
+}
+
+static int s_connect(void *sock, const char *ep, char *err, size_t n)
+{
+	if (zmq_connect(sock, ep) != 0) {
+		snprintf(err, n, "cannot connect %s: %s", ep, zmq_strerror(zmq_errno()));
+		return QF_ERR_BUS;
+	}
+	return QF_OK;
+}
+
+int qf_bus_consumer_new(struct qf_bus_consumer **out, void *zctx,
+			struct qf_store *s, struct qf_clock *clock,
+			const struct qf_bus_consumer_opts *o, char *err, size_t n)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		n = sizeof dummy;
+	}
+	err[0] = '\0';
+	if (!o->apply || !o->nsources) {
+		snprintf(err, n, "consumer needs an apply function and sources");
+		return QF_ERR_INVAL;
+	}
+	struct qf_bus_consumer *c = calloc(1, sizeof *c);
+	if (!c)
+		return QF_ERR_NOMEM;
+	c->o = *o;
+	snprintf(c->name, sizeof c->name, "%s", o->name ? o->name : "consumer");
+	c->o.name = c->name;
+	c->o.sources = NULL;
+	if (!c->o.fetch_max)
+		c->o.fetch_max = 4096;
+	if (!c->o.batch_max)
+		c->o.batch_max = 4096;
+	c->store = s;
+	c->clock = clock;
+	int rc;
+	if ((rc = qf_store_dbi(s, "bus.ckpt", 0, &c->ckpt)) ||
+	    (rc = qf_store_dbi(s, "bus.epochs", 0, &c->epochs))) {
+		snprintf(err, n, "cannot open consumer databases: %s", qf_strerror(rc));
+		free(c);
+		return rc;
+	}
+	c->nsrc = o->nsources;
+	c->src = calloc(c->nsrc, sizeof *c->src);
+	if (!c->src) {
+		free(c);
+		return QF_ERR_NOMEM;
+	}
+	int hwm = o->rcvhwm > 0 ? o->rcvhwm : 10000;
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		struct source *sr = &c->src[i];
+		struct qf_bus_curve cc = {0};
+		if (o->curve) {
+			cc = *o->curve;
+			cc.server_key = o->sources[i].server_key;
+		}
+		sr->sub = zmq_socket(zctx, ZMQ_SUB);
+		sr->dealer = zmq_socket(zctx, ZMQ_DEALER);
+		rc = QF_ERR_BUS;
+		if (!sr->sub || !sr->dealer)
+			goto fail;
+		s_sock_common(sr->sub);
+		s_sock_common(sr->dealer);
+		zmq_setsockopt(sr->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+		if (o->curve && (qf_bus_curve_apply(sr->sub, &cc, 0) ||
+				 qf_bus_curve_apply(sr->dealer, &cc, 0))) {
+			snprintf(err, n, "cannot set CURVE keys for source %u", i);
+			goto fail;
+		}
+		if (c->o.part_mod <= 1) {
+			zmq_setsockopt(sr->sub, ZMQ_SUBSCRIBE, "E", 1);
+			zmq_setsockopt(sr->sub, ZMQ_SUBSCRIBE, "H", 1);
+		} else {
+			for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++) {
+				if (!s_take(c, p))
+					continue;
+				uint8_t t1[3] = {'E', (uint8_t)(p >> 8), (uint8_t)p};
+				uint8_t t2[3] = {'H', (uint8_t)(p >> 8), (uint8_t)p};
+				zmq_setsockopt(sr->sub, ZMQ_SUBSCRIBE, t1, 3);
+				zmq_setsockopt(sr->sub, ZMQ_SUBSCRIBE, t2, 3);
+			}
+		}
+		if ((rc = s_connect(sr->sub, o->sources[i].pub_endpoint, err, n)) ||
+		    (rc = s_connect(sr->dealer, o->sources[i].replay_endpoint, err, n)))
+			goto fail;
+	}
+	*out = c;
+	return QF_OK;
+fail:
+	qf_bus_consumer_destroy(&c);
+	return rc;
+}
+
+/* Release the most recently pushed holder. */
+static void s_pop_holder(struct qf_bus_consumer *c)
+{
+	struct holder *h = c->holders[--c->nholders];
+	if (h->is_msg)
+		zmq_msg_close(&h->msg);
+	else if (h->rep)
+		qingfeng__v1__replay_reply__free_unpacked(h->rep, NULL);
+	free(h);
+}
+
+static void s_free_batch(struct qf_bus_consumer *c)
+{
+	for (unsigned i = 0; i < c->nitems; i++)
+		qingfeng__v1__envelope__free_unpacked(c->items[i].env, NULL);
+	c->nitems = 0;
+	while (c->nholders)
+		s_pop_holder(c);
+}
+
+void qf_bus_consumer_destroy(struct qf_bus_consumer **cp)
+{
+	if (!cp || !*cp)
+		return;
+	struct qf_bus_consumer *c = *cp;
+	s_free_batch(c);
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		if (c->src[i].sub)
+			zmq_close(c->src[i].sub);
+		if (c->src[i].dealer)
+			zmq_close(c->src[i].dealer);
+	}
+	free(c->src);
+	free(c->items);
+	free(c->holders);
+	free(c);
+	*cp = NULL;
+}
+
+int qf_bus_consumer_pollitems(struct qf_bus_consumer *c, zmq_pollitem_t *items,
+			      int max)
+{
+	int k = 0;
+	for (unsigned i = 0; i < c->nsrc && k + 2 <= max; i++) {
+		items[k++] = (zmq_pollitem_t){c->src[i].sub, 0, ZMQ_POLLIN, 0};
+		items[k++] = (zmq_pollitem_t){c->src[i].dealer, 0, ZMQ_POLLIN, 0};
+	}
+	return k;
+}
+
+static void s_send_request(struct qf_bus_consumer *c, struct source *s,
+			   Qingfeng__V1__ReplayOp op, uint32_t part, uint64_t from)
+{
+	Qingfeng__V1__ReplayRequest r = QINGFENG__V1__REPLAY_REQUEST__INIT;
+	r.op = op;
+	r.partition = part;
+	r.from_seq = from;
+	r.max_events = c->o.fetch_max;
+	r.request_id = ++c->request_id;
+	uint8_t buf[64];
+	size_t len = qingfeng__v1__replay_request__pack(&r, buf);
+	zmq_send(s->dealer, buf, len, ZMQ_DONTWAIT);
+}
+
+/* from_end: the first time a stream is observed with nothing applied, skip
+ * its history: everything up to `upto` counts as applied. */
+static void s_place(struct qf_bus_consumer *c, struct stream *st, uint64_t upto)
+{
+	if (!c->o.from_end || st->placed)
+		return;
+	st->placed = 1;
+	if (st->applied == 0 && st->papplied == 0) {
+		st->applied = st->papplied = upto;
+		if (st->seen < upto)
+			st->seen = upto;
+	}
+}
+
+static void s_fetch(struct qf_bus_consumer *c, struct source *s, uint32_t part)
+{
+	struct stream *st = &s->st[part];
+	if (st->fetch_sent)
+		return;
+	st->fetch_sent = qf_mono_ms();
+	s_send_request(c, s, QINGFENG__V1__REPLAY_OP__REPLAY_FETCH, part,
+		       st->papplied + 1);
+}
+
+/* Write the pending batch: apply each event, then checkpoints and epoch
+ * records, in one transaction. */
+static int s_apply_txn(struct qf_txn *t, void *arg)
+{
+	struct qf_bus_consumer *c = arg;
+	for (unsigned i = 0; i < c->nitems; i++) {
+		struct qf_bus_msg m = {c->items[i].env, c->items[i].raw, c->items[i].len};
+		int rc = c->o.apply(c->o.app, t, &m);
+		if (rc)
+			return rc;
+	}
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		struct source *s = &c->src[i];
+		if (!s->producer[0])
+			continue;
+		if (s->epoch_dirty) {
+			uint8_t v[8 * (MAX_RETIRED + 1)];
+			qf_be64_put(v, s->epoch);
+			for (unsigned r = 0; r < s->nretired; r++)
+				qf_be64_put(v + 8 * (r + 1), s->retired[r]);
+			int rc = qf_txn_put(t, c->epochs, s->producer, strlen(s->producer),
+					    v, 8 * (s->nretired + 1), 0);
+			if (rc)
+				return rc;
+		}
+		for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++) {
+			struct stream *st = &s->st[p];
+			if (!st->dirty)
+				continue;
+			uint8_t k[96], v[8];
+			size_t kl;
+			s_ckpt_key(k, &kl, s->producer, s->epoch, p);
+			qf_be64_put(v, st->papplied);
+			int rc = qf_txn_put(t, c->ckpt, k, kl, v, 8, 0);
+			if (rc)
+				return rc;
+		}
+	}
+	return QF_OK;
+}
+
+static int s_flush(struct qf_bus_consumer *c)
+{
+	int dirty = c->nitems > 0;
+	for (unsigned i = 0; i < c->nsrc && !dirty; i++)
+		dirty = c->src[i].epoch_dirty;
+	if (!dirty)
+		return 0;
+	int rc = qf_store_write(c->store, s_apply_txn, c);
+	unsigned n = c->nitems;
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		struct source *s = &c->src[i];
+		if (rc == QF_OK)
+			s->epoch_dirty = 0;
+		for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++) {
+			struct stream *st = &s->st[p];
+			if (!st->dirty)
+				continue;
+			if (rc == QF_OK) {
+				st->applied = st->papplied;
+			} else {
+				/* nothing was applied: heard-of stays, fetch again */
+				if (st->seen < st->papplied)
+					st->seen = st->papplied;
+				st->papplied = st->applied;
+				st->fetch_sent = 0;
+			}
+			st->dirty = 0;
+		}
+	}
+	s_free_batch(c);
+	if (rc) {
+		c->retry_after = qf_mono_ms() + 200;
+		return rc;
+	}
+	c->applied += n;
+	qf_metric_add(c->m_applied, n);
+	return (int)n;
+}
+
+static int s_is_retired(struct source *s, uint64_t epoch)
+{
+	for (unsigned i = 0; i < s->nretired; i++)
+		if (s->retired[i] == epoch)
+			return 1;
+	return 0;
+}
+
+struct incarnation {
+	struct qf_bus_consumer *c;
+	struct source *s;
+	uint64_t old, neu;
+};
+
+static int s_incarnation_txn(struct qf_txn *t, void *arg)
+{
+	struct incarnation *in = arg;
+	struct source *s = in->s;
+	if (in->c->o.on_incarnation) {
+		int rc = in->c->o.on_incarnation(in->c->o.app, t, s->producer, in->old,
+						 in->neu);
+		if (rc)
+			return rc;
+	}
+	uint8_t v[8 * (MAX_RETIRED + 1)];
+	qf_be64_put(v, in->neu);
+	unsigned nr = 0;
+	qf_be64_put(v + 8, in->old);
+	nr = 1;
+	for (unsigned r = 0; r < s->nretired && nr < MAX_RETIRED; r++)
+		qf_be64_put(v + 8 * (++nr), s->retired[r]);
+	return qf_txn_put(t, in->c->epochs, s->producer, strlen(s->producer), v,
+			  8 * (nr + 1), 0);
+}
+
+/* Check identity and epoch of a message from source s. Returns 1 to accept,
+ * 0 to drop, negative on a store error. */
+static int s_check_epoch(struct qf_bus_consumer *c, struct source *s,
+			 const char *producer, uint64_t epoch)
+{
+	if (!s->producer[0]) {
+		snprintf(s->producer, sizeof s->producer, "%s", producer);
+		struct learn l = {c, s, 0, 1};
+		int rc = qf_store_read(c->store, s_learn_read, &l);
+		if (rc) {
+			s->producer[0] = '\0';
+			return rc;
+		}
+	}
+	if (strcmp(s->producer, producer) != 0) {
+		c->dropped_foreign++;
+		return 0;
+	}
+	if (s->epoch == epoch)
+		return 1;
+	if (s->epoch == 0) {
+		s->epoch = epoch;
+		s->epoch_dirty = 1;
+		return 1;
+	}
+	if (s_is_retired(s, epoch))
+		return 0;
+	/* a new incarnation: apply what we have, record it, then follow it */
+	int rc = s_flush(c);
+	if (rc < 0)
+		return rc;
+	struct incarnation in = {c, s, s->epoch, epoch};
+	rc = qf_store_write(c->store, s_incarnation_txn, &in);
+	if (rc)
+		return rc;
+	if (s->nretired < MAX_RETIRED)
+		memmove(s->retired + 1, s->retired, s->nretired * 8), s->nretired++;
+	else
+		memmove(s->retired + 1, s->retired, (MAX_RETIRED - 1) * 8);
+	s->retired[0] = in.old;
+	s->epoch = epoch;
+	struct learn l = {c, s, epoch, 0};
+	for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++)
+		s->st[p].seen = 0;
+	qf_store_read(c->store, s_learn_read, &l);
+	c->incarnations++;
+	qf_metric_inc(c->m_inc);
+	return 1;
+}
+
+static int s_push_item(struct qf_bus_consumer *c, unsigned src,
+		       Qingfeng__V1__Envelope *env, const uint8_t *raw, size_t len)
+{
+	if (c->nitems == c->capitems) {
+		unsigned nc = c->capitems ? c->capitems * 2 : 256;
+		struct item *ni = realloc(c->items, nc * sizeof *ni);
+		if (!ni)
+			return QF_ERR_NOMEM;
+		c->items = ni;
+		c->capitems = nc;
+	}
+	c->items[c->nitems++] = (struct item){src, env, raw, len};
+	return QF_OK;
+}
+
+static struct holder *s_push_holder(struct qf_bus_consumer *c)
+{
+	if (c->nholders == c->capholders) {
+		unsigned nc = c->capholders ? c->capholders * 2 : 256;
+		struct holder **nh = realloc(c->holders, nc * sizeof *nh);
+		if (!nh)
+			return NULL;
+		c->holders = nh;
+		c->capholders = nc;
+	}
+	struct holder *h = calloc(1, sizeof *h);
+	if (h)
+		c->holders[c->nholders++] = h;
+	return h;
+}
+
+/* Consider one event: returns 1 if it joined the batch (the caller must keep
+ * its bytes alive), 0 if dropped (env freed here), negative on error. */
+static int s_offer(struct qf_bus_consumer *c, unsigned si, Qingfeng__V1__Envelope *env,
+		   const uint8_t *raw, size_t len)
+{
+	struct source *s = &c->src[si];
+	int ok = s_check_epoch(c, s, env->producer, env->epoch);
+	if (ok <= 0 || !s_take(c, env->partition)) {
+		qingfeng__v1__envelope__free_unpacked(env, NULL);
+		return ok < 0 ? ok : 0;
+	}
+	struct stream *st = &s->st[env->partition];
+	s_place(c, st, env->seq - 1);
+	if (env->seq > st->seen)
+		st->seen = env->seq;
+	if (env->seq <= st->papplied) {
+		c->dups++;
+		qf_metric_inc(c->m_dups);
+		qingfeng__v1__envelope__free_unpacked(env, NULL);
+		return 0;
+	}
+	if (env->seq != st->papplied + 1) {
+		if (!st->fetch_sent) {
+			c->gaps++;
+			qf_metric_inc(c->m_gaps);
+			if (c->o.on_gap)
+				c->o.on_gap(c->o.app, s->producer, env->partition,
+					    st->papplied, env->seq);
+			s_fetch(c, s, env->partition);
+		}
+		qingfeng__v1__envelope__free_unpacked(env, NULL);
+		return 0;
+	}
+	int rc = s_push_item(c, si, env, raw, len);
+	if (rc) {
+		qingfeng__v1__envelope__free_unpacked(env, NULL);
+		return rc;
+	}
+	st->papplied = env->seq;
+	st->dirty = 1;
+	return 1;
+}
+
+static int s_recv_sub(struct qf_bus_consumer *c, unsigned si)
+{
+	struct source *s = &c->src[si];
+	zmq_msg_t topic, body;
+	zmq_msg_init(&topic);
+	if (zmq_msg_recv(&topic, s->sub, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&topic);
+		return 0;
+	}
+	char kind = zmq_msg_size(&topic) >= 1 ? *(char *)zmq_msg_data(&topic) : 0;
+	int more = zmq_msg_more(&topic);
+	zmq_msg_close(&topic);
+	if (!more)
+		return 1;
+	zmq_msg_init(&body);
+	if (zmq_msg_recv(&body, s->sub, 0) < 0) {
+		zmq_msg_close(&body);
+		return 1;
+	}
+	const uint8_t *d = zmq_msg_data(&body);
+	size_t len = zmq_msg_size(&body);
+	int rc = 1;
+	if (kind == QF_BUS_TOPIC_EVENT) {
+		Qingfeng__V1__Envelope *env = qf_bus_decode(d, len);
+		/* identity and epoch first: an incarnation flushes the batch */
+		int ok = env ? s_check_epoch(c, s, env->producer, env->epoch) : 0;
+		if (ok <= 0) {
+			if (env)
+				qingfeng__v1__envelope__free_unpacked(env, NULL);
+			zmq_msg_close(&body);
+			return ok < 0 ? ok : 1;
+		}
+		struct holder *h = s_push_holder(c);
+		if (!h) {
+			qingfeng__v1__envelope__free_unpacked(env, NULL);
+			zmq_msg_close(&body);
+			return QF_ERR_NOMEM;
+		}
+		h->is_msg = 1;
+		zmq_msg_init(&h->msg);
+		zmq_msg_move(&h->msg, &body);
+		zmq_msg_close(&body);
+		int kept = s_offer(c, si, env, zmq_msg_data(&h->msg), zmq_msg_size(&h->msg));
+		if (kept <= 0)
+			s_pop_holder(c);
+		return kept < 0 ? kept : 1;
+	}
+	if (kind == QF_BUS_TOPIC_HEARTBEAT) {
+		Qingfeng__V1__Heartbeat *hb = qingfeng__v1__heartbeat__unpack(NULL, len, d);
+		if (hb && hb->producer && hb->producer[0] && strlen(hb->producer) < 64 &&
+		    hb->partition < QF_BUS_MAX_PARTITIONS) {
+			int ok = s_check_epoch(c, s, hb->producer, hb->epoch);
+			if (ok < 0)
+				rc = ok;
+			if (ok > 0 && s_take(c, hb->partition)) {
+				s->parts = hb->partitions;
+				struct stream *st = &s->st[hb->partition];
+				s_place(c, st, hb->high_seq);
+				if (hb->high_seq > st->seen)
+					st->seen = hb->high_seq;
+				if (st->seen > st->papplied)
+					s_fetch(c, s, hb->partition);
+			}
+		}
+		if (hb)
+			qingfeng__v1__heartbeat__free_unpacked(hb, NULL);
+	}
+	zmq_msg_close(&body);
+	return rc;
+}
+
+static int s_recv_dealer(struct qf_bus_consumer *c, unsigned si)
+{
+	struct source *s = &c->src[si];
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, s->dealer, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&m);
+		return 0;
+	}
+	Qingfeng__V1__ReplayReply *rep =
+		qingfeng__v1__replay_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+	zmq_msg_close(&m);
+	if (!rep)
+		return 1;
+	if (!rep->producer || !rep->producer[0] || strlen(rep->producer) >= 64) {
+		qingfeng__v1__replay_reply__free_unpacked(rep, NULL);
+		return 1;
+	}
+	int ok = s_check_epoch(c, s, rep->producer, rep->epoch);
+	if (ok <= 0) {
+		qingfeng__v1__replay_reply__free_unpacked(rep, NULL);
+		return ok < 0 ? ok : 1;
+	}
+	s->parts = rep->partitions;
+	if (rep->n_partition_high > 0) { /* STATUS */
+		s->status_ok = 1;
+		for (uint32_t p = 0; p < rep->n_partition_high && p < QF_BUS_MAX_PARTITIONS; p++) {
+			if (!s_take(c, p))
+				continue;
+			struct stream *st = &s->st[p];
+			s_place(c, st, rep->partition_high[p]);
+			if (rep->partition_high[p] > st->seen)
+				st->seen = rep->partition_high[p];
+			if (st->seen > st->papplied)
+				s_fetch(c, s, p);
+		}
+		qingfeng__v1__replay_reply__free_unpacked(rep, NULL);
+		return 1;
+	}
+	uint32_t part = rep->partition;
+	if (part >= QF_BUS_MAX_PARTITIONS || !s_take(c, part)) {
+		qingfeng__v1__replay_reply__free_unpacked(rep, NULL);
+		return 1;
+	}
+	struct stream *st = &s->st[part];
+	st->fetch_sent = 0;
+	if (rep->status == QINGFENG__V1__REPLAY_STATUS__REPLAY_TRUNCATED) {
+		/* history we need is gone: report it as a gap that cannot heal */
+		if (c->o.on_gap)
+			c->o.on_gap(c->o.app, s->producer, part, st->papplied, rep->low_seq);
+		qingfeng__v1__replay_reply__free_unpacked(rep, NULL);
+		return 1;
+	}
+	if (rep->high_seq > st->seen)
+		st->seen = rep->high_seq;
+	struct holder *h = s_push_holder(c);
+	if (!h) {
+		qingfeng__v1__replay_reply__free_unpacked(rep, NULL);
+		return QF_ERR_NOMEM;
+	}
+	h->rep = rep;
+	int kept = 0;
+	for (size_t i = 0; i < rep->n_events; i++) {
+		Qingfeng__V1__Envelope *env =
+			qf_bus_decode(rep->events[i].data, rep->events[i].len);
+		if (!env || env->partition != part || env->epoch != s->epoch ||
+		    strcmp(env->producer, s->producer) != 0) {
+			if (env)
+				qingfeng__v1__envelope__free_unpacked(env, NULL);
+			continue;
+		}
+		int rc = s_offer(c, si, env, rep->events[i].data, rep->events[i].len);
+		if (rc < 0)
+			return rc;
+		kept += rc;
+	}
+	if (!kept)
+		s_pop_holder(c);
+	/* next page, unless the batch must be written first */
+	if (st->seen > st->papplied && st->papplied < rep->high_seq)
+		s_fetch(c, s, part);
+	return 1;
+}
+
+int qf_bus_consumer_process(struct qf_bus_consumer *c)
+{
+	if (c->retry_after && qf_mono_ms() < c->retry_after)
+		return 0;
+	c->retry_after = 0;
+	int total = 0;
+	for (int round = 0; round < 64; round++) {
+		int got = 0;
+		for (unsigned i = 0; i < c->nsrc && c->nitems < c->o.batch_max; i++) {
+			for (int k = 0; k < 1024 && c->nitems < c->o.batch_max; k++) {
+				int r = s_recv_dealer(c, i);
+				if (r < 0)
+					return r;
+				if (r == 0)
+					break;
+				got++;
+			}
+			for (int k = 0; k < 4096 && c->nitems < c->o.batch_max; k++) {
+				int r = s_recv_sub(c, i);
+				if (r < 0)
+					return r;
+				if (r == 0)
+					break;
+				got++;
+			}
+		}
+		int rc = s_flush(c);
+		if (rc < 0)
+			return rc;
+		total += rc;
+		if (!got)
+			break;
+	}
+	return total;
+}
+
+int qf_bus_consumer_tick(struct qf_bus_consumer *c)
+{
+	int64_t now = qf_mono_ms();
+	int next = 1000;
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		struct source *s = &c->src[i];
+		if (!s->status_ok) {
+			if (!s->status_sent || now - s->status_sent >= STATUS_RESEND_MS) {
+				s->status_sent = now;
+				s_send_request(c, s, QINGFENG__V1__REPLAY_OP__REPLAY_STATUS, 0, 0);
+			}
+			next = 200;
+		}
+		if (!s->producer[0])
+			continue;
+		int64_t lag = 0;
+		for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++) {
+			struct stream *st = &s->st[p];
+			if (st->seen > st->applied)
+				lag += (int64_t)(st->seen - st->applied);
+			if (st->fetch_sent && now - st->fetch_sent >= FETCH_RESEND_MS) {
+				st->fetch_sent = 0;
+				s_fetch(c, s, p);
+			} else if (!st->fetch_sent && st->seen > st->papplied) {
+				s_fetch(c, s, p);
+			}
+		}
+		qf_metric_set(c->m_lag, (double)lag);
+	}
+	return next;
+}
+
+unsigned qf_bus_consumer_streams(struct qf_bus_consumer *c,
+				 struct qf_bus_stream_state *out, unsigned max)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		struct source *s = &c->src[i];
+		if (!s->producer[0])
+			continue;
+		for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS && k < max; p++) {
+			struct stream *st = &s->st[p];
+			if (!st->applied && !st->seen)
+				continue;
+			snprintf(out[k].producer, sizeof out[k].producer, "%s", s->producer);
+			out[k].epoch = s->epoch;
+			out[k].partition = p;
+			out[k].applied = st->applied;
+			out[k].seen = st->seen;
+			k++;
+		}
+	}
+	return k;
+}
+
+void qf_bus_consumer_counts(struct qf_bus_consumer *c, uint64_t *applied,
+			    uint64_t *dups, uint64_t *gaps, uint64_t *incarnations)
+{
+	if (applied)
+		*applied = c->applied;
+	if (dups)
+		*dups = c->dups;
+	if (gaps)
+		*gaps = c->gaps;
+	if (incarnations)
+		*incarnations = c->incarnations;
+}
+
+int qf_bus_consumer_caught_up(struct qf_bus_consumer *c)
+{
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		struct source *s = &c->src[i];
+		if (!s->status_ok)
+			return 0;
+		for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++)
+			if (s->st[p].seen > s->st[p].applied)
+				return 0;
+	}
+	return 1;
+}
+
+void qf_bus_consumer_metrics(struct qf_bus_consumer *c, struct qf_metrics *m)
+{
+	char l[128];
+	snprintf(l, sizeof l, "consumer=\"%s\"", c->name);
+	c->m_applied = qf_metrics_counter(m, "qf_bus_events_applied_total",
+					  "Events applied exactly once", l);
+	c->m_dups = qf_metrics_counter(m, "qf_bus_duplicates_total",
+				       "Duplicate events skipped", l);
+	c->m_gaps = qf_metrics_counter(m, "qf_bus_gaps_total",
+				       "Sequence gaps seen (healed by replay)", l);
+	c->m_inc = qf_metrics_counter(m, "qf_bus_incarnations_total",
+				      "Producers seen with a new epoch", l);
+	c->m_lag = qf_metrics_gauge(m, "qf_bus_replay_lag_events",
+				    "Events heard of but not yet applied", l);
+}
+
+/* ============================================================ store stat */
+
+struct stat_ctx {
+	void (*fn)(void *arg, const struct qf_bus_stat_row *r);
+	void *arg;
+};
+
+static int s_stat_read(struct qf_txn *t, void *arg)
+{
+	struct stat_ctx *sc = arg;
+	MDB_txn *txn = qf_txn_mdb(t);
+	MDB_dbi dbi;
+	char name[64] = "";
+	if (mdb_dbi_open(txn, "bus.meta", 0, &dbi) == 0) {
+		MDB_val k = {4, "name"}, v;
+		uint64_t epoch = 0;
+		if (mdb_get(txn, dbi, &k, &v) == 0)
+			snprintf(name, sizeof name, "%.*s", (int)(v.mv_size < 63 ? v.mv_size : 63),
+				 (char *)v.mv_data);
+		k = (MDB_val){5, "epoch"};
+		if (mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size == 8)
+			epoch = qf_be64_get(v.mv_data);
+		if (mdb_dbi_open(txn, "bus.heads", 0, &dbi) == 0) {
+			MDB_cursor *cur;
+			MDB_val key, val;
+			if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+				int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+				while (rc == 0) {
+					if (key.mv_size == 4 && val.mv_size == 16) {
+						struct qf_bus_stat_row r = {
+							"outbox", name, epoch,
+							qf_be32_get(key.mv_data),
+							qf_be64_get((uint8_t *)val.mv_data + 8),
+							qf_be64_get(val.mv_data)};
+						sc->fn(sc->arg, &r);
+					}
+					rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+				}
+				mdb_cursor_close(cur);
+			}
+		}
+	}
+	if (mdb_dbi_open(txn, "bus.epochs", 0, &dbi) == 0) {
+		MDB_cursor *cur;
+		MDB_val key, val;
+		if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+			int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+			while (rc == 0) {
+				char prod[64];
+				snprintf(prod, sizeof prod, "%.*s",
+					 (int)(key.mv_size < 63 ? key.mv_size : 63),
+					 (char *)key.mv_data);
+				for (size_t i = 0; i + 8 <= val.mv_size; i += 8) {
+					struct qf_bus_stat_row r = {
+						i == 0 ? "epoch" : "retired-epoch", prod,
+						qf_be64_get((uint8_t *)val.mv_data + i), 0, 0, 0};
+					sc->fn(sc->arg, &r);
+				}
+				rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+			}
+			mdb_cursor_close(cur);
+		}
+	}
+	if (mdb_dbi_open(txn, "bus.ckpt", 0, &dbi) == 0) {
+		MDB_cursor *cur;
+		MDB_val key, val;
+		if (mdb_cursor_open(txn, dbi, &cur) == 0) {
+			int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+			while (rc == 0) {
+				const uint8_t *k = key.mv_data;
+				size_t nl = strnlen((const char *)k, key.mv_size);
+				if (nl + 13 == key.mv_size && val.mv_size == 8) {
+					char prod[64];
+					snprintf(prod, sizeof prod, "%.*s", (int)(nl < 63 ? nl : 63),
+						 (const char *)k);
+					struct qf_bus_stat_row r = {
+						"checkpoint", prod, qf_be64_get(k + nl + 1),
+						qf_be32_get(k + nl + 9), 0, qf_be64_get(val.mv_data)};
+					sc->fn(sc->arg, &r);
+				}
+				rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+			}
+			mdb_cursor_close(cur);
+		}
+	}
+	return QF_OK;
+}
+
+int qf_bus_store_stat(struct qf_store *s,
+		      void (*fn)(void *arg, const struct qf_bus_stat_row *r), void *arg)
+{
+	struct stat_ctx sc = {fn, arg};
+	return qf_store_read(s, s_stat_read, &sc);
+}

@@ -1,0 +1,220 @@
+/* qf_event.c: event catalogue names and reflection-based JSON (qf_event.h).
+ * The type -> payload table is the one place that pairs EventType values
+ * with messages; keep it in step with events.proto. */
+#include "qf_event.h"
+#include "qf_id.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct entry {
+	int type;
+	const ProtobufCMessageDescriptor *desc;
+};
+
+#define T(x) QINGFENG__V1__EVENT_TYPE__##x
+#define D(x) &qingfeng__v1__##x##__descriptor
+static const struct entry s_table[] = {
+	{T(PETITION_SUBMITTED), D(petition_submitted)},
+	{T(STAFF_ACTION_REQUESTED), D(staff_action_requested)},
+	{T(FEEDBACK_GIVEN), D(feedback_given)},
+	{T(DISCLOSURE_SUBMITTED), D(disclosure_submitted)},
+	{T(CONTACT_VIEWED), D(contact_viewed)},
+	{T(VISIT_RECORDED), D(visit_recorded)},
+	{T(SPAM_HELD), D(spam_held)},
+	{T(SPAM_RELEASED), D(spam_released)},
+	{T(CASE_ASSIGNED), D(case_transition)},
+	{T(CASE_ACCEPTED), D(case_transition)},
+	{T(CASE_TRANSFERRED), D(case_transition)},
+	{T(CASE_PROGRESS), D(case_transition)},
+	{T(CASE_RESOLVED), D(case_transition)},
+	{T(CASE_REJECTED), D(case_transition)},
+	{T(CASE_REOPENED), D(case_transition)},
+	{T(CASE_MERGED), D(case_transition)},
+	{T(CASE_CLOSED), D(case_transition)},
+	{T(DEADLINE_WARNING), D(deadline_warning)},
+	{T(CASE_ESCALATED), D(case_transition)},
+	{T(ACTION_RESULT), D(action_result)},
+	{T(HOTSPOT_WARNING), D(hotspot_warning)},
+	{T(REPEAT_LINKED), D(repeat_linked)},
+	{T(EXTENSION_REQUESTED), D(case_transition)},
+	{T(EXTENSION_DECIDED), D(case_transition)},
+	{T(DUTY_QUOTA), D(duty_quota)},
+	{T(CASE_RATED), D(case_transition)},
+	{T(DELIVERY_DELIVERED), D(delivery_outcome)},
+	{T(DELIVERY_FAILED), D(delivery_outcome)},
+	{T(DELIVERY_DEAD_LETTERED), D(delivery_outcome)},
+	{T(DELIVERY_RELEASED), D(delivery_outcome)},
+	{T(SUBSCRIPTION_CHANGED), D(subscription_changed)},
+	{T(SNAPSHOT_PUBLISHED), D(snapshot_published)},
+	{T(AUDIT_ALERT), D(audit_alert)},
+	{T(AUDIT_CHECKPOINT), D(audit_checkpoint)},
+};
+#undef T
+#undef D
+
+const char *qf_event_type_name(int type)
+{
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&qingfeng__v1__event_type__descriptor, type);
+	return v ? v->name : NULL;
+}
+
+int qf_event_type_parse(const char *name)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(
+		&qingfeng__v1__event_type__descriptor, name);
+	return v ? v->value : -1;
+}
+
+const ProtobufCMessageDescriptor *qf_event_payload_descriptor(int type)
+{
+	for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++)
+		if (s_table[i].type == type)
+			return s_table[i].desc;
+	return NULL;
+}
+
+ProtobufCMessage *qf_event_payload(const Qingfeng__V1__Envelope *env)
+{
+	const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(env->type);
+	if (!d)
+		return NULL;
+	return protobuf_c_message_unpack(d, NULL, env->payload.len, env->payload.data);
+}
+
+static json_t *s_scalar(const ProtobufCFieldDescriptor *f, const void *p)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return json_integer(*(const int32_t *)p);
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return json_integer(*(const uint32_t *)p);
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return json_integer(*(const int64_t *)p);
+	case PROTOBUF_C_TYPE_UINT64:
+		return json_integer((json_int_t) * (const uint64_t *)p);
+	case PROTOBUF_C_TYPE_FIXED64: { /* ids (epochs): hex, exact */
+		char hex[17];
+		uint8_t b[8];
+		uint64_t v = *(const uint64_t *)p;
+		for (int i = 7; i >= 0; i--, v >>= 8)
+			b[i] = (uint8_t)v;
+		return json_string(qf_hex(b, 8, hex));
+	}
+	case PROTOBUF_C_TYPE_FLOAT:
+		return json_real(*(const float *)p);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return json_real(*(const double *)p);
+	case PROTOBUF_C_TYPE_BOOL:
+		return json_boolean(*(const protobuf_c_boolean *)p);
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+			f->descriptor, *(const int *)p);
+		return v ? json_string(v->name) : json_integer(*(const int *)p);
+	}
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(char *const *)p;
+		json_t *j = json_string(s ? s : "");
+		return j ? j : json_string("(invalid UTF-8)");
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *b = p;
+		char *hex = malloc(b->len * 2 + 1);
+		if (!hex)
+			return json_null();
+		json_t *j = json_string(qf_hex(b->data, b->len, hex));
+		free(hex);
+		return j;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
+		return m ? qf_message_json(m) : json_null();
+	}
+	}
+	return json_null();
+}
+
+static size_t s_size(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_ENUM:
+		return sizeof(int);
+	default:
+		return 4;
+	}
+}
+
+json_t *qf_message_json(const ProtobufCMessage *m)
+{
+	json_t *o = json_object();
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m + f->offset;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+			if (!n)
+				continue;
+			const char *arr = *(char *const *)base;
+			json_t *a = json_array();
+			for (size_t k = 0; k < n; k++)
+				json_array_append_new(a, s_scalar(f, arr + k * s_size(f)));
+			json_object_set_new(o, f->name, a);
+			continue;
+		}
+		/* proto3: skip defaults so output stays short */
+		json_t *v = s_scalar(f, base);
+		if ((json_is_integer(v) && json_integer_value(v) == 0) ||
+		    (json_is_real(v) && json_real_value(v) == 0) || json_is_false(v) ||
+		    json_is_null(v) || (json_is_string(v) && !json_string_length(v))) {
+			json_decref(v);
+			continue;
+		}
+		json_object_set_new(o, f->name, v);
+	}
+	return o;
+}
+
+json_t *qf_event_json(const Qingfeng__V1__Envelope *env)
+{
+	json_t *o = qf_message_json(&env->base);
+	const char *tn = qf_event_type_name(env->type);
+	json_object_del(o, "payload");
+	json_object_set_new(o, "type", tn ? json_string(tn) : json_integer(env->type));
+	/* always show the position, even when zero-valued */
+	json_object_set_new(o, "partition", json_integer(env->partition));
+	ProtobufCMessage *p = qf_event_payload(env);
+	if (p) {
+		json_object_set_new(o, "payload", qf_message_json(p));
+		protobuf_c_message_free_unpacked(p, NULL);
+	} else if (env->payload.len) {
+		char *hex = malloc(env->payload.len * 2 + 1);
+		if (hex) {
+			json_object_set_new(o, "payload_hex",
+					    json_string(qf_hex(env->payload.data,
+							       env->payload.len, hex)));
+			free(hex);
+		}
+	}
+	return o;
+}

@@ -1,0 +1,30 @@
+/* qf_event.h: the event catalogue at run time: names, payload descriptors,
+ * and a generic envelope -> JSON decoder (protobuf-c reflection), for qfctl
+ * watch, the audit log's case history and anything else that shows events
+ * to people. Unknown types decode to their number and the payload in hex.
+ */
+#ifndef QF_EVENT_H
+#define QF_EVENT_H
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "qingfeng/v1/envelope.pb-c.h"
+#include "qingfeng/v1/events.pb-c.h"
+
+/* "PETITION_SUBMITTED", or NULL for an unknown type. */
+const char *qf_event_type_name(int type);
+/* Type number for a name (as above), or -1. */
+int qf_event_type_parse(const char *name);
+/* The payload message of a type, or NULL (unknown). */
+const ProtobufCMessageDescriptor *qf_event_payload_descriptor(int type);
+/* Decode the payload: a protobuf-c message to free with
+ * protobuf_c_message_free_unpacked(m, NULL), or NULL if unknown/malformed. */
+ProtobufCMessage *qf_event_payload(const Qingfeng__V1__Envelope *env);
+/* Any protobuf-c message as a JSON object (new reference; bytes as hex,
+ * enums as names, 64-bit integers as numbers). */
+json_t *qf_message_json(const ProtobufCMessage *m);
+/* Envelope header plus decoded payload ("payload": {...} or "payload_hex"). */
+json_t *qf_event_json(const Qingfeng__V1__Envelope *env);
+
+#endif

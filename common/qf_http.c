@@ -1,0 +1,688 @@
+/* qf_http.c: route table, body buffering, JSON errors, health/metrics and
+ * suspend/resume on libmicrohttpd (qf_http.h).
+ *
+ * A request's life: first callback resolves the route and rejects early
+ * (404, 405, 413 by Content-Length, 415); upload callbacks buffer the body;
+ * the last callback runs the handler. If the handler suspended, the
+ * connection is suspended under the request's lock, and the thread that
+ * replies later resumes it under the same lock, so a fast reply cannot race
+ * ahead of the suspension. */
+#include "qf_http.h"
+#include "qf_clock.h"
+#include "qf_err.h"
+#include "qf_metrics.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_PARAMS 8
+#define MAX_EXTRA_HEADERS 8
+
+struct qf_http {
+	struct MHD_Daemon *d;
+	struct qf_http_opts o;
+	uint16_t port;
+	struct qf_metric *m_inflight;
+};
+
+struct qf_http_req {
+	struct qf_http *h;
+	struct MHD_Connection *conn;
+	const struct qf_http_route *route;
+	const char *method;
+	char *path;
+	char *pname[MAX_PARAMS], *pval[MAX_PARAMS];
+	unsigned nparams;
+	char *body;
+	size_t body_len, body_cap, limit;
+	int too_big;
+	int started;
+	pthread_mutex_t lock;
+	int want_suspend, suspended;
+	struct MHD_Response *resp;
+	unsigned status;
+	char *hname[MAX_EXTRA_HEADERS], *hval[MAX_EXTRA_HEADERS];
+	unsigned nheaders;
+	int64_t t0;
+	char client[INET6_ADDRSTRLEN];
+};
+
+json_t *qf_http_error_json(const char *code, const char *message, const char *field)
+{
+	return json_pack("{s:s, s:s, s:o}", "code", code ? code : "error", "message",
+			 message ? message : "", "field",
+			 field ? json_string(field) : json_null());
+}
+
+/* ------------------------------------------------------------ replies */
+
+static void s_count(struct qf_http_req *r)
+{
+	struct qf_metrics *m = r->h->o.metrics;
+	if (!m)
+		return;
+	const char *name = r->route ? (r->route->name ? r->route->name : r->route->pattern)
+				    : (r->path ? r->path : "?");
+	if (!r->route && strcmp(name, "/healthz") && strcmp(name, "/readyz") &&
+	    strcmp(name, "/metrics"))
+		name = "unmatched";
+	char labels[256];
+	snprintf(labels, sizeof labels, "route=\"%s\",code=\"%u\"", name, r->status);
+	qf_metric_inc(qf_metrics_counter(m, "qf_http_requests_total",
+					 "HTTP requests answered", labels));
+	snprintf(labels, sizeof labels, "route=\"%s\"", name);
+	qf_metric_observe(qf_metrics_histogram(m, "qf_http_request_seconds",
+					       "HTTP request latency", labels),
+			  (double)(qf_mono_ns() - r->t0) / 1e9);
+}
+
+/* Install a response: called by whoever replies (handler or another thread). */
+static void s_set_response(struct qf_http_req *r, unsigned status,
+			   struct MHD_Response *resp)
+{
+	if (!resp)
+		return;
+	for (unsigned i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->hname[i], r->hval[i]);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	pthread_mutex_lock(&r->lock);
+	if (r->resp) { /* a second reply is a programming error: drop it */
+		pthread_mutex_unlock(&r->lock);
+		MHD_destroy_response(resp);
+		return;
+	}
+	r->resp = resp;
+	r->status = status;
+	if (r->suspended) {
+		r->suspended = 0;
+		MHD_resume_connection(r->conn);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+void qf_http_reply_take(struct qf_http_req *r, unsigned status, const char *ctype,
+			char *body, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
+						    : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(body);
+		return;
+	}
+	if (ctype)
+		MHD_add_response_header(resp, "Content-Type", ctype);
+	s_set_response(r, status, resp);
+}
+
+void qf_http_reply(struct qf_http_req *r, unsigned status, const char *ctype,
+		   const void *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	qf_http_reply_take(r, status, ctype, copy, len);
+}
+
+void qf_http_reply_json(struct qf_http_req *r, unsigned status, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s) {
+		static const char oom[] =
+			"{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}";
+		qf_http_reply(r, 500, "application/json", oom, sizeof oom - 1);
+		return;
+	}
+	qf_http_reply_take(r, status, "application/json; charset=utf-8", s, strlen(s));
+}
+
+void qf_http_reply_error(struct qf_http_req *r, unsigned status, const char *code,
+			 const char *message, const char *field)
+{
+	qf_http_reply_json(r, status, qf_http_error_json(code, message, field));
+}
+
+struct stream {
+	qf_http_reader reader;
+	void *arg;
+	void (*free_fn)(void *);
+};
+
+static ssize_t s_stream_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	long n = s->reader(s->arg, pos, buf, max);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return n;
+}
+
+static void s_stream_free(void *cls)
+{
+	struct stream *s = cls;
+	if (s->free_fn)
+		s->free_fn(s->arg);
+	free(s);
+}
+
+void qf_http_reply_stream(struct qf_http_req *r, unsigned status, const char *ctype,
+			  qf_http_reader reader, void *arg, void (*free_fn)(void *))
+{
+	struct stream *s = malloc(sizeof *s);
+	if (!s) {
+		if (free_fn)
+			free_fn(arg);
+		return;
+	}
+	*s = (struct stream){reader, arg, free_fn};
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, s_stream_cb, s,
+						  s_stream_free);
+	if (!resp) {
+		s_stream_free(s);
+		return;
+	}
+	if (ctype)
+		MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	s_set_response(r, status, resp);
+}
+
+int qf_http_add_header(struct qf_http_req *r, const char *name, const char *value)
+{
+	if (r->nheaders >= MAX_EXTRA_HEADERS)
+		return QF_ERR_TOOBIG;
+	char *n = strdup(name), *v = strdup(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return QF_ERR_NOMEM;
+	}
+	r->hname[r->nheaders] = n;
+	r->hval[r->nheaders++] = v;
+	return QF_OK;
+}
+
+void qf_http_suspend(struct qf_http_req *r)
+{
+	r->want_suspend = 1;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+const char *qf_http_method(struct qf_http_req *r)
+{
+	return r->method;
+}
+
+const char *qf_http_path(struct qf_http_req *r)
+{
+	return r->path;
+}
+
+const char *qf_http_param(struct qf_http_req *r, const char *name)
+{
+	for (unsigned i = 0; i < r->nparams; i++)
+		if (strcmp(r->pname[i], name) == 0)
+			return r->pval[i];
+	return NULL;
+}
+
+const char *qf_http_query(struct qf_http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *qf_http_header(struct qf_http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *qf_http_body(struct qf_http_req *r, size_t *len)
+{
+	if (len)
+		*len = r->body_len;
+	return r->body ? r->body : "";
+}
+
+const char *qf_http_client(struct qf_http_req *r)
+{
+	return r->client;
+}
+
+json_t *qf_http_json_body(struct qf_http_req *r)
+{
+	json_error_t e;
+	if (!r->body_len) {
+		qf_http_reply_error(r, 400, "empty_body", "请求体为空，需要一个 JSON 对象",
+				    NULL);
+		return NULL;
+	}
+	json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		char msg[320];
+		int bad_utf8 = strstr(e.text, "UTF-8") != NULL;
+		snprintf(msg, sizeof msg, "%s (第 %d 行第 %d 列): %s",
+			 bad_utf8 ? "请求体不是有效的 UTF-8" : "JSON 格式错误", e.line,
+			 e.column, e.text);
+		qf_http_reply_error(r, 400, bad_utf8 ? "invalid_utf8" : "malformed_json", msg,
+				    NULL);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		qf_http_reply_error(r, 400, "not_an_object", "请求体必须是 JSON 对象", NULL);
+		return NULL;
+	}
+	return j;
+}
+
+struct form_walk {
+	qf_http_form_fn fn;
+	void *arg;
+	int stopped;
+};
+
+static enum MHD_Result s_form_iter(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *filename,
+				   const char *content_type,
+				   const char *transfer_encoding, const char *data,
+				   uint64_t off, size_t size)
+{
+	(void)kind;
+	(void)transfer_encoding;
+	struct form_walk *w = cls;
+	if (w->fn(w->arg, key, filename, content_type, data, off, size)) {
+		w->stopped = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+int qf_http_form_each(struct qf_http_req *r, qf_http_form_fn fn, void *arg)
+{
+	struct form_walk w = {fn, arg, 0};
+	struct MHD_PostProcessor *pp =
+		MHD_create_post_processor(r->conn, 65536, s_form_iter, &w);
+	if (!pp)
+		return QF_ERR_PROTO;
+	enum MHD_Result ok = MHD_YES;
+	if (r->body_len)
+		ok = MHD_post_process(pp, r->body, r->body_len);
+	enum MHD_Result fin = MHD_destroy_post_processor(pp);
+	if (w.stopped)
+		return QF_OK;
+	return ok == MHD_YES && fin == MHD_YES ? QF_OK : QF_ERR_PROTO;
+}
+
+/* ------------------------------------------------------------ routing */
+
+/* Match path against pattern; fills captures. 1 on match. */
+static int s_match(struct qf_http_req *r, const char *pattern, const char *path)
+{
+	const char *p = pattern, *u = path;
+	unsigned np = 0;
+	char *names[MAX_PARAMS], *vals[MAX_PARAMS];
+	while (*p && *u) {
+		if (*p == '*' && p[1] == '\0') {
+			u += strlen(u);
+			p++;
+			break;
+		}
+		if (*p == ':') {
+			const char *pe = strchr(p, '/');
+			size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+			const char *ue = strchr(u, '/');
+			size_t ul = ue ? (size_t)(ue - u) : strlen(u);
+			if (ul == 0 || np >= MAX_PARAMS)
+				goto nomatch;
+			names[np] = strndup(p + 1, pl - 1);
+			vals[np] = strndup(u, ul);
+			np++;
+			p += pl;
+			u += ul;
+			continue;
+		}
+		if (*p != *u)
+			goto nomatch;
+		p++;
+		u++;
+	}
+	if (*p == '*' && p[1] == '\0')
+		p++;
+	if (*p || *u)
+		goto nomatch;
+	for (unsigned i = 0; i < np; i++) {
+		r->pname[r->nparams] = names[i];
+		r->pval[r->nparams++] = vals[i];
+	}
+	return 1;
+nomatch:
+	for (unsigned i = 0; i < np; i++) {
+		free(names[i]);
+		free(vals[i]);
+	}
+	return 0;
+}
+
+static int s_builtin(struct qf_http_req *r)
+{
+	struct qf_http *h = r->h;
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+		return 0;
+	if (strcmp(r->path, "/healthz") == 0) {
+		json_t *j = json_pack("{s:s}", "status", "ok");
+		if (h->o.health)
+			h->o.health(h->o.ctx, j);
+		qf_http_reply_json(r, 200, j);
+		return 1;
+	}
+	if (strcmp(r->path, "/readyz") == 0) {
+		int ready = h->o.ready ? h->o.ready(h->o.ctx) : 1;
+		qf_http_reply_json(r, ready ? 200 : 503,
+				   json_pack("{s:s}", "status", ready ? "ready" : "starting"));
+		return 1;
+	}
+	if (strcmp(r->path, "/metrics") == 0 && h->o.metrics) {
+		size_t len = 0;
+		char *txt = qf_metrics_render(h->o.metrics, &len);
+		if (!txt)
+			qf_http_reply_error(r, 500, "internal", "out of memory", NULL);
+		else
+			qf_http_reply_take(r, 200, "text/plain; version=0.0.4", txt, len);
+		return 1;
+	}
+	return 0;
+}
+
+/* Resolve the route: 0 found, or an error reply was given. */
+static int s_route(struct qf_http_req *r)
+{
+	struct qf_http *h = r->h;
+	int path_matched = 0;
+	char allow[128] = "";
+	for (size_t i = 0; i < h->o.nroutes; i++) {
+		const struct qf_http_route *rt = &h->o.routes[i];
+		if (!s_match(r, rt->pattern, r->path))
+			continue;
+		if (strcmp(rt->method, r->method) == 0 ||
+		    (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+			r->route = rt;
+			return 0;
+		}
+		/* forget this pattern's captures and keep looking */
+		while (r->nparams) {
+			r->nparams--;
+			free(r->pname[r->nparams]);
+			free(r->pval[r->nparams]);
+		}
+		path_matched = 1;
+		size_t al = strlen(allow);
+		snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "", rt->method);
+	}
+	if (s_builtin(r))
+		return 1;
+	if (path_matched) {
+		qf_http_add_header(r, "Allow", allow);
+		qf_http_reply_error(r, 405, "method_not_allowed", "不支持该请求方法", NULL);
+	} else {
+		qf_http_reply_error(r, 404, "not_found", "没有这个地址", NULL);
+	}
+	return 1;
+}
+
+static int s_ctype_ok(const char *ct, unsigned accept)
+{
+	if (accept & QF_HTTP_ANY)
+		return 1;
+	if (!ct)
+		return 0;
+	size_t l = strcspn(ct, ";");
+	while (l && (ct[l - 1] == ' ' || ct[l - 1] == '\t'))
+		l--;
+	if ((accept & QF_HTTP_JSON) && l == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return 1;
+	if ((accept & QF_HTTP_FORM) && l == 33 &&
+	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+		return 1;
+	if ((accept & QF_HTTP_MULTIPART) && l == 19 &&
+	    strncasecmp(ct, "multipart/form-data", 19) == 0)
+		return 1;
+	return 0;
+}
+
+static enum MHD_Result s_queue(struct qf_http_req *r)
+{
+	struct MHD_Response *resp = r->resp;
+	r->resp = NULL;
+	s_count(r);
+	enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static void s_client(struct qf_http_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	r->client[0] = '\0';
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client,
+			  sizeof r->client);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client,
+			  sizeof r->client);
+}
+
+static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
+				const char *url, const char *method,
+				const char *version, const char *upload_data,
+				size_t *upload_data_size, void **req_cls)
+{
+	(void)version;
+	struct qf_http *h = cls;
+	struct qf_http_req *r = *req_cls;
+	if (!r) {
+		r = calloc(1, sizeof *r);
+		if (!r)
+			return MHD_NO;
+		*req_cls = r;
+		r->h = h;
+		r->conn = conn;
+		r->t0 = qf_mono_ns();
+		r->method = method;
+		r->path = strdup(url ? url : "/");
+		pthread_mutex_init(&r->lock, NULL);
+		if (!r->path)
+			return MHD_NO;
+		s_client(r);
+		if (s_route(r))
+			return s_queue(r);
+		r->limit = r->route->max_body ? r->route->max_body : h->o.max_body;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     "Content-Length");
+		int has_body = (cl && strtoull(cl, NULL, 10) > 0) ||
+			       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							   "Transfer-Encoding");
+		if (has_body && !r->route->accept) {
+			/* bodies on routes that take none are ignored, not fatal */
+		} else if (has_body || r->route->accept) {
+			const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								     "Content-Type");
+			if (has_body && !s_ctype_ok(ct, r->route->accept)) {
+				qf_http_reply_error(r, 415, "unsupported_media_type",
+						    "不支持的内容类型 (Content-Type)",
+						    "Content-Type");
+				return s_queue(r);
+			}
+			if (cl && strtoull(cl, NULL, 10) > r->limit) {
+				qf_http_reply_error(r, 413, "body_too_large", "请求体过大",
+						    NULL);
+				return s_queue(r);
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (r->too_big || !r->route->accept)
+			return MHD_YES;
+		if (r->body_len + n > r->limit) {
+			r->too_big = 1;
+			return MHD_YES;
+		}
+		if (r->body_len + n + 1 > r->body_cap) {
+			size_t nc = r->body_cap ? r->body_cap : 4096;
+			while (nc < r->body_len + n + 1)
+				nc *= 2;
+			char *nb = realloc(r->body, nc);
+			if (!nb)
+				return MHD_NO;
+			r->body = nb;
+			r->body_cap = nc;
+		}
+		memcpy(r->body + r->body_len, upload_data, n);
+		r->body_len += n;
+		r->body[r->body_len] = '\0';
+		return MHD_YES;
+	}
+	if (!r->started) {
+		r->started = 1;
+		if (r->too_big) {
+			qf_http_reply_error(r, 413, "body_too_large", "请求体过大", NULL);
+		} else {
+			r->route->fn(r, h->o.ctx);
+		}
+		pthread_mutex_lock(&r->lock);
+		if (!r->resp && r->want_suspend) {
+			r->suspended = 1;
+			MHD_suspend_connection(conn);
+			pthread_mutex_unlock(&r->lock);
+			return MHD_YES;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (!r->resp)
+			qf_http_reply_error(r, 500, "internal", "服务器内部错误：没有应答", NULL);
+	}
+	if (!r->resp)
+		return MHD_YES; /* resumed spuriously: keep waiting */
+	return s_queue(r);
+}
+
+static void s_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	struct qf_http_req *r = *req_cls;
+	if (!r)
+		return;
+	*req_cls = NULL;
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	for (unsigned i = 0; i < r->nparams; i++) {
+		free(r->pname[i]);
+		free(r->pval[i]);
+	}
+	for (unsigned i = 0; i < r->nheaders; i++) {
+		free(r->hname[i]);
+		free(r->hval[i]);
+	}
+	pthread_mutex_destroy(&r->lock);
+	free(r->path);
+	free(r->body);
+	free(r);
+}
+
+int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
+		  size_t n)
+{
+	struct qf_http *h = calloc(1, sizeof *h);
+	if (!h)
+		return QF_ERR_NOMEM;
+	h->o = *o;
+	if (!h->o.threads)
+		h->o.threads = 4;
+	if (!h->o.max_body)
+		h->o.max_body = 1 << 20;
+	if (!h->o.conn_limit)
+		h->o.conn_limit = 4096;
+	if (!h->o.conn_timeout_s)
+		h->o.conn_timeout_s = 60;
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(o->port);
+	const char *addr = o->bind_addr && *o->bind_addr ? o->bind_addr : "127.0.0.1";
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		snprintf(err, n, "bad bind address '%s' (IPv4 dotted quad expected)", addr);
+		free(h);
+		return QF_ERR_INVAL;
+	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			 MHD_ALLOW_SUSPEND_RESUME;
+	h->d = MHD_start_daemon(flags, o->port, NULL, NULL, s_access, h,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				MHD_OPTION_THREAD_POOL_SIZE, h->o.threads,
+				MHD_OPTION_CONNECTION_LIMIT, h->o.conn_limit,
+				MHD_OPTION_CONNECTION_TIMEOUT, h->o.conn_timeout_s,
+				MHD_OPTION_NOTIFY_COMPLETED, s_completed, h,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+				MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, n, "cannot listen on %s:%u (port in use?)", addr, o->port);
+		free(h);
+		return QF_ERR_HTTP;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
+	h->port = o->port;
+	if (di) {
+		struct sockaddr_in b;
+		socklen_t bl = sizeof b;
+		if (getsockname(di->listen_fd, (struct sockaddr *)&b, &bl) == 0)
+			h->port = ntohs(b.sin_port);
+	}
+	*out = h;
+	return QF_OK;
+}
+
+uint16_t qf_http_port(struct qf_http *h)
+{
+	return h->port;
+}
+
+void qf_http_quiesce(struct qf_http *h)
+{
+	if (h && h->d) {
+		MHD_socket s = MHD_quiesce_daemon(h->d);
+		if (s != MHD_INVALID_SOCKET)
+			close(s);
+	}
+}
+
+void qf_http_stop(struct qf_http **hp)
+{
+	if (!hp || !*hp)
+		return;
+	struct qf_http *h = *hp;
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	free(h);
+	*hp = NULL;
+}

@@ -1,0 +1,122 @@
+/* qf_http.h: the HTTP server every service embeds (libmicrohttpd).
+ *
+ * Routes are a static table (method, pattern with :captures, handler, body
+ * types accepted, body limit). The module buffers the body up to the limit
+ * (413 beyond), checks the content type (415), answers 404/405 itself, and
+ * serves /healthz, /readyz and /metrics on every port. Errors are JSON
+ * {code, message, field}.
+ *
+ * Threading: libmicrohttpd's internal thread pool in poll mode (single-thread
+ * epoll in 0.9.75 stalls at >= 128 keep-alive connections). A handler runs
+ * on a pool thread; it either replies before returning, or calls
+ * qf_http_suspend() and replies later from any thread (group commit answers
+ * after the fsync this way). Accessors (params, headers, body) are valid
+ * until the reply is given.
+ */
+#ifndef QF_HTTP_H
+#define QF_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct qf_http;
+struct qf_http_req;
+struct qf_metrics;
+
+typedef void (*qf_http_handler)(struct qf_http_req *r, void *ctx);
+
+/* Body content types a route accepts (for requests that carry a body). */
+#define QF_HTTP_JSON 0x1u      /* application/json */
+#define QF_HTTP_FORM 0x2u      /* application/x-www-form-urlencoded */
+#define QF_HTTP_MULTIPART 0x4u /* multipart/form-data */
+#define QF_HTTP_ANY 0x8u       /* anything */
+
+struct qf_http_route {
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/v1/cases/:id"; a final "*" matches the rest */
+	qf_http_handler fn;
+	unsigned accept;     /* QF_HTTP_* mask; 0: no body expected */
+	size_t max_body;     /* 0: the server's default */
+	const char *name;    /* metrics label; NULL: the pattern */
+};
+
+struct qf_http_opts {
+	const char *bind_addr;   /* default 127.0.0.1 */
+	uint16_t port;           /* 0: any free port (see qf_http_port) */
+	unsigned threads;        /* pool size (default 4) */
+	size_t max_body;         /* default 1 MiB */
+	unsigned conn_limit;     /* default 4096 */
+	unsigned conn_timeout_s; /* idle keep-alive timeout (default 60) */
+	const struct qf_http_route *routes;
+	size_t nroutes;
+	void *ctx;               /* passed to handlers */
+	struct qf_metrics *metrics; /* served at /metrics; request counters */
+	int (*ready)(void *ctx);    /* /readyz: 1 ready, 0 not yet */
+	/* /healthz extra detail: fill a JSON object (may be NULL) */
+	void (*health)(void *ctx, json_t *obj);
+};
+
+/* Start serving. Returns 0 or QF_ERR_HTTP with a message in err. */
+int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
+		  size_t n);
+/* The bound port (useful with port 0). */
+uint16_t qf_http_port(struct qf_http *h);
+/* Stop accepting, close connections, free. Accepts NULL; sets *h = NULL.
+ * Suspended requests must have been answered first. */
+void qf_http_stop(struct qf_http **h);
+/* Stop accepting new connections (graceful shutdown first step). */
+void qf_http_quiesce(struct qf_http *h);
+
+/* ----------------------------------------------------------- request */
+const char *qf_http_method(struct qf_http_req *r);
+const char *qf_http_path(struct qf_http_req *r);
+/* A :capture of the matched pattern, or NULL. Owned by the request. */
+const char *qf_http_param(struct qf_http_req *r, const char *name);
+/* A query argument (decoded), or NULL. */
+const char *qf_http_query(struct qf_http_req *r, const char *name);
+/* A request header (case-insensitive), or NULL. */
+const char *qf_http_header(struct qf_http_req *r, const char *name);
+/* The body (NUL-terminated copy) and its length; "" when none. */
+const char *qf_http_body(struct qf_http_req *r, size_t *len);
+/* The client's address as text ("127.0.0.1"). */
+const char *qf_http_client(struct qf_http_req *r);
+/* Parse the body as a JSON object; on failure reply 400 itself and return
+ * NULL. The caller owns the returned reference (json_decref). */
+json_t *qf_http_json_body(struct qf_http_req *r);
+/* Walk a form body (urlencoded or multipart) with libmicrohttpd's post
+ * processor: fn is called per field or file chunk (filename and content type
+ * are NULL for plain fields; off is the offset within the value). Return
+ * nonzero from fn to stop. Returns 0 or QF_ERR_PROTO for a malformed body. */
+typedef int (*qf_http_form_fn)(void *arg, const char *key, const char *filename,
+			       const char *content_type, const char *data,
+			       uint64_t off, size_t size);
+int qf_http_form_each(struct qf_http_req *r, qf_http_form_fn fn, void *arg);
+
+/* ----------------------------------------------------------- replies */
+/* Each request gets exactly one reply; any thread may give it once the
+ * handler has suspended. Headers added before the reply go out with it. */
+int qf_http_add_header(struct qf_http_req *r, const char *name, const char *value);
+void qf_http_reply(struct qf_http_req *r, unsigned status, const char *ctype,
+		   const void *body, size_t len);
+/* Takes ownership of a malloc'd body. */
+void qf_http_reply_take(struct qf_http_req *r, unsigned status, const char *ctype,
+			char *body, size_t len);
+/* Steals the reference to j. */
+void qf_http_reply_json(struct qf_http_req *r, unsigned status, json_t *j);
+/* {"code":code,"message":message,"field":field|null} */
+void qf_http_reply_error(struct qf_http_req *r, unsigned status, const char *code,
+			 const char *message, const char *field);
+/* Stream a response: reader fills buf (at most max bytes) at position pos and
+ * returns the count, 0 if nothing is ready yet (it will be asked again), or
+ * -1 at the end. free_fn(arg) runs when the connection is done. */
+typedef long (*qf_http_reader)(void *arg, uint64_t pos, char *buf, size_t max);
+void qf_http_reply_stream(struct qf_http_req *r, unsigned status, const char *ctype,
+			  qf_http_reader reader, void *arg, void (*free_fn)(void *));
+/* Tell the module the handler will reply later (from any thread). */
+void qf_http_suspend(struct qf_http_req *r);
+
+/* Build a {code, message, field} object (new reference). */
+json_t *qf_http_error_json(const char *code, const char *message, const char *field);
+
+#endif

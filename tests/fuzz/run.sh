@@ -1,0 +1,75 @@
+#!/bin/sh
+# run.sh MODE TARGET...: build and run libFuzzer targets with clang.
+#   MODE short: a few seconds each (part of `make test`)
+#   MODE long:  FUZZ_SECONDS each (default 300; `make fuzz`)
+# Target fuzz_<name>.c links common/ and the generated protobuf code; a
+# target named fuzz_<service>_*.c also links that service's modules (all but
+# main.c). Seeds live in tests/fuzz/corpus/<target>/ (committed); new inputs
+# go to build/fuzz/corpus/<target>/. Crashes fail the run and are kept in
+# build/fuzz/.
+set -eu
+mode=$1
+shift
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+out=build/fuzz
+mkdir -p "$out"
+case "$mode" in
+short) secs=${FUZZ_SHORT_SECONDS:-8} ;;
+long) secs=${FUZZ_SECONDS:-300} ;;
+*) echo "run.sh: mode is short or long" >&2; exit 2 ;;
+esac
+[ $# -gt 0 ] || { echo "fuzz: no targets"; exit 0; }
+
+# generated protobuf code, made by the normal build
+gen=build/gen
+[ -d "$gen/qingfeng" ] || make --no-print-directory "$gen/qingfeng/v1/envelope.pb-c.h" >/dev/null
+pkgs="libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl"
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -I$gen $(pkg-config --cflags $pkgs)"
+libs="$(pkg-config --libs $pkgs) -lm -pthread"
+
+svc_dir() {
+	case "$1" in
+	fuzz_intake_*) echo services/intake ;;
+	fuzz_router_*) echo services/router ;;
+	fuzz_notifier_*) echo services/notifier ;;
+	fuzz_disclosure_*) echo services/disclosure-publisher ;;
+	fuzz_audit_*) echo services/audit ;;
+	*) echo "" ;;
+	esac
+}
+
+failed=""
+for t in "$@"; do
+	dir=$(svc_dir "$t")
+	extra=""
+	inc=""
+	if [ -n "$dir" ]; then
+		extra=$(ls "$dir"/*.c 2>/dev/null | grep -v '/main\.c$' || true)
+		inc="-I$dir"
+	fi
+	bin="$out/$t"
+	# shellcheck disable=SC2086
+	if ! clang $cflags $inc -o "$bin" "tests/fuzz/$t.c" common/*.c "$gen"/qingfeng/v1/*.pb-c.c $extra $libs 2>"$out/$t.build.log"; then
+		echo "fuzz: cannot build $t:" >&2
+		cat "$out/$t.build.log" >&2
+		failed="$failed $t"
+		continue
+	fi
+	mkdir -p "$out/corpus/$t" "tests/fuzz/corpus/$t"
+	echo "fuzz: $t for ${secs}s"
+	if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$root/tests/lsan.supp "./$t" -max_total_time="$secs" \
+		-print_final_stats=0 -timeout=10 -rss_limit_mb=2048 \
+		"corpus/$t" "$root/tests/fuzz/corpus/$t" >"$t.log" 2>&1); then
+		echo "fuzz: $t FAILED; see $out/$t.log" >&2
+		tail -n 40 "$out/$t.log" >&2
+		failed="$failed $t"
+	else
+		grep -E '^#[0-9]+.*(DONE|pulse)' "$out/$t.log" | tail -n 1 || true
+	fi
+done
+if [ -n "$failed" ]; then
+	echo "fuzz: FAILED:$failed" >&2
+	exit 1
+fi
+echo "fuzz: all targets ran clean"
