@@ -56,8 +56,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps deps-test deps-bench test test-unit test-integration \
-	test-fuzz run demo fuzz bench bench-bus clean format format-check \
-	container-test
+	test-fuzz run demo fuzz clean format format-check container-test
 .DEFAULT_GOAL := all
 
 all: $(LIBQF) $(SVC_BINS) $(TOOL_BINS) $(TEST_TOOL_BINS) $(UNIT_BINS)
@@ -151,9 +150,12 @@ demo:
 	@$(PYTHON) tools/demo.py
 
 # ---------------------------------------------------------------- benchmarks
-bench-bus: deps-bench
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_bus
-	@bench/bench-bus.sh $(BUILD)
+# each benchmark is bench/bench-<name>.sh BUILD (C helpers: bench/*.c)
+BENCHES := bus intake router notifier disclosure audit
+.PHONY: $(addprefix bench-,$(BENCHES))
+$(addprefix bench-,$(BENCHES)): bench-%: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@bench/bench-$*.sh $(BUILD)
 
 # ---------------------------------------------------------------- hygiene
 format:

@@ -218,3 +218,161 @@ json_t *qf_event_json(const Qingfeng__V1__Envelope *env)
 	}
 	return o;
 }
+
+/* ------------------------------------------------------------ JSON -> pb */
+
+#include <stdio.h>
+
+static int s_set_scalar(const ProtobufCFieldDescriptor *f, void *p, const json_t *v,
+			char *err, size_t n)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		if (!json_is_integer(v))
+			goto bad;
+		*(int32_t *)p = (int32_t)json_integer_value(v);
+		return 0;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+		if (!json_is_integer(v))
+			goto bad;
+		*(int64_t *)p = json_integer_value(v);
+		return 0;
+	case PROTOBUF_C_TYPE_FIXED64:
+		if (json_is_integer(v)) {
+			*(uint64_t *)p = (uint64_t)json_integer_value(v);
+			return 0;
+		}
+		if (json_is_string(v) && json_string_length(v) == 16) {
+			uint8_t b[8];
+			if (qf_unhex(json_string_value(v), b, 8))
+				goto bad;
+			uint64_t x = 0;
+			for (int i = 0; i < 8; i++)
+				x = x << 8 | b[i];
+			*(uint64_t *)p = x;
+			return 0;
+		}
+		goto bad;
+	case PROTOBUF_C_TYPE_FLOAT:
+		if (!json_is_number(v))
+			goto bad;
+		*(float *)p = (float)json_number_value(v);
+		return 0;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		if (!json_is_number(v))
+			goto bad;
+		*(double *)p = json_number_value(v);
+		return 0;
+	case PROTOBUF_C_TYPE_BOOL:
+		if (!json_is_boolean(v))
+			goto bad;
+		*(protobuf_c_boolean *)p = json_is_true(v);
+		return 0;
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumValue *ev = NULL;
+		if (json_is_integer(v)) {
+			*(int *)p = (int)json_integer_value(v);
+			return 0;
+		}
+		if (json_is_string(v))
+			ev = protobuf_c_enum_descriptor_get_value_by_name(f->descriptor,
+									   json_string_value(v));
+		if (!ev)
+			goto bad;
+		*(int *)p = ev->value;
+		return 0;
+	}
+	case PROTOBUF_C_TYPE_STRING: {
+		if (!json_is_string(v))
+			goto bad;
+		char *s = strdup(json_string_value(v));
+		if (!s)
+			goto bad;
+		*(char **)p = s;
+		return 0;
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		ProtobufCBinaryData *b = p;
+		if (!json_is_string(v) || json_string_length(v) % 2)
+			goto bad;
+		size_t len = json_string_length(v) / 2;
+		b->data = malloc(len ? len : 1);
+		b->len = len;
+		if (!b->data || qf_unhex(json_string_value(v), b->data, len)) {
+			free(b->data);
+			b->data = NULL;
+			b->len = 0;
+			goto bad;
+		}
+		return 0;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		ProtobufCMessage *m = qf_message_from_json(f->descriptor, v, err, n);
+		if (!m)
+			return -1;
+		*(ProtobufCMessage **)p = m;
+		return 0;
+	}
+	}
+bad:
+	snprintf(err, n, "field '%s' has the wrong type", f->name);
+	return -1;
+}
+
+ProtobufCMessage *qf_message_from_json(const ProtobufCMessageDescriptor *d,
+				       const json_t *obj, char *err, size_t n)
+{
+	if (!json_is_object(obj)) {
+		snprintf(err, n, "%s: a JSON object is expected", d->short_name);
+		return NULL;
+	}
+	ProtobufCMessage *m = calloc(1, d->sizeof_message);
+	if (!m)
+		return NULL;
+	protobuf_c_message_init(d, m);
+	const char *key;
+	const json_t *v;
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		const ProtobufCFieldDescriptor *f =
+			protobuf_c_message_descriptor_get_field_by_name(d, key);
+		if (!f) {
+			snprintf(err, n, "%s has no field '%s'", d->short_name, key);
+			goto fail;
+		}
+		char *base = (char *)m + f->offset;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (!json_is_array(v)) {
+				snprintf(err, n, "field '%s' must be an array", key);
+				goto fail;
+			}
+			size_t cnt = json_array_size(v), sz = s_size(f);
+			char *arr = calloc(cnt ? cnt : 1, sz);
+			if (!arr)
+				goto fail;
+			*(char **)base = arr;
+			size_t *q = (size_t *)((char *)m + f->quantifier_offset);
+			for (size_t i = 0; i < cnt; i++) {
+				if (s_set_scalar(f, arr + i * sz, json_array_get(v, i), err, n))
+					goto fail;
+				*q = i + 1;
+			}
+			continue;
+		}
+		if (s_set_scalar(f, base, v, err, n))
+			goto fail;
+		if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset)
+			*(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 1;
+	}
+	return m;
+fail:
+	protobuf_c_message_free_unpacked(m, NULL);
+	return NULL;
+}

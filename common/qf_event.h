@@ -24,6 +24,12 @@ ProtobufCMessage *qf_event_payload(const Qingfeng__V1__Envelope *env);
 /* Any protobuf-c message as a JSON object (new reference; bytes as hex,
  * enums as names, 64-bit integers as numbers). */
 json_t *qf_message_json(const ProtobufCMessage *m);
+/* Build a message of descriptor d from a JSON object (the inverse of
+ * qf_message_json: bytes and fixed64 as hex, enums by name or number).
+ * Returns a message to free with protobuf_c_message_free_unpacked(m, NULL),
+ * or NULL with a reason in err (unknown field, wrong type). */
+ProtobufCMessage *qf_message_from_json(const ProtobufCMessageDescriptor *d,
+				       const json_t *obj, char *err, size_t n);
 /* Envelope header plus decoded payload ("payload": {...} or "payload_hex"). */
 json_t *qf_event_json(const Qingfeng__V1__Envelope *env);
 
