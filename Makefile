@@ -74,7 +74,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto $(PROTOS)
 	protoc-c --c_out=$(BUILD)/gen -Iproto $<
 
 # a service's unit tests include the service's own headers
-$(BUILD)/obj/tests/unit/%.o: EXTRA_INC = -Iservices/$(firstword $(subst /, ,$*))
+$(BUILD)/obj/tests/unit/%.o: EXTRA_INC = -Iservices/$(firstword $(subst /, ,$(patsubst $(BUILD)/obj/tests/unit/%,%,$@)))
 
 # every object may include generated headers
 $(BUILD)/obj/%.o: %.c | $(PROTO_H)

@@ -272,7 +272,7 @@ json_t *qf_http_json_body(struct qf_http_req *r)
 	json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
 		char msg[320];
-		int bad_utf8 = strstr(e.text, "UTF-8") != NULL;
+		int bad_utf8 = strstr(e.text, "UTF-8") != NULL || strstr(e.text, "unable to decode byte") != NULL;
 		snprintf(msg, sizeof msg, "%s (第 %d 行第 %d 列): %s",
 			 bad_utf8 ? "请求体不是有效的 UTF-8" : "JSON 格式错误", e.line,
 			 e.column, e.text);
