@@ -710,6 +710,7 @@ struct stream {
 	int64_t fetch_sent; /* mono ms of the outstanding fetch, 0: none */
 	uint8_t dirty;
 	uint8_t placed;     /* from_end: start position decided */
+	uint8_t truncated;  /* history needed is gone: reported once */
 };
 
 struct source {
@@ -1367,12 +1368,17 @@ static int s_recv_dealer(struct qf_bus_consumer *c, unsigned si)
 	struct stream *st = &s->st[part];
 	st->fetch_sent = 0;
 	if (rep->status == QINGFENG__V1__REPLAY_STATUS__REPLAY_TRUNCATED) {
-		/* history we need is gone: report it as a gap that cannot heal */
-		if (c->o.on_gap)
+		/* history we need is gone (outbox retention too short): a gap that
+		   cannot heal. Report it once, then ask again only once a minute
+		   (the fetch counts as outstanding until then). */
+		if (!st->truncated && c->o.on_gap)
 			c->o.on_gap(c->o.app, s->producer, part, st->papplied, rep->low_seq);
+		st->truncated = 1;
+		st->fetch_sent = qf_mono_ms() + 60000 - FETCH_RESEND_MS;
 		qingfeng__v1__replay_reply__free_unpacked(rep, NULL);
 		return 1;
 	}
+	st->truncated = 0;
 	if (rep->high_seq > st->seen)
 		st->seen = rep->high_seq;
 	struct holder *h = s_push_holder(c);

@@ -1,0 +1,302 @@
+/* cfg_test: the settings table loader (defaults, types, bounds, unknown
+ * settings, syntax errors, missing file: every error names file, line and
+ * setting), the common service sections, the community file (validation and
+ * lookups) and the staff tokens file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "qf_community.h"
+#include "qf_err.h"
+#include "qf_svc.h"
+#include "qf_tokens.h"
+#include "testutil.h"
+
+struct conf {
+	struct qf_svc_conf svc;
+	int workers;
+	int64_t big;
+	double ratio;
+	int flag;
+	char *name;
+};
+
+static const struct qf_cfg_setting s_table[] = {
+	QF_SVC_SETTINGS(struct conf, svc, "testsvc", "8099", "tcp://127.0.0.1:5999",
+			"tcp://127.0.0.1:5998"),
+	{"app.workers", QF_CFG_INT, offsetof(struct conf, workers), "4", 1, 64, NULL, ""},
+	{"app.big", QF_CFG_INT64, offsetof(struct conf, big), "5000000000", 0, 1e12, NULL, ""},
+	{"app.ratio", QF_CFG_DOUBLE, offsetof(struct conf, ratio), "0.5", 0, 1, NULL, ""},
+	{"app.flag", QF_CFG_BOOL, offsetof(struct conf, flag), "false", 0, 0, NULL, ""},
+	{"app.name", QF_CFG_STRING, offsetof(struct conf, name), "清风", 0, 32, NULL, ""},
+};
+#define N (sizeof s_table / sizeof s_table[0])
+
+static char *s_dir;
+
+static const char *s_write(const char *name, const char *text)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "%s/%s", s_dir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	s_dir = tu_tmpdir("cfg");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmdir(s_dir);
+	return 0;
+}
+
+static int has(const struct qf_cfg_errors *e, const char *needle)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		if (strstr(e->msg[i], needle))
+			return 1;
+	return 0;
+}
+
+static void test_defaults_and_values(void **state)
+{
+	(void)state;
+	const char *p = s_write("ok.cfg", "service = { node = \"n1\"; };\n"
+					  "app = { workers = 8; ratio = 0.25; flag = true;\n"
+					  "  name = \"社区\"; };\n"
+					  "bus = { sources = ( { name = \"intake\"; pub = \"tcp://a:1\";"
+					  " replay = \"tcp://a:2\"; } ); };\n");
+	struct conf c = {0};
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_cfg_load(p, s_table, N, &c, &e), QF_OK);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(c.svc.node, "n1");
+	assert_int_equal(c.svc.http_port, 8099);
+	assert_string_equal(c.svc.data_dir, "var/testsvc");
+	assert_int_equal(c.workers, 8);
+	assert_true(c.big == 5000000000LL);
+	assert_true(c.ratio == 0.25);
+	assert_int_equal(c.flag, 1);
+	assert_string_equal(c.name, "社区");
+	assert_int_equal(c.svc.nsources, 1);
+	assert_string_equal(c.svc.sources[0].replay_endpoint, "tcp://a:2");
+	qf_cfg_free(s_table, N, &c);
+	qf_cfg_free(s_table, N, &c);
+	qf_svc_conf_free(&c.svc);
+}
+
+static void test_errors_name_file_line_setting(void **state)
+{
+	(void)state;
+	const char *p = s_write("bad.cfg", "app = {\n"
+					   "  workers = 99;\n"     /* line 2: above 64 */
+					   "  ratio = \"half\";\n" /* line 3: wrong type */
+					   "  nmae = \"x\";\n"     /* line 4: unknown */
+					   "};\n"
+					   "http = { port = 70000; };\n"); /* line 6 */
+	struct conf c = {0};
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_cfg_load(p, s_table, N, &c, &e), QF_ERR_CONFIG);
+	char want[600];
+	snprintf(want, sizeof want, "%s:2: setting 'app.workers': 99 is outside 1..64", p);
+	assert_true(has(&e, want));
+	snprintf(want, sizeof want, "%s:3: setting 'app.ratio': must be a number", p);
+	assert_true(has(&e, want));
+	snprintf(want, sizeof want, "%s:4: setting 'app.nmae': unknown setting", p);
+	assert_true(has(&e, want));
+	snprintf(want, sizeof want, "%s:6: setting 'http.port'", p);
+	assert_true(has(&e, want));
+	qf_cfg_free(s_table, N, &c);
+	qf_svc_conf_free(&c.svc);
+}
+
+static void test_syntax_and_missing(void **state)
+{
+	(void)state;
+	const char *p = s_write("syntax.cfg", "app = {\n workers = 3;\n name = = \"x\";\n};\n");
+	struct conf c = {0};
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_cfg_load(p, s_table, N, &c, &e), QF_ERR_CONFIG);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "syntax error"));
+	assert_non_null(strstr(e.msg[0], ":3:"));
+	memset(&e, 0, sizeof e);
+	assert_int_equal(qf_cfg_load("/nonexistent/x.cfg", s_table, N, &c, &e), QF_ERR_CONFIG);
+	assert_non_null(strstr(e.msg[0], "/nonexistent/x.cfg:0: cannot read"));
+}
+
+static void test_conf_check(void **state)
+{
+	(void)state;
+	const char *p = s_write("inst.cfg", "bus = { instance = 2; instances = 2; };\n"
+					    "service = { log_level = \"loud\"; };\n");
+	struct conf c = {0};
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_cfg_load(p, s_table, N, &c, &e), QF_OK);
+	c.svc.config_file = strdup(p);
+	assert_int_equal(qf_svc_conf_check(&c.svc, &e), QF_ERR_CONFIG);
+	assert_true(has(&e, "bus.instance"));
+	assert_true(has(&e, "service.log_level"));
+	qf_cfg_free(s_table, N, &c);
+	qf_svc_conf_free(&c.svc);
+}
+
+static void test_resolve(void **state)
+{
+	(void)state;
+	char *r = qf_cfg_resolve("/etc/qf/intake.cfg", "community.cfg");
+	assert_string_equal(r, "/etc/qf/community.cfg");
+	free(r);
+	r = qf_cfg_resolve("/etc/qf/intake.cfg", "/abs/x");
+	assert_string_equal(r, "/abs/x");
+	free(r);
+}
+
+static const char *s_community =
+	"community = { code = \"T\"; name = \"测试社区\"; utc_offset_min = 480; };\n"
+	"categories = ( { code = \"a\"; name = \"甲\"; respond_within_h = 2; resolve_within_h = 24;"
+	" priority = \"urgent\"; },\n"
+	"  { code = \"w\"; name = \"乙\"; respond_within_h = 4; resolve_within_h = 8; clock = \"working\"; } );\n"
+	"staff = ( { id = \"s1\"; name = \"甲某\"; role = \"secretary\"; supervises = [\"s2\"]; },\n"
+	"  { id = \"s2\"; name = \"乙某\"; role = \"staff\"; supervises = [\"s3\"]; },\n"
+	"  { id = \"s3\"; name = \"丙某\"; role = \"building_head\"; } );\n"
+	"buildings = ( { id = \"B1\"; name = \"1栋\"; head = \"s3\"; } );\n"
+	"escalation = [ \"building_head\", \"secretary\" ];\n"
+	"special_routes = ( { category = \"a\"; to = \"s2\"; } );\n"
+	"calendar = { workdays = [1,2,3,4,5]; hours = [\"09:00-12:00\", \"14:00-18:00\"];\n"
+	"  holidays = [\"2026-10-01\"]; workdays_extra = [\"2026-10-10\"]; };\n";
+
+static void test_community(void **state)
+{
+	(void)state;
+	const char *p = s_write("community.cfg", s_community);
+	struct qf_community *c = NULL;
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_community_load(p, &c, &e), QF_OK);
+	assert_int_equal(c->ncategories, 2);
+	assert_true(qf_community_category(c, "a")->urgent);
+	assert_true(qf_community_category(c, "w")->working_hours);
+	assert_null(qf_community_category(c, "zz"));
+	assert_string_equal(qf_community_building(c, "B1")->head, "s3");
+	assert_string_equal(qf_community_route(c, "a")->to, "s2");
+	assert_string_equal(qf_community_role(c, "secretary")->id, "s1");
+	assert_true(qf_community_supervises(c, "s1", "s3")); /* through s2 */
+	assert_false(qf_community_supervises(c, "s3", "s1"));
+	assert_int_equal(c->nescalation, 2);
+	qf_community_free(&c);
+	qf_community_free(&c);
+}
+
+static void test_community_errors(void **state)
+{
+	(void)state;
+	const char *p = s_write("bad-community.cfg",
+				"community = { code = \"T\"; name = \"x\"; };\n"
+				"categories = ( { code = \"a\"; name = \"甲\"; respond_within_h = 30;"
+				" resolve_within_h = 24; priority = \"soon\"; } );\n"
+				"staff = ( { id = \"s1\"; name = \"甲\"; role = \"boss\"; } );\n"
+				"buildings = ( { id = \"B1\"; name = \"1\"; head = \"s9\"; } );\n"
+				"special_routes = ( { category = \"zz\"; to = \"s1\"; } );\n");
+	struct qf_community *c = NULL;
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_community_load(p, &c, &e), QF_ERR_CONFIG);
+	assert_null(c);
+	assert_true(has(&e, "respond_within_h exceeds resolve_within_h"));
+	assert_true(has(&e, "'soon' is not urgent"));
+	assert_true(has(&e, "'boss' is not secretary"));
+	assert_true(has(&e, "no staff member 's9'"));
+	assert_true(has(&e, "no category 'zz'"));
+	for (unsigned i = 0; i < e.n; i++)
+		assert_non_null(strstr(e.msg[i], "bad-community.cfg:"));
+}
+
+static int64_t ms(const char *s)
+{
+	int64_t v;
+	assert_int_equal(qf_time_parse(s, 480, &v), QF_OK);
+	return v;
+}
+
+static void test_calendar(void **state)
+{
+	(void)state;
+	const char *p = s_write("community.cfg", s_community);
+	struct qf_community *c = NULL;
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_community_load(p, &c, &e), QF_OK);
+	/* Friday 2026-11-27 17:00 +08:00, 3 working hours: 1 h Friday, then
+	   Monday 09:00 + 2 h = Monday 11:00 */
+	int64_t from = ms("2026-11-27T17:00:00+08:00");
+	assert_true(qf_calendar_add_working(c, from, 3 * 3600000LL) ==
+		    ms("2026-11-30T11:00:00+08:00"));
+	/* across the lunch break */
+	assert_true(qf_calendar_add_working(c, ms("2026-11-30T11:00:00+08:00"), 2 * 3600000LL) ==
+		    ms("2026-11-30T15:00:00+08:00"));
+	/* a holiday (Thursday 2026-10-01) is skipped: 30 min on Wednesday, the
+	   other 30 on Friday morning */
+	assert_true(qf_calendar_add_working(c, ms("2026-09-30T17:30:00+08:00"), 3600000LL) ==
+		    ms("2026-10-02T09:30:00+08:00"));
+	/* a make-up Saturday (2026-10-10) counts */
+	assert_true(qf_calendar_is_working(c, ms("2026-10-10T10:00:00+08:00")));
+	assert_false(qf_calendar_is_working(c, ms("2026-10-11T10:00:00+08:00")));
+	assert_false(qf_calendar_is_working(c, ms("2026-11-30T12:30:00+08:00")));
+	/* working time between: Friday 16:00 .. Monday 10:00 = 2 h + 1 h */
+	assert_true(qf_calendar_working_between(c, ms("2026-11-27T16:00:00+08:00"),
+						ms("2026-11-30T10:00:00+08:00")) ==
+		    3 * 3600000LL);
+	qf_community_free(&c);
+}
+
+static void test_tokens(void **state)
+{
+	(void)state;
+	const char *cp = s_write("community.cfg", s_community);
+	struct qf_community *c = NULL;
+	struct qf_cfg_errors e = {0};
+	assert_int_equal(qf_community_load(cp, &c, &e), QF_OK);
+	char h[65], text[512];
+	qf_tokens_hash("secret-token", h);
+	snprintf(text, sizeof text, "tokens = ( { staff = \"s2\"; sha256 = \"%s\"; } );\n", h);
+	const char *tp = s_write("tokens.cfg", text);
+	struct qf_tokens *t = NULL;
+	assert_int_equal(qf_tokens_load(tp, c, &t, &e), QF_OK);
+	const struct qf_staff *s = qf_tokens_auth(t, c, "Bearer secret-token");
+	assert_non_null(s);
+	assert_string_equal(s->id, "s2");
+	assert_null(qf_tokens_auth(t, c, "Bearer wrong"));
+	assert_null(qf_tokens_auth(t, c, "secret-token"));
+	assert_null(qf_tokens_auth(t, c, NULL));
+	qf_tokens_free(&t);
+	tp = s_write("tokens-bad.cfg",
+		     "tokens = ( { staff = \"s9\"; sha256 = \"abc\"; } );\n");
+	memset(&e, 0, sizeof e);
+	assert_int_equal(qf_tokens_load(tp, c, &t, &e), QF_ERR_CONFIG);
+	assert_true(has(&e, "64 hex characters"));
+	qf_community_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_values),
+		cmocka_unit_test(test_errors_name_file_line_setting),
+		cmocka_unit_test(test_syntax_and_missing),
+		cmocka_unit_test(test_conf_check),
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_community),
+		cmocka_unit_test(test_community_errors),
+		cmocka_unit_test(test_calendar),
+		cmocka_unit_test(test_tokens),
+	};
+	return cmocka_run_group_tests_name("cfg", tests, setup, teardown);
+}
