@@ -31,6 +31,8 @@ struct qf_http {
 	struct qf_http_opts o;
 	uint16_t port;
 	struct qf_metric *m_inflight;
+	pthread_mutex_t slock;          /* guards streams */
+	struct qf_http_stream *streams; /* waiting streams (reply_stream_wait) */
 };
 
 struct qf_http_req {
@@ -197,6 +199,134 @@ void qf_http_reply_stream(struct qf_http_req *r, unsigned status, const char *ct
 		MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-cache");
 	s_set_response(r, status, resp);
+}
+
+/* Waiting streams: a reader's 0 suspends the connection (from inside the
+ * content reader, as libmicrohttpd requires) instead of being asked again at
+ * once; wake resumes it. `pending` records a wake that came while the
+ * reader ran, so that no wake-up is lost between the reader's check and the
+ * suspension. */
+struct qf_http_stream {
+	struct qf_http *h;
+	struct MHD_Connection *conn;
+	qf_http_reader reader;
+	void *arg;
+	void (*free_fn)(void *);
+	pthread_mutex_t lock;
+	int suspended, pending, closing;
+	struct qf_http_stream *prev, *next;
+};
+
+static ssize_t s_wstream_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct qf_http_stream *st = cls;
+	pthread_mutex_lock(&st->lock);
+	int closing = st->closing;
+	pthread_mutex_unlock(&st->lock);
+	if (closing)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	long n = st->reader(st->arg, pos, buf, max);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n > 0)
+		return n;
+	pthread_mutex_lock(&st->lock);
+	if (st->pending || st->closing) {
+		st->pending = 0; /* data came meanwhile: ask again */
+	} else {
+		st->suspended = 1;
+		MHD_suspend_connection(st->conn);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+static void s_wstream_free(void *cls)
+{
+	struct qf_http_stream *st = cls;
+	struct qf_http *h = st->h;
+	pthread_mutex_lock(&h->slock);
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		h->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	pthread_mutex_unlock(&h->slock);
+	if (st->free_fn)
+		st->free_fn(st->arg);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+void qf_http_reply_stream_wait(struct qf_http_req *r, unsigned status,
+			       const char *ctype, qf_http_reader reader, void *arg,
+			       void (*free_fn)(void *), struct qf_http_stream **handle)
+{
+	*handle = NULL;
+	struct qf_http_stream *st = calloc(1, sizeof *st);
+	if (!st) {
+		if (free_fn)
+			free_fn(arg);
+		return;
+	}
+	st->h = r->h;
+	st->conn = r->conn;
+	st->reader = reader;
+	st->arg = arg;
+	st->free_fn = free_fn;
+	pthread_mutex_init(&st->lock, NULL);
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 16384, s_wstream_cb, st, s_wstream_free);
+	if (!resp) {
+		pthread_mutex_destroy(&st->lock);
+		free(st);
+		if (free_fn)
+			free_fn(arg);
+		return;
+	}
+	pthread_mutex_lock(&r->h->slock);
+	st->next = r->h->streams;
+	if (st->next)
+		st->next->prev = st;
+	r->h->streams = st;
+	pthread_mutex_unlock(&r->h->slock);
+	if (ctype)
+		MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	*handle = st;
+	s_set_response(r, status, resp);
+}
+
+void qf_http_stream_wake(struct qf_http_stream *st)
+{
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	if (st->suspended) {
+		st->suspended = 0;
+		MHD_resume_connection(st->conn);
+	} else {
+		st->pending = 1;
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* End every waiting stream (libmicrohttpd must not be stopped while a
+ * connection is suspended). */
+static void s_streams_close(struct qf_http *h)
+{
+	pthread_mutex_lock(&h->slock);
+	for (struct qf_http_stream *st = h->streams; st; st = st->next) {
+		pthread_mutex_lock(&st->lock);
+		st->closing = 1;
+		if (st->suspended) {
+			st->suspended = 0;
+			MHD_resume_connection(st->conn);
+		}
+		pthread_mutex_unlock(&st->lock);
+	}
+	pthread_mutex_unlock(&h->slock);
 }
 
 int qf_http_add_header(struct qf_http_req *r, const char *name, const char *value)
@@ -617,6 +747,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 	if (!h)
 		return QF_ERR_NOMEM;
 	h->o = *o;
+	pthread_mutex_init(&h->slock, NULL);
 	if (!h->o.threads)
 		h->o.threads = 4;
 	if (!h->o.max_body)
@@ -632,6 +763,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 	const char *addr = o->bind_addr && *o->bind_addr ? o->bind_addr : "127.0.0.1";
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		snprintf(err, n, "bad bind address '%s' (IPv4 dotted quad expected)", addr);
+		pthread_mutex_destroy(&h->slock);
 		free(h);
 		return QF_ERR_INVAL;
 	}
@@ -647,6 +779,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 				MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, n, "cannot listen on %s:%u (port in use?)", addr, o->port);
+		pthread_mutex_destroy(&h->slock);
 		free(h);
 		return QF_ERR_HTTP;
 	}
@@ -681,8 +814,10 @@ void qf_http_stop(struct qf_http **hp)
 	if (!hp || !*hp)
 		return;
 	struct qf_http *h = *hp;
+	s_streams_close(h);
 	if (h->d)
 		MHD_stop_daemon(h->d);
+	pthread_mutex_destroy(&h->slock);
 	free(h);
 	*hp = NULL;
 }

@@ -113,6 +113,23 @@ void qf_http_reply_error(struct qf_http_req *r, unsigned status, const char *cod
 typedef long (*qf_http_reader)(void *arg, uint64_t pos, char *buf, size_t max);
 void qf_http_reply_stream(struct qf_http_req *r, unsigned status, const char *ctype,
 			  qf_http_reader reader, void *arg, void (*free_fn)(void *));
+/* A stream that waits without busy-polling (Server-Sent Events). With
+ * qf_http_reply_stream, a reader returning 0 is asked again at once: in
+ * libmicrohttpd 0.9.75's internal polling mode that is a busy loop (one core
+ * per idle stream). Here a reader returning 0 suspends the connection until
+ * qf_http_stream_wake(). The handle stays valid until free_fn(arg) has
+ * returned; the caller must not wake it after that (unregister it in
+ * free_fn under the same lock it holds while waking). A suspended client's
+ * disconnect is only noticed on the next write, so send a comment now and
+ * then. qf_http_stop ends every waiting stream first. *handle may be NULL
+ * on return when out of memory (free_fn has then been called). */
+struct qf_http_stream;
+void qf_http_reply_stream_wait(struct qf_http_req *r, unsigned status,
+			       const char *ctype, qf_http_reader reader, void *arg,
+			       void (*free_fn)(void *), struct qf_http_stream **handle);
+/* Data is ready: resume the stream if it waits (any thread). */
+void qf_http_stream_wake(struct qf_http_stream *st);
+
 /* Tell the module the handler will reply later (from any thread). */
 void qf_http_suspend(struct qf_http_req *r);
 

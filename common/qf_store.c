@@ -548,14 +548,15 @@ int qf_gc_run(struct qf_gc *g, qf_store_fn extra, void *extra_arg)
 			break;
 		/* a job failed after writing: run the batch again without it */
 	}
+	/* count before answering, so a caller woken by done() sees the stats */
+	g->batches++;
+	g->jobs += n;
 	for (struct qf_gc_job *j = jobs, *next; j; j = next) {
 		next = j->next;
 		if (rc && !j->rc)
 			j->rc = rc;
 		j->done(j->arg, j->rc);
 	}
-	g->batches++;
-	g->jobs += n;
 	return rc ? rc : (int)n;
 }
 
