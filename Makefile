@@ -55,11 +55,14 @@ UNIT_BINS += $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(SVC_UNIT_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps deps-test deps-bench test test-unit test-integration \
+.PHONY: all bin deps deps-test deps-bench test test-unit test-integration \
 	test-fuzz run demo fuzz clean format format-check container-test
 .DEFAULT_GOAL := all
 
 all: $(LIBQF) $(SVC_BINS) $(TOOL_BINS) $(TEST_TOOL_BINS) $(UNIT_BINS)
+
+# only what a deployment runs (the container image builds this)
+bin: $(SVC_BINS) $(TOOL_BINS)
 
 deps:
 	@tools/install-deps.sh build

@@ -2,7 +2,8 @@
  *
  *   qfctl watch [--from-start] [--json] [--type T,...] SOURCE...
  *   qfctl store stat DIR
- *   qfctl keygen [--out PREFIX]          CURVE key pair for the wire
+ *   qfctl keygen [--seal] [--out PREFIX] CURVE (or contact-sealing) key pair
+ *   qfctl health URL...                  exit 0 when every URL answers 200
  *   qfctl audit keygen|verify ...        (see qfctl audit --help)
  *   qfctl notify dead-letters|release ... (see qfctl notify --help)
  */
@@ -32,7 +33,8 @@ int main(int argc, char **argv)
 	const struct cmd cmds[] = {
 		{"watch", qfctl_watch, "print every event of some producers, live"},
 		{"store", qfctl_store, "inspect a service's store (stat)"},
-		{"keygen", qfctl_keygen, "make a CURVE key pair for the encrypted wire"},
+		{"keygen", qfctl_keygen, "make a CURVE (or --seal) key pair"},
+		{"health", qfctl_health, "check services' /healthz or /readyz URLs"},
 		{"audit", qfctl_audit, "audit log: keygen, verify"},
 		{"notify", qfctl_notify, "notifier: dead letters, release"},
 	};
