@@ -130,7 +130,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBQF)
 # ---------------------------------------------------------------- tests
 test: deps-test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-integration test-fuzz
+	@$(MAKE) --no-print-directory test-unit test-integration $(if $(SANITIZE),,test-fuzz)
 
 test-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
