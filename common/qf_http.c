@@ -103,11 +103,15 @@ static void s_set_response(struct qf_http_req *r, unsigned status,
 	}
 	r->resp = resp;
 	r->status = status;
-	if (r->suspended) {
-		r->suspended = 0;
-		MHD_resume_connection(r->conn);
-	}
+	int resume = r->suspended;
+	r->suspended = 0;
+	struct MHD_Connection *conn = r->conn;
 	pthread_mutex_unlock(&r->lock);
+	/* Resume only after unlocking: once resumed, a pool thread may send the
+	   reply and free r (s_completed) at once, so r must not be touched
+	   after this call. While suspended, r cannot be freed. */
+	if (resume)
+		MHD_resume_connection(conn);
 }
 
 void qf_http_reply_take(struct qf_http_req *r, unsigned status, const char *ctype,

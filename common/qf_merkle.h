@@ -28,12 +28,12 @@
 
 #include "qf_store.h"
 
-#define QF_MERKLE_HASH 32       /* bytes of a hash */
-#define QF_MERKLE_MAX_PROOF 64  /* hashes in any proof of a 2^64 tree */
-#define QF_MERKLE_TILE_HEIGHT 8 /* levels per tile (C2SP tlog-tiles) */
-#define QF_MERKLE_TILE_WIDTH 256
-#define QF_MERKLE_TILE_HASHES 510 /* rows 0..7 of a full stored tile */
-#define QF_MERKLE_MAX_ENTRY 65535 /* largest leaf an entry bundle can hold */
+#define QF_MERKLE_HASH	      32 /* bytes of a hash */
+#define QF_MERKLE_MAX_PROOF   64 /* hashes in any proof of a 2^64 tree */
+#define QF_MERKLE_TILE_HEIGHT 8	 /* levels per tile (C2SP tlog-tiles) */
+#define QF_MERKLE_TILE_WIDTH  256
+#define QF_MERKLE_TILE_HASHES 510   /* rows 0..7 of a full stored tile */
+#define QF_MERKLE_MAX_ENTRY   65535 /* largest leaf an entry bundle can hold */
 
 /* ------------------------------------------------------------ hashing */
 
@@ -75,8 +75,8 @@ typedef int (*qf_merkle_node_fn)(void *arg, unsigned level, uint64_t index,
 /* MTH(D[begin:end]) as RFC 9162 defines it. begin must be a multiple of the
  * smallest power of two >= end - begin (every range a proof needs is);
  * otherwise QF_ERR_INVAL. An empty range hashes to the empty root. */
-int qf_merkle_range_hash(qf_merkle_node_fn node, void *arg, uint64_t begin,
-			 uint64_t end, uint8_t out[32]);
+int qf_merkle_range_hash(qf_merkle_node_fn node, void *arg, uint64_t begin, uint64_t end,
+			 uint8_t out[32]);
 /* The root of the first `size` leaves. */
 int qf_merkle_root(qf_merkle_node_fn node, void *arg, uint64_t size, uint8_t out[32]);
 /* RFC 9162 2.1.3.1 PATH(index, D[0:size]) into proof (room for
@@ -101,8 +101,7 @@ struct qf_merkle_bytes {
  * the tree of `size` leaves with root `root`; QF_ERR_INVAL for malformed
  * input (index >= size, hashes that are not 32 bytes); QF_ERR_CRYPTO when
  * the proof does not lead to the root. */
-int qf_merkle_verify_inclusion(uint64_t index, uint64_t size,
-			       struct qf_merkle_bytes leaf,
+int qf_merkle_verify_inclusion(uint64_t index, uint64_t size, struct qf_merkle_bytes leaf,
 			       const struct qf_merkle_bytes *proof, size_t n,
 			       struct qf_merkle_bytes root);
 /* RFC 9162 2.1.4.2, with the edges made explicit: first > second is
@@ -118,16 +117,16 @@ int qf_merkle_verify_consistency(uint64_t first, uint64_t second,
 int qf_merkle_check_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[32],
 			      const uint8_t (*proof)[32], size_t n,
 			      const uint8_t root[32]);
-int qf_merkle_check_consistency(uint64_t first, uint64_t second,
-				const uint8_t root1[32], const uint8_t root2[32],
-				const uint8_t (*proof)[32], size_t n);
+int qf_merkle_check_consistency(uint64_t first, uint64_t second, const uint8_t root1[32],
+				const uint8_t root2[32], const uint8_t (*proof)[32],
+				size_t n);
 
 /* ------------------------------------------------------------ tiles */
 
 /* A C2SP tlog-tiles resource: hash tile (level L, index N) or entry bundle
  * N; width 1..256 (256: a full tile, otherwise the ".p/<W>" partial). */
 struct qf_merkle_tile {
-	int entries;    /* 1: tile/entries/..., 0: tile/<L>/... */
+	int entries;	/* 1: tile/entries/..., 0: tile/<L>/... */
 	unsigned level; /* hash tiles: 0..63 */
 	uint64_t index;
 	unsigned width;
@@ -146,7 +145,7 @@ int qf_merkle_tile_format(const struct qf_merkle_tile *t, char *buf, size_t n);
 unsigned qf_merkle_tile_width(unsigned level, uint64_t index, uint64_t size);
 
 /* Walk an entry bundle (each entry: 2-byte big-endian length, then bytes).
- * Returns 1 with the next entry in *data/*len, 0 at the clean end, or
+ * Returns 1 with the next entry in *data and *dlen, 0 at the clean end, or
  * QF_ERR_PROTO when the bundle is truncated. *pos starts at 0. */
 int qf_merkle_bundle_next(const uint8_t *buf, size_t len, size_t *pos,
 			  const uint8_t **data, size_t *dlen);
@@ -167,9 +166,8 @@ void qf_merkle_log_destroy(struct qf_merkle_log **l);
  * thread only). Index and leaf hash are returned if the pointers are
  * non-NULL. The leaf's bytes are kept exactly as given. Safe when the
  * transaction is retried or aborted (the in-memory edge is reloaded). */
-int qf_merkle_log_append(struct qf_merkle_log *l, struct qf_txn *t,
-			 const void *data, size_t len, uint64_t *index,
-			 uint8_t leaf_hash[32]);
+int qf_merkle_log_append(struct qf_merkle_log *l, struct qf_txn *t, const void *data,
+			 size_t len, uint64_t *index, uint8_t leaf_hash[32]);
 /* Size last committed (any thread; lock-free). */
 uint64_t qf_merkle_log_committed(const struct qf_merkle_log *l);
 
@@ -186,12 +184,10 @@ int qf_merkle_log_node(struct qf_merkle_log *l, struct qf_txn *t, unsigned level
 int qf_merkle_log_root(struct qf_merkle_log *l, struct qf_txn *t, uint64_t size,
 		       uint8_t out[32]);
 /* Proofs against the tree of `size` leaves (size <= the log's size). */
-int qf_merkle_log_inclusion(struct qf_merkle_log *l, struct qf_txn *t,
-			    uint64_t index, uint64_t size, uint8_t (*proof)[32],
-			    size_t *n);
-int qf_merkle_log_consistency(struct qf_merkle_log *l, struct qf_txn *t,
-			      uint64_t first, uint64_t second, uint8_t (*proof)[32],
-			      size_t *n);
+int qf_merkle_log_inclusion(struct qf_merkle_log *l, struct qf_txn *t, uint64_t index,
+			    uint64_t size, uint8_t (*proof)[32], size_t *n);
+int qf_merkle_log_consistency(struct qf_merkle_log *l, struct qf_txn *t, uint64_t first,
+			      uint64_t second, uint8_t (*proof)[32], size_t *n);
 /* Row 0 of hash tile (level, index) as stored: `width` hashes (1..256) at
  * tree level 8*level. *hashes points into the map (read transactions) and
  * is valid until t ends. QF_ERR_NOTFOUND when fewer than width hashes of

@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 			continue;
 		if (it[0].revents & ZMQ_POLLIN)
 			qf_bus_producer_serve(prod);
-		if (n == 2 && (it[1].revents & ZMQ_POLLIN)) {
+		/* POLLHUP without POLLIN at end of input: read() then says EOF */
+		if (n == 2 && it[1].revents) {
 			ssize_t r = read(0, buf + have, sizeof buf - 1 - have);
 			if (r <= 0) {
 				eof = 1;
