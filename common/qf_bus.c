@@ -91,6 +91,8 @@ struct qf_bus_producer {
 	int heartbeat_ms;
 	int64_t next_hb;
 	unsigned replay_max_events, replay_max_bytes;
+	uint8_t id_prefix[8]; /* event id = random prefix || counter */
+	uint64_t id_counter;
 	struct qf_metric *m_emitted, *m_published, *m_replay_req, *m_replay_ev;
 };
 
@@ -242,6 +244,8 @@ int qf_bus_producer_new(struct qf_bus_producer **out, void *zctx,
 	    (rc = s_bind(p->router, o->replay_endpoint, err, n)))
 		goto fail;
 	p->next_hb = 0;
+	qf_id_random(p->id_prefix, sizeof p->id_prefix);
+	qf_id_random(&p->id_counter, sizeof p->id_counter);
 	*out = p;
 	return QF_OK;
 fail:
@@ -364,8 +368,11 @@ int qf_bus_emit(struct qf_bus_producer *p, struct qf_txn *t,
 	const char *key = ev->partition_key ? ev->partition_key : "";
 	uint32_t part = qf_partition_of(key, p->parts);
 	uint64_t seq = p->phigh[part] + 1;
+	/* unique without a syscall per event: 64 random bits per process start
+	   plus a counter that starts at a random value */
 	uint8_t id[16];
-	qf_id_random(id, sizeof id);
+	memcpy(id, p->id_prefix, 8);
+	qf_be64_put(id + 8, p->id_counter++);
 
 	Qingfeng__V1__Envelope env = QINGFENG__V1__ENVELOPE__INIT;
 	env.schema_version = 1;
@@ -434,6 +441,14 @@ int qf_bus_emit_msg(struct qf_bus_producer *p, struct qf_txn *t,
 	if (buf != stackbuf)
 		free(buf);
 	return rc;
+}
+
+int qf_bus_outbox_get(struct qf_bus_producer *p, struct qf_txn *t,
+		      uint32_t partition, uint64_t seq, MDB_val *val)
+{
+	uint8_t k[12];
+	s_key_outbox(k, partition, seq);
+	return qf_txn_get(t, p->outbox, k, 12, val);
 }
 
 void *qf_bus_producer_replay_socket(struct qf_bus_producer *p)

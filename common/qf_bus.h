@@ -87,6 +87,12 @@ int qf_bus_emit_msg(struct qf_bus_producer *p, struct qf_txn *t,
 		    const char *case_id, const char *correlation_id,
 		    const ProtobufCMessage *msg);
 
+/* Read one stored event of this producer's outbox inside transaction t (any
+ * kind): *val points into the map, valid until t ends. QF_ERR_NOTFOUND if
+ * the seq was never written or is no longer retained. */
+int qf_bus_outbox_get(struct qf_bus_producer *p, struct qf_txn *t,
+		      uint32_t partition, uint64_t seq, MDB_val *val);
+
 /* The ROUTER socket, to poll for ZMQ_POLLIN. */
 void *qf_bus_producer_replay_socket(struct qf_bus_producer *p);
 /* Serve waiting replay requests (non-blocking); returns the count served. */

@@ -7,6 +7,7 @@
 #include "qf_zap.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,7 +278,7 @@ struct qf_svc {
 	struct qf_metrics *metrics;
 	struct qf_clock clock;
 	int wake_fd[2];
-	int caught_up_once;
+	atomic_int caught_up_once; /* set by the core loop, read by HTTP threads */
 	struct qf_metric *m_gc_batches, *m_gc_jobs;
 };
 
@@ -374,6 +375,7 @@ int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 			.part_mod = (uint32_t)s->conf->instances,
 			.part_rem = (uint32_t)s->conf->instance,
 			.rcvhwm = s->conf->rcvhwm,
+			.batch_max = (unsigned)s->conf->batch_max,
 			.curve = s->conf->curve_enabled ? &curve : NULL,
 			.apply = o->apply,
 			.on_incarnation = o->on_incarnation,
@@ -408,6 +410,13 @@ fail:
 int qf_svc_http_start(struct qf_svc *s, const struct qf_http_route *routes,
 		      size_t n, void *ctx, int (*ready)(void *ctx))
 {
+	return qf_svc_http_start2(s, routes, n, ctx, ready, NULL);
+}
+
+int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
+		       size_t n, void *ctx, int (*ready)(void *ctx),
+		       void (*health)(void *ctx, json_t *obj))
+{
 	char err[256];
 	struct qf_http_opts ho = {
 		.bind_addr = s->conf->http_bind,
@@ -419,6 +428,7 @@ int qf_svc_http_start(struct qf_svc *s, const struct qf_http_route *routes,
 		.ctx = ctx,
 		.metrics = s->metrics,
 		.ready = ready,
+		.health = health,
 	};
 	int rc = qf_http_start(&s->http, &ho, err, sizeof err);
 	if (rc) {
@@ -439,11 +449,7 @@ void qf_svc_wake(struct qf_svc *s)
 
 int qf_svc_ready(struct qf_svc *s)
 {
-	if (!s->cons)
-		return 1;
-	if (!s->caught_up_once && qf_bus_consumer_caught_up(s->cons))
-		s->caught_up_once = 1;
-	return s->caught_up_once;
+	return !s->cons || atomic_load(&s->caught_up_once);
 }
 
 static void s_gc_turn(struct qf_svc *s)
@@ -505,6 +511,9 @@ int qf_svc_run(struct qf_svc *s)
 			if (s->hooks.reload)
 				s->hooks.reload(s->hooks.app);
 		}
+		if (s->cons && !atomic_load(&s->caught_up_once) &&
+		    qf_bus_consumer_caught_up(s->cons))
+			atomic_store(&s->caught_up_once, 1);
 		if (rc <= 0)
 			continue;
 		if (i_router >= 0 && (items[i_router].revents & ZMQ_POLLIN))

@@ -40,6 +40,7 @@ struct qf_svc_conf {
 	int64_t bus_retain;  /* bus.retain */
 	int heartbeat_ms;    /* bus.heartbeat_ms */
 	int sndhwm, rcvhwm;  /* bus.sndhwm, bus.rcvhwm */
+	int batch_max;       /* bus.batch_max: consumed events per transaction */
 	int instance, instances; /* bus.instance of bus.instances */
 	struct qf_bus_source sources[QF_SVC_MAX_SOURCES]; /* bus.sources */
 	char *source_names[QF_SVC_MAX_SOURCES];
@@ -91,6 +92,8 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 	 NULL, "PUB send high-water mark"},                                           \
 	{"bus.rcvhwm", QF_CFG_INT, offsetof(T, M.rcvhwm), "10000", 1, 10000000,      \
 	 NULL, "SUB receive high-water mark"},                                        \
+	{"bus.batch_max", QF_CFG_INT, offsetof(T, M.batch_max), "4096", 1, 65536,     \
+	 NULL, "consumed events applied per transaction"},                            \
 	{"bus.instance", QF_CFG_INT, offsetof(T, M.instance), "0", 0, 1023, NULL,    \
 	 "this instance's number k (takes partitions p mod n == k)"},                 \
 	{"bus.instances", QF_CFG_INT, offsetof(T, M.instances), "1", 1, 1024, NULL,  \
@@ -174,6 +177,10 @@ int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 /* Start HTTP with the common settings and the service's routes. */
 int qf_svc_http_start(struct qf_svc *s, const struct qf_http_route *routes,
 		      size_t n, void *ctx, int (*ready)(void *ctx));
+/* The same, with a /healthz detail callback (fills a JSON object). */
+int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
+		       size_t n, void *ctx, int (*ready)(void *ctx),
+		       void (*health)(void *ctx, json_t *obj));
 /* Run until SIGINT/SIGTERM: then stop accepting HTTP, drain the queue,
  * and return 0. */
 int qf_svc_run(struct qf_svc *s);
@@ -188,7 +195,8 @@ struct qf_metrics *qf_svc_metrics(struct qf_svc *s);
 struct qf_clock *qf_svc_clock(struct qf_svc *s);
 struct qf_http *qf_svc_http(struct qf_svc *s);
 void *qf_svc_zctx(struct qf_svc *s);
-/* Ready means: HTTP up and the consumer has caught up once. */
+/* Ready means: HTTP up and the consumer has caught up once (computed by the
+ * core loop; safe to call from any thread). */
 int qf_svc_ready(struct qf_svc *s);
 /* Wake the core loop from another thread (e.g. new work outside qf_gc). */
 void qf_svc_wake(struct qf_svc *s);

@@ -320,16 +320,23 @@ class Emitter:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
-        if self in _live:
-            _live.remove(self)
+        self._release()
         return self.popen.returncode
 
     def kill(self):
         if self.alive():
             self.popen.kill()
             self.popen.wait()
+        self._release()
+
+    def _release(self):
         if self in _live:
             _live.remove(self)
+        for f in (self.popen.stdin, self.popen.stdout, self.log):
+            try:
+                f.close()
+            except Exception:
+                pass
 
     def output(self):
         return ""

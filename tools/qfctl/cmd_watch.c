@@ -58,14 +58,56 @@ struct watch {
 	int json;
 	int ntypes;
 	int types[64];
-	uint64_t printed;
+	uint64_t printed, pending_count;
 	uint64_t limit;
+	char *out; /* lines of the current transaction, printed at commit */
+	size_t len, cap;
 };
+
+/* Output goes out only when the batch's transaction commits: if the store
+ * retries the batch (map growth), nothing is printed twice. */
+static void s_flush(void *arg, uint64_t data)
+{
+	(void)data;
+	struct watch *w = arg;
+	if (w->len)
+		fwrite(w->out, 1, w->len, stdout);
+	fflush(stdout);
+	w->printed += w->pending_count;
+	w->len = 0;
+	w->pending_count = 0;
+}
+
+static void s_discard(void *arg, uint64_t data)
+{
+	(void)data;
+	struct watch *w = arg;
+	w->len = 0;
+	w->pending_count = 0;
+}
+
+static void s_append(struct watch *w, const char *line)
+{
+	size_t n = strlen(line);
+	if (w->len + n + 2 > w->cap) {
+		size_t nc = (w->cap + n + 2) * 2;
+		char *np = realloc(w->out, nc);
+		if (!np)
+			return;
+		w->out = np;
+		w->cap = nc;
+	}
+	memcpy(w->out + w->len, line, n);
+	w->len += n;
+	w->out[w->len++] = '\n';
+	w->pending_count++;
+}
 
 static int s_print(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 {
-	(void)t;
 	struct watch *w = app;
+	if (qf_txn_on_commit(t, s_flush, w, 0) || qf_txn_on_abort(t, s_discard, w, 0))
+		return QF_ERR_NOMEM;
 	const Qingfeng__V1__Envelope *e = m->env;
 	if (w->ntypes) {
 		int ok = 0;
@@ -74,12 +116,12 @@ static int s_print(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 		if (!ok)
 			return QF_OK;
 	}
-	if (w->limit && w->printed >= w->limit)
+	if (w->limit && w->printed + w->pending_count >= w->limit)
 		return QF_OK;
 	json_t *j = qf_event_json(e);
 	if (w->json) {
 		char *s = json_dumps(j, JSON_COMPACT);
-		printf("%s\n", s ? s : "{}");
+		s_append(w, s ? s : "{}");
 		free(s);
 	} else {
 		char ts[32];
@@ -87,14 +129,15 @@ static int s_print(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 		const char *tn = qf_event_type_name(e->type);
 		json_t *p = json_object_get(j, "payload");
 		char *ps = p ? json_dumps(p, JSON_COMPACT) : NULL;
-		printf("%s %s p%u #%llu %s%s%s %s\n", ts, e->producer, e->partition,
-		       (unsigned long long)e->seq, tn ? tn : "UNKNOWN",
-		       e->case_id[0] ? " case=" : "", e->case_id, ps ? ps : "");
+		char *line = NULL;
+		if (asprintf(&line, "%s %s p%u #%llu %s%s%s %s", ts, e->producer, e->partition,
+			     (unsigned long long)e->seq, tn ? tn : "UNKNOWN",
+			     e->case_id[0] ? " case=" : "", e->case_id, ps ? ps : "") > 0)
+			s_append(w, line);
+		free(line);
 		free(ps);
 	}
 	json_decref(j);
-	fflush(stdout);
-	w->printed++;
 	return QF_OK;
 }
 
@@ -225,6 +268,7 @@ int qfctl_watch(int argc, char **argv)
 			fprintf(stderr, "qfctl watch: %s\n", qf_strerror(a));
 	}
 	rc = 0;
+	free(w.out);
 	qf_bus_consumer_destroy(&c);
 	zmq_ctx_term(zctx);
 out:
