@@ -152,6 +152,12 @@ run: deps
 demo:
 	@$(PYTHON) tools/demo.py
 
+# builds the image here (making the base image offline if needed), runs the
+# stack in a pod, checks a petition end to end, tears everything down
+container-test: deps
+	@tools/install-deps.sh container
+	@docker/container-test.sh
+
 # ---------------------------------------------------------------- benchmarks
 # each benchmark is bench/bench-<name>.sh BUILD (C helpers: bench/*.c)
 BENCHES := bus intake router notifier disclosure audit
