@@ -1,0 +1,1006 @@
+/* cmd_audit.c: `qfctl audit`: keys for the audit log, and the verifier
+ * residents and the integrity supervisor run against any audit service.
+ *
+ *   qfctl audit keygen [--name NAME] [--out PREFIX]
+ *   qfctl audit verify --url URL --vkey FILE|KEY [--state FILE] [--quick]
+ *                      [--no-tiles]
+ *   qfctl audit case   --url URL --vkey FILE|KEY CASE_ID
+ *
+ * verify trusts nothing the server says that it can check: the checkpoint's
+ * signature (C2SP signed note), the root (recomputed from every entry, read
+ * through the C2SP tlog-tiles layout), the hash tiles (compared with the
+ * recomputed nodes), every earlier checkpoint the server lists, the checkpoint
+ * saved by the last run (--state: a rewritten history cannot match it), and
+ * per (producer, epoch, partition) that seqs run 1, 2, 3... with nothing
+ * missing or doubled. Exit 0: all good; 1: a check failed (said why); 2:
+ * usage.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qf_bus.h"
+#include "qf_clock.h"
+#include "qf_err.h"
+#include "qf_id.h"
+#include "qf_merkle.h"
+#include "qf_note.h"
+#include "qfctl.h"
+
+#define DEFAULT_NAME "qingfeng.local/audit"
+#define MAX_PROBLEMS 20
+
+/* ------------------------------------------------------------ http */
+
+struct client {
+	CURL *curl;
+	char base[2048];
+};
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static size_t s_sink(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+	size_t n = size * nmemb;
+	if (b->n + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 65536;
+		while (nc < b->n + n + 1)
+			nc *= 2;
+		char *np = realloc(b->p, nc);
+		if (!np)
+			return 0;
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->n, data, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return n;
+}
+
+static int s_client(struct client *c, const char *url)
+{
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+		fprintf(stderr,
+			"qfctl audit: --url must start with http:// or https://\n");
+		return -1;
+	}
+	snprintf(c->base, sizeof c->base, "%s", url);
+	size_t l = strlen(c->base);
+	while (l && c->base[l - 1] == '/')
+		c->base[--l] = '\0';
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	c->curl = curl_easy_init();
+	return c->curl ? 0 : -1;
+}
+
+static void s_client_free(struct client *c)
+{
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	curl_global_cleanup();
+}
+
+/* GET base+path: returns the HTTP status (0 on a network error, message
+ * printed); body in b (caller frees b->p). */
+static long s_get(struct client *c, const char *path, struct buf *b)
+{
+	char url[4096];
+	snprintf(url, sizeof url, "%s%s", c->base, path);
+	memset(b, 0, sizeof *b);
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, s_sink);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "qfctl-audit/1");
+	CURLcode rc = curl_easy_perform(c->curl);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "无法读取 %s：%s\n", url, curl_easy_strerror(rc));
+		return 0;
+	}
+	long status = 0;
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (!b->p) {
+		b->p = calloc(1, 1);
+		if (!b->p)
+			return 0;
+	}
+	return status;
+}
+
+static json_t *s_get_json(struct client *c, const char *path, long *status)
+{
+	struct buf b;
+	*status = s_get(c, path, &b);
+	json_t *j = *status ? json_loadb(b.p, b.n, 0, NULL) : NULL;
+	free(b.p);
+	return j;
+}
+
+/* ------------------------------------------------------------ keys */
+
+/* The log's verifier keys: one, or several while a key is rotated (all
+ * under the log's origin). */
+#define MAX_KEYS 8
+struct keys {
+	struct qf_note_verifier v[MAX_KEYS];
+	size_t n;
+};
+
+static int s_load_vkey(const char *arg, struct keys *k)
+{
+	char line[1024];
+	struct stat st;
+	if (k->n == MAX_KEYS) {
+		fprintf(stderr, "qfctl audit: at most %d --vkey\n", MAX_KEYS);
+		return -1;
+	}
+	struct qf_note_verifier *v = &k->v[k->n];
+	if (stat(arg, &st) == 0) {
+		if (qf_note_read_key_file(arg, line, sizeof line) ||
+		    qf_note_verifier_parse(v, line)) {
+			fprintf(stderr, "qfctl audit: %s holds no verifier key\n", arg);
+			return -1;
+		}
+	} else if (qf_note_verifier_parse(v, arg)) {
+		fprintf(stderr,
+			"qfctl audit: '%s' is neither a file nor a verifier key\n", arg);
+		return -1;
+	}
+	if (k->n && strcmp(v->name, k->v[0].name)) {
+		fprintf(stderr, "qfctl audit: the keys name different logs (%s, %s)\n",
+			k->v[0].name, v->name);
+		return -1;
+	}
+	k->n++;
+	return 0;
+}
+
+static int s_write_file(const char *path, const char *text, mode_t mode, int excl)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | (excl ? O_EXCL : O_TRUNC), mode);
+	if (fd < 0) {
+		fprintf(stderr, "qfctl audit: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t n = strlen(text);
+	int ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int s_keygen(int argc, char **argv)
+{
+	const char *name = DEFAULT_NAME, *out = NULL;
+	static const struct option longs[] = {
+	    {"name", 1, 0, 'n'}, {"out", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			name = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			printf("usage: qfctl audit keygen [--name NAME] [--out PREFIX]\n"
+			       "  Makes an Ed25519 checkpoint key pair (C2SP signed-note "
+			       "format).\n"
+			       "  NAME is the log's origin (default %s).\n"
+			       "  --out writes PREFIX.key (0600, for "
+			       "checkpoint.key_file) and\n"
+			       "  PREFIX.vkey; the verifier key is printed either way.\n",
+			       DEFAULT_NAME);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+			"usage: qfctl audit keygen [--name NAME] [--out PREFIX]\n");
+		return 2;
+	}
+	struct qf_note_signer s;
+	if (qf_note_signer_generate(&s, name)) {
+		fprintf(stderr,
+			"qfctl audit: '%s' is not a valid key name (no spaces or '+')\n",
+			name);
+		return 2;
+	}
+	struct qf_note_verifier v;
+	qf_note_signer_verifier(&s, &v);
+	char *sk = qf_note_signer_format(&s), *vk = qf_note_verifier_format(&v);
+	sodium_memzero(&s, sizeof s);
+	int rc = 0;
+	if (!sk || !vk) {
+		rc = 1;
+	} else if (out) {
+		char p[4096], text[1024];
+		snprintf(p, sizeof p, "%s.key", out);
+		snprintf(text, sizeof text, "%s\n", sk);
+		if (s_write_file(p, text, 0600, 1))
+			rc = 1;
+		snprintf(p, sizeof p, "%s.vkey", out);
+		snprintf(text, sizeof text, "%s\n", vk);
+		if (!rc && s_write_file(p, text, 0644, 1))
+			rc = 1;
+		sodium_memzero(text, sizeof text);
+		if (!rc)
+			printf("%s\n", vk);
+	} else {
+		printf("%s\n%s\n", sk, vk);
+	}
+	if (sk)
+		sodium_memzero(sk, strlen(sk));
+	free(sk);
+	free(vk);
+	return rc;
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+/* Verify a note with v and parse its checkpoint; origin must be v's name. */
+static int s_open_ckpt(const char *note, size_t len, const struct keys *k,
+		       struct qf_checkpoint *c, const char *what)
+{
+	size_t tl;
+	const struct qf_note_verifier *v = &k->v[0];
+	int rc = qf_note_open(note, len, k->v, k->n, &tl);
+	if (rc == QF_ERR_CRYPTO) {
+		printf("验证失败：%s的签名无效（内容被篡改，或并非该密钥所签）\n", what);
+		return -1;
+	}
+	if (rc == QF_ERR_NOTFOUND) {
+		printf("验证失败：%s没有该验证密钥（%s）的签名\n", what, v->name);
+		return -1;
+	}
+	if (rc || qf_checkpoint_parse(note, tl, c)) {
+		printf("验证失败：%s格式不正确\n", what);
+		return -1;
+	}
+	if (strcmp(c->origin, v->name)) {
+		printf("验证失败：%s属于日志 %s，而验证密钥属于 %s\n", what, c->origin,
+		       v->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int s_fetch_ckpt(struct client *cl, const struct keys *v, struct qf_checkpoint *c,
+			char **note, size_t *len)
+{
+	struct buf b;
+	long st = s_get(cl, "/checkpoint", &b);
+	if (st != 200) {
+		if (st)
+			printf("验证失败：读取 /checkpoint 得到 HTTP %ld\n", st);
+		free(b.p);
+		return -1;
+	}
+	if (s_open_ckpt(b.p, b.n, v, c, "服务器的检查点")) {
+		free(b.p);
+		return -1;
+	}
+	*note = b.p;
+	*len = b.n;
+	return 0;
+}
+
+/* ------------------------------------------------------------ verify */
+
+struct stream {
+	char producer[64];
+	uint64_t epoch;
+	uint32_t partition;
+	uint64_t last;
+	uint64_t first_leaf;
+};
+
+struct known {
+	uint64_t size;
+	uint8_t root[32];
+	const char *what;
+};
+
+struct verify {
+	struct client *cl;
+	int tiles;
+	uint64_t n;
+	unsigned problems;
+	struct stream *streams;
+	unsigned nstreams, capstreams;
+	/* recomputed nodes of tree levels 0, 8, 16...: one tile per level */
+	uint8_t tile[8][256][32];
+	unsigned tile_n[8];
+	uint64_t tile_index[8];
+	uint64_t tiles_checked;
+	int tile_failed;
+	struct known *known;
+	size_t nknown;
+};
+
+static void s_problem(struct verify *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void s_problem(struct verify *v, const char *fmt, ...)
+{
+	if (v->problems++ >= MAX_PROBLEMS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	printf("问题：");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}
+
+/* Compare one recomputed tile with the server's. */
+static void s_check_tile(struct verify *v, unsigned level)
+{
+	unsigned w = v->tile_n[level];
+	struct qf_merkle_tile t = {0, level, v->tile_index[level], w};
+	char path[128];
+	if (qf_merkle_tile_format(&t, path + 1, sizeof path - 1))
+		return;
+	path[0] = '/';
+	struct buf b;
+	long st = s_get(v->cl, path, &b);
+	if (st != 200 || b.n != 32 * (size_t)w ||
+	    memcmp(b.p, v->tile[level], 32 * (size_t)w)) {
+		if (!v->tile_failed)
+			s_problem(v, "哈希瓦片 %s 与由条目重新计算的结果不符%s", path,
+				  st == 200 ? "" : "（无法读取）");
+		v->tile_failed = 1;
+	}
+	v->tiles_checked++;
+	free(b.p);
+	v->tile_n[level] = 0;
+}
+
+static void s_on_node(void *arg, unsigned level, uint64_t index, const uint8_t h[32])
+{
+	struct verify *v = arg;
+	if (!v->tiles || level % 8 || level / 8 >= 8)
+		return;
+	unsigned L = level / 8;
+	if (v->tile_n[L] == 0)
+		v->tile_index[L] = index >> 8;
+	memcpy(v->tile[L][v->tile_n[L]++], h, 32);
+	if (v->tile_n[L] == 256)
+		s_check_tile(v, L);
+}
+
+static void s_stream(struct verify *v, uint64_t leaf, const Qingfeng__V1__Envelope *e)
+{
+	struct stream *s = NULL;
+	for (unsigned i = 0; i < v->nstreams; i++)
+		if (v->streams[i].epoch == e->epoch &&
+		    v->streams[i].partition == e->partition &&
+		    !strcmp(v->streams[i].producer, e->producer)) {
+			s = &v->streams[i];
+			break;
+		}
+	if (!s) {
+		if (v->nstreams == v->capstreams) {
+			unsigned nc = v->capstreams ? v->capstreams * 2 : 64;
+			struct stream *ns = realloc(v->streams, nc * sizeof *ns);
+			if (!ns)
+				return;
+			v->streams = ns;
+			v->capstreams = nc;
+		}
+		s = &v->streams[v->nstreams++];
+		memset(s, 0, sizeof *s);
+		snprintf(s->producer, sizeof s->producer, "%s", e->producer);
+		s->epoch = e->epoch;
+		s->partition = e->partition;
+		s->first_leaf = leaf;
+	}
+	if (e->seq == s->last + 1) {
+		s->last = e->seq;
+		return;
+	}
+	if (e->seq <= s->last)
+		s_problem(v, "叶子 %llu：%s（纪元 %016llx）第 %u 分区序号 %llu 重复记录",
+			  (unsigned long long)leaf, e->producer,
+			  (unsigned long long)e->epoch, e->partition,
+			  (unsigned long long)e->seq);
+	else
+		s_problem(v, "叶子 %llu：%s（纪元 %016llx）第 %u 分区缺少序号 %llu..%llu",
+			  (unsigned long long)leaf, e->producer,
+			  (unsigned long long)e->epoch, e->partition,
+			  (unsigned long long)s->last + 1,
+			  (unsigned long long)e->seq - 1);
+	if (e->seq > s->last)
+		s->last = e->seq;
+}
+
+/* One entry: hash it into the tree, check its stream position. */
+static void s_entry(struct verify *v, struct qf_merkle_frontier *f, const uint8_t *d,
+		    size_t l)
+{
+	uint64_t leaf = f->size;
+	uint8_t h[32];
+	qf_merkle_leaf_hash(d, l, h);
+	qf_merkle_frontier_push(f, h, s_on_node, v);
+	Qingfeng__V1__Envelope *e = qf_bus_decode(d, l);
+	if (!e) {
+		s_problem(v, "叶子 %llu 不是有效的事件信封", (unsigned long long)leaf);
+		return;
+	}
+	s_stream(v, leaf, e);
+	qingfeng__v1__envelope__free_unpacked(e, NULL);
+	/* any checkpoint of this size must have this root */
+	for (size_t i = 0; i < v->nknown; i++) {
+		if (v->known[i].size != f->size)
+			continue;
+		uint8_t r[32];
+		qf_merkle_frontier_root(f, r);
+		if (sodium_memcmp(r, v->known[i].root, 32))
+			s_problem(
+			    v, "大小为 %llu 的%s与重新计算的根哈希不符：此前的历史被改写",
+			    (unsigned long long)f->size, v->known[i].what);
+	}
+}
+
+/* Entries one by one through the JSON leaf API (bundles that cannot hold a
+ * leaf over 65535 bytes). */
+static int s_entries_json(struct verify *v, struct qf_merkle_frontier *f, uint64_t first,
+			  unsigned w)
+{
+	for (unsigned i = 0; i < w; i++) {
+		char path[64];
+		long st;
+		snprintf(path, sizeof path, "/v1/leaves/%llu",
+			 (unsigned long long)(first + i));
+		json_t *j = s_get_json(v->cl, path, &st);
+		const char *b64 = json_string_value(json_object_get(j, "data"));
+		size_t cap = b64 ? strlen(b64) : 0, n = 0;
+		uint8_t *d = malloc(cap + 1);
+		if (st != 200 || !b64 || !d ||
+		    qf_b64_decode(b64, strlen(b64), d, cap + 1, &n)) {
+			printf("验证失败：无法读取叶子 %llu\n",
+			       (unsigned long long)(first + i));
+			free(d);
+			json_decref(j);
+			return -1;
+		}
+		s_entry(v, f, d, n);
+		free(d);
+		json_decref(j);
+	}
+	return 0;
+}
+
+static int s_entries(struct verify *v, struct qf_merkle_frontier *f)
+{
+	for (uint64_t b = 0; b * 256 < v->n; b++) {
+		unsigned w = qf_merkle_tile_width(0, b, v->n);
+		struct qf_merkle_tile t = {1, 0, b, w};
+		char path[128];
+		qf_merkle_tile_format(&t, path + 1, sizeof path - 1);
+		path[0] = '/';
+		struct buf bb;
+		long st = s_get(v->cl, path, &bb);
+		if (st == 409) {
+			free(bb.p);
+			if (s_entries_json(v, f, b * 256, w))
+				return -1;
+			continue;
+		}
+		if (st != 200) {
+			if (st)
+				printf("验证失败：读取 %s 得到 HTTP %ld\n", path, st);
+			free(bb.p);
+			return -1;
+		}
+		size_t pos = 0, l;
+		const uint8_t *d;
+		unsigned got = 0;
+		int r;
+		while ((r = qf_merkle_bundle_next((const uint8_t *)bb.p, bb.n, &pos, &d,
+						  &l)) == 1) {
+			if (got++ == w)
+				break;
+			s_entry(v, f, d, l);
+		}
+		free(bb.p);
+		if (r < 0 || got != w) {
+			printf("验证失败：条目包 %s 应有 %u 条，格式不符\n", path, w);
+			return -1;
+		}
+	}
+	/* the partial tiles at the right edge */
+	for (unsigned L = 0; v->tiles && L < 8; L++)
+		if (v->tile_n[L])
+			s_check_tile(v, L);
+	return 0;
+}
+
+/* Every checkpoint the server lists: signed by the key, sizes in order. */
+static int s_history(struct verify *v, const struct keys *key)
+{
+	uint64_t from = 0, last = 0;
+	int any = 0;
+	for (;;) {
+		char path[128];
+		long st;
+		snprintf(path, sizeof path, "/v1/checkpoints?from=%llu&limit=1000",
+			 (unsigned long long)from);
+		json_t *j = s_get_json(v->cl, path, &st);
+		if (st == 404) { /* a plain tlog-tiles mirror: no history to check */
+			json_decref(j);
+			printf("注意：服务器未提供历史检查点列表，仅验证最新检查点\n");
+			return 0;
+		}
+		json_t *list = json_object_get(j, "checkpoints");
+		if (st != 200 || !json_is_array(list)) {
+			printf("验证失败：无法读取历史检查点（HTTP %ld）\n", st);
+			json_decref(j);
+			return -1;
+		}
+		size_t i;
+		json_t *it;
+		json_array_foreach(list, i, it)
+		{
+			const char *note = json_string_value(json_object_get(it, "note"));
+			struct qf_checkpoint c;
+			if (!note ||
+			    s_open_ckpt(note, strlen(note), key, &c, "历史检查点")) {
+				json_decref(j);
+				return -1;
+			}
+			if (any && c.size <= last) {
+				printf("验证失败：历史检查点的大小没有递增（%llu 之后是 "
+				       "%llu）\n",
+				       (unsigned long long)last,
+				       (unsigned long long)c.size);
+				json_decref(j);
+				return -1;
+			}
+			any = 1;
+			last = c.size;
+			if (c.size > v->n)
+				continue; /* signed after the one we verify */
+			struct known *nk =
+			    realloc(v->known, (v->nknown + 1) * sizeof *nk);
+			if (!nk) {
+				json_decref(j);
+				return -1;
+			}
+			v->known = nk;
+			nk[v->nknown].size = c.size;
+			memcpy(nk[v->nknown].root, c.root, 32);
+			nk[v->nknown].what = "历史检查点";
+			v->nknown++;
+		}
+		json_t *next = json_object_get(j, "next");
+		if (!json_is_integer(next)) {
+			json_decref(j);
+			return 0;
+		}
+		from = (uint64_t)json_integer_value(next);
+		json_decref(j);
+	}
+}
+
+static int s_read_state(const char *path, char **note, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return 1;
+		fprintf(stderr, "qfctl audit: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	struct buf b = {0};
+	char tmp[4096];
+	size_t r;
+	while ((r = fread(tmp, 1, sizeof tmp, f)) > 0)
+		s_sink(tmp, 1, r, &b);
+	fclose(f);
+	*note = b.p ? b.p : calloc(1, 1);
+	*len = b.n;
+	return 0;
+}
+
+static int s_save_state(const char *path, const char *note)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (s_write_file(tmp, note, 0644, 0))
+		return -1;
+	if (rename(tmp, path)) {
+		fprintf(stderr, "qfctl audit: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --quick: the server's consistency proof from the saved checkpoint. */
+static int s_quick(struct client *cl, const struct qf_checkpoint *old,
+		   const struct qf_checkpoint *cur)
+{
+	if (old->size == 0 || old->size == cur->size)
+		return 0; /* nothing to prove, or compared already */
+	char path[128];
+	long st;
+	snprintf(path, sizeof path, "/v1/proof/consistency?first=%llu&second=%llu",
+		 (unsigned long long)old->size, (unsigned long long)cur->size);
+	json_t *j = s_get_json(cl, path, &st);
+	json_t *pj = json_object_get(j, "proof");
+	if (st != 200 || !json_is_array(pj) ||
+	    json_array_size(pj) > QF_MERKLE_MAX_PROOF) {
+		printf("验证失败：无法取得一致性证明（HTTP %ld）\n", st);
+		json_decref(j);
+		return -1;
+	}
+	uint8_t proof[QF_MERKLE_MAX_PROOF][32];
+	size_t n = json_array_size(pj);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(pj, i));
+		size_t l;
+		if (!s || qf_b64_decode(s, strlen(s), proof[i], 32, &l) || l != 32) {
+			printf("验证失败：一致性证明格式不正确\n");
+			json_decref(j);
+			return -1;
+		}
+	}
+	json_decref(j);
+	if (qf_merkle_check_consistency(old->size, cur->size, old->root, cur->root,
+					(const uint8_t(*)[32])proof, n)) {
+		printf(
+		    "验证失败：当前检查点与保存的检查点（大小 %llu）不一致：历史被改写\n",
+		    (unsigned long long)old->size);
+		return -1;
+	}
+	return 0;
+}
+
+static void s_verify_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: qfctl audit verify --url URL --vkey FILE|KEY [--state FILE]\n"
+		"                          [--quick] [--no-tiles]\n"
+		"  --url URL      the audit service or a mirror of its tiles\n"
+		"  --vkey         the log's verifier key (file or text); repeat it to\n"
+		"                 accept the keys of a rotation\n"
+		"  --state FILE   the checkpoint saved by the last run: the log must\n"
+		"                 extend it; updated when everything verifies\n"
+		"  --quick        check the signature and the consistency proof from\n"
+		"                 the saved checkpoint only (no entries)\n"
+		"  --no-tiles     do not compare the hash tiles with the entries\n");
+}
+
+static int s_verify(int argc, char **argv)
+{
+	const char *url = NULL, *vkey = NULL, *state = NULL;
+	int quick = 0, tiles = 1;
+	struct keys key = {.n = 0};
+	static const struct option longs[] = {
+	    {"url", 1, 0, 'u'},	  {"vkey", 1, 0, 'k'},	   {"state", 1, 0, 's'},
+	    {"quick", 0, 0, 'q'}, {"no-tiles", 0, 0, 't'}, {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			url = optarg;
+			break;
+		case 'k':
+			if (s_load_vkey(optarg, &key))
+				return 2;
+			vkey = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'q':
+			quick = 1;
+			break;
+		case 't':
+			tiles = 0;
+			break;
+		case 'h':
+			s_verify_usage(stdout);
+			return 0;
+		default:
+			s_verify_usage(stderr);
+			return 2;
+		}
+	}
+	if (!url || !vkey || optind < argc) {
+		s_verify_usage(stderr);
+		return 2;
+	}
+	if (quick && !state) {
+		fprintf(stderr, "qfctl audit verify: --quick needs --state\n");
+		return 2;
+	}
+	struct client cl = {0};
+	if (s_client(&cl, url))
+		return 2;
+	int rc = 1;
+	char *note = NULL, *saved = NULL;
+	size_t nlen, slen;
+	struct verify v = {.cl = &cl, .tiles = tiles};
+	struct qf_checkpoint cur, old;
+	int have_old = 0;
+	if (s_fetch_ckpt(&cl, &key, &cur, &note, &nlen))
+		goto out;
+	printf("检查点：%s，大小 %llu，签名有效\n", cur.origin,
+	       (unsigned long long)cur.size);
+	if (state) {
+		int r = s_read_state(state, &saved, &slen);
+		if (r < 0)
+			goto out;
+		if (r == 0) {
+			if (s_open_ckpt(saved, slen, &key, &old, "保存的检查点"))
+				goto out;
+			have_old = 1;
+			if (old.size > cur.size) {
+				printf("验证失败：日志变小了（保存时大小 %llu，现在 "
+				       "%llu）：历史被回退或改写\n",
+				       (unsigned long long)old.size,
+				       (unsigned long long)cur.size);
+				goto out;
+			}
+			if (old.size == cur.size &&
+			    sodium_memcmp(old.root, cur.root, 32)) {
+				printf("验证失败：同样大小 %llu "
+				       "的两个检查点根哈希不同：日志出现分叉\n",
+				       (unsigned long long)cur.size);
+				goto out;
+			}
+		}
+	}
+	if (quick) {
+		if (have_old && s_quick(&cl, &old, &cur))
+			goto out;
+		printf("验证通过（快速）：检查点签名有效%s\n",
+		       have_old ? "，且与保存的检查点一致"
+				: "（没有保存的检查点可比较）");
+		rc = 0;
+		goto save;
+	}
+	v.n = cur.size;
+	if (have_old) {
+		v.known = malloc(sizeof *v.known);
+		if (!v.known)
+			goto out;
+		v.known[0].size = old.size;
+		memcpy(v.known[0].root, old.root, 32);
+		v.known[0].what = "保存的检查点";
+		v.nknown = 1;
+	}
+	if (s_history(&v, &key))
+		goto out;
+	struct qf_merkle_frontier f;
+	qf_merkle_frontier_init(&f);
+	if (s_entries(&v, &f))
+		goto out;
+	uint8_t root[32];
+	qf_merkle_frontier_root(&f, root);
+	if (sodium_memcmp(root, cur.root, 32))
+		s_problem(&v,
+			  "由 %llu 个条目重新计算的根哈希与签名检查点不符：条目被篡改",
+			  (unsigned long long)v.n);
+	if (v.problems) {
+		if (v.problems > MAX_PROBLEMS)
+			printf("……共 %u 个问题\n", v.problems);
+		printf("验证失败：发现 %u 个问题\n", v.problems);
+		goto out;
+	}
+	uint64_t events = 0;
+	unsigned producers = 0;
+	for (unsigned i = 0; i < v.nstreams; i++) {
+		events += v.streams[i].last;
+		int seen = 0;
+		for (unsigned k = 0; k < i; k++)
+			if (!strcmp(v.streams[k].producer, v.streams[i].producer))
+				seen = 1;
+		producers += !seen;
+	}
+	char hex[65];
+	printf("根哈希：%s（由全部条目重新计算，与签名一致）\n", qf_hex(root, 32, hex));
+	if (tiles)
+		printf("哈希瓦片：%llu 个，与条目一致\n",
+		       (unsigned long long)v.tiles_checked);
+	printf("事件流：%u 个生产者，%u 个分区流，共 %llu 个事件，序号完整无缺无重复\n",
+	       producers, v.nstreams, (unsigned long long)events);
+	if (v.nknown)
+		printf("历史检查点：%zu 个，均与重新计算的结果一致\n", v.nknown);
+	printf("验证通过\n");
+	rc = 0;
+save:
+	if (state && rc == 0 && s_save_state(state, note))
+		rc = 1;
+out:
+	free(note);
+	free(saved);
+	free(v.streams);
+	free(v.known);
+	s_client_free(&cl);
+	return rc;
+}
+
+/* ------------------------------------------------------------ case */
+
+static int s_case(int argc, char **argv)
+{
+	const char *url = NULL, *vkey = NULL;
+	struct keys key = {.n = 0};
+	static const struct option longs[] = {
+	    {"url", 1, 0, 'u'}, {"vkey", 1, 0, 'k'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			url = optarg;
+			break;
+		case 'k':
+			if (s_load_vkey(optarg, &key))
+				return 2;
+			vkey = optarg;
+			break;
+		case 'h':
+			printf(
+			    "usage: qfctl audit case --url URL --vkey FILE|KEY CASE_ID\n"
+			    "  Shows a case's history from the audit log and proves "
+			    "each\n"
+			    "  entry is in the signed log (inclusion proofs).\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!url || !vkey || optind != argc - 1) {
+		fprintf(stderr,
+			"usage: qfctl audit case --url URL --vkey FILE|KEY CASE_ID\n");
+		return 2;
+	}
+	const char *case_id = argv[optind];
+	for (const char *p = case_id; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
+			fprintf(stderr, "qfctl audit case: '%s' is not a case id\n",
+				case_id);
+			return 2;
+		}
+	struct client cl = {0};
+	if (s_client(&cl, url))
+		return 2;
+	int rc = 1;
+	char *note = NULL;
+	size_t nlen;
+	json_t *j = NULL;
+	struct qf_checkpoint cur;
+	if (s_fetch_ckpt(&cl, &key, &cur, &note, &nlen))
+		goto out;
+	char path[512];
+	long st;
+	snprintf(path, sizeof path, "/v1/cases/%s/history?proof=1&size=%llu", case_id,
+		 (unsigned long long)cur.size);
+	j = s_get_json(&cl, path, &st);
+	json_t *leaves = json_object_get(j, "leaves");
+	if (st == 404) {
+		printf("审计日志中没有案件 %s\n", case_id);
+		goto out;
+	}
+	if (st != 200 || !json_is_array(leaves)) {
+		printf("验证失败：无法读取案件历史（HTTP %ld）\n", st);
+		goto out;
+	}
+	size_t i, proven = 0, pending = 0;
+	json_t *it;
+	printf("案件 %s（检查点大小 %llu）\n", case_id, (unsigned long long)cur.size);
+	json_array_foreach(leaves, i, it)
+	{
+		uint64_t idx = (uint64_t)json_integer_value(json_object_get(it, "index"));
+		const char *b64 = json_string_value(json_object_get(it, "data"));
+		const char *sum = json_string_value(json_object_get(it, "summary"));
+		json_int_t t = json_integer_value(json_object_get(it, "time_ms"));
+		char when[32];
+		qf_time_fmt(t, 480, when, sizeof when);
+		size_t cap = b64 ? strlen(b64) : 0, n = 0;
+		uint8_t *d = malloc(cap + 1);
+		if (!b64 || !d || qf_b64_decode(b64, strlen(b64), d, cap + 1, &n)) {
+			printf("验证失败：叶子 %llu 缺少数据\n", (unsigned long long)idx);
+			free(d);
+			goto out;
+		}
+		Qingfeng__V1__Envelope *e = qf_bus_decode(d, n);
+		int mine = e && e->case_id && !strcmp(e->case_id, case_id);
+		if (e)
+			qingfeng__v1__envelope__free_unpacked(e, NULL);
+		if (!mine) {
+			printf("验证失败：叶子 %llu 不属于案件 %s\n",
+			       (unsigned long long)idx, case_id);
+			free(d);
+			goto out;
+		}
+		uint8_t lh[32], proof[QF_MERKLE_MAX_PROOF][32];
+		qf_merkle_leaf_hash(d, n, lh);
+		free(d);
+		json_t *pj = json_object_get(it, "proof");
+		const char *mark = "（尚未进入已签名检查点）";
+		if (idx < cur.size) {
+			size_t np = json_array_size(pj);
+			int ok = json_is_array(pj) && np <= QF_MERKLE_MAX_PROOF;
+			for (size_t k = 0; ok && k < np; k++) {
+				const char *s = json_string_value(json_array_get(pj, k));
+				size_t l;
+				ok = s &&
+				     !qf_b64_decode(s, strlen(s), proof[k], 32, &l) &&
+				     l == 32;
+			}
+			if (!ok || qf_merkle_check_inclusion(idx, cur.size, lh,
+							     (const uint8_t(*)[32])proof,
+							     np, cur.root)) {
+				printf("验证失败：叶子 %llu 的包含证明无效\n",
+				       (unsigned long long)idx);
+				goto out;
+			}
+			mark = "✓";
+			proven++;
+		} else {
+			pending++;
+		}
+		printf("  #%-8llu %s  %s %s\n", (unsigned long long)idx, when,
+		       sum ? sum : "", mark);
+	}
+	printf("验证通过：%zu 条记录已证明包含在签名日志中%s\n", proven,
+	       pending ? "，其余尚待下一个检查点" : "");
+	rc = 0;
+out:
+	json_decref(j);
+	free(note);
+	s_client_free(&cl);
+	return rc;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+int qfctl_audit(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fprintf(
+		    argc < 2 ? stderr : stdout,
+		    "usage: qfctl audit COMMAND ...\n"
+		    "  keygen [--name NAME] [--out PREFIX]   checkpoint signing key "
+		    "pair\n"
+		    "  verify --url URL --vkey KEY [--state FILE] [--quick] "
+		    "[--no-tiles]\n"
+		    "                                        verify the whole log\n"
+		    "  case --url URL --vkey KEY CASE_ID     a case's history, proven\n");
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "keygen"))
+		return s_keygen(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return s_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "case"))
+		return s_case(argc - 1, argv + 1);
+	fprintf(stderr, "qfctl audit: unknown command '%s'\n", argv[1]);
+	return 2;
+}
