@@ -20,6 +20,9 @@ void qf_cfg_error(struct qf_cfg_errors *errs, const config_setting_t *s,
 	va_end(ap);
 	const char *file = errs->file ? errs->file : "(none)";
 	unsigned line = 0;
+	for (unsigned i = 0; !s && path && i < errs->nlines; i++)
+		if (strcmp(errs->lines[i].path, path) == 0)
+			line = errs->lines[i].line;
 	if (s) {
 		const char *f = config_setting_source_file(s);
 		if (f)
@@ -255,6 +258,10 @@ int qf_cfg_load(const char *file, const struct qf_cfg_setting *table, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		config_setting_t *s = config_lookup(&cfg, table[i].path);
+		if (s && errs->nlines < QF_CFG_MAX_LINES && strlen(table[i].path) < 64) {
+			snprintf(errs->lines[errs->nlines].path, 64, "%s", table[i].path);
+			errs->lines[errs->nlines++].line = config_setting_source_line(s);
+		}
 		int r = s ? s_set_from(&table[i], conf, s, errs)
 			  : s_apply_default(&table[i], conf, errs);
 		if (r)

@@ -18,10 +18,19 @@
 
 #define QF_CFG_MAX_ERRORS 64
 
+#define QF_CFG_MAX_LINES 128
+
 struct qf_cfg_errors {
 	unsigned n;
 	char msg[QF_CFG_MAX_ERRORS][512];
 	const char *file; /* the file being loaded (for messages) */
+	/* where each table setting was found, so that checks made after loading
+	   (qf_cfg_error with s == NULL) still name the line */
+	unsigned nlines;
+	struct {
+		char path[64];
+		unsigned line;
+	} lines[QF_CFG_MAX_LINES];
 };
 
 enum qf_cfg_type {

@@ -145,8 +145,12 @@ static void test_conf_check(void **state)
 	assert_int_equal(qf_cfg_load(p, s_table, N, &c, &e), QF_OK);
 	c.svc.config_file = strdup(p);
 	assert_int_equal(qf_svc_conf_check(&c.svc, &e), QF_ERR_CONFIG);
-	assert_true(has(&e, "bus.instance"));
-	assert_true(has(&e, "service.log_level"));
+	/* checks made after loading still name the line of the setting */
+	char want[600];
+	snprintf(want, sizeof want, "%s:1: setting 'bus.instance'", p);
+	assert_true(has(&e, want));
+	snprintf(want, sizeof want, "%s:2: setting 'service.log_level'", p);
+	assert_true(has(&e, want));
 	qf_cfg_free(s_table, N, &c);
 	qf_svc_conf_free(&c.svc);
 }
