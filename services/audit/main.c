@@ -86,10 +86,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s_conf.svc.config_file = strdup(args.config);
-	if (!s_conf.svc.config_file)
+	char *dd = qf_cfg_resolve(args.config, s_conf.svc.data_dir);
+	if (!s_conf.svc.config_file || !dd)
 		return 1;
-	/* cross-setting checks run even after table errors: report everything
-	   (they also resolve service.data_dir against the config file) */
+	free(s_conf.svc.data_dir);
+	s_conf.svc.data_dir = dd;
+	/* cross-setting checks run even after table errors: report everything */
 	struct qf_cfg_errors errs = {.file = args.config};
 	bad |= qf_svc_conf_check(&s_conf.svc, &errs) != 0;
 	bad |= audit_keys_check(&s_conf, &errs) != 0;
