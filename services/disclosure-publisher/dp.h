@@ -1,0 +1,128 @@
+/* dp.h: the disclosure-publisher service: its configuration, its store
+ * (databases and key layouts), and the struct every module receives.
+ *
+ * Ownership: main.c creates one struct dp and passes it everywhere (no
+ * globals). The core thread (qf_svc) is the only writer: event apply runs
+ * there inside the consumer's transaction. HTTP handlers only read, through
+ * short qf_store_read transactions, and the SSE hub (live.h), which has its
+ * own lock. The community file is loaded once; `community` is immutable
+ * until reload swaps it under `community_lock`.
+ */
+#ifndef DP_H
+#define DP_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "qf_community.h"
+#include "qf_svc.h"
+
+struct dp_conf {
+	struct qf_svc_conf svc;
+	char *title;	       /* disclosure.title: site title ("" = community name) */
+	char *public_url;      /* disclosure.public_url: absolute base for feeds */
+	char *intake_url;      /* disclosure.intake_url: where residents question items */
+	char *question_path;   /* disclosure.question_path: intake's petition endpoint */
+	char *audit_url;       /* disclosure.audit_url: link to the audit log */
+	int audit_link;	       /* disclosure.audit_link: find announcements there */
+	int page_size;	       /* disclosure.page_size */
+	int max_page_size;     /* disclosure.max_page_size */
+	int live_keep;	       /* disclosure.live_keep: recent live events kept */
+	int sse_max_clients;   /* disclosure.sse_max_clients */
+	int sse_keepalive_s;   /* disclosure.sse_keepalive_s */
+	int location_decimals; /* disclosure.location_decimals (0: no location) */
+	int satisfied_min;     /* disclosure.satisfied_min_rating */
+	int feed_entries;      /* disclosure.feed_entries */
+	int export_cases;      /* disclosure.export_cases: cases on the static board */
+};
+
+/* Databases of the store (all keys are byte strings; be64 = big-endian). */
+struct dp_db {
+	MDB_dbi case_doc;     /* case id -> JSON document with the timeline */
+	MDB_dbi case_head;    /* case id -> struct case_head + strings + summary */
+	MDB_dbi by_time;      /* be64 submitted_ms | case id -> "" */
+	MDB_dbi by_cat;	      /* category \0 be64 submitted | case id -> "" */
+	MDB_dbi by_bld;	      /* building \0 be64 submitted | case id -> "" */
+	MDB_dbi by_state;     /* state byte | be64 submitted | case id -> "" */
+	MDB_dbi by_due;	      /* be64 next due | case id -> "" (open cases only) */
+	MDB_dbi by_code;      /* tracking code -> case id */
+	MDB_dbi case_names;   /* case id -> keyed hashes of names found in its texts */
+	MDB_dbi counts;	      /* "c:<cat>" "b:<bld>" "s:<n>" "all" ... -> be64 */
+	MDB_dbi disc_ver;     /* record id \0 be32 version -> JSON of the version */
+	MDB_dbi disc_cur;     /* record id -> JSON {version, kind, group} */
+	MDB_dbi disc_group;   /* kind byte | group \0 record id -> "" */
+	MDB_dbi disc_time;    /* be64 submitted | record id \0 be32 version -> "" */
+	MDB_dbi snap;	      /* kind \0 key \0 be32 version -> JSON snapshot record */
+	MDB_dbi snap_cur;     /* kind \0 key -> be32 version | canonical bytes */
+	MDB_dbi snap_pending; /* be32 partition | be64 seq -> snap key (leaf unknown) */
+	MDB_dbi ckpt;	      /* be64 signed at | be64 size | origin -> JSON checkpoint */
+	MDB_dbi alerts;	      /* be64 at | event id -> JSON alert */
+	MDB_dbi hotspots;     /* be64 at | event id -> JSON hotspot */
+	MDB_dbi quota;	      /* staff \0 duty \0 month -> JSON duty quota */
+	MDB_dbi live;	      /* be64 live seq -> JSON live event (ring) */
+	MDB_dbi meta;	      /* counters and the live seq */
+};
+
+struct sse_hub;
+struct stats_cache;
+struct auditlink;
+
+struct dp {
+	struct dp_conf *conf;
+	struct qf_svc *svc;
+	struct qf_store *store;
+	struct qf_bus_producer *prod; /* SNAPSHOT_PUBLISHED */
+	struct qf_clock *clock;
+	struct dp_db db;
+	pthread_rwlock_t community_lock;
+	struct qf_community *community;
+	char *community_path;
+	char title[256];
+	/* staff office phones (digits) kept by the masker */
+	char **allow;
+	unsigned nallow;
+	struct sse_hub *hub;
+	struct auditlink *alink; /* finds announcements in the audit log */
+	/* live events produced by the transaction being applied; handed to the
+	 * hub on commit, dropped on abort (apply may run twice) */
+	struct live_pending *pending;
+	int ready_seen;	    /* caught up once: live events go to browsers */
+	int counters_dirty; /* events changed the counters since last sent */
+	/* consumer positions, copied by the core thread for /v1/status */
+	pthread_mutex_t status_lock;
+	char *status_json;
+	int64_t status_mono;
+	/* read-side caches (cache_lock): the overdue count walks every overdue
+	 * case, statistics every case of the period; both may be a second or
+	 * a few old on a busy board (cases.h, stats.h) */
+	pthread_mutex_t cache_lock;
+	int64_t overdue_mono;
+	uint64_t overdue_val;
+	struct stats_cache *stats_cache;
+	int64_t counters_sent_mono, keepalive_mono;
+};
+
+/* Open every database (at start, before concurrent use). */
+int dp_db_open(struct dp *dp);
+
+/* Community lookups under the read lock, copied into out (n bytes): the
+ * display name of a category / building / staff member, or the id itself
+ * when unknown. */
+void dp_category_name(struct dp *dp, const char *code, char *out, size_t n);
+void dp_building_name(struct dp *dp, const char *id, char *out, size_t n);
+void dp_staff_name(struct dp *dp, const char *id, char *out, size_t n);
+/* Community's UTC offset in minutes. */
+int dp_tz(struct dp *dp);
+
+/* be64 counter helpers inside a write transaction. */
+int dp_count_add(struct qf_txn *t, MDB_dbi dbi, const char *key, int64_t delta);
+int64_t dp_count_get(struct qf_txn *t, MDB_dbi dbi, const char *key);
+
+/* A short printable id (1..64 of [A-Za-z0-9_.:-]): ids from events must be
+ * this before they become keys or URLs. */
+int dp_id_ok(const char *s);
+/* Valid UTF-8 without NUL? */
+int dp_utf8_ok(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,584 @@
+/* live.c: the live dashboard's recent events and counters, and the
+ * Server-Sent Events hub (live.h).
+ *
+ * The hub is a ring of formatted SSE messages with increasing ids under one
+ * mutex. A client is a position in that ring; its stream reader copies what
+ * it has not seen and returns 0 when it is up to date, which suspends the
+ * connection (qf_http_reply_stream_wait) until the next publish wakes it.
+ * Nothing blocks an HTTP thread, and an idle client costs no CPU. */
+#include "live.h"
+#include "buf.h"
+#include "cases.h"
+
+#include "qf_clock.h"
+#include "qf_err.h"
+#include "qf_id.h"
+#include "qf_log.h"
+#include "qf_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ pending */
+
+struct live_msg {
+	char *event, *data;
+	struct live_msg *next;
+};
+
+struct live_pending {
+	struct live_msg *head, *tail;
+};
+
+static void s_pending_clear(struct dp *dp)
+{
+	if (!dp->pending)
+		return;
+	struct live_msg *m = dp->pending->head;
+	while (m) {
+		struct live_msg *n = m->next;
+		free(m->event);
+		free(m->data);
+		free(m);
+		m = n;
+	}
+	dp->pending->head = dp->pending->tail = NULL;
+}
+
+void live_pending_free(struct dp *dp)
+{
+	s_pending_clear(dp);
+	free(dp->pending);
+	dp->pending = NULL;
+}
+
+static void s_on_commit(void *arg, uint64_t data)
+{
+	(void)data;
+	struct dp *dp = arg;
+	dp->counters_dirty = 1;
+	if (!dp->pending)
+		return;
+	for (struct live_msg *m = dp->pending->head; m && dp->ready_seen && dp->hub;
+	     m = m->next)
+		sse_hub_publish(dp->hub, m->event, m->data);
+	s_pending_clear(dp);
+}
+
+static void s_on_abort(void *arg, uint64_t data)
+{
+	(void)data;
+	s_pending_clear(arg);
+}
+
+/* Day counters ("d:YYYYMMDD:new") in the community's time zone. */
+static int s_day_count(struct dp *dp, struct qf_txn *t, int64_t at, const char *what)
+{
+	char day[32], key[64];
+	qf_time_fmt(at, dp_tz(dp), day, sizeof day);
+	snprintf(key, sizeof key, "d:%.4s%.2s%.2s:%s", day, day + 5, day + 8, what);
+	return dp_count_add(t, dp->db.meta, key, 1);
+}
+
+int live_note(struct dp *dp, struct qf_txn *t, const char *kind, json_t *data)
+{
+	if (!data)
+		return QF_OK; /* a field was not valid UTF-8: nothing to show */
+	int rc;
+	int64_t at = json_integer_value(json_object_get(data, "at_ms"));
+	if (!at)
+		at = qf_now_ms(dp->clock);
+	const char *day = NULL;
+	if (!strcmp(kind, "case"))
+		day = "new";
+	else if (!strcmp(kind, "warning"))
+		day = "warn";
+	else if (!strcmp(kind, "breach"))
+		day = "breach";
+	else if (!strcmp(kind, "state") &&
+		 json_string_value(json_object_get(data, "type")) &&
+		 !strcmp(json_string_value(json_object_get(data, "type")),
+			 "CASE_RESOLVED"))
+		day = "resolved";
+	if (day && (rc = s_day_count(dp, t, at, day))) {
+		json_decref(data);
+		return rc;
+	}
+	int64_t seq = dp_count_get(t, dp->db.meta, "live_seq") + 1;
+	json_t *rec = json_pack("{s:I, s:s, s:I, s:o}", "seq", (json_int_t)seq, "kind",
+				kind, "at_ms", (json_int_t)at, "data", data);
+	char *txt = rec ? json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(rec);
+	if (!txt)
+		return QF_ERR_NOMEM;
+	uint8_t k[8];
+	qf_be64_put(k, (uint64_t)seq);
+	rc = qf_txn_put(t, dp->db.live, k, 8, txt, strlen(txt), 0);
+	if (!rc)
+		rc = dp_count_add(t, dp->db.meta, "live_seq", 1);
+	int64_t keep = dp->conf->live_keep > 0 ? dp->conf->live_keep : 200;
+	if (!rc && seq > keep) {
+		qf_be64_put(k, (uint64_t)(seq - keep));
+		rc = qf_txn_del(t, dp->db.live, k, 8);
+		if (rc == QF_ERR_NOTFOUND)
+			rc = QF_OK;
+	}
+	if (rc) {
+		free(txt);
+		return rc;
+	}
+	/* queue for the hub; published on commit only */
+	if (!dp->pending && !(dp->pending = calloc(1, sizeof *dp->pending))) {
+		free(txt);
+		return QF_ERR_NOMEM;
+	}
+	struct live_msg *m = calloc(1, sizeof *m);
+	char *ev = strdup(kind);
+	if (!m || !ev) {
+		free(m);
+		free(ev);
+		free(txt);
+		return QF_ERR_NOMEM;
+	}
+	m->event = ev;
+	m->data = txt;
+	if (dp->pending->tail)
+		dp->pending->tail->next = m;
+	else
+		dp->pending->head = m;
+	dp->pending->tail = m;
+	if ((rc = qf_txn_on_commit(t, s_on_commit, dp, 0)) ||
+	    (rc = qf_txn_on_abort(t, s_on_abort, dp, 0)))
+		return rc;
+	return QF_OK;
+}
+
+json_t *live_recent(struct dp *dp, struct qf_txn *t, unsigned max)
+{
+	json_t *a = json_array();
+	MDB_cursor *c;
+	if (!a || mdb_cursor_open(qf_txn_mdb(t), dp->db.live, &c))
+		return a;
+	MDB_val k, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	while (rc == 0 && json_array_size(a) < max) {
+		json_t *j = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		if (j)
+			json_array_append_new(a, j);
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	}
+	mdb_cursor_close(c);
+	return a;
+}
+
+json_t *live_counters(struct dp *dp, struct qf_txn *t, int64_t now)
+{
+	char day[32], key[64];
+	qf_time_fmt(now, dp_tz(dp), day, sizeof day);
+	json_t *o = json_object();
+	json_object_set_new(o, "total",
+			    json_integer((json_int_t)cases_count(dp, t, "all")));
+	json_object_set_new(o, "open",
+			    json_integer((json_int_t)cases_count(dp, t, "open")));
+	json_object_set_new(o, "overdue",
+			    json_integer((json_int_t)cases_overdue_cached(dp, t, now)));
+	static const char *const what[] = {"new", "resolved", "warn", "breach"};
+	static const char *const names[] = {"today_new", "today_resolved",
+					    "today_warnings", "today_breaches"};
+	for (int i = 0; i < 4; i++) {
+		snprintf(key, sizeof key, "d:%.4s%.2s%.2s:%s", day, day + 5, day + 8,
+			 what[i]);
+		json_object_set_new(o, names[i],
+				    json_integer(dp_count_get(t, dp->db.meta, key)));
+	}
+	int64_t rated = dp_count_get(t, dp->db.counts, "rated");
+	int64_t sat = dp_count_get(t, dp->db.counts, "satisfied");
+	json_object_set_new(o, "rated", json_integer(rated));
+	json_object_set_new(o, "satisfied", json_integer(sat));
+	json_object_set_new(o, "satisfaction_rate",
+			    rated ? json_real((double)sat / (double)rated) : json_null());
+	json_object_set_new(o, "alerts",
+			    json_integer(dp_count_get(t, dp->db.meta, "alerts")));
+	json_object_set_new(o, "hotspots",
+			    json_integer(dp_count_get(t, dp->db.meta, "hotspots")));
+	json_object_set_new(o, "spam_held",
+			    json_integer(dp_count_get(t, dp->db.meta, "spam_held")));
+	json_object_set_new(o, "viewers",
+			    json_integer(dp->hub ? sse_hub_clients(dp->hub) : 0));
+	json_object_set_new(o, "at_ms", json_integer(now));
+	return o;
+}
+
+/* ------------------------------------------------------------ hub */
+
+struct sse_sub {
+	struct sse_hub *hub;
+	struct qf_http_stream *st;
+	uint64_t next; /* id of the next message to send */
+	size_t off;    /* bytes of that message already sent */
+	char *pre;     /* greeting: retry + counters */
+	size_t pre_len, pre_off;
+	int ping;
+	struct sse_sub *prev, *nxt;
+};
+
+struct sse_msg {
+	char *text;
+	size_t len;
+};
+
+struct sse_hub {
+	pthread_mutex_t lock;
+	struct sse_msg *ring;
+	unsigned cap;
+	uint64_t first, next; /* ids held: [first, next) */
+	struct sse_sub *subs;
+	unsigned nsubs, max;
+	int closing;
+};
+
+int sse_hub_new(struct sse_hub **out, unsigned max_clients, unsigned ring)
+{
+	struct sse_hub *h = calloc(1, sizeof *h);
+	if (!h)
+		return QF_ERR_NOMEM;
+	h->cap = ring ? ring : 256;
+	h->ring = calloc(h->cap, sizeof *h->ring);
+	if (!h->ring) {
+		free(h);
+		return QF_ERR_NOMEM;
+	}
+	h->max = max_clients;
+	/* ids continue across restarts of the process: a browser resuming with
+	 * an id of an earlier run is below the ring and is told to reload */
+	struct qf_clock rc;
+	qf_clock_init_real(&rc);
+	h->first = h->next = (uint64_t)qf_now_ms(&rc) * 1000;
+	pthread_mutex_init(&h->lock, NULL);
+	*out = h;
+	return QF_OK;
+}
+
+void sse_hub_destroy(struct sse_hub **hp)
+{
+	if (!hp || !*hp)
+		return;
+	struct sse_hub *h = *hp;
+	for (unsigned i = 0; i < h->cap; i++)
+		free(h->ring[i].text);
+	free(h->ring);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	*hp = NULL;
+}
+
+unsigned sse_hub_clients(struct sse_hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	unsigned n = h->nsubs;
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+unsigned long long sse_hub_next(struct sse_hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	unsigned long long n = h->next;
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+static void s_wake_all(struct sse_hub *h)
+{
+	for (struct sse_sub *s = h->subs; s; s = s->nxt)
+		if (s->st)
+			qf_http_stream_wake(s->st);
+}
+
+void sse_hub_publish(struct sse_hub *h, const char *event, const char *data)
+{
+	struct buf b;
+	buf_init(&b);
+	pthread_mutex_lock(&h->lock);
+	uint64_t id = h->next;
+	buf_printf(&b, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)id, event,
+		   data);
+	size_t len;
+	char *txt = buf_take(&b, &len);
+	if (txt) {
+		struct sse_msg *m = &h->ring[id % h->cap];
+		free(m->text);
+		m->text = txt;
+		m->len = len;
+		h->next++;
+		if (h->next - h->first > h->cap)
+			h->first = h->next - h->cap;
+		s_wake_all(h);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void sse_hub_keepalive(struct sse_hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	for (struct sse_sub *s = h->subs; s; s = s->nxt)
+		s->ping = 1;
+	s_wake_all(h);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void sse_hub_close(struct sse_hub *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->closing = 1;
+	s_wake_all(h);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static size_t s_copy(char *buf, size_t max, size_t n, const char *src, size_t len,
+		     size_t *off)
+{
+	size_t k = len - *off;
+	if (k > max - n)
+		k = max - n;
+	memcpy(buf + n, src + *off, k);
+	*off += k;
+	return k;
+}
+
+static long s_reader(void *arg, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct sse_sub *s = arg;
+	struct sse_hub *h = s->hub;
+	size_t n = 0;
+	pthread_mutex_lock(&h->lock);
+	if (h->closing) {
+		pthread_mutex_unlock(&h->lock);
+		return -1;
+	}
+	if (s->pre_off < s->pre_len)
+		n += s_copy(buf, max, n, s->pre, s->pre_len, &s->pre_off);
+	if (s->ping && n + 8 <= max) {
+		memcpy(buf + n, ": ping\n\n", 8);
+		n += 8;
+		s->ping = 0;
+	}
+	if (s->next < h->first) {
+		/* fell behind the ring: say so, the page reloads its counters */
+		static const char reset[] = "event: reset\ndata: {}\n\n";
+		if (n + sizeof reset - 1 <= max) {
+			memcpy(buf + n, reset, sizeof reset - 1);
+			n += sizeof reset - 1;
+			s->next = h->first;
+			s->off = 0;
+		}
+	}
+	while (s->next >= h->first && s->next < h->next && n < max) {
+		struct sse_msg *m = &h->ring[s->next % h->cap];
+		n += s_copy(buf, max, n, m->text, m->len, &s->off);
+		if (s->off < m->len)
+			break;
+		s->off = 0;
+		s->next++;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return (long)n;
+}
+
+static void s_sub_free(void *arg)
+{
+	struct sse_sub *s = arg;
+	struct sse_hub *h = s->hub;
+	pthread_mutex_lock(&h->lock);
+	if (s->prev)
+		s->prev->nxt = s->nxt;
+	else
+		h->subs = s->nxt;
+	if (s->nxt)
+		s->nxt->prev = s->prev;
+	h->nsubs--;
+	pthread_mutex_unlock(&h->lock);
+	free(s->pre);
+	free(s);
+}
+
+struct greet {
+	struct dp *dp;
+	json_t *counters;
+};
+
+static int s_greet(struct qf_txn *t, void *arg)
+{
+	struct greet *g = arg;
+	g->counters = live_counters(g->dp, t, qf_now_ms(g->dp->clock));
+	return QF_OK;
+}
+
+void sse_handle(struct qf_http_req *r, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct sse_hub *h = dp->hub;
+	struct greet g = {dp, NULL};
+	qf_store_read(dp->store, s_greet, &g);
+	char *cj = g.counters ? json_dumps(g.counters, JSON_COMPACT) : NULL;
+	json_decref(g.counters);
+	struct sse_sub *s = calloc(1, sizeof *s);
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "retry: 3000\n\nevent: counters\ndata: %s\n\n", cj ? cj : "{}");
+	free(cj);
+	if (!s || !(s->pre = buf_take(&b, &s->pre_len))) {
+		free(s);
+		qf_http_reply_error(r, 500, "internal", "服务器内存不足", NULL);
+		return;
+	}
+	s->hub = h;
+	/* resume point: Last-Event-ID (a reconnecting EventSource) or ?since=
+	 * (the first id a freshly rendered page has not shown) */
+	const char *last = qf_http_header(r, "Last-Event-ID");
+	const char *since = qf_http_query(r, "since");
+	char *end = NULL;
+	unsigned long long lid = 0;
+	if (last && *last && strspn(last, "0123456789") == strlen(last) &&
+	    strlen(last) < 19)
+		lid = strtoull(last, &end, 10);
+	else if (since && *since && strspn(since, "0123456789") == strlen(since) &&
+		 strlen(since) < 19 && strtoull(since, NULL, 10) > 0) {
+		lid = strtoull(since, &end, 10) - 1;
+		last = since;
+	} else
+		last = NULL;
+	pthread_mutex_lock(&h->lock);
+	if (h->closing || (h->max && h->nsubs >= h->max)) {
+		pthread_mutex_unlock(&h->lock);
+		free(s->pre);
+		free(s);
+		qf_http_add_header(r, "Retry-After", "30");
+		qf_http_reply_error(r, 503, "too_many_viewers",
+				    "实时看板观看人数已满，请稍后再试", NULL);
+		return;
+	}
+	/* resume after Last-Event-ID when the ring still holds what follows */
+	if (last && end && *end == '\0' && lid < h->next)
+		s->next = lid + 1; /* below the ring: the reader says "reset" */
+	else
+		s->next = h->next;
+	s->nxt = h->subs;
+	if (h->subs)
+		h->subs->prev = s;
+	h->subs = s;
+	h->nsubs++;
+	pthread_mutex_unlock(&h->lock);
+	qf_http_add_header(r, "X-Accel-Buffering", "no");
+	struct qf_http_stream *st;
+	qf_http_reply_stream_wait(r, 200, "text/event-stream; charset=utf-8", s_reader, s,
+				  s_sub_free, &st);
+	if (!st)
+		return; /* s was freed by s_sub_free */
+	pthread_mutex_lock(&h->lock);
+	s->st = st;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* ------------------------------------------------------------ tick */
+
+struct counters_read {
+	struct dp *dp;
+	char *txt;
+};
+
+static int s_counters_read(struct qf_txn *t, void *arg)
+{
+	struct counters_read *c = arg;
+	json_t *j = live_counters(c->dp, t, qf_now_ms(c->dp->clock));
+	c->txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return QF_OK;
+}
+
+/* Copy the consumer's stream positions for /v1/status (the consumer
+ * belongs to the core thread; HTTP threads read the copy). */
+static void s_status(struct dp *dp)
+{
+	struct qf_bus_consumer *c = qf_svc_consumer(dp->svc);
+	json_t *o = json_object(), *a = json_array();
+	if (c) {
+		static struct qf_bus_stream_state st[1024];
+		unsigned n = qf_bus_consumer_streams(c, st, 1024);
+		for (unsigned i = 0; i < n; i++) {
+			char ep[17];
+			uint8_t eb[8];
+			qf_be64_put(eb, st[i].epoch);
+			qf_hex(eb, 8, ep);
+			json_array_append_new(
+			    a, json_pack("{s:s, s:s, s:i, s:I, s:I}", "producer",
+					 st[i].producer, "epoch", ep, "partition",
+					 (int)st[i].partition, "applied",
+					 (json_int_t)st[i].applied, "seen",
+					 (json_int_t)st[i].seen));
+		}
+		uint64_t applied, dups, gaps, inc;
+		qf_bus_consumer_counts(c, &applied, &dups, &gaps, &inc);
+		json_object_set_new(o, "applied", json_integer((json_int_t)applied));
+		json_object_set_new(o, "caught_up",
+				    json_boolean(qf_bus_consumer_caught_up(c)));
+	}
+	json_object_set_new(o, "streams", a);
+	json_object_set_new(o, "ready", json_boolean(dp->ready_seen));
+	char *txt = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	pthread_mutex_lock(&dp->status_lock);
+	free(dp->status_json);
+	dp->status_json = txt;
+	pthread_mutex_unlock(&dp->status_lock);
+}
+
+void live_status_handle(struct qf_http_req *r, void *ctx)
+{
+	struct dp *dp = ctx;
+	pthread_mutex_lock(&dp->status_lock);
+	char *copy = dp->status_json ? strdup(dp->status_json) : NULL;
+	pthread_mutex_unlock(&dp->status_lock);
+	if (!copy) {
+		qf_http_reply_error(r, 503, "starting", "服务正在启动", NULL);
+		return;
+	}
+	qf_http_add_header(r, "Cache-Control", "no-cache");
+	qf_http_reply_take(r, 200, "application/json; charset=utf-8", copy, strlen(copy));
+}
+
+int live_tick(struct dp *dp)
+{
+	if (!dp->ready_seen && qf_svc_ready(dp->svc))
+		dp->ready_seen = 1;
+	int64_t now = qf_mono_ms();
+	if (now - dp->status_mono >= 100) {
+		s_status(dp);
+		dp->status_mono = now;
+	}
+	int64_t since = now - dp->counters_sent_mono;
+	int next = 1000;
+	if (dp->hub && ((dp->counters_dirty && since >= 250) || since >= 30000)) {
+		struct counters_read c = {dp, NULL};
+		qf_store_read(dp->store, s_counters_read, &c);
+		if (c.txt)
+			sse_hub_publish(dp->hub, "counters", c.txt);
+		free(c.txt);
+		dp->counters_dirty = 0;
+		dp->counters_sent_mono = now;
+	} else if (dp->counters_dirty) {
+		next = (int)(250 - since);
+	}
+	int ka = (dp->conf->sse_keepalive_s > 0 ? dp->conf->sse_keepalive_s : 15) * 1000;
+	if (dp->hub && now - dp->keepalive_mono >= ka) {
+		sse_hub_keepalive(dp->hub);
+		dp->keepalive_mono = now;
+	}
+	if (next < 1)
+		next = 1;
+	return next;
+}
