@@ -18,11 +18,10 @@
 #include "ntf.h"
 #include "ntf_api.h"
 #include "ntf_dispatch.h"
+#include "ntf_reload.h"
 #include "ntf_sender.h"
 #include "qf_err.h"
 #include "qf_log.h"
-
-static struct ntf_conf s_conf;
 
 /* A key file that appears after the start is loaded within 10 s. */
 static void s_key_poll(struct ntf *n)
@@ -32,10 +31,12 @@ static void s_key_poll(struct ntf *n)
 	if (ntf_keys_ready(&n->keys) || now < next)
 		return;
 	next = now + 10000;
+	/* contact.secret_key_file needs a restart: every generation has the
+	   start's */
+	const struct ntf_conf *c = n->conf;
 	char err[512];
-	if (ntf_keys_load(&n->keys, s_conf.file, s_conf.seal_secret_file, err,
-			  sizeof err) == 0)
-		qf_info("contact_key_loaded", "file=%s", s_conf.seal_secret_file);
+	if (ntf_keys_load(&n->keys, c->file, c->seal_secret_file, err, sizeof err) == 0)
+		qf_info("contact_key_loaded", "file=%s", c->seal_secret_file);
 }
 
 static int s_tick(void *app)
@@ -45,65 +46,35 @@ static int s_tick(void *app)
 	return ntf_dispatch_tick(n->dispatch);
 }
 
-static void s_reload(void *app)
-{
-	(void)app;
-	qf_warn("reload_ignored",
-		"reason=\"rules, templates and channels are read at start; "
-		"restart the notifier to apply changes\"");
-}
+/* SIGHUP (core thread): rules, templates and the rest, see ntf_reload.h */
+static void s_reload(void *app) { ntf_reload(app); }
 
 static void s_wake(void *arg) { qf_svc_wake(arg); }
 
-static void s_print(const struct qf_cfg_errors *e)
+static void s_print(void *arg, const char *msg)
 {
-	for (unsigned i = 0; i < e->n; i++)
-		fprintf(stderr, "%s\n", e->msg[i]);
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
 }
 
 /* Load and check everything; prints every problem. */
-static int s_configure(const char *file, struct ntf *n)
+static int s_configure(const char *file, struct ntf *n, struct ntf_gen **out)
 {
-	static struct qf_cfg_errors errs;
-	memset(&errs, 0, sizeof errs);
-	int rc = ntf_conf_load(file, &s_conf, &errs);
-	s_print(&errs);
-	if (rc)
-		return rc;
-	memset(&errs, 0, sizeof errs);
-	char *cpath = qf_cfg_resolve(file, s_conf.svc.community);
-	rc = cpath ? qf_community_load(cpath, &n->com, &errs) : QF_ERR_NOMEM;
-	free(cpath);
-	s_print(&errs);
-	if (rc)
-		return rc;
-	memset(&errs, 0, sizeof errs);
-	errs.file = file;
-	rc = ntf_conf_check(&s_conf, n->com, &errs);
-	s_print(&errs);
-	if (rc)
-		return rc;
-	memset(&errs, 0, sizeof errs);
-	char *tpath = qf_cfg_resolve(file, s_conf.tokens_file);
-	rc = tpath ? qf_tokens_load(tpath, n->com, &n->tokens, &errs) : QF_ERR_NOMEM;
-	free(tpath);
-	s_print(&errs);
+	struct ntf_gen *g = NULL;
+	int rc = ntf_gen_load(file, NULL, s_print, NULL, &g);
 	if (rc)
 		return rc;
 	char err[512];
-	if (!s_conf.seal_key_missing &&
-	    (rc = ntf_keys_load(&n->keys, file, s_conf.seal_secret_file, err,
+	if (!g->conf.seal_key_missing &&
+	    (rc = ntf_keys_load(&n->keys, file, g->conf.seal_secret_file, err,
 				sizeof err))) {
 		fprintf(stderr, "%s:0: setting 'contact.secret_key_file': %s\n", file,
 			err);
+		ntf_gen_free(&g);
 		return rc;
 	}
-	char *dd = qf_cfg_resolve(file, s_conf.svc.data_dir);
-	if (!dd)
-		return QF_ERR_NOMEM;
-	free(s_conf.svc.data_dir);
-	s_conf.svc.data_dir = dd;
-	n->conf = &s_conf;
+	g->no = 1;
+	*out = g;
 	return 0;
 }
 
@@ -121,13 +92,14 @@ int main(int argc, char **argv)
 	}
 	struct ntf n;
 	memset(&n, 0, sizeof n);
-	int rc = s_configure(a.config, &n);
+	struct ntf_gen *boot = NULL;
+	int rc = s_configure(a.config, &n, &boot);
 	if (a.check_config) {
 		if (!rc)
 			printf("%s: configuration ok (%u channels, %u templates, %u "
 			       "rules)\n",
-			       a.config, s_conf.nchannels, s_conf.ntemplates,
-			       s_conf.nrules);
+			       a.config, boot->conf.nchannels, boot->conf.ntemplates,
+			       boot->conf.nrules);
 		ec = rc ? 1 : 0;
 		goto out_conf;
 	}
@@ -135,21 +107,27 @@ int main(int argc, char **argv)
 		ec = 1;
 		goto out_conf;
 	}
+	/* the start's generation: qf_svc keeps pointing at its common settings,
+	   the dispatcher and the sender at its channels (reloads share them) */
+	n.conf = &boot->conf;
+	n.com = boot->com;
+	atomic_store_explicit(&n.gen, boot, memory_order_release);
+	struct ntf_conf *bconf = &boot->conf;
 	qf_log_init("notifier", (enum qf_log_level)qf_log_level_parse(
-				    a.log_level ? a.log_level : s_conf.svc.log_level));
+				    a.log_level ? a.log_level : bconf->svc.log_level));
 	qf_svc_signals();
 	if (!ntf_keys_ready(&n.keys))
 		qf_warn("contact_key_missing",
 			"file=%s effect=\"petitioners and followers wait "
 			"until the key file appears\"",
-			s_conf.seal_secret_file);
+			bconf->seal_secret_file);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		qf_error("curl_init_failed", "error=libcurl");
 		ec = 1;
 		goto out_conf;
 	}
 	struct qf_svc_opts so = {
-	    .conf = &s_conf.svc,
+	    .conf = &bconf->svc,
 	    .service = "notifier",
 	    .producer = 1,
 	    .apply = ntf_consume_apply,
@@ -178,13 +156,19 @@ int main(int argc, char **argv)
 					  "Dead letters released by operators", NULL);
 	n.m_follows = qf_metrics_counter(m, "qf_notifier_follows_confirmed_total",
 					 "Follows confirmed", NULL);
+	n.m_reload_ok = qf_metrics_counter(m, "qf_notifier_reloads_total",
+					   "Configuration reloads (SIGHUP) by result",
+					   "result=\"ok\"");
+	n.m_reload_failed = qf_metrics_counter(m, "qf_notifier_reloads_total",
+					       "Configuration reloads (SIGHUP) by result",
+					       "result=\"failed\"");
 	if ((rc = ntf_db_open(n.store, &n.db))) {
 		qf_error("store_dbs_failed", "error=\"%s\"", qf_strerror(rc));
 		ec = 1;
 		goto out_svc;
 	}
 	if ((rc = ntf_dispatch_new(&n.dispatch, &n)) ||
-	    (rc = ntf_sender_start(&n.sender, &n.keys, n.clock, s_conf.nchannels, s_wake,
+	    (rc = ntf_sender_start(&n.sender, &n.keys, n.clock, bconf->nchannels, s_wake,
 				   svc))) {
 		qf_error("start_failed", "error=\"%s\"", qf_strerror(rc));
 		ec = 1;
@@ -196,8 +180,8 @@ int main(int argc, char **argv)
 	}
 	qf_info("started",
 		"node=%s channels=%u rules=%u templates=%u follow=%s sources=%u",
-		s_conf.svc.node, s_conf.nchannels, s_conf.nrules, s_conf.ntemplates,
-		s_conf.follow_enabled ? "on" : "off", s_conf.svc.nsources);
+		bconf->svc.node, bconf->nchannels, bconf->nrules, bconf->ntemplates,
+		bconf->follow_enabled ? "on" : "off", bconf->svc.nsources);
 	qf_svc_run(svc);
 	/* finish what is in flight (bounded), record its outcomes, then stop */
 	ntf_dispatch_pause(n.dispatch, 1);
@@ -214,9 +198,11 @@ out_svc:
 out_curl:
 	curl_global_cleanup();
 out_conf:
-	qf_tokens_free(&n.tokens);
-	qf_community_free(&n.com);
+	/* every thread that read a generation has stopped: free them all */
+	struct ntf_gen *last = atomic_load_explicit(&n.gen, memory_order_acquire);
+	if (last)
+		boot = last; /* the newest: the older ones hang behind it */
+	ntf_gen_free(&boot);
 	ntf_keys_wipe(&n.keys);
-	ntf_conf_free(&s_conf);
 	return ec;
 }

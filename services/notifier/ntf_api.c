@@ -40,8 +40,9 @@ int ntf_api_ready(void *ctx)
 static const struct qf_staff *s_auth(struct qf_http_req *r, struct ntf *n)
 {
 	const char *h = qf_http_header(r, "Authorization");
+	const struct ntf_gen *g = ntf_cur(n);
 	const struct qf_staff *st =
-	    n->tokens ? qf_tokens_auth(n->tokens, n->com, h) : NULL;
+	    g->tokens ? qf_tokens_auth(g->tokens, g->com, h) : NULL;
 	if (!st) {
 		qf_http_add_header(r, "WWW-Authenticate",
 				   "Bearer realm=\"qingfeng-notifier\"");
@@ -49,7 +50,7 @@ static const struct qf_staff *s_auth(struct qf_http_req *r, struct ntf *n)
 				    "Authorization");
 		return NULL;
 	}
-	if (!ntf_strlist_has(&n->conf->admin_roles, st->role)) {
+	if (!ntf_strlist_has(&g->conf.admin_roles, st->role)) {
 		qf_http_reply_error(r, 403, "forbidden", "您的岗位无权查看或处理通知投递",
 				    NULL);
 		return NULL;
@@ -163,7 +164,7 @@ static void s_list(struct qf_http_req *r, struct ntf *n, enum src src, int state
 	l.case_id = case_id;
 	l.limit = 100;
 	l.channel = qf_http_query(r, "channel");
-	if (l.channel && !ntf_conf_channel(n->conf, l.channel)) {
+	if (l.channel && !ntf_conf_channel(&ntf_cur(n)->conf, l.channel)) {
 		qf_http_reply_error(r, 400, "unknown_channel", "没有这个渠道", "channel");
 		return;
 	}
@@ -331,6 +332,7 @@ static int s_release_one(struct rjob *j, struct qf_txn *t, const char *id, int64
 									    : 0;
 	if (rc)
 		return rc;
+	/* a group-commit apply: the core thread, which reads n->conf */
 	int has_channel = ntf_conf_channel(j->n->conf, d.channel) != NULL;
 	int dead = d.state == NTF_ST_DEAD;
 	ntf_delivery_clear(&d);
@@ -534,7 +536,7 @@ static void h_release_bulk(struct qf_http_req *r, void *ctx)
 			 json_array_size(ids) > MAX_BULK))
 		bad = "ids", msg = "ids 应为 1 到 1000 个投递编号";
 	else if (ch && (!all || !json_is_string(ch) ||
-			!ntf_conf_channel(n->conf, json_string_value(ch))))
+			!ntf_conf_channel(&ntf_cur(n)->conf, json_string_value(ch))))
 		bad = "channel",
 		msg = "channel 只能与 all 一起使用，且必须是已配置的渠道";
 	if (bad) {
@@ -603,9 +605,11 @@ static void h_status(struct qf_http_req *r, void *ctx)
 				    NULL);
 		return;
 	}
+	const struct ntf_gen *g = ntf_cur(n);
+	const struct ntf_conf *conf = &g->conf;
 	json_t *chans = json_array();
-	for (unsigned i = 0; i < n->conf->nchannels; i++) {
-		const struct ntf_channel_conf *ch = &n->conf->channels[i];
+	for (unsigned i = 0; i < conf->nchannels; i++) {
+		const struct ntf_channel_conf *ch = &conf->channels[i];
 		json_array_append_new(
 		    chans,
 		    json_pack("{s:s,s:s,s:i,s:f,s:i,s:b}", "name", ch->name, "type",
@@ -615,9 +619,9 @@ static void h_status(struct qf_http_req *r, void *ctx)
 	}
 	qf_http_reply_json(
 	    r, 200,
-	    json_pack("{s:s,s:b,s:i,s:I,s:I,s:I,s:I,s:I,s:o}", "node", n->conf->svc.node,
-		      "paused", n->dispatch && ntf_dispatch_paused(n->dispatch),
-		      "inflight",
+	    json_pack("{s:s,s:i,s:b,s:i,s:I,s:I,s:I,s:I,s:I,s:o}", "node", conf->svc.node,
+		      "config_generation", (int)g->no, "paused",
+		      n->dispatch && ntf_dispatch_paused(n->dispatch), "inflight",
 		      n->dispatch ? (int)ntf_dispatch_inflight(n->dispatch) : 0,
 		      "pending", (json_int_t)c.pending, "dead", (json_int_t)c.dead,
 		      "deliveries", (json_int_t)c.total, "cases", (json_int_t)c.cases,

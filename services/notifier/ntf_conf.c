@@ -1385,11 +1385,84 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 	return rc;
 }
 
+static int s_streq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Same settings (the name and position aside). */
+static int s_channel_same(const struct ntf_channel_conf *a,
+			  const struct ntf_channel_conf *b)
+{
+	if (a->type != b->type || a->markdown != b->markdown ||
+	    a->starttls != b->starttls || a->tls_verify != b->tls_verify ||
+	    a->concurrency != b->concurrency || a->rate_per_s != b->rate_per_s ||
+	    a->max_attempts != b->max_attempts || a->backoff_ms != b->backoff_ms ||
+	    a->backoff_max_ms != b->backoff_max_ms || a->timeout_ms != b->timeout_ms ||
+	    a->connect_timeout_ms != b->connect_timeout_ms ||
+	    a->nsms_headers != b->nsms_headers)
+		return 0;
+	if (!s_streq(a->url, b->url) || !s_streq(a->secret, b->secret) ||
+	    !s_streq(a->from, b->from) || !s_streq(a->from_name, b->from_name) ||
+	    !s_streq(a->username, b->username) || !s_streq(a->password, b->password) ||
+	    !s_streq(a->method, b->method) ||
+	    !s_streq(a->content_type, b->content_type) ||
+	    !s_streq(a->ok_contains, b->ok_contains) ||
+	    !s_streq(ntf_tmpl_text(a->sms_url), ntf_tmpl_text(b->sms_url)) ||
+	    !s_streq(ntf_tmpl_text(a->sms_body), ntf_tmpl_text(b->sms_body)))
+		return 0;
+	for (unsigned i = 0; i < a->nsms_headers; i++)
+		if (!s_streq(ntf_tmpl_text(a->sms_headers[i]),
+			     ntf_tmpl_text(b->sms_headers[i])))
+			return 0;
+	return 1;
+}
+
+static void s_diff_add(char *diff, size_t n, char mark, const char *name)
+{
+	size_t l = strlen(diff);
+	if (l + 1 < n)
+		snprintf(diff + l, n - l, "%s%c%s", l ? " " : "", mark, name);
+}
+
+unsigned ntf_conf_keep_channels(struct ntf_conf *c, const struct ntf_conf *run,
+				char *diff, size_t n)
+{
+	unsigned count = 0;
+	if (n)
+		diff[0] = '\0';
+	for (unsigned i = 0; i < c->nchannels; i++) {
+		const struct ntf_channel_conf *old =
+		    ntf_conf_channel(run, c->channels[i].name);
+		if (!old || !s_channel_same(old, &c->channels[i])) {
+			s_diff_add(diff, n, old ? '~' : '+', c->channels[i].name);
+			count++;
+		}
+	}
+	for (unsigned i = 0; i < run->nchannels; i++)
+		if (!ntf_conf_channel(c, run->channels[i].name)) {
+			s_diff_add(diff, n, '-', run->channels[i].name);
+			count++;
+		}
+	if (!c->channels_shared) {
+		for (unsigned i = 0; i < c->nchannels; i++)
+			s_channel_free(&c->channels[i]);
+		free(c->channels);
+	}
+	c->channels = run->channels;
+	c->nchannels = run->nchannels;
+	c->channels_shared = 1;
+	return count;
+}
+
 void ntf_conf_free(struct ntf_conf *c)
 {
-	for (unsigned i = 0; i < c->nchannels; i++)
-		s_channel_free(&c->channels[i]);
-	free(c->channels);
+	if (!c->channels_shared) {
+		for (unsigned i = 0; i < c->nchannels; i++)
+			s_channel_free(&c->channels[i]);
+		free(c->channels);
+	}
+	c->channels_shared = 0;
 	for (unsigned i = 0; i < c->ntemplates; i++) {
 		free(c->templates[i].name);
 		ntf_tmpl_free(&c->templates[i].subject);

@@ -7,7 +7,10 @@
  * template placeholder the rule's event cannot provide, or a secret file
  * that cannot be read is a configuration error with file:line: setting.
  * After a successful check the struct is immutable until ntf_conf_free(),
- * so the sender thread and HTTP threads read it without locks.
+ * so the sender thread and HTTP threads read it without locks. A reload
+ * (SIGHUP, ntf_reload.h) loads a new struct beside the running one; it
+ * shares the running one's channels (ntf_conf_keep_channels), since the
+ * dispatcher and the sender are bound to them.
  */
 #ifndef NTF_CONF_H
 #define NTF_CONF_H
@@ -174,6 +177,7 @@ struct ntf_conf {
 	/* parsed lists */
 	struct ntf_channel_conf *channels;
 	unsigned nchannels;
+	int channels_shared; /* channels belong to another conf (not freed here) */
 	struct ntf_template_conf *templates;
 	unsigned ntemplates;
 	struct ntf_rule *rules;
@@ -200,8 +204,18 @@ int ntf_conf_load(const char *file, struct ntf_conf *c, struct qf_cfg_errors *er
  * secret files, key file). Returns 0 or QF_ERR_CONFIG with errs filled. */
 int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 		   struct qf_cfg_errors *errs);
-/* Free everything loaded; safe twice. */
+/* Free everything loaded; safe twice. Shared channels are left alone. */
 void ntf_conf_free(struct ntf_conf *c);
+
+/* Reload: replace the channels c just loaded (between ntf_conf_load and
+ * ntf_conf_check) by those of the running configuration `run`, shared, not
+ * copied (c->channels_shared; `run` must outlive c). Before that, the
+ * differences are written into diff as space-separated names, "+name"
+ * added, "-name" removed, "~name" changed (any setting, a secret file's
+ * content included); the order of the list does not count. Returns the
+ * number of differences (0: the same channels). */
+unsigned ntf_conf_keep_channels(struct ntf_conf *c, const struct ntf_conf *run,
+				char *diff, size_t n);
 
 const struct ntf_channel_conf *ntf_conf_channel(const struct ntf_conf *c,
 						const char *name);

@@ -157,6 +157,9 @@ int ntf_dispatch_new(struct ntf_dispatch **out, struct ntf *n)
 	if (!d)
 		return QF_ERR_NOMEM;
 	d->n = n;
+	/* bound to the start's channels for good: every reloaded generation
+	   shares them (ntf_conf_keep_channels), so c->cc and j->ch are the
+	   channels whichever generation names them */
 	d->nch = n->conf->nchannels;
 	d->ch = calloc(d->nch + 1, sizeof *d->ch);
 	if (!d->ch) {

@@ -148,6 +148,18 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	struct ntf *n = j->n;
 	int64_t now = qf_now_ms(n->clock);
 	char target[200], display[160], case_id[128] = "", pkey[128];
+	/* the handler checked these against the configuration of its time; a
+	   reload (SIGHUP) may have come since */
+	if (!n->conf->follow_enabled || n->conf->follow_template_idx < 0) {
+		s_verdict(j, 404, "follow_disabled", "本社区未开放关注功能", NULL);
+		return 0;
+	}
+	if ((j->fmt == NTF_FMT_EMAIL ? n->conf->follow_email_idx
+				     : n->conf->follow_hook_idx) < 0) {
+		s_verdict(j, 400, "channel_not_offered", "本社区未开放该关注渠道",
+			  "channel");
+		return 0;
+	}
 	if (strncmp(j->target, "case:", 5) == 0) {
 		const char *given = j->target + 5;
 		struct ntf_case c;
@@ -303,7 +315,7 @@ static void s_done(void *arg, int rc)
 	s_fjob_free(j);
 }
 
-static int s_url_ok(const struct ntf *n, const char *url)
+static int s_url_ok(const struct ntf_conf *conf, const char *url)
 {
 	size_t l = strlen(url);
 	if (l < 10 || l > 1024)
@@ -312,8 +324,8 @@ static int s_url_ok(const struct ntf *n, const char *url)
 		if (*p <= ' ' || *p == '"' || *p == '<' || *p == '>' || *p == '\\' ||
 		    *p == 0x7f)
 			return 0;
-	for (unsigned i = 0; i < n->conf->follow_url_allow.n; i++) {
-		const char *pre = n->conf->follow_url_allow.v[i];
+	for (unsigned i = 0; i < conf->follow_url_allow.n; i++) {
+		const char *pre = conf->follow_url_allow.v[i];
 		if (strncmp(url, pre, strlen(pre)) == 0)
 			return 1;
 	}
@@ -347,7 +359,10 @@ static void s_submit(struct fjob *j)
 void ntf_follow_create(struct qf_http_req *r, void *ctx)
 {
 	struct ntf *n = ctx;
-	if (!n->conf->follow_enabled) {
+	/* an HTTP thread: one generation for every check of this request */
+	const struct ntf_gen *g = ntf_cur(n);
+	const struct ntf_conf *conf = &g->conf;
+	if (!conf->follow_enabled) {
 		qf_http_reply_error(r, 404, "follow_disabled", "本社区未开放关注功能",
 				    NULL);
 		return;
@@ -399,8 +414,8 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		json_decref(b);
 		return;
 	}
-	if ((fmt == NTF_FMT_EMAIL && n->conf->follow_email_idx < 0) ||
-	    (fmt != NTF_FMT_EMAIL && n->conf->follow_hook_idx < 0)) {
+	if ((fmt == NTF_FMT_EMAIL && conf->follow_email_idx < 0) ||
+	    (fmt != NTF_FMT_EMAIL && conf->follow_hook_idx < 0)) {
 		qf_http_reply_error(r, 400, "channel_not_offered",
 				    "本社区未开放该关注渠道", "channel");
 		json_decref(b);
@@ -409,7 +424,7 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 	size_t tl = strlen(target);
 	int is_case = strncmp(target, "case:", 5) == 0 && tl > 5 && tl <= 105;
 	int is_bld = strncmp(target, "building:", 9) == 0 &&
-		     qf_community_building(n->com, target + 9) != NULL;
+		     qf_community_building(g->com, target + 9) != NULL;
 	if ((!is_case && !is_bld) || !ntf_text_valid(target, tl) || strchr(target, ' ')) {
 		qf_http_reply_error(r, 400, "invalid_target",
 				    "关注对象应为 case:查询码 或 building:楼栋编号",
@@ -419,11 +434,10 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 	}
 	/* with several instances, a building's events (and so its followers)
 	   belong to the instance that owns the building's partition */
-	if (is_bld && n->conf->svc.instances > 1) {
-		uint32_t p =
-		    qf_partition_of(target + 9, (uint32_t)n->conf->svc.partitions);
-		int owner = (int)(p % (uint32_t)n->conf->svc.instances);
-		if (owner != n->conf->svc.instance) {
+	if (is_bld && conf->svc.instances > 1) {
+		uint32_t p = qf_partition_of(target + 9, (uint32_t)conf->svc.partitions);
+		int owner = (int)(p % (uint32_t)conf->svc.instances);
+		if (owner != conf->svc.instance) {
 			char msg[160];
 			snprintf(msg, sizeof msg,
 				 "该楼栋由第 %d 个通知服务实例负责，请向该实例提交",
@@ -433,7 +447,7 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 			return;
 		}
 	}
-	if (fmt == NTF_FMT_EMAIL ? !ntf_email_valid(address) : !s_url_ok(n, address)) {
+	if (fmt == NTF_FMT_EMAIL ? !ntf_email_valid(address) : !s_url_ok(conf, address)) {
 		qf_http_reply_error(r, 400, "invalid_address",
 				    fmt == NTF_FMT_EMAIL ? "电子邮箱地址格式不正确"
 							 : "该网址不在允许的范围内",

@@ -205,6 +205,8 @@ void ntf_tmpl_free(struct ntf_tmpl **tp)
 
 uint64_t ntf_tmpl_uses(const struct ntf_tmpl *t) { return t ? t->uses : 0; }
 
+const char *ntf_tmpl_text(const struct ntf_tmpl *t) { return t ? t->text : ""; }
+
 static void s_put(void *buf, const char *s, size_t len) { ntf_buf_put(buf, s, len); }
 
 void ntf_tmpl_render_to(const struct ntf_tmpl *t, const char *const *vals,

@@ -108,6 +108,8 @@ struct ntf_tmpl;
  * caller's (ntf_tmpl_free). */
 int ntf_tmpl_parse(const char *text, struct ntf_tmpl **out, char *err, size_t n);
 void ntf_tmpl_free(struct ntf_tmpl **t);
+/* The text the template was parsed from ("" for NULL). */
+const char *ntf_tmpl_text(const struct ntf_tmpl *t);
 /* Bit i set: placeholder i is used (NTF_PH_COUNT <= 64). */
 uint64_t ntf_tmpl_uses(const struct ntf_tmpl *t);
 /* Render with vals[NTF_PH_COUNT] (NULL: empty). Returns a malloc'd string
