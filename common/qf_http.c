@@ -49,6 +49,7 @@ struct qf_http_req {
 	int started;
 	pthread_mutex_t lock;
 	int want_suspend, suspended;
+	int discard; /* answered early: read and drop any body, then reply */
 	struct MHD_Response *resp;
 	unsigned status;
 	char *hname[MAX_EXTRA_HEADERS], *hval[MAX_EXTRA_HEADERS];
@@ -622,6 +623,21 @@ static void s_client(struct qf_http_req *r)
 			  sizeof r->client);
 }
 
+/* An answer decided on the first callback (404, 405, 415, built-ins) goes
+ * out on the final one, after any (small) body has been read: queued on
+ * the first callback, libmicrohttpd would close the keep-alive connection.
+ * A body larger than the server's limit is not read: answer now, close. */
+static enum MHD_Result s_answer_early(struct qf_http_req *r)
+{
+	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     "Content-Length");
+	if (cl && strtoull(cl, NULL, 10) > r->h->o.max_body)
+		return s_queue(r);
+	r->started = 1;
+	r->discard = 1;
+	return MHD_YES;
+}
+
 static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 				const char *url, const char *method,
 				const char *version, const char *upload_data,
@@ -645,7 +661,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		s_client(r);
 		if (s_route(r))
-			return s_queue(r);
+			return s_answer_early(r);
 		r->limit = r->route->max_body ? r->route->max_body : h->o.max_body;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     "Content-Length");
@@ -661,7 +677,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 				qf_http_reply_error(r, 415, "unsupported_media_type",
 						    "不支持的内容类型 (Content-Type)",
 						    "Content-Type");
-				return s_queue(r);
+				return s_answer_early(r);
 			}
 			if (cl && strtoull(cl, NULL, 10) > r->limit) {
 				qf_http_reply_error(r, 413, "body_too_large", "请求体过大",
@@ -674,7 +690,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (r->too_big || !r->route->accept)
+		if (r->discard || r->too_big || !r->route->accept)
 			return MHD_YES;
 		if (r->body_len + n > r->limit) {
 			r->too_big = 1;

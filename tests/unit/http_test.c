@@ -237,12 +237,51 @@ static void test_256_keepalive(void **state)
 		close(fds[i]);
 }
 
+/* Early answers (404, built-ins, 415 with its body) keep the connection. */
+static void test_early_answers_keep_alive(void **state)
+{
+	(void)state;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s_port)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	struct timeval tv = {10, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	static const char *const reqs[] = {
+		"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 5\r\n\r\nhello",
+		"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	static const char *const want[] = {"404", "200", "415", "200"};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(write(fd, reqs[i], strlen(reqs[i])), (ssize_t)strlen(reqs[i]));
+		char buf[2048];
+		size_t got = 0;
+		buf[0] = '\0';
+		/* headers, then the JSON body (ends with '}') */
+		while (!strstr(buf, "\r\n\r\n") || buf[got - 1] != '}') {
+			ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
+			assert_true(r > 0); /* the connection stays open */
+			got += (size_t)r;
+			buf[got] = '\0';
+		}
+		char status[16];
+		snprintf(status, sizeof status, "HTTP/1.1 %s", want[i]);
+		assert_non_null(strstr(buf, status));
+		assert_null(strstr(buf, "Connection: close"));
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),  cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_suspend), cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_256_keepalive),
+		cmocka_unit_test(test_early_answers_keep_alive),
 	};
 	return cmocka_run_group_tests_name("http", tests, setup, teardown);
 }
