@@ -17,7 +17,7 @@ build_pkgs="gcc make pkg-config libc6-dev
 # What `make test` adds: unit tests, sanitizers and fuzzing (clang), the real
 # SMTP server for notifier tests, the browser for page tests.
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev python3-aiosmtpd
-  chromium iproute2 procps"
+  chromium fonts-wqy-zenhei iproute2 procps iptables"
 # What `make bench-*` adds: load generator and the peers measured beside us.
 bench_pkgs="wrk postgresql redis-server valgrind"
 # What `make container-test` adds.
