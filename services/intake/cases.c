@@ -1,0 +1,361 @@
+/* cases.c: the staff side of a case: the case with its timeline, a list of
+ * cases, and the petitioner's contact details on explicit request.
+ *
+ * Design: contact details are the one thing in intake that identifies a
+ * resident. They are kept encrypted at rest, shown only to an authenticated
+ * staff member who is neither the subject of an integrity report nor a party
+ * to the case, and every showing is a CONTACT_VIEWED event written in the
+ * same transaction as the view record, before the details are released: no
+ * view goes unrecorded. */
+#include "intake.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qf_err.h"
+#include "qf_id.h"
+#include "qf_log.h"
+
+json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
+			 int with_timeline);
+
+static int s_is_party(const struct qf_staff *s, const json_t *rec)
+{
+	json_t *p = json_object_get(rec, "parties");
+	size_t i;
+	json_t *v;
+	json_array_foreach(p, i, v)
+	{
+		if (json_is_string(v) && !strcmp(json_string_value(v), s->id))
+			return 1;
+	}
+	return 0;
+}
+
+/* May this staff member see this case at all? The same rule as the
+ * router's staff views: nobody excluded from a case sees it (the person an
+ * integrity report concerns, anyone they supervise, a party to the case);
+ * integrity reports are otherwise for the secretary, the supervisor and
+ * whoever handles them. */
+static int s_may_see(struct intake *in, const struct qf_staff *s, const json_t *rec)
+{
+	const char *concerns = json_string_value(json_object_get(rec, "concerns_staff"));
+	if (concerns && *concerns &&
+	    (!strcmp(concerns, s->id) ||
+	     qf_community_supervises(intake_world_get(in)->community, concerns, s->id)))
+		return 0;
+	if (s_is_party(s, rec))
+		return 0;
+	const char *cat = json_string_value(json_object_get(rec, "category"));
+	if ((cat && !strcmp(cat, "integrity_report")) || (concerns && *concerns)) {
+		const char *as = json_string_value(json_object_get(rec, "assignee"));
+		const char *ow = json_string_value(json_object_get(rec, "owner"));
+		return !strcmp(s->role, "secretary") || !strcmp(s->role, "supervisor") ||
+		       (as && !strcmp(as, s->id)) || (ow && !strcmp(ow, s->id));
+	}
+	return 1;
+}
+
+struct case_read {
+	struct intake *in;
+	const char *id;
+	const struct qf_staff *staff;
+	json_t *view;
+	int status;
+};
+
+static int s_case_read(struct qf_txn *t, void *arg)
+{
+	struct case_read *c = arg;
+	json_t *rec = intake_case_get(c->in, t, c->id);
+	if (!rec) {
+		c->status = 404;
+		return QF_OK;
+	}
+	if (!s_may_see(c->in, c->staff, rec)) {
+		c->status = 403;
+		json_decref(rec);
+		return QF_OK;
+	}
+	c->view = intake_case_view(c->in, t, rec, 1);
+	static const char *const extra[] = {
+	    "assignee", "owner",	   "entered_by",       "concerns_staff",
+	    "parties",	"source_visit_id", "released_hold_id", "client",
+	    "origin",	"replica",	   "transfer_count",   "has_contact"};
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+		json_t *x = json_object_get(rec, extra[i]);
+		if (x)
+			json_object_set(c->view, extra[i], x);
+	}
+	json_decref(rec);
+	c->status = 200;
+	return QF_OK;
+}
+
+void intake_h_case(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	const struct qf_staff *s = intake_auth(in, r, NULL);
+	if (!s)
+		return;
+	struct case_read c = {in, qf_http_param(r, "id"), s, NULL, 0};
+	intake_read(in, s_case_read, &c);
+	if (c.status == 404)
+		qf_http_reply_error(r, 404, "case_not_found", "没有这个案件", NULL);
+	else if (c.status == 403)
+		qf_http_reply_error(r, 403, "conflict_of_interest", "您无权查看这个案件",
+				    NULL);
+	else
+		qf_http_reply_json(r, 200, c.view);
+}
+
+struct case_list {
+	struct intake *in;
+	const struct qf_staff *staff;
+	const char *state, *building, *assignee, *category;
+	long limit;
+	json_t *items;
+};
+
+static int s_list(struct qf_txn *t, void *arg)
+{
+	struct case_list *l = arg;
+	MDB_cursor *c;
+	if (mdb_cursor_open(qf_txn_mdb(t), l->in->db.cases, &c))
+		return QF_ERR_STORE;
+	MDB_val k, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	while (rc == 0 && (long)json_array_size(l->items) < l->limit) {
+		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		if (rec && s_may_see(l->in, l->staff, rec)) {
+#define MATCH(f, key)                                                                    \
+	(!(f) || (json_string_value(json_object_get(rec, key)) &&                        \
+		  !strcmp(json_string_value(json_object_get(rec, key)), (f))))
+			if (MATCH(l->state, "state") && MATCH(l->building, "building") &&
+			    MATCH(l->assignee, "assignee") &&
+			    MATCH(l->category, "category"))
+				json_array_append_new(l->items,
+						      intake_case_view(l->in, t, rec, 0));
+#undef MATCH
+		}
+		json_decref(rec);
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	}
+	mdb_cursor_close(c);
+	return QF_OK;
+}
+
+void intake_h_cases(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	const struct qf_staff *s = intake_auth(in, r, NULL);
+	if (!s)
+		return;
+	const char *lim = qf_http_query(r, "limit");
+	long limit = lim ? strtol(lim, NULL, 10) : 50;
+	if (limit < 1 || limit > 500) {
+		qf_http_reply_error(r, 400, "out_of_range", "limit 必须在 1 到 500 之间",
+				    "limit");
+		return;
+	}
+	struct case_list l = {in,
+			      s,
+			      qf_http_query(r, "state"),
+			      qf_http_query(r, "building"),
+			      qf_http_query(r, "assignee"),
+			      qf_http_query(r, "category"),
+			      limit,
+			      json_array()};
+	intake_read(in, s_list, &l);
+	qf_http_reply_json(r, 200, json_pack("{s:o}", "cases", l.items));
+}
+
+/* ------------------------------------------------------------ contact */
+
+struct contact_job {
+	struct qf_gc_job job;
+	struct intake *in;
+	struct qf_http_req *r;
+	const struct qf_staff *staff;
+	char case_id[40];
+	char *reason;
+	int64_t now;
+	uint8_t *box;
+	size_t box_len;
+	struct intake_err err;
+};
+
+static int s_contact_apply(struct qf_txn *t, void *arg)
+{
+	struct contact_job *j = arg;
+	struct intake *in = j->in;
+	j->err.code = NULL;
+	free(j->box);
+	j->box = NULL;
+	json_t *rec = intake_case_get(in, t, j->case_id);
+	if (!rec) {
+		intake_err_set(&j->err, 404, "case_not_found", NULL, "没有这个案件");
+		return QF_OK;
+	}
+	int ok = s_may_see(in, j->staff, rec);
+	char bld[64];
+	snprintf(bld, sizeof bld, "%s",
+		 json_string_value(json_object_get(rec, "building")) ?: "");
+	json_decref(rec);
+	if (!ok) {
+		intake_err_set(&j->err, 403, "conflict_of_interest", NULL,
+			       "您是本案的当事人或被反映人，不能查看诉求人的联系方式");
+		return QF_OK;
+	}
+	MDB_val v;
+	if (qf_txn_get(t, in->db.contact, j->case_id, strlen(j->case_id), &v)) {
+		intake_err_set(&j->err, 404, "no_contact", NULL,
+			       "诉求人没有留下联系方式（匿名或由其他节点受理）");
+		return QF_OK;
+	}
+	j->box = malloc(v.mv_size);
+	if (!j->box)
+		return QF_ERR_NOMEM;
+	memcpy(j->box, v.mv_data, v.mv_size);
+	j->box_len = v.mv_size;
+	/* decided: record the view and its event */
+	uint8_t key[40 + 8 + 40];
+	size_t cl = strlen(j->case_id), sl = strlen(j->staff->id);
+	if (sl > 40)
+		sl = 40;
+	memcpy(key, j->case_id, cl);
+	qf_be64_put(key + cl, (uint64_t)j->now);
+	memcpy(key + cl + 8, j->staff->id, sl);
+	json_t *view =
+	    json_pack("{s:o, s:s, s:I}", "actor", intake_actor_json(j->staff), "reason",
+		      j->reason ? j->reason : "", "viewed_ms", (json_int_t)j->now);
+	int rc = intake_json_put(t, in->db.views, key, cl + 8 + sl, view, 0);
+	json_decref(view);
+	if (rc)
+		return rc;
+	Qingfeng__V1__ContactViewed m = QINGFENG__V1__CONTACT_VIEWED__INIT;
+	Qingfeng__V1__Actor a = QINGFENG__V1__ACTOR__INIT;
+	a.staff_id = j->staff->id;
+	a.role = j->staff->role;
+	a.name = j->staff->name;
+	m.case_id = j->case_id;
+	m.actor = &a;
+	m.reason = j->reason ? j->reason : (char *)"";
+	m.viewed_ms = j->now;
+	return intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__CONTACT_VIEWED, bld,
+			   j->case_id, NULL, &m.base);
+}
+
+static void s_contact_free(struct contact_job *j)
+{
+	free(j->reason);
+	free(j->box);
+	free(j);
+}
+
+static void s_contact_done(void *arg, int rc)
+{
+	struct contact_job *j = arg;
+	char *plain = NULL;
+	size_t pl = 0;
+	if (rc) {
+		qf_http_reply_error(j->r, 503, "unavailable",
+				    "暂时无法保存查看记录，请稍后重试", NULL);
+	} else if (j->err.code) {
+		intake_reply_err(j->r, &j->err);
+	} else if (intake_keys_unbox(&j->in->keys, j->box, j->box_len, &plain, &pl)) {
+		qf_error("contact_decrypt_failed", "case=%s", j->case_id);
+		qf_http_reply_error(j->r, 500, "internal", "联系方式无法解密", NULL);
+	} else {
+		json_t *c = json_loadb(plain, pl, 0, NULL);
+		sodium_memzero(plain, pl);
+		free(plain);
+		if (!c) {
+			qf_http_reply_error(j->r, 500, "internal", "联系方式记录损坏",
+					    NULL);
+		} else {
+			char at[40];
+			qf_time_fmt(j->now,
+				    intake_world_get(j->in)->community->utc_offset_min,
+				    at, sizeof at);
+			json_object_set_new(c, "case_id", json_string(j->case_id));
+			json_object_set_new(c, "viewed_at", json_string(at));
+			json_object_set_new(
+			    c, "notice",
+			    json_string("本次查看已记录（查看人、时间、事由）"));
+			qf_metric_inc(j->in->m.contact_views);
+			qf_info("contact_viewed", "case=%s staff=%s", j->case_id,
+				j->staff->id);
+			qf_http_add_header(j->r, "Cache-Control", "no-store");
+			qf_http_reply_json(j->r, 200, c);
+		}
+	}
+	s_contact_free(j);
+}
+
+void intake_h_contact(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	const struct qf_staff *s = intake_auth(in, r, NULL);
+	if (!s)
+		return;
+	struct contact_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
+		return;
+	}
+	struct intake_err e = {0};
+	const char *id = qf_http_param(r, "id");
+	if (strlen(id) >= sizeof j->case_id) {
+		s_contact_free(j);
+		qf_http_reply_error(r, 404, "case_not_found", "没有这个案件", NULL);
+		return;
+	}
+	snprintf(j->case_id, sizeof j->case_id, "%s", id);
+	if (!strcmp(qf_http_method(r), "POST")) {
+		size_t bl;
+		qf_http_body(r, &bl);
+		if (bl) {
+			json_t *obj = intake_body_json(r);
+			if (!obj) {
+				s_contact_free(j);
+				return;
+			}
+			int bad =
+			    intake_json_str(obj, "reason", 0, 200, 0, &j->reason, &e);
+			json_decref(obj);
+			if (bad) {
+				s_contact_free(j);
+				intake_reply_err(r, &e);
+				return;
+			}
+		}
+	} else if (qf_http_query(r, "reason")) {
+		json_t *o = json_pack("{s:s}", "reason", qf_http_query(r, "reason"));
+		int bad = !o || intake_json_str(o, "reason", 0, 200, 0, &j->reason, &e);
+		json_decref(o);
+		if (bad) {
+			s_contact_free(j);
+			if (!e.code)
+				intake_err_set(&e, 400, "invalid_text", "reason",
+					       "reason 不是有效文本");
+			intake_reply_err(r, &e);
+			return;
+		}
+	}
+	j->in = in;
+	j->r = r;
+	j->staff = s;
+	j->now = qf_now_ms(in->clock);
+	j->job.apply = s_contact_apply;
+	j->job.done = s_contact_done;
+	j->job.arg = j;
+	qf_http_suspend(r);
+	if (qf_gc_submit(in->gc, &j->job)) {
+		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试",
+				    NULL);
+		s_contact_free(j);
+	}
+}

@@ -1,0 +1,362 @@
+/* holds.c: the review queue of submissions the spam filter held: the
+ * supervisor lists them, releases a false positive (it becomes a case as if
+ * it had passed, keeping the tracking code and secret its petitioner was
+ * given) or dismisses real spam (its contact details are deleted).
+ *
+ * Design: a release is an ordinary submission (submit.c) whose check hook
+ * re-reads the hold inside the transaction, so two reviewers releasing the
+ * same hold at once make one case, and whose extra hook marks the hold and
+ * emits SPAM_RELEASED in the same transaction as PETITION_SUBMITTED. */
+#include "intake.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qf_err.h"
+#include "qf_id.h"
+#include "qf_log.h"
+
+static const char *const s_roles[] = {"supervisor", "secretary", NULL};
+
+struct hold_list {
+	struct intake *in;
+	const char *status;
+	json_t *items;
+};
+
+static int s_list(struct qf_txn *t, void *arg)
+{
+	struct hold_list *l = arg;
+	MDB_cursor *c;
+	if (mdb_cursor_open(qf_txn_mdb(t), l->in->db.holds, &c))
+		return QF_ERR_STORE;
+	MDB_val k, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	while (rc == 0 && json_array_size(l->items) < 500) {
+		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		const char *st = json_string_value(json_object_get(rec, "status"));
+		if (rec && st && (!strcmp(l->status, "all") || !strcmp(st, l->status))) {
+			json_object_del(rec, "secret_hash");
+			char at[40];
+			qf_time_fmt(json_integer_value(json_object_get(rec, "held_ms")),
+				    intake_world_get(l->in)->community->utc_offset_min,
+				    at, sizeof at);
+			json_object_set_new(rec, "held_at", json_string(at));
+			json_array_append(l->items, rec);
+		}
+		json_decref(rec);
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	}
+	mdb_cursor_close(c);
+	return QF_OK;
+}
+
+void intake_h_holds_get(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	if (!intake_auth(in, r, s_roles))
+		return;
+	const char *st = qf_http_query(r, "status");
+	if (!st)
+		st = "held";
+	if (strcmp(st, "held") && strcmp(st, "released") && strcmp(st, "dismissed") &&
+	    strcmp(st, "all")) {
+		qf_http_reply_error(r, 400, "invalid_status",
+				    "status 必须是 held、released、dismissed 或 all",
+				    "status");
+		return;
+	}
+	struct hold_list l = {in, st, json_array()};
+	intake_read(in, s_list, &l);
+	qf_http_reply_json(r, 200, json_pack("{s:o}", "holds", l.items));
+}
+
+/* ------------------------------------------------------------ release */
+
+struct release {
+	char hold_id[40];
+	const struct qf_staff *actor;
+	char *note;
+};
+
+static void s_release_free(void *arg)
+{
+	struct release *rl = arg;
+	if (!rl)
+		return;
+	free(rl->note);
+	free(rl);
+}
+
+static int s_check(struct qf_txn *t, struct intake_sub *s, struct intake_err *e)
+{
+	struct intake *in = intake_sub_intake(s);
+	struct release *rl = intake_sub_extra_arg(s);
+	json_t *h = intake_json_get(t, in->db.holds, rl->hold_id, strlen(rl->hold_id));
+	const char *st = h ? json_string_value(json_object_get(h, "status")) : NULL;
+	int ok = st && !strcmp(st, "held");
+	json_decref(h);
+	if (!ok) {
+		intake_err_set(e, 409, "not_held", NULL,
+			       "这条记录已经审核过（已放行或已驳回）");
+		return 1;
+	}
+	return 0;
+}
+
+static int s_extra(struct qf_txn *t, struct intake_sub *s)
+{
+	struct intake *in = intake_sub_intake(s);
+	struct release *rl = intake_sub_extra_arg(s);
+	json_t *h = intake_json_get(t, in->db.holds, rl->hold_id, strlen(rl->hold_id));
+	if (!h)
+		return QF_ERR_NOTFOUND;
+	int64_t now = qf_now_ms(in->clock);
+	json_object_set_new(h, "status", json_string("released"));
+	json_object_set_new(h, "case_id", json_string(intake_sub_case_id(s)));
+	json_object_set_new(h, "reviewed_by", intake_actor_json(rl->actor));
+	json_object_set_new(h, "reviewed_ms", json_integer(now));
+	if (rl->note)
+		json_object_set_new(h, "review_note", json_string(rl->note));
+	int rc = intake_json_put(t, in->db.holds, rl->hold_id, strlen(rl->hold_id), h, 0);
+	json_decref(h);
+	if (rc)
+		return rc;
+	rc = qf_txn_del(t, in->db.hold_contact, rl->hold_id, strlen(rl->hold_id));
+	if (rc && rc != QF_ERR_NOTFOUND)
+		return rc;
+	Qingfeng__V1__SpamReleased m = QINGFENG__V1__SPAM_RELEASED__INIT;
+	Qingfeng__V1__Actor a = QINGFENG__V1__ACTOR__INIT;
+	a.staff_id = rl->actor->id;
+	a.role = rl->actor->role;
+	a.name = rl->actor->name;
+	m.hold_id = rl->hold_id;
+	m.actor = &a;
+	m.case_id = (char *)intake_sub_case_id(s);
+	json_t *rec = intake_case_get(in, t, intake_sub_case_id(s));
+	char bld[64];
+	snprintf(bld, sizeof bld, "%s",
+		 rec ? json_string_value(json_object_get(rec, "building")) : "");
+	json_decref(rec);
+	qf_metric_inc(in->m.released);
+	return intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__SPAM_RELEASED, bld,
+			   intake_sub_case_id(s), NULL, &m.base);
+}
+
+struct hold_read {
+	struct intake *in;
+	const char *id;
+	json_t *rec;
+	char *contact;
+	size_t contact_len;
+};
+
+static int s_hold_read(struct qf_txn *t, void *arg)
+{
+	struct hold_read *h = arg;
+	h->rec = intake_json_get(t, h->in->db.holds, h->id, strlen(h->id));
+	MDB_val v;
+	if (h->rec &&
+	    qf_txn_get(t, h->in->db.hold_contact, h->id, strlen(h->id), &v) == QF_OK)
+		intake_keys_unbox(&h->in->keys, v.mv_data, v.mv_size, &h->contact,
+				  &h->contact_len);
+	return QF_OK;
+}
+
+void intake_h_hold_release(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	const struct qf_staff *s = intake_auth(in, r, s_roles);
+	if (!s)
+		return;
+	const char *id = qf_http_param(r, "id");
+	struct hold_read h = {in, id, NULL, NULL, 0};
+	if (strlen(id) < 40)
+		intake_read(in, s_hold_read, &h);
+	if (!h.rec) {
+		qf_http_reply_error(r, 404, "hold_not_found", "没有这条待审核记录", NULL);
+		return;
+	}
+	const char *hst = json_string_value(json_object_get(h.rec, "status"));
+	if (!hst || strcmp(hst, "held")) {
+		json_decref(h.rec);
+		free(h.contact);
+		qf_http_reply_error(r, 409, "not_held",
+				    "这条记录已经审核过（已放行或已驳回）", NULL);
+		return;
+	}
+	struct intake_err e = {0};
+	struct release *rl = calloc(1, sizeof *rl);
+	size_t bl;
+	qf_http_body(r, &bl);
+	json_t *body = bl ? intake_body_json(r) : json_object();
+	json_t *pet = json_deep_copy(json_object_get(h.rec, "petition"));
+	if (!body || !rl || !pet) {
+		if (body && (!rl || !pet))
+			qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
+		goto out;
+	}
+	if (intake_json_str(body, "note", 0, 500, 1, &rl->note, &e)) {
+		intake_reply_err(r, &e);
+		goto out;
+	}
+	if (h.contact) {
+		json_t *c = json_loadb(h.contact, h.contact_len, 0, NULL);
+		const char *k;
+		json_t *v;
+		json_object_foreach(c, k, v)
+		{
+			if (json_string_length(v))
+				json_object_set(pet, k, v);
+		}
+		json_decref(c);
+	}
+	const struct intake_world *w = intake_world_get(in);
+	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
+					  (uint64_t)in->conf->max_media_bytes, 1};
+	struct intake_petition p;
+	if (intake_petition_decode(pet, NULL, 0, &po, &p, &e)) {
+		/* the community changed since (a category or building removed) */
+		intake_reply_err(r, &e);
+		goto out;
+	}
+	snprintf(rl->hold_id, sizeof rl->hold_id, "%s", id);
+	rl->actor = s;
+	const char *client = json_string_value(json_object_get(h.rec, "client"));
+	struct intake_sub_opts so = {
+	    .fmt = INTAKE_FMT_NATIVE,
+	    .client = client ? client : "native",
+	    .released_hold_id = rl->hold_id,
+	    .skip_spam = 1,
+	    .skip_limits = 1,
+	    .check = s_check,
+	    .extra = s_extra,
+	    .extra_arg = rl,
+	    .extra_free = s_release_free,
+	    .keep_code = json_string_value(json_object_get(h.rec, "code")),
+	    .keep_secret_hash = json_string_value(json_object_get(h.rec, "secret_hash")),
+	};
+	qf_info("spam_release", "hold=%s staff=%s", id, s->id);
+	intake_submit(in, r, &p, &so);
+	rl = NULL; /* owned by the submission now */
+out:
+	s_release_free(rl);
+	json_decref(body);
+	json_decref(pet);
+	json_decref(h.rec);
+	if (h.contact) {
+		sodium_memzero(h.contact, h.contact_len);
+		free(h.contact);
+	}
+}
+
+/* ------------------------------------------------------------ dismiss */
+
+struct dismiss_job {
+	struct qf_gc_job job;
+	struct intake *in;
+	struct qf_http_req *r;
+	const struct qf_staff *actor;
+	char hold_id[40];
+	char *note;
+	struct intake_err err;
+};
+
+static int s_dismiss_apply(struct qf_txn *t, void *arg)
+{
+	struct dismiss_job *j = arg;
+	struct intake *in = j->in;
+	j->err.code = NULL;
+	json_t *h = intake_json_get(t, in->db.holds, j->hold_id, strlen(j->hold_id));
+	if (!h) {
+		intake_err_set(&j->err, 404, "hold_not_found", NULL,
+			       "没有这条待审核记录");
+		return QF_OK;
+	}
+	const char *st = json_string_value(json_object_get(h, "status"));
+	if (!st || strcmp(st, "held")) {
+		json_decref(h);
+		intake_err_set(&j->err, 409, "not_held", NULL, "这条记录已经审核过");
+		return QF_OK;
+	}
+	json_object_set_new(h, "status", json_string("dismissed"));
+	json_object_set_new(h, "reviewed_by", intake_actor_json(j->actor));
+	json_object_set_new(h, "reviewed_ms", json_integer(qf_now_ms(in->clock)));
+	if (j->note)
+		json_object_set_new(h, "review_note", json_string(j->note));
+	int rc = intake_json_put(t, in->db.holds, j->hold_id, strlen(j->hold_id), h, 0);
+	json_decref(h);
+	if (rc)
+		return rc;
+	rc = qf_txn_del(t, in->db.hold_contact, j->hold_id, strlen(j->hold_id));
+	return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
+}
+
+static void s_dismiss_done(void *arg, int rc)
+{
+	struct dismiss_job *j = arg;
+	if (rc)
+		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
+				    NULL);
+	else if (j->err.code)
+		intake_reply_err(j->r, &j->err);
+	else {
+		qf_info("spam_dismissed", "hold=%s staff=%s", j->hold_id, j->actor->id);
+		qf_http_reply_json(j->r, 200,
+				   json_pack("{s:s, s:s}", "hold_id", j->hold_id,
+					     "status", "dismissed"));
+	}
+	free(j->note);
+	free(j);
+}
+
+void intake_h_hold_dismiss(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	const struct qf_staff *s = intake_auth(in, r, s_roles);
+	if (!s)
+		return;
+	const char *id = qf_http_param(r, "id");
+	if (strlen(id) >= 40) {
+		qf_http_reply_error(r, 404, "hold_not_found", "没有这条待审核记录", NULL);
+		return;
+	}
+	struct dismiss_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
+		return;
+	}
+	size_t bl;
+	qf_http_body(r, &bl);
+	if (bl) {
+		json_t *body = intake_body_json(r);
+		struct intake_err e = {0};
+		if (!body) {
+			free(j);
+			return;
+		}
+		int bad = intake_json_str(body, "note", 0, 500, 1, &j->note, &e);
+		json_decref(body);
+		if (bad) {
+			free(j);
+			intake_reply_err(r, &e);
+			return;
+		}
+	}
+	snprintf(j->hold_id, sizeof j->hold_id, "%s", id);
+	j->in = in;
+	j->r = r;
+	j->actor = s;
+	j->job.apply = s_dismiss_apply;
+	j->job.done = s_dismiss_done;
+	j->job.arg = j;
+	qf_http_suspend(r);
+	if (qf_gc_submit(in->gc, &j->job)) {
+		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试",
+				    NULL);
+		free(j->note);
+		free(j);
+	}
+}

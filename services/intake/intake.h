@@ -1,0 +1,388 @@
+/* intake.h: the intake service: its configuration, its state, and the
+ * functions its modules share.
+ *
+ * Ownership: struct intake is made by intake_open() and owned by main; it
+ * owns the keys, limiters, waiters and the current "world" (community +
+ * staff tokens, swapped on SIGHUP; retired worlds stay alive until
+ * intake_destroy so a handler holding one never sees it freed). The store,
+ * group-commit queue, producer and clock belong to struct qf_svc.
+ *
+ * Threads: HTTP handlers run on libmicrohttpd's pool and only read the store
+ * (qf_store_read) and submit group-commit jobs; every write and every event
+ * emitted runs on the core thread (job apply functions, consumer apply).
+ */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "petition.h"
+#include "qf_community.h"
+#include "qf_http.h"
+#include "qf_metrics.h"
+#include "qf_store.h"
+#include "qf_svc.h"
+#include "qf_tokens.h"
+#include "spam.h"
+
+#define INTAKE_MAX_PROXIES  16
+#define INTAKE_MAX_API_KEYS 16
+
+struct intake_strlist {
+	char *v[INTAKE_MAX_PROXIES];
+	unsigned n;
+};
+
+struct intake_api_key {
+	char *client;	    /* name of the Open311 client ("city-app") */
+	uint8_t sha256[32]; /* hash of the key */
+};
+
+struct intake_api_keys {
+	struct intake_api_key k[INTAKE_MAX_API_KEYS];
+	unsigned n;
+};
+
+struct intake_conf {
+	struct qf_svc_conf svc;
+	/* intake.* */
+	char *tokens_file;	  /* staff tokens (relative to this file) */
+	char *tracking_prefix;	  /* "" : the community code */
+	char *replica_code;	  /* one Crockford character, or "" */
+	char *pseudonym_key_file; /* "" : development key in data_dir */
+	char *contact_key_file;	  /* "" : development key in data_dir */
+	struct intake_recipients_conf seal_to;
+	int action_wait_ms;	 /* wait for the router's verdict */
+	int offline_needs_staff; /* counter/patrol/phone need a staff token */
+	int max_media;
+	int64_t max_media_bytes;
+	int64_t petition_max_body;
+	int idempotency_ttl_h;
+	/* spam.* */
+	struct intake_spam_conf spam;
+	/* ratelimit.* */
+	int rl_ip, rl_ip_window_s;
+	int rl_phone, rl_phone_window_s;
+	int rl_follow, rl_follow_window_s;
+	int rl_slots;
+	struct intake_strlist trusted_proxies;
+	/* open311.* */
+	int o311_enabled;
+	char *o311_jurisdiction;
+	char *o311_base_url;
+	char *o311_contact;
+	int o311_max_page;
+	struct intake_api_keys o311_keys;
+};
+
+/* Custom configuration parsers (conf.c). */
+int intake_conf_parse_strlist(const struct qf_cfg_setting *def, config_setting_t *s,
+			      void *conf, struct qf_cfg_errors *errs);
+int intake_conf_parse_api_keys(const struct qf_cfg_setting *def, config_setting_t *s,
+			       void *conf, struct qf_cfg_errors *errs);
+/* Cross-setting checks and key files; check_only: no development keys are
+ * made. Adds errors; returns 0 or QF_ERR_CONFIG. */
+int intake_conf_check(struct intake_conf *c, int check_only, struct qf_cfg_errors *errs);
+/* Free what the custom parsers allocated. */
+void intake_conf_free_extra(struct intake_conf *c);
+
+/* Databases in intake's store (opened by intake_open). */
+struct intake_db {
+	MDB_dbi cases;	      /* case id -> case record (JSON) */
+	MDB_dbi contact;      /* case id -> secretbox(contact JSON) */
+	MDB_dbi codes;	      /* tracking code -> case id, or hold id while held */
+	MDB_dbi timeline;     /* case id (27) || be32 n -> timeline entry (JSON) */
+	MDB_dbi idem;	      /* sha256(scope, key) -> idempotency record */
+	MDB_dbi idem_exp;     /* be64 expiry ms || key hash -> "" */
+	MDB_dbi cmds;	      /* command id -> command record (JSON) */
+	MDB_dbi media;	      /* sha256 (32 bytes) -> type byte || bytes */
+	MDB_dbi holds;	      /* hold id -> held submission (JSON, no contact) */
+	MDB_dbi hold_contact; /* hold id -> secretbox(contact JSON) */
+	MDB_dbi visits;	      /* visit id -> visit record (JSON) */
+	MDB_dbi disc;	      /* record id || be32 version -> disclosure (JSON) */
+	MDB_dbi views;	      /* case id || be64 ms || staff id -> view (JSON) */
+};
+
+/* Community and tokens, replaced together on SIGHUP. */
+struct intake_world {
+	struct qf_community *community;
+	struct qf_tokens *tokens;
+	struct intake_world *retired_next;
+};
+
+struct intake_waiters;
+
+struct intake_counters {
+	struct qf_metric *accepted, *held, *released, *invalid, *limited, *idem_replay;
+	struct qf_metric *actions, *action_timeouts, *results, *contact_views;
+	struct qf_metric *visits, *disclosures, *events_applied, *feedback;
+};
+
+struct intake {
+	struct intake_conf *conf;
+	struct qf_svc *svc;
+	struct qf_store *store;
+	struct qf_gc *gc;
+	struct qf_bus_producer *prod;
+	struct qf_clock *clock;
+	struct qf_metrics *metrics;
+	struct intake_world *world;   /* current; read with intake_world_get */
+	struct intake_world *retired; /* older worlds, freed at destroy */
+	struct intake_keys keys;
+	struct intake_db db;
+	struct intake_limiter *lim_ip, *lim_phone, *lim_follow;
+	struct intake_waiters *waiters;
+	char prefix[16]; /* tracking code prefix ("LSJ") */
+	char replica;	 /* replica character or '\0' */
+	int64_t next_key_retry_ms, next_sweep_ms;
+	struct intake_counters m;
+	/* consumer: results committed in the open transaction (consume.c) */
+	struct intake_done *pending;
+};
+
+/* ------------------------------------------------------------ intake.c */
+/* Allocate the service state (before qf_svc_open, whose hooks need it). */
+int intake_new(struct intake **out, struct intake_conf *conf);
+/* Finish it on the opened qf_svc (store, producer): open the databases,
+ * load community, tokens and keys, make the limiters. Logs and returns an
+ * error (then intake_destroy). */
+int intake_open(struct intake *in, struct qf_svc *svc);
+void intake_destroy(struct intake **in);
+/* The current world (never NULL after open; valid until intake_destroy). */
+const struct intake_world *intake_world_get(struct intake *in);
+/* SIGHUP: reload community and tokens (keep the old ones on error). */
+void intake_reload(void *app);
+/* Core-thread timer: waiter deadlines, key retries, idempotency sweep.
+ * Returns ms until it wants to run again. */
+int intake_tick(void *app);
+/* /readyz */
+int intake_ready(void *app);
+/* /healthz detail: seal keys, waiting commands, community size. */
+void intake_health(void *app, json_t *obj);
+/* Before qf_svc_destroy: answer every request still waiting. */
+void intake_shutdown(struct intake *in);
+/* The route table (api.c); n in *n. */
+const struct qf_http_route *intake_routes(struct intake *in, size_t *n);
+/* Consumer callbacks (consume.c). */
+int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
+int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,
+			  uint64_t old_epoch, uint64_t new_epoch);
+
+/* ------------------------------------------------------------ api.c */
+/* Reply with a verdict ({code, message, field}). */
+void intake_reply_err(struct qf_http_req *r, const struct intake_err *e);
+/* Authenticate the bearer token. Returns the staff member, or replies 401
+ * and returns NULL. With roles (NULL-terminated), a staff member whose role
+ * is not listed gets 403 and NULL. */
+const struct qf_staff *intake_auth(struct intake *in, struct qf_http_req *r,
+				   const char *const *roles);
+/* The client address used for rate limits (X-Forwarded-For from trusted
+ * proxies only). */
+void intake_client_addr(struct intake *in, struct qf_http_req *r, char *out, size_t n);
+/* Rate-limit check: 0 to go on, or replied 429 with Retry-After. */
+int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
+		 const void *key, size_t klen, const char *what);
+/* Parse the body as JSON (replies 400 itself and returns NULL). */
+json_t *intake_body_json(struct qf_http_req *r);
+
+/* ------------------------------------------------------------ store.c */
+/* Case records. intake_case_get returns a new JSON object or NULL. */
+json_t *intake_case_get(struct intake *in, struct qf_txn *t, const char *case_id);
+int intake_case_put(struct intake *in, struct qf_txn *t, const char *case_id,
+		    const json_t *rec);
+/* Resolve a tracking code to its target (case or hold id) into out. */
+int intake_code_get(struct intake *in, struct qf_txn *t, const char *code, char *out,
+		    size_t n);
+/* A random tracking code (not yet reserved). */
+void intake_code_random(struct intake *in, char *code, size_t n);
+/* Reserve a fresh tracking code for target (retries on collisions). */
+int intake_code_alloc(struct intake *in, struct qf_txn *t, const char *target, char *code,
+		      size_t n);
+/* Store a photo (idempotent by hash). */
+int intake_media_put(struct intake *in, struct qf_txn *t, const struct intake_media *m);
+/* Content type and size of a stored photo: 0, or QF_ERR_NOTFOUND. */
+int intake_media_stat(struct intake *in, struct qf_txn *t, const char *sha256_hex,
+		      const char **ctype, uint64_t *size);
+/* Append a timeline entry to a case (updates rec's "timeline_n"). */
+int intake_timeline_add(struct intake *in, struct qf_txn *t, const char *case_id,
+			json_t *rec, const json_t *entry);
+/* The timeline of a case as a new JSON array. */
+json_t *intake_timeline_get(struct intake *in, struct qf_txn *t, const char *case_id);
+/* Read-only transaction helper: run fn(t, arg) (any thread). */
+int intake_read(struct intake *in, int (*fn)(struct qf_txn *t, void *arg), void *arg);
+/* Put/get a JSON value under a key. */
+int intake_json_put(struct qf_txn *t, MDB_dbi dbi, const void *key, size_t klen,
+		    const json_t *v, unsigned flags);
+json_t *intake_json_get(struct qf_txn *t, MDB_dbi dbi, const void *key, size_t klen);
+
+/* Idempotency. A record binds (scope, key) to the body's hash and either a
+ * stored answer (status + body, encrypted at rest) or a command id. */
+struct intake_idem {
+	int present;	  /* the caller sent an Idempotency-Key */
+	uint8_t key[32];  /* sha256(scope || 0 || key) */
+	uint8_t body[32]; /* sha256(body) */
+};
+/* From the request's Idempotency-Key header: 0 (present or not), or -1
+ * after replying 400 for a malformed key. */
+int intake_idem_from_request(struct qf_http_req *r, const char *scope,
+			     struct intake_idem *id);
+enum intake_idem_found { INTAKE_IDEM_NONE = 0, INTAKE_IDEM_SAME, INTAKE_IDEM_OTHER };
+/* Look up: NONE, SAME (the answer: status and a malloc.d body; or a command id in
+ * cmd), or OTHER (same key, another body). */
+int intake_idem_find(struct intake *in, struct qf_txn *t, const struct intake_idem *id,
+		     unsigned *status, char **body, char *cmd, size_t cmdn);
+int intake_idem_put(struct intake *in, struct qf_txn *t, const struct intake_idem *id,
+		    unsigned status, const char *body, const char *cmd);
+/* The same in two steps, so the encoding (and its encryption) can be done
+ * outside the writer: *out is malloc'd. */
+int intake_idem_encode(struct intake *in, const struct intake_idem *id, unsigned status,
+		       const char *body, const char *cmd, uint8_t **out, size_t *out_len);
+int intake_idem_put_raw(struct intake *in, struct qf_txn *t, const struct intake_idem *id,
+			const uint8_t *val, size_t len);
+/* Delete idempotency records past their expiry (at most max); returns the
+ * count deleted. */
+int intake_idem_sweep(struct intake *in, struct qf_txn *t, int64_t now_ms, unsigned max);
+/* Reply to a duplicate found by intake_idem_find (SAME or OTHER). */
+void intake_idem_reply(struct qf_http_req *r, int found, unsigned status, char *body);
+
+/* Names of router case states ("accepted"), and of event types for the
+ * timeline ("accepted", "progress"...). */
+const char *intake_state_name(int state);
+int intake_state_open(const char *state);
+
+/* ------------------------------------------------------------ submit.c */
+enum intake_reply_fmt {
+	INTAKE_FMT_NATIVE = 0,
+	INTAKE_FMT_O311_JSON,
+	INTAKE_FMT_O311_XML
+};
+
+struct intake_sub;
+/* Something else written in the same transaction as a petition (a visit
+ * record, a released hold). Runs after the case is written. */
+typedef int (*intake_sub_extra)(struct qf_txn *t, struct intake_sub *s);
+
+struct intake_sub_opts {
+	enum intake_reply_fmt fmt;
+	const struct qf_staff *entered_by; /* staff entering it, or NULL */
+	const char *client;		   /* "native" or the Open311 client */
+	const char *source_visit_id;	   /* made from a visit finding */
+	const char *released_hold_id;	   /* released from the spam hold */
+	int skip_spam;			   /* released holds and staff entries */
+	int skip_limits;
+	intake_sub_extra extra;
+	/* Runs first in the transaction, before anything is written: nonzero
+	 * refuses the submission with the verdict it put in e. */
+	int (*check)(struct qf_txn *t, struct intake_sub *s, struct intake_err *e);
+	void *extra_arg;
+	void (*extra_free)(void *extra_arg);
+	const struct intake_idem *idem;
+	/* for released holds: keep the code and secret hash the hold had */
+	const char *keep_code;
+	const char *keep_secret_hash;
+};
+
+/* Take a validated petition (ownership moves in) and carry it through spam
+ * check, rate limits, the group commit and the reply. Always replies. */
+void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petition *p,
+		   const struct intake_sub_opts *o);
+/* The case id and tracking code a finished submission got (for extras). */
+const char *intake_sub_case_id(const struct intake_sub *s);
+const char *intake_sub_code(const struct intake_sub *s);
+void *intake_sub_extra_arg(const struct intake_sub *s);
+struct intake *intake_sub_intake(const struct intake_sub *s);
+/* Handlers: POST /v1/petitions. */
+void intake_h_petition(struct qf_http_req *r, void *ctx);
+/* Build the petitioner's contact JSON ({"name","phone","email"}). */
+char *intake_contact_json(const struct intake_petition *p);
+
+/* The case as the petitioner (and staff) see it, no contact (track.c). */
+json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
+			 int with_timeline);
+/* Decode a disclosure body into the normalised DisclosureSubmitted JSON
+ * (disclosure.c; pure). correction: correction_reason required. */
+json_t *intake_disclosure_decode(const json_t *obj, const struct qf_community *c,
+				 int correction, struct intake_err *e);
+/* Answer a submission in an Open311 format (open311.c). */
+void intake_o311_reply_submit(struct qf_http_req *r, enum intake_reply_fmt fmt,
+			      unsigned status, const char *answer,
+			      const struct intake_err *err);
+
+/* ------------------------------------------------------------ other handlers */
+void intake_h_track_get(struct qf_http_req *r, void *ctx);
+void intake_h_track_post(struct qf_http_req *r, void *ctx);
+void intake_h_feedback(struct qf_http_req *r, void *ctx);
+void intake_h_action(struct qf_http_req *r, void *ctx);
+void intake_h_command(struct qf_http_req *r, void *ctx);
+void intake_h_case(struct qf_http_req *r, void *ctx);
+void intake_h_cases(struct qf_http_req *r, void *ctx);
+void intake_h_contact(struct qf_http_req *r, void *ctx);
+void intake_h_media_post(struct qf_http_req *r, void *ctx);
+void intake_h_media_get(struct qf_http_req *r, void *ctx);
+void intake_h_visit_post(struct qf_http_req *r, void *ctx);
+void intake_h_visits_get(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_post(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_correct(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_get(struct qf_http_req *r, void *ctx);
+void intake_h_holds_get(struct qf_http_req *r, void *ctx);
+void intake_h_hold_release(struct qf_http_req *r, void *ctx);
+void intake_h_hold_dismiss(struct qf_http_req *r, void *ctx);
+void intake_h_community(struct qf_http_req *r, void *ctx);
+void intake_h_o311_discovery(struct qf_http_req *r, void *ctx);
+void intake_h_o311_services(struct qf_http_req *r, void *ctx);
+void intake_h_o311_service(struct qf_http_req *r, void *ctx);
+void intake_h_o311_requests_get(struct qf_http_req *r, void *ctx);
+void intake_h_o311_requests_post(struct qf_http_req *r, void *ctx);
+void intake_h_o311_request_get(struct qf_http_req *r, void *ctx);
+
+/* ------------------------------------------------------------ actions.c */
+/* Waiters: requests parked until the router answers a command. */
+int intake_waiters_new(struct intake_waiters **out);
+void intake_waiters_destroy(struct intake_waiters **w);
+/* A committed result for a command (called on the core thread after the
+ * consumer's commit): replies to its waiter, if any. result is the command
+ * record (JSON). */
+void intake_waiters_complete(struct intake *in, const char *cmd, const json_t *record);
+/* Requests parked now. */
+int intake_waiters_pending(struct intake *in);
+/* Answer waiters whose time is up with 202; returns ms to the next
+ * deadline (or -1 when none). */
+int intake_waiters_expire(struct intake *in, int64_t now_mono_ms, int all);
+/* Reply to a command poll or a finished wait from its record. */
+void intake_command_reply(struct qf_http_req *r, const json_t *record, int waited);
+/* Park r for command cmd (deadline action_wait_ms from now); the caller has
+ * already suspended r. kind: "staff" (ACTION_RESULT only) or "feedback". */
+void intake_waiters_add(struct intake *in, struct qf_http_req *r, const char *cmd,
+			int feedback);
+
+/* A decoded staff action (POST /v1/cases/:id/actions). */
+struct intake_action {
+	const struct action_kind *kind; /* name and ActionKind */
+	char *target_staff, *reason, *cause, *progress, *result, *related_case;
+	int reject; /* RejectReason */
+	const char *reject_name;
+	unsigned extension_hours;
+	struct intake_media media[INTAKE_MAX_MEDIA];
+	unsigned nmedia;
+};
+/* Decode and validate an action body (pure; the fuzzers call it). case_id
+ * (may be NULL) is the case acted on. 0, or -1 with the verdict. */
+int intake_action_decode(const json_t *obj, const struct qf_community *c,
+			 const char *case_id, unsigned max_media,
+			 uint64_t max_media_bytes, struct intake_action *a,
+			 struct intake_err *e);
+void intake_action_free(struct intake_action *a);
+/* A case record read in its own read transaction (new reference or NULL). */
+json_t *intake_case_load(struct intake *in, const char *case_id);
+
+/* Actor helpers: JSON {staff_id, role, name} from a staff member. */
+json_t *intake_actor_json(const struct qf_staff *s);
+
+/* Emit an event in t (convenience over qf_bus_emit_msg). */
+int intake_emit(struct intake *in, struct qf_txn *t, int type, const char *key,
+		const char *case_id, const char *correlation,
+		const ProtobufCMessage *msg);
+
+#endif
