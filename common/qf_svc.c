@@ -145,9 +145,37 @@ static int s_read_key(const char *base, const char *file, char out[41],
 	return QF_OK;
 }
 
+/* A relative data_dir is relative to the configuration file's directory,
+ * like every path in a configuration file; made absolute here so that the
+ * service may chdir or resolve it again without harm. */
+static int s_resolve_data_dir(struct qf_svc_conf *c)
+{
+	if (!c->data_dir || c->data_dir[0] == '/' || !c->config_file)
+		return QF_OK;
+	char *rel = qf_cfg_resolve(c->config_file, c->data_dir);
+	if (!rel)
+		return QF_ERR_NOMEM;
+	char *abs = rel;
+	if (rel[0] != '/') {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof cwd) || asprintf(&abs, "%s/%s", cwd, rel) < 0) {
+			free(rel);
+			return QF_ERR_IO;
+		}
+		free(rel);
+	}
+	free(c->data_dir);
+	c->data_dir = abs;
+	return QF_OK;
+}
+
 int qf_svc_conf_check(struct qf_svc_conf *c, struct qf_cfg_errors *errs)
 {
 	int rc = QF_OK;
+	if (s_resolve_data_dir(c)) {
+		qf_cfg_error(errs, NULL, "service.data_dir", "cannot resolve the path");
+		rc = QF_ERR_CONFIG;
+	}
 	if (c->instance >= c->instances) {
 		qf_cfg_error(errs, NULL, "bus.instance",
 			     "instance %d must be below bus.instances %d", c->instance,

@@ -114,7 +114,9 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 /* Free what the common settings allocated (the table frees plain strings). */
 void qf_svc_conf_free(struct qf_svc_conf *c);
 /* Cross-setting checks after loading (instance < instances, CURVE files
- * readable, sources complete). Adds errors; returns 0 or QF_ERR_CONFIG. */
+ * readable, sources complete), and resolution of service.data_dir against
+ * the configuration file's directory (made absolute; set config_file
+ * first). Adds errors; returns 0 or QF_ERR_CONFIG. */
 int qf_svc_conf_check(struct qf_svc_conf *c, struct qf_cfg_errors *errs);
 
 /* ------------------------------------------------------------ arguments */

@@ -86,11 +86,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s_conf.svc.config_file = strdup(args.config);
-	char *dd = qf_cfg_resolve(args.config, s_conf.svc.data_dir);
-	if (!s_conf.svc.config_file || !dd)
+	if (!s_conf.svc.config_file)
 		return 1;
-	free(s_conf.svc.data_dir);
-	s_conf.svc.data_dir = dd;
 	/* cross-setting checks run even after table errors: report everything */
 	struct qf_cfg_errors errs = {.file = args.config};
 	bad |= qf_svc_conf_check(&s_conf.svc, &errs) != 0;

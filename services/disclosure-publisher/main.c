@@ -190,14 +190,6 @@ int main(int argc, char **argv)
 		code = 1;
 		goto out_conf;
 	}
-	/* the store directory is relative to the configuration file */
-	char *data_dir = qf_cfg_resolve(conf.svc.config_file, conf.svc.data_dir);
-	if (!data_dir) {
-		code = 1;
-		goto out_conf;
-	}
-	free(conf.svc.data_dir);
-	conf.svc.data_dir = data_dir;
 	struct qf_svc_opts o = {
 	    .conf = &conf.svc,
 	    .service = "disclosure",

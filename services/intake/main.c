@@ -104,14 +104,6 @@ int main(int argc, char **argv)
 	static struct qf_cfg_errors errs;
 	int rc = qf_cfg_load(args.config, s_settings, NSETTINGS, &conf, &errs);
 	conf.svc.config_file = strdup(args.config);
-	if (!rc && conf.svc.data_dir) {
-		/* relative to the configuration file, like every path in it */
-		char *dd = qf_cfg_resolve(args.config, conf.svc.data_dir);
-		if (dd) {
-			free(conf.svc.data_dir);
-			conf.svc.data_dir = dd;
-		}
-	}
 	if (!rc && intake_conf_check(&conf, args.check_config, &errs))
 		rc = QF_ERR_CONFIG;
 	for (unsigned i = 0; i < errs.n; i++)

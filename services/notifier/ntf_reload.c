@@ -199,12 +199,7 @@ int ntf_gen_load(const char *file, const struct ntf_gen *run, ntf_report_fn repo
 	s_report_all(other, report, arg);
 	if (rc)
 		goto fail;
-	rc = QF_ERR_NOMEM;
-	char *dd = qf_cfg_resolve(file, g->conf.svc.data_dir);
-	if (!dd)
-		goto fail;
-	free(g->conf.svc.data_dir);
-	g->conf.svc.data_dir = dd;
+	/* service.data_dir was resolved by qf_svc_conf_check (in ntf_conf_check) */
 	if (run && (rc = s_keep_restart_only(&g->conf, &run->conf)))
 		goto fail;
 	free(errs);

@@ -45,15 +45,6 @@ int main(int argc, char **argv)
 	qf_log_init("router", lv < 0 ? QF_LOG_INFO : (enum qf_log_level)lv);
 	qf_svc_signals();
 
-	/* the store directory is relative to the configuration file */
-	char *data_dir = qf_cfg_resolve(r.conf.svc.config_file, r.conf.svc.data_dir);
-	if (!data_dir) {
-		rt_router_free(&r);
-		return 1;
-	}
-	free(r.conf.svc.data_dir);
-	r.conf.svc.data_dir = data_dir;
-
 	struct qf_svc_opts opts = {.conf = &r.conf.svc,
 				   .service = "router",
 				   .producer = 1,
