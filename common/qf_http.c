@@ -16,11 +16,13 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PARAMS 8
@@ -28,6 +30,8 @@
 
 struct qf_http {
 	struct MHD_Daemon *d;
+	atomic_int inflight; /* requests begun and not yet completed */
+	atomic_int quiesced; /* the listening socket was handed back and closed */
 	struct qf_http_opts o;
 	uint16_t port;
 	struct qf_metric *m_inflight;
@@ -651,6 +655,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 		if (!r)
 			return MHD_NO;
 		*req_cls = r;
+		atomic_fetch_add(&h->inflight, 1);
 		r->h = h;
 		r->conn = conn;
 		r->t0 = qf_mono_ns();
@@ -744,6 +749,7 @@ static void s_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (!r)
 		return;
 	*req_cls = NULL;
+	atomic_fetch_sub(&r->h->inflight, 1);
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	for (unsigned i = 0; i < r->nparams; i++) {
@@ -822,7 +828,8 @@ uint16_t qf_http_port(struct qf_http *h)
 
 void qf_http_quiesce(struct qf_http *h)
 {
-	if (h && h->d) {
+	/* once only: the listening socket is ours to close after the first call */
+	if (h && h->d && !atomic_exchange(&h->quiesced, 1)) {
 		MHD_socket s = MHD_quiesce_daemon(h->d);
 		if (s != MHD_INVALID_SOCKET)
 			close(s);
@@ -835,6 +842,14 @@ void qf_http_stop(struct qf_http **hp)
 		return;
 	struct qf_http *h = *hp;
 	s_streams_close(h);
+	/* let answers already given (e.g. resumed after a group commit) reach
+	   their clients: stop accepting, then wait a bounded time for requests
+	   in flight to complete before the daemon closes every connection */
+	qf_http_quiesce(h);
+	for (int i = 0; i < 100 && atomic_load(&h->inflight) > 0; i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 	if (h->d)
 		MHD_stop_daemon(h->d);
 	pthread_mutex_destroy(&h->slock);

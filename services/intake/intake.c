@@ -324,10 +324,7 @@ void intake_shutdown(struct intake *in)
 		answered += n;
 	answered += intake_waiters_pending(in);
 	intake_waiters_expire(in, qf_mono_ms(), 1);
-	/* the answers are written by the HTTP workers; stopping the daemon
-	   closes connections at once, so give them a moment first */
-	if (answered) {
-		struct timespec ts = {0, 200 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
+	/* the HTTP workers write these answers; qf_http_stop waits (bounded)
+	   for requests in flight before closing connections */
+	(void)answered;
 }
