@@ -10,7 +10,7 @@
  * build the snapshot content, so what is hashed is what is shown. */
 #include "affairs.h"
 #include "live.h"
-#include "mask.h"
+#include "qf_mask.h"
 #include "snapshot.h"
 
 #include "qf_clock.h"
@@ -432,12 +432,12 @@ static int s_text(json_t *o, const char *k, const char *v, struct dp *dp, int ma
 {
 	char *m;
 	if (masked) {
-		struct mask_opts mo = {.allow = (const char *const *)dp->allow,
+		struct qf_mask_opts mo = {.allow = (const char *const *)dp->allow,
 				       .nallow = dp->nallow,
 				       .max_chars = max};
-		m = mask_text(v ? v : "", v ? strlen(v) : 0, &mo);
+		m = qf_mask_text(v ? v : "", v ? strlen(v) : 0, &mo);
 	} else {
-		m = mask_clean(v ? v : "", v ? strlen(v) : 0, max);
+		m = qf_mask_clean(v ? v : "", v ? strlen(v) : 0, max);
 	}
 	if (!m)
 		return QF_ERR_NOMEM;

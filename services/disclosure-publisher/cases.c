@@ -9,7 +9,7 @@
  * patching is what makes the view independent of arrival order. */
 #include "cases.h"
 #include "live.h"
-#include "mask.h"
+#include "qf_mask.h"
 
 #include "qf_clock.h"
 #include "qf_err.h"
@@ -174,11 +174,11 @@ static int64_t s_ji(json_t *o, const char *k)
 
 /* Set a masked free-text member (absent when empty). */
 static int s_set_masked(json_t *o, const char *k, const char *text,
-			const struct mask_opts *mo)
+			const struct qf_mask_opts *mo)
 {
 	if (!text || !*text)
 		return QF_OK;
-	char *m = mask_text(text, strlen(text), mo);
+	char *m = qf_mask_text(text, strlen(text), mo);
 	if (!m)
 		return QF_ERR_NOMEM;
 	int rc = *m ? json_object_set_new(o, k, json_string(m)) : 0;
@@ -191,7 +191,7 @@ static int s_set_clean(json_t *o, const char *k, const char *text, size_t max)
 {
 	if (!text || !*text)
 		return QF_OK;
-	char *m = mask_clean(text, strlen(text), max);
+	char *m = qf_mask_clean(text, strlen(text), max);
 	if (!m)
 		return QF_ERR_NOMEM;
 	int rc = *m ? json_object_set_new(o, k, json_string(m)) : 0;
@@ -209,9 +209,9 @@ static void s_set_id(json_t *o, const char *k, const char *id)
  * kept, and the names learned from the case's texts (keyed hashes). */
 #define CASE_NAMES 32
 struct cmask {
-	struct mask_opts mo;
-	struct mask_names nm;
-	unsigned char hashes[CASE_NAMES][MASK_HASH];
+	struct qf_mask_opts mo;
+	struct qf_mask_names nm;
+	unsigned char hashes[CASE_NAMES][QF_MASK_HASH];
 	unsigned char key[32];
 	char sur[16];
 };
@@ -220,7 +220,7 @@ static int s_mask_begin(struct dp *dp, struct qf_txn *t, const char *id, json_t 
 			struct cmask *m)
 {
 	memset(m, 0, sizeof *m);
-	mask_surname(s_js(doc, "name"), m->sur, sizeof m->sur);
+	qf_mask_surname(s_js(doc, "name"), m->sur, sizeof m->sur);
 	m->mo.surname = m->sur[0] ? m->sur : NULL;
 	m->mo.allow = (const char *const *)dp->allow;
 	m->mo.nallow = dp->nallow;
@@ -239,17 +239,17 @@ static int s_mask_begin(struct dp *dp, struct qf_txn *t, const char *id, json_t 
 	m->nm.hash = m->hashes;
 	m->nm.cap = CASE_NAMES;
 	if (qf_txn_get(t, dp->db.case_names, id, strlen(id), &v) == QF_OK) {
-		size_t n = v.mv_size / MASK_HASH;
+		size_t n = v.mv_size / QF_MASK_HASH;
 		if (n > CASE_NAMES)
 			n = CASE_NAMES;
-		memcpy(m->hashes, v.mv_data, n * MASK_HASH);
+		memcpy(m->hashes, v.mv_data, n * QF_MASK_HASH);
 		m->nm.n = (unsigned)n;
 	}
 	m->mo.names = &m->nm;
 	return QF_OK;
 }
 
-static int s_remask(json_t *doc, const struct mask_opts *mo);
+static int s_remask(json_t *doc, const struct qf_mask_opts *mo);
 
 /* Names learned by this event: keep them and mask the whole case again. */
 static int s_mask_end(struct dp *dp, struct qf_txn *t, const char *id, json_t *doc,
@@ -258,14 +258,14 @@ static int s_mask_end(struct dp *dp, struct qf_txn *t, const char *id, json_t *d
 	if (!m->nm.learned)
 		return QF_OK;
 	int rc = qf_txn_put(t, dp->db.case_names, id, strlen(id), m->hashes,
-			    (size_t)m->nm.n * MASK_HASH, 0);
+			    (size_t)m->nm.n * QF_MASK_HASH, 0);
 	if (rc)
 		return rc;
 	unsigned before = m->nm.learned;
 	rc = s_remask(doc, &m->mo);
 	if (!rc && m->nm.learned != before) /* learned more while masking again */
 		rc = qf_txn_put(t, dp->db.case_names, id, strlen(id), m->hashes,
-				(size_t)m->nm.n * MASK_HASH, 0);
+				(size_t)m->nm.n * QF_MASK_HASH, 0);
 	return rc;
 }
 
@@ -737,7 +737,7 @@ static json_t *s_new_doc(const char *id)
 /* Mask again every free text of the case (with the petitioner's surname or
  * a learned name now known): masking is idempotent, so only what is newly
  * recognisable changes. */
-static int s_remask(json_t *doc, const struct mask_opts *mo)
+static int s_remask(json_t *doc, const struct qf_mask_opts *mo)
 {
 	static const char *const fields[] = {"reason", "cause",	  "progress",
 					     "result", "comment", NULL};
@@ -746,7 +746,7 @@ static int s_remask(json_t *doc, const struct mask_opts *mo)
 		const char *v = json_string_value(json_object_get(doc, top[k]));
 		if (!v)
 			continue;
-		char *m = mask_text(v, strlen(v), mo);
+		char *m = qf_mask_text(v, strlen(v), mo);
 		if (!m)
 			return QF_ERR_NOMEM;
 		json_object_set_new(doc, top[k], json_string(m));
@@ -761,7 +761,7 @@ static int s_remask(json_t *doc, const struct mask_opts *mo)
 			const char *v = json_string_value(json_object_get(e, fields[k]));
 			if (!v)
 				continue;
-			char *m = mask_text(v, strlen(v), mo);
+			char *m = qf_mask_text(v, strlen(v), mo);
 			if (!m)
 				return QF_ERR_NOMEM;
 			json_object_set_new(e, fields[k], json_string(m));
@@ -801,8 +801,8 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 	if (!doc)
 		return QF_ERR_NOMEM;
 	char name[64], phone[40];
-	mask_name(p->name_masked, p->anonymous, name, sizeof name);
-	mask_phone(p->anonymous ? "" : p->phone_masked, phone, sizeof phone);
+	qf_mask_name(p->name_masked, p->anonymous, name, sizeof name);
+	qf_mask_phone(p->anonymous ? "" : p->phone_masked, phone, sizeof phone);
 	json_object_set_new(doc, "petition", json_true());
 	json_object_set_new(doc, "name", json_string(name));
 	json_object_set_new(doc, "phone", json_string(phone));

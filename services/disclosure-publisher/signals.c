@@ -3,7 +3,7 @@
  * dashboard reads the newest with one cursor walk. */
 #include "signals.h"
 #include "live.h"
-#include "mask.h"
+#include "qf_mask.h"
 
 #include "qf_clock.h"
 #include "qf_err.h"
@@ -120,10 +120,10 @@ int signals_alert(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelope 
 	}
 	if (dp_id_ok(a->producer))
 		json_object_set_new(j, "producer", json_string(a->producer));
-	struct mask_opts mo = {.allow = (const char *const *)dp->allow,
+	struct qf_mask_opts mo = {.allow = (const char *const *)dp->allow,
 			       .nallow = dp->nallow,
 			       .max_chars = 300};
-	char *d = mask_text(a->detail, a->detail ? strlen(a->detail) : 0, &mo);
+	char *d = qf_mask_text(a->detail, a->detail ? strlen(a->detail) : 0, &mo);
 	if (!d) {
 		json_decref(j);
 		return QF_ERR_NOMEM;
@@ -156,7 +156,7 @@ int signals_checkpoint(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Enve
 	int64_t at = c->at_ms ? c->at_ms : env->time_ms;
 	char root[65];
 	qf_hex(c->root_hash.data, 32, root);
-	char *note = mask_clean(c->note, c->note ? strlen(c->note) : 0, 4000);
+	char *note = qf_mask_clean(c->note, c->note ? strlen(c->note) : 0, 4000);
 	if (!note)
 		return QF_ERR_NOMEM;
 	json_t *j =

@@ -464,10 +464,16 @@ static int s_action_apply(struct qf_txn *t, void *arg)
 	m.actor = &actor;
 	m.action = j->a.kind->kind;
 	m.target_staff = j->a.target_staff ? j->a.target_staff : (char *)"";
-	m.reason = j->a.reason ? j->a.reason : (char *)"";
-	m.cause = j->a.cause ? j->a.cause : (char *)"";
-	m.progress = j->a.progress ? j->a.progress : (char *)"";
-	m.result = j->a.result ? j->a.result : (char *)"";
+	/* staff notes go into public events: masked (they often quote the
+	   petitioner's phone or name) */
+	char *reason = intake_event_text(j->a.reason, NULL);
+	char *cause = intake_event_text(j->a.cause, NULL);
+	char *progress = intake_event_text(j->a.progress, NULL);
+	char *result = intake_event_text(j->a.result, NULL);
+	m.reason = reason ? reason : (char *)"";
+	m.cause = cause ? cause : (char *)"";
+	m.progress = progress ? progress : (char *)"";
+	m.result = result ? result : (char *)"";
 	m.reject_reason = j->a.reject;
 	m.related_case = j->a.related_case ? j->a.related_case : (char *)"";
 	m.extension_hours = j->a.extension_hours;
@@ -486,8 +492,15 @@ static int s_action_apply(struct qf_txn *t, void *arg)
 	m.n_media = j->a.nmedia;
 	m.media = attp;
 	m.requested_ms = j->now;
-	if ((rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__STAFF_ACTION_REQUESTED,
-			      j->building, j->case_id, j->cmd, &m.base)))
+	rc = reason && cause && progress && result
+		     ? intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__STAFF_ACTION_REQUESTED,
+				   j->building, j->case_id, j->cmd, &m.base)
+		     : QF_ERR_NOMEM;
+	free(reason);
+	free(cause);
+	free(progress);
+	free(result);
+	if (rc)
 		return rc;
 	return intake_idem_put(in, t, &j->idem, 0, NULL, j->cmd);
 }

@@ -242,10 +242,15 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 	a.name = j->staff->name;
 	m.case_id = j->case_id;
 	m.actor = &a;
-	m.reason = j->reason ? j->reason : (char *)"";
+	char *reason = intake_event_text(j->reason, NULL); /* public: masked */
+	if (!reason)
+		return QF_ERR_NOMEM;
+	m.reason = reason;
 	m.viewed_ms = j->now;
-	return intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__CONTACT_VIEWED, bld,
-			   j->case_id, NULL, &m.base);
+	int erc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__CONTACT_VIEWED, bld,
+			      j->case_id, NULL, &m.base);
+	free(reason);
+	return erc;
 }
 
 static void s_contact_free(struct contact_job *j)

@@ -11,6 +11,7 @@
  * growth): it allocates ids and codes afresh and keeps nothing outside the
  * transaction. The answer is sent only from done, after the commit. */
 #include "intake.h"
+#include "qf_mask.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -196,7 +197,24 @@ static int s_pack_petition(struct intake_sub *s)
 	m.category = p->category;
 	m.building = p->building;
 	m.address = p->address;
-	m.description = p->description;
+	/* the description goes out only when the petitioner agreed to public
+	   display and the category is not sensitive (conduct reports), and then
+	   masked: events are public through the audit log. Staff read the full
+	   text from intake. */
+	const struct qf_category *cat =
+		qf_community_category(intake_world_get(s->in)->community, p->category);
+	int text_public = p->consent_public && !(cat && !strcmp(cat->priority, "sensitive"));
+	char surname[16];
+	qf_mask_surname(p->name_masked, surname, sizeof surname);
+	char *desc = intake_event_text(text_public ? p->description : "", surname);
+	char *addr = intake_event_text(p->address, surname);
+	if (!desc || !addr) {
+		free(desc);
+		free(addr);
+		return QF_ERR_NOMEM;
+	}
+	m.address = addr;
+	m.description = desc;
 	m.channel = p->channel;
 	m.anonymous = p->anonymous;
 	m.consent_public = p->consent_public;
@@ -249,10 +267,11 @@ static int s_pack_petition(struct intake_sub *s)
 	size_t n = protobuf_c_message_get_packed_size(&m.base);
 	free(s->payload);
 	s->payload = malloc(n ? n : 1);
-	if (!s->payload)
-		return QF_ERR_NOMEM;
-	s->payload_len = protobuf_c_message_pack(&m.base, s->payload);
-	return QF_OK;
+	if (s->payload)
+		s->payload_len = protobuf_c_message_pack(&m.base, s->payload);
+	free(desc);
+	free(addr);
+	return s->payload ? QF_OK : QF_ERR_NOMEM;
 }
 
 static char *s_answer_created(struct intake_sub *s)

@@ -5,6 +5,7 @@
  * and how personal data is masked before it leaves intake, lives in this one
  * pure file, so the rules are tested once and the fuzzers reach them. */
 #include "text.h"
+#include "qf_mask.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -341,4 +342,10 @@ char *intake_trim_dup(const char *s)
 			break;
 	}
 	return strndup((const char *)b, l);
+}
+
+char *intake_event_text(const char *s, const char *surname)
+{
+	struct qf_mask_opts o = {.surname = surname && *surname ? surname : NULL};
+	return qf_mask_text(s ? s : "", s ? strlen(s) : 0, &o);
 }

@@ -60,5 +60,11 @@ int intake_url_valid(const char *s);
 /* Strip leading/trailing ASCII and ideographic spaces; returns a malloc'd
  * copy (NULL when out of memory). */
 char *intake_trim_dup(const char *s);
+/* Free text as it may leave intake inside an event: phone numbers, ID-card
+ * numbers, e-mail addresses and cued names masked (qf_mask_text; events are
+ * public through the audit log's entries, so nothing personal goes in).
+ * surname: the petitioner's, if known (may be NULL). malloc'd; never NULL
+ * unless out of memory; s NULL gives "". */
+char *intake_event_text(const char *s, const char *surname);
 
 #endif

@@ -346,11 +346,16 @@ static int s_fb_apply(struct qf_txn *t, void *arg)
 	Qingfeng__V1__FeedbackGiven m = QINGFENG__V1__FEEDBACK_GIVEN__INIT;
 	m.case_id = j->case_id;
 	m.rating = j->rating;
-	m.comment = j->comment ? j->comment : (char *)"";
+	char *comment = intake_event_text(j->comment, NULL); /* public: masked */
+	if (!comment)
+		return QF_ERR_NOMEM;
+	m.comment = comment;
 	m.given_ms = j->now;
 	m.command_id = j->cmd;
-	return intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__FEEDBACK_GIVEN, bld,
-			   j->case_id, j->cmd, &m.base);
+	rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__FEEDBACK_GIVEN, bld, j->case_id,
+			 j->cmd, &m.base);
+	free(comment);
+	return rc;
 }
 
 static void s_fb_free(struct fb_job *j)

@@ -139,7 +139,10 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 	m.date = v->date;
 	m.place = v->place;
 	m.building = v->building ? v->building : (char *)"";
-	m.findings = v->findings ? v->findings : (char *)"";
+	char *findings = intake_event_text(v->findings, NULL); /* public: masked */
+	if (!findings)
+		return QF_ERR_NOMEM;
+	m.findings = findings;
 	for (unsigned i = 0; i < v->nmedia; i++) {
 		qingfeng__v1__attachment__init(&att[i]);
 		if (v->media[i].kind == INTAKE_MEDIA_URL) {
@@ -157,8 +160,10 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 	m.media = attp;
 	m.petition_case_id = (char *)(case_id ? case_id : "");
 	m.household = v->household;
-	return intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__VISIT_RECORDED, v->actor->id,
-			   case_id, NULL, &m.base);
+	rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__VISIT_RECORDED, v->actor->id,
+		     case_id, NULL, &m.base);
+	free(findings);
+	return rc;
 }
 
 static int s_extra(struct qf_txn *t, struct intake_sub *s)

@@ -8,7 +8,7 @@
 
 #include "buf.h"
 #include "dp.h"
-#include "mask.h"
+#include "qf_mask.h"
 
 static void s_check_clean(const char *m)
 {
@@ -36,19 +36,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const surnames[] = {NULL, "徐", "欧阳", "张"};
 	static const char *const allow[] = {"08182100001", "13900000004"};
 	unsigned char key[32] = {7};
-	unsigned char hashes[8][MASK_HASH];
-	struct mask_names nm = {key, hashes, 0, 8, 0};
-	struct mask_opts o = {.surname = surnames[data[0] & 3],
+	unsigned char hashes[8][QF_MASK_HASH];
+	struct qf_mask_names nm = {key, hashes, 0, 8, 0};
+	struct qf_mask_opts o = {.surname = surnames[data[0] & 3],
 			      .allow = allow,
 			      .nallow = 2,
 			      .max_chars = 2000,
 			      .names = (data[0] & 4) ? &nm : NULL};
 	const char *text = (const char *)data + 1;
-	char *m = mask_text(text, size - 1, &o);
+	char *m = qf_mask_text(text, size - 1, &o);
 	if (!m)
 		return 0;
 	s_check_clean(m);
-	char *m2 = mask_text(m, strlen(m), &o);
+	char *m2 = qf_mask_text(m, strlen(m), &o);
 	if (!m2 || strcmp(m, m2))
 		abort();
 	struct buf b;
@@ -62,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(z, data + 1, size - 1);
 	z[size - 1] = '\0';
 	char name[64], phone[64];
-	mask_name(z, data[0] & 8, name, sizeof name);
+	qf_mask_name(z, data[0] & 8, name, sizeof name);
 	s_check_clean(name);
-	mask_phone(z, phone, sizeof phone);
+	qf_mask_phone(z, phone, sizeof phone);
 	free(z);
 	if (strspn(phone, "0123456789*") != strlen(phone))
 		abort();

@@ -187,7 +187,12 @@ class StaffTest(unittest.TestCase):
         self.assertEqual(pet["payload"]["channel"], "patrol")
         self.assertEqual(pet["payload"]["entered_by"]["staff_id"], "s02")
         self.assertEqual(pet["payload"]["building"], "Y01")
-        self.assertEqual(pet["payload"]["description"], "车棚私拉电线给电动车充电。")
+        # no public consent was given for this petition: the finding stays in
+        # intake (staff see it there) and is not put into the public events
+        self.assertNotIn("description", pet["payload"])
+        st, case = self.it.json("GET", "/v1/cases/" + cid, headers=bearer("secretary"))
+        self.assertEqual(st, 200, case)
+        self.assertEqual(case["description"], "车棚私拉电线给电动车充电。")
         self.assertEqual(len(pet["payload"]["media"]), 1)
         st, err = self.it.json("POST", "/v1/visits", {
             "date": "2026-03-03", "place": "x", "building": "B01", "findings": "y",

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mask.h"
+#include "qf_mask.h"
 
 struct row {
 	const char *in, *surname, *out;
@@ -75,14 +75,14 @@ static void test_table(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof s_rows / sizeof s_rows[0]; i++) {
-		struct mask_opts o = {.surname = s_rows[i].surname};
-		char *m = mask_text(s_rows[i].in, strlen(s_rows[i].in), &o);
+		struct qf_mask_opts o = {.surname = s_rows[i].surname};
+		char *m = qf_mask_text(s_rows[i].in, strlen(s_rows[i].in), &o);
 		assert_non_null(m);
 		if (strcmp(m, s_rows[i].out))
 			fail_msg("row %zu: '%s' -> '%s', want '%s'", i, s_rows[i].in, m,
 				 s_rows[i].out);
 		/* idempotent */
-		char *m2 = mask_text(m, strlen(m), &o);
+		char *m2 = qf_mask_text(m, strlen(m), &o);
 		assert_string_equal(m2, m);
 		free(m2);
 		free(m);
@@ -93,9 +93,9 @@ static void test_allow_list(void **state)
 {
 	(void)state;
 	const char *allow[] = {"08182100001"};
-	struct mask_opts o = {.allow = allow, .nallow = 1};
+	struct qf_mask_opts o = {.allow = allow, .nallow = 1};
 	const char *in = "咨询电话0818-2100001，或0818-2100009";
-	char *m = mask_text(in, strlen(in), &o);
+	char *m = qf_mask_text(in, strlen(in), &o);
 	assert_string_equal(m, "咨询电话0818-2100001，或081*-***0009");
 	free(m);
 }
@@ -106,13 +106,13 @@ static void test_invalid_utf8(void **state)
 	const char in[] = "ok\xff\xfe"
 			  "中\xe4\xb8"
 			  "x\xc0\xaf";
-	char *m = mask_text(in, sizeof in - 1, NULL);
+	char *m = qf_mask_text(in, sizeof in - 1, NULL);
 	assert_non_null(m);
 	/* every invalid byte became U+FFFD; the result is valid UTF-8 */
 	assert_string_equal(m, "ok\xef\xbf\xbd\xef\xbf\xbd中\xef\xbf\xbd\xef\xbf\xbdx"
 			       "\xef\xbf\xbd\xef\xbf\xbd");
 	free(m);
-	char *c = mask_clean("\xed\xa0\x80"
+	char *c = qf_mask_clean("\xed\xa0\x80"
 			     "a",
 			     4, 0); /* a surrogate */
 	assert_string_equal(c, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
@@ -123,11 +123,11 @@ static void test_invalid_utf8(void **state)
 static void test_truncate(void **state)
 {
 	(void)state;
-	struct mask_opts o = {.max_chars = 3};
-	char *m = mask_text("一二三四五", strlen("一二三四五"), &o);
+	struct qf_mask_opts o = {.max_chars = 3};
+	char *m = qf_mask_text("一二三四五", strlen("一二三四五"), &o);
 	assert_string_equal(m, "一二三");
 	free(m);
-	char *e = mask_text(NULL, 0, NULL);
+	char *e = qf_mask_text(NULL, 0, NULL);
 	assert_string_equal(e, "");
 	free(e);
 }
@@ -136,39 +136,39 @@ static void test_name_phone(void **state)
 {
 	(void)state;
 	char o[64];
-	mask_name("徐志远", 0, o, sizeof o);
+	qf_mask_name("徐志远", 0, o, sizeof o);
 	assert_string_equal(o, "徐**");
-	mask_name("徐**", 0, o, sizeof o);
+	qf_mask_name("徐**", 0, o, sizeof o);
 	assert_string_equal(o, "徐**");
-	mask_name("欧阳娜娜", 0, o, sizeof o);
+	qf_mask_name("欧阳娜娜", 0, o, sizeof o);
 	assert_string_equal(o, "欧阳**");
-	mask_name("徐志远", 1, o, sizeof o);
+	qf_mask_name("徐志远", 1, o, sizeof o);
 	assert_string_equal(o, "匿名");
-	mask_name("", 0, o, sizeof o);
+	qf_mask_name("", 0, o, sizeof o);
 	assert_string_equal(o, "匿名");
-	mask_name("匿名", 0, o, sizeof o);
+	qf_mask_name("匿名", 0, o, sizeof o);
 	assert_string_equal(o, "匿名");
-	mask_name("1380000", 0, o, sizeof o);
+	qf_mask_name("1380000", 0, o, sizeof o);
 	assert_string_equal(o, "匿名");
-	mask_name("Alice", 0, o, sizeof o);
+	qf_mask_name("Alice", 0, o, sizeof o);
 	assert_string_equal(o, "A**");
-	mask_phone("13812345678", o, sizeof o);
+	qf_mask_phone("13812345678", o, sizeof o);
 	assert_string_equal(o, "138****5678");
-	mask_phone("138****5678", o, sizeof o);
+	qf_mask_phone("138****5678", o, sizeof o);
 	assert_string_equal(o, "138****5678");
-	mask_phone("+86 138-1234-5678", o, sizeof o);
+	qf_mask_phone("+86 138-1234-5678", o, sizeof o);
 	assert_string_equal(o, "138****5678");
-	mask_phone("０８１８－２１０００１２", o, sizeof o);
+	qf_mask_phone("０８１８－２１０００１２", o, sizeof o);
 	assert_string_equal(o, "081****0012");
-	mask_phone("2100012", o, sizeof o);
+	qf_mask_phone("2100012", o, sizeof o);
 	assert_string_equal(o, "21***12");
-	mask_phone("12345", o, sizeof o);
+	qf_mask_phone("12345", o, sizeof o);
 	assert_string_equal(o, "*****");
-	mask_phone("", o, sizeof o);
+	qf_mask_phone("", o, sizeof o);
 	assert_string_equal(o, "");
-	mask_surname("徐**", o, sizeof o);
+	qf_mask_surname("徐**", o, sizeof o);
 	assert_string_equal(o, "徐");
-	mask_surname("匿名", o, sizeof o);
+	qf_mask_surname("匿名", o, sizeof o);
 	assert_string_equal(o, "");
 }
 
@@ -178,27 +178,27 @@ static void test_learned_names(void **state)
 {
 	(void)state;
 	unsigned char key[32] = {1, 2, 3};
-	unsigned char hashes[8][MASK_HASH];
-	struct mask_names nm = {key, hashes, 0, 8, 0};
-	struct mask_opts o = {.names = &nm};
+	unsigned char hashes[8][QF_MASK_HASH];
+	struct qf_mask_names nm = {key, hashes, 0, 8, 0};
+	struct qf_mask_opts o = {.names = &nm};
 	const char *a = "我叫卞小川，楼上漏水";
-	char *m = mask_text(a, strlen(a), &o);
+	char *m = qf_mask_text(a, strlen(a), &o);
 	assert_string_equal(m, "我叫卞**，楼上漏水");
 	assert_int_equal(nm.n, 1);
 	assert_int_equal(nm.learned, 1);
 	free(m);
 	const char *b = "已电话联系卞小川，卞小川家的水管已修好";
-	m = mask_text(b, strlen(b), &o);
+	m = qf_mask_text(b, strlen(b), &o);
 	assert_string_equal(m, "已电话联系卞**，卞**家的水管已修好");
 	free(m);
 	/* another case (no names known) keeps ordinary text */
-	struct mask_opts none = {0};
-	m = mask_text(b, strlen(b), &none);
+	struct qf_mask_opts none = {0};
+	m = qf_mask_text(b, strlen(b), &none);
 	assert_string_equal(m, b);
 	free(m);
 	/* nothing is stored in the clear: only hashes */
 	for (unsigned i = 0; i < nm.n; i++)
-		assert_null(memmem(hashes[i], MASK_HASH, "卞", 3));
+		assert_null(memmem(hashes[i], QF_MASK_HASH, "卞", 3));
 }
 
 int main(void)

@@ -1,11 +1,11 @@
-/* mask.c: personal data masking on Unicode code points (mask.h).
+/* qf_mask.c: personal data masking on Unicode code points (qf_mask.h).
  *
  * Text is decoded once into code points, each rule marks what it masks in
  * a parallel array, and the result is encoded again. Working on code points
  * (not bytes) is what makes full-width digits, Chinese numerals and names
  * inside Chinese text tractable, and the final encode guarantees valid
  * UTF-8 whatever came in. */
-#include "mask.h"
+#include "qf_mask.h"
 
 #include <sodium.h>
 #include <stdint.h>
@@ -233,7 +233,7 @@ static int s_alpha(uint32_t c)
 
 /* ------------------------------------------------------------ numbers */
 
-static int s_allowed(const struct mask_opts *o, const char *digits)
+static int s_allowed(const struct qf_mask_opts *o, const char *digits)
 {
 	for (unsigned i = 0; o && i < o->nallow; i++)
 		if (o->allow[i] && strcmp(o->allow[i], digits) == 0)
@@ -252,7 +252,7 @@ static void s_mask_digits(struct text *t, const size_t *pos, size_t nd, size_t h
 }
 
 /* Find numbers; returns -1 on allocation failure. */
-static int s_numbers(struct text *t, const struct mask_opts *o)
+static int s_numbers(struct text *t, const struct qf_mask_opts *o)
 {
 	size_t *pos = malloc((t->n + 1) * sizeof *pos);
 	char *digits = malloc(t->n + 2);
@@ -464,33 +464,33 @@ static size_t s_given(const struct text *t, size_t p)
 }
 
 static void s_name_hash(const struct text *t, size_t p, size_t len,
-			const unsigned char *key, unsigned char out[MASK_HASH])
+			const unsigned char *key, unsigned char out[QF_MASK_HASH])
 {
 	char u[64];
 	size_t k = 0;
 	for (size_t i = 0; i < len && k + 4 < sizeof u; i++)
 		k += s_encode(t->cp[p + i], u + k);
-	crypto_generichash(out, MASK_HASH, (const unsigned char *)u, k, key, 32);
+	crypto_generichash(out, QF_MASK_HASH, (const unsigned char *)u, k, key, 32);
 }
 
-static int s_name_known(const struct mask_names *nm, const unsigned char h[MASK_HASH])
+static int s_name_known(const struct qf_mask_names *nm, const unsigned char h[QF_MASK_HASH])
 {
 	for (unsigned i = 0; i < nm->n; i++)
-		if (!memcmp(nm->hash[i], h, MASK_HASH))
+		if (!memcmp(nm->hash[i], h, QF_MASK_HASH))
 			return 1;
 	return 0;
 }
 
 /* Remember the name at p (surname + given name) in nm. */
-static void s_learn(const struct text *t, size_t p, size_t len, struct mask_names *nm)
+static void s_learn(const struct text *t, size_t p, size_t len, struct qf_mask_names *nm)
 {
 	if (!nm || !nm->key || len < 2 || len > 4)
 		return;
-	unsigned char h[MASK_HASH];
+	unsigned char h[QF_MASK_HASH];
 	s_name_hash(t, p, len, nm->key, h);
 	if (s_name_known(nm, h) || nm->n >= nm->cap)
 		return;
-	memcpy(nm->hash[nm->n++], h, MASK_HASH);
+	memcpy(nm->hash[nm->n++], h, QF_MASK_HASH);
 	nm->learned++;
 }
 
@@ -513,7 +513,7 @@ static int s_boundary(const struct text *t, size_t p)
 	       c == 0x5148 /* 先(生) */;
 }
 
-static void s_names(struct text *t, const char *known, struct mask_names *nm)
+static void s_names(struct text *t, const char *known, struct qf_mask_names *nm)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->out[i])
@@ -554,7 +554,7 @@ static void s_names(struct text *t, const char *known, struct mask_names *nm)
 }
 
 /* Names learned earlier, wherever they stand (longest first). */
-static void s_known_names(struct text *t, const struct mask_names *nm)
+static void s_known_names(struct text *t, const struct qf_mask_names *nm)
 {
 	if (!nm || !nm->key || !nm->n)
 		return;
@@ -569,7 +569,7 @@ static void s_known_names(struct text *t, const struct mask_names *nm)
 				ok = !t->out[i + k] && s_han(t->cp[i + k]);
 			if (!ok)
 				continue;
-			unsigned char h[MASK_HASH];
+			unsigned char h[QF_MASK_HASH];
 			s_name_hash(t, i, len, nm->key, h);
 			if (!s_name_known(nm, h))
 				continue;
@@ -612,7 +612,7 @@ static char *s_emit_masked(struct text *t)
 }
 
 /* One pass of every rule. */
-static char *s_pass(const char *s, size_t len, const struct mask_opts *o, size_t max)
+static char *s_pass(const char *s, size_t len, const struct qf_mask_opts *o, size_t max)
 {
 	struct text t;
 	if (s_text_load(&t, s, len, max))
@@ -629,7 +629,7 @@ static char *s_pass(const char *s, size_t len, const struct mask_opts *o, size_t
 	return res;
 }
 
-char *mask_text(const char *s, size_t len, const struct mask_opts *o)
+char *qf_mask_text(const char *s, size_t len, const struct qf_mask_opts *o)
 {
 	size_t max = o && o->max_chars ? o->max_chars : MAX_CHARS_DEFAULT;
 	if (!s) {
@@ -652,7 +652,7 @@ char *mask_text(const char *s, size_t len, const struct mask_opts *o)
 	return cur;
 }
 
-char *mask_clean(const char *s, size_t len, size_t max_chars)
+char *qf_mask_clean(const char *s, size_t len, size_t max_chars)
 {
 	struct text t;
 	if (!s) {
@@ -667,7 +667,7 @@ char *mask_clean(const char *s, size_t len, size_t max_chars)
 	return res;
 }
 
-void mask_surname(const char *name, char *out, size_t n)
+void qf_mask_surname(const char *name, char *out, size_t n)
 {
 	out[0] = '\0';
 	if (!name || !*name || n < 16)
@@ -688,7 +688,7 @@ void mask_surname(const char *name, char *out, size_t n)
 	out[b] = '\0';
 }
 
-void mask_name(const char *name, int anonymous, char *out, size_t n)
+void qf_mask_name(const char *name, int anonymous, char *out, size_t n)
 {
 	static const char anon[] = "匿名";
 	if (n < 16) {
@@ -704,13 +704,13 @@ void mask_name(const char *name, int anonymous, char *out, size_t n)
 		return;
 	}
 	char sur[16];
-	mask_surname(name, sur, sizeof sur);
+	qf_mask_surname(name, sur, sizeof sur);
 	size_t l = sur[0] ? strlen(sur) : b;
 	memcpy(out, name, l);
 	memcpy(out + l, "**", 3);
 }
 
-void mask_phone(const char *phone, char *out, size_t n)
+void qf_mask_phone(const char *phone, char *out, size_t n)
 {
 	/* keep the digit and star positions of the input; other characters
 	 * (spaces, dashes, +86) are dropped */
