@@ -334,7 +334,10 @@ static json_t *s_request(struct intake *in, const json_t *rec)
 	const char *bld = json_string_value(json_object_get(rec, "building"));
 	const struct qf_category *cc = cat ? qf_community_category(c, cat) : NULL;
 	const struct qf_building *bb = bld ? qf_community_building(c, bld) : NULL;
-	int pub = json_is_true(json_object_get(rec, "consent_public"));
+	/* the same rule as for events: text only with consent, never for
+	   sensitive categories, and masked */
+	int pub = json_is_true(json_object_get(rec, "consent_public")) &&
+		  !(cc && !strcmp(cc->priority, "sensitive"));
 	const char *st = json_string_value(json_object_get(rec, "state"));
 	const char *notes = json_string_value(json_object_get(rec, "status_notes"));
 	const char *an = json_string_value(json_object_get(rec, "assignee_name"));
@@ -343,14 +346,17 @@ static json_t *s_request(struct intake *in, const json_t *rec)
 	if (an && *an)
 		snprintf(agency, sizeof agency, "%s%s%s%s", an, ap && *ap ? "（" : "",
 			 ap ? ap : "", ap && *ap ? "）" : "");
-	const char *desc =
-	    pub ? json_string_value(json_object_get(rec, "description")) : NULL;
+	char *desc = intake_event_text(
+		pub ? json_string_value(json_object_get(rec, "description")) : "", NULL);
+	if (!desc)
+		return NULL;
 	json_t *o = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "service_request_id",
 	    json_string_value(json_object_get(rec, "id")), "status", s_o311_status(st),
 	    "status_notes", notes ? notes : "", "service_name", cc ? cc->name : "",
 	    "service_code", cat ? cat : "", "description", desc ? desc : "",
 	    "agency_responsible", agency, "service_notice", "");
+	free(desc);
 	if (!o)
 		return NULL;
 	s_time(c, o, "requested_datetime",
@@ -361,11 +367,13 @@ static json_t *s_request(struct intake *in, const json_t *rec)
 	       json_integer_value(json_object_get(rec, "resolve_due_ms")));
 	/* the building is public (the board shows it); the address text only
 	   with consent, since it may name a home */
-	const char *addr =
-	    pub ? json_string_value(json_object_get(rec, "address")) : NULL;
+	char *addr = pub ? intake_event_text(json_string_value(json_object_get(rec, "address")),
+					     NULL)
+			 : NULL;
 	char address[512];
 	snprintf(address, sizeof address, "%s%s%s", bb ? bb->name : "", addr ? " " : "",
 		 addr ? addr : "");
+	free(addr);
 	json_object_set_new(o, "address", json_string(address));
 	json_object_set_new(o, "address_id", json_string(bld ? bld : ""));
 	json_object_set_new(o, "zipcode", json_string(""));
