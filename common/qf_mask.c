@@ -7,6 +7,7 @@
  * UTF-8 whatever came in. */
 #include "qf_mask.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -398,6 +399,12 @@ static const char s_stop[] =
     "室户反映表示称讲去来过已于将把这那您你我他她们不没很再又";
 static const char s_name_seps[] = "：:，, 　是为";
 
+static const char *const *s_fixed_sets(void)
+{
+	static const char *const sets[3] = {s_surnames, s_stop, s_name_seps};
+	return sets;
+}
+
 static uint32_t s_first_cp(const char *s, size_t *bytes)
 {
 	size_t i = 0, n = strlen(s);
@@ -407,8 +414,8 @@ static uint32_t s_first_cp(const char *s, size_t *bytes)
 	return c;
 }
 
-/* True if c occurs in the UTF-8 set string. */
-static int s_in_set(const char *set, uint32_t c)
+/* True if c occurs in the UTF-8 set string (slow path: decode the set). */
+static int s_in_set_slow(const char *set, uint32_t c)
 {
 	size_t i = 0, n = strlen(set);
 	while (i < n)
@@ -417,11 +424,50 @@ static int s_in_set(const char *set, uint32_t c)
 	return 0;
 }
 
+/* The fixed sets as bitmaps over the Basic Multilingual Plane, built once:
+ * membership is tested at every position of every text, so decoding the set
+ * string each time dominated intake's profile. */
+static const char *const *s_fixed_sets(void);
+static uint8_t s_bits[3][0x10000 / 8];
+static pthread_once_t s_bits_once = PTHREAD_ONCE_INIT;
+
+static void s_bits_build(void)
+{
+	const char *const *sets = s_fixed_sets();
+	for (int k = 0; k < 3; k++) {
+		size_t i = 0, n = strlen(sets[k]);
+		while (i < n) {
+			uint32_t c = s_decode((const unsigned char *)sets[k], n, &i);
+			if (c < 0x10000)
+				s_bits[k][c >> 3] |= (uint8_t)(1u << (c & 7));
+		}
+	}
+}
+
+static int s_in_set(const char *set, uint32_t c)
+{
+	const char *const *sets = s_fixed_sets();
+	for (int k = 0; k < 3; k++)
+		if (set == sets[k]) {
+			if (c >= 0x10000)
+				return s_in_set_slow(set, c);
+			pthread_once(&s_bits_once, s_bits_build);
+			return (s_bits[k][c >> 3] >> (c & 7)) & 1;
+		}
+	return s_in_set_slow(set, c);
+}
+
 /* Does the UTF-8 word w occur at code point position p? Returns its length in
  * code points, or 0. */
 static size_t s_word_at(const struct text *t, size_t p, const char *w)
 {
-	size_t i = 0, n = strlen(w), k = 0;
+	/* most positions differ at the first character: check it before
+	   measuring and decoding the whole word */
+	size_t i = 0, n = strnlen(w, 4), k = 0;
+	if (p >= t->n || !n || s_decode((const unsigned char *)w, n, &i) != t->cp[p])
+		return 0;
+	i = 0;
+	n = strlen(w);
 	while (i < n) {
 		uint32_t c = s_decode((const unsigned char *)w, n, &i);
 		if (p + k >= t->n || t->cp[p + k] != c)

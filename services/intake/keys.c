@@ -224,6 +224,11 @@ int intake_keys_load(struct intake_keys *k, const char *base, const char *data_d
 			bad = -1;
 			continue;
 		}
+		if (qf_sealer_new(&r->sealer, r->pk, 0)) {
+			qf_cfg_error(errs, NULL, setting, "'%s' is not a usable public key", r->path);
+			bad = -1;
+			continue;
+		}
 		r->have = 1;
 	}
 	return bad ? -1 : 0;
@@ -239,7 +244,8 @@ unsigned intake_keys_retry(struct intake_keys *k)
 		if (!r->have && r->path && access(r->path, F_OK) == 0 &&
 		    intake_key_read(r->path, pk, err, sizeof err) == 0) {
 			memcpy(r->pk, pk, 32);
-			__atomic_store_n(&r->have, 1, __ATOMIC_RELEASE);
+			if (qf_sealer_new(&r->sealer, r->pk, 0) == 0)
+				__atomic_store_n(&r->have, 1, __ATOMIC_RELEASE);
 		}
 		have += (unsigned)__atomic_load_n(&r->have, __ATOMIC_ACQUIRE);
 	}
@@ -248,8 +254,10 @@ unsigned intake_keys_retry(struct intake_keys *k)
 
 void intake_keys_free(struct intake_keys *k)
 {
-	for (unsigned i = 0; i < k->nrecip; i++)
+	for (unsigned i = 0; i < k->nrecip; i++) {
 		free(k->recip[i].path);
+		qf_sealer_destroy(&k->recip[i].sealer);
+	}
 	sodium_memzero(k, sizeof *k);
 }
 
@@ -264,7 +272,7 @@ int intake_keys_seal(const struct intake_keys *k, unsigned i, const void *msg, s
 {
 	if (i >= k->nrecip || !__atomic_load_n(&k->recip[i].have, __ATOMIC_ACQUIRE))
 		return -1;
-	return crypto_box_seal(out, msg, len, k->recip[i].pk) ? -1 : 0;
+	return qf_seal(k->recip[i].sealer, out, msg, len) ? -1 : 0;
 }
 
 int intake_keys_box(const struct intake_keys *k, const void *msg, size_t len,

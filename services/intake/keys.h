@@ -8,8 +8,9 @@
  *    idempotent answers holding tracking secrets) encrypted at rest in
  *    intake's own store.
  *  - seal recipients: libsodium box public keys of the services allowed to
- *    read contact details (the notifier); contacts leave intake only as
- *    crypto_box_seal boxes to them.
+ *    read contact details (the notifier); contacts leave intake only
+ *    sealed to them (common/qf_seal.h: one X25519 per key rotation instead
+ *    of two per petition).
  *
  * Key files hold 64 hex characters (32 bytes) on their first line, as
  * `qfctl keygen --seal` writes them. An empty file setting for the
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "qf_cfg.h"
+#include "qf_seal.h"
 
 #define INTAKE_MAX_RECIPIENTS 4
 
@@ -35,7 +37,8 @@ struct intake_recipient_conf {
 struct intake_recipient {
 	char name[32];
 	uint8_t pk[32];
-	int have;   /* key loaded */
+	int have;   /* key loaded (and sealer made) */
+	struct qf_sealer *sealer; /* seals to pk (common/qf_seal.h) */
 	char *path; /* resolved file path (owned) */
 	int required;
 };

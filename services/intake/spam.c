@@ -64,12 +64,22 @@ void intake_spam_conf_free(struct intake_spam_conf *c)
 	c->nkeywords = 0;
 }
 
-/* ASCII case-insensitive substring search (UTF-8 bytes compared as is). */
+/* ASCII case-insensitive substring search (UTF-8 bytes compared as is).
+ * Needles without ASCII letters (most keywords are Chinese) need no case
+ * folding: memmem; others compare the folded first byte before the rest. */
 static const char *s_find(const char *hay, const char *needle)
 {
 	size_t nl = strlen(needle);
+	if (!nl)
+		return hay;
+	int letters = 0;
+	for (size_t i = 0; i < nl; i++)
+		letters |= isalpha((unsigned char)needle[i]) != 0;
+	if (!letters)
+		return memmem(hay, strlen(hay), needle, nl);
+	int f = tolower((unsigned char)needle[0]);
 	for (const char *p = hay; *p; p++)
-		if (!strncasecmp(p, needle, nl))
+		if (tolower((unsigned char)*p) == f && !strncasecmp(p, needle, nl))
 			return p;
 	return NULL;
 }

@@ -634,7 +634,7 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 		}
 		size_t cl = strlen(cj);
 		for (unsigned i = 0; !s->spam && i < in->keys.nrecip; i++) {
-			uint8_t *box = malloc(cl + crypto_box_SEALBYTES);
+			uint8_t *box = malloc(cl + QF_SEAL_OVERHEAD);
 			if (!box)
 				break;
 			if (intake_keys_seal(&in->keys, i, cj, cl, box)) {
@@ -642,7 +642,7 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 				continue; /* recipient key not (yet) available */
 			}
 			s->sealed[s->nsealed] = box;
-			s->sealed_len[s->nsealed] = cl + crypto_box_SEALBYTES;
+			s->sealed_len[s->nsealed] = cl + QF_SEAL_OVERHEAD;
 			s->sealed_to[s->nsealed++] = in->keys.recip[i].name;
 		}
 		sodium_memzero(cj, cl);

@@ -2,6 +2,7 @@
  * that ever holds a petitioner's contact in clear, and only for the time
  * the sender needs it. */
 #include "ntf_keys.h"
+#include "qf_seal.h"
 #include "ntf_conf.h"
 #include "qf_err.h"
 #include "qf_id.h"
@@ -82,11 +83,12 @@ int ntf_contact_open(const struct ntf_keys *k, const uint8_t *box, size_t len,
 	memset(c, 0, sizeof *c);
 	if (!box || len <= crypto_box_SEALBYTES || len > 65536)
 		return QF_ERR_CRYPTO;
-	size_t ml = len - crypto_box_SEALBYTES;
-	uint8_t *m = malloc(ml + 1);
+	size_t ml;
+	uint8_t *m = malloc(len + 1);
 	if (!m)
 		return QF_ERR_NOMEM;
-	if (crypto_box_seal_open(m, box, len, k->pk, k->sk)) {
+	/* intake's format (common/qf_seal.h) or a classic sealed box */
+	if (qf_seal_open(m, &ml, box, len, k->pk, k->sk)) {
 		free(m);
 		return QF_ERR_CRYPTO;
 	}
@@ -123,11 +125,11 @@ int ntf_keys_open(const struct ntf_keys *k, const uint8_t *box, size_t len, char
 	*text = NULL;
 	if (!box || len < crypto_box_SEALBYTES || len > 65536)
 		return QF_ERR_CRYPTO;
-	size_t ml = len - crypto_box_SEALBYTES;
-	char *m = malloc(ml + 1);
+	size_t ml;
+	char *m = malloc(len + 1);
 	if (!m)
 		return QF_ERR_NOMEM;
-	if (crypto_box_seal_open((uint8_t *)m, box, len, k->pk, k->sk)) {
+	if (qf_seal_open((uint8_t *)m, &ml, box, len, k->pk, k->sk)) {
 		free(m);
 		return QF_ERR_CRYPTO;
 	}

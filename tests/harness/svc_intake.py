@@ -234,8 +234,10 @@ def multipart(fields, files=(), boundary="qfBoundary7MA4YWxkTrZu0gW"):
 
 
 def seal_open(prefix, sealed_hex):
-    """Open a crypto_box_seal box with the key pair at prefix (.pub/.key),
-    through libsodium itself (ctypes); returns the plaintext bytes or None."""
+    """Open a box sealed to the key pair at prefix (.pub/.key) through
+    libsodium itself (ctypes), in intake's format (common/qf_seal.h:
+    "QS2" || sender key || nonce || crypto_box) or a classic crypto_box_seal
+    box; returns the plaintext bytes or None."""
     import ctypes
     import ctypes.util
     so = ctypes.CDLL(ctypes.util.find_library("sodium"))
@@ -245,6 +247,12 @@ def seal_open(prefix, sealed_hex):
     with open(prefix + ".key") as f:
         sk = bytes.fromhex(f.read().strip())
     c = bytes.fromhex(sealed_hex)
+    if c[:3] == b"QS2" and len(c) >= 75:
+        m = ctypes.create_string_buffer(len(c) - 75)
+        rc = so.crypto_box_open_easy(m, c[59:], ctypes.c_ulonglong(len(c) - 59), c[35:59],
+                                     c[3:35], sk)
+        if rc == 0:
+            return m.raw
     if len(c) < 48:
         return None
     m = ctypes.create_string_buffer(len(c) - 48)
