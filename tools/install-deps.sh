@@ -21,7 +21,8 @@ test_pkgs="libcmocka-dev clang libclang-rt-14-dev python3-aiosmtpd
 # What `make bench-*` adds: load generator and the peers measured beside us.
 bench_pkgs="wrk postgresql redis-server valgrind"
 # What `make container-test` adds.
-container_pkgs="podman runc debootstrap uidmap slirp4netns fuse-overlayfs"
+container_pkgs="podman runc debootstrap uidmap slirp4netns fuse-overlayfs podman-compose
+  golang-github-containernetworking-plugin-dnsname"
 
 case "$profile" in
   build) want="$build_pkgs" ;;
