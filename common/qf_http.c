@@ -32,6 +32,9 @@ struct qf_http {
 	struct MHD_Daemon *d;
 	atomic_int inflight; /* requests begun and not yet completed */
 	atomic_int quiesced; /* the listening socket was handed back and closed */
+	atomic_int closing;   /* qf_http_close_begin: new requests get 503 */
+	atomic_int handlers;  /* handlers running (or deciding to suspend) now */
+	atomic_int suspended; /* requests suspended and not yet resumed */
 	struct qf_http_opts o;
 	uint16_t port;
 	struct qf_metric *m_inflight;
@@ -111,6 +114,8 @@ static void s_set_response(struct qf_http_req *r, unsigned status,
 	int resume = r->suspended;
 	r->suspended = 0;
 	struct MHD_Connection *conn = r->conn;
+	if (resume)
+		atomic_fetch_sub(&r->h->suspended, 1);
 	pthread_mutex_unlock(&r->lock);
 	/* Resume only after unlocking: once resumed, a pool thread may send the
 	   reply and free r (s_completed) at once, so r must not be touched
@@ -718,7 +723,16 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 	}
 	if (!r->started) {
 		r->started = 1;
-		if (r->too_big) {
+		/* counted before the closing check (and closing set before the
+		   count is read in qf_http_close_begin): a handler either sees the
+		   close and answers 503, or is waited for */
+		atomic_fetch_add(&h->handlers, 1);
+		if (atomic_load(&h->closing)) {
+			qf_http_add_header(r, "Connection", "close");
+			qf_http_add_header(r, "Retry-After", "1");
+			qf_http_reply_error(r, 503, "shutting_down", "服务正在停止，请稍后重试",
+					    NULL);
+		} else if (r->too_big) {
 			qf_http_reply_error(r, 413, "body_too_large", "请求体过大", NULL);
 		} else {
 			r->route->fn(r, h->o.ctx);
@@ -726,11 +740,14 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 		pthread_mutex_lock(&r->lock);
 		if (!r->resp && r->want_suspend) {
 			r->suspended = 1;
+			atomic_fetch_add(&h->suspended, 1);
 			MHD_suspend_connection(conn);
 			pthread_mutex_unlock(&r->lock);
+			atomic_fetch_sub(&h->handlers, 1);
 			return MHD_YES;
 		}
 		pthread_mutex_unlock(&r->lock);
+		atomic_fetch_sub(&h->handlers, 1);
 		if (!r->resp)
 			qf_http_reply_error(r, 500, "internal", "服务器内部错误：没有应答", NULL);
 	}
@@ -826,6 +843,18 @@ uint16_t qf_http_port(struct qf_http *h)
 	return h->port;
 }
 
+void qf_http_close_begin(struct qf_http *h)
+{
+	if (!h)
+		return;
+	qf_http_quiesce(h);
+	atomic_store(&h->closing, 1);
+	for (int i = 0; i < 200 && atomic_load(&h->handlers) > 0; i++) {
+		struct timespec ts = {0, 5 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 void qf_http_quiesce(struct qf_http *h)
 {
 	/* once only: the listening socket is ours to close after the first call */
@@ -846,12 +875,19 @@ void qf_http_stop(struct qf_http **hp)
 	   their clients: stop accepting, then wait a bounded time for requests
 	   in flight to complete before the daemon closes every connection */
 	qf_http_quiesce(h);
+	atomic_store(&h->closing, 1);
 	for (int i = 0; i < 100 && atomic_load(&h->inflight) > 0; i++) {
 		struct timespec ts = {0, 10 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	if (h->d)
+	/* libmicrohttpd aborts the process if stopped with suspended
+	   connections. Only a service that never answered a request leaves one
+	   (it must drain its queues first, see qf_http_close_begin); then leave
+	   the daemon to the exiting process rather than crash. */
+	if (h->d && atomic_load(&h->suspended) == 0)
 		MHD_stop_daemon(h->d);
+	else if (h->d)
+		return; /* h stays allocated: its threads may still use it */
 	pthread_mutex_destroy(&h->slock);
 	free(h);
 	*hp = NULL;

@@ -67,6 +67,11 @@ uint16_t qf_http_port(struct qf_http *h);
 void qf_http_stop(struct qf_http **h);
 /* Stop accepting new connections (graceful shutdown first step). */
 void qf_http_quiesce(struct qf_http *h);
+/* Begin an orderly stop: stop accepting, answer new requests on open
+ * connections with 503 (Retry-After), and wait (bounded) for handlers
+ * running now to return. After this no handler submits new work, so the
+ * service can drain its queues, answer everything, then qf_http_stop(). */
+void qf_http_close_begin(struct qf_http *h);
 
 /* ----------------------------------------------------------- request */
 const char *qf_http_method(struct qf_http_req *r);

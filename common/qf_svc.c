@@ -568,8 +568,16 @@ int qf_svc_run(struct qf_svc *s)
 	}
 	/* graceful stop: no new connections, finish queued writes */
 	qf_info("stopping", "reason=signal");
-	qf_http_quiesce(s->http);
-	s_gc_turn(s);
+	qf_http_close_begin(s->http);
+	/* everything submitted before the close: commit and answer it all */
+	for (int i = 0; i < 1000; i++) {
+		uint64_t b0, b1;
+		qf_gc_stats(s->gc, &b0, NULL);
+		s_gc_turn(s);
+		qf_gc_stats(s->gc, &b1, NULL);
+		if (b1 == b0)
+			break;
+	}
 	return 0;
 }
 

@@ -91,6 +91,8 @@ class Proc:
                                       env=e, cwd=cwd or cluster.dir,
                                       start_new_session=True)
         self.pid = self.popen.pid
+        self.killed = False  # SIGKILL sent by the test: exit code expected
+        self.awaited = False  # the test waited for the exit and checked it
         _live.append(self)
 
     # ---------------------------------------------------------- lifecycle
@@ -99,6 +101,8 @@ class Proc:
 
     def signal(self, sig):
         if self.alive():
+            if sig == signal.SIGKILL:
+                self.killed = True
             os.kill(self.pid, sig)
 
     def stop(self, timeout=10):
@@ -115,12 +119,14 @@ class Proc:
 
     def kill(self):
         """SIGKILL: a crash, nothing flushed."""
+        self.killed = True
         if self.alive():
             self.popen.kill()
             self.popen.wait()
         self._forget()
 
     def wait(self, timeout=30):
+        self.awaited = True  # the test looks at the exit code itself
         try:
             rc = self.popen.wait(timeout * SLOW)
         finally:
@@ -232,10 +238,35 @@ class Cluster:
         return subprocess.run(argv, input=input, capture_output=True, text=True,
                               timeout=timeout * SLOW, env=e, cwd=self.dir, check=check)
 
+    def problems(self):
+        """What went wrong in the processes whatever the test asserted: a
+        service that exited non-zero (not killed by the test), or a log with
+        a sanitizer report or a crash."""
+        out = []
+        for p in self.procs:
+            if not isinstance(p, Proc):
+                continue
+            rc = p.popen.returncode
+            if (rc not in (0, None) and not p.killed and not p.awaited and
+                    rc != -signal.SIGKILL):
+                out.append("%s exited with %s" % (p.name, rc))
+            try:
+                log = p.output()
+            except OSError:
+                continue
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:", "Segmentation fault", "Assertion `"):
+                if marker in log:
+                    out.append("%s log: %s" % (p.name, marker))
+        return out
+
     def close(self, failed=False):
         for p in self.procs:
             if p.alive():
                 p.stop(timeout=5)
+        problems = self.problems()
+        if problems:
+            failed = True
         if failed or self.keep:
             # leave logs for the reader; say where
             print("\n[harness] logs kept in %s" % self.dir)
@@ -248,6 +279,8 @@ class Cluster:
                     print("---- %s (last lines) ----\n%s" % (p.name, tail))
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if problems:
+            raise AssertionError("processes misbehaved: " + "; ".join(problems))
 
 
 def wait_until(pred, timeout=10, interval=0.05, what="condition"):

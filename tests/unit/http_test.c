@@ -275,6 +275,37 @@ static void test_early_answers_keep_alive(void **state)
 	close(fd);
 }
 
+/* After qf_http_close_begin, a request on a connection already open gets a
+ * clear 503 instead of reaching a handler (runs last: it closes the server). */
+static void test_close_begin_answers_503(void **state)
+{
+	(void)state;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s_port)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	static const char req[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[2048];
+	assert_int_equal(write(fd, req, sizeof req - 1), (ssize_t)sizeof req - 1);
+	struct timeval tv = {10, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	assert_true(n > 0);
+	qf_http_close_begin(s_http);
+	assert_int_equal(write(fd, req, sizeof req - 1), (ssize_t)sizeof req - 1);
+	size_t got = 0;
+	buf[0] = '\0';
+	while (!strstr(buf, "shutting_down")) {
+		n = read(fd, buf + got, sizeof buf - 1 - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+		buf[got] = '\0';
+	}
+	assert_non_null(strstr(buf, "HTTP/1.1 503"));
+	assert_non_null(strstr(buf, "Retry-After: 1"));
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_suspend), cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_256_keepalive),
 		cmocka_unit_test(test_early_answers_keep_alive),
+		cmocka_unit_test(test_close_begin_answers_503),
 	};
 	return cmocka_run_group_tests_name("http", tests, setup, teardown);
 }
