@@ -123,12 +123,13 @@ static int s_read_key(const char *base, const char *file, char out[41],
 		return QF_ERR_CONFIG;
 	}
 	char line[256] = "";
-	/* skip comment lines; the key is the first 40-character word */
+	/* the key is the first 40-character word ('#' is a Z85 character, so
+	   a line is a comment only if its first word is not a key) */
 	int ok = 0;
 	while (fgets(line, sizeof line, f)) {
-		if (line[0] == '#')
-			continue;
 		size_t l = strcspn(line, " \t\r\n");
+		if (line[0] == '#' && l != 40)
+			continue;
 		if (l == 40) {
 			memcpy(out, line, 40);
 			out[40] = '\0';

@@ -38,11 +38,15 @@ int qf_zap_load(const char *file, uint8_t (*keys)[32], unsigned max, char *err,
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
+		if (*p == '\n' || *p == '\r' || *p == '\0')
 			continue;
-		size_t l = strcspn(p, " \t\r\n#");
+		/* '#' is a Z85 character: a first word of 40 characters is a key even
+		   when it starts with '#'; otherwise '#' starts a comment line */
+		size_t l = strcspn(p, " \t\r\n");
 		uint8_t k[32];
 		char z[41];
+		if (l != 40 && *p == '#')
+			continue;
 		if (l != 40) {
 			snprintf(err, n, "%s:%d: expected a 40-character Z85 public key", file,
 				 lineno);

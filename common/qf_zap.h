@@ -4,8 +4,9 @@
  * asks a ZAP handler at inproc://zeromq.zap.01 (RFC 27) about each new
  * connection, if one is bound. This module binds it before any server socket
  * and answers 200 only for client public keys listed in the allow file (Z85,
- * one per line, # comments). Denials are counted and logged by the caller
- * through qf_zap_denied().
+ * one key per line as its first word; '#' starts a comment line unless the
+ * line's first word is a 40-character key, since '#' is a Z85 character).
+ * Denials are counted and logged by the caller through qf_zap_denied().
  */
 #ifndef QF_ZAP_H
 #define QF_ZAP_H
