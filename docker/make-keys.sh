@@ -27,10 +27,6 @@
 #
 # --dev-tokens uses the documented development tokens qf-dev-<staff id>
 # instead of random ones (tests and trials only).
-#
-# Design: a Z85 key may contain '#', which the allow-file and key-file
-# readers in common/ take for a comment; pairs are drawn again until
-# neither half contains one, so every key made here loads.
 set -eu
 
 dev_tokens=0
@@ -81,12 +77,8 @@ mkdir -p "$dir/public"
 for s in $services; do mkdir -p "$dir/$s"; done
 
 # ---------------------------------------------------------------- CURVE
-# a pair whose two halves contain no '#' (see the design note above)
 curve_pair() { # PREFIX
-	while :; do
-		"$QFCTL" keygen --out "$1" >/dev/null
-		if ! grep -q '#' "$1.pub" "$1.key"; then return 0; fi
-	done
+	"$QFCTL" keygen --out "$1" >/dev/null
 }
 hex32() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 

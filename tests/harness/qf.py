@@ -248,7 +248,7 @@ class Cluster:
                 continue
             rc = p.popen.returncode
             if (rc not in (0, None) and not p.killed and not p.awaited and
-                    rc != -signal.SIGKILL):
+                    rc not in (-signal.SIGKILL, -signal.SIGTERM)):
                 out.append("%s exited with %s" % (p.name, rc))
             try:
                 log = p.output()
