@@ -726,6 +726,7 @@ struct stream {
 	uint8_t dirty;
 	uint8_t placed;     /* from_end: start position decided */
 	uint8_t truncated;  /* history needed is gone: reported once */
+	struct qf_metric *m_lag; /* per-stream lag gauge, made when first seen */
 };
 
 struct source {
@@ -737,6 +738,8 @@ struct source {
 	int epoch_dirty;      /* epoch record to write in the next txn */
 	uint32_t parts;       /* producer's partition count, 0 unknown */
 	int64_t status_sent;  /* mono ms; 0: not sent */
+	int64_t last_heard;   /* mono ms of the last message from it; 0: never */
+	struct qf_metric *m_heard; /* seconds since last heard (gauge) */
 	int status_ok;
 	struct stream st[QF_BUS_MAX_PARTITIONS];
 };
@@ -769,7 +772,8 @@ struct qf_bus_consumer {
 	uint64_t applied, dups, gaps, incarnations, dropped_foreign;
 	uint64_t request_id;
 	int64_t retry_after; /* mono ms: back off after a failed apply */
-	struct qf_metric *m_applied, *m_dups, *m_gaps, *m_inc, *m_lag;
+	struct qf_metric *m_applied, *m_dups, *m_gaps, *m_inc;
+	struct qf_metrics *metrics; /* registry of the per-stream gauges */
 };
 
 static int s_take(const struct qf_bus_consumer *c, uint32_t part)
@@ -1287,6 +1291,7 @@ static int s_recv_sub(struct qf_bus_consumer *c, unsigned si)
 	const uint8_t *d = zmq_msg_data(&body);
 	size_t len = zmq_msg_size(&body);
 	int rc = 1;
+	s->last_heard = qf_mono_ms();
 	if (kind == QF_BUS_TOPIC_EVENT) {
 		Qingfeng__V1__Envelope *env = qf_bus_decode(d, len);
 		/* identity and epoch first: an incarnation flushes the batch */
@@ -1348,6 +1353,7 @@ static int s_recv_dealer(struct qf_bus_consumer *c, unsigned si)
 	Qingfeng__V1__ReplayReply *rep =
 		qingfeng__v1__replay_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
 	zmq_msg_close(&m);
+	s->last_heard = qf_mono_ms();
 	if (!rep)
 		return 1;
 	if (!rep->producer || !rep->producer[0] || strlen(rep->producer) >= 64) {
@@ -1461,6 +1467,47 @@ int qf_bus_consumer_process(struct qf_bus_consumer *c)
 	return total;
 }
 
+/* Lag per stream (events heard of, not yet applied) and how long ago each
+ * source was last heard from (heartbeats come every second: a growing age
+ * means a dead producer or a cut link). Gauges are looked up once per
+ * stream, then updated with an atomic store on every tick. */
+static void s_stream_metrics(struct qf_bus_consumer *c, int64_t now)
+{
+	char l[256];
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		struct source *s = &c->src[i];
+		if (!s->producer[0])
+			continue;
+		if (!s->m_heard) {
+			snprintf(l, sizeof l, "consumer=\"%s\",producer=\"%s\"", c->name,
+				 s->producer);
+			s->m_heard = qf_metrics_gauge(c->metrics,
+						      "qf_bus_source_last_heard_seconds",
+						      "Seconds since the source was last heard from",
+						      l);
+		}
+		qf_metric_set(s->m_heard,
+			      s->last_heard ? (double)(now - s->last_heard) / 1000 : -1);
+		for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++) {
+			struct stream *st = &s->st[p];
+			if (!st->seen && !st->applied)
+				continue;
+			if (!st->m_lag) {
+				snprintf(l, sizeof l,
+					 "consumer=\"%s\",producer=\"%s\",partition=\"%u\"",
+					 c->name, s->producer, p);
+				st->m_lag = qf_metrics_gauge(c->metrics, "qf_bus_replay_lag_events",
+							     "Events heard of but not yet "
+							     "applied, per stream",
+							     l);
+			}
+			qf_metric_set(st->m_lag, st->seen > st->applied
+							 ? (double)(st->seen - st->applied)
+							 : 0);
+		}
+	}
+}
+
 int qf_bus_consumer_tick(struct qf_bus_consumer *c)
 {
 	int64_t now = qf_mono_ms();
@@ -1476,11 +1523,8 @@ int qf_bus_consumer_tick(struct qf_bus_consumer *c)
 		}
 		if (!s->producer[0])
 			continue;
-		int64_t lag = 0;
 		for (uint32_t p = 0; p < QF_BUS_MAX_PARTITIONS; p++) {
 			struct stream *st = &s->st[p];
-			if (st->seen > st->applied)
-				lag += (int64_t)(st->seen - st->applied);
 			if (st->fetch_sent && now - st->fetch_sent >= FETCH_RESEND_MS) {
 				st->fetch_sent = 0;
 				s_fetch(c, s, p);
@@ -1488,8 +1532,9 @@ int qf_bus_consumer_tick(struct qf_bus_consumer *c)
 				s_fetch(c, s, p);
 			}
 		}
-		qf_metric_set(c->m_lag, (double)lag);
 	}
+	if (c->metrics)
+		s_stream_metrics(c, now);
 	return next;
 }
 
@@ -1554,8 +1599,7 @@ void qf_bus_consumer_metrics(struct qf_bus_consumer *c, struct qf_metrics *m)
 				       "Sequence gaps seen (healed by replay)", l);
 	c->m_inc = qf_metrics_counter(m, "qf_bus_incarnations_total",
 				      "Producers seen with a new epoch", l);
-	c->m_lag = qf_metrics_gauge(m, "qf_bus_replay_lag_events",
-				    "Events heard of but not yet applied", l);
+	c->metrics = m;
 }
 
 /* ============================================================ store stat */

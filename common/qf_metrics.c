@@ -119,10 +119,25 @@ struct qf_metric *qf_metrics_histogram(struct qf_metrics *m, const char *name,
 	return s_get(m, QF_HISTOGRAM, name, help, labels);
 }
 
+static int s_fn(struct qf_metrics *m, enum qf_metric_type t, const char *name,
+		const char *help, const char *labels, qf_gauge_fn fn, void *arg);
+
 int qf_metrics_gauge_fn(struct qf_metrics *m, const char *name, const char *help,
 			const char *labels, qf_gauge_fn fn, void *arg)
 {
-	struct qf_metric *g = s_get(m, QF_GAUGE, name, help, labels);
+	return s_fn(m, QF_GAUGE, name, help, labels, fn, arg);
+}
+
+int qf_metrics_counter_fn(struct qf_metrics *m, const char *name, const char *help,
+			  const char *labels, qf_gauge_fn fn, void *arg)
+{
+	return s_fn(m, QF_COUNTER, name, help, labels, fn, arg);
+}
+
+static int s_fn(struct qf_metrics *m, enum qf_metric_type t, const char *name,
+		const char *help, const char *labels, qf_gauge_fn fn, void *arg)
+{
+	struct qf_metric *g = s_get(m, t, name, help, labels);
 	if (!g)
 		return QF_ERR_NOMEM;
 	pthread_mutex_lock(&m->lock);
@@ -216,15 +231,19 @@ char *qf_metrics_render(struct qf_metrics *m, size_t *len)
 		return NULL;
 	b.p[0] = '\0';
 	pthread_mutex_lock(&m->lock);
-	for (struct qf_metric *x = m->head; x; x = x->next) {
-		/* HELP/TYPE once per name: only if no earlier metric has it */
-		int first = 1;
-		for (struct qf_metric *y = m->head; y != x; y = y->next)
-			if (strcmp(y->name, x->name) == 0)
-				first = 0;
-		if (first)
-			s_put(&b, "# HELP %s %s\n# TYPE %s %s\n", x->name, x->help,
-			      x->name, s_tname(x->type));
+	/* one group per name (HELP, TYPE, then every sample of that name), in
+	   the order names were first registered, as the text format asks */
+	for (struct qf_metric *g = m->head; g; g = g->next) {
+		int seen = 0;
+		for (struct qf_metric *y = m->head; y != g && !seen; y = y->next)
+			seen = strcmp(y->name, g->name) == 0;
+		if (seen)
+			continue;
+		s_put(&b, "# HELP %s %s\n# TYPE %s %s\n", g->name, g->help, g->name,
+		      s_tname(g->type));
+	for (struct qf_metric *x = g; x; x = x->next) {
+		if (strcmp(x->name, g->name) != 0)
+			continue;
 		const char *l = x->labels;
 		if (x->type == QF_HISTOGRAM) {
 			uint64_t cum = 0;
@@ -250,6 +269,7 @@ char *qf_metrics_render(struct qf_metrics *m, size_t *len)
 				s_put(&b, "%s%s%s%s %.9g\n", x->name, *l ? "{" : "", l,
 				      *l ? "}" : "", v);
 		}
+	}
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (b.oom) {

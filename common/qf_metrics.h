@@ -32,9 +32,11 @@ struct qf_metric *qf_metrics_gauge(struct qf_metrics *m, const char *name,
 				   const char *help, const char *labels);
 struct qf_metric *qf_metrics_histogram(struct qf_metrics *m, const char *name,
 				       const char *help, const char *labels);
-/* A gauge computed at scrape time by fn(arg). */
+/* A gauge (or counter) computed at scrape time by fn(arg). */
 int qf_metrics_gauge_fn(struct qf_metrics *m, const char *name, const char *help,
 			const char *labels, qf_gauge_fn fn, void *arg);
+int qf_metrics_counter_fn(struct qf_metrics *m, const char *name, const char *help,
+			  const char *labels, qf_gauge_fn fn, void *arg);
 
 /* Updates; all accept NULL (then do nothing) and are thread-safe. */
 void qf_metric_inc(struct qf_metric *c);

@@ -635,6 +635,14 @@ int qf_gc_call(struct qf_gc *g, int (*apply)(struct qf_txn *t, void *arg),
 	return c.w.rc;
 }
 
+unsigned qf_gc_queued(struct qf_gc *g)
+{
+	pthread_mutex_lock(&g->lock);
+	unsigned n = g->queued;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
 void qf_gc_stats(struct qf_gc *g, uint64_t *batches, uint64_t *jobs)
 {
 	if (batches)

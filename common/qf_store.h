@@ -143,6 +143,8 @@ int qf_gc_start(struct qf_gc *g);
 /* Submit and wait for the commit: returns the job's rc (or apply's error). */
 int qf_gc_call(struct qf_gc *g, int (*apply)(struct qf_txn *t, void *arg),
 	       void *arg);
+/* Jobs waiting now (thread-safe), for metrics. */
+unsigned qf_gc_queued(struct qf_gc *g);
 /* Batches and jobs run so far, for metrics. */
 void qf_gc_stats(struct qf_gc *g, uint64_t *batches, uint64_t *jobs);
 

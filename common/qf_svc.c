@@ -321,6 +321,16 @@ static double s_store_map(void *arg)
 	return (double)qf_store_map_size(arg);
 }
 
+static double s_gc_queued(void *arg)
+{
+	return (double)qf_gc_queued(arg);
+}
+
+static double s_zap_denied(void *arg)
+{
+	return (double)qf_zap_denied(arg);
+}
+
 int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 		const struct qf_svc_hooks *hooks)
 {
@@ -370,6 +380,13 @@ int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 			    s_store_map, s->store);
 	if ((rc = qf_gc_new(&s->gc, s->store, o->gc_batch)))
 		goto fail_msg;
+	qf_metrics_gauge_fn(s->metrics, "qf_group_commit_queue_depth",
+			    "Writes waiting for the next group commit", NULL, s_gc_queued,
+			    s->gc);
+	/* always exported (0 without CURVE) so dashboards need no special case */
+	qf_metrics_counter_fn(s->metrics, "qf_zap_denied_total",
+			      "Connections refused by the CURVE allow-list", NULL, s_zap_denied,
+			      s->zap);
 	if (o->producer) {
 		struct qf_bus_producer_opts po = {
 			.name = s->conf->node,

@@ -22,6 +22,7 @@ with the reason otherwise. Everything it creates (namespaces, links,
 processes, files) is removed at the end, pass or fail.
 """
 import atexit
+import re
 import time
 import unittest
 
@@ -168,6 +169,8 @@ class MultiHost(unittest.TestCase):
         for prod in ("intake-1", "intake-2", "router-0", "router-1", "audit"):
             log = self.d[prod].proc.output()
             self.assertIn("zap_denied", log, "%s never refused the unlisted key" % prod)
+            m = re.search(r"^qf_zap_denied_total (\d+)", self.d[prod].metrics(), re.M)
+            self.assertTrue(m and int(m.group(1)) > 0, "%s: refusals not counted" % prod)
         # listed keys are never refused (the rogue asks nothing of these)
         for prod in ("disclosure-1", "disclosure-2", "notifier"):
             self.assertNotIn("zap_denied", self.d[prod].proc.output(), prod)
