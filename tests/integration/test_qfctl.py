@@ -82,3 +82,38 @@ class QfctlTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class QfctlCurveTest(unittest.TestCase):
+    """qfctl watch against a producer with CURVE on: a watcher whose key is
+    in the allow file sees the events, one with another key sees nothing."""
+
+    def test_watch_with_curve(self):
+        from tests.harness.svc_intake import SAMPLE, IntakeService
+        c = Cluster("qfctl-curve")
+        self.addCleanup(c.close)
+        keys = {}
+        for name in ("intake", "watcher", "rogue"):
+            prefix = c.path("keys", name)
+            c.run([binary("qfctl"), "keygen", "--out", prefix], check=True)
+            keys[name] = prefix
+        c.write("keys/allow", open(keys["watcher"] + ".pub").read())
+        it = IntakeService(c, sections={"curve": 'enabled = true; public_key_file = "%s.pub"; '
+                                                  'secret_key_file = "%s.key"; allow_file = "%s";'
+                                                  % (keys["intake"], keys["intake"],
+                                                     c.path("keys", "allow"))})
+        st, r = it.json("POST", "/v1/petitions", SAMPLE)
+        self.assertEqual(st, 201, r)
+        src = "%s,%s@%s.pub" % (it.pub, it.replay, keys["intake"])
+        ok = c.run([binary("qfctl"), "watch", "--from-start", "--json", "--count", "1",
+                    "--timeout", "20", "--curve", keys["watcher"], src], timeout=40)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn(r["case_id"], ok.stdout)
+        bad = c.run([binary("qfctl"), "watch", "--from-start", "--json", "--count", "1",
+                     "--timeout", "4", "--curve", keys["rogue"], src], timeout=40)
+        self.assertEqual(bad.stdout, "")
+        self.assertIn("zap_denied", it.proc.output())
+        # and without CURVE at all: nothing either
+        plain = c.run([binary("qfctl"), "watch", "--from-start", "--count", "1",
+                       "--timeout", "3", "%s,%s" % (it.pub, it.replay)], timeout=40)
+        self.assertEqual(plain.stdout, "")

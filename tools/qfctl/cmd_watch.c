@@ -2,7 +2,12 @@
  * every event decoded, one line each, live; --from-start replays history
  * first. It is a real bus consumer (gaps healed by replay, order kept per
  * partition), with its checkpoints in a throw-away store, so what it prints
- * is complete: what a monitoring dashboard or an operator relies on. */
+ * is complete: what a monitoring dashboard or an operator relies on.
+ *
+ * With CURVE on (deployments across hosts), give this watcher's key pair
+ * with --curve PREFIX (PREFIX.pub / PREFIX.key from `qfctl keygen --out`;
+ * its public key must be in each producer's allow file) and each source's
+ * server key as SOURCE@KEYFILE. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +158,30 @@ static int s_incarnation(void *app, struct qf_txn *t, const char *producer,
 	return QF_OK;
 }
 
+/* The first 40-character word of a key file (Z85; '#' is part of keys). */
+static int s_read_z85(const char *path, char out[41])
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "qfctl watch: cannot read key file %s\n", path);
+		return -1;
+	}
+	char line[256];
+	int ok = 0;
+	while (!ok && fgets(line, sizeof line, f)) {
+		size_t l = strcspn(line, " \t\r\n");
+		if (l == 40) {
+			memcpy(out, line, 40);
+			out[40] = '\0';
+			ok = 1;
+		}
+	}
+	fclose(f);
+	if (!ok)
+		fprintf(stderr, "qfctl watch: %s holds no 40-character Z85 key\n", path);
+	return ok ? 0 : -1;
+}
+
 static void s_rmtree(const char *dir)
 {
 	char p[4096];
@@ -170,10 +199,12 @@ int qfctl_watch(int argc, char **argv)
 					      {"type", 1, 0, 't'},
 					      {"count", 1, 0, 'n'},
 					      {"timeout", 1, 0, 'T'},
+					      {"curve", 1, 0, 'c'},
 					      {"help", 0, 0, 'h'},
 					      {0, 0, 0, 0}};
 	struct watch w = {0};
 	int from_start = 0, timeout_ms = 0;
+	const char *curve_prefix = NULL;
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -186,6 +217,9 @@ int qfctl_watch(int argc, char **argv)
 			break;
 		case 'n':
 			w.limit = strtoull(optarg, NULL, 10);
+			break;
+		case 'c':
+			curve_prefix = optarg;
 			break;
 		case 'T':
 			timeout_ms = atoi(optarg) * 1000;
@@ -207,10 +241,12 @@ int qfctl_watch(int argc, char **argv)
 		}
 		case 'h':
 			printf("usage: qfctl watch [--from-start] [--json] [--type T,...] "
-			       "[--count N] [--timeout S] SOURCE...\n"
+			       "[--count N] [--timeout S] [--curve PREFIX] SOURCE[@SERVER_KEY]...\n"
 			       "  SOURCE: intake, router, notifier, disclosure, audit (default\n"
 			       "  loopback ports), tcp://host:pubport (replay = port+1), or\n"
-			       "  tcp://host:pub,tcp://host:replay\n");
+			       "  tcp://host:pub,tcp://host:replay\n"
+			       "  --curve PREFIX: this watcher's CURVE keys (PREFIX.pub, PREFIX.key);\n"
+			       "  then each SOURCE needs @FILE, the producer's public key file\n");
 			return 0;
 		default:
 			return 2;
@@ -224,10 +260,33 @@ int qfctl_watch(int argc, char **argv)
 	}
 	struct qf_bus_source src[QF_SVC_MAX_SOURCES];
 	char pub[QF_SVC_MAX_SOURCES][256], rep[QF_SVC_MAX_SOURCES][256];
-	for (int i = 0; i < nsrc; i++) {
-		if (qfctl_endpoints(argv[optind + i], pub[i], rep[i], 256))
+	char skey[QF_SVC_MAX_SOURCES][41];
+	char cpub[41], csec[41], path[4096];
+	struct qf_bus_curve curve = {cpub, csec, NULL};
+	if (curve_prefix) {
+		snprintf(path, sizeof path, "%s.pub", curve_prefix);
+		if (s_read_z85(path, cpub))
 			return 2;
-		src[i] = (struct qf_bus_source){pub[i], rep[i], NULL};
+		snprintf(path, sizeof path, "%s.key", curve_prefix);
+		if (s_read_z85(path, csec))
+			return 2;
+	}
+	for (int i = 0; i < nsrc; i++) {
+		char spec[512];
+		snprintf(spec, sizeof spec, "%s", argv[optind + i]);
+		char *at = strchr(spec, '@');
+		if (at)
+			*at++ = '\0';
+		if (!at != !curve_prefix) {
+			fprintf(stderr, "qfctl watch: %s: with --curve every source needs "
+					"@SERVER_KEY_FILE, and @ needs --curve\n", argv[optind + i]);
+			return 2;
+		}
+		if (qfctl_endpoints(spec, pub[i], rep[i], 256))
+			return 2;
+		if (at && s_read_z85(at, skey[i]))
+			return 2;
+		src[i] = (struct qf_bus_source){pub[i], rep[i], at ? skey[i] : NULL};
 	}
 	char dir[] = "/tmp/qfctl-watch-XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -248,6 +307,7 @@ int qfctl_watch(int argc, char **argv)
 	void *zctx = zmq_ctx_new();
 	struct qf_bus_consumer_opts co = {.name = "qfctl-watch", .sources = src,
 					  .nsources = (unsigned)nsrc, .from_end = !from_start,
+					  .curve = curve_prefix ? &curve : NULL,
 					  .apply = s_print, .on_incarnation = s_incarnation,
 					  .app = &w};
 	struct qf_bus_consumer *c = NULL;
