@@ -443,7 +443,7 @@ static json_t *s_checkpoints(struct dp *dp, struct qf_txn *t, void *arg)
 	(void)arg;
 	json_t *l = signals_checkpoints(dp, t, 100);
 	return l ? json_pack("{s:o, s:s}", "checkpoints", l, "audit_url",
-			     dp->conf->audit_url)
+			     dp_audit_public(dp))
 		 : NULL;
 }
 

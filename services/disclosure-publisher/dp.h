@@ -24,7 +24,9 @@ struct dp_conf {
 	char *public_url;      /* disclosure.public_url: absolute base for feeds */
 	char *intake_url;      /* disclosure.intake_url: where residents question items */
 	char *question_path;   /* disclosure.question_path: intake's petition endpoint */
-	char *audit_url;       /* disclosure.audit_url: link to the audit log */
+	char *audit_url;       /* disclosure.audit_url: the audit log as we reach it */
+	char *audit_public_url; /* disclosure.audit_public_url: as the public does
+				   ("": audit_url); use dp_audit_public() */
 	int audit_link;	       /* disclosure.audit_link: find announcements there */
 	int page_size;	       /* disclosure.page_size */
 	int max_page_size;     /* disclosure.max_page_size */
@@ -124,5 +126,12 @@ int64_t dp_count_get(struct qf_txn *t, MDB_dbi dbi, const char *key);
 int dp_id_ok(const char *s);
 /* Valid UTF-8 without NUL? */
 int dp_utf8_ok(const char *s, size_t n);
+
+/* The audit log's address for links shown to the public. */
+static inline const char *dp_audit_public(const struct dp *dp)
+{
+	return dp->conf->audit_public_url[0] ? dp->conf->audit_public_url
+					     : dp->conf->audit_url;
+}
 
 #endif

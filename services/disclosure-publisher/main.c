@@ -30,7 +30,9 @@ static const struct qf_cfg_setting s_settings[] = {
     {"disclosure.question_path", QF_CFG_STRING, C(question_path), "/v1/petitions", 0, 200,
      NULL, "intake's petition endpoint (form posts there)"},
     {"disclosure.audit_url", QF_CFG_STRING, C(audit_url), "http://127.0.0.1:8084", 0, 500,
-     NULL, "audit service's base URL (links to verify)"},
+     NULL, "audit service's base URL as this service reaches it"},
+    {"disclosure.audit_public_url", QF_CFG_STRING, C(audit_public_url), "", 0, 500, NULL,
+     "audit's address as the public reaches it, for links on pages (empty: audit_url)"},
     {"disclosure.audit_link", QF_CFG_BOOL, C(audit_link), "true", 0, 0, NULL,
      "look up each snapshot announcement in the audit log (GET /v1/streams, /v1/leaves)"},
     {"disclosure.page_size", QF_CFG_INT, C(page_size), "20", 1, 500, NULL,
@@ -67,8 +69,10 @@ static int s_check(struct dp_conf *c, struct qf_cfg_errors *errs)
 		const char *name, *value;
 	} urls[] = {{"disclosure.public_url", c->public_url},
 		    {"disclosure.intake_url", c->intake_url},
-		    {"disclosure.audit_url", c->audit_url}};
-	for (size_t i = 0; i < 3; i++)
+		    {"disclosure.audit_url", c->audit_url},
+		    {"disclosure.audit_public_url",
+		     c->audit_public_url[0] ? c->audit_public_url : c->audit_url}};
+	for (size_t i = 0; i < 4; i++)
 		if (!s_url_ok(urls[i].value) || strpbrk(urls[i].value, " \"'<>")) {
 			qf_cfg_error(errs, NULL, urls[i].name,
 				     "'%s' is not an http:// or https:// URL",

@@ -1721,9 +1721,9 @@ int render_verify(const struct render *r, struct buf *b)
 	buf_html(b, dp->conf->public_url);
 	buf_puts(b, "/v1/public/snapshots/roster/current/canonical | sha256sum</code>，"
 		    "与下表及审计日志中的值比对。</li><li>在审计服务（<a href=\"");
-	buf_html(b, dp->conf->audit_url);
+	buf_html(b, dp_audit_public(dp));
 	buf_puts(b, "\">");
-	buf_html(b, dp->conf->audit_url);
+	buf_html(b, dp_audit_public(dp));
 	buf_puts(b, "</a>）按公告事件的分区和序号查到日志条目，用 <code>qfctl audit "
 		    "verify</code> "
 		    "校验包含证明和检查点签名。</li></ol><h2>当前快照</h2><div "

@@ -238,7 +238,7 @@ static json_t *s_with_checkpoint(struct dp *dp, struct qf_txn *t, json_t *rec)
 			char url[1200];
 			snprintf(
 			    url, sizeof url, "%s/v1/proof/inclusion?index=%lld&size=%lld",
-			    dp->conf->audit_url, (long long)leaf,
+			    dp_audit_public(dp), (long long)leaf,
 			    (long long)json_integer_value(json_object_get(cp, "size")));
 			json_object_set_new(cp, "proof_url", json_string(url));
 		}

@@ -101,3 +101,22 @@ checkpoint = { every_entries = 2; every_seconds = 1; };
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AuditLinksTest(unittest.TestCase):
+    """The audit log's address on public pages is the public one
+    (disclosure.audit_public_url), not the internal address this service
+    fetches from (in containers that is http://audit:8084)."""
+
+    def test_public_audit_address(self):
+        with Cluster("disclosure-auditurl") as c:
+            src = Sources(c, names=("intake", "router"))
+            d = Disclosure(c, src.all(), disclosure_extra=(
+                'audit_url = "http://audit.internal:8084"; audit_link = false; '
+                'audit_public_url = "https://audit.lsj.example.cn";'))
+            st, j = d.proc.json("GET", "/v1/public/checkpoints")
+            self.assertEqual(st, 200, j)
+            self.assertEqual(j["audit_url"], "https://audit.lsj.example.cn")
+            for path in ("/", "/affairs", "/v1/public/checkpoints"):
+                st, _, body = d.proc.request("GET", path)
+                self.assertNotIn(b"audit.internal", body, path)
