@@ -21,7 +21,8 @@ import subprocess
 import time
 import urllib.parse
 
-from tests.harness.qf import (CONFIG, SLOW, Emitter, binary, free_port,
+from tests.harness.qf import (Watch,  # noqa: F401 (re-exported)
+                              CONFIG, SLOW, Emitter, binary, free_port,
                               source_block, wait_until)
 
 HOUR = 3600 * 1000
@@ -652,65 +653,3 @@ def fill_sample(src, quarter="2026Q3"):
     return {"cases": cases, "records": recs}
 
 
-class Watch:
-    """Every event a producer emits (here: disclosure's SNAPSHOT_PUBLISHED),
-    collected by `qfctl watch --from-start --json`, a real bus consumer."""
-
-    def __init__(self, cluster, *producers):
-        import threading
-        from tests.harness.qf import _live, sanitizer_env
-        srcs = ["%s,%s" % (p.pub, p.replay) for p in producers]
-        argv = [binary("qfctl"), "watch", "--from-start", "--json"] + srcs
-        self.log = open(cluster.path("watch-%d.log" % free_port()), "ab")
-        self.popen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
-                                      env=sanitizer_env(dict(os.environ)), cwd=cluster.dir,
-                                      start_new_session=True, text=True)
-        self.name = "watch"
-        self.lock = threading.Lock()
-        self.events = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-        cluster.procs.append(self)
-        _live.append(self)
-
-    def _read(self):
-        for line in self.popen.stdout:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            with self.lock:
-                self.events.append(ev)
-
-    def all(self, type=None):
-        with self.lock:
-            return [e for e in self.events if type is None or e.get("type") == type]
-
-    def wait_for(self, type, count=1, pred=None, timeout=10):
-        def got():
-            ps = [e for e in self.all(type) if pred is None or pred(e.get("payload", {}))]
-            return ps if len(ps) >= count else None
-        return wait_until(got, timeout=timeout, what="%d x %s" % (count, type))
-
-    def alive(self):
-        return self.popen.poll() is None
-
-    def stop(self, timeout=5):
-        from tests.harness.qf import _live
-        if self.alive():
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        if self in _live:
-            _live.remove(self)
-        self.log.close()
-        return self.popen.returncode
-
-    def kill(self):
-        self.stop()
-
-    def output(self):
-        return ""

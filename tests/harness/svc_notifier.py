@@ -32,7 +32,8 @@ import threading
 import time
 import urllib.parse
 
-from tests.harness.qf import (CONFIG, SLOW, _live, binary, free_port, sanitizer_env,
+from tests.harness.qf import (Watch,  # noqa: F401 (re-exported)
+                              CONFIG, SLOW, _live, binary, free_port, sanitizer_env,
                               source_block, wait_until)
 
 TOKEN = "qf-dev-s01"          # secretary: may inspect and release deliveries
@@ -536,70 +537,6 @@ class Notifier:
                 continue
             total += float(val)
         return total
-
-
-class Watch:
-    """Every event a producer emits, collected by `qfctl watch --json`."""
-
-    def __init__(self, cluster, *producers):
-        srcs = ["%s,%s" % (p.pub, p.replay) for p in producers]
-        argv = [binary("qfctl"), "watch", "--from-start", "--json"] + srcs
-        self.log = open(cluster.path("watch-%d.log" % free_port()), "ab")
-        self.popen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
-                                      env=sanitizer_env(dict(os.environ)), cwd=cluster.dir,
-                                      start_new_session=True, text=True)
-        self.name = "watch"
-        self.lock = threading.Lock()
-        self.events = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-        cluster.procs.append(self)
-        _live.append(self)
-
-    def _read(self):
-        for line in self.popen.stdout:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            with self.lock:
-                self.events.append(ev)
-
-    def all(self, type=None, case_id=None):
-        with self.lock:
-            evs = list(self.events)
-        return [e for e in evs if (type is None or e.get("type") == type) and
-                (case_id is None or e.get("case_id") == case_id)]
-
-    def payloads(self, type=None, case_id=None):
-        return [e.get("payload", {}) for e in self.all(type, case_id)]
-
-    def alive(self):
-        return self.popen.poll() is None
-
-    def stop(self, timeout=5):
-        if self.alive():
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self.thread.join(timeout=5)
-        for f in (self.popen.stdout, self.log):
-            try:
-                f.close()
-            except Exception:
-                pass
-        if self in _live:
-            _live.remove(self)
-        return self.popen.returncode
-
-    def kill(self):
-        self.stop()
-
-    def output(self):
-        return ""
 
 
 # ---------------------------------------------------------------- events

@@ -23,7 +23,8 @@ import subprocess
 import threading
 import time
 
-from tests.harness.qf import (CONFIG, SLOW, Emitter, _live, binary, free_port,
+from tests.harness.qf import (Watch,  # noqa: F401 (re-exported)
+                              CONFIG, SLOW, Emitter, _live, binary, free_port,
                               sanitizer_env, source_block, wait_until)
 
 # staff of config/community.cfg: id -> (role, name)
@@ -133,90 +134,6 @@ class Router:
 
     def output(self):
         return self.proc.output()
-
-
-class Watch:
-    """Every event a producer emits, collected by `qfctl watch`."""
-
-    def __init__(self, cluster, *producers):
-        srcs = ["%s,%s" % (p.pub, p.replay) for p in producers]
-        argv = [binary("qfctl"), "watch", "--from-start", "--json"] + srcs
-        self.log = open(cluster.path("watch-%d.log" % free_port()), "ab")
-        self.popen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
-                                      env=sanitizer_env(dict(os.environ)), cwd=cluster.dir,
-                                      start_new_session=True, text=True)
-        self.name = "watch"
-        self.lock = threading.Lock()
-        self.events = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-        cluster.procs.append(self)
-        _live.append(self)
-
-    def _read(self):
-        for line in self.popen.stdout:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            with self.lock:
-                self.events.append(ev)
-
-    def all(self, type=None, case_id=None):
-        with self.lock:
-            evs = list(self.events)
-        return [e for e in evs if (type is None or e.get("type") == type) and
-                (case_id is None or e.get("case_id") == case_id)]
-
-    def payloads(self, type=None, case_id=None):
-        return [e.get("payload", {}) for e in self.all(type, case_id)]
-
-    def wait_for(self, type, case_id=None, count=1, timeout=10, pred=None):
-        """Wait until `count` events of `type` (and case) are seen; returns
-        their payloads."""
-        def got():
-            ps = [p for p in self.payloads(type, case_id) if pred is None or pred(p)]
-            return ps if len(ps) >= count else None
-        return wait_until(got, timeout=timeout, what="%d x %s %s" % (count, type, case_id or ""))
-
-    def result(self, command_id, timeout=10):
-        """The one ACTION_RESULT answering a command."""
-        return self.wait_for("ACTION_RESULT", pred=lambda p: p.get("command_id") == command_id,
-                             timeout=timeout)[0]
-
-    def results(self, command_id):
-        return [p for p in self.payloads("ACTION_RESULT") if p.get("command_id") == command_id]
-
-    # the Proc interface the Cluster uses to stop things
-    def alive(self):
-        return self.popen.poll() is None
-
-    def stop(self, timeout=5):
-        if self.alive():
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self.thread.join(timeout=5)
-        for f in (self.popen.stdout, self.log):
-            try:
-                f.close()
-            except Exception:
-                pass
-        if self in _live:
-            _live.remove(self)
-        return self.popen.returncode
-
-    def kill(self):
-        self.stop()
-
-    def output(self):
-        return ""
 
 
 # ---------------------------------------------------------------- intake side

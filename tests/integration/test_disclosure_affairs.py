@@ -71,7 +71,7 @@ class LedgerTest(unittest.TestCase):
 
             # tamper evidence: one announcement per change, hashes of the
             # canonical bytes served, the latest one current
-            evs = w.wait_for("SNAPSHOT_PUBLISHED", count=5,
+            evs = w.wait_events("SNAPSHOT_PUBLISHED", count=5,
                              pred=lambda p: p.get("snapshot_kind") == "ledger_quarter")
             last = evs[-1]["payload"]
             self.assertEqual(last["key"], "2026Q3")
@@ -206,7 +206,7 @@ class ListsNoticesRosterTest(unittest.TestCase):
             self.assertNotIn("张秀英", page)
             # announcements: list x2, notices x2, roster x3
             kinds = [e["payload"]["snapshot_kind"] for e in
-                     w.wait_for("SNAPSHOT_PUBLISHED", count=7)]
+                     w.wait_events("SNAPSHOT_PUBLISHED", count=7)]
             self.assertEqual(sorted(kinds), ["list", "list", "notices", "notices", "roster",
                                              "roster", "roster"])
             for kind, key in (("list", lid), ("roster", "current"), ("notices", "party")):
