@@ -40,10 +40,10 @@ class Configs(unittest.TestCase):
                     named = set(re.findall(r'"/run/secrets/qingfeng/([^"]+)"', f.read()))
                 have = set(os.listdir(os.path.join(keys, svc)))
                 self.assertEqual(named - have, set(), "%s names keys make-keys does not make" % svc)
+                # every key in the allow file loads ('#' is a Z85 character)
                 with open(os.path.join(keys, svc, "allow")) as f:
-                    for line in f:
-                        if not line.startswith("#"):
-                            self.assertNotIn("#", line.split()[0], "a key with '#'")
+                    keyset = [w[0] for w in (l.split() for l in f) if w and len(w[0]) == 40]
+                self.assertGreater(len(keyset), 0, "%s allow file has no keys" % svc)
             # a second run refuses to overwrite them
             r = subprocess.run([os.path.join(ROOT, "docker", "make-keys.sh"), keys],
                                capture_output=True, text=True,
