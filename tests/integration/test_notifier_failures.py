@@ -182,9 +182,11 @@ class NotifierFailureTest(unittest.TestCase):
                        to_state="STATE_ACCEPTED", extension_hours=24)
         reqs = wait_until(lambda: (lambda r: r if len(r) >= 10 else None)(
             self.rx.requests("/paced")), timeout=20)
-        # 4 a second with a burst of 4: the last of 10 cannot come earlier
-        # than 1.5 s after the first (a busy machine only makes it later)
-        self.assertGreaterEqual(reqs[9]["time"] - reqs[0]["time"], 1.4)
+        # 4 a second with a burst of 4: the last of 10 is sent 1.5 s after
+        # the first. Measured at the receiver, the first may arrive late
+        # (seen: 1.33 s), so the bound is 1 s; unlimited, all 10 would land
+        # within a few milliseconds.
+        self.assertGreaterEqual(reqs[9]["time"] - reqs[0]["time"], 1.0)
 
     def test_robot_error_codes(self):
         self.rx.plan("/wecom", [("errcode", 45009)])
@@ -208,8 +210,12 @@ class NotifierFailureTest(unittest.TestCase):
                    progress="维修工明天上门。")
         d = wait_until(lambda: [d for d in self.n.deliveries(cid) if d["state"] == "delivered"],
                        timeout=15)[0]
-        self.assertEqual(d["attempts"], 2)
+        # at least the refused attempt and the good one (one more if the
+        # router's event was read before intake's and waited for the contact)
+        self.assertGreaterEqual(d["attempts"], 2)
         self.assertEqual(d["recipient"], "137****1234")
+        # the gateway's answer without the success mark was retried
+        self.assertGreater(len(self.rx.requests("/sms")), len(self.rx.requests("/sms", ok_only=True)))
         sms = self.rx.requests("/sms", ok_only=True)
         self.assertEqual(sms[-1]["json"]["to"], "13700001234")
         self.assertEqual(sms[-1]["json"]["content"], "进展：维修工明天上门。")
