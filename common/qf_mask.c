@@ -457,39 +457,75 @@ static int s_in_set(const char *set, uint32_t c)
 	return s_in_set_slow(set, c);
 }
 
-/* Does the UTF-8 word w occur at code point position p? Returns its length in
- * code points, or 0. */
-static size_t s_word_at(const struct text *t, size_t p, const char *w)
+/* A word as code points. The cue and compound-surname tables are decoded
+ * once (they are tested at every position of every text: decoding them each
+ * time was most of intake's masking cost), the petitioner's surname once per
+ * text. */
+struct word {
+	uint32_t cp[8];
+	size_t n;
+};
+
+static void s_word_load(struct word *w, const char *s)
 {
-	/* most positions differ at the first character: check it before
-	   measuring and decoding the whole word */
-	size_t i = 0, n = strnlen(w, 4), k = 0;
-	if (p >= t->n || !n || s_decode((const unsigned char *)w, n, &i) != t->cp[p])
+	size_t i = 0, n = s ? strlen(s) : 0;
+	w->n = 0;
+	while (i < n && w->n < sizeof w->cp / sizeof w->cp[0])
+		w->cp[w->n++] = s_decode((const unsigned char *)s, n, &i);
+	if (i < n)
+		w->n = 0; /* longer than any name: never matches */
+}
+
+/* Does word w occur at code point position p? Returns its length in code
+ * points, or 0. */
+static size_t s_word_at(const struct text *t, size_t p, const struct word *w)
+{
+	if (!w->n || p + w->n > t->n || t->cp[p] != w->cp[0])
 		return 0;
-	i = 0;
-	n = strlen(w);
-	while (i < n) {
-		uint32_t c = s_decode((const unsigned char *)w, n, &i);
-		if (p + k >= t->n || t->cp[p + k] != c)
+	for (size_t k = 1; k < w->n; k++)
+		if (t->cp[p + k] != w->cp[k])
 			return 0;
-		k++;
+	return w->n;
+}
+
+#define NCOMPOUND (sizeof s_compound / sizeof s_compound[0] - 1)
+#define NSTRONG	  (sizeof s_strong / sizeof s_strong[0] - 1)
+#define NWEAK	  (sizeof s_weak / sizeof s_weak[0] - 1)
+static struct word s_compound_w[NCOMPOUND], s_strong_w[NSTRONG], s_weak_w[NWEAK];
+static uint8_t s_cue_first[0x10000 / 8]; /* first characters of every cue */
+static pthread_once_t s_words_once = PTHREAD_ONCE_INIT;
+
+static void s_words_build(void)
+{
+	for (size_t i = 0; i < NCOMPOUND; i++)
+		s_word_load(&s_compound_w[i], s_compound[i]);
+	for (size_t i = 0; i < NSTRONG; i++) {
+		s_word_load(&s_strong_w[i], s_strong[i]);
+		s_cue_first[s_strong_w[i].cp[0] >> 3] |= (uint8_t)(1u << (s_strong_w[i].cp[0] & 7));
 	}
-	return k;
+	for (size_t i = 0; i < NWEAK; i++) {
+		s_word_load(&s_weak_w[i], s_weak[i]);
+		s_cue_first[s_weak_w[i].cp[0] >> 3] |= (uint8_t)(1u << (s_weak_w[i].cp[0] & 7));
+	}
+}
+
+static int s_cue_may_start(uint32_t c)
+{
+	return c < 0x10000 && (s_cue_first[c >> 3] >> (c & 7)) & 1;
 }
 
 /* Length in code points of a surname at p (1 or 2), or 0. `known`: only
  * the petitioner's surname counts. */
-static size_t s_surname_at(const struct text *t, size_t p, const char *known, int any)
+static size_t s_surname_at(const struct text *t, size_t p, const struct word *known,
+			   int any)
 {
-	if (known && *known) {
-		size_t l = s_word_at(t, p, known);
-		if (l)
-			return l;
-	}
+	size_t l = s_word_at(t, p, known);
+	if (l)
+		return l;
 	if (!any || p >= t->n)
 		return 0;
-	for (int i = 0; s_compound[i]; i++) {
-		size_t l = s_word_at(t, p, s_compound[i]);
+	for (size_t i = 0; i < NCOMPOUND; i++) {
+		size_t l = s_word_at(t, p, &s_compound_w[i]);
 		if (l)
 			return l;
 	}
@@ -559,24 +595,28 @@ static int s_boundary(const struct text *t, size_t p)
 	       c == 0x5148 /* 先(生) */;
 }
 
-static void s_names(struct text *t, const char *known, struct qf_mask_names *nm)
+static void s_names(struct text *t, const char *known_s, struct qf_mask_names *nm)
 {
+	struct word known;
+	s_word_load(&known, known_s);
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->out[i])
 			continue;
 		int strong = 0;
 		size_t cl = 0;
-		for (int k = 0; s_strong[k] && !cl; k++)
-			if ((cl = s_word_at(t, i, s_strong[k])))
-				strong = 1;
-		for (int k = 0; s_weak[k] && !cl; k++)
-			cl = s_word_at(t, i, s_weak[k]);
+		if (s_cue_may_start(t->cp[i])) {
+			for (size_t k = 0; k < NSTRONG && !cl; k++)
+				if ((cl = s_word_at(t, i, &s_strong_w[k])))
+					strong = 1;
+			for (size_t k = 0; k < NWEAK && !cl; k++)
+				cl = s_word_at(t, i, &s_weak_w[k]);
+		}
 		if (cl) {
 			size_t p = i + cl;
 			while (p < t->n && s_in_set(s_name_seps, t->cp[p]) &&
 			       p < i + cl + 2)
 				p++;
-			size_t sl = s_surname_at(t, p, known, strong);
+			size_t sl = s_surname_at(t, p, &known, strong);
 			size_t gl = sl ? s_given(t, p + sl) : 0;
 			if (sl && gl) {
 				s_learn(t, p, sl + gl, nm);
@@ -586,9 +626,9 @@ static void s_names(struct text *t, const char *known, struct qf_mask_names *nm)
 			}
 		}
 		/* the petitioner's surname + given name + boundary, anywhere */
-		if (known && *known &&
+		if (known.n &&
 		    (i == 0 || !s_han(t->cp[i - 1]) || s_in_set(s_stop, t->cp[i - 1]))) {
-			size_t sl = s_word_at(t, i, known);
+			size_t sl = s_word_at(t, i, &known);
 			size_t gl = sl ? s_given(t, i + sl) : 0;
 			if (sl && gl && s_boundary(t, i + sl + gl)) {
 				s_learn(t, i, sl + gl, nm);
@@ -620,8 +660,8 @@ static void s_known_names(struct text *t, const struct qf_mask_names *nm)
 			if (!s_name_known(nm, h))
 				continue;
 			size_t sl = 1;
-			for (int c = 0; s_compound[c]; c++)
-				if (s_word_at(t, i, s_compound[c]) == 2 && len > 2)
+			for (size_t c = 0; c < NCOMPOUND; c++)
+				if (s_word_at(t, i, &s_compound_w[c]) == 2 && len > 2)
 					sl = 2;
 			s_mask_name_at(t, i, sl, len - sl);
 			i += len - 1;
@@ -661,6 +701,7 @@ static char *s_emit_masked(struct text *t)
 static char *s_pass(const char *s, size_t len, const struct qf_mask_opts *o, size_t max)
 {
 	struct text t;
+	pthread_once(&s_words_once, s_words_build);
 	if (s_text_load(&t, s, len, max))
 		return NULL;
 	s_emails(&t);
@@ -686,6 +727,10 @@ char *qf_mask_text(const char *s, size_t len, const struct qf_mask_opts *o)
 	 * addresses sharing characters), and the result must be a fixpoint so
 	 * that masking stored text again is harmless */
 	char *cur = s_pass(s, len, o, max);
+	/* a pass that changed nothing learned nothing (names are learned only
+	   where they are masked): the next pass would give the same text */
+	if (cur && strlen(cur) == len && !memcmp(cur, s, len))
+		return cur;
 	for (int i = 0; cur && i < 4; i++) {
 		char *next = s_pass(cur, strlen(cur), o, max);
 		if (!next || !strcmp(next, cur)) {
