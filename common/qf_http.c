@@ -28,8 +28,16 @@
 #define MAX_PARAMS 8
 #define MAX_EXTRA_HEADERS 8
 
+#define MAX_DAEMONS 64
+
 struct qf_http {
-	struct MHD_Daemon *d;
+	/* one single-threaded daemon per worker, all listening on the same
+	   address with SO_REUSEPORT: the kernel spreads connections over them
+	   evenly, where one thread pool on a shared socket let whichever worker
+	   woke first take most keep-alive connections (one busy core, the
+	   others idle: intake's benchmark) */
+	struct MHD_Daemon *d[MAX_DAEMONS];
+	unsigned nd;
 	atomic_int inflight; /* requests begun and not yet completed */
 	atomic_int quiesced; /* the listening socket was handed back and closed */
 	atomic_int closing;   /* qf_http_close_begin: new requests get 503 */
@@ -810,29 +818,41 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 		free(h);
 		return QF_ERR_INVAL;
 	}
+	if (h->o.threads > MAX_DAEMONS)
+		h->o.threads = MAX_DAEMONS;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			 MHD_ALLOW_SUSPEND_RESUME;
-	h->d = MHD_start_daemon(flags, o->port, NULL, NULL, s_access, h,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				MHD_OPTION_THREAD_POOL_SIZE, h->o.threads,
-				MHD_OPTION_CONNECTION_LIMIT, h->o.conn_limit,
-				MHD_OPTION_CONNECTION_TIMEOUT, h->o.conn_timeout_s,
-				MHD_OPTION_NOTIFY_COMPLETED, s_completed, h,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-				MHD_OPTION_END);
-	if (!h->d) {
-		snprintf(err, n, "cannot listen on %s:%u (port in use?)", addr, o->port);
-		pthread_mutex_destroy(&h->slock);
-		free(h);
-		return QF_ERR_HTTP;
-	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+	unsigned per = h->o.conn_limit / h->o.threads;
 	h->port = o->port;
-	if (di) {
-		struct sockaddr_in b;
-		socklen_t bl = sizeof b;
-		if (getsockname(di->listen_fd, (struct sockaddr *)&b, &bl) == 0)
-			h->port = ntohs(b.sin_port);
+	for (unsigned i = 0; i < h->o.threads; i++) {
+		/* the first daemon may have been given port 0: the others join
+		   the port it got */
+		sa.sin_port = htons(h->port);
+		h->d[i] = MHD_start_daemon(flags, h->port, NULL, NULL, s_access, h,
+					   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+					   MHD_OPTION_CONNECTION_LIMIT, per ? per : 1,
+					   MHD_OPTION_CONNECTION_TIMEOUT, h->o.conn_timeout_s,
+					   MHD_OPTION_NOTIFY_COMPLETED, s_completed, h,
+					   MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+					   MHD_OPTION_END);
+		if (!h->d[i]) {
+			snprintf(err, n, "cannot listen on %s:%u (port in use?)", addr,
+				 h->port);
+			for (unsigned k = 0; k < i; k++)
+				MHD_stop_daemon(h->d[k]);
+			pthread_mutex_destroy(&h->slock);
+			free(h);
+			return QF_ERR_HTTP;
+		}
+		h->nd = i + 1;
+		if (i == 0) {
+			const union MHD_DaemonInfo *di =
+			    MHD_get_daemon_info(h->d[0], MHD_DAEMON_INFO_LISTEN_FD);
+			struct sockaddr_in b;
+			socklen_t bl = sizeof b;
+			if (di && getsockname(di->listen_fd, (struct sockaddr *)&b, &bl) == 0)
+				h->port = ntohs(b.sin_port);
+		}
 	}
 	*out = h;
 	return QF_OK;
@@ -858,10 +878,12 @@ void qf_http_close_begin(struct qf_http *h)
 void qf_http_quiesce(struct qf_http *h)
 {
 	/* once only: the listening socket is ours to close after the first call */
-	if (h && h->d && !atomic_exchange(&h->quiesced, 1)) {
-		MHD_socket s = MHD_quiesce_daemon(h->d);
-		if (s != MHD_INVALID_SOCKET)
-			close(s);
+	if (h && h->nd && !atomic_exchange(&h->quiesced, 1)) {
+		for (unsigned i = 0; i < h->nd; i++) {
+			MHD_socket s = MHD_quiesce_daemon(h->d[i]);
+			if (s != MHD_INVALID_SOCKET)
+				close(s);
+		}
 	}
 }
 
@@ -884,10 +906,10 @@ void qf_http_stop(struct qf_http **hp)
 	   connections. Only a service that never answered a request leaves one
 	   (it must drain its queues first, see qf_http_close_begin); then leave
 	   the daemon to the exiting process rather than crash. */
-	if (h->d && atomic_load(&h->suspended) == 0)
-		MHD_stop_daemon(h->d);
-	else if (h->d)
+	if (atomic_load(&h->suspended) != 0)
 		return; /* h stays allocated: its threads may still use it */
+	for (unsigned i = 0; i < h->nd; i++)
+		MHD_stop_daemon(h->d[i]);
 	pthread_mutex_destroy(&h->slock);
 	free(h);
 	*hp = NULL;
