@@ -13,6 +13,7 @@ Everything the service publishes is reachable through d.get / d.json /
 d.html; d.scan_all() fetches every public output (JSON, HTML, Atom, CSV)
 for the personal-data scan.
 """
+import pathlib
 import itertools
 import json
 import os
@@ -533,7 +534,7 @@ def fill_sample(src, quarter="2026Q3"):
     a medical-aid list with a correction, the roster, an audit checkpoint.
     Returns {"cases": [...ids], "records": {...}}."""
     data = os.path.join(os.path.dirname(__file__), "..", "data", "petitions.jsonl")
-    rows = [json.loads(l) for l in open(data, encoding="utf-8")]
+    rows = [json.loads(l) for l in pathlib.Path(data).read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if r["expect"] == "accept"]
     now = now_ms()
     heads = {"B01": "s04", "B02": "s04", "B03": "s04", "B04": "s04", "S01": "s04",

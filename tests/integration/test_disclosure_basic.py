@@ -1,6 +1,7 @@
 """qf-disclosure end to end: configuration checks, a petition on the public
 board with personal data masked, its timeline growing as staff act, the
 live stream announcing it, health and metrics."""
+import pathlib
 import json
 import os
 import unittest
@@ -132,7 +133,7 @@ class BoardTest(unittest.TestCase):
             src = Sources(c)
             d = Disclosure(c, src.all())
             path = os.path.join(c.dir, "community.cfg")
-            text = open(path, encoding="utf-8").read()
+            text = pathlib.Path(path).read_text(encoding="utf-8")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text.replace('name = "设施报修"', 'name = "公共设施报修"'))
             d.proc.signal(signal.SIGHUP)

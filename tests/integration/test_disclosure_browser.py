@@ -4,6 +4,7 @@ in a petition, a list or a notice is shown as text and never runs, the live
 dashboard receives new cases, warnings and counters over Server-Sent Events
 after the page has loaded, and the static export works from disk.
 Screenshots go to the cluster directory (QF_KEEP=1 keeps it)."""
+import pathlib
 import os
 import unittest
 
@@ -139,7 +140,7 @@ class BrowserTest(unittest.TestCase):
         chromium(self.cluster, case_page, screenshot=self.shot("export-case"))
         ledger = os.path.join(out, "affairs", "ledger", "2026Q3", "index.html")
         self.assertTrue(os.path.exists(ledger))
-        self.assertIn("../../../static/site.css", open(ledger, encoding="utf-8").read())
+        self.assertIn("../../../static/site.css", pathlib.Path(ledger).read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Statistics through the API against hand-computed numbers, filtered case
 lists, Atom feeds that parse as Atom, CSV that spreadsheet programs read
 (UTF-8 with BOM, RFC 4180, formulas neutralised), and the static export."""
+import pathlib
 import csv
 import io
 import os
@@ -145,11 +146,11 @@ class FeedsTest(unittest.TestCase):
                         "records/%s/index.html" % rid,
                         "cases/%s/index.html" % ids[0]):
                 self.assertTrue(os.path.exists(os.path.join(out, rel)), rel)
-            index = open(os.path.join(out, "index.html"), encoding="utf-8").read()
+            index = pathlib.Path(out, "index.html").read_text(encoding="utf-8")
             self.assertIn('href="cases/%s/index.html"' % ids[1], index)
             self.assertNotIn('href="/', index)  # no server-absolute links
             self.assertNotIn("/static/live.js", index)
-            ET.fromstring(open(os.path.join(out, "feeds", "cases.atom"), "rb").read())
+            ET.fromstring(pathlib.Path(out, "feeds", "cases.atom").read_bytes())
             # an export into a place that cannot be written fails loudly
             r = d.export("/proc/forbidden/site")
             self.assertNotEqual(r.returncode, 0)

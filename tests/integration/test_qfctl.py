@@ -4,6 +4,7 @@ watch prints every event decoded, one line each (or JSON), replays history
 first with --from-start, shows only new events without it; store stat shows a
 store's streams; bad arguments get a usage error, not a crash.
 """
+import pathlib
 import json
 import subprocess
 import time
@@ -97,7 +98,7 @@ class QfctlCurveTest(unittest.TestCase):
             prefix = c.path("keys", name)
             c.run([binary("qfctl"), "keygen", "--out", prefix], check=True)
             keys[name] = prefix
-        c.write("keys/allow", open(keys["watcher"] + ".pub").read())
+        c.write("keys/allow", pathlib.Path(keys["watcher"] + ".pub").read_text())
         it = IntakeService(c, sections={"curve": 'enabled = true; public_key_file = "%s.pub"; '
                                                   'secret_key_file = "%s.key"; allow_file = "%s";'
                                                   % (keys["intake"], keys["intake"],

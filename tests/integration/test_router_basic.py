@@ -2,6 +2,7 @@
 configuration, serves health, turns a petition into CASE_ASSIGNED for the
 right person, answers staff actions with ACTION_RESULT, and shows the case
 with its timeline to staff."""
+import pathlib
 import os
 import signal
 import unittest
@@ -76,7 +77,7 @@ class RouterBasic(unittest.TestCase):
         with Cluster("router-reload") as c:
             intake, r, w = start(c)
             path = os.path.join(c.dir, "community.cfg")
-            text = open(path, encoding="utf-8").read()
+            text = pathlib.Path(path).read_text(encoding="utf-8")
             old = '{ id = "B03"; name = "3栋"; head = "s04"; }'
             self.assertIn(old, text)
             with open(path, "w", encoding="utf-8") as f:
