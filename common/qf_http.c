@@ -13,6 +13,7 @@
 #include "qf_metrics.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -791,6 +792,20 @@ static void s_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r);
 }
 
+/* Is something already listening on sa? A socket without SO_REUSEPORT
+ * cannot bind beside a listener, whatever options that listener set. */
+static int s_port_taken(const struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0; /* let the daemon report the real failure */
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* TIME_WAIT is fine */
+	int taken = bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
 int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 		  size_t n)
 {
@@ -820,6 +835,15 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 	}
 	if (h->o.threads > MAX_DAEMONS)
 		h->o.threads = MAX_DAEMONS;
+	/* SO_REUSEPORT would let a second process join a port already served
+	   (another instance, a stale one): a plain bind first says "in use" */
+	if (o->port && s_port_taken(&sa)) {
+		snprintf(err, n, "cannot listen on %s:%u: address already in use", addr,
+			 o->port);
+		pthread_mutex_destroy(&h->slock);
+		free(h);
+		return QF_ERR_HTTP;
+	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
 	unsigned per = h->o.conn_limit / h->o.threads;

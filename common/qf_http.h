@@ -6,9 +6,13 @@
  * serves /healthz, /readyz and /metrics on every port. Errors are JSON
  * {code, message, field}.
  *
- * Threading: libmicrohttpd's internal thread pool in poll mode (single-thread
- * epoll in 0.9.75 stalls at >= 128 keep-alive connections). A handler runs
- * on a pool thread; it either replies before returning, or calls
+ * Threading: `threads` libmicrohttpd daemons, each with one internal thread
+ * in poll mode (single-thread epoll in 0.9.75 stalls at >= 128 keep-alive
+ * connections), each with its own listening socket on the same address
+ * (SO_REUSEPORT), so that the kernel spreads connections evenly over them; a
+ * thread pool on one shared socket let the first worker to wake take most
+ * keep-alive connections. A handler runs on a worker thread; it either
+ * replies before returning, or calls
  * qf_http_suspend() and replies later from any thread (group commit answers
  * after the fsync this way). Accessors (params, headers, body) are valid
  * until the reply is given.
@@ -44,7 +48,7 @@ struct qf_http_route {
 struct qf_http_opts {
 	const char *bind_addr;   /* default 127.0.0.1 */
 	uint16_t port;           /* 0: any free port (see qf_http_port) */
-	unsigned threads;        /* pool size (default 4) */
+	unsigned threads;        /* worker daemons (default 4) */
 	size_t max_body;         /* default 1 MiB */
 	unsigned conn_limit;     /* default 4096 */
 	unsigned conn_timeout_s; /* idle keep-alive timeout (default 60) */

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "qf_err.h"
 #include "qf_http.h"
 #include "qf_metrics.h"
 
@@ -26,6 +27,15 @@ static void h_hello(struct qf_http_req *r, void *ctx)
 	(void)ctx;
 	const char *name = qf_http_query(r, "name");
 	qf_http_reply_json(r, 200, json_pack("{s:s}", "hello", name ? name : "world"));
+}
+
+/* Which worker thread serves this connection. */
+static void h_whoami(struct qf_http_req *r, void *ctx)
+{
+	(void)ctx;
+	char id[32];
+	snprintf(id, sizeof id, "%ld", (long)gettid());
+	qf_http_reply_json(r, 200, json_pack("{s:s}", "thread", id));
 }
 
 static void h_case(struct qf_http_req *r, void *ctx)
@@ -64,6 +74,7 @@ static const struct qf_http_route s_routes[] = {
 	{"GET", "/cases/:id", h_case, 0, 0, NULL},
 	{"POST", "/echo", h_echo, QF_HTTP_JSON, 64, NULL},
 	{"GET", "/slow", h_slow, 0, 0, NULL},
+	{"GET", "/whoami", h_whoami, 0, 0, NULL},
 };
 
 static struct qf_http *s_http;
@@ -306,6 +317,59 @@ static void test_close_begin_answers_503(void **state)
 	close(fd);
 }
 
+/* A second server on a port already served is refused, although the
+ * workers share their port with SO_REUSEPORT. */
+static void test_port_in_use(void **state)
+{
+	(void)state;
+	struct qf_http *h2 = NULL;
+	char err[256] = "";
+	struct qf_http_opts o = {.port = s_port, .threads = 2, .routes = s_routes,
+				 .nroutes = sizeof s_routes / sizeof s_routes[0]};
+	assert_int_equal(qf_http_start(&h2, &o, err, sizeof err), QF_ERR_HTTP);
+	assert_null(h2);
+	assert_non_null(strstr(err, "already in use"));
+}
+
+/* Connections are spread over the worker threads: of 16 concurrent
+ * connections, the two workers each serve some (a pool on one shared socket
+ * could give all of them to one). */
+static void test_connections_spread(void **state)
+{
+	(void)state;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s_port)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fds[16];
+	char threads[16][32];
+	for (int i = 0; i < 16; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof sa), 0);
+	}
+	static const char req[] = "GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n";
+	for (int i = 0; i < 16; i++) {
+		char buf[2048];
+		size_t got = 0;
+		assert_int_equal(write(fds[i], req, sizeof req - 1), (ssize_t)sizeof req - 1);
+		buf[0] = '\0';
+		while (!strstr(buf, "\"thread\":\"") || !strchr(strstr(buf, "\"thread\":\"") + 10, '}')) {
+			ssize_t n = read(fds[i], buf + got, sizeof buf - 1 - got);
+			assert_true(n > 0);
+			got += (size_t)n;
+			buf[got] = '\0';
+		}
+		snprintf(threads[i], sizeof threads[i], "%s", strstr(buf, "\"thread\":\"") + 10);
+		close(fds[i]);
+	}
+	int distinct = 0;
+	for (int i = 0; i < 16; i++) {
+		int seen = 0;
+		for (int k = 0; k < i; k++)
+			seen |= !strcmp(threads[k], threads[i]);
+		distinct += !seen;
+	}
+	assert_int_equal(distinct, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_suspend), cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_256_keepalive),
 		cmocka_unit_test(test_early_answers_keep_alive),
+		cmocka_unit_test(test_port_in_use),
+		cmocka_unit_test(test_connections_spread),
 		cmocka_unit_test(test_close_begin_answers_503),
 	};
 	return cmocka_run_group_tests_name("http", tests, setup, teardown);
