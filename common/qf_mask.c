@@ -495,17 +495,23 @@ static struct word s_compound_w[NCOMPOUND], s_strong_w[NSTRONG], s_weak_w[NWEAK]
 static uint8_t s_cue_first[0x10000 / 8]; /* first characters of every cue */
 static pthread_once_t s_words_once = PTHREAD_ONCE_INIT;
 
+static void s_cue_mark(uint32_t c)
+{
+	if (c < 0x10000)
+		s_cue_first[c >> 3] |= (uint8_t)(1u << (c & 7));
+}
+
 static void s_words_build(void)
 {
 	for (size_t i = 0; i < NCOMPOUND; i++)
 		s_word_load(&s_compound_w[i], s_compound[i]);
 	for (size_t i = 0; i < NSTRONG; i++) {
 		s_word_load(&s_strong_w[i], s_strong[i]);
-		s_cue_first[s_strong_w[i].cp[0] >> 3] |= (uint8_t)(1u << (s_strong_w[i].cp[0] & 7));
+		s_cue_mark(s_strong_w[i].cp[0]);
 	}
 	for (size_t i = 0; i < NWEAK; i++) {
 		s_word_load(&s_weak_w[i], s_weak[i]);
-		s_cue_first[s_weak_w[i].cp[0] >> 3] |= (uint8_t)(1u << (s_weak_w[i].cp[0] & 7));
+		s_cue_mark(s_weak_w[i].cp[0]);
 	}
 }
 
