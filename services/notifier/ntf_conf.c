@@ -261,6 +261,60 @@ static int s_group_check(config_setting_t *g, struct qf_cfg_errors *errs)
 	return 0;
 }
 
+/* One kind of list of groups in the file (channels, templates, rules,
+ * contacts, groups). Each element is parsed into the next slot of an array
+ * allocated for the whole list; an element that fails is reported, freed and
+ * its slot reused, so that every error in the file is reported in one go and
+ * the array holds only good elements. */
+struct list_kind {
+	const char *what; /* "channel": for the duplicate-name message */
+	size_t size;	  /* of one element */
+	int (*parse)(config_setting_t *g, void *el, struct qf_cfg_errors *errs);
+	void (*free)(void *el);		     /* frees and zeroes the element */
+	const char *(*name)(const void *el); /* NULL: names need not be unique */
+};
+
+/* Parses list s into *arr (allocated here; the caller owns it, also on
+ * error) and *count. */
+static int s_parse_list(config_setting_t *s, const struct list_kind *k, void **arr,
+			unsigned *count, struct qf_cfg_errors *errs)
+{
+	if (!s)
+		return 0;
+	if (s_list_check(s, errs))
+		return QF_ERR_CONFIG;
+	int n = config_setting_length(s);
+	char *a = calloc((size_t)n + 1, k->size);
+	if (!a)
+		return QF_ERR_NOMEM;
+	*arr = a;
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		if (s_group_check(g, errs)) {
+			rc = QF_ERR_CONFIG;
+			continue;
+		}
+		void *el = a + (size_t)*count * k->size;
+		int r = k->parse(g, el, errs);
+		if (r == QF_ERR_NOMEM)
+			return r;
+		if (r) {
+			k->free(el);
+			rc = QF_ERR_CONFIG;
+			continue;
+		}
+		for (unsigned e = 0; k->name && e < *count; e++)
+			if (strcmp(k->name(a + (size_t)e * k->size), k->name(el)) == 0) {
+				qf_cfg_error(errs, g, NULL, "duplicate %s name '%s'", k->what,
+					     k->name(el));
+				rc = QF_ERR_CONFIG;
+			}
+		(*count)++;
+	}
+	return rc;
+}
+
 /* Secrets are read relative to the file being parsed. */
 static const char *s_file_of(config_setting_t *s, struct qf_cfg_errors *errs)
 {
@@ -542,43 +596,31 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 	return rc;
 }
 
+static int s_channel_parse(config_setting_t *g, void *el, struct qf_cfg_errors *errs)
+{
+	return s_parse_channel(g, el, errs);
+}
+
+static void s_channel_free_el(void *el) { s_channel_free(el); }
+
+static const char *s_channel_name(const void *el)
+{
+	return ((const struct ntf_channel_conf *)el)->name;
+}
+
 static int s_parse_channels(const struct qf_cfg_setting *def, config_setting_t *s,
 			    void *conf, struct qf_cfg_errors *errs)
 {
 	(void)def;
 	struct ntf_conf *c = conf;
-	if (!s)
-		return 0;
-	if (s_list_check(s, errs))
-		return QF_ERR_CONFIG;
-	int n = config_setting_length(s);
-	c->channels = calloc((size_t)n + 1, sizeof *c->channels);
-	if (!c->channels)
-		return QF_ERR_NOMEM;
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-		if (s_group_check(g, errs)) {
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		struct ntf_channel_conf *ch = &c->channels[c->nchannels];
-		int r = s_parse_channel(g, ch, errs);
-		if (r == QF_ERR_NOMEM)
-			return r;
-		if (r) {
-			s_channel_free(ch);
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		for (unsigned k = 0; k < c->nchannels; k++)
-			if (strcmp(c->channels[k].name, ch->name) == 0) {
-				qf_cfg_error(errs, g, NULL, "duplicate channel name '%s'",
-					     ch->name);
-				rc = QF_ERR_CONFIG;
-			}
-		ch->idx = c->nchannels++;
-	}
+	static const struct list_kind kind = {"channel", sizeof *c->channels,
+					      s_channel_parse, s_channel_free_el,
+					      s_channel_name};
+	void *arr = NULL;
+	int rc = s_parse_list(s, &kind, &arr, &c->nchannels, errs);
+	c->channels = arr;
+	for (unsigned i = 0; i < c->nchannels; i++)
+		c->channels[i].idx = i;
 	return rc;
 }
 
@@ -602,51 +644,45 @@ static int s_tmpl_member(config_setting_t *g, const char *name, int optional,
 	return rc;
 }
 
+static void s_template_free(void *el)
+{
+	struct ntf_template_conf *t = el;
+	free(t->name);
+	ntf_tmpl_free(&t->subject);
+	ntf_tmpl_free(&t->text);
+	ntf_tmpl_free(&t->markdown);
+	memset(t, 0, sizeof *t);
+}
+
+static int s_template_parse(config_setting_t *g, void *el, struct qf_cfg_errors *errs)
+{
+	static const char *const known[] = {"name", "subject", "text", "markdown", NULL};
+	struct ntf_template_conf *t = el;
+	t->line = (unsigned)config_setting_source_line(g);
+	int r = s_members_known(g, known, errs);
+	r |= s_str(g, "name", 0, NULL, &t->name, errs);
+	r |= s_tmpl_member(g, "subject", 0, &t->subject, errs);
+	r |= s_tmpl_member(g, "text", 0, &t->text, errs);
+	r |= s_tmpl_member(g, "markdown", 1, &t->markdown, errs);
+	return r ? QF_ERR_CONFIG : 0;
+}
+
+static const char *s_template_name(const void *el)
+{
+	return ((const struct ntf_template_conf *)el)->name;
+}
+
 static int s_parse_templates(const struct qf_cfg_setting *def, config_setting_t *s,
 			     void *conf, struct qf_cfg_errors *errs)
 {
 	(void)def;
 	struct ntf_conf *c = conf;
-	static const char *const known[] = {"name", "subject", "text", "markdown", NULL};
-	if (!s)
-		return 0;
-	if (s_list_check(s, errs))
-		return QF_ERR_CONFIG;
-	int n = config_setting_length(s);
-	c->templates = calloc((size_t)n + 1, sizeof *c->templates);
-	if (!c->templates)
-		return QF_ERR_NOMEM;
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-		if (s_group_check(g, errs)) {
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		struct ntf_template_conf *t = &c->templates[c->ntemplates];
-		t->line = (unsigned)config_setting_source_line(g);
-		int r = s_members_known(g, known, errs);
-		r |= s_str(g, "name", 0, NULL, &t->name, errs);
-		r |= s_tmpl_member(g, "subject", 0, &t->subject, errs);
-		r |= s_tmpl_member(g, "text", 0, &t->text, errs);
-		r |= s_tmpl_member(g, "markdown", 1, &t->markdown, errs);
-		if (r) {
-			free(t->name);
-			ntf_tmpl_free(&t->subject);
-			ntf_tmpl_free(&t->text);
-			ntf_tmpl_free(&t->markdown);
-			memset(t, 0, sizeof *t);
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		for (unsigned k = 0; k < c->ntemplates; k++)
-			if (strcmp(c->templates[k].name, t->name) == 0) {
-				qf_cfg_error(errs, g, NULL,
-					     "duplicate template name '%s'", t->name);
-				rc = QF_ERR_CONFIG;
-			}
-		c->ntemplates++;
-	}
+	static const struct list_kind kind = {"template", sizeof *c->templates,
+					      s_template_parse, s_template_free,
+					      s_template_name};
+	void *arr = NULL;
+	int rc = s_parse_list(s, &kind, &arr, &c->ntemplates, errs);
+	c->templates = arr;
 	return rc;
 }
 
@@ -804,44 +840,58 @@ static void s_rule_free(struct ntf_rule *r)
 	memset(r, 0, sizeof *r);
 }
 
+static int s_rule_parse(config_setting_t *g, void *el, struct qf_cfg_errors *errs)
+{
+	return s_parse_rule(g, el, errs);
+}
+
+static void s_rule_free_el(void *el) { s_rule_free(el); }
+
+static const char *s_rule_name(const void *el)
+{
+	return ((const struct ntf_rule *)el)->name;
+}
+
 static int s_parse_rules(const struct qf_cfg_setting *def, config_setting_t *s,
 			 void *conf, struct qf_cfg_errors *errs)
 {
 	(void)def;
 	struct ntf_conf *c = conf;
-	if (!s)
-		return 0;
-	if (s_list_check(s, errs))
-		return QF_ERR_CONFIG;
-	int n = config_setting_length(s);
-	c->rules = calloc((size_t)n + 1, sizeof *c->rules);
-	if (!c->rules)
-		return QF_ERR_NOMEM;
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-		if (s_group_check(g, errs)) {
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		struct ntf_rule *r = &c->rules[c->nrules];
-		int x = s_parse_rule(g, r, errs);
-		if (x == QF_ERR_NOMEM)
-			return x;
-		if (x) {
-			s_rule_free(r);
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		for (unsigned k = 0; k < c->nrules; k++)
-			if (strcmp(c->rules[k].name, r->name) == 0) {
-				qf_cfg_error(errs, g, NULL, "duplicate rule name '%s'",
-					     r->name);
-				rc = QF_ERR_CONFIG;
-			}
-		c->nrules++;
-	}
+	static const struct list_kind kind = {"rule", sizeof *c->rules, s_rule_parse,
+					      s_rule_free_el, s_rule_name};
+	void *arr = NULL;
+	int rc = s_parse_list(s, &kind, &arr, &c->nrules, errs);
+	c->rules = arr;
 	return rc;
+}
+
+static void s_contact_free(void *el)
+{
+	struct ntf_staff_contact *sc = el;
+	free(sc->staff);
+	free(sc->email);
+	free(sc->phone);
+	free(sc->webhook_id);
+	memset(sc, 0, sizeof *sc);
+}
+
+static int s_contact_parse(config_setting_t *g, void *el, struct qf_cfg_errors *errs)
+{
+	static const char *const known[] = {"staff", "email", "phone", "webhook_id",
+					    NULL};
+	struct ntf_staff_contact *sc = el;
+	sc->line = (unsigned)config_setting_source_line(g);
+	int r = s_members_known(g, known, errs);
+	r |= s_str(g, "staff", 0, NULL, &sc->staff, errs);
+	r |= s_str(g, "email", 1, "", &sc->email, errs);
+	r |= s_str(g, "phone", 1, "", &sc->phone, errs);
+	r |= s_str(g, "webhook_id", 1, "", &sc->webhook_id, errs);
+	if (!r && sc->email[0] && !ntf_email_valid(sc->email)) {
+		qf_cfg_error(errs, config_setting_get_member(g, "email"), NULL,
+			     "'%s' is not an e-mail address", sc->email);
+		r = QF_ERR_CONFIG;
+	}
+	return r ? QF_ERR_CONFIG : 0;
 }
 
 static int s_parse_contacts(const struct qf_cfg_setting *def, config_setting_t *s,
@@ -849,47 +899,37 @@ static int s_parse_contacts(const struct qf_cfg_setting *def, config_setting_t *
 {
 	(void)def;
 	struct ntf_conf *c = conf;
-	static const char *const known[] = {"staff", "email", "phone", "webhook_id",
-					    NULL};
-	if (!s)
-		return 0;
-	if (s_list_check(s, errs))
-		return QF_ERR_CONFIG;
-	int n = config_setting_length(s);
-	c->contacts = calloc((size_t)n + 1, sizeof *c->contacts);
-	if (!c->contacts)
-		return QF_ERR_NOMEM;
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-		if (s_group_check(g, errs)) {
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		struct ntf_staff_contact *sc = &c->contacts[c->ncontacts];
-		sc->line = (unsigned)config_setting_source_line(g);
-		int r = s_members_known(g, known, errs);
-		r |= s_str(g, "staff", 0, NULL, &sc->staff, errs);
-		r |= s_str(g, "email", 1, "", &sc->email, errs);
-		r |= s_str(g, "phone", 1, "", &sc->phone, errs);
-		r |= s_str(g, "webhook_id", 1, "", &sc->webhook_id, errs);
-		if (!r && sc->email[0] && !ntf_email_valid(sc->email)) {
-			qf_cfg_error(errs, config_setting_get_member(g, "email"), NULL,
-				     "'%s' is not an e-mail address", sc->email);
-			r = QF_ERR_CONFIG;
-		}
-		if (r) {
-			rc = QF_ERR_CONFIG;
-			free(sc->staff);
-			free(sc->email);
-			free(sc->phone);
-			free(sc->webhook_id);
-			memset(sc, 0, sizeof *sc);
-			continue;
-		}
-		c->ncontacts++;
-	}
+	static const struct list_kind kind = {"contact", sizeof *c->contacts,
+					      s_contact_parse, s_contact_free, NULL};
+	void *arr = NULL;
+	int rc = s_parse_list(s, &kind, &arr, &c->ncontacts, errs);
+	c->contacts = arr;
 	return rc;
+}
+
+static void s_group_free(void *el)
+{
+	struct ntf_group *gr = el;
+	free(gr->name);
+	s_strlist_free(&gr->staff);
+	memset(gr, 0, sizeof *gr);
+}
+
+static int s_group_parse(config_setting_t *g, void *el, struct qf_cfg_errors *errs)
+{
+	static const char *const known[] = {"name", "staff", NULL};
+	struct ntf_group *gr = el;
+	gr->line = (unsigned)config_setting_source_line(g);
+	int r = s_members_known(g, known, errs);
+	r |= s_str(g, "name", 0, NULL, &gr->name, errs);
+	config_setting_t *m = config_setting_get_member(g, "staff");
+	if (!m) {
+		qf_cfg_error(errs, g, NULL, "missing 'staff'");
+		r = QF_ERR_CONFIG;
+	} else {
+		r |= s_strlist(m, &gr->staff, errs);
+	}
+	return r ? QF_ERR_CONFIG : 0;
 }
 
 static int s_parse_groups(const struct qf_cfg_setting *def, config_setting_t *s,
@@ -897,42 +937,11 @@ static int s_parse_groups(const struct qf_cfg_setting *def, config_setting_t *s,
 {
 	(void)def;
 	struct ntf_conf *c = conf;
-	static const char *const known[] = {"name", "staff", NULL};
-	if (!s)
-		return 0;
-	if (s_list_check(s, errs))
-		return QF_ERR_CONFIG;
-	int n = config_setting_length(s);
-	c->groups = calloc((size_t)n + 1, sizeof *c->groups);
-	if (!c->groups)
-		return QF_ERR_NOMEM;
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-		if (s_group_check(g, errs)) {
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		struct ntf_group *gr = &c->groups[c->ngroups];
-		gr->line = (unsigned)config_setting_source_line(g);
-		int r = s_members_known(g, known, errs);
-		r |= s_str(g, "name", 0, NULL, &gr->name, errs);
-		config_setting_t *m = config_setting_get_member(g, "staff");
-		if (!m) {
-			qf_cfg_error(errs, g, NULL, "missing 'staff'");
-			r = QF_ERR_CONFIG;
-		} else {
-			r |= s_strlist(m, &gr->staff, errs);
-		}
-		if (r) {
-			free(gr->name);
-			s_strlist_free(&gr->staff);
-			memset(gr, 0, sizeof *gr);
-			rc = QF_ERR_CONFIG;
-			continue;
-		}
-		c->ngroups++;
-	}
+	static const struct list_kind kind = {"group", sizeof *c->groups, s_group_parse,
+					      s_group_free, NULL};
+	void *arr = NULL;
+	int rc = s_parse_list(s, &kind, &arr, &c->ngroups, errs);
+	c->groups = arr;
 	return rc;
 }
 
@@ -1463,27 +1472,17 @@ void ntf_conf_free(struct ntf_conf *c)
 		free(c->channels);
 	}
 	c->channels_shared = 0;
-	for (unsigned i = 0; i < c->ntemplates; i++) {
-		free(c->templates[i].name);
-		ntf_tmpl_free(&c->templates[i].subject);
-		ntf_tmpl_free(&c->templates[i].text);
-		ntf_tmpl_free(&c->templates[i].markdown);
-	}
+	for (unsigned i = 0; i < c->ntemplates; i++)
+		s_template_free(&c->templates[i]);
 	free(c->templates);
 	for (unsigned i = 0; i < c->nrules; i++)
 		s_rule_free(&c->rules[i]);
 	free(c->rules);
-	for (unsigned i = 0; i < c->ncontacts; i++) {
-		free(c->contacts[i].staff);
-		free(c->contacts[i].email);
-		free(c->contacts[i].phone);
-		free(c->contacts[i].webhook_id);
-	}
+	for (unsigned i = 0; i < c->ncontacts; i++)
+		s_contact_free(&c->contacts[i]);
 	free(c->contacts);
-	for (unsigned i = 0; i < c->ngroups; i++) {
-		free(c->groups[i].name);
-		s_strlist_free(&c->groups[i].staff);
-	}
+	for (unsigned i = 0; i < c->ngroups; i++)
+		s_group_free(&c->groups[i]);
 	free(c->groups);
 	s_strlist_free(&c->admin_roles);
 	s_strlist_free(&c->quiet_bypass);
