@@ -618,21 +618,30 @@ static int s_inclusion_read(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
-static void h_inclusion(struct qf_http_req *r, void *ctx)
+/* A proof request: required parameter `a` (index, first), optional `b`
+ * (size, second), answered by `read` in one read transaction. */
+static void s_proof(struct qf_http_req *r, void *ctx, const char *a, const char *b,
+		    int (*read)(struct qf_txn *t, void *arg))
 {
 	struct proof_q q = {0};
-	int ha = s_param(r, "index", UINT64_MAX, &q.a);
+	int ha = s_param(r, a, UINT64_MAX, &q.a);
 	if (ha < 0)
 		return;
 	if (!ha) {
-		qf_http_reply_error(r, 400, "missing_parameter", "缺少参数 index",
-				    "index");
+		char msg[64];
+		snprintf(msg, sizeof msg, "缺少参数 %s", a);
+		qf_http_reply_error(r, 400, "missing_parameter", msg, a);
 		return;
 	}
-	if ((q.has_b = s_param(r, "size", UINT64_MAX, &q.b)) < 0)
+	if ((q.has_b = s_param(r, b, UINT64_MAX, &q.b)) < 0)
 		return;
 	struct rd d = {.a = ctx, .r = r, .ext = &q};
-	s_run(&d, s_inclusion_read);
+	s_run(&d, read);
+}
+
+static void h_inclusion(struct qf_http_req *r, void *ctx)
+{
+	s_proof(r, ctx, "index", "size", s_inclusion_read);
 }
 
 static int s_consistency_read(struct qf_txn *t, void *arg)
@@ -664,19 +673,7 @@ static int s_consistency_read(struct qf_txn *t, void *arg)
 
 static void h_consistency(struct qf_http_req *r, void *ctx)
 {
-	struct proof_q q = {0};
-	int ha = s_param(r, "first", UINT64_MAX, &q.a);
-	if (ha < 0)
-		return;
-	if (!ha) {
-		qf_http_reply_error(r, 400, "missing_parameter", "缺少参数 first",
-				    "first");
-		return;
-	}
-	if ((q.has_b = s_param(r, "second", UINT64_MAX, &q.b)) < 0)
-		return;
-	struct rd d = {.a = ctx, .r = r, .ext = &q};
-	s_run(&d, s_consistency_read);
+	s_proof(r, ctx, "first", "second", s_consistency_read);
 }
 
 /* ------------------------------------------------------------ case history */
