@@ -8,6 +8,7 @@
 #   make bench-bus    backbone benchmark beside raw ZeroMQ (not a test)
 #   make fuzz         longer fuzzing runs
 #   make format / format-check
+#   make settings-doc docs/SETTINGS.md from the services' settings tables
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -56,7 +57,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all bin deps deps-test deps-bench test test-unit test-integration \
-	test-fuzz run demo fuzz clean format format-check container-test
+	test-fuzz run demo fuzz clean format format-check container-test settings-doc
 .DEFAULT_GOAL := all
 
 all: $(LIBQF) $(SVC_BINS) $(TOOL_BINS) $(TEST_TOOL_BINS) $(UNIT_BINS)
@@ -165,6 +166,11 @@ BENCHES := bus intake router notifier disclosure audit
 $(addprefix bench-,$(BENCHES)): bench-%: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bench/bench-$*.sh $(BUILD)
+
+# ---------------------------------------------------------------- docs
+# docs/SETTINGS.md from the services' settings tables (a test checks it)
+settings-doc: bin
+	@$(PYTHON) tools/gen-settings.py $(BUILD)
 
 # ---------------------------------------------------------------- hygiene
 format:

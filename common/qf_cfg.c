@@ -275,6 +275,59 @@ int qf_cfg_load(const char *file, const struct qf_cfg_setting *table, size_t n,
 	return rc;
 }
 
+/* A number as the table gives it: integral bounds without decimals. */
+static void s_num(char *out, size_t n, double v)
+{
+	if (v == (double)(long long)v)
+		snprintf(out, n, "%lld", (long long)v);
+	else
+		snprintf(out, n, "%g", v);
+}
+
+void qf_cfg_describe(FILE *f, const struct qf_cfg_setting *table, size_t n)
+{
+	static const char *const types[] = {"integer", "integer", "boolean",
+					    "number",  "string",  "group or list"};
+	fprintf(f, "| setting | type | default | range | meaning |\n");
+	fprintf(f, "| --- | --- | --- | --- | --- |\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct qf_cfg_setting *d = &table[i];
+		char range[64] = "", lo[24], hi[24];
+		switch (d->type) {
+		case QF_CFG_INT:
+		case QF_CFG_INT64:
+		case QF_CFG_DOUBLE:
+			s_num(lo, sizeof lo, d->min);
+			s_num(hi, sizeof hi, d->max);
+			snprintf(range, sizeof range, "%s to %s", lo, hi);
+			break;
+		case QF_CFG_STRING:
+			if (d->max > 0) {
+				s_num(hi, sizeof hi, d->max);
+				snprintf(range, sizeof range, "at most %s bytes", hi);
+			}
+			break;
+		default:
+			break;
+		}
+		char def[512];
+		if (!d->def)
+			snprintf(def, sizeof def, "%s", d->type == QF_CFG_CUSTOM ? "" : "(required)");
+		else if (!*d->def)
+			snprintf(def, sizeof def, "(empty)");
+		else
+			snprintf(def, sizeof def, "`%s`", d->def);
+		fprintf(f, "| `%s` | %s | %s | %s | ", d->path, types[d->type], def, range);
+		/* a | inside the help text would end the cell */
+		for (const char *h = d->help ? d->help : ""; *h; h++) {
+			if (*h == '|')
+				fputc('\\', f);
+			fputc(*h, f);
+		}
+		fprintf(f, " |\n");
+	}
+}
+
 void qf_cfg_free(const struct qf_cfg_setting *table, size_t n, void *conf)
 {
 	for (size_t i = 0; i < n; i++)

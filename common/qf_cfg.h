@@ -15,6 +15,7 @@
 #include <libconfig.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define QF_CFG_MAX_ERRORS 64
 
@@ -67,6 +68,10 @@ int qf_cfg_load(const char *file, const struct qf_cfg_setting *table, size_t n,
  * has no default. */
 int qf_cfg_defaults(const struct qf_cfg_setting *table, size_t n, void *conf,
 		    struct qf_cfg_errors *errs);
+/* Print the table as a Markdown table (setting, type, default, range,
+ * meaning) to f: the reference docs/SETTINGS.md is made of, so that the
+ * documentation is the table the program checks against. */
+void qf_cfg_describe(FILE *f, const struct qf_cfg_setting *table, size_t n);
 /* Free the strings qf_cfg_load() put in conf (safe twice). */
 void qf_cfg_free(const struct qf_cfg_setting *table, size_t n, void *conf);
 

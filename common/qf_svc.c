@@ -244,6 +244,7 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 		{"check-config", no_argument, NULL, 'k'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"export", required_argument, NULL, 'e'},
+		{"settings", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
@@ -265,6 +266,9 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 		case 'e':
 			a->export_dir = optarg;
 			break;
+		case 's':
+			a->print_settings = 1;
+			break;
 		case 'V':
 			printf("%s (qingfeng) 0.1.0, event catalogue v1\n", prog);
 			*exit_code = 0;
@@ -273,7 +277,8 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 			printf("usage: %s [--config FILE] [--check-config] [--log-level LEVEL]\n"
 			       "  --config FILE     configuration (default %s)\n"
 			       "  --check-config    check the configuration and exit\n"
-			       "  --log-level L     debug, info, warn or error\n",
+			       "  --log-level L     debug, info, warn or error\n"
+			       "  --settings        list every setting (Markdown) and exit\n",
 			       prog, default_config);
 			*exit_code = 0;
 			return 1;

@@ -125,6 +125,7 @@ struct qf_svc_args {
 	int check_config;     /* --check-config */
 	const char *log_level; /* --log-level */
 	const char *export_dir; /* --export DIR (services that support it) */
+	int print_settings;     /* --settings: print the settings table, exit */
 };
 /* Parse argv; on --help/--version or a usage error prints and returns 1
  * (exit code in *exit_code); 0 to continue. */

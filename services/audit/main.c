@@ -79,6 +79,10 @@ int main(int argc, char **argv)
 	int code = 0;
 	if (qf_svc_args_parse(argc, argv, "qf-audit", "config/audit.cfg", &args, &code))
 		return code;
+	if (args.print_settings) {
+		qf_cfg_describe(stdout, s_settings, NSETTINGS);
+		return 0;
+	}
 	int bad = qf_svc_load_config(args.config, s_settings, NSETTINGS, &s_conf) != 0;
 	if (bad && (!s_conf.svc.data_dir || !s_conf.svc.node || !s_conf.svc.log_level ||
 		    !s_conf.origin || !s_conf.key_file)) {

@@ -150,6 +150,10 @@ int main(int argc, char **argv)
 	if (qf_svc_args_parse(argc, argv, "qf-disclosure", "config/disclosure.cfg", &args,
 			      &code))
 		return code;
+	if (args.print_settings) {
+		qf_cfg_describe(stdout, s_settings, NSETTINGS);
+		return 0;
+	}
 	static struct dp_conf conf;
 	struct qf_cfg_errors errs = {0};
 	int rc = qf_svc_load_config(args.config, s_settings, NSETTINGS, &conf);

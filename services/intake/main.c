@@ -98,6 +98,10 @@ int main(int argc, char **argv)
 	int code = 0;
 	if (qf_svc_args_parse(argc, argv, "qf-intake", "config/intake.cfg", &args, &code))
 		return code;
+	if (args.print_settings) {
+		qf_cfg_describe(stdout, s_settings, NSETTINGS);
+		return 0;
+	}
 	static struct intake_conf conf;
 	/* one error list for loading and the checks after it, so that every
 	   error names its file and line */

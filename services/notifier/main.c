@@ -86,6 +86,10 @@ int main(int argc, char **argv)
 	int ec = 0;
 	if (qf_svc_args_parse(argc, argv, "qf-notifier", "config/notifier.cfg", &a, &ec))
 		return ec;
+	if (a.print_settings) {
+		qf_cfg_describe(stdout, ntf_conf_table, ntf_conf_table_len);
+		return 0;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "qf-notifier: cannot initialise libsodium\n");
 		return 1;

@@ -15,6 +15,10 @@ int main(int argc, char **argv)
 	if (qf_svc_args_parse(argc, argv, "qf-router", "config/router.cfg", &args,
 			      &exit_code))
 		return exit_code;
+	if (args.print_settings) {
+		rt_conf_describe(stdout);
+		return 0;
+	}
 	static struct router r;
 	int rc = rt_conf_load(args.config, &r.conf);
 	r.conf.svc.config_file = strdup(args.config);

@@ -225,6 +225,11 @@ static const struct qf_cfg_setting s_table[] = {
 
 #define NTABLE (sizeof s_table / sizeof s_table[0])
 
+void rt_conf_describe(FILE *f)
+{
+	qf_cfg_describe(f, s_table, NTABLE);
+}
+
 int rt_conf_load(const char *file, struct router_conf *conf)
 {
 	memset(conf, 0, sizeof *conf);

@@ -64,6 +64,8 @@ struct router_conf {
 /* Load `file` into conf (defaults for what is missing) and print every error
  * (file:line: setting) to stderr. Returns 0 or QF_ERR_CONFIG. */
 int rt_conf_load(const char *file, struct router_conf *conf);
+/* Print the settings table (--settings). */
+void rt_conf_describe(FILE *f);
 /* Checks that need the community file (roles and staff of duties, the
  * fallback role). Adds errors; returns 0 or QF_ERR_CONFIG. */
 int rt_conf_check(const struct rt_conf *rc, const struct qf_community *c,

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "qf_community.h"
 #include "qf_err.h"
 #include "qf_svc.h"
@@ -289,6 +292,37 @@ static void test_tokens(void **state)
 	qf_community_free(&c);
 }
 
+/* --settings: the table as Markdown, one row per setting, bounds as the
+ * checks use them, a | in the help text escaped. */
+static void test_describe(void **state)
+{
+	(void)state;
+	struct t {
+		int n;
+		char *s;
+		int b;
+	};
+	static const struct qf_cfg_setting table[] = {
+	    {"a.n", QF_CFG_INT, offsetof(struct t, n), "5", 1, 10, NULL, "count"},
+	    {"a.s", QF_CFG_STRING, offsetof(struct t, s), NULL, 0, 63, NULL, "x | y"},
+	    {"a.b", QF_CFG_BOOL, offsetof(struct t, b), "true", 0, 0, NULL, "on"},
+	    {"a.e", QF_CFG_STRING, offsetof(struct t, s), "", 0, 0, NULL, "may be empty"},
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	qf_cfg_describe(f, table, 4);
+	fclose(f);
+	assert_string_equal(buf, "| setting | type | default | range | meaning |\n"
+				 "| --- | --- | --- | --- | --- |\n"
+				 "| `a.n` | integer | `5` | 1 to 10 | count |\n"
+				 "| `a.s` | string | (required) | at most 63 bytes | x \\| y |\n"
+				 "| `a.b` | boolean | `true` |  | on |\n"
+				 "| `a.e` | string | (empty) |  | may be empty |\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_community_errors),
 		cmocka_unit_test(test_calendar),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_describe),
 	};
 	return cmocka_run_group_tests_name("cfg", tests, setup, teardown);
 }
