@@ -15,8 +15,9 @@ build_pkgs="gcc make pkg-config libc6-dev
   libconfig-dev libmicrohttpd-dev libjansson-dev libsodium-dev
   libcurl4-openssl-dev curl python3 ca-certificates"
 # What `make test` adds: unit tests, sanitizers and fuzzing (clang), the real
-# SMTP server for notifier tests, the browser for page tests.
-test_pkgs="libcmocka-dev clang libclang-rt-14-dev python3-aiosmtpd
+# SMTP server for notifier tests (openssl makes its TLS certificate), the
+# browser for page tests.
+test_pkgs="libcmocka-dev clang libclang-rt-14-dev python3-aiosmtpd openssl
   chromium fonts-wqy-zenhei iproute2 procps iptables"
 # What `make bench-*` adds: load generator and the peers measured beside us.
 bench_pkgs="wrk postgresql redis-server valgrind"

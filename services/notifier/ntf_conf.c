@@ -382,6 +382,7 @@ static void s_channel_free(struct ntf_channel_conf *ch)
 		ntf_tmpl_free(&ch->sms_headers[i]);
 	free(ch->sms_headers);
 	free(ch->ok_contains);
+	free(ch->ca_file);
 	memset(ch, 0, sizeof *ch);
 }
 
@@ -413,6 +414,7 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 					    "password_file",
 					    "starttls",
 					    "tls_verify",
+					    "ca_file",
 					    "method",
 					    "content_type",
 					    "body",
@@ -428,7 +430,7 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 					    NULL};
 	int rc = s_members_known(g, known, errs);
 	ch->line = (unsigned)config_setting_source_line(g);
-	const char *type = NULL, *fmt = "text", *secret_file = "", *pw_file = "";
+	const char *type = NULL, *fmt = "text", *secret_file = "", *pw_file = "", *ca = "";
 	if (s_str(g, "name", 0, NULL, &ch->name, errs) ||
 	    qf_cfg_member_str(g, "type", 0, &type, errs))
 		return QF_ERR_CONFIG;
@@ -457,6 +459,7 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 	    s_str(g, "username", 1, "", &ch->username, errs) ||
 	    qf_cfg_member_str(g, "password_file", 1, &pw_file, errs) ||
 	    qf_cfg_member_bool(g, "starttls", 1, &ch->starttls, errs) ||
+	    qf_cfg_member_str(g, "ca_file", 1, &ca, errs) ||
 	    s_str(g, "method", 1, "POST", &ch->method, errs) ||
 	    s_str(g, "content_type", 1, "application/json", &ch->content_type, errs) ||
 	    s_str(g, "ok_contains", 1, "", &ch->ok_contains, errs))
@@ -518,6 +521,17 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 			     "a webhook channel needs secret_file (receivers verify the "
 			     "HMAC-SHA256 signature)");
 		rc = QF_ERR_CONFIG;
+	}
+	if (ca[0]) {
+		/* checked now: a missing CA file would otherwise fail every send */
+		ch->ca_file = qf_cfg_resolve(base, ca);
+		if (!ch->ca_file)
+			return QF_ERR_NOMEM;
+		if (access(ch->ca_file, R_OK)) {
+			qf_cfg_error(errs, config_setting_get_member(g, "ca_file"), NULL,
+				     "cannot read '%s': %s", ca, strerror(errno));
+			rc = QF_ERR_CONFIG;
+		}
 	}
 	if (pw_file[0]) {
 		if (ntf_read_secret(base, pw_file, &ch->password, err, sizeof err)) {
@@ -1412,6 +1426,7 @@ static int s_channel_same(const struct ntf_channel_conf *a,
 	    a->nsms_headers != b->nsms_headers)
 		return 0;
 	if (!s_streq(a->url, b->url) || !s_streq(a->secret, b->secret) ||
+	    !s_streq(a->ca_file, b->ca_file) ||
 	    !s_streq(a->from, b->from) || !s_streq(a->from_name, b->from_name) ||
 	    !s_streq(a->username, b->username) || !s_streq(a->password, b->password) ||
 	    !s_streq(a->method, b->method) ||

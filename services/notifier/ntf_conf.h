@@ -64,6 +64,8 @@ struct ntf_channel_conf {
 	/* email */
 	char *from, *from_name, *username, *password; /* password from file */
 	int starttls, tls_verify;
+	char *ca_file; /* trust these CA certificates (PEM; absolute path, resolved
+			  against the configuration file), NULL: the system's */
 	/* sms gateway request */
 	char *method, *content_type;
 	struct ntf_tmpl *sms_url, *sms_body;

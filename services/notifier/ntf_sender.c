@@ -188,6 +188,8 @@ static int s_start(struct ntf_sender *s, struct ntf_job *j)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, ch->tls_verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, ch->tls_verify ? 2L : 0L);
+	if (ch->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, ch->ca_file);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, s_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	for (unsigned i = 0; i < x->req.nheaders; i++) {
@@ -207,6 +209,16 @@ static int s_start(struct ntf_sender *s, struct ntf_job *j)
 				 (curl_off_t)x->req.body_len);
 		if (ch->starttls)
 			curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		/* a connection upgraded by STARTTLS under one channel's trust
+		   (ca_file, tls_verify) must never carry another channel's mail:
+		   libcurl 7.88 reuses an idle upgraded connection for a handle
+		   with other TLS settings (tests/integration/test_notifier_tls.py
+		   caught a certificate nobody trusted being accepted that way).
+		   No reuse, no resumed sessions: a handshake per message is
+		   affordable at mail volumes. */
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 		if (ch->username[0]) {
 			curl_easy_setopt(e, CURLOPT_USERNAME, ch->username);
 			curl_easy_setopt(e, CURLOPT_PASSWORD, ch->password);

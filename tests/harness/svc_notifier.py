@@ -319,9 +319,12 @@ class Receiver:
 # ---------------------------------------------------------------- SMTP
 
 class SmtpSink:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every message."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every message.
+    tls=(certfile, keyfile) offers STARTTLS; require_starttls refuses mail
+    on a connection that did not start TLS. Each message records whether it
+    came over TLS."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, tls=None, require_starttls=False):
         from aiosmtpd.controller import Controller
         self.port = port or free_port()
         self.lock = threading.Lock()
@@ -337,12 +340,18 @@ class SmtpSink:
                        "delivery": msg["x-qf-delivery"], "event": msg["x-qf-event"],
                        "list_unsubscribe": msg["list-unsubscribe"],
                        "text": body.get_content() if body else "", "raw": envelope.content,
-                       "headers": msg}
+                       "headers": msg, "tls": session.ssl is not None}
                 with sink.lock:
                     sink.messages.append(rec)
                 return "250 OK"
 
-        self.controller = Controller(H(), hostname="127.0.0.1", port=self.port)
+        kw = {}
+        if tls:
+            import ssl
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*tls)
+            kw = {"tls_context": ctx, "require_starttls": require_starttls}
+        self.controller = Controller(H(), hostname="127.0.0.1", port=self.port, **kw)
         self.controller.start()
 
     def mails(self, to=None):
