@@ -179,7 +179,9 @@ class Receiver:
     for the next requests on a path."""
 
     def __init__(self, port=None, webhook_secret=WEBHOOK_SECRET,
-                 dingtalk_secret=DINGTALK_SECRET):
+                 dingtalk_secret=DINGTALK_SECRET, tls=None):
+        """tls=(certfile, keyfile): serve HTTPS."""
+        self.tls = tls
         self.port = port or free_port()
         self.webhook_secret = webhook_secret
         self.dingtalk_secret = dingtalk_secret
@@ -194,11 +196,16 @@ class Receiver:
 
     @property
     def base(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
 
     def start(self):
         self.server = _Server(("127.0.0.1", self.port), _Handler)
         self.server.rx = self
+        if self.tls:
+            import ssl
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*self.tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
