@@ -72,6 +72,15 @@ void intake_reply_err(struct qf_http_req *r, const struct intake_err *e)
 	    e->message[0] ? e->message : "服务器内部错误", e->field[0] ? e->field : NULL);
 }
 
+int intake_queue(struct intake *in, struct qf_http_req *r, struct qf_gc_job *job)
+{
+	qf_http_suspend(r);
+	int rc = qf_gc_submit(in->gc, job);
+	if (rc)
+		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试", NULL);
+	return rc;
+}
+
 json_t *intake_body_json(struct qf_http_req *r) { return qf_http_json_body(r); }
 
 const struct qf_staff *intake_auth(struct intake *in, struct qf_http_req *r,

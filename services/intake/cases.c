@@ -357,10 +357,7 @@ void intake_h_contact(struct qf_http_req *r, void *ctx)
 	j->job.apply = s_contact_apply;
 	j->job.done = s_contact_done;
 	j->job.arg = j;
-	qf_http_suspend(r);
-	if (qf_gc_submit(in->gc, &j->job)) {
-		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试",
-				    NULL);
+	if (intake_queue(in, r, &j->job)) {
 		s_contact_free(j);
 	}
 }

@@ -485,10 +485,7 @@ static void s_submit(struct qf_http_req *r, struct intake *in, int correction)
 	j->job.apply = s_apply;
 	j->job.done = s_done;
 	j->job.arg = j;
-	qf_http_suspend(r);
-	if (qf_gc_submit(in->gc, &j->job)) {
-		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试",
-				    NULL);
+	if (intake_queue(in, r, &j->job)) {
 		s_free(j);
 	}
 }

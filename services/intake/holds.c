@@ -352,10 +352,7 @@ void intake_h_hold_dismiss(struct qf_http_req *r, void *ctx)
 	j->job.apply = s_dismiss_apply;
 	j->job.done = s_dismiss_done;
 	j->job.arg = j;
-	qf_http_suspend(r);
-	if (qf_gc_submit(in->gc, &j->job)) {
-		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试",
-				    NULL);
+	if (intake_queue(in, r, &j->job)) {
 		free(j->note);
 		free(j);
 	}

@@ -173,6 +173,10 @@ int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,
 /* ------------------------------------------------------------ api.c */
 /* Reply with a verdict ({code, message, field}). */
 void intake_reply_err(struct qf_http_req *r, const struct intake_err *e);
+/* Suspend r and queue job for the group commit; its done() answers r. When
+ * the writer has stopped (shutdown), answers 503 and returns non-zero: the
+ * job was not queued and the caller frees it. */
+int intake_queue(struct intake *in, struct qf_http_req *r, struct qf_gc_job *job);
 /* Authenticate the bearer token. Returns the staff member, or replies 401
  * and returns NULL. With roles (NULL-terminated), a staff member whose role
  * is not listed gets 403 and NULL. */

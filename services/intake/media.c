@@ -112,10 +112,7 @@ void intake_h_media_post(struct qf_http_req *r, void *ctx)
 	j->job.apply = s_put_apply;
 	j->job.done = s_put_done;
 	j->job.arg = j;
-	qf_http_suspend(r);
-	if (qf_gc_submit(in->gc, &j->job)) {
-		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试",
-				    NULL);
+	if (intake_queue(in, r, &j->job)) {
 		intake_media_free(&j->m);
 		free(j);
 	}

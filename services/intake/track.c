@@ -425,10 +425,7 @@ void intake_h_feedback(struct qf_http_req *r, void *ctx)
 	j->job.apply = s_fb_apply;
 	j->job.done = s_fb_done;
 	j->job.arg = j;
-	qf_http_suspend(r);
-	if (qf_gc_submit(in->gc, &j->job)) {
-		qf_http_reply_error(r, 503, "unavailable", "服务正在停止，请稍后重试",
-				    NULL);
+	if (intake_queue(in, r, &j->job)) {
 		s_fb_free(j);
 	}
 	return;
