@@ -44,6 +44,15 @@ rules = (
 """
 
 
+def settled(n, cid, count):
+    """Wait until the case has `count` deliveries, each delivered or dead;
+    returns them by channel."""
+    ds = wait_until(lambda: (lambda d: d if len(d) == count and all(
+        x["state"] in ("delivered", "dead") for x in d) else None)(n.deliveries(cid)),
+        timeout=30, what="%d deliveries settled" % count)
+    return {d["channel"]: d for d in ds}
+
+
 def make_cert(d):
     """A self-signed certificate for 127.0.0.1 (its own CA): tls-ca.pem."""
     cert = os.path.join(d, "tls-ca.pem")
@@ -79,10 +88,7 @@ class NotifierTlsTest(unittest.TestCase):
     def test_starttls(self):
         cid = new_case_id()
         transition(self.router, "CASE_ASSIGNED", cid, assignee="s04")
-        ds = wait_until(lambda: (lambda d: d if len(d) == 4 and all(
-            x["state"] in ("delivered", "dead") for x in d) else None)(self.n.deliveries(cid)),
-            timeout=30, what="four deliveries settled")
-        by = {d["channel"]: d for d in ds}
+        by = settled(self.n, cid, 4)
         # trusted through ca_file: delivered, and over TLS
         self.assertEqual(by["mail"]["state"], "delivered", by["mail"])
         got = [m for m in self.tls.mails() if m["delivery"] == by["mail"]["id"]]
@@ -142,10 +148,7 @@ class NotifierHttpsTest(unittest.TestCase):
         self.assertTrue(self.rx.base.startswith("https://"))
         cid = new_case_id()
         transition(self.router, "CASE_ASSIGNED", cid, assignee="s04")
-        ds = wait_until(lambda: (lambda d: d if len(d) == 3 and all(
-            x["state"] in ("delivered", "dead") for x in d) else None)(self.n.deliveries(cid)),
-            timeout=30, what="three deliveries settled")
-        by = {d["channel"]: d for d in ds}
+        by = settled(self.n, cid, 3)
         self.assertEqual(by["trusted"]["state"], "delivered", by["trusted"])
         self.assertEqual(by["noverify"]["state"], "delivered", by["noverify"])
         self.assertEqual(by["untrusted"]["state"], "dead", by["untrusted"])
