@@ -154,6 +154,13 @@ static int s_get_hex(json_t *o, const char *k, uint8_t **out, size_t *n)
 	return 0;
 }
 
+/* A required string is present and not empty: the encoders omit empty
+ * strings, so a record with an empty key would not read back. */
+static int s_blank(const char *s)
+{
+	return !s || !s[0];
+}
+
 static json_t *s_load(const void *data, size_t len)
 {
 	json_t *o = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
@@ -551,7 +558,7 @@ int ntf_case_decode(const void *data, size_t len, struct ntf_case *c)
 	bad |= s_get_int(o, "upd", &c->updated_ms);
 	bad |= s_get_int(o, "closed", &c->closed_ms);
 	json_decref(o);
-	if (bad || !c->case_id) {
+	if (bad || s_blank(c->case_id)) {
 		ntf_case_clear(c);
 		return QF_ERR_PROTO;
 	}
@@ -673,7 +680,8 @@ int ntf_sub_decode(const void *data, size_t len, struct ntf_sub *s)
 		if (strcmp(st, s_sub_states[i]) == 0)
 			s->state = i;
 	json_decref(o);
-	if (bad || !s->id || !s->target || !s->addr || s->fmt < 0 || s->state < 0) {
+	if (bad || s_blank(s->id) || s_blank(s->target) || !s->addr_len || s->fmt < 0 ||
+	    s->state < 0) {
 		ntf_sub_clear(s);
 		return QF_ERR_PROTO;
 	}

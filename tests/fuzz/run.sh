@@ -1,7 +1,10 @@
 #!/bin/sh
 # run.sh MODE TARGET...: build and run libFuzzer targets with clang.
-#   MODE short: a few seconds each (part of `make test`)
-#   MODE long:  FUZZ_SECONDS each (default 300; `make fuzz`)
+#   MODE short: a few seconds each (part of `make test`), from a fixed seed
+#               (FUZZ_SEED, default 1) so that a clean clone explores the
+#               same inputs every run and CI's verdict is reproducible
+#   MODE long:  FUZZ_SECONDS each (default 300; `make fuzz`), a new random
+#               seed every run: this is where new inputs are found
 # Target fuzz_<name>.c links common/ and the generated protobuf code; a
 # target named fuzz_<service>_*.c also links that service's modules (all but
 # main.c). Seeds live in tests/fuzz/corpus/<target>/ (committed); new inputs
@@ -15,8 +18,8 @@ cd "$root"
 out=build/fuzz
 mkdir -p "$out"
 case "$mode" in
-short) secs=${FUZZ_SHORT_SECONDS:-8} ;;
-long) secs=${FUZZ_SECONDS:-300} ;;
+short) secs=${FUZZ_SHORT_SECONDS:-8} seed=${FUZZ_SEED:-1} ;;
+long) secs=${FUZZ_SECONDS:-300} seed=${FUZZ_SEED:-0} ;;
 *) echo "run.sh: mode is short or long" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] || { echo "fuzz: no targets"; exit 0; }
@@ -58,7 +61,7 @@ for t in "$@"; do
 	fi
 	mkdir -p "$out/corpus/$t" "tests/fuzz/corpus/$t"
 	echo "fuzz: $t for ${secs}s"
-	if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$root/tests/lsan.supp "./$t" -max_total_time="$secs" \
+	if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$root/tests/lsan.supp "./$t" -max_total_time="$secs" -seed="$seed" \
 		-print_final_stats=0 -timeout=10 -rss_limit_mb=2048 \
 		"corpus/$t" "$root/tests/fuzz/corpus/$t" >"$t.log" 2>&1); then
 		echo "fuzz: $t FAILED; see $out/$t.log" >&2
