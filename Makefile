@@ -9,6 +9,7 @@
 #   make fuzz         longer fuzzing runs
 #   make format / format-check
 #   make settings-doc docs/SETTINGS.md from the services' settings tables
+#   make privacy-doc  docs/PRIVACY.md's field table from events.proto
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -35,8 +36,11 @@ PROTOS := $(wildcard proto/qingfeng/v1/*.proto)
 PROTO_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 PROTO_H := $(PROTO_C:.c=.h)
 COMMON_SRC := $(wildcard common/*.c)
+# the visibility table of every event field, read from events.proto
+VIS_C := $(BUILD)/gen/qf_visibility.c
 COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) \
-	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C))
+	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C)) \
+	$(BUILD)/obj/gen/qf_visibility.o
 LIBQF := $(BUILD)/lib/libqfcommon.a
 
 # services/<dir> -> build/bin/<binary>
@@ -57,7 +61,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all bin deps deps-test deps-bench test test-unit test-integration \
-	test-fuzz run demo fuzz clean format format-check container-test settings-doc
+	test-fuzz run demo fuzz clean format format-check container-test settings-doc \
+	privacy-doc
 .DEFAULT_GOAL := all
 
 all: $(LIBQF) $(SVC_BINS) $(TOOL_BINS) $(TEST_TOOL_BINS) $(UNIT_BINS)
@@ -76,6 +81,14 @@ deps-bench:
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto $(PROTOS)
 	@mkdir -p $(BUILD)/gen
 	protoc-c --c_out=$(BUILD)/gen -Iproto $<
+
+$(VIS_C): proto/qingfeng/v1/events.proto tools/gen/visibility.awk
+	@mkdir -p $(BUILD)/gen
+	awk -v out=c -f tools/gen/visibility.awk $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/qf_visibility.o: $(VIS_C) $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # a service's unit tests include the service's own headers
 $(BUILD)/obj/tests/unit/%.o: EXTRA_INC = -Iservices/$(firstword $(subst /, ,$(patsubst $(BUILD)/obj/tests/unit/%,%,$@)))
@@ -169,6 +182,9 @@ $(addprefix bench-,$(BENCHES)): bench-%: deps-bench
 
 # ---------------------------------------------------------------- docs
 # docs/SETTINGS.md from the services' settings tables (a test checks it)
+privacy-doc:
+	@tools/gen/privacy-doc.sh
+
 settings-doc: bin
 	@$(PYTHON) tools/gen-settings.py $(BUILD)
 

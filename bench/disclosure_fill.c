@@ -16,11 +16,24 @@
 #include <unistd.h>
 
 #include "qf_bus.h"
+#include "qf_privacy.h"
+#include "qf_vault.h"
 #include "qf_clock.h"
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_svc.h"
 #include "qingfeng/v1/events.pb-c.h"
+
+/* Events carry private parts as the services' do: the producer seals them
+ * in its outbox, so it needs the store's vault. */
+static const struct qf_privacy s_consented = {1, 0, NULL};
+static struct qf_vault *s_vault;
+static struct qf_vault *s_vault_of(struct qf_store *s)
+{
+	if (!s_vault && qf_vault_open(&s_vault, s))
+		return NULL;
+	return s_vault;
+}
 
 #define ET(x) QINGFENG__V1__EVENT_TYPE__##x
 #define ST(x) QINGFENG__V1__CASE_STATE__STATE_##x
@@ -54,7 +67,7 @@ struct fill {
 static int s_emit(struct qf_bus_producer *p, struct qf_txn *t, int type, const char *key,
 		  const char *cid, const ProtobufCMessage *m, uint64_t *count)
 {
-	int rc = qf_bus_emit_msg(p, t, type, key, cid, NULL, m);
+	int rc = qf_privacy_emit(p, t, type, key, cid, NULL, m, &s_consented);
 	if (!rc)
 		(*count)++;
 	return rc;
@@ -154,7 +167,8 @@ static int s_open(const char *dir, const char *name, const char *eps, void *zctx
 					  .pub_endpoint = pub,
 					  .replay_endpoint = rep,
 					  .heartbeat_ms = 200,
-					  .sndhwm = 1000};
+					  .sndhwm = 1000,
+					  .vault = s_vault_of(*st)};
 	if (qf_bus_producer_new(p, zctx, *st, clock, &po, err, sizeof err)) {
 		fprintf(stderr, "producer: %s\n", err);
 		return -1;

@@ -12,9 +12,22 @@
 #include <string.h>
 
 #include "qf_bus.h"
+#include "qf_privacy.h"
+#include "qf_vault.h"
 #include "qf_clock.h"
 #include "qf_id.h"
 #include "qf_svc.h"
+
+/* Events carry private parts as the services' do: the producer seals them
+ * in its outbox, so it needs the store's vault. */
+static const struct qf_privacy s_consented = {1, 0, NULL};
+static struct qf_vault *s_vault;
+static struct qf_vault *s_vault_of(struct qf_store *s)
+{
+	if (!s_vault && qf_vault_open(&s_vault, s))
+		return NULL;
+	return s_vault;
+}
 
 static const char *const s_buildings[] = {"B01", "B02", "B03", "B04", "B05",
 					  "B06", "B07", "B08", "B09", "B10",
@@ -46,8 +59,8 @@ static int s_write(struct qf_txn *t, void *arg)
 		ct.priority = "normal";
 		ct.respond_due_ms = 1795600800000LL + 86400000LL;
 		ct.resolve_due_ms = 1795600800000LL + 3 * 86400000LL;
-		int rc = qf_bus_emit_msg(b->p, t, QINGFENG__V1__EVENT_TYPE__CASE_ASSIGNED,
-					 s_buildings[k], cid, NULL, &ct.base);
+		int rc = qf_privacy_emit(b->p, t, QINGFENG__V1__EVENT_TYPE__CASE_ASSIGNED,
+					 s_buildings[k], cid, NULL, &ct.base, &s_consented);
 		if (rc)
 			return rc;
 	}
@@ -105,7 +118,8 @@ int main(int argc, char **argv)
 					  .pub_endpoint = pub,
 					  .replay_endpoint = replay,
 					  .heartbeat_ms = 200,
-					  .sndhwm = 100000};
+					  .sndhwm = 100000,
+					  .vault = s_vault_of(store)};
 	if (qf_bus_producer_new(&prod, zctx, store, &clock, &po, err, sizeof err)) {
 		fprintf(stderr, "producer: %s\n", err);
 		return 1;

@@ -22,11 +22,24 @@
 #include <unistd.h>
 
 #include "qf_bus.h"
+#include "qf_privacy.h"
+#include "qf_vault.h"
 #include "qf_clock.h"
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_svc.h"
 #include "qingfeng/v1/events.pb-c.h"
+
+/* Events carry private parts as the services' do: the producer seals them
+ * in its outbox, so it needs the store's vault. */
+static const struct qf_privacy s_consented = {1, 0, NULL};
+static struct qf_vault *s_vault;
+static struct qf_vault *s_vault_of(struct qf_store *s)
+{
+	if (!s_vault && qf_vault_open(&s_vault, s))
+		return NULL;
+	return s_vault;
+}
 
 #define ET(x) QINGFENG__V1__EVENT_TYPE__##x
 #define BATCH 20000
@@ -108,8 +121,8 @@ static int s_write(struct qf_txn *t, void *arg)
 			    (int64_t)(l->base_ms - (i * 7919 % 36000) * 1000);
 			if (p.category[0] == 'i')
 				p.concerns_staff = "s04";
-			rc = qf_bus_emit_msg(l->prod, t, ET(PETITION_SUBMITTED), b, id,
-					     "", &p.base);
+			rc = qf_privacy_emit(l->prod, t, ET(PETITION_SUBMITTED), b, id,
+					     "", &p.base, &s_consented);
 		} else {
 			Qingfeng__V1__StaffActionRequested a =
 			    QINGFENG__V1__STAFF_ACTION_REQUESTED__INIT;
@@ -124,8 +137,8 @@ static int s_write(struct qf_txn *t, void *arg)
 			a.action = accept ? QINGFENG__V1__ACTION_KIND__ACTION_ACCEPT
 					  : QINGFENG__V1__ACTION_KIND__ACTION_PROGRESS;
 			a.progress = "已安排电工上门查看";
-			rc = qf_bus_emit_msg(l->prod, t, ET(STAFF_ACTION_REQUESTED), b,
-					     id, cmd, &a.base);
+			rc = qf_privacy_emit(l->prod, t, ET(STAFF_ACTION_REQUESTED), b,
+					     id, cmd, &a.base, &s_consented);
 		}
 		if (rc)
 			return rc;
@@ -214,7 +227,8 @@ int main(int argc, char **argv)
 					  .partitions = parts,
 					  .pub_endpoint = pub,
 					  .replay_endpoint = replay,
-					  .heartbeat_ms = 200};
+					  .heartbeat_ms = 200,
+					  .vault = s_vault_of(l.store)};
 	if (qf_bus_producer_new(&l.prod, zctx, l.store, &l.clock, &po, err, sizeof err)) {
 		fprintf(stderr, "producer: %s\n", err);
 		return 1;

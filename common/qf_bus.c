@@ -3,7 +3,10 @@
  *
  * Store layout (databases in the owning service's store):
  *   bus.meta    "epoch" -> u64, "name" -> text, "partitions" -> u32
- *   bus.outbox  partition(be32) seq(be64) -> Envelope bytes
+ *   bus.outbox  partition(be32) seq(be64) -> record: 0x00, envelope
+ *               length (be32), Envelope bytes, the PrivatePart sealed by
+ *               qf_vault (absent when none); a bare Envelope (first byte
+ *               0x08) is a record from before private parts
  *   bus.heads   partition(be32) -> high(be64) low(be64)
  *   bus.ckpt    producer NUL epoch(be64) partition(be32) -> applied(be64)
  *   bus.epochs  producer -> current(be64) retired(be64)*
@@ -13,7 +16,10 @@
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_metrics.h"
+#include "qf_vault.h"
 #include "qingfeng/v1/bus.pb-c.h"
+
+#include <sodium.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -65,13 +71,92 @@ Qingfeng__V1__Envelope *qf_bus_decode(const uint8_t *data, size_t len)
 	return e;
 }
 
+#define COMMIT_TAG "qingfeng-private-v1"
+
+void qf_bus_commitment(const uint8_t nonce[32], const uint8_t *payload, size_t len,
+		       uint8_t out[32])
+{
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)COMMIT_TAG, sizeof COMMIT_TAG);
+	crypto_hash_sha256_update(&st, nonce, 32);
+	crypto_hash_sha256_update(&st, payload, len);
+	crypto_hash_sha256_final(&st, out);
+}
+
+static int s_varint(const uint8_t *d, size_t n, size_t *i, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (*i >= n)
+			return -1;
+		uint8_t b = d[(*i)++];
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+int qf_bus_private_parse(const uint8_t *data, size_t len, const uint8_t **nonce,
+			 const uint8_t **payload, size_t *payload_len)
+{
+	*nonce = NULL;
+	*payload = (const uint8_t *)"";
+	*payload_len = 0;
+	size_t i = 0;
+	while (i < len) {
+		uint64_t tag, l;
+		if (s_varint(data, len, &i, &tag) || (tag & 7) != 2 ||
+		    s_varint(data, len, &i, &l) || l > len - i)
+			return QF_ERR_PROTO;
+		if (tag >> 3 == 1) {
+			if (l != 32)
+				return QF_ERR_PROTO;
+			*nonce = data + i;
+		} else if (tag >> 3 == 2) {
+			*payload = data + i;
+			*payload_len = (size_t)l;
+		} /* unknown fields of a later version: skipped */
+		i += (size_t)l;
+	}
+	return *nonce ? QF_OK : QF_ERR_PROTO;
+}
+
+int qf_bus_record_parse(const void *val, size_t len, const uint8_t **env,
+			size_t *env_len, const uint8_t **box, size_t *box_len)
+{
+	const uint8_t *v = val;
+	*box = NULL;
+	*box_len = 0;
+	if (len && v[0] != 0) { /* a bare envelope */
+		*env = v;
+		*env_len = len;
+		return QF_OK;
+	}
+	if (len < 5)
+		return QF_ERR_PROTO;
+	uint32_t el = qf_be32_get(v + 1);
+	if (el > len - 5)
+		return QF_ERR_PROTO;
+	*env = v + 5;
+	*env_len = el;
+	if (len > 5 + (size_t)el) {
+		*box = v + 5 + el;
+		*box_len = len - 5 - el;
+	}
+	return QF_OK;
+}
+
 /* ================================================================ producer */
 
 struct pending {
 	uint32_t part;
 	uint64_t seq;
-	uint8_t *buf;
+	uint8_t *buf;     /* envelope */
 	size_t len;
+	uint8_t *priv;    /* PrivatePart encoding, or NULL */
+	size_t priv_len;
 };
 
 struct qf_bus_producer {
@@ -81,6 +166,7 @@ struct qf_bus_producer {
 	void *pub, *router;
 	struct qf_store *store;
 	struct qf_clock *clock;
+	struct qf_vault *vault;
 	MDB_dbi meta, outbox, heads;
 	uint64_t *high, *low;   /* committed */
 	uint64_t *phigh, *plow; /* inside the current transaction */
@@ -201,6 +287,7 @@ int qf_bus_producer_new(struct qf_bus_producer **out, void *zctx,
 	p->parts = parts;
 	p->store = s;
 	p->clock = clock;
+	p->vault = o->vault;
 	p->retain = o->retain;
 	p->heartbeat_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
 	p->replay_max_events = o->replay_max_events ? o->replay_max_events : 4096;
@@ -262,8 +349,10 @@ void qf_bus_producer_destroy(struct qf_bus_producer **pp)
 		zmq_close(p->pub);
 	if (p->router)
 		zmq_close(p->router);
-	for (size_t i = 0; i < p->npend; i++)
+	for (size_t i = 0; i < p->npend; i++) {
 		free(p->pend[i].buf);
+		free(p->pend[i].priv);
+	}
 	free(p->pend);
 	free(p->high);
 	free(p->low);
@@ -294,14 +383,23 @@ static void s_prod_commit(void *arg, uint64_t data)
 	memcpy(p->low, p->plow, p->parts * 8);
 	for (size_t i = 0; i < p->npend; i++) {
 		struct pending *e = &p->pend[i];
-		zmq_msg_t m;
+		zmq_msg_t m, pm;
 		s_send_topic(p->pub, QF_BUS_TOPIC_EVENT, e->part);
 		if (zmq_msg_init_data(&m, e->buf, e->len, s_zfree, NULL)) {
 			free(e->buf);
+			free(e->priv);
 			continue;
 		}
-		if (zmq_msg_send(&m, p->pub, ZMQ_DONTWAIT) < 0)
+		if (zmq_msg_send(&m, p->pub, ZMQ_DONTWAIT | (e->priv ? ZMQ_SNDMORE : 0)) < 0)
 			zmq_msg_close(&m);
+		if (!e->priv)
+			continue;
+		if (zmq_msg_init_data(&pm, e->priv, e->priv_len, s_zfree, NULL)) {
+			free(e->priv);
+			continue;
+		}
+		if (zmq_msg_send(&pm, p->pub, ZMQ_DONTWAIT) < 0)
+			zmq_msg_close(&pm);
 	}
 	qf_metric_add(p->m_published, (double)p->npend);
 	p->npend = 0;
@@ -311,8 +409,10 @@ static void s_prod_abort(void *arg, uint64_t data)
 {
 	(void)data;
 	struct qf_bus_producer *p = arg;
-	for (size_t i = 0; i < p->npend; i++)
+	for (size_t i = 0; i < p->npend; i++) {
 		free(p->pend[i].buf);
+		free(p->pend[i].priv);
+	}
 	p->npend = 0;
 }
 
@@ -357,8 +457,10 @@ int qf_bus_emit(struct qf_bus_producer *p, struct qf_txn *t,
 		memcpy(p->phigh, p->high, p->parts * 8);
 		memcpy(p->plow, p->low, p->parts * 8);
 		memset(p->dirty, 0, p->parts);
-		for (size_t i = 0; i < p->npend; i++)
+		for (size_t i = 0; i < p->npend; i++) {
 			free(p->pend[i].buf);
+			free(p->pend[i].priv);
+		}
 		p->npend = 0;
 		if ((rc = qf_txn_on_commit(t, s_prod_commit, p, 0)) ||
 		    (rc = qf_txn_on_abort(t, s_prod_abort, p, 0)) ||
@@ -389,16 +491,74 @@ int qf_bus_emit(struct qf_bus_producer *p, struct qf_txn *t,
 	env.payload.data = (uint8_t *)ev->payload;
 	env.payload.len = ev->payload_len;
 	env.partition_key = (char *)key;
+	/* the private part: committed to in the envelope, sealed at rest */
+	uint8_t nonce[32], commitment[32];
+	uint8_t *priv = NULL, *box = NULL;
+	size_t priv_len = 0, box_len = 0;
+	if (ev->private_len) {
+		const char *subject = ev->subject && ev->subject[0] ? ev->subject
+				      : ev->case_id && ev->case_id[0] ? ev->case_id
+								      : "-";
+		if (!p->vault)
+			return QF_ERR_INVAL;
+		if (ev->nonce)
+			memcpy(nonce, ev->nonce, 32);
+		else
+			randombytes_buf(nonce, sizeof nonce);
+		Qingfeng__V1__PrivatePart pp = QINGFENG__V1__PRIVATE_PART__INIT;
+		pp.nonce.data = nonce;
+		pp.nonce.len = 32;
+		pp.payload.data = (uint8_t *)ev->private_payload;
+		pp.payload.len = ev->private_len;
+		priv_len = qingfeng__v1__private_part__get_packed_size(&pp);
+		if (!(priv = malloc(priv_len)))
+			return QF_ERR_NOMEM;
+		qingfeng__v1__private_part__pack(&pp, priv);
+		rc = qf_vault_seal(p->vault, t, subject, id, 16, priv, priv_len, &box,
+				   &box_len);
+		if (rc == QF_ERR_GONE) { /* retention forgot it: public part only */
+			free(priv);
+			priv = NULL;
+			priv_len = 0;
+		} else if (rc) {
+			free(priv);
+			return rc;
+		} else {
+			qf_bus_commitment(nonce, ev->private_payload, ev->private_len,
+					  commitment);
+			env.private_commitment.data = commitment;
+			env.private_commitment.len = 32;
+		}
+	}
 	size_t len = qingfeng__v1__envelope__get_packed_size(&env);
 	uint8_t *buf = malloc(len ? len : 1);
-	if (!buf)
+	size_t rlen = 5 + len + box_len;
+	uint8_t *rec = box ? malloc(rlen) : NULL;
+	if (!buf || (box && !rec)) {
+		free(buf);
+		free(rec);
+		free(box);
+		free(priv);
 		return QF_ERR_NOMEM;
+	}
 	qingfeng__v1__envelope__pack(&env, buf);
 	uint8_t k[12];
 	s_key_outbox(k, part, seq);
-	rc = qf_txn_put(t, p->outbox, k, 12, buf, len, 0);
+	if (box) {
+		rec[0] = 0;
+		qf_be32_put(rec + 1, (uint32_t)len);
+		memcpy(rec + 5, buf, len);
+		memcpy(rec + 5 + len, box, box_len);
+		rc = qf_txn_put(t, p->outbox, k, 12, rec, rlen, 0);
+		sodium_memzero(rec, rlen);
+		free(rec);
+		free(box);
+	} else {
+		rc = qf_txn_put(t, p->outbox, k, 12, buf, len, 0);
+	}
 	if (rc) {
 		free(buf);
+		free(priv);
 		return rc;
 	}
 	if (p->npend == p->cappend) {
@@ -406,12 +566,13 @@ int qf_bus_emit(struct qf_bus_producer *p, struct qf_txn *t,
 		struct pending *np = realloc(p->pend, nc * sizeof *np);
 		if (!np) {
 			free(buf);
+			free(priv);
 			return QF_ERR_NOMEM;
 		}
 		p->pend = np;
 		p->cappend = nc;
 	}
-	p->pend[p->npend++] = (struct pending){part, seq, buf, len};
+	p->pend[p->npend++] = (struct pending){part, seq, buf, len, priv, priv_len};
 	p->phigh[part] = seq;
 	p->dirty[part] = 1;
 	qf_metric_inc(p->m_emitted);
@@ -424,31 +585,57 @@ int qf_bus_emit(struct qf_bus_producer *p, struct qf_txn *t,
 	return QF_OK;
 }
 
-int qf_bus_emit_msg(struct qf_bus_producer *p, struct qf_txn *t,
-		    Qingfeng__V1__EventType type, const char *partition_key,
-		    const char *case_id, const char *correlation_id,
-		    const ProtobufCMessage *msg)
-{
-	size_t len = protobuf_c_message_get_packed_size(msg);
-	uint8_t stackbuf[2048];
-	uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
-	if (!buf)
-		return QF_ERR_NOMEM;
-	protobuf_c_message_pack(msg, buf);
-	struct qf_bus_event ev = {type, partition_key, case_id, correlation_id,
-				  buf, len, 0};
-	int rc = qf_bus_emit(p, t, &ev, NULL, NULL, NULL);
-	if (buf != stackbuf)
-		free(buf);
-	return rc;
-}
-
 int qf_bus_outbox_get(struct qf_bus_producer *p, struct qf_txn *t,
 		      uint32_t partition, uint64_t seq, MDB_val *val)
 {
 	uint8_t k[12];
 	s_key_outbox(k, partition, seq);
-	return qf_txn_get(t, p->outbox, k, 12, val);
+	int rc = qf_txn_get(t, p->outbox, k, 12, val);
+	if (rc)
+		return rc;
+	const uint8_t *env, *box;
+	size_t el, bl;
+	if (qf_bus_record_parse(val->mv_data, val->mv_size, &env, &el, &box, &bl))
+		return QF_ERR_PROTO;
+	val->mv_data = (void *)env;
+	val->mv_size = el;
+	return QF_OK;
+}
+
+/* Open the sealed private part of a record whose envelope has event id
+ * eid (16 bytes, the box's associated data). */
+static int s_open_box(struct qf_bus_producer *p, struct qf_txn *t, const uint8_t *env,
+		      size_t el, const uint8_t *box, size_t bl, uint8_t **out,
+		      size_t *out_len)
+{
+	if (!box)
+		return QF_ERR_NOTFOUND;
+	if (!p->vault)
+		return QF_ERR_GONE;
+	Qingfeng__V1__Envelope *e = qingfeng__v1__envelope__unpack(NULL, el, env);
+	if (!e)
+		return QF_ERR_PROTO;
+	int rc = qf_vault_unseal(p->vault, t, box, bl, e->event_id.data, e->event_id.len,
+				 out, out_len);
+	qingfeng__v1__envelope__free_unpacked(e, NULL);
+	return rc;
+}
+
+int qf_bus_outbox_private(struct qf_bus_producer *p, struct qf_txn *t,
+			  uint32_t partition, uint64_t seq, uint8_t **out,
+			  size_t *out_len)
+{
+	uint8_t k[12];
+	MDB_val v;
+	s_key_outbox(k, partition, seq);
+	int rc = qf_txn_get(t, p->outbox, k, 12, &v);
+	if (rc)
+		return rc;
+	const uint8_t *env, *box;
+	size_t el, bl;
+	if (qf_bus_record_parse(v.mv_data, v.mv_size, &env, &el, &box, &bl))
+		return QF_ERR_PROTO;
+	return s_open_box(p, t, env, el, box, bl, out, out_len);
 }
 
 void *qf_bus_producer_replay_socket(struct qf_bus_producer *p)
@@ -495,6 +682,7 @@ struct fetch_ctx {
 	Qingfeng__V1__ReplayRequest *req;
 	Qingfeng__V1__ReplayReply *rep;
 	ProtobufCBinaryData *evs;
+	ProtobufCBinaryData *privs; /* opened private parts (malloc'd each) */
 	uint64_t *highs;
 	uint8_t *packed;
 	size_t packed_len;
@@ -565,15 +753,26 @@ static int s_fetch_read(struct qf_txn *t, void *arg)
 	s_key_outbox(k, part, from);
 	MDB_val key = {12, k}, val;
 	size_t bytes = 0;
-	unsigned cnt = 0;
+	unsigned cnt = 0, nprivs = 0;
+	int want_priv = !f->req->public_only;
 	int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
 	while (rc == 0 && cnt < max) {
 		if (key.mv_size != 12 || qf_be32_get(key.mv_data) != part)
 			break;
 		if (cnt > 0 && bytes + val.mv_size > max_bytes)
 			break;
-		f->evs[cnt].data = val.mv_data;
-		f->evs[cnt].len = val.mv_size;
+		const uint8_t *env, *box;
+		size_t el, bl;
+		if (qf_bus_record_parse(val.mv_data, val.mv_size, &env, &el, &box, &bl))
+			break; /* a damaged record ends the page; the consumer asks again */
+		f->evs[cnt].data = (uint8_t *)env;
+		f->evs[cnt].len = el;
+		f->privs[cnt].data = NULL;
+		f->privs[cnt].len = 0;
+		if (want_priv && box &&
+		    s_open_box(p, t, env, el, box, bl, &f->privs[cnt].data,
+			       &f->privs[cnt].len) == QF_OK)
+			nprivs = cnt + 1;
 		bytes += val.mv_size;
 		cnt++;
 		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
@@ -581,6 +780,8 @@ static int s_fetch_read(struct qf_txn *t, void *arg)
 	mdb_cursor_close(cur);
 	rep->n_events = cnt;
 	rep->events = f->evs;
+	rep->n_privates = nprivs; /* in step with events; trailing empties left out */
+	rep->privates = f->privs;
 	qf_metric_add(p->m_replay_ev, cnt);
 	return s_pack_reply(f);
 }
@@ -595,7 +796,7 @@ int qf_bus_replay_answer(struct qf_bus_producer *p, const uint8_t *data, size_t 
 	rep.status = QINGFENG__V1__REPLAY_STATUS__REPLAY_OK;
 	Qingfeng__V1__ReplayRequest *req =
 		qingfeng__v1__replay_request__unpack(NULL, len, data);
-	struct fetch_ctx f = {p, req, &rep, NULL, NULL, NULL, 0};
+	struct fetch_ctx f = {p, req, &rep, NULL, NULL, NULL, NULL, 0};
 	if (!req || (req->op != QINGFENG__V1__REPLAY_OP__REPLAY_FETCH &&
 		     req->op != QINGFENG__V1__REPLAY_OP__REPLAY_STATUS)) {
 		rep.status = QINGFENG__V1__REPLAY_STATUS__REPLAY_BAD_REQUEST;
@@ -611,11 +812,14 @@ int qf_bus_replay_answer(struct qf_bus_producer *p, const uint8_t *data, size_t 
 	}
 	if (rep.status == QINGFENG__V1__REPLAY_STATUS__REPLAY_OK) {
 		f.evs = calloc(p->replay_max_events, sizeof *f.evs);
+		f.privs = calloc(p->replay_max_events, sizeof *f.privs);
 		f.highs = calloc(p->parts, 8);
-		if (!f.evs || !f.highs || qf_store_read(p->store, s_fetch_read, &f)) {
+		if (!f.evs || !f.privs || !f.highs ||
+		    qf_store_read(p->store, s_fetch_read, &f)) {
 			rep.status = QINGFENG__V1__REPLAY_STATUS__REPLAY_BAD_REQUEST;
 			rep.error = "replay read failed";
 			rep.n_events = 0;
+			rep.n_privates = 0;
 			rep.n_partition_high = 0;
 			free(f.packed);
 			f.packed = NULL;
@@ -624,7 +828,14 @@ int qf_bus_replay_answer(struct qf_bus_producer *p, const uint8_t *data, size_t 
 	int rc = QF_OK;
 	if (!f.packed)
 		rc = s_pack_reply(&f);
+	if (f.privs)
+		for (unsigned i = 0; i < p->replay_max_events; i++)
+			if (f.privs[i].data) {
+				sodium_memzero(f.privs[i].data, f.privs[i].len);
+				free(f.privs[i].data);
+			}
 	free(f.evs);
+	free(f.privs);
 	free(f.highs);
 	if (req)
 		qingfeng__v1__replay_request__free_unpacked(req, NULL);
@@ -749,11 +960,15 @@ struct item {
 	Qingfeng__V1__Envelope *env;
 	const uint8_t *raw;
 	size_t len;
+	const uint8_t *pp;  /* PrivatePart encoding (commitment checked), or NULL */
+	size_t pp_len;
 };
 
 struct holder {
 	int is_msg;
 	zmq_msg_t msg;
+	int has_priv;
+	zmq_msg_t priv;     /* the third PUB frame */
 	Qingfeng__V1__ReplayReply *rep;
 };
 
@@ -770,9 +985,10 @@ struct qf_bus_consumer {
 	struct holder **holders; /* each malloc'd: zmq_msg_t must not move */
 	unsigned nholders, capholders;
 	uint64_t applied, dups, gaps, incarnations, dropped_foreign;
+	uint64_t bad_private; /* private parts whose commitment did not check */
 	uint64_t request_id;
 	int64_t retry_after; /* mono ms: back off after a failed apply */
-	struct qf_metric *m_applied, *m_dups, *m_gaps, *m_inc;
+	struct qf_metric *m_applied, *m_dups, *m_gaps, *m_inc, *m_bad_private;
 	struct qf_metrics *metrics; /* registry of the per-stream gauges */
 };
 
@@ -948,6 +1164,8 @@ static void s_pop_holder(struct qf_bus_consumer *c)
 	struct holder *h = c->holders[--c->nholders];
 	if (h->is_msg)
 		zmq_msg_close(&h->msg);
+	if (h->has_priv)
+		zmq_msg_close(&h->priv);
 	else if (h->rep)
 		qingfeng__v1__replay_reply__free_unpacked(h->rep, NULL);
 	free(h);
@@ -1001,6 +1219,7 @@ static void s_send_request(struct qf_bus_consumer *c, struct source *s,
 	r.from_seq = from;
 	r.max_events = c->o.fetch_max;
 	r.request_id = ++c->request_id;
+	r.public_only = c->o.public_only != 0;
 	uint8_t buf[64];
 	size_t len = qingfeng__v1__replay_request__pack(&r, buf);
 	zmq_send(s->dealer, buf, len, ZMQ_DONTWAIT);
@@ -1036,7 +1255,12 @@ static int s_apply_txn(struct qf_txn *t, void *arg)
 {
 	struct qf_bus_consumer *c = arg;
 	for (unsigned i = 0; i < c->nitems; i++) {
-		struct qf_bus_msg m = {c->items[i].env, c->items[i].raw, c->items[i].len};
+		const struct item *it = &c->items[i];
+		struct qf_bus_msg m = {it->env, it->raw, it->len, NULL, 0, NULL, it->pp,
+				       it->pp_len};
+		if (it->pp)
+			qf_bus_private_parse(it->pp, it->pp_len, &m.nonce, &m.priv,
+					     &m.priv_len);
 		int rc = c->o.apply(c->o.app, t, &m);
 		if (rc)
 			return rc;
@@ -1195,8 +1419,35 @@ static int s_check_epoch(struct qf_bus_consumer *c, struct source *s,
 	return 1;
 }
 
+/* A private part is taken only when its commitment is the envelope's: a
+ * producer bug or a tampered frame leaves the event public-only (counted
+ * and logged by the caller's metrics), never unverifiable. */
+static int s_private_ok(struct qf_bus_consumer *c, const Qingfeng__V1__Envelope *env,
+			const uint8_t *pp, size_t pp_len)
+{
+	if (!pp || !pp_len || c->o.public_only)
+		return 0;
+	const uint8_t *nonce, *payload;
+	size_t plen;
+	uint8_t h[32];
+	if (env->private_commitment.len != 32 ||
+	    qf_bus_private_parse(pp, pp_len, &nonce, &payload, &plen)) {
+		c->bad_private++;
+		qf_metric_inc(c->m_bad_private);
+		return 0;
+	}
+	qf_bus_commitment(nonce, payload, plen, h);
+	if (sodium_memcmp(h, env->private_commitment.data, 32) != 0) {
+		c->bad_private++;
+		qf_metric_inc(c->m_bad_private);
+		return 0;
+	}
+	return 1;
+}
+
 static int s_push_item(struct qf_bus_consumer *c, unsigned src,
-		       Qingfeng__V1__Envelope *env, const uint8_t *raw, size_t len)
+		       Qingfeng__V1__Envelope *env, const uint8_t *raw, size_t len,
+		       const uint8_t *pp, size_t pp_len)
 {
 	if (c->nitems == c->capitems) {
 		unsigned nc = c->capitems ? c->capitems * 2 : 256;
@@ -1206,7 +1457,11 @@ static int s_push_item(struct qf_bus_consumer *c, unsigned src,
 		c->items = ni;
 		c->capitems = nc;
 	}
-	c->items[c->nitems++] = (struct item){src, env, raw, len};
+	if (!s_private_ok(c, env, pp, pp_len)) {
+		pp = NULL;
+		pp_len = 0;
+	}
+	c->items[c->nitems++] = (struct item){src, env, raw, len, pp, pp_len};
 	return QF_OK;
 }
 
@@ -1229,7 +1484,7 @@ static struct holder *s_push_holder(struct qf_bus_consumer *c)
 /* Consider one event: returns 1 if it joined the batch (the caller must keep
  * its bytes alive), 0 if dropped (env freed here), negative on error. */
 static int s_offer(struct qf_bus_consumer *c, unsigned si, Qingfeng__V1__Envelope *env,
-		   const uint8_t *raw, size_t len)
+		   const uint8_t *raw, size_t len, const uint8_t *pp, size_t pp_len)
 {
 	struct source *s = &c->src[si];
 	int ok = s_check_epoch(c, s, env->producer, env->epoch);
@@ -1259,7 +1514,7 @@ static int s_offer(struct qf_bus_consumer *c, unsigned si, Qingfeng__V1__Envelop
 		qingfeng__v1__envelope__free_unpacked(env, NULL);
 		return 0;
 	}
-	int rc = s_push_item(c, si, env, raw, len);
+	int rc = s_push_item(c, si, env, raw, len, pp, pp_len);
 	if (rc) {
 		qingfeng__v1__envelope__free_unpacked(env, NULL);
 		return rc;
@@ -1267,6 +1522,22 @@ static int s_offer(struct qf_bus_consumer *c, unsigned si, Qingfeng__V1__Envelop
 	st->papplied = env->seq;
 	st->dirty = 1;
 	return 1;
+}
+
+/* Receive and drop whatever frames follow the message part m. */
+static void s_drain(void *sock, zmq_msg_t *m)
+{
+	int more = zmq_msg_more(m);
+	while (more) {
+		zmq_msg_t extra;
+		zmq_msg_init(&extra);
+		if (zmq_msg_recv(&extra, sock, 0) < 0) {
+			zmq_msg_close(&extra);
+			return;
+		}
+		more = zmq_msg_more(&extra);
+		zmq_msg_close(&extra);
+	}
 }
 
 static int s_recv_sub(struct qf_bus_consumer *c, unsigned si)
@@ -1290,6 +1561,7 @@ static int s_recv_sub(struct qf_bus_consumer *c, unsigned si)
 	}
 	const uint8_t *d = zmq_msg_data(&body);
 	size_t len = zmq_msg_size(&body);
+	int more_body = zmq_msg_more(&body);
 	int rc = 1;
 	s->last_heard = qf_mono_ms();
 	if (kind == QF_BUS_TOPIC_EVENT) {
@@ -1299,6 +1571,7 @@ static int s_recv_sub(struct qf_bus_consumer *c, unsigned si)
 		if (ok <= 0) {
 			if (env)
 				qingfeng__v1__envelope__free_unpacked(env, NULL);
+			s_drain(s->sub, &body);
 			zmq_msg_close(&body);
 			return ok < 0 ? ok : 1;
 		}
@@ -1312,7 +1585,19 @@ static int s_recv_sub(struct qf_bus_consumer *c, unsigned si)
 		zmq_msg_init(&h->msg);
 		zmq_msg_move(&h->msg, &body);
 		zmq_msg_close(&body);
-		int kept = s_offer(c, si, env, zmq_msg_data(&h->msg), zmq_msg_size(&h->msg));
+		const uint8_t *pp = NULL;
+		size_t pp_len = 0;
+		if (more_body) {
+			zmq_msg_init(&h->priv);
+			h->has_priv = 1;
+			if (zmq_msg_recv(&h->priv, s->sub, 0) >= 0 && !c->o.public_only) {
+				pp = zmq_msg_data(&h->priv);
+				pp_len = zmq_msg_size(&h->priv);
+			}
+			s_drain(s->sub, &h->priv);
+		}
+		int kept = s_offer(c, si, env, zmq_msg_data(&h->msg), zmq_msg_size(&h->msg),
+				   pp, pp_len);
 		if (kept <= 0)
 			s_pop_holder(c);
 		return kept < 0 ? kept : 1;
@@ -1337,6 +1622,7 @@ static int s_recv_sub(struct qf_bus_consumer *c, unsigned si)
 		if (hb)
 			qingfeng__v1__heartbeat__free_unpacked(hb, NULL);
 	}
+	s_drain(s->sub, &body);
 	zmq_msg_close(&body);
 	return rc;
 }
@@ -1418,7 +1704,12 @@ static int s_recv_dealer(struct qf_bus_consumer *c, unsigned si)
 				qingfeng__v1__envelope__free_unpacked(env, NULL);
 			continue;
 		}
-		int rc = s_offer(c, si, env, rep->events[i].data, rep->events[i].len);
+		const uint8_t *pp = i < rep->n_privates && rep->privates[i].len
+					    ? rep->privates[i].data
+					    : NULL;
+		size_t pp_len = pp ? rep->privates[i].len : 0;
+		int rc = s_offer(c, si, env, rep->events[i].data, rep->events[i].len, pp,
+				 pp_len);
 		if (rc < 0)
 			return rc;
 		kept += rc;
@@ -1599,6 +1890,9 @@ void qf_bus_consumer_metrics(struct qf_bus_consumer *c, struct qf_metrics *m)
 				       "Sequence gaps seen (healed by replay)", l);
 	c->m_inc = qf_metrics_counter(m, "qf_bus_incarnations_total",
 				      "Producers seen with a new epoch", l);
+	c->m_bad_private = qf_metrics_counter(
+		m, "qf_bus_private_rejected_total",
+		"Private parts dropped because their commitment did not check", l);
 	c->metrics = m;
 }
 

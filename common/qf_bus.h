@@ -3,7 +3,8 @@
  * Producer: qf_bus_emit() gives an event the next gapless seq of its
  * partition and writes it to the outbox inside the caller's write
  * transaction; only after that transaction commits is it sent on PUB
- * (frames: topic "E"+partition(2 bytes BE), Envelope bytes). A heartbeat per
+ * (frames: topic "E"+partition(2 bytes BE), Envelope bytes, and a third
+ * frame with the PrivatePart when the event has one). A heartbeat per
  * partition (topic "H"+partition, Heartbeat) goes out about once a second
  * with the latest seq. A ROUTER socket serves paged replay (ReplayRequest /
  * ReplayReply in bus.proto) from the outbox. The producer's epoch is random
@@ -16,6 +17,14 @@
  * checkpoint, and a new epoch of a known producer is reported through
  * on_incarnation (inside the transaction) and followed under its own
  * checkpoints: reported, never merged silently.
+ *
+ * Private parts (envelope.proto, common/qf_privacy.h): the Envelope is the
+ * public part, byte for byte what the audit log keeps; the PrivatePart (the
+ * whole payload and a nonce) is committed to by Envelope.private_commitment,
+ * travels beside it on PUB and in replay pages, and is kept in the outbox
+ * only sealed under its subject's key (common/qf_vault.h), so retention
+ * can delete it. A consumer checks the commitment of every private part it
+ * receives; one asked to be public_only never receives them.
  *
  * Threading: a producer or consumer belongs to one thread (the service's core
  * loop), which also runs every write transaction of the store.
@@ -36,6 +45,7 @@
 
 struct qf_bus_producer;
 struct qf_bus_consumer;
+struct qf_vault;
 struct qf_metrics;
 struct qf_clock;
 
@@ -57,6 +67,8 @@ struct qf_bus_producer_opts {
 	unsigned replay_max_events;  /* cap per page (default 4096) */
 	unsigned replay_max_bytes;   /* cap per page (default 4 MiB) */
 	const struct qf_bus_curve *curve; /* server keys, or NULL */
+	struct qf_vault *vault;    /* seals private parts in the outbox; an
+				      event with a private part needs one */
 };
 
 /* Create a producer on store s (creates its databases, loads or makes the
@@ -74,24 +86,42 @@ struct qf_bus_event {
 	const void *payload;       /* packed payload message */
 	size_t payload_len;
 	int64_t time_ms;           /* 0: the producer's clock */
+	/* The private part: the whole payload message, or NULL/0 when the
+	   event has none (then payload is the whole message). */
+	const void *private_payload;
+	size_t private_len;
+	const char *subject;       /* vault subject; NULL: case_id, or "-" */
+	const uint8_t *nonce;      /* 32 bytes for the commitment (a receipt
+				      handed out before the commit), or NULL:
+				      random */
 };
 
 /* Append an event to the outbox in transaction t; it is published after t
- * commits. On success fills seq/partition/event_id (16 bytes) if non-NULL. */
+ * commits. On success fills seq/partition/event_id (16 bytes) if non-NULL.
+ * A private part is committed to in the envelope and sealed in the outbox
+ * under the subject's key; when that key was forgotten (retention) the
+ * event is stored and sent without its private part. */
 int qf_bus_emit(struct qf_bus_producer *p, struct qf_txn *t,
 		const struct qf_bus_event *ev, uint32_t *partition,
 		uint64_t *seq, uint8_t *event_id);
-/* Pack a protobuf-c message and emit it (convenience). */
-int qf_bus_emit_msg(struct qf_bus_producer *p, struct qf_txn *t,
-		    Qingfeng__V1__EventType type, const char *partition_key,
-		    const char *case_id, const char *correlation_id,
-		    const ProtobufCMessage *msg);
-
-/* Read one stored event of this producer's outbox inside transaction t (any
- * kind): *val points into the map, valid until t ends. QF_ERR_NOTFOUND if
- * the seq was never written or is no longer retained. */
+/* Read one stored event's envelope from this producer's outbox inside
+ * transaction t (any kind): *val points into the map, valid until t ends.
+ * QF_ERR_NOTFOUND if the seq was never written or is no longer retained. */
 int qf_bus_outbox_get(struct qf_bus_producer *p, struct qf_txn *t,
 		      uint32_t partition, uint64_t seq, MDB_val *val);
+/* The PrivatePart encoding of a stored event, opened from its sealed copy:
+ * *out is malloc'd (caller frees). QF_ERR_NOTFOUND when the event has no
+ * private part, QF_ERR_GONE when retention forgot it. */
+int qf_bus_outbox_private(struct qf_bus_producer *p, struct qf_txn *t,
+			  uint32_t partition, uint64_t seq, uint8_t **out,
+			  size_t *out_len);
+
+/* An outbox record (a value of bus.outbox as any store reader sees it):
+ * the envelope and the sealed private part (NULL/0 when none). Records
+ * written before private parts existed are a bare envelope. Returns 0 or
+ * QF_ERR_PROTO. */
+int qf_bus_record_parse(const void *val, size_t len, const uint8_t **env,
+			size_t *env_len, const uint8_t **box, size_t *box_len);
 
 /* The ROUTER socket, to poll for ZMQ_POLLIN. */
 void *qf_bus_producer_replay_socket(struct qf_bus_producer *p);
@@ -123,11 +153,18 @@ struct qf_bus_source {
 };
 
 /* An event handed to the application: decoded envelope plus the exact bytes
- * received (for hashing or storing byte for byte). Valid during the call. */
+ * received (for hashing or storing byte for byte), and the private part
+ * when there is one and the consumer is not public_only: its commitment
+ * was checked. Valid during the call. */
 struct qf_bus_msg {
 	const Qingfeng__V1__Envelope *env;
 	const uint8_t *raw;
 	size_t len;
+	const uint8_t *priv;     /* the whole payload message, or NULL */
+	size_t priv_len;
+	const uint8_t *nonce;    /* 32 bytes when priv is set */
+	const uint8_t *private_part; /* the PrivatePart encoding, or NULL */
+	size_t private_part_len;
 };
 
 struct qf_bus_consumer_opts {
@@ -141,6 +178,8 @@ struct qf_bus_consumer_opts {
 	const struct qf_bus_curve *curve; /* client keys, or NULL */
 	int from_end;                /* a stream never seen starts at its current
 					end (live watchers); default: from seq 1 */
+	int public_only;             /* never take private parts (public surfaces
+					such as the disclosure board) */
 	/* Apply one event inside t. Return 0 when applied (or deliberately
 	 * ignored); an error aborts the whole batch, which is retried later. */
 	int (*apply)(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
@@ -166,11 +205,6 @@ int qf_bus_consumer_pollitems(struct qf_bus_consumer *c, zmq_pollitem_t *items,
  * transaction, request replay for gaps. Returns events applied (>= 0) or an
  * error. */
 int qf_bus_consumer_process(struct qf_bus_consumer *c);
-/* Like process, but apply inside the caller's transaction (the caller commits
- * and must call qf_bus_consumer_committed() or _aborted() after). Used by
- * services that batch their own work with consumed events. */
-int qf_bus_consumer_receive(struct qf_bus_consumer *c);
-int qf_bus_consumer_apply_pending(struct qf_bus_consumer *c, struct qf_txn *t);
 /* Resend lost replay requests, ask status at start; returns ms to next. */
 int qf_bus_consumer_tick(struct qf_bus_consumer *c);
 
@@ -210,6 +244,14 @@ struct qf_bus_stat_row {
 int qf_bus_store_stat(struct qf_store *s,
 		      void (*fn)(void *arg, const struct qf_bus_stat_row *r),
 		      void *arg);
+/* The commitment to a private part: SHA-256 over "qingfeng-private-v1",
+ * a zero byte, the 32-byte nonce and the payload. */
+void qf_bus_commitment(const uint8_t nonce[32], const uint8_t *payload, size_t len,
+		       uint8_t out[32]);
+/* Parse a PrivatePart encoding without copying: nonce (32 bytes) and
+ * payload point into data. Returns 0 or QF_ERR_PROTO. */
+int qf_bus_private_parse(const uint8_t *data, size_t len, const uint8_t **nonce,
+			 const uint8_t **payload, size_t *payload_len);
 /* Configure CURVE on a socket: server (public+secret) or client
  * (public+secret+server_key). Returns 0 or QF_ERR_BUS. */
 int qf_bus_curve_apply(void *sock, const struct qf_bus_curve *c, int server);

@@ -267,6 +267,7 @@ int qf_community_load(const char *file, struct qf_community **out,
 		k->resolve_h = (int)sh;
 		k->priority = s_dup(pr);
 		k->urgent = strcmp(pr, "urgent") == 0;
+		k->sensitive = strcmp(pr, "sensitive") == 0;
 		k->working_hours = strcmp(clock, "working") == 0;
 		k->disclosure_query = dq;
 	}

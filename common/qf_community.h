@@ -21,6 +21,10 @@ struct qf_category {
 	int respond_h, resolve_h; /* hours to respond / to resolve */
 	char *priority;           /* urgent, normal, low, sensitive */
 	int urgent;               /* priority == urgent */
+	int sensitive;            /* priority == sensitive: integrity reports,
+				     whose public part says nothing that
+				     identifies reporter or reported
+				     (common/qf_privacy.h) */
 	int working_hours;        /* clock = "working": count calendar hours */
 	int disclosure_query;     /* used to question a disclosure item */
 };

@@ -30,7 +30,8 @@
 	X(QF_ERR_CRYPTO, -1018, "cryptographic failure")                  \
 	X(QF_ERR_HTTP, -1019, "http server error")                        \
 	X(QF_ERR_STOPPED, -1020, "stopped")                               \
-	X(QF_ERR_TRUNCATED, -1021, "history no longer retained")
+	X(QF_ERR_TRUNCATED, -1021, "history no longer retained")          \
+	X(QF_ERR_GONE, -1022, "deleted after its retention period")
 
 enum qf_err {
 #define QF_ERR_ENUM(name, val, msg) name = val,

@@ -23,6 +23,7 @@ static const struct entry s_table[] = {
 	{T(VISIT_RECORDED), D(visit_recorded)},
 	{T(SPAM_HELD), D(spam_held)},
 	{T(SPAM_RELEASED), D(spam_released)},
+	{T(DATA_EXPORTED), D(data_exported)},
 	{T(CASE_ASSIGNED), D(case_transition)},
 	{T(CASE_ACCEPTED), D(case_transition)},
 	{T(CASE_TRANSFERRED), D(case_transition)},
@@ -41,6 +42,7 @@ static const struct entry s_table[] = {
 	{T(EXTENSION_DECIDED), D(case_transition)},
 	{T(DUTY_QUOTA), D(duty_quota)},
 	{T(CASE_RATED), D(case_transition)},
+	{T(PRIVATE_EXPIRED), D(private_expired)},
 	{T(DELIVERY_DELIVERED), D(delivery_outcome)},
 	{T(DELIVERY_FAILED), D(delivery_outcome)},
 	{T(DELIVERY_DEAD_LETTERED), D(delivery_outcome)},
@@ -49,6 +51,7 @@ static const struct entry s_table[] = {
 	{T(SNAPSHOT_PUBLISHED), D(snapshot_published)},
 	{T(AUDIT_ALERT), D(audit_alert)},
 	{T(AUDIT_CHECKPOINT), D(audit_checkpoint)},
+	{T(PRIVATE_READ), D(private_read)},
 };
 #undef T
 #undef D
@@ -75,12 +78,32 @@ const ProtobufCMessageDescriptor *qf_event_payload_descriptor(int type)
 	return NULL;
 }
 
+const ProtobufCMessageDescriptor *qf_event_catalogue(unsigned i, int *type)
+{
+	if (i >= sizeof s_table / sizeof s_table[0])
+		return NULL;
+	if (type)
+		*type = s_table[i].type;
+	return s_table[i].desc;
+}
+
 ProtobufCMessage *qf_event_payload(const Qingfeng__V1__Envelope *env)
 {
 	const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(env->type);
 	if (!d)
 		return NULL;
 	return protobuf_c_message_unpack(d, NULL, env->payload.len, env->payload.data);
+}
+
+ProtobufCMessage *qf_event_payload_full(const Qingfeng__V1__Envelope *env,
+					const uint8_t *priv, size_t priv_len)
+{
+	if (!priv)
+		return qf_event_payload(env);
+	const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(env->type);
+	if (!d)
+		return NULL;
+	return protobuf_c_message_unpack(d, NULL, priv_len, priv);
 }
 
 static json_t *s_scalar(const ProtobufCFieldDescriptor *f, const void *p)
@@ -197,13 +220,27 @@ json_t *qf_message_json(const ProtobufCMessage *m)
 
 json_t *qf_event_json(const Qingfeng__V1__Envelope *env)
 {
+	return qf_event_json_full(env, NULL, 0);
+}
+
+json_t *qf_event_json_full(const Qingfeng__V1__Envelope *env, const uint8_t *priv,
+			   size_t priv_len)
+{
 	json_t *o = qf_message_json(&env->base);
 	const char *tn = qf_event_type_name(env->type);
 	json_object_del(o, "payload");
 	json_object_set_new(o, "type", tn ? json_string(tn) : json_integer(env->type));
 	/* always show the position, even when zero-valued */
 	json_object_set_new(o, "partition", json_integer(env->partition));
-	ProtobufCMessage *p = qf_event_payload(env);
+	ProtobufCMessage *p = qf_event_payload_full(env, priv, priv_len);
+	if (priv) { /* the public part beside the whole */
+		ProtobufCMessage *pub = qf_event_payload(env);
+		json_object_set_new(o, "whole", json_true());
+		if (pub) {
+			json_object_set_new(o, "public", qf_message_json(pub));
+			protobuf_c_message_free_unpacked(pub, NULL);
+		}
+	}
 	if (p) {
 		json_object_set_new(o, "payload", qf_message_json(p));
 		protobuf_c_message_free_unpacked(p, NULL);

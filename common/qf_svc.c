@@ -4,6 +4,7 @@
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_vault.h"
 #include "qf_zap.h"
 
 #include <errno.h>
@@ -305,6 +306,7 @@ struct qf_svc {
 	void *zctx;
 	struct qf_zap *zap;
 	struct qf_store *store;
+	struct qf_vault *vault;
 	struct qf_gc *gc;
 	struct qf_bus_producer *prod;
 	struct qf_bus_consumer *cons;
@@ -379,6 +381,11 @@ int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 		qf_error("store_open_failed", "path=%s error=\"%s\"", s->conf->data_dir, err);
 		goto fail;
 	}
+	if ((rc = qf_vault_open(&s->vault, s->store))) {
+		qf_error("vault_open_failed", "path=%s error=\"%s\"", s->conf->data_dir,
+			 qf_strerror(rc));
+		goto fail;
+	}
 	qf_metrics_gauge_fn(s->metrics, "qf_store_used_bytes", "LMDB data in use", NULL,
 			    s_store_used, s->store);
 	qf_metrics_gauge_fn(s->metrics, "qf_store_map_bytes", "LMDB map size", NULL,
@@ -402,6 +409,7 @@ int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 			.retain = (uint64_t)s->conf->bus_retain,
 			.heartbeat_ms = s->conf->heartbeat_ms,
 			.curve = s->conf->curve_enabled ? &curve : NULL,
+			.vault = s->vault,
 		};
 		rc = qf_bus_producer_new(&s->prod, s->zctx, s->store, &s->clock, &po, err,
 					 sizeof err);
@@ -428,6 +436,7 @@ int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 			.rcvhwm = s->conf->rcvhwm,
 			.batch_max = (unsigned)s->conf->batch_max,
 			.curve = s->conf->curve_enabled ? &curve : NULL,
+			.public_only = o->public_only,
 			.apply = o->apply,
 			.on_incarnation = o->on_incarnation,
 			.on_gap = o->on_gap,
@@ -616,6 +625,7 @@ void qf_svc_destroy(struct qf_svc **sp)
 	qf_zap_stop(&s->zap);
 	if (s->zctx)
 		zmq_ctx_term(s->zctx);
+	qf_vault_destroy(&s->vault);
 	qf_store_destroy(&s->store);
 	qf_metrics_destroy(&s->metrics);
 	if (s->wake_fd[0] >= 0)
@@ -628,6 +638,11 @@ void qf_svc_destroy(struct qf_svc **sp)
 
 struct qf_store *qf_svc_store(struct qf_svc *s) { return s->store; }
 struct qf_gc *qf_svc_gc(struct qf_svc *s) { return s->gc; }
+struct qf_vault *qf_svc_vault(struct qf_svc *s)
+{
+	return s->vault;
+}
+
 struct qf_bus_producer *qf_svc_producer(struct qf_svc *s) { return s->prod; }
 struct qf_bus_consumer *qf_svc_consumer(struct qf_svc *s) { return s->cons; }
 struct qf_metrics *qf_svc_metrics(struct qf_svc *s) { return s->metrics; }

@@ -170,6 +170,7 @@ struct qf_svc_opts {
 	void (*on_gap)(void *app, const char *producer, uint32_t partition,
 		       uint64_t have, uint64_t seen);
 	unsigned gc_batch;      /* group-commit jobs per transaction */
+	int public_only;        /* consume public parts only (qf_bus.h) */
 };
 
 /* Open the store, producer, consumer and group-commit queue (not HTTP:
@@ -192,6 +193,8 @@ void qf_svc_destroy(struct qf_svc **s);
 
 struct qf_store *qf_svc_store(struct qf_svc *s);
 struct qf_gc *qf_svc_gc(struct qf_svc *s);
+/* The store's vault (private data sealed per subject, qf_vault.h). */
+struct qf_vault *qf_svc_vault(struct qf_svc *s);
 struct qf_bus_producer *qf_svc_producer(struct qf_svc *s);
 struct qf_bus_consumer *qf_svc_consumer(struct qf_svc *s);
 struct qf_metrics *qf_svc_metrics(struct qf_svc *s);

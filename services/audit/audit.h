@@ -112,7 +112,8 @@ int audit_rules_open(struct audit *a);
 void audit_rules_close(struct audit *a);
 /* Apply the alert rules to one event appended as leaf `leaf`. */
 int audit_rules_apply(struct audit *a, struct qf_txn *t,
-		      const Qingfeng__V1__Envelope *env, uint64_t leaf);
+		      const Qingfeng__V1__Envelope *env, const uint8_t *priv,
+		      size_t priv_len, uint64_t leaf);
 /* Raise an alert inside t: AUDIT_ALERT event, stored for /v1/alerts, logged
  * after commit. `once`, when non-NULL, makes it happen once per (kind, case,
  * once). */

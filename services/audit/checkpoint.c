@@ -9,6 +9,7 @@
  * Checkpoints are kept (audit.ckpts) so that verifiers can check them all.
  */
 #include "audit.h"
+#include "qf_privacy.h"
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
@@ -258,9 +259,9 @@ int audit_ckpt_sign(struct audit *a, struct qf_txn *t, int *made)
 		ev.root_hash.len = 32;
 		ev.note = note;
 		ev.at_ms = now;
-		rc = qf_bus_emit_msg(a->prod, t,
+		rc = qf_privacy_emit(a->prod, t,
 				     QINGFENG__V1__EVENT_TYPE__AUDIT_CHECKPOINT, "audit",
-				     NULL, NULL, &ev.base);
+				     NULL, NULL, &ev.base, NULL);
 	}
 	free(note);
 	if (rc)

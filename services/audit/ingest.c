@@ -109,7 +109,7 @@ int audit_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 				return rc;
 		}
 	}
-	return audit_rules_apply(a, t, env, leaf);
+	return audit_rules_apply(a, t, env, m->priv, m->priv_len, leaf);
 }
 
 int audit_on_incarnation(void *app, struct qf_txn *t, const char *producer,

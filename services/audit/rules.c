@@ -11,6 +11,7 @@
  * passed; only then is it an alert.
  */
 #include "audit.h"
+#include "qf_privacy.h"
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_log.h"
@@ -259,8 +260,15 @@ int audit_alert(struct audit *a, struct qf_txn *t, int kind, const char *case_id
 	al.detail = (char *)(detail ? detail : "");
 	al.leaf_index = leaf;
 	al.at_ms = qf_now_ms(a->clock);
-	if ((rc = qf_bus_emit_msg(a->prod, t, QINGFENG__V1__EVENT_TYPE__AUDIT_ALERT,
-				  "audit", case_id[0] ? case_id : NULL, NULL, &al.base)))
+	/* an alert about an integrity report names nobody in public */
+	struct case_state cs;
+	int found = case_id[0] ? s_load(a, t, case_id, &cs) : 0;
+	if (found < 0)
+		return found;
+	struct qf_privacy pc = {0, found && cs.concerns[0], NULL};
+	if ((rc = qf_privacy_emit(a->prod, t, QINGFENG__V1__EVENT_TYPE__AUDIT_ALERT,
+				  "audit", case_id[0] ? case_id : NULL, NULL, &al.base,
+				  &pc)))
 		return rc;
 	uint64_t no;
 	if ((rc = s_next_alert_no(a, t, &no)))
@@ -484,7 +492,8 @@ static int s_transition(struct audit *a, struct qf_txn *t, const char *case_id,
 }
 
 int audit_rules_apply(struct audit *a, struct qf_txn *t,
-		      const Qingfeng__V1__Envelope *env, uint64_t leaf)
+		      const Qingfeng__V1__Envelope *env, const uint8_t *priv,
+		      size_t priv_len, uint64_t leaf)
 {
 	int type = env->type;
 	const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(type);
@@ -493,7 +502,8 @@ int audit_rules_apply(struct audit *a, struct qf_txn *t,
 	    type != QINGFENG__V1__EVENT_TYPE__STAFF_ACTION_REQUESTED &&
 	    type != QINGFENG__V1__EVENT_TYPE__CONTACT_VIEWED && !is_transition)
 		return QF_OK;
-	ProtobufCMessage *m = qf_event_payload(env);
+	/* the rules judge the whole event (who a report concerns is private) */
+	ProtobufCMessage *m = qf_event_payload_full(env, priv, priv_len);
 	if (!m) {
 		qf_warn("payload_undecodable", "producer=%s seq=%llu type=%d leaf=%llu",
 			env->producer, (unsigned long long)env->seq, type,

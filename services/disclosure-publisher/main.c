@@ -204,6 +204,7 @@ int main(int argc, char **argv)
 	    .producer = !args.export_dir,
 	    .apply = args.export_dir ? NULL : dp_apply,
 	    .on_incarnation = dp_on_incarnation,
+	    .public_only = 1, /* the board is a public surface: public parts only */
 	};
 	struct qf_svc_hooks hooks = {.tick = s_tick, .reload = s_reload, .app = &dp};
 	if (qf_svc_open(&dp.svc, &o, &hooks)) {

@@ -492,9 +492,14 @@ static int s_action_apply(struct qf_txn *t, void *arg)
 	m.n_media = j->a.nmedia;
 	m.media = attp;
 	m.requested_ms = j->now;
+	json_t *crec = intake_case_get(in, t, j->case_id);
+	struct qf_privacy pc;
+	char key[64];
+	intake_case_privacy(in, crec, &pc, key, sizeof key);
+	json_decref(crec);
 	rc = reason && cause && progress && result
 		     ? intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__STAFF_ACTION_REQUESTED,
-				   j->building, j->case_id, j->cmd, &m.base)
+				   key, j->case_id, j->cmd, &m.base, &pc)
 		     : QF_ERR_NOMEM;
 	free(reason);
 	free(cause);

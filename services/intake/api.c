@@ -169,10 +169,27 @@ json_t *intake_actor_json(const struct qf_staff *s)
 }
 
 int intake_emit(struct intake *in, struct qf_txn *t, int type, const char *key,
-		const char *case_id, const char *correlation, const ProtobufCMessage *msg)
+		const char *case_id, const char *correlation, const ProtobufCMessage *msg,
+		const struct qf_privacy *pc)
 {
-	return qf_bus_emit_msg(in->prod, t, (Qingfeng__V1__EventType)type, key, case_id,
-			       correlation, msg);
+	return qf_privacy_emit(in->prod, t, (Qingfeng__V1__EventType)type, key, case_id,
+			       correlation, msg, pc);
+}
+
+void intake_case_privacy(struct intake *in, const json_t *rec, struct qf_privacy *pc,
+			 char *key, size_t n)
+{
+	const char *cat = rec ? json_string_value(json_object_get(rec, "category")) : NULL;
+	const char *bld = rec ? json_string_value(json_object_get(rec, "building")) : NULL;
+	const struct qf_category *c =
+		cat ? qf_community_category(intake_world_get(in)->community, cat) : NULL;
+	pc->consent = rec && json_is_true(json_object_get(rec, "consent_public"));
+	/* a case this replica cannot read, or of an unknown category, is
+	   treated as the strictest */
+	pc->sensitive = !rec || (c ? c->sensitive : !cat) ||
+			json_object_get(rec, "concerns_staff") != NULL;
+	pc->mask = NULL;
+	snprintf(key, n, "%s", qf_privacy_partition_key(bld ? bld : "", pc->sensitive));
 }
 
 /* GET /v1/community: what a petition form needs (no staff phones). */

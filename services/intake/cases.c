@@ -201,8 +201,8 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 	}
 	int ok = s_may_see(in, j->staff, rec);
 	char bld[64];
-	snprintf(bld, sizeof bld, "%s",
-		 json_string_value(json_object_get(rec, "building")) ?: "");
+	struct qf_privacy pc;
+	intake_case_privacy(in, rec, &pc, bld, sizeof bld);
 	json_decref(rec);
 	if (!ok) {
 		intake_err_set(&j->err, 403, "conflict_of_interest", NULL,
@@ -242,15 +242,10 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 	a.name = j->staff->name;
 	m.case_id = j->case_id;
 	m.actor = &a;
-	char *reason = intake_event_text(j->reason, NULL); /* public: masked */
-	if (!reason)
-		return QF_ERR_NOMEM;
-	m.reason = reason;
+	m.reason = (char *)(j->reason ? j->reason : ""); /* [private] */
 	m.viewed_ms = j->now;
-	int erc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__CONTACT_VIEWED, bld,
-			      j->case_id, NULL, &m.base);
-	free(reason);
-	return erc;
+	return intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__CONTACT_VIEWED, bld,
+			   j->case_id, NULL, &m.base, &pc);
 }
 
 static void s_contact_free(struct contact_job *j)

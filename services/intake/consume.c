@@ -367,7 +367,8 @@ int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	int is_result = env->type == QINGFENG__V1__EVENT_TYPE__ACTION_RESULT;
 	if (!kind && !is_result)
 		return QF_OK; /* not ours to follow (warnings, deliveries, ...) */
-	ProtobufCMessage *pm = qf_event_payload(env);
+	/* the follow view is the petitioner's own: the whole event */
+	ProtobufCMessage *pm = qf_event_payload_full(env, m->priv, m->priv_len);
 	if (!pm) {
 		qf_warn("event_undecodable", "producer=%s partition=%u seq=%llu type=%d",
 			env->producer, env->partition, (unsigned long long)env->seq,

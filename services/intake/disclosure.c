@@ -393,7 +393,7 @@ static int s_apply(struct qf_txn *t, void *arg)
 	json_decref(full);
 	if (!rc)
 		rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__DISCLOSURE_SUBMITTED,
-				 j->record_id, NULL, NULL, m);
+				 j->record_id, NULL, NULL, m, NULL);
 	protobuf_c_message_free_unpacked(m, NULL);
 	if (rc)
 		return rc;

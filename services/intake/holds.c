@@ -137,12 +137,12 @@ static int s_extra(struct qf_txn *t, struct intake_sub *s)
 	m.case_id = (char *)intake_sub_case_id(s);
 	json_t *rec = intake_case_get(in, t, intake_sub_case_id(s));
 	char bld[64];
-	snprintf(bld, sizeof bld, "%s",
-		 rec ? json_string_value(json_object_get(rec, "building")) : "");
+	struct qf_privacy pc;
+	intake_case_privacy(in, rec, &pc, bld, sizeof bld);
 	json_decref(rec);
 	qf_metric_inc(in->m.released);
 	return intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__SPAM_RELEASED, bld,
-			   intake_sub_case_id(s), NULL, &m.base);
+			   intake_sub_case_id(s), NULL, &m.base, &pc);
 }
 
 struct hold_read {

@@ -22,6 +22,7 @@
 #include "qf_community.h"
 #include "qf_http.h"
 #include "qf_metrics.h"
+#include "qf_privacy.h"
 #include "qf_store.h"
 #include "qf_svc.h"
 #include "qf_tokens.h"
@@ -385,8 +386,14 @@ json_t *intake_case_load(struct intake *in, const char *case_id);
 json_t *intake_actor_json(const struct qf_staff *s);
 
 /* Emit an event in t (convenience over qf_bus_emit_msg). */
+/* Emit an event in t: msg is the whole message, pc decides its public part
+ * (qf_privacy.h; NULL: the strictest, for events about no case). */
 int intake_emit(struct intake *in, struct qf_txn *t, int type, const char *key,
 		const char *case_id, const char *correlation,
-		const ProtobufCMessage *msg);
+		const ProtobufCMessage *msg, const struct qf_privacy *pc);
+/* The privacy context of a case's events and their partition key, from its
+ * record (consent, category, integrity report): key gets at most n bytes. */
+void intake_case_privacy(struct intake *in, const json_t *rec, struct qf_privacy *pc,
+			 char *key, size_t n);
 
 #endif

@@ -56,6 +56,9 @@ struct intake_sub {
 	char *rec_text;
 	uint8_t *payload;
 	size_t payload_len;
+	struct qf_privacy pc;  /* what of the petition is public */
+	uint8_t nonce[32];     /* its private part's commitment nonce (receipt) */
+	uint8_t event_id[16];
 	uint8_t *idem_val;
 	size_t idem_len;
 	/* ids (the case id is made before the queue, the hold id in apply) */
@@ -201,12 +204,12 @@ static int s_pack_petition(struct intake_sub *s)
 	   display and the category is not sensitive (conduct reports), and then
 	   masked: events are public through the audit log. Staff read the full
 	   text from intake. */
-	const struct qf_category *cat =
-		qf_community_category(intake_world_get(s->in)->community, p->category);
-	int text_public = p->consent_public && !(cat && !strcmp(cat->priority, "sensitive"));
+	/* what of it is public is decided by qf_privacy from the context;
+	   free text is masked here with the petitioner's surname too (the
+	   public part is masked again on its way out) */
 	char surname[16];
 	qf_mask_surname(p->name_masked, surname, sizeof surname);
-	char *desc = intake_event_text(text_public ? p->description : "", surname);
+	char *desc = intake_event_text(p->description, surname);
 	char *addr = intake_event_text(p->address, surname);
 	if (!desc || !addr) {
 		free(desc);
@@ -264,6 +267,7 @@ static int s_pack_petition(struct intake_sub *s)
 	m.source_visit_id = s->source_visit;
 	m.released_hold_id = s->released_hold;
 	m.client = s->client;
+	m.text = (char *)(p->description ? p->description : "");
 	size_t n = protobuf_c_message_get_packed_size(&m.base);
 	free(s->payload);
 	s->payload = malloc(n ? n : 1);
@@ -315,6 +319,13 @@ static char *s_answer_created(struct intake_sub *s)
 static int s_build(struct intake_sub *s)
 {
 	s_unbuild(s);
+	const struct qf_category *cat =
+		qf_community_category(intake_world_get(s->in)->community, s->p.category);
+	s->pc.consent = s->p.consent_public;
+	s->pc.sensitive = !cat || cat->sensitive || s->p.concerns_staff;
+	s->pc.mask = NULL;
+	if (!s->built)
+		randombytes_buf(s->nonce, sizeof s->nonce);
 	json_t *rec = s_case_record(s);
 	s->rec_text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
@@ -406,8 +417,9 @@ static int s_apply_hold(struct intake_sub *s, struct qf_txn *t)
 	m.category = s->p.category;
 	m.building = s->p.building;
 	m.held_ms = s->now_ms;
-	if ((rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__SPAM_HELD, s->p.building,
-			      NULL, NULL, &m.base)))
+	if ((rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__SPAM_HELD,
+			      qf_privacy_partition_key(s->p.building, s->pc.sensitive),
+			      NULL, NULL, &m.base, &s->pc)))
 		return rc;
 	free(s->answer);
 	s->answer = s_answer_held(s);
@@ -450,14 +462,14 @@ static int s_apply_case(struct intake_sub *s, struct qf_txn *t)
 	    (rc = qf_txn_put(t, in->db.contact, s->case_id, strlen(s->case_id),
 			     s->contact_box, s->contact_box_len, 0)))
 		return rc;
-	struct qf_bus_event ev = {QINGFENG__V1__EVENT_TYPE__PETITION_SUBMITTED,
-				  s->p.building,
-				  s->case_id,
-				  NULL,
-				  s->payload,
-				  s->payload_len,
-				  0};
-	if ((rc = qf_bus_emit(in->prod, t, &ev, NULL, NULL, NULL)))
+	struct qf_bus_event ev = {
+	    .type = QINGFENG__V1__EVENT_TYPE__PETITION_SUBMITTED,
+	    .partition_key = qf_privacy_partition_key(s->p.building, s->pc.sensitive),
+	    .case_id = s->case_id,
+	    .payload = s->payload,
+	    .payload_len = s->payload_len,
+	    .nonce = s->nonce};
+	if ((rc = qf_privacy_emit_event(in->prod, t, &ev, &s->pc, NULL, NULL, s->event_id)))
 		return rc;
 	if (s->o.extra && (rc = s->o.extra(t, s)))
 		return rc;

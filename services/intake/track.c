@@ -325,9 +325,9 @@ static int s_fb_apply(struct qf_txn *t, void *arg)
 	/* decided: write */
 	json_object_set_new(rec, "feedback_n", json_integer(rn));
 	int rc = intake_case_put(in, t, target, rec);
-	const char *building = json_string_value(json_object_get(rec, "building"));
 	char bld[64];
-	snprintf(bld, sizeof bld, "%s", building ? building : "");
+	struct qf_privacy pc;
+	intake_case_privacy(in, rec, &pc, bld, sizeof bld);
 	json_decref(rec);
 	if (rc)
 		return rc;
@@ -353,7 +353,7 @@ static int s_fb_apply(struct qf_txn *t, void *arg)
 	m.given_ms = j->now;
 	m.command_id = j->cmd;
 	rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__FEEDBACK_GIVEN, bld, j->case_id,
-			 j->cmd, &m.base);
+			 j->cmd, &m.base, &pc);
 	free(comment);
 	return rc;
 }

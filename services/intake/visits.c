@@ -161,7 +161,7 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 	m.petition_case_id = (char *)(case_id ? case_id : "");
 	m.household = v->household;
 	rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__VISIT_RECORDED, v->actor->id,
-		     case_id, NULL, &m.base);
+		     case_id, NULL, &m.base, NULL);
 	free(findings);
 	return rc;
 }

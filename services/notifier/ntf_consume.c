@@ -121,7 +121,7 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	const Qingfeng__V1__Envelope *env = m->env;
 	if (!ntf_event_family(env->type))
 		return 0; /* not something anybody is told about */
-	ProtobufCMessage *payload = qf_event_payload(env);
+	ProtobufCMessage *payload = qf_event_payload_full(env, m->priv, m->priv_len);
 	if (!payload) {
 		char pb[80];
 		qf_warn("event_malformed", "producer=%s partition=%u seq=%llu type=%s",

@@ -8,6 +8,7 @@
  * confirmation at most every ten minutes, so nobody can use this endpoint
  * to flood an address. */
 #include "ntf_follow.h"
+#include "qf_privacy.h"
 #include "ntf.h"
 #include "ntf_plan.h"
 #include "ntf_queue.h"
@@ -501,9 +502,9 @@ static int s_emit_changed(struct fjob *j, struct qf_txn *t, const struct ntf_sub
 	m.active = active;
 	m.at_ms = now;
 	const char *case_id = strncmp(s->target, "case:", 5) == 0 ? s->target + 5 : NULL;
-	return qf_bus_emit_msg(j->n->prod, t,
+	return qf_privacy_emit(j->n->prod, t,
 			       QINGFENG__V1__EVENT_TYPE__SUBSCRIPTION_CHANGED, s->id,
-			       case_id, NULL, &m.base);
+			       case_id, NULL, &m.base, NULL);
 }
 
 static int s_confirm_apply(struct qf_txn *t, void *arg)

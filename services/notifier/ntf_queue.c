@@ -7,6 +7,7 @@
  * this store can never disagree. Counters are added only when the
  * transaction commits (a write may run twice when the map grows). */
 #include "ntf_queue.h"
+#include "qf_privacy.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_id.h"
@@ -80,9 +81,10 @@ static int s_emit(struct ntf *n, struct qf_txn *t, Qingfeng__V1__EventType type,
 	o.at_ms = now;
 	o.rule = d->rule ? d->rule : "";
 	const char *pk = d->pkey && d->pkey[0] ? d->pkey : d->rid ? d->rid : "notifier";
-	return qf_bus_emit_msg(n->prod, t, type, pk,
+	/* recipient and error are [private]; nothing else depends on the case */
+	return qf_privacy_emit(n->prod, t, type, pk,
 			       d->case_id && d->case_id[0] ? d->case_id : NULL, d->id,
-			       &o.base);
+			       &o.base, NULL);
 }
 
 int ntf_queue_add(struct ntf *n, struct qf_txn *t, struct ntf_delivery *d, int64_t now)

@@ -165,7 +165,7 @@ static int s_report(struct rt_engine *e, struct qf_txn *t, const struct rt_duty_
 	q.final = final;
 	q.at_ms = now;
 	e->pending.duty_reports++;
-	return rt_engine_emit(e, t, ET(DUTY_QUOTA), staff, "", "", &q.base, NULL);
+	return rt_engine_emit(e, t, ET(DUTY_QUOTA), staff, "", "", &q.base, NULL, 0);
 }
 
 /* ------------------------------------------------------------ visits */

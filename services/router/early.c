@@ -95,7 +95,7 @@ int rt_early_repeat_emit(struct rt_engine *e, struct qf_txn *t, struct rt_case *
 	r.at_ms = at_ms;
 	e->pending.repeats++;
 	int rc =
-	    rt_engine_emit(e, t, ET(REPEAT_LINKED), k->building, k->id, "", &r.base, k);
+	    rt_engine_emit(e, t, ET(REPEAT_LINKED), k->building, k->id, "", &r.base, k, 1);
 	if (rc)
 		return rc;
 	struct rt_case earlier, old;
@@ -247,7 +247,7 @@ int rt_early_cluster(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 			qf_log_q(k->category, b2, sizeof b2), count);
 	}
 	if ((rc = rt_engine_emit(e, t, ET(HOTSPOT_WARNING), k->building, "", "", &h.base,
-				 NULL)))
+				 NULL, 0)))
 		return rc;
 	/* remember where and when this warning counted, and the warning itself */
 	size_t mlen = protobuf_c_message_get_packed_size(&h.base);

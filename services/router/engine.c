@@ -65,10 +65,24 @@ int rt_engine_owns(const struct rt_engine *e, const char *key)
 	return qf_partition_of(key, e->partitions) % e->instances == e->instance;
 }
 
+int rt_engine_sensitive(const struct rt_engine *e, const struct rt_case *k)
+{
+	if (k->flags & RT_F_INTEGRITY)
+		return 1;
+	const struct qf_category *cat = qf_community_category(e->community, k->category);
+	return cat && cat->sensitive;
+}
+
 int rt_engine_emit(struct rt_engine *e, struct qf_txn *t, int type, const char *key,
 		   const char *case_id, const char *correlation_id,
-		   const ProtobufCMessage *msg, struct rt_case *k)
+		   const ProtobufCMessage *msg, struct rt_case *k, int listed)
 {
+	struct qf_privacy pc = {0, 0, NULL};
+	if (k) {
+		pc.consent = (k->flags & RT_F_CONSENT) != 0;
+		pc.sensitive = rt_engine_sensitive(e, k);
+		key = qf_privacy_partition_key(k->building, pc.sensitive);
+	}
 	size_t len = protobuf_c_message_get_packed_size(msg);
 	uint8_t stack[4096];
 	uint8_t *buf = len <= sizeof stack ? stack : malloc(len);
@@ -79,8 +93,8 @@ int rt_engine_emit(struct rt_engine *e, struct qf_txn *t, int type, const char *
 	    (Qingfeng__V1__EventType)type, key, case_id, correlation_id, buf, len, 0};
 	uint32_t part = 0;
 	uint64_t seq = 0;
-	int rc = e->emit(e->emit_arg, t, &ev, &part, &seq);
-	if (!rc && k)
+	int rc = e->emit(e->emit_arg, t, &ev, &pc, &part, &seq);
+	if (!rc && k && listed)
 		rt_case_add_event(k, part, seq);
 	if (buf != stack)
 		free(buf);
@@ -133,13 +147,14 @@ static void s_transition(const struct rt_engine *e, Qingfeng__V1__CaseTransition
 	ct->transfer_count = k->transfer_count;
 	ct->submitted_ms = k->submitted_ms;
 	ct->owner = s_str(k->owner);
+	ct->consent_public = (k->flags & RT_F_CONSENT) != 0;
 }
 
 static int s_emit_case(struct rt_engine *e, struct qf_txn *t, int type, struct rt_case *k,
 		       const char *corr, const ProtobufCMessage *m)
 {
 	e->pending.transitions++;
-	return rt_engine_emit(e, t, type, k->building, k->id, corr, m, k);
+	return rt_engine_emit(e, t, type, k->building, k->id, corr, m, k, 1);
 }
 
 static int s_result(struct rt_engine *e, struct qf_txn *t,
@@ -160,9 +175,8 @@ static int s_result(struct rt_engine *e, struct qf_txn *t,
 		e->pending.actions_ok++;
 	else
 		e->pending.actions_refused++;
-	return rt_engine_emit(e, t, ET(ACTION_RESULT),
-			      k ? k->building : env->partition_key, case_id, cmd_id,
-			      &r.base, NULL);
+	return rt_engine_emit(e, t, ET(ACTION_RESULT), env->partition_key, case_id,
+			      cmd_id, &r.base, (struct rt_case *)k, 0);
 }
 
 /* ------------------------------------------------------------ transitions */
@@ -400,6 +414,8 @@ int rt_engine_petition(struct rt_engine *e, struct qf_txn *t,
 	if (k.concerns[0] || (e->conf->integrity_category[0] &&
 			      strcmp(k.category, e->conf->integrity_category) == 0))
 		k.flags |= RT_F_INTEGRITY;
+	if (p->consent_public)
+		k.flags |= RT_F_CONSENT;
 	rt_dl_set_dues(e->community, &k);
 	if ((rc = rt_early_repeat_link(e, t, &k, p->petitioner_pseudonym.data,
 				       p->petitioner_pseudonym.len)))
@@ -648,7 +664,7 @@ static int s_warning(struct rt_engine *e, struct qf_txn *t, struct rt_case *k, i
 	w.at_ms = now;
 	w.escalated_to = s_str(escalated_to);
 	return rt_engine_emit(e, t, ET(DEADLINE_WARNING), k->building, k->id, "", &w.base,
-			      k);
+			      k, 1);
 }
 
 static int s_fire_case(struct rt_engine *e, struct qf_txn *t, const char *id, int64_t now)
@@ -803,8 +819,11 @@ int rt_engine_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	const ProtobufCMessageDescriptor *desc = qf_event_payload_descriptor(env->type);
 	ProtobufCAllocator arena = {s_arena_alloc, s_arena_free, e};
 	e->arena_used = 0;
+	/* the whole event: its private part when one came with it */
 	ProtobufCMessage *p =
-	    protobuf_c_message_unpack(desc, &arena, env->payload.len, env->payload.data);
+	    m->priv ? protobuf_c_message_unpack(desc, &arena, m->priv_len, m->priv)
+		    : protobuf_c_message_unpack(desc, &arena, env->payload.len,
+						env->payload.data);
 	if (!p) {
 		int rc = rt_engine_touch(e, t);
 		if (rc)

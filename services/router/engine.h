@@ -19,14 +19,18 @@
 #include "qf_bus.h"
 #include "qf_clock.h"
 #include "qf_community.h"
+#include "qf_privacy.h"
 #include "rcase.h"
 #include "rconf.h"
 #include "rdb.h"
 
 /* Emit one event in transaction t (qf_bus_emit's contract): fills the
  * partition and seq it was given in the outbox. */
+/* Emit ev, whose payload is the whole message; c decides its public part
+ * (qf_privacy.h). The service's emitter is qf_privacy_emit_event. */
 typedef int (*rt_emit_fn)(void *arg, struct qf_txn *t, const struct qf_bus_event *ev,
-			  uint32_t *partition, uint64_t *seq);
+			  const struct qf_privacy *c, uint32_t *partition,
+			  uint64_t *seq);
 
 /* Counters; the engine adds a transaction's counts to `total` when it
  * commits. */
@@ -89,9 +93,15 @@ int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned 
 int rt_engine_touch(struct rt_engine *e, struct qf_txn *t);
 /* Pack and emit a message; when k is given, also list it on k's timeline
  * (the caller writes k afterwards). */
+/* Emit an event. k: the case it is about (its context decides the public
+ * part, its partition key is used instead of key), or NULL; listed: add it
+ * to k's timeline. */
 int rt_engine_emit(struct rt_engine *e, struct qf_txn *t, int type, const char *key,
 		   const char *case_id, const char *correlation_id,
-		   const ProtobufCMessage *msg, struct rt_case *k);
+		   const ProtobufCMessage *msg, struct rt_case *k, int listed);
+/* Sensitive: an integrity report or a sensitive category (nothing public
+ * may identify reporter or reported). */
+int rt_engine_sensitive(const struct rt_engine *e, const struct rt_case *k);
 /* Does this instance own partition key `key` (bus.instance of instances)? */
 int rt_engine_owns(const struct rt_engine *e, const char *key);
 

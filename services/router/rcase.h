@@ -64,6 +64,7 @@ struct rt_deadline {
 #define RT_F_HOTSPOT	 0x04 /* part of a hotspot warning */
 #define RT_F_INTEGRITY	 0x08 /* a report about a staff member's conduct */
 #define RT_F_UNKNOWN_CAT 0x10 /* category not in the community file */
+#define RT_F_CONSENT	 0x20 /* the petitioner consented to public display */
 
 struct rt_case {
 	char id[RT_ID_MAX];

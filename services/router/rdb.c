@@ -6,6 +6,7 @@
  */
 #include "rdb.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "qf_err.h"
@@ -35,7 +36,12 @@ int rt_db_open(struct rt_db *db, struct qf_store *s)
 		if (rc)
 			return rc;
 	}
-	return QF_OK;
+	return qf_vault_open(&db->vault, s);
+}
+
+void rt_db_close(struct rt_db *db)
+{
+	qf_vault_destroy(&db->vault);
 }
 
 int rt_db_case_get(const struct rt_db *db, struct qf_txn *t, const char *id,
@@ -133,16 +139,29 @@ int rt_db_case_put(const struct rt_db *db, struct qf_txn *t, const struct rt_cas
 int rt_db_petition_put(const struct rt_db *db, struct qf_txn *t, const char *id,
 		       const void *packed, size_t len)
 {
-	return qf_txn_put(t, db->petitions, id, strlen(id), packed, len, 0);
+	uint8_t *box;
+	size_t bl;
+	int rc = qf_vault_seal(db->vault, t, id, id, strlen(id), packed, len, &box, &bl);
+	if (rc == QF_ERR_GONE)
+		return QF_OK; /* retention already forgot this case */
+	if (rc)
+		return rc;
+	rc = qf_txn_put(t, db->petitions, id, strlen(id), box, bl, 0);
+	free(box);
+	return rc;
 }
 
 int rt_db_petition_get(const struct rt_db *db, struct qf_txn *t, const char *id,
-		       MDB_val *out)
+		       uint8_t **out, size_t *out_len)
 {
 	size_t n = strlen(id);
+	MDB_val v;
 	if (!n || n >= RT_ID_MAX)
 		return QF_ERR_NOTFOUND;
-	return qf_txn_get(t, db->petitions, id, n, out);
+	int rc = qf_txn_get(t, db->petitions, id, n, &v);
+	if (rc)
+		return rc;
+	return qf_vault_unseal(db->vault, t, v.mv_data, v.mv_size, id, n, out, out_len);
 }
 
 int rt_db_outbox_get(const struct rt_db *db, struct qf_txn *t, uint32_t partition,

@@ -2,10 +2,13 @@
  * that keep them consistent with each other.
  *
  *   router.cases     case id -> encoded struct rt_case
- *   router.petitions case id -> the PetitionSubmitted as received, without
- *                    the sealed contact and the pseudonym
- *   bus.outbox       (the producer's, read only) partition, seq -> envelope:
- *                    the case timeline lists positions in it
+ *   router.petitions case id -> the whole PetitionSubmitted as received
+ *                    (its private part), without the sealed contact and
+ *                    the pseudonym, sealed under the case's vault key
+ *                    (qf_vault.h: retention forgets it)
+ *   bus.outbox       (the producer's, read only) partition, seq -> record
+ *                    (qf_bus_record_parse): the case timeline lists
+ *                    positions in it
  *   router.due       be64 due_ms, tag, id -> ""   (timers; tag 'c' case,
  *                    'd' duty check). One entry per case: its next timer.
  *   router.queue     assignee, 0, be64 resolve_due, case id -> ""  (open cases)
@@ -38,6 +41,7 @@
 #include <stdint.h>
 
 #include "qf_store.h"
+#include "qf_vault.h"
 #include "rcase.h"
 
 #define RT_DUE_CASE 'c'
@@ -50,10 +54,13 @@ struct rt_db {
 	MDB_dbi cases, petitions, due, queue, alerts, cluster, hotspots, repeats, duty,
 	    visits, meta;
 	MDB_dbi outbox; /* the router producer's outbox (qf_bus), read only */
+	struct qf_vault *vault; /* this store's vault (owned: rt_db_close) */
 };
 
 /* Open (create) every database; call once at start. */
 int rt_db_open(struct rt_db *db, struct qf_store *s);
+/* Release what rt_db_open made (the vault handle). Safe twice. */
+void rt_db_close(struct rt_db *db);
 
 /* Read a case: 0, QF_ERR_NOTFOUND, or QF_ERR_PROTO for a damaged record. */
 int rt_db_case_get(const struct rt_db *db, struct qf_txn *t, const char *id,
@@ -68,12 +75,13 @@ int rt_db_case_put(const struct rt_db *db, struct qf_txn *t, const struct rt_cas
 /* The alert flags a record implies (0 for cases no longer open). */
 unsigned rt_case_alerts(const struct rt_case *k);
 
-/* The petition a case was made from (written once, at creation). get
- * returns a pointer into the map, valid until the transaction ends. */
+/* The petition a case was made from (written once, at creation), sealed
+ * under the case's key. get gives a malloc'd copy in *out (caller frees);
+ * QF_ERR_NOTFOUND, or QF_ERR_GONE once retention forgot it. */
 int rt_db_petition_put(const struct rt_db *db, struct qf_txn *t, const char *id,
 		       const void *packed, size_t len);
 int rt_db_petition_get(const struct rt_db *db, struct qf_txn *t, const char *id,
-		       MDB_val *out);
+		       uint8_t **out, size_t *out_len);
 /* An envelope of the router's outbox: 0 with the stored bytes (valid until
  * the transaction ends), or QF_ERR_NOTFOUND (never written, or trimmed by
  * bus.retain). The key layout (be32 partition, be64 seq) is the one

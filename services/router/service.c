@@ -45,9 +45,9 @@ int rt_router_load_files(struct router *r, struct qf_cfg_errors *errs)
 }
 
 static int s_emit(void *arg, struct qf_txn *t, const struct qf_bus_event *ev,
-		  uint32_t *partition, uint64_t *seq)
+		  const struct qf_privacy *c, uint32_t *partition, uint64_t *seq)
 {
-	return qf_bus_emit(arg, t, ev, partition, seq, NULL);
+	return qf_privacy_emit_event(arg, t, ev, c, partition, seq, NULL);
 }
 
 static void s_committed(void *arg, const struct rt_stats *d)
@@ -213,6 +213,7 @@ void rt_router_free(struct router *r)
 		return;
 	struct qf_community *c = atomic_load(&r->community);
 	struct qf_tokens *t = atomic_load(&r->tokens);
+	rt_db_close(&r->db);
 	qf_community_free(&c);
 	qf_tokens_free(&t);
 	for (unsigned i = 0; i < r->nold; i++) {

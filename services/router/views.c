@@ -10,6 +10,7 @@
  * anyone excluded from the case); to everyone else they do not exist.
  */
 #include "router.h"
+#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,21 +485,28 @@ static int s_detail_read(struct qf_txn *t, void *arg)
 	if (!s_visible(d->v, &d->k))
 		return QF_OK; /* hidden: answered as not found */
 	d->found = 1;
-	MDB_val v;
-	if (rt_db_petition_get(db, t, d->id, &v) == QF_OK) {
+	uint8_t *pet;
+	size_t petlen;
+	if (rt_db_petition_get(db, t, d->id, &pet, &petlen) == QF_OK) {
 		Qingfeng__V1__PetitionSubmitted *p =
-		    qingfeng__v1__petition_submitted__unpack(NULL, v.mv_size, v.mv_data);
+		    qingfeng__v1__petition_submitted__unpack(NULL, petlen, pet);
 		if (p) {
 			s_tl_add(d, "PETITION_SUBMITTED", d->k.submitted_ms,
 				 qf_message_json(&p->base));
 			qingfeng__v1__petition_submitted__free_unpacked(p, NULL);
 		}
+		sodium_memzero(pet, petlen);
+		free(pet);
 	}
 	unsigned listed = d->k.nevents < RT_TL_MAX ? d->k.nevents : RT_TL_MAX;
 	for (unsigned i = 0; i < listed; i++) {
 		Qingfeng__V1__Envelope *env = NULL;
-		if (rt_db_outbox_get(db, t, d->k.tl_part, d->k.tl[i], &v) == QF_OK)
-			env = qf_bus_decode(v.mv_data, v.mv_size);
+		const uint8_t *eb = NULL, *box = NULL;
+		size_t el = 0, bl = 0;
+		MDB_val v;
+		if (rt_db_outbox_get(db, t, d->k.tl_part, d->k.tl[i], &v) == QF_OK &&
+		    qf_bus_record_parse(v.mv_data, v.mv_size, &eb, &el, &box, &bl) == QF_OK)
+			env = qf_bus_decode(eb, el);
 		if (!env) { /* trimmed by bus.retain */
 			json_t *o = json_pack("{s:I, s:s, s:b}", "seq",
 					      (json_int_t)json_array_size(d->timeline),
@@ -506,12 +514,24 @@ static int s_detail_read(struct qf_txn *t, void *arg)
 			json_array_append_new(d->timeline, o);
 			continue;
 		}
+		/* staff see the whole event: its private part while retained */
+		uint8_t *pp = NULL;
+		size_t ppl = 0;
+		const uint8_t *nonce = NULL, *payload = NULL;
+		size_t plen = 0;
+		if (box && qf_vault_unseal(db->vault, t, box, bl, env->event_id.data,
+					   env->event_id.len, &pp, &ppl) == QF_OK)
+			qf_bus_private_parse(pp, ppl, &nonce, &payload, &plen);
 		const char *tn = qf_event_type_name(env->type);
-		ProtobufCMessage *m = qf_event_payload(env);
+		ProtobufCMessage *m = qf_event_payload_full(env, nonce ? payload : NULL, plen);
 		s_tl_add(d, tn ? tn : "UNKNOWN", env->time_ms,
 			 m ? qf_message_json(m) : NULL);
 		if (m)
 			protobuf_c_message_free_unpacked(m, NULL);
+		if (pp) {
+			sodium_memzero(pp, ppl);
+			free(pp);
+		}
 		qingfeng__v1__envelope__free_unpacked(env, NULL);
 	}
 	return QF_OK;

@@ -27,6 +27,7 @@ esac
 # generated protobuf code, made by the normal build
 gen=build/gen
 [ -d "$gen/qingfeng" ] || make --no-print-directory "$gen/qingfeng/v1/envelope.pb-c.h" >/dev/null
+make --no-print-directory "$gen/qf_visibility.c" >/dev/null
 pkgs="libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -I$gen $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lm -pthread"
@@ -53,7 +54,7 @@ for t in "$@"; do
 	fi
 	bin="$out/$t"
 	# shellcheck disable=SC2086
-	if ! clang $cflags $inc -o "$bin" "tests/fuzz/$t.c" common/*.c "$gen"/qingfeng/v1/*.pb-c.c $extra $libs 2>"$out/$t.build.log"; then
+	if ! clang $cflags $inc -o "$bin" "tests/fuzz/$t.c" common/*.c "$gen"/qingfeng/v1/*.pb-c.c "$gen"/qf_visibility.c $extra $libs 2>"$out/$t.build.log"; then
 		echo "fuzz: cannot build $t:" >&2
 		cat "$out/$t.build.log" >&2
 		failed="$failed $t"

@@ -189,7 +189,8 @@ class StaffTest(unittest.TestCase):
         self.assertEqual(pet["payload"]["building"], "Y01")
         # no public consent was given for this petition: the finding stays in
         # intake (staff see it there) and is not put into the public events
-        self.assertNotIn("description", pet["payload"])
+        self.assertNotIn("description", pet["public"])
+        self.assertNotIn("source_visit_id", pet["public"])
         st, case = self.it.json("GET", "/v1/cases/" + cid, headers=bearer("secretary"))
         self.assertEqual(st, 200, case)
         self.assertEqual(case["description"], "车棚私拉电线给电动车充电。")

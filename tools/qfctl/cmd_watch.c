@@ -123,7 +123,7 @@ static int s_print(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	}
 	if (w->limit && w->printed + w->pending_count >= w->limit)
 		return QF_OK;
-	json_t *j = qf_event_json(e);
+	json_t *j = qf_event_json_full(e, m->priv, m->priv_len);
 	if (w->json) {
 		char *s = json_dumps(j, JSON_COMPACT);
 		s_append(w, s ? s : "{}");

@@ -27,6 +27,7 @@
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_id.h"
+#include "qf_vault.h"
 
 static const char *s_find_config(void)
 {
@@ -45,6 +46,7 @@ struct fx {
 	struct ntf n;
 	struct qf_clock clock;
 	void *zctx;
+	struct qf_vault *vault;
 };
 
 static const char *s_cfg =
@@ -129,10 +131,13 @@ static int s_setup(void **state)
 	char pub[64], rep[64];
 	snprintf(pub, sizeof pub, "inproc://pub-%p", (void *)f);
 	snprintf(rep, sizeof rep, "inproc://rep-%p", (void *)f);
+	if (qf_vault_open(&f->vault, f->n.store))
+		return -1;
 	struct qf_bus_producer_opts po = {.name = "notifier",
 					  .partitions = 16,
 					  .pub_endpoint = pub,
-					  .replay_endpoint = rep};
+					  .replay_endpoint = rep,
+					  .vault = f->vault};
 	if (qf_bus_producer_new(&f->n.prod, f->zctx, f->n.store, &f->clock, &po, err,
 				sizeof err))
 		return -1;
@@ -145,6 +150,7 @@ static int s_teardown(void **state)
 	struct fx *f = *state;
 	qf_bus_producer_destroy(&f->n.prod);
 	zmq_ctx_term(f->zctx);
+	qf_vault_destroy(&f->vault);
 	qf_store_destroy(&f->n.store);
 	qf_community_free(&f->n.com);
 	ntf_conf_free(&f->conf);

@@ -127,10 +127,11 @@ TU int64_t t_time(const char *s)
 	return ms;
 }
 
-TU int t_emit(void *arg, struct qf_txn *t, const struct qf_bus_event *ev, uint32_t *part,
-	      uint64_t *seq)
+TU int t_emit(void *arg, struct qf_txn *t, const struct qf_bus_event *ev,
+	      const struct qf_privacy *c, uint32_t *part, uint64_t *seq)
 {
 	(void)t;
+	(void)c;
 	struct tenv *te = arg;
 	*part = qf_partition_of(ev->partition_key ? ev->partition_key : "", 16);
 	*seq = ++te->outseq[*part];
