@@ -15,7 +15,6 @@
  * missing or doubled. Exit 0: all good; 1: a check failed (said why); 2:
  * usage.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -34,104 +33,11 @@
 #include "qf_id.h"
 #include "qf_merkle.h"
 #include "qf_note.h"
+#include "http.h"
 #include "qfctl.h"
 
 #define DEFAULT_NAME "qingfeng.local/audit"
 #define MAX_PROBLEMS 20
-
-/* ------------------------------------------------------------ http */
-
-struct client {
-	CURL *curl;
-	char base[2048];
-};
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static size_t s_sink(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t n = size * nmemb;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 65536;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		char *np = realloc(b->p, nc);
-		if (!np)
-			return 0;
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->n, data, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-	return n;
-}
-
-static int s_client(struct client *c, const char *url)
-{
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
-		fprintf(stderr,
-			"qfctl audit: --url must start with http:// or https://\n");
-		return -1;
-	}
-	snprintf(c->base, sizeof c->base, "%s", url);
-	size_t l = strlen(c->base);
-	while (l && c->base[l - 1] == '/')
-		c->base[--l] = '\0';
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	c->curl = curl_easy_init();
-	return c->curl ? 0 : -1;
-}
-
-static void s_client_free(struct client *c)
-{
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
-	curl_global_cleanup();
-}
-
-/* GET base+path: returns the HTTP status (0 on a network error, message
- * printed); body in b (caller frees b->p). */
-static long s_get(struct client *c, const char *path, struct buf *b)
-{
-	char url[4096];
-	snprintf(url, sizeof url, "%s%s", c->base, path);
-	memset(b, 0, sizeof *b);
-	curl_easy_reset(c->curl);
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, s_sink);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "qfctl-audit/1");
-	CURLcode rc = curl_easy_perform(c->curl);
-	if (rc != CURLE_OK) {
-		fprintf(stderr, "无法读取 %s：%s\n", url, curl_easy_strerror(rc));
-		return 0;
-	}
-	long status = 0;
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (!b->p) {
-		b->p = calloc(1, 1);
-		if (!b->p)
-			return 0;
-	}
-	return status;
-}
-
-static json_t *s_get_json(struct client *c, const char *path, long *status)
-{
-	struct buf b;
-	*status = s_get(c, path, &b);
-	json_t *j = *status ? json_loadb(b.p, b.n, 0, NULL) : NULL;
-	free(b.p);
-	return j;
-}
 
 /* ------------------------------------------------------------ keys */
 
@@ -285,11 +191,11 @@ static int s_open_ckpt(const char *note, size_t len, const struct keys *k,
 	return 0;
 }
 
-static int s_fetch_ckpt(struct client *cl, const struct keys *v, struct qf_checkpoint *c,
-			char **note, size_t *len)
+static int s_fetch_ckpt(struct qfctl_http *cl, const struct keys *v,
+			struct qf_checkpoint *c, char **note, size_t *len)
 {
-	struct buf b;
-	long st = s_get(cl, "/checkpoint", &b);
+	struct qfctl_buf b;
+	long st = qfctl_http_get(cl, "/checkpoint", &b);
 	if (st != 200) {
 		if (st)
 			printf("验证失败：读取 /checkpoint 得到 HTTP %ld\n", st);
@@ -322,7 +228,7 @@ struct known {
 };
 
 struct verify {
-	struct client *cl;
+	struct qfctl_http *cl;
 	int tiles;
 	uint64_t n;
 	unsigned problems;
@@ -361,8 +267,8 @@ static void s_check_tile(struct verify *v, unsigned level)
 	if (qf_merkle_tile_format(&t, path + 1, sizeof path - 1))
 		return;
 	path[0] = '/';
-	struct buf b;
-	long st = s_get(v->cl, path, &b);
+	struct qfctl_buf b;
+	long st = qfctl_http_get(v->cl, path, &b);
 	if (st != 200 || b.n != 32 * (size_t)w ||
 	    memcmp(b.p, v->tile[level], 32 * (size_t)w)) {
 		if (!v->tile_failed)
@@ -471,7 +377,7 @@ static int s_entries_json(struct verify *v, struct qf_merkle_frontier *f, uint64
 		long st;
 		snprintf(path, sizeof path, "/v1/leaves/%llu",
 			 (unsigned long long)(first + i));
-		json_t *j = s_get_json(v->cl, path, &st);
+		json_t *j = qfctl_http_get_json(v->cl, path, &st);
 		const char *b64 = json_string_value(json_object_get(j, "data"));
 		size_t cap = b64 ? strlen(b64) : 0, n = 0;
 		uint8_t *d = malloc(cap + 1);
@@ -498,8 +404,8 @@ static int s_entries(struct verify *v, struct qf_merkle_frontier *f)
 		char path[128];
 		qf_merkle_tile_format(&t, path + 1, sizeof path - 1);
 		path[0] = '/';
-		struct buf bb;
-		long st = s_get(v->cl, path, &bb);
+		struct qfctl_buf bb;
+		long st = qfctl_http_get(v->cl, path, &bb);
 		if (st == 409) {
 			free(bb.p);
 			if (s_entries_json(v, f, b * 256, w))
@@ -545,7 +451,7 @@ static int s_history(struct verify *v, const struct keys *key)
 		long st;
 		snprintf(path, sizeof path, "/v1/checkpoints?from=%llu&limit=1000",
 			 (unsigned long long)from);
-		json_t *j = s_get_json(v->cl, path, &st);
+		json_t *j = qfctl_http_get_json(v->cl, path, &st);
 		if (st == 404) { /* a plain tlog-tiles mirror: no history to check */
 			json_decref(j);
 			printf("注意：服务器未提供历史检查点列表，仅验证最新检查点\n");
@@ -611,11 +517,12 @@ static int s_read_state(const char *path, char **note, size_t *len)
 		fprintf(stderr, "qfctl audit: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	struct buf b = {0};
+	struct qfctl_buf b = {0};
 	char tmp[4096];
 	size_t r;
 	while ((r = fread(tmp, 1, sizeof tmp, f)) > 0)
-		s_sink(tmp, 1, r, &b);
+		if (qfctl_buf_add(&b, tmp, r))
+			break;
 	fclose(f);
 	*note = b.p ? b.p : calloc(1, 1);
 	*len = b.n;
@@ -636,7 +543,7 @@ static int s_save_state(const char *path, const char *note)
 }
 
 /* --quick: the server's consistency proof from the saved checkpoint. */
-static int s_quick(struct client *cl, const struct qf_checkpoint *old,
+static int s_quick(struct qfctl_http *cl, const struct qf_checkpoint *old,
 		   const struct qf_checkpoint *cur)
 {
 	if (old->size == 0 || old->size == cur->size)
@@ -645,7 +552,7 @@ static int s_quick(struct client *cl, const struct qf_checkpoint *old,
 	long st;
 	snprintf(path, sizeof path, "/v1/proof/consistency?first=%llu&second=%llu",
 		 (unsigned long long)old->size, (unsigned long long)cur->size);
-	json_t *j = s_get_json(cl, path, &st);
+	json_t *j = qfctl_http_get_json(cl, path, &st);
 	json_t *pj = json_object_get(j, "proof");
 	if (st != 200 || !json_is_array(pj) ||
 	    json_array_size(pj) > QF_MERKLE_MAX_PROOF) {
@@ -736,8 +643,8 @@ static int s_verify(int argc, char **argv)
 		fprintf(stderr, "qfctl audit verify: --quick needs --state\n");
 		return 2;
 	}
-	struct client cl = {0};
-	if (s_client(&cl, url))
+	struct qfctl_http cl;
+	if (qfctl_http_open(&cl, url, "qfctl audit"))
 		return 2;
 	int rc = 1;
 	char *note = NULL, *saved = NULL;
@@ -839,7 +746,7 @@ out:
 	free(saved);
 	free(v.streams);
 	free(v.known);
-	s_client_free(&cl);
+	qfctl_http_close(&cl);
 	return rc;
 }
 
@@ -887,8 +794,8 @@ static int s_case(int argc, char **argv)
 				case_id);
 			return 2;
 		}
-	struct client cl = {0};
-	if (s_client(&cl, url))
+	struct qfctl_http cl;
+	if (qfctl_http_open(&cl, url, "qfctl audit"))
 		return 2;
 	int rc = 1;
 	char *note = NULL;
@@ -901,7 +808,7 @@ static int s_case(int argc, char **argv)
 	long st;
 	snprintf(path, sizeof path, "/v1/cases/%s/history?proof=1&size=%llu", case_id,
 		 (unsigned long long)cur.size);
-	j = s_get_json(&cl, path, &st);
+	j = qfctl_http_get_json(&cl, path, &st);
 	json_t *leaves = json_object_get(j, "leaves");
 	if (st == 404) {
 		printf("审计日志中没有案件 %s\n", case_id);
@@ -975,7 +882,7 @@ static int s_case(int argc, char **argv)
 out:
 	json_decref(j);
 	free(note);
-	s_client_free(&cl);
+	qfctl_http_close(&cl);
 	return rc;
 }
 
