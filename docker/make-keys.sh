@@ -30,7 +30,7 @@
 set -eu
 
 dev_tokens=0
-origin=qingfeng.local/audit
+origin=qingfeng.local/audit/v2
 community=
 owner=
 force=0

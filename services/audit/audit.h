@@ -23,6 +23,10 @@
 
 #define AUDIT_MAX_GAPS	256
 #define AUDIT_MAX_ROLES 8
+/* The log format: leaves are public parts with a commitment to the private
+ * part (format 2); format 1 logs held whole events (docs/OPERATIONS.md,
+ * "Migrating the audit log"). */
+#define AUDIT_LOG_FORMAT "2"
 
 struct audit_conf {
 	struct qf_svc_conf svc;
@@ -68,7 +72,7 @@ struct audit {
 	MDB_dbi alerts;	   /* number(be64) -> AuditAlert bytes */
 	MDB_dbi alerted;   /* kind(u8) case NUL ref -> "" (raised once) */
 	MDB_dbi pending;   /* leaf(be64) -> pending contact view (rules.c) */
-	MDB_dbi meta;	   /* "origin" -> text */
+	MDB_dbi meta;	   /* "origin" -> text, "format" -> AUDIT_LOG_FORMAT */
 
 	/* checkpoint signing (core thread) */
 	struct qf_note_signer signer;

@@ -23,9 +23,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEV_ORIGIN "qingfeng.local/audit"
-#define DEV_KEY	   "checkpoint.key"
-#define DEV_VKEY   "checkpoint.vkey"
+/* "/v2": leaves of this log are public parts with a commitment to the
+ * private part; the log of the previous format (whole events) had the
+ * origin without it (docs/OPERATIONS.md, "Migrating the audit log"). */
+#define DEV_ORIGIN     "qingfeng.local/audit/v2"
+#define OLD_DEV_ORIGIN "qingfeng.local/audit"
+#define DEV_KEY	       "checkpoint.key"
+#define DEV_VKEY       "checkpoint.vkey"
 
 static int s_write_new(const char *path, const char *text, mode_t mode)
 {
@@ -141,6 +145,16 @@ int audit_keys_load(struct audit *a)
 			goto out;
 		}
 		a->dev_key = 1;
+		if (!c->origin[0] && !strcmp(a->signer.name, OLD_DEV_ORIGIN)) {
+			qf_error("log_format_old",
+				 "dir=%s note=\"this data folder holds an audit log of "
+				 "the previous format (whole events in the leaves); it "
+				 "cannot be continued: drop it (docs/OPERATIONS.md, "
+				 "Migrating the audit log)\"",
+				 c->svc.data_dir);
+			rc = QF_ERR_CONFIG;
+			goto out;
+		}
 		if (strcmp(a->signer.name, origin)) {
 			qf_error("key_failed",
 				 "file=%s error=\"key name '%s' differs from "
@@ -247,9 +261,11 @@ int audit_ckpt_sign(struct audit *a, struct qf_txn *t, int *made)
 	free(val);
 	if (!rc) {
 		MDB_val ov;
-		if (qf_txn_get(t, a->meta, "origin", 6, &ov) == QF_ERR_NOTFOUND)
-			rc = qf_txn_put(t, a->meta, "origin", 6, a->origin,
-					strlen(a->origin), 0);
+		if (qf_txn_get(t, a->meta, "origin", 6, &ov) == QF_ERR_NOTFOUND &&
+		    !(rc = qf_txn_put(t, a->meta, "origin", 6, a->origin,
+				      strlen(a->origin), 0)))
+			rc = qf_txn_put(t, a->meta, "format", 6, AUDIT_LOG_FORMAT,
+					strlen(AUDIT_LOG_FORMAT), 0);
 	}
 	if (!rc) {
 		Qingfeng__V1__AuditCheckpoint ev = QINGFENG__V1__AUDIT_CHECKPOINT__INIT;
@@ -312,6 +328,7 @@ struct last_ckpt {
 	uint8_t root[32];
 	char origin[QF_NOTE_MAX_NAME + 1];
 	int have_origin;
+	int format_ok; /* audit.meta "format" is AUDIT_LOG_FORMAT */
 	int verified;
 };
 
@@ -326,6 +343,9 @@ static int s_last_read(struct qf_txn *t, void *arg)
 		l->origin[v.mv_size] = '\0';
 		l->have_origin = 1;
 	}
+	l->format_ok = qf_txn_get(t, a->meta, "format", 6, &v) == QF_OK &&
+		       v.mv_size == strlen(AUDIT_LOG_FORMAT) &&
+		       !memcmp(v.mv_data, AUDIT_LOG_FORMAT, v.mv_size);
 	MDB_cursor *c;
 	if (mdb_cursor_open(qf_txn_mdb(t), a->ckpts, &c))
 		return QF_ERR_STORE;
@@ -362,6 +382,15 @@ int audit_ckpt_open(struct audit *a)
 	}
 	if (rc)
 		return rc;
+	if (l.have_origin && !l.format_ok) {
+		qf_error("log_format_old",
+			 "origin=%s note=\"this store holds an audit log of the previous "
+			 "format (whole events in the leaves); keep it read-only and "
+			 "start a new log under a new origin (docs/OPERATIONS.md, "
+			 "Migrating the audit log)\"",
+			 l.origin);
+		return QF_ERR_CONFIG;
+	}
 	if (l.have_origin && strcmp(l.origin, a->origin)) {
 		qf_error(
 		    "origin_mismatch",

@@ -62,7 +62,7 @@ class AuditLogTest(unittest.TestCase):
         note = a.wait_checkpoint(n)
         origin, size, root, name, sig = parse_checkpoint(note)
         self.assertEqual(size, n)
-        self.assertEqual(origin, "qingfeng.local/audit")
+        self.assertEqual(origin, "qingfeng.local/audit/v2")
         # the verifier key beside the data, and its hash in the signature
         vname, vhash, pub = parse_vkey(a.vkey())
         self.assertEqual(vname, origin)
@@ -190,7 +190,7 @@ class AuditLogTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         evs = [json.loads(l) for l in r.stdout.splitlines()]
         self.assertEqual(evs[0]["payload"].get("size", 0), 0)  # proto3: zero is omitted
-        self.assertIn("qingfeng.local/audit", evs[0]["payload"]["note"])
+        self.assertIn("qingfeng.local/audit/v2", evs[0]["payload"]["note"])
 
     def test_restart_keeps_the_log_and_catches_up_exactly_once(self):
         a = Audit(self.c, [self.intake, self.router])
@@ -286,7 +286,7 @@ class AuditLogTest(unittest.TestCase):
         self.assertEqual(p.wait(20), 1)
         self.assertIn("origin_mismatch", p.output())
         # a key under the log's own name (key rotation) is accepted, loudly
-        r = a.qfctl("audit", "keygen", "--name", "qingfeng.local/audit", "--out", prefix + "2")
+        r = a.qfctl("audit", "keygen", "--name", "qingfeng.local/audit/v2", "--out", prefix + "2")
         with open(a.cfg, "w") as f:
             f.write(cfg.replace("checkpoint = {",
                                 'checkpoint = { key_file = "%s2.key";' % prefix))

@@ -182,11 +182,11 @@ class AuditVerifyTest(unittest.TestCase):
 
     def test_wrong_key_and_bad_arguments(self):
         other = self.c.path("keys", "other")
-        r = self.a.qfctl("audit", "keygen", "--name", "qingfeng.local/audit", "--out", other)
+        r = self.a.qfctl("audit", "keygen", "--name", "qingfeng.local/audit/v2", "--out", other)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertTrue(r.stdout.startswith("qingfeng.local/audit+"))
+        self.assertTrue(r.stdout.startswith("qingfeng.local/audit/v2+"))
         self.assertFails(self.verify(vkey=other + ".vkey"), "没有该验证密钥")
-        r = self.a.qfctl("audit", "keygen", "--name", "qingfeng.local/audit", "--out", other)
+        r = self.a.qfctl("audit", "keygen", "--name", "qingfeng.local/audit/v2", "--out", other)
         self.assertNotEqual(r.returncode, 0)  # never overwrites a key
         r = self.a.qfctl("audit", "keygen", "--name", "bad name")
         self.assertEqual(r.returncode, 2)

@@ -36,7 +36,7 @@
 #include "http.h"
 #include "qfctl.h"
 
-#define DEFAULT_NAME "qingfeng.local/audit"
+#define DEFAULT_NAME "qingfeng.local/audit/v2"
 #define MAX_PROBLEMS 20
 
 /* ------------------------------------------------------------ keys */

@@ -177,7 +177,7 @@ static void test_signed_in_the_crossing_batch(void **state)
 	assert_int_equal(qf_note_open(l.note, l.len, &f->a.verifier, 1, &tl), 0);
 	struct qf_checkpoint c;
 	assert_int_equal(qf_checkpoint_parse(l.note, tl, &c), 0);
-	assert_string_equal(c.origin, "qingfeng.local/audit");
+	assert_string_equal(c.origin, "qingfeng.local/audit/v2");
 	assert_int_equal(c.size, 15);
 	assert_memory_equal(c.root, l.root, 32);
 	/* the key survives a restart; the log carries on from its checkpoint */
