@@ -17,7 +17,7 @@
 #   allow                  public keys of the services allowed to connect to
 #                          this one's PUB and replay sockets (ZAP allow-list)
 #   <source>.pub           the public key of each producer it consumes
-#   staff-tokens.cfg       staff bearer-token hashes (intake, router, notifier)
+#   staff-tokens.cfg       staff bearer-token hashes (intake, router, notifier, audit)
 #   pseudonym.key, contact.key, notifier-seal.pub            (intake)
 #   notifier-seal.key, webhook-secret.txt, dingtalk-secret.txt (notifier)
 #   checkpoint.key, checkpoint.vkey                          (audit)
@@ -145,6 +145,7 @@ done
 printf '\n);\n' >>"$cfg"
 cp "$cfg" "$dir/router/staff-tokens.cfg"
 cp "$cfg" "$dir/notifier/staff-tokens.cfg"
+cp "$cfg" "$dir/audit/staff-tokens.cfg"
 
 # ---------------------------------------------------------------- Kubernetes
 # one Secret per service, ready for `kubectl apply -f` (and for podman kube

@@ -5,7 +5,13 @@
  *     GET /tile/<L>/<N>[.p/<W>]       hash tiles (W x 32 bytes)
  *     GET /tile/entries/<N>[.p/<W>]   entry bundles (u16 length + bytes each)
  *   JSON conveniences under /v1: checkpoints, leaves, inclusion and
- *   consistency proofs, a case's history, streams, alerts, the verifier key.
+ *   consistency proofs, a case's history, streams, alerts, the verifier key,
+ *   where an event is (receipts).
+ *
+ * Everything here is public and reads public parts only: leaves are the
+ * envelopes, summaries decode the public payload, alerts are stored as
+ * their public part. The one exception, a leaf's private part, needs a
+ * staff token and is private.c's (each read is itself logged).
  *
  * Every read runs in one short LMDB read transaction, so a response never
  * mixes two states of the log. Hashes in JSON are standard base64, as in the
@@ -461,6 +467,13 @@ static json_t *s_leaf_json(uint64_t index, const uint8_t *data, size_t len, int 
 		json_object_set_new(j, "case_id",
 				    json_string(env->case_id ? env->case_id : ""));
 		json_object_set_new(j, "time_ms", json_integer(env->time_ms));
+		json_object_set_new(j, "event_id",
+				    s_hex(env->event_id.data, env->event_id.len));
+		/* the commitment to the private part (hex; "" when it has none):
+		   a receipt's nonce and text must give exactly this */
+		json_object_set_new(
+		    j, "private_commitment",
+		    s_hex(env->private_commitment.data, env->private_commitment.len));
 		char *sum = audit_summary(env);
 		json_object_set_new(j, "summary", sum ? json_string(sum) : json_null());
 		free(sum);
@@ -981,6 +994,8 @@ const struct qf_http_route audit_routes[] = {
     {"GET", "/v1/checkpoints", h_checkpoints, 0, 0, NULL},
     {"GET", "/v1/leaves", h_leaves, 0, 0, NULL},
     {"GET", "/v1/leaves/:index", h_leaf, 0, 0, NULL},
+    {"GET", "/v1/leaves/:index/private", audit_h_private, 0, 0, NULL},
+    {"GET", "/v1/events/:id", audit_h_event, 0, 0, NULL},
     {"GET", "/v1/proof/inclusion", h_inclusion, 0, 0, NULL},
     {"GET", "/v1/proof/consistency", h_consistency, 0, 0, NULL},
     {"GET", "/v1/cases/:id/history", h_history, 0, 0, NULL},

@@ -1,15 +1,19 @@
-/* audit.h: the audit service: a transparency log of every event of every
- * producer (RFC 9162 Merkle tree, C2SP signed checkpoints and tiles), plus
- * irregularity alerts.
+/* audit.h: the audit service: a transparency log of the public part of
+ * every event of every producer (RFC 9162 Merkle tree, C2SP signed
+ * checkpoints and tiles), the private parts kept apart from it, sealed and
+ * deletable, plus irregularity alerts.
  *
  * Ownership: main.c owns the struct audit and its configuration; the core
- * thread of qf_svc owns every write (ingest, rules, checkpoints); HTTP
- * threads only read the store (short read transactions) and submit the one
- * write they have (POST /v1/checkpoint) to group commit.
+ * thread of qf_svc owns every write (ingest, rules, checkpoints, retention);
+ * HTTP threads only read the store (short
+ * read transactions) and submit the writes they have (POST /v1/checkpoint,
+ * a private read and its PRIVATE_READ event) to group commit.
  *
- * Modules: ingest.c (one leaf per event, stream and case indexes), rules.c
- * (case tracking and alerts), checkpoint.c (keys, signing, the schedule),
- * api.c (HTTP: tiles and JSON), summary.c (one-line Chinese summaries).
+ * Modules: ingest.c (one leaf per event, stream, case and event indexes),
+ * private.c (private parts: sealed store, retention, reads and who may
+ * read), rules.c (case tracking and alerts), checkpoint.c (keys, signing,
+ * the schedule), api.c (HTTP: tiles and JSON), summary.c (one-line Chinese
+ * summaries).
  */
 #ifndef AUDIT_H
 #define AUDIT_H
@@ -21,12 +25,18 @@
 #include "qf_note.h"
 #include "qf_svc.h"
 
-#define AUDIT_MAX_GAPS	256
-#define AUDIT_MAX_ROLES 8
+#define AUDIT_MAX_GAPS	  256
+#define AUDIT_MAX_ROLES	  8
+#define AUDIT_MAX_PARTIES 8
 /* The log format: leaves are public parts with a commitment to the private
  * part (format 2); format 1 logs held whole events (docs/OPERATIONS.md,
  * "Migrating the audit log"). */
 #define AUDIT_LOG_FORMAT "2"
+
+struct qf_vault;
+struct qf_community;
+struct qf_tokens;
+struct qf_staff;
 
 struct audit_conf {
 	struct qf_svc_conf svc;
@@ -40,6 +50,15 @@ struct audit_conf {
 	int view_max_wait_s;   /* alerts.contact_view_max_wait_s */
 	int skew_ms;	       /* alerts.clock_skew_ms */
 	int gap_alert_s;       /* alerts.gap_alert_s */
+	char *tokens_file;     /* access.tokens_file ("": no private reads) */
+};
+
+/* The people of a case the access policy asks about (rules.c keeps them). */
+struct audit_people {
+	char concerns[64];   /* integrity report: the staff member reported */
+	char entered_by[64]; /* staff who entered an offline petition */
+	char parties[AUDIT_MAX_PARTIES][64]; /* staff named as parties */
+	unsigned nparties;
 };
 
 /* A stream that knows of events it has not applied (rules.c). */
@@ -73,6 +92,16 @@ struct audit {
 	MDB_dbi alerted;   /* kind(u8) case NUL ref -> "" (raised once) */
 	MDB_dbi pending;   /* leaf(be64) -> pending contact view (rules.c) */
 	MDB_dbi meta;	   /* "origin" -> text, "format" -> AUDIT_LOG_FORMAT */
+	MDB_dbi privates;  /* leaf(be64) -> PrivatePart sealed for its subject */
+	MDB_dbi events;	   /* event id -> leaf(be64) */
+
+	/* private parts (private.c) */
+	struct qf_vault *vault; /* the store's (qf_svc_vault), or own_vault */
+	int own_vault;
+	char reads_key[32];		/* partition key of PRIVATE_READ: a partition of
+					   its own, every event of which is logged */
+	struct qf_community *community; /* staff and roles, for private reads */
+	struct qf_tokens *tokens;	/* NULL: private reads are off */
 
 	/* checkpoint signing (core thread) */
 	struct qf_note_signer signer;
@@ -99,17 +128,57 @@ struct audit {
 
 	/* metrics */
 	struct qf_metric *m_leaves, *m_bytes, *m_ckpts, *m_alerts[8], *m_proofs;
+	struct qf_metric *m_reads, *m_forgotten;
 };
 
 /* ------------------------------------------------------------ ingest.c */
 /* Open the databases and the Merkle log. */
 int audit_ingest_open(struct audit *a);
+/* Append one event as a leaf inside t: the envelope bytes m->raw exactly,
+ * its stream, case and event indexes, and its private part (when m has
+ * one) sealed apart (private.c). *leaf gets the index. Rules and retention
+ * are the caller's (audit_apply). */
+int audit_leaf_add(struct audit *a, struct qf_txn *t, const struct qf_bus_msg *m,
+		   uint64_t *leaf);
 /* qf_svc consumer callbacks. */
 int audit_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
 int audit_on_incarnation(void *app, struct qf_txn *t, const char *producer,
 			 uint64_t old_epoch, uint64_t new_epoch);
 void audit_on_gap(void *app, const char *producer, uint32_t partition, uint64_t have,
 		  uint64_t seen);
+
+/* ------------------------------------------------------------ private.c */
+/* Open audit.private and audit.events, the vault (a->vault if set, else
+ * the store's own), choose the PRIVATE_READ partition key; load staff
+ * tokens when access.tokens_file is set. Logs and returns an error. */
+int audit_private_open(struct audit *a);
+void audit_private_close(struct audit *a);
+/* --check-config: the tokens and community files load, bus.partitions
+ * leaves PRIVATE_READ a partition of its own. */
+int audit_private_check(struct audit_conf *c, struct qf_cfg_errors *errs);
+/* The vault subject of an event: its case id, "visit:<id>" for a visit
+ * record (the id is public), else "-". Writes at most n bytes into buf;
+ * returns buf. */
+const char *audit_subject(const Qingfeng__V1__Envelope *env, char *buf, size_t n);
+/* Keep the private part of leaf `leaf` (a PrivatePart encoding) sealed for
+ * its subject, bound to the leaf index. Nothing is kept when the subject
+ * was forgotten. */
+int audit_private_keep(struct audit *a, struct qf_txn *t,
+		       const Qingfeng__V1__Envelope *env, const uint8_t *part,
+		       size_t part_len, uint64_t leaf);
+/* PRIVATE_EXPIRED: forget the subject's key inside t (every private part
+ * kept for it becomes unreadable; the log is unchanged). */
+int audit_private_expired(struct audit *a, struct qf_txn *t,
+			  const Qingfeng__V1__Envelope *env);
+/* The access policy for private parts, in one place: may `who` read the
+ * private part of an event of a case with these people? Returns NULL, or a
+ * refusal code ("role", "concerned", "party") with a Chinese message in
+ * *msg (static strings). */
+const char *audit_private_may_read(const struct qf_staff *who,
+				   const struct audit_people *p, const char **msg);
+/* HTTP: GET /v1/leaves/:index/private, GET /v1/events/:id */
+void audit_h_private(struct qf_http_req *r, void *ctx);
+void audit_h_event(struct qf_http_req *r, void *ctx);
 
 /* ------------------------------------------------------------ rules.c */
 int audit_rules_open(struct audit *a);
@@ -126,6 +195,12 @@ int audit_alert(struct audit *a, struct qf_txn *t, int kind, const char *case_id
 		const char *detail);
 /* Timers: unhealed gaps, pending contact views. Returns ms to next. */
 int audit_rules_tick(struct audit *a);
+/* The people of a case (zeroed when audit knows nothing of it). */
+int audit_case_people(struct audit *a, struct qf_txn *t, const char *case_id,
+		      struct audit_people *out);
+/* Retention: forget what the rules kept of a case (who it concerns, its
+ * parties and handlers). */
+int audit_case_forget(struct audit *a, struct qf_txn *t, const char *case_id);
 /* Alert kind name ("closed_without_feedback") for JSON and logs. */
 const char *audit_alert_kind_name(int kind);
 int audit_alert_kind_parse(const char *name);

@@ -2,10 +2,15 @@
  * as received, in the transaction that also moves the consumer's checkpoint,
  * so a leaf is appended exactly once whatever the network or a crash does.
  *
- * Beside the tree it keeps two indexes: per (producer, epoch, partition) the
- * first and last seq logged (completeness is checkable without reading the
- * leaves, and a discontinuity is caught the moment it would be written), and
- * per case the indexes of its leaves (a case's history in order).
+ * A leaf is the event's public part (the envelope); its private part, when
+ * the event has one, is kept apart in the same transaction (private.c),
+ * sealed so that retention can delete it without touching the tree.
+ *
+ * Beside the tree it keeps three indexes: per (producer, epoch, partition)
+ * the first and last seq logged (completeness is checkable without reading
+ * the leaves, and a discontinuity is caught the moment it would be written),
+ * per case the indexes of its leaves (a case's history in order), and per
+ * event id its leaf (where a receipt's event is).
  */
 #include "audit.h"
 #include "qf_err.h"
@@ -22,7 +27,8 @@ int audit_ingest_open(struct audit *a)
 	if ((rc = qf_store_dbi(a->store, "audit.ckpts", 0, &a->ckpts)) ||
 	    (rc = qf_store_dbi(a->store, "audit.cases", 0, &a->cases)) ||
 	    (rc = qf_store_dbi(a->store, "audit.streams", 0, &a->streams)) ||
-	    (rc = qf_store_dbi(a->store, "audit.meta", 0, &a->meta)))
+	    (rc = qf_store_dbi(a->store, "audit.meta", 0, &a->meta)) ||
+	    (rc = qf_store_dbi(a->store, "audit.events", 0, &a->events)))
 		return rc;
 	return QF_OK;
 }
@@ -83,14 +89,15 @@ static int s_stream(struct audit *a, struct qf_txn *t, const Qingfeng__V1__Envel
 	return qf_txn_put(t, a->streams, k, kl, v, sizeof v, 0);
 }
 
-int audit_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
+int audit_leaf_add(struct audit *a, struct qf_txn *t, const struct qf_bus_msg *m,
+		   uint64_t *leafp)
 {
-	struct audit *a = app;
 	const Qingfeng__V1__Envelope *env = m->env;
 	uint64_t leaf;
 	int rc = qf_merkle_log_append(a->log, t, m->raw, m->len, &leaf, NULL);
 	if (rc || (rc = audit_ckpt_after_append(a, t)))
 		return rc;
+	*leafp = leaf;
 	if (m->len > QF_MERKLE_MAX_ENTRY)
 		qf_warn("leaf_oversize",
 			"leaf=%llu bytes=%zu producer=%s note=\"not representable in an "
@@ -98,18 +105,43 @@ int audit_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 			(unsigned long long)leaf, m->len, env->producer);
 	if ((rc = s_stream(a, t, env, leaf)))
 		return rc;
+	uint8_t lb[8];
+	qf_be64_put(lb, leaf);
 	if (env->case_id && env->case_id[0]) {
 		size_t cl = strlen(env->case_id);
 		if (cl < 200) {
 			uint8_t k[210];
 			memcpy(k, env->case_id, cl);
 			k[cl] = 0;
-			qf_be64_put(k + cl + 1, leaf);
+			memcpy(k + cl + 1, lb, 8);
 			if ((rc = qf_txn_put(t, a->cases, k, cl + 9, "", 0, 0)))
 				return rc;
 		}
 	}
-	return audit_rules_apply(a, t, env, m->priv, m->priv_len, leaf);
+	/* the first leaf of an event id wins: ids are unique per producer */
+	if (env->event_id.len > 0 && env->event_id.len <= 64) {
+		rc = qf_txn_put(t, a->events, env->event_id.data, env->event_id.len, lb,
+				8, MDB_NOOVERWRITE);
+		if (rc && rc != QF_ERR_EXISTS)
+			return rc;
+	}
+	if (m->private_part && (rc = audit_private_keep(a, t, env, m->private_part,
+							m->private_part_len, leaf)))
+		return rc;
+	return QF_OK;
+}
+
+int audit_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
+{
+	struct audit *a = app;
+	uint64_t leaf;
+	int rc = audit_leaf_add(a, t, m, &leaf);
+	if (rc)
+		return rc;
+	if (m->env->type == QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED &&
+	    (rc = audit_private_expired(a, t, m->env)))
+		return rc;
+	return audit_rules_apply(a, t, m->env, m->priv, m->priv_len, leaf);
 }
 
 int audit_on_incarnation(void *app, struct qf_txn *t, const char *producer,

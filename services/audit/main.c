@@ -35,6 +35,8 @@ static const struct qf_cfg_setting s_settings[] = {
      3600000, NULL, "clock difference tolerated between producers"},
     {"alerts.gap_alert_s", QF_CFG_INT, S(struct audit_conf, gap_alert_s), "30", 1, 86400,
      NULL, "a stream gap not healed by replay this long is an alert"},
+    {"access.tokens_file", QF_CFG_STRING, S(struct audit_conf, tokens_file), "", 0, 4000,
+     NULL, "staff bearer tokens for reading private parts; empty: no private reads"},
 };
 #define NSETTINGS (sizeof s_settings / sizeof s_settings[0])
 
@@ -65,6 +67,12 @@ static void s_metrics(struct audit *a, struct qf_metrics *m)
 					"Checkpoints signed", NULL);
 	a->m_proofs =
 	    qf_metrics_counter(m, "qf_audit_proofs_total", "Proofs served", NULL);
+	a->m_reads =
+	    qf_metrics_counter(m, "qf_audit_private_reads_total",
+			       "Private parts read (each a PRIVATE_READ event)", NULL);
+	a->m_forgotten =
+	    qf_metrics_counter(m, "qf_audit_subjects_forgotten_total",
+			       "Subjects whose private parts retention deleted", NULL);
 	for (int k = 1; k < 7; k++) {
 		char l[64];
 		snprintf(l, sizeof l, "kind=\"%s\"", audit_alert_kind_name(k));
@@ -85,7 +93,7 @@ int main(int argc, char **argv)
 	}
 	int bad = qf_svc_load_config(args.config, s_settings, NSETTINGS, &s_conf) != 0;
 	if (bad && (!s_conf.svc.data_dir || !s_conf.svc.node || !s_conf.svc.log_level ||
-		    !s_conf.origin || !s_conf.key_file)) {
+		    !s_conf.origin || !s_conf.key_file || !s_conf.tokens_file)) {
 		fprintf(stderr, "%s: configuration has errors\n", args.config);
 		return 1;
 	}
@@ -96,6 +104,7 @@ int main(int argc, char **argv)
 	struct qf_cfg_errors errs = {.file = args.config};
 	bad |= qf_svc_conf_check(&s_conf.svc, &errs) != 0;
 	bad |= audit_keys_check(&s_conf, &errs) != 0;
+	bad |= audit_private_check(&s_conf, &errs) != 0;
 	for (unsigned i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
 	if (args.check_config || bad) {
@@ -127,8 +136,10 @@ int main(int argc, char **argv)
 	a.store = qf_svc_store(a.svc);
 	a.prod = qf_svc_producer(a.svc);
 	a.clock = qf_svc_clock(a.svc);
+	a.vault = qf_svc_vault(a.svc);
 	int err;
-	if ((err = audit_ingest_open(&a)) || (err = audit_rules_open(&a))) {
+	if ((err = audit_ingest_open(&a)) || (err = audit_rules_open(&a)) ||
+	    (err = audit_private_open(&a))) {
 		qf_error("open_failed", "error=\"%s\"", qf_strerror(err));
 		goto out;
 	}
@@ -143,6 +154,7 @@ int main(int argc, char **argv)
 	rc = qf_svc_run(a.svc) ? 1 : 0;
 out:
 	qf_svc_destroy(&a.svc);
+	audit_private_close(&a);
 	qf_merkle_log_destroy(&a.log);
 	audit_rules_close(&a);
 	free(a.vkey);

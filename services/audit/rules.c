@@ -55,6 +55,8 @@ struct case_rec {
 struct case_state {
 	char concerns[ID_MAX];	 /* integrity report: the staff reported */
 	char entered_by[ID_MAX]; /* staff who entered an offline petition */
+	char parties[AUDIT_MAX_PARTIES][ID_MAX]; /* staff named as parties */
+	unsigned nparties;
 	uint32_t transfers;
 	unsigned nhist;
 	struct case_rec hist[CASE_HIST]; /* handlers over time, oldest first */
@@ -90,12 +92,17 @@ static int s_get_str(const uint8_t **p, const uint8_t *end, char dst[ID_MAX])
 	return 0;
 }
 
+/* Version 2 adds the parties after entered_by; version 1 records (logs of
+ * the previous format) still read. */
 static size_t s_encode(const struct case_state *s, uint8_t *buf)
 {
 	uint8_t *p = buf;
-	*p++ = 1; /* version */
+	*p++ = 2; /* version */
 	p = s_put_str(p, s->concerns);
 	p = s_put_str(p, s->entered_by);
+	*p++ = (uint8_t)s->nparties;
+	for (unsigned i = 0; i < s->nparties; i++)
+		p = s_put_str(p, s->parties[i]);
 	qf_be32_put(p, s->transfers);
 	p += 4;
 	*p++ = (uint8_t)s->nhist;
@@ -112,10 +119,20 @@ static int s_decode(struct case_state *s, const uint8_t *p, size_t n)
 {
 	const uint8_t *end = p + n;
 	memset(s, 0, sizeof *s);
-	if (n < 1 || *p++ != 1)
+	if (n < 1 || (*p != 1 && *p != 2))
 		return -1;
-	if (s_get_str(&p, end, s->concerns) || s_get_str(&p, end, s->entered_by) ||
-	    end - p < 5)
+	int version = *p++;
+	if (s_get_str(&p, end, s->concerns) || s_get_str(&p, end, s->entered_by))
+		return -1;
+	if (version >= 2) {
+		if (p >= end || *p > AUDIT_MAX_PARTIES)
+			return -1;
+		s->nparties = *p++;
+		for (unsigned i = 0; i < s->nparties; i++)
+			if (s_get_str(&p, end, s->parties[i]))
+				return -1;
+	}
+	if (end - p < 5)
 		return -1;
 	s->transfers = qf_be32_get(p);
 	p += 4;
@@ -156,7 +173,7 @@ static int s_load(struct audit *a, struct qf_txn *t, const char *case_id,
 static int s_save(struct audit *a, struct qf_txn *t, const char *case_id,
 		  const struct case_state *s)
 {
-	uint8_t buf[16 + 2 * ID_MAX + CASE_HIST * (8 + 2 * ID_MAX)];
+	uint8_t buf[16 + (2 + AUDIT_MAX_PARTIES) * ID_MAX + CASE_HIST * (8 + 2 * ID_MAX)];
 	size_t n = s_encode(s, buf);
 	return qf_txn_put(t, a->casestate, case_id, strlen(case_id), buf, n, 0);
 }
@@ -190,6 +207,29 @@ static int s_role_allowed(const struct audit *a, const char *role)
 		if (!strcmp(a->roles[i], role))
 			return 1;
 	return 0;
+}
+
+int audit_case_people(struct audit *a, struct qf_txn *t, const char *case_id,
+		      struct audit_people *out)
+{
+	memset(out, 0, sizeof *out);
+	struct case_state s;
+	int rc = s_load(a, t, case_id, &s);
+	if (rc <= 0)
+		return rc;
+	_Static_assert(sizeof out->concerns >= ID_MAX, "people ids");
+	strcpy(out->concerns, s.concerns);
+	strcpy(out->entered_by, s.entered_by);
+	for (unsigned i = 0; i < s.nparties; i++)
+		strcpy(out->parties[i], s.parties[i]);
+	out->nparties = s.nparties;
+	return QF_OK;
+}
+
+int audit_case_forget(struct audit *a, struct qf_txn *t, const char *case_id)
+{
+	int rc = qf_txn_del(t, a->casestate, case_id, strlen(case_id));
+	return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
 }
 
 /* ------------------------------------------------------------ alerts */
@@ -273,13 +313,21 @@ int audit_alert(struct audit *a, struct qf_txn *t, int kind, const char *case_id
 	uint64_t no;
 	if ((rc = s_next_alert_no(a, t, &no)))
 		return rc;
-	uint8_t key[8], buf[2048];
-	size_t len = qingfeng__v1__audit_alert__get_packed_size(&al);
+	/* /v1/alerts is public: keep the alert's public part only (the whole
+	   one went out on the internal bus, sealed in the outbox) */
+	uint8_t key[8], buf[2048], *pub;
+	size_t len = qingfeng__v1__audit_alert__get_packed_size(&al), plen;
+	int differs;
 	if (len > sizeof buf)
 		return QF_ERR_TOOBIG;
 	qingfeng__v1__audit_alert__pack(&al, buf);
+	if ((rc = qf_privacy_public(&qingfeng__v1__audit_alert__descriptor, buf, len, &pc,
+				    &pub, &plen, &differs)))
+		return rc;
 	qf_be64_put(key, no);
-	if ((rc = qf_txn_put(t, a->alerts, key, 8, buf, len, 0)))
+	rc = qf_txn_put(t, a->alerts, key, 8, pub, plen, 0);
+	free(pub);
+	if (rc)
 		return rc;
 	if (a->nlogq == a->caplogq) {
 		unsigned nc = a->caplogq ? a->caplogq * 2 : 16;
@@ -312,7 +360,7 @@ static int s_petition(struct audit *a, struct qf_txn *t, const char *case_id,
 		      const Qingfeng__V1__PetitionSubmitted *p)
 {
 	const char *entered = s_actor_id(p->entered_by);
-	if (!(p->concerns_staff && p->concerns_staff[0]) && !entered[0])
+	if (!(p->concerns_staff && p->concerns_staff[0]) && !entered[0] && !p->n_parties)
 		return QF_OK;
 	struct case_state s;
 	int rc = s_load(a, t, case_id, &s);
@@ -322,6 +370,15 @@ static int s_petition(struct audit *a, struct qf_txn *t, const char *case_id,
 		s_id(s.concerns, p->concerns_staff);
 	if (entered[0] && !s.entered_by[0])
 		s_id(s.entered_by, entered);
+	for (size_t i = 0; i < p->n_parties && s.nparties < AUDIT_MAX_PARTIES; i++) {
+		char id[ID_MAX];
+		s_id(id, p->parties[i]);
+		int known = !id[0];
+		for (unsigned k = 0; k < s.nparties && !known; k++)
+			known = !strcmp(s.parties[k], id);
+		if (!known)
+			strcpy(s.parties[s.nparties++], id);
+	}
 	return s_save(a, t, case_id, &s);
 }
 

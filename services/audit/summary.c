@@ -1,7 +1,8 @@
 /* summary.c: one line of Chinese per event, for a case's history as people
  * read it ("派单给 李建国（s04）"). The full decoded event goes beside it;
  * this line is only the gist, so unknown or undecodable events still get
- * their type's label.
+ * their type's label. It reads the public payload only (the history is
+ * public): a field left out of the public part shows as empty.
  */
 #include "audit.h"
 #include "qf_event.h"
@@ -51,6 +52,9 @@ static const struct label s_labels[] = {
     {T(SNAPSHOT_PUBLISHED), "发布公开快照"},
     {T(AUDIT_ALERT), "审计告警"},
     {T(AUDIT_CHECKPOINT), "审计检查点"},
+    {T(DATA_EXPORTED), "导出案件数据"},
+    {T(PRIVATE_EXPIRED), "非公开内容保存期满删除"},
+    {T(PRIVATE_READ), "查阅非公开内容"},
 };
 
 static const char *s_label(int type)
@@ -169,6 +173,14 @@ char *audit_summary(const Qingfeng__V1__Envelope *env)
 		Qingfeng__V1__DeliveryOutcome *dl = (void *)m;
 		snprintf(o, sizeof o, "%s：%s 经 %s", label, s_str(dl->recipient_kind),
 			 s_str(dl->channel));
+	} else if (d == &qingfeng__v1__private_read__descriptor) {
+		Qingfeng__V1__PrivateRead *pr = (void *)m;
+		snprintf(o, sizeof o, "%s：%s 查阅了第 %llu 条记录的非公开部分", label,
+			 pr->actor ? s_who(pr->actor, w, sizeof w) : "（不公开）",
+			 (unsigned long long)pr->leaf_index);
+	} else if (d == &qingfeng__v1__private_expired__descriptor) {
+		Qingfeng__V1__PrivateExpired *pe = (void *)m;
+		snprintf(o, sizeof o, "%s：保存 %u 天期满", label, pe->retention_days);
 	} else if (d == &qingfeng__v1__audit_alert__descriptor) {
 		snprintf(o, sizeof o, "%s：%s", label,
 			 s_str(((Qingfeng__V1__AuditAlert *)m)->detail));

@@ -1,13 +1,15 @@
 """svc_audit.py: start qf-audit in a Cluster, feed it other producers'
 events, and check what it serves with an independent implementation of the
 formats (RFC 9162 hashing and proofs, C2SP checkpoints, signed notes and
-tiles) written here in Python, so the tests do not trust the code under test.
+tiles, the private-part commitment) written here in Python, so the tests do
+not trust the code under test.
 
     with Cluster("audit") as c:
-        intake = Emitter(c, "intake")
+        intake = PrivEmitter(c, "intake")
         a = Audit(c, [intake])
         intake.emit("PETITION_SUBMITTED", key="B01", case_id=cid, payload={...})
-        a.wait_size(1)
+        ev = intake.emit_whole("PETITION_SUBMITTED", ...)   # public + private
+        a.wait_size(2)
         r = a.verify()                   # qfctl audit verify against it
 """
 import base64
@@ -21,10 +23,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import urllib.error
+import urllib.parse
 import urllib.request
 
-from tests.harness.qf import (SLOW, Emitter, _live, binary, free_port, sanitizer_env,
-                              source_block, wait_until)
+from tests.harness.qf import (CONFIG, SLOW, Emitter, _live, binary, free_port,
+                              sanitizer_env, source_block, wait_until)
 
 # ------------------------------------------------------------ RFC 9162 model
 
@@ -168,24 +171,32 @@ def _group(defaults, given):
 
 
 def audit_config(cluster, sources, name="audit", http_port=None, data_dir=None,
-                 checkpoint=None, alerts=None, partitions=16):
+                 checkpoint=None, alerts=None, partitions=16, tokens=True):
     """Write a configuration; checkpoint and alerts are dicts of settings
-    over the test defaults (fast timers)."""
+    over the test defaults (fast timers). tokens: staff tokens
+    (config/staff-tokens.cfg, so the development tokens qf-dev-s01.. work)
+    for private reads."""
+    for f in ("community.cfg", "staff-tokens.cfg"):
+        if not os.path.exists(os.path.join(cluster.dir, f)):
+            shutil.copy(os.path.join(CONFIG, f), os.path.join(cluster.dir, f))
     http_port = http_port or free_port()
     pub = "tcp://127.0.0.1:%d" % free_port()
     replay = "tcp://127.0.0.1:%d" % free_port()
     data_dir = data_dir or "data/%s" % name
     text = """
-service = { node = "audit"; data_dir = "%(data)s"; log_level = "debug"; };
+service = { node = "audit"; data_dir = "%(data)s"; log_level = "debug";
+            community = "community.cfg"; };
 http = { port = %(http)d; threads = 2; };
 bus = { pub = "%(pub)s"; replay = "%(replay)s"; heartbeat_ms = 200;
         partitions = %(parts)d; %(sources)s };
 checkpoint = { %(ckpt)s };
 alerts = { %(alerts)s };
+access = { tokens_file = "%(tokens)s"; };
 """ % {"data": data_dir, "http": http_port, "pub": pub, "replay": replay,
        "parts": partitions, "sources": source_block(*sources) if sources else "",
        "ckpt": _group({"every_entries": 1000, "every_seconds": 1}, checkpoint),
-       "alerts": _group({"contact_view_grace_s": 1, "gap_alert_s": 2}, alerts)}
+       "alerts": _group({"contact_view_grace_s": 1, "gap_alert_s": 2}, alerts),
+       "tokens": "staff-tokens.cfg" if tokens else ""}
     path = cluster.write("%s.cfg" % name, text)
     return path, http_port, pub, replay, os.path.join(cluster.dir, data_dir)
 
@@ -194,12 +205,13 @@ class Audit:
     """A running qf-audit (Proc-like: request/json through .proc)."""
 
     def __init__(self, cluster, sources, name="audit", checkpoint=None, alerts=None,
-                 data_dir=None, wait=True):
+                 data_dir=None, wait=True, tokens=True):
         self.c = cluster
         self.name = name
         (self.cfg, self.http_port, self.pub, self.replay,
          self.data_dir) = audit_config(cluster, sources, name=name, data_dir=data_dir,
-                                       checkpoint=checkpoint, alerts=alerts)
+                                       checkpoint=checkpoint, alerts=alerts,
+                                       tokens=tokens)
         self.url = "http://127.0.0.1:%d" % self.http_port
         self.proc = None
         self.start(wait)
@@ -277,6 +289,28 @@ class Audit:
     def wait_alerts(self, n, timeout=20, **q):
         return wait_until(lambda: len(self.alerts(**q)) >= n and self.alerts(**q),
                           timeout=timeout, what="%d alerts %r" % (n, q))
+
+    def private(self, index, token="qf-dev-s01", reason="核实诉求内容"):
+        """GET /v1/leaves/<index>/private: (status, json)."""
+        q = "?reason=" + urllib.parse.quote(reason) if reason is not None else ""
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        st, _, body = self.proc.request("GET", "/v1/leaves/%d/private%s" % (index, q),
+                                        headers=headers)
+        return st, json.loads(body) if body else None
+
+    def leaf(self, index):
+        st, j = self.json("/v1/leaves/%d" % index)
+        assert st == 200, (st, j)
+        return j
+
+    def data_files(self):
+        """The bytes of every file under the data folder (the LMDB files)."""
+        out = {}
+        for root, _, files in os.walk(self.data_dir):
+            for f in files:
+                with open(os.path.join(root, f), "rb") as fh:
+                    out[os.path.join(root, f)] = fh.read()
+        return out
 
     # ------------------------------------------------------ qfctl
     def qfctl(self, *args, timeout=120):
@@ -356,3 +390,98 @@ class Source:
 
     def __init__(self, name, pub, replay):
         self.name, self.pub, self.replay = name, pub, replay
+
+
+# ------------------------------------------------------------ private parts
+
+
+class Whole:
+    """An event emitted whole (public part in the log, private part beside
+    it): its event id, the nonce of its commitment and the whole payload."""
+
+    def __init__(self, emitter, type, case_id, part, seq, event_id, nonce, payload):
+        self.producer = emitter.name
+        self.type, self.case_id = type, case_id
+        self.part, self.seq = part, seq
+        self.event_id, self.nonce, self.payload = event_id, nonce, payload
+
+
+class PrivEmitter(Emitter):
+    """An Emitter that can also emit as a producer does: the whole message
+    through qf_privacy (public part in the envelope, private part beside
+    it on the bus), answering with the event id, nonce and whole payload."""
+
+    def emit_whole(self, type, key="", case_id="", payload=None, consent=False,
+                   sensitive=False, subject=None, nonce=None, time_ms=0):
+        ev = {"type": type, "key": key, "case_id": case_id, "payload": payload or {},
+              "time_ms": time_ms,
+              "privacy": {"consent": consent, "sensitive": sensitive}}
+        if subject:
+            ev["subject"] = subject
+        if nonce:
+            ev["nonce"] = nonce.hex()
+        self.popen.stdin.write(json.dumps(ev, ensure_ascii=False) + "\n")
+        self.popen.stdin.flush()
+        ans = self.popen.stdout.readline().strip()
+        if not ans.startswith("ok "):
+            raise AssertionError("emit failed: %s" % ans)
+        f = ans.split()
+        return Whole(self, type, case_id, int(f[1]), int(f[2]), bytes.fromhex(f[3]),
+                     bytes.fromhex(f[4]), bytes.fromhex(f[5]) if len(f) > 5 else b"")
+
+
+# ------------------------------------------------------------ envelopes, independently
+
+
+def pb_fields(data):
+    """The fields of a protobuf message: number -> [values] (varints as int,
+    length-delimited as bytes). Raises ValueError on malformed input."""
+    out, i = {}, 0
+
+    def varint():
+        nonlocal i
+        x = shift = 0
+        while True:
+            if i >= len(data) or shift > 63:
+                raise ValueError("truncated varint")
+            b = data[i]
+            i += 1
+            x |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return x
+            shift += 7
+    while i < len(data):
+        key = varint()
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v = varint()
+        elif wt == 2:
+            n = varint()
+            if n > len(data) - i:
+                raise ValueError("truncated field")
+            v = data[i:i + n]
+            i += n
+        elif wt == 1:
+            v, i = data[i:i + 8], i + 8
+        elif wt == 5:
+            v, i = data[i:i + 4], i + 4
+        else:
+            raise ValueError("wire type %d" % wt)
+        out.setdefault(num, []).append(v)
+    return out
+
+
+def envelope(data):
+    """The envelope fields a receipt is checked against."""
+    f = pb_fields(data)
+
+    def last(n, default):
+        return f[n][-1] if n in f else default
+    return {"producer": last(2, b"").decode(), "partition": last(4, 0), "seq": last(5, 0),
+            "event_id": last(6, b""), "case_id": last(7, b"").decode(),
+            "time_ms": last(9, 0), "type": last(10, 0), "payload": last(11, b""),
+            "partition_key": last(12, b"").decode(), "commitment": last(13, b"")}
+
+
+def commitment(nonce, payload):
+    return hashlib.sha256(b"qingfeng-private-v1\x00" + nonce + payload).digest()

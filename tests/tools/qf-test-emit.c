@@ -11,6 +11,13 @@
  * "ok <partition> <seq>" or "error <reason>". Replay and heartbeats are
  * served until stdin closes and SIGTERM arrives (or stdin closes with
  * --exit-on-eof).
+ *
+ * With "privacy":{"consent":false,"sensitive":false} the payload is the
+ * whole message and goes out as a producer emits it (qf_privacy_emit: the
+ * envelope gets the public part, the private part travels beside it,
+ * sealed in the outbox), optionally with "subject" and "nonce" (64 hex);
+ * the answer is then "ok <partition> <seq> <event id hex> <nonce hex>
+ * <whole payload hex>": what a receipt is made of.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,18 +32,25 @@
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_id.h"
+#include "qf_privacy.h"
 #include "qf_svc.h"
+#include "qf_vault.h"
 
 struct emit {
 	struct qf_bus_producer *prod;
 	struct qf_bus_event ev;
 	uint32_t part;
 	uint64_t seq;
+	const struct qf_privacy *pc; /* NULL: emit as given */
+	uint8_t event_id[16];
 };
 
 static int s_emit(struct qf_txn *t, void *arg)
 {
 	struct emit *e = arg;
+	if (e->pc)
+		return qf_privacy_emit_event(e->prod, t, &e->ev, e->pc, &e->part, &e->seq,
+					     e->event_id);
 	return qf_bus_emit(e->prod, t, &e->ev, &e->part, &e->seq, NULL);
 }
 
@@ -76,12 +90,31 @@ static void s_line(struct qf_store *store, struct qf_bus_producer *prod, char *l
 			  json_string_value(json_object_get(j, "case_id")),
 			  json_string_value(json_object_get(j, "correlation_id")), buf, len,
 			  json_integer_value(json_object_get(j, "time_ms"))},
-			 0, 0};
+			 0, 0, NULL, {0}};
+	json_t *pv = json_object_get(j, "privacy");
+	struct qf_privacy pc = {json_is_true(json_object_get(pv, "consent")),
+				json_is_true(json_object_get(pv, "sensitive")), NULL};
+	uint8_t nonce[32];
+	const char *nh = json_string_value(json_object_get(j, "nonce"));
+	if (json_is_object(pv)) {
+		e.pc = &pc;
+		e.ev.subject = json_string_value(json_object_get(j, "subject"));
+		if (!nh || strlen(nh) != 64 || qf_unhex(nh, nonce, 32))
+			qf_id_random(nonce, sizeof nonce);
+		e.ev.nonce = nonce;
+	}
 	int rc = qf_store_write(store, s_emit, &e);
-	if (rc)
+	if (rc) {
 		printf("error %s\n", qf_strerror(rc));
-	else
+	} else if (e.pc) {
+		char id[33], nx[65], *ph = malloc(2 * len + 1);
+		printf("ok %u %llu %s %s %s\n", e.part, (unsigned long long)e.seq,
+		       qf_hex(e.event_id, 16, id), qf_hex(nonce, 32, nx),
+		       ph ? qf_hex(buf, len, ph) : "");
+		free(ph);
+	} else {
 		printf("ok %u %llu\n", e.part, (unsigned long long)e.seq);
+	}
 	fflush(stdout);
 	free(buf);
 	protobuf_c_message_free_unpacked(m, NULL);
@@ -125,9 +158,14 @@ int main(int argc, char **argv)
 	qf_clock_from_env(&clock);
 	void *zctx = zmq_ctx_new();
 	struct qf_bus_producer *prod;
+	struct qf_vault *vault = NULL;
+	if (qf_vault_open(&vault, store)) {
+		fprintf(stderr, "vault: cannot open\n");
+		return 1;
+	}
 	struct qf_bus_producer_opts po = {.name = name, .partitions = parts,
 					  .pub_endpoint = pub, .replay_endpoint = replay,
-					  .heartbeat_ms = 200};
+					  .heartbeat_ms = 200, .vault = vault};
 	if (qf_bus_producer_new(&prod, zctx, store, &clock, &po, err, sizeof err)) {
 		fprintf(stderr, "producer: %s\n", err);
 		return 1;
@@ -168,6 +206,7 @@ int main(int argc, char **argv)
 	}
 	qf_bus_producer_destroy(&prod);
 	zmq_ctx_term(zctx);
+	qf_vault_destroy(&vault);
 	qf_store_destroy(&store);
 	return 0;
 }

@@ -1,0 +1,684 @@
+/* private.c: the private parts of logged events, kept apart from the log.
+ *
+ * A leaf is an event's public part; the private part (PrivatePart: the
+ * whole payload and the nonce of the leaf's commitment) is kept in
+ * audit.private, keyed by leaf index, sealed with the store's vault under
+ * the event's subject (its case, or "visit:<id>"), in the transaction that
+ * appends the leaf. Nothing public reads it. Retention (PRIVATE_EXPIRED)
+ * forgets the subject's key: every copy becomes ciphertext nobody can open,
+ * and the tree, the checkpoints and every proof stay exactly as they were,
+ * because they never contained it.
+ *
+ * Reading one is an event of its own: GET /v1/leaves/<i>/private with a
+ * staff token and a reason is decided, unsealed and answered inside one
+ * group-commit transaction that also emits PRIVATE_READ and appends it to
+ * the log, so no read is ever unrecorded. Who may read is one small
+ * function (audit_private_may_read), the whole access policy.
+ *
+ * PRIVATE_READ goes out on a partition key of its own (reads_key, chosen so
+ * that it never shares a partition with "audit"): every event of that
+ * partition is logged, so the log's completeness check holds for it, while
+ * alerts and checkpoints (partition "audit") stay out of the log.
+ */
+#include "audit.h"
+#include "qf_community.h"
+#include "qf_err.h"
+#include "qf_event.h"
+#include "qf_id.h"
+#include "qf_log.h"
+#include "qf_privacy.h"
+#include "qf_tokens.h"
+#include "qf_vault.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REASON_MAX 1000
+
+/* ------------------------------------------------------------ open */
+
+/* A partition key for PRIVATE_READ whose partition differs from "audit"'s;
+ * "" when the stream has a single partition. Fixed for a given partition
+ * count, which never changes on a live system. */
+static void s_reads_key(char out[32], uint32_t parts)
+{
+	out[0] = '\0';
+	if (parts < 2)
+		return;
+	uint32_t audit_part = qf_partition_of("audit", parts);
+	for (unsigned i = 0; i < 1000; i++) {
+		char k[32];
+		if (i == 0)
+			snprintf(k, sizeof k, "audit-reads");
+		else
+			snprintf(k, sizeof k, "audit-reads-%u", i);
+		if (qf_partition_of(k, parts) != audit_part) {
+			memcpy(out, k, sizeof k);
+			return;
+		}
+	}
+}
+
+/* Load the community and tokens files; 0 or QF_ERR_CONFIG with errs. */
+static int s_access_load(const struct audit_conf *c, struct qf_community **com,
+			 struct qf_tokens **tok, struct qf_cfg_errors *errs)
+{
+	char *cpath = qf_cfg_resolve(c->svc.config_file, c->svc.community);
+	char *tpath = qf_cfg_resolve(c->svc.config_file, c->tokens_file);
+	struct qf_cfg_errors sub;
+	memset(&sub, 0, sizeof sub);
+	int rc = QF_OK;
+	if (!cpath || !tpath || qf_community_load(cpath, com, &sub)) {
+		rc = QF_ERR_CONFIG;
+		if (!sub.n)
+			qf_cfg_error(errs, NULL, "service.community", "cannot load '%s'",
+				     cpath ? cpath : "?");
+	} else if (qf_tokens_load(tpath, *com, tok, &sub)) {
+		rc = QF_ERR_CONFIG;
+	}
+	for (unsigned i = 0; i < sub.n && errs->n < QF_CFG_MAX_ERRORS; i++)
+		snprintf(errs->msg[errs->n++], sizeof errs->msg[0], "%s", sub.msg[i]);
+	if (rc) {
+		qf_tokens_free(tok);
+		qf_community_free(com);
+	}
+	free(cpath);
+	free(tpath);
+	return rc;
+}
+
+int audit_private_check(struct audit_conf *c, struct qf_cfg_errors *errs)
+{
+	if (!c->tokens_file || !c->tokens_file[0])
+		return QF_OK;
+	int rc = QF_OK;
+	if (c->svc.partitions < 2) {
+		qf_cfg_error(errs, NULL, "bus.partitions",
+			     "private reads (access.tokens_file) need at least 2 "
+			     "partitions: PRIVATE_READ is logged on a partition of its "
+			     "own");
+		rc = QF_ERR_CONFIG;
+	}
+	struct qf_community *com = NULL;
+	struct qf_tokens *tok = NULL;
+	if (s_access_load(c, &com, &tok, errs))
+		rc = QF_ERR_CONFIG;
+	qf_tokens_free(&tok);
+	qf_community_free(&com);
+	return rc;
+}
+
+int audit_private_open(struct audit *a)
+{
+	int rc;
+	if ((rc = qf_store_dbi(a->store, "audit.private", 0, &a->privates)))
+		return rc;
+	if (!a->vault) {
+		if ((rc = qf_vault_open(&a->vault, a->store)))
+			return rc;
+		a->own_vault = 1;
+	}
+	s_reads_key(a->reads_key, a->prod ? qf_bus_producer_partitions(a->prod) : 1);
+	const struct audit_conf *c = a->conf;
+	if (!c->tokens_file || !c->tokens_file[0])
+		return QF_OK;
+	struct qf_cfg_errors errs = {.file = c->svc.config_file};
+	if (s_access_load(c, &a->community, &a->tokens, &errs)) {
+		for (unsigned i = 0; i < errs.n; i++)
+			qf_error("access_failed", "error=\"%s\"", errs.msg[i]);
+		return QF_ERR_CONFIG;
+	}
+	if (!a->reads_key[0]) {
+		qf_error("access_failed",
+			 "error=\"private reads need bus.partitions >= 2\"");
+		return QF_ERR_CONFIG;
+	}
+	return QF_OK;
+}
+
+void audit_private_close(struct audit *a)
+{
+	qf_tokens_free(&a->tokens);
+	qf_community_free(&a->community);
+	if (a->own_vault)
+		qf_vault_destroy(&a->vault);
+	a->vault = NULL;
+	a->own_vault = 0;
+}
+
+/* ------------------------------------------------------------ keeping */
+
+const char *audit_subject(const Qingfeng__V1__Envelope *env, char *buf, size_t n)
+{
+	snprintf(buf, n, "-");
+	if (env->case_id && env->case_id[0]) {
+		if (strlen(env->case_id) <= QF_VAULT_SUBJECT_MAX)
+			snprintf(buf, n, "%s", env->case_id);
+		return buf;
+	}
+	if (env->type != QINGFENG__V1__EVENT_TYPE__VISIT_RECORDED)
+		return buf;
+	/* the visit id is public, so the subject is the same with or without
+	   the private part */
+	ProtobufCMessage *m = qf_event_payload(env);
+	if (!m)
+		return buf;
+	const Qingfeng__V1__VisitRecorded *v = (const void *)m;
+	if (v->visit_id && v->visit_id[0] &&
+	    strlen(v->visit_id) + 6 <= QF_VAULT_SUBJECT_MAX)
+		snprintf(buf, n, "visit:%s", v->visit_id);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return buf;
+}
+
+int audit_private_keep(struct audit *a, struct qf_txn *t,
+		       const Qingfeng__V1__Envelope *env, const uint8_t *part,
+		       size_t part_len, uint64_t leaf)
+{
+	char sb[QF_VAULT_SUBJECT_MAX + 1];
+	const char *subject = audit_subject(env, sb, sizeof sb);
+	uint8_t key[8], *box = NULL;
+	size_t box_len = 0;
+	qf_be64_put(key, leaf);
+	int rc =
+	    qf_vault_seal(a->vault, t, subject, key, 8, part, part_len, &box, &box_len);
+	if (rc == QF_ERR_GONE)
+		return QF_OK; /* retention came first: keep nothing */
+	if (rc)
+		return rc;
+	rc = qf_txn_put(t, a->privates, key, 8, box, box_len, 0);
+	free(box);
+	return rc;
+}
+
+/* A case's sealed copies: delete them too (they are unreadable already; this
+ * gives their pages back, so that compaction leaves nothing of them). */
+static int s_drop_case(struct audit *a, struct qf_txn *t, const char *case_id,
+		       unsigned *dropped)
+{
+	size_t cl = strlen(case_id);
+	if (cl >= 200)
+		return QF_OK;
+	uint8_t k[210];
+	memcpy(k, case_id, cl);
+	k[cl] = 0;
+	MDB_cursor *cur;
+	if (mdb_cursor_open(qf_txn_mdb(t), a->cases, &cur))
+		return QF_ERR_STORE;
+	MDB_val key = {cl + 1, k}, v;
+	int rc;
+	for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+	     rc == 0 && key.mv_size == cl + 9 && memcmp(key.mv_data, k, cl + 1) == 0;
+	     rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+		uint8_t lb[8];
+		memcpy(lb, (uint8_t *)key.mv_data + cl + 1, 8);
+		int r2 = qf_txn_del(t, a->privates, lb, 8);
+		if (r2 == QF_OK)
+			(*dropped)++;
+		else if (r2 != QF_ERR_NOTFOUND) {
+			mdb_cursor_close(cur);
+			return r2;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? QF_OK : qf_store_err(rc);
+}
+
+int audit_private_expired(struct audit *a, struct qf_txn *t,
+			  const Qingfeng__V1__Envelope *env)
+{
+	ProtobufCMessage *m = qf_event_payload(env);
+	if (!m) {
+		qf_warn("private_expired_undecodable", "producer=%s seq=%llu",
+			env->producer, (unsigned long long)env->seq);
+		return QF_OK;
+	}
+	const Qingfeng__V1__PrivateExpired *pe = (const void *)m;
+	const char *subject = pe->subject && pe->subject[0]   ? pe->subject
+			      : pe->case_id && pe->case_id[0] ? pe->case_id
+							      : "";
+	int rc = QF_OK;
+	if (!subject[0] || !strcmp(subject, "-") ||
+	    strlen(subject) > QF_VAULT_SUBJECT_MAX) {
+		/* "-" holds the private parts of every event without a subject
+		   of its own: never forgotten at once by one message */
+		qf_warn("private_expired_ignored", "producer=%s subject=\"%s\"",
+			env->producer, subject);
+		goto out;
+	}
+	if ((rc = qf_vault_forget(a->vault, t, subject)))
+		goto out;
+	unsigned dropped = 0;
+	const char *case_id = pe->case_id && pe->case_id[0] ? pe->case_id : NULL;
+	if (!case_id && strncmp(subject, "visit:", 6))
+		case_id = subject; /* a case's subject is its id */
+	if (case_id && ((rc = s_drop_case(a, t, case_id, &dropped)) ||
+			(rc = audit_case_forget(a, t, case_id))))
+		goto out;
+	qf_metric_inc(a->m_forgotten);
+	qf_info("private_expired", "subject=%s producer=%s dropped=%u", subject,
+		env->producer, dropped);
+out:
+	protobuf_c_message_free_unpacked(m, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------ policy */
+
+/* The access policy, in one place (a shared policy table will replace it):
+ * the secretary and the integrity supervisor may read, never the staff
+ * member a report concerns nor a staff member named as a party. */
+const char *audit_private_may_read(const struct qf_staff *who,
+				   const struct audit_people *p, const char **msg)
+{
+	static const char *const roles[] = {"secretary", "supervisor"};
+	int role_ok = 0;
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		role_ok |= who->role && !strcmp(who->role, roles[i]);
+	if (!role_ok) {
+		*msg = "只有社区党委书记和廉勤监督员可以查阅非公开内容";
+		return "role";
+	}
+	if (p->concerns[0] && who->id && !strcmp(p->concerns, who->id)) {
+		*msg = "被举报人不能查阅举报其本人的案件的非公开内容";
+		return "concerned";
+	}
+	for (unsigned i = 0; i < p->nparties; i++)
+		if (who->id && !strcmp(p->parties[i], who->id)) {
+			*msg = "案件当事人不能查阅该案件的非公开内容";
+			return "party";
+		}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ reading */
+
+struct read_job {
+	struct qf_gc_job job;
+	struct audit *a;
+	struct qf_http_req *r;
+	uint64_t index;
+	const struct qf_staff *who;
+	char *reason;
+	/* the verdict, decided in the transaction */
+	unsigned status;
+	const char *code, *msg;
+	uint8_t *part; /* the PrivatePart encoding (secret) */
+	size_t part_len;
+	char case_id[210], type[64], producer[64];
+	uint64_t read_leaf;
+};
+
+static void s_job_reset(struct read_job *j)
+{
+	if (j->part) {
+		sodium_memzero(j->part, j->part_len);
+		free(j->part);
+	}
+	j->part = NULL;
+	j->part_len = 0;
+	j->status = 0;
+	j->code = j->msg = NULL;
+}
+
+static void s_deny(struct read_job *j, unsigned status, const char *code, const char *msg)
+{
+	j->status = status;
+	j->code = code;
+	j->msg = msg;
+}
+
+/* Emit PRIVATE_READ inside t and append it to the log as a leaf. */
+static int s_read_event(struct audit *a, struct qf_txn *t, struct read_job *j,
+			int sensitive)
+{
+	Qingfeng__V1__Actor actor = QINGFENG__V1__ACTOR__INIT;
+	actor.staff_id = j->who->id ? j->who->id : (char *)"";
+	actor.role = j->who->role ? j->who->role : (char *)"";
+	actor.name = j->who->name ? j->who->name : (char *)"";
+	Qingfeng__V1__PrivateRead pr = QINGFENG__V1__PRIVATE_READ__INIT;
+	pr.leaf_index = j->index;
+	pr.case_id = j->case_id;
+	pr.actor = &actor;
+	pr.reason = j->reason;
+	pr.at_ms = qf_now_ms(a->clock);
+	size_t len = qingfeng__v1__private_read__get_packed_size(&pr);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf)
+		return QF_ERR_NOMEM;
+	qingfeng__v1__private_read__pack(&pr, buf);
+	struct qf_bus_event ev = {.type = QINGFENG__V1__EVENT_TYPE__PRIVATE_READ,
+				  .partition_key = a->reads_key,
+				  .case_id = j->case_id,
+				  .payload = buf,
+				  .payload_len = len};
+	struct qf_privacy pc = {0, sensitive, NULL};
+	uint32_t part;
+	uint64_t seq;
+	int rc = qf_privacy_emit_event(a->prod, t, &ev, &pc, &part, &seq, NULL);
+	sodium_memzero(buf, len);
+	free(buf);
+	if (rc)
+		return rc;
+	/* the envelope exactly as published, and its private part */
+	MDB_val rec;
+	const uint8_t *envp, *box;
+	size_t env_len, box_len;
+	if ((rc = qf_bus_outbox_get(a->prod, t, part, seq, &rec)))
+		return rc;
+	if (qf_bus_record_parse(rec.mv_data, rec.mv_size, &envp, &env_len, &box,
+				&box_len))
+		return QF_ERR_PROTO;
+	uint8_t *raw = malloc(env_len ? env_len : 1);
+	if (!raw)
+		return QF_ERR_NOMEM;
+	memcpy(raw, envp, env_len); /* the map may move under the next write */
+	uint8_t *pp = NULL;
+	size_t pp_len = 0;
+	rc = qf_bus_outbox_private(a->prod, t, part, seq, &pp, &pp_len);
+	if (rc == QF_ERR_NOTFOUND || rc == QF_ERR_GONE)
+		rc = QF_OK; /* (retention raced the read: public part only) */
+	Qingfeng__V1__Envelope *env = rc ? NULL : qf_bus_decode(raw, env_len);
+	if (!rc && !env)
+		rc = QF_ERR_PROTO;
+	if (!rc) {
+		struct qf_bus_msg m = {.env = env, .raw = raw, .len = env_len};
+		const uint8_t *nonce, *payload;
+		size_t plen;
+		if (pp &&
+		    qf_bus_private_parse(pp, pp_len, &nonce, &payload, &plen) == 0) {
+			m.priv = payload;
+			m.priv_len = plen;
+			m.nonce = nonce;
+			m.private_part = pp;
+			m.private_part_len = pp_len;
+		}
+		rc = audit_leaf_add(a, t, &m, &j->read_leaf);
+	}
+	if (env)
+		qingfeng__v1__envelope__free_unpacked(env, NULL);
+	if (pp) {
+		sodium_memzero(pp, pp_len);
+		free(pp);
+	}
+	free(raw);
+	return rc;
+}
+
+static int s_read_apply(struct qf_txn *t, void *arg)
+{
+	struct read_job *j = arg;
+	struct audit *a = j->a;
+	s_job_reset(j); /* a write function may run twice */
+	/* decide first */
+	uint64_t size;
+	int rc = qf_merkle_log_size(a->log, t, &size);
+	if (rc)
+		return rc;
+	if (j->index >= size) {
+		s_deny(j, 404, "leaf_not_found", "日志中没有这个序号的叶子");
+		return QF_OK;
+	}
+	const uint8_t *data;
+	size_t len;
+	if ((rc = qf_merkle_log_leaf(a->log, t, j->index, &data, &len)))
+		return rc;
+	Qingfeng__V1__Envelope *env = qf_bus_decode(data, len);
+	if (!env) {
+		s_deny(j, 404, "no_private_part", "这个叶子没有非公开部分");
+		return QF_OK;
+	}
+	char sb[QF_VAULT_SUBJECT_MAX + 1];
+	const char *subject = audit_subject(env, sb, sizeof sb);
+	snprintf(j->case_id, sizeof j->case_id, "%s", env->case_id ? env->case_id : "");
+	snprintf(j->producer, sizeof j->producer, "%s", env->producer);
+	const char *tn = qf_event_type_name(env->type);
+	snprintf(j->type, sizeof j->type, "%s", tn ? tn : "");
+	int sensitive = env->partition_key && !strcmp(env->partition_key, "sensitive");
+	qingfeng__v1__envelope__free_unpacked(env, NULL);
+	uint8_t key[8];
+	qf_be64_put(key, j->index);
+	MDB_val box;
+	rc = qf_txn_get(t, a->privates, key, 8, &box);
+	if (rc == QF_ERR_NOTFOUND) {
+		if (qf_vault_forgotten(a->vault, t, subject))
+			s_deny(j, 404, "private_gone", "该内容的保存期限已满，已被删除");
+		else
+			s_deny(j, 404, "no_private_part", "这个叶子没有非公开部分");
+		return QF_OK;
+	}
+	if (rc)
+		return rc;
+	rc = qf_vault_unseal(a->vault, t, box.mv_data, box.mv_size, key, 8, &j->part,
+			     &j->part_len);
+	if (rc == QF_ERR_GONE) {
+		s_deny(j, 404, "private_gone", "该内容的保存期限已满，已被删除");
+		return QF_OK;
+	}
+	if (rc)
+		return rc;
+	struct audit_people people;
+	if (j->case_id[0] && (rc = audit_case_people(a, t, j->case_id, &people)))
+		return rc;
+	if (!j->case_id[0])
+		memset(&people, 0, sizeof people);
+	const char *msg, *why = audit_private_may_read(j->who, &people, &msg);
+	if (why) {
+		qf_warn("private_read_refused", "leaf=%llu staff=%s reason=%s",
+			(unsigned long long)j->index, j->who->id, why);
+		s_job_reset(j);
+		s_deny(j, 403, strcmp(why, "role") ? "conflict_of_interest" : "forbidden",
+		       msg);
+		return QF_OK;
+	}
+	/* then write: the read is on record before anyone sees the text */
+	if ((rc = s_read_event(a, t, j, sensitive || people.concerns[0])))
+		return rc;
+	j->status = 200;
+	return QF_OK;
+}
+
+static void s_read_done(void *arg, int rc)
+{
+	struct read_job *j = arg;
+	struct qf_http_req *r = j->r;
+	if (rc) {
+		qf_error("private_read_failed", "leaf=%llu error=\"%s\"",
+			 (unsigned long long)j->index, qf_strerror(rc));
+		qf_http_reply_error(r, rc == QF_ERR_STOPPED ? 503 : 500,
+				    rc == QF_ERR_STOPPED ? "unavailable" : "internal",
+				    "读取失败，请稍后再试", NULL);
+	} else if (j->status != 200) {
+		qf_http_reply_error(r, j->status, j->code, j->msg, NULL);
+	} else {
+		const uint8_t *nonce, *payload;
+		size_t plen;
+		json_t *out = NULL;
+		if (qf_bus_private_parse(j->part, j->part_len, &nonce, &payload, &plen) ==
+		    0) {
+			char nh[65];
+			char *b64 = qf_b64_encode(payload, plen);
+			uint8_t c[32];
+			qf_bus_commitment(nonce, payload, plen, c);
+			char ch[65];
+			out = json_object();
+			json_object_set_new(out, "leaf_index",
+					    json_integer((json_int_t)j->index));
+			json_object_set_new(out, "case_id", json_string(j->case_id));
+			json_object_set_new(out, "producer", json_string(j->producer));
+			json_object_set_new(out, "type", json_string(j->type));
+			json_object_set_new(out, "nonce",
+					    json_string(qf_hex(nonce, 32, nh)));
+			json_object_set_new(out, "private_commitment",
+					    json_string(qf_hex(c, 32, ch)));
+			json_object_set_new(out, "payload",
+					    b64 ? json_string(b64) : json_null());
+			free(b64);
+			int type = qf_event_type_parse(j->type);
+			const ProtobufCMessageDescriptor *d =
+			    type >= 0 ? qf_event_payload_descriptor(type) : NULL;
+			ProtobufCMessage *m =
+			    d ? protobuf_c_message_unpack(d, NULL, plen, payload) : NULL;
+			json_object_set_new(out, "private",
+					    m ? qf_message_json(m) : json_null());
+			if (m)
+				protobuf_c_message_free_unpacked(m, NULL);
+			json_object_set_new(out, "read_leaf",
+					    json_integer((json_int_t)j->read_leaf));
+		}
+		if (out) {
+			qf_metric_inc(j->a->m_reads);
+			qf_info("private_read", "leaf=%llu staff=%s read_leaf=%llu",
+				(unsigned long long)j->index, j->who->id,
+				(unsigned long long)j->read_leaf);
+			qf_http_add_header(r, "Cache-Control", "no-store");
+			qf_http_reply_json(r, 200, out);
+		} else {
+			qf_http_reply_error(r, 500, "internal", "非公开部分已损坏", NULL);
+		}
+	}
+	s_job_reset(j);
+	free(j->reason);
+	free(j);
+}
+
+/* A decimal index without leading zeros; 0 or -1. */
+static int s_index(const char *v, uint64_t *out)
+{
+	uint64_t x = 0;
+	int ok = v && v[0] && strlen(v) <= 20 && !(v[0] == '0' && v[1]);
+	for (const char *p = v; ok && *p; p++) {
+		if (*p < '0' || *p > '9' || x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			ok = 0;
+		else
+			x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*out = x;
+	return ok ? 0 : -1;
+}
+
+void audit_h_private(struct qf_http_req *r, void *ctx)
+{
+	struct audit *a = ctx;
+	qf_http_add_header(r, "Cache-Control", "no-store");
+	uint64_t index;
+	if (s_index(qf_http_param(r, "index"), &index)) {
+		qf_http_reply_error(r, 400, "bad_parameter", "叶子序号必须是非负整数",
+				    "index");
+		return;
+	}
+	if (!a->tokens) {
+		qf_http_reply_error(r, 503, "private_reads_off",
+				    "本服务未配置工作人员令牌（access.tokens_file），"
+				    "不提供非公开内容查阅",
+				    NULL);
+		return;
+	}
+	const struct qf_staff *who =
+	    qf_tokens_auth(a->tokens, a->community, qf_http_header(r, "Authorization"));
+	if (!who) {
+		qf_http_add_header(r, "WWW-Authenticate", "Bearer");
+		qf_http_reply_error(r, 401, "unauthorized", "需要有效的工作人员令牌",
+				    NULL);
+		return;
+	}
+	const char *reason = qf_http_query(r, "reason");
+	size_t rl = reason ? strlen(reason) : 0;
+	const char *p = reason;
+	while (p && (*p == ' ' || *p == '\t'))
+		p++;
+	if (!p || !*p) {
+		qf_http_reply_error(r, 400, "missing_reason",
+				    "查阅非公开内容必须说明理由（reason）", "reason");
+		return;
+	}
+	if (rl > REASON_MAX) {
+		qf_http_reply_error(r, 400, "bad_parameter", "理由不能超过 1000 字节",
+				    "reason");
+		return;
+	}
+	static const struct audit_people nobody;
+	const char *msg;
+	if (audit_private_may_read(who, &nobody, &msg)) { /* the role, early */
+		qf_http_reply_error(r, 403, "forbidden", msg, NULL);
+		return;
+	}
+	struct read_job *j = calloc(1, sizeof *j);
+	if (!j || !(j->reason = strdup(reason))) {
+		free(j);
+		qf_http_reply_error(r, 503, "unavailable", "服务繁忙，请稍后再试", NULL);
+		return;
+	}
+	j->a = a;
+	j->r = r;
+	j->index = index;
+	j->who = who;
+	j->job.apply = s_read_apply;
+	j->job.done = s_read_done;
+	j->job.arg = j;
+	qf_http_suspend(r);
+	if (qf_gc_submit(qf_svc_gc(a->svc), &j->job)) {
+		free(j->reason);
+		free(j);
+		qf_http_reply_error(r, 503, "unavailable", "服务正在停止", NULL);
+	}
+}
+
+/* ------------------------------------------------------------ events */
+
+struct event_q {
+	uint8_t id[64];
+	size_t len;
+	int found;
+	uint64_t leaf;
+};
+
+static int s_event_read(struct qf_txn *t, void *arg)
+{
+	struct audit *a = ((void **)arg)[0];
+	struct event_q *q = ((void **)arg)[1];
+	MDB_val v;
+	int rc = qf_txn_get(t, a->events, q->id, q->len, &v);
+	if (rc == QF_ERR_NOTFOUND)
+		return QF_OK;
+	if (rc)
+		return rc;
+	if (v.mv_size == 8) {
+		q->found = 1;
+		q->leaf = qf_be64_get(v.mv_data);
+	}
+	return QF_OK;
+}
+
+void audit_h_event(struct qf_http_req *r, void *ctx)
+{
+	struct audit *a = ctx;
+	const char *hex = qf_http_param(r, "id");
+	struct event_q q = {0};
+	size_t hl = hex ? strlen(hex) : 0;
+	if (hl < 2 || hl > 128 || hl % 2 || qf_unhex(hex, q.id, hl / 2)) {
+		qf_http_reply_error(r, 400, "bad_parameter", "事件编号必须是十六进制",
+				    "id");
+		return;
+	}
+	q.len = hl / 2;
+	void *arg[2] = {a, &q};
+	int rc = qf_store_read(a->store, s_event_read, arg);
+	if (rc) {
+		qf_error("read_failed", "path=%s error=\"%s\"", qf_http_path(r),
+			 qf_strerror(rc));
+		qf_http_reply_error(r, 500, "internal", "读取审计日志失败", NULL);
+		return;
+	}
+	if (!q.found) {
+		qf_http_reply_error(r, 404, "event_not_found", "审计日志中没有这个事件",
+				    "id");
+		return;
+	}
+	char h[129];
+	qf_http_reply_json(r, 200,
+			   json_pack("{s:s, s:I}", "event_id", qf_hex(q.id, q.len, h),
+				     "leaf_index", (json_int_t)q.leaf));
+}

@@ -1,0 +1,248 @@
+"""audit: a log of public facts and commitments. Every leaf is an event's
+public part with a commitment to its private part; the private parts are
+kept apart, sealed, readable only by the roles the access policy allows
+(each read is itself a logged event), and deletable by retention without
+touching any checkpoint or proof; every public output carries public parts
+only. Real processes throughout; the people are invented.
+"""
+import base64
+import json
+import unittest
+
+from tests.harness.qf import Cluster
+from tests.harness.svc_audit import Audit, PrivEmitter, parse_bundle, tile_path
+from tests.harness.svc_router import new_case_id
+
+MARK = "PLANT-7Q2X"  # a unique string planted in private fields only
+
+
+def whole_petition(em, cid, text, building="B03", consent=False, sensitive=False,
+                   **extra):
+    """A petition emitted as intake emits it: the whole message, of which the
+    envelope gets the public part."""
+    p = {"case_id": cid, "tracking_code": "LSJ" + cid[-6:], "category": "facility_repair",
+         "building": building, "description": text, "text": text, "channel": "app",
+         "consent_public": consent, "name_masked": "黄**", "phone_masked": "139****0427",
+         "address": "3栋2单元502室 " + MARK, "submitted_ms": 1796000000000}
+    p.update(extra)
+    key = "sensitive" if sensitive else building
+    return em.emit_whole("PETITION_SUBMITTED", key=key, case_id=cid, payload=p,
+                         consent=consent, sensitive=sensitive)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.c = Cluster(self.cluster_name)
+        self.addCleanup(self.c.close)
+        self.intake = PrivEmitter(self.c, "intake")
+        self.router = PrivEmitter(self.c, "router")
+        self.a = None
+
+    def start(self, **kw):
+        self.a = Audit(self.c, [self.intake, self.router], **kw)
+        return self.a
+
+    def signed(self, n):
+        """Wait until the log has n leaves, all inside a signed checkpoint."""
+        self.a.wait_size(n)
+        self.a.wait_checkpoint(n)
+
+
+class PrivateReadTest(Base):
+    cluster_name = "audit-private-read"
+
+    def test_who_may_read_and_every_read_is_logged(self):
+        self.start()
+        plain = new_case_id()
+        self.intake.emit("CASE_ASSIGNED", key="B01", case_id=plain,
+                         payload={"case_id": plain, "assignee": "s04"})  # no private part
+        cid = new_case_id()
+        ev = whole_petition(self.intake, cid, "水管漏水，请尽快来修。" + MARK,
+                            parties=["s01"])
+        report = new_case_id()
+        whole_petition(self.intake, report, "举报某干部收受好处。" + MARK,
+                       sensitive=True, concerns_staff="s02")
+        self.signed(3)
+        i_plain, i_case, i_report = 0, 1, 2
+        self.assertEqual(self.a.leaf(i_case)["case_id"], cid)
+        # no token, an unknown token: 401; a role the policy does not allow: 403
+        st, j = self.a.private(i_case, token=None)
+        self.assertEqual((st, j["code"]), (401, "unauthorized"))
+        st, j = self.a.private(i_case, token="qf-dev-nobody")
+        self.assertEqual(st, 401)
+        for staff in ("s03", "s04", "s07"):
+            st, j = self.a.private(i_case, token="qf-dev-" + staff)
+            self.assertEqual((st, j["code"]), (403, "forbidden"), staff)
+        # a reason is required
+        for reason in (None, "", "   "):
+            st, j = self.a.private(i_case, token="qf-dev-s02", reason=reason)
+            self.assertEqual((st, j["code"]), (400, "missing_reason"), repr(reason))
+        # the person a report concerns, and a party of a case: denied
+        st, j = self.a.private(i_report, token="qf-dev-s02")
+        self.assertEqual((st, j["code"]), (403, "conflict_of_interest"))
+        st, j = self.a.private(i_case, token="qf-dev-s01")
+        self.assertEqual((st, j["code"]), (403, "conflict_of_interest"))
+        # nothing private, nothing there
+        st, j = self.a.private(i_plain, token="qf-dev-s01")
+        self.assertEqual((st, j["code"]), (404, "no_private_part"))
+        st, j = self.a.private(99, token="qf-dev-s01")
+        self.assertEqual((st, j["code"]), (404, "leaf_not_found"))
+        self.assertEqual(self.a.size(), 3)  # refusals are not reads: nothing logged
+        # a good read: the whole payload, the opening, and a PRIVATE_READ leaf
+        reason = "核实举报线索 " + MARK + "-REASON"
+        st, j = self.a.private(i_case, token="qf-dev-s02", reason=reason)
+        self.assertEqual(st, 200, j)
+        self.assertEqual(base64.b64decode(j["payload"]), ev.payload)
+        self.assertEqual(j["nonce"], ev.nonce.hex())
+        self.assertEqual(j["private"]["text"], "水管漏水，请尽快来修。" + MARK)
+        self.assertEqual(j["private_commitment"], self.a.leaf(i_case)["private_commitment"])
+        read = self.a.leaf(j["read_leaf"])
+        self.assertEqual(read["type"], "PRIVATE_READ")
+        self.assertEqual(read["case_id"], cid)
+        self.assertEqual(read["producer"], "audit")
+        self.assertEqual(read["event"]["payload"]["actor"]["staff_id"], "s02")
+        self.assertEqual(int(read["event"]["payload"]["leaf_index"]), i_case)
+        self.assertNotIn(MARK, json.dumps(read, ensure_ascii=False))  # the reason is private
+        self.assertTrue(read["private_commitment"])
+        # on an integrity report even who read it is not public
+        st, j2 = self.a.private(i_report, token="qf-dev-s01", reason="核查")
+        self.assertEqual(st, 200, j2)
+        self.assertEqual(j2["private"]["concerns_staff"], "s02")
+        read2 = self.a.leaf(j2["read_leaf"])
+        self.assertNotIn("actor", read2["event"]["payload"])
+        self.assertEqual(read2["case_id"], report)
+        # the reads are in the case's history and in the signed log, complete
+        st, h = self.a.json("/v1/cases/%s/history" % cid)
+        self.assertIn("PRIVATE_READ", [l["type"] for l in h["leaves"]])
+        self.signed(5)
+        r = self.a.verify()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # and on audit's own stream, with the reason in its private part
+        r = self.a.qfctl("watch", "--from-start", "--json", "--type", "PRIVATE_READ",
+                         "--count", "2", "--timeout", "20",
+                         "%s,%s" % (self.a.pub, self.a.replay))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        evs = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual(len(evs), 2)
+        self.assertEqual(evs[0]["payload"]["reason"], reason)
+        # the private part of a read can itself be read, under the policy of
+        # the case it belongs to (s01 is a party of this one)
+        st, j3 = self.a.private(j["read_leaf"], token="qf-dev-s01", reason="复核查阅记录")
+        self.assertEqual(st, 403)
+        st, j3 = self.a.private(j["read_leaf"], token="qf-dev-s02", reason="复核查阅记录")
+        self.assertEqual(st, 200, j3)
+        self.assertEqual(j3["private"]["reason"], reason)
+
+    def test_private_reads_off_without_tokens(self):
+        a = self.start(tokens=False)
+        whole_petition(self.intake, new_case_id(), "噪音扰民。")
+        a.wait_size(1)
+        st, j = a.private(0)
+        self.assertEqual((st, j["code"]), (503, "private_reads_off"))
+
+
+class RetentionTest(Base):
+    cluster_name = "audit-retention"
+
+    def test_expired_private_parts_are_gone_and_the_log_verifies(self):
+        self.start()
+        gone, kept = new_case_id(), new_case_id()
+        secret = "电梯又困人了，物业说没钱修 " + MARK + "-GONE"
+        whole_petition(self.intake, gone, secret)
+        self.router.emit_whole("CASE_ASSIGNED", key="B03", case_id=gone,
+                               payload={"case_id": gone, "building": "B03",
+                                        "assignee": "s04", "reason": "转交 " + MARK + "-GONE"})
+        whole_petition(self.intake, kept, "另一户的诉求 " + MARK + "-KEPT")
+        self.intake.emit_whole("VISIT_RECORDED", key="s02",
+                               payload={"visit_id": "V7781", "building": "B05",
+                                        "date": "2026-11-02", "household": True,
+                                        "findings": "低保户家中 " + MARK + "-VISIT"})
+        self.signed(4)
+        before = self.a.checkpoint()
+        for i in range(4):
+            st, _ = self.a.private(i, token="qf-dev-s01", reason="回访核实")
+            self.assertEqual(st, 200, i)
+        self.signed(8)
+        # retention: the router says the case's (and the visit's) time is up
+        self.router.emit("PRIVATE_EXPIRED", key="B03", case_id=gone,
+                         payload={"subject": gone, "case_id": gone, "retention_days": 365,
+                                  "final_ms": 1760000000000})
+        self.router.emit("PRIVATE_EXPIRED", key="visit",
+                         payload={"subject": "visit:V7781", "retention_days": 365})
+        self.signed(10)
+        for i in (0, 1, 3):
+            st, j = self.a.private(i, token="qf-dev-s01", reason="再次核实")
+            self.assertEqual((st, j["code"]), (404, "private_gone"), i)
+        st, j = self.a.private(2, token="qf-dev-s01", reason="再次核实")
+        self.assertEqual(st, 200, j)
+        # the log, every proof and the earlier checkpoint: still valid
+        r = self.a.verify()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        state = self.c.path("state.ckpt")
+        with open(state, "w") as f:
+            f.write(before)
+        r = self.a.verify("--state", state, "--quick")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # and nothing of the expired private parts is in any store file; the
+        # one kept is there only sealed
+        self.a.stop()
+        files = self.a.data_files()
+        self.assertTrue(any(p.endswith("data.mdb") for p in files))
+        for path, data in files.items():
+            for planted in (MARK + "-GONE", MARK + "-VISIT", MARK + "-KEPT", "电梯又困人了"):
+                self.assertNotIn(planted.encode(), data, (path, planted))
+        self.a.start()
+        st, j = self.a.private(2, token="qf-dev-s01", reason="重启后核实")
+        self.assertEqual(st, 200, j)
+
+
+class PublicOutputsTest(Base):
+    cluster_name = "audit-public-outputs"
+
+    def test_no_public_output_carries_a_private_value(self):
+        self.start()
+        cid, report = new_case_id(), new_case_id()
+        whole_petition(self.intake, cid, "下水道堵了 " + MARK)
+        self.router.emit_whole("CASE_PROGRESS", key="B03", case_id=cid,
+                               payload={"case_id": cid, "building": "B03",
+                                        "progress": "已联系 " + MARK, "assignee": "s04"})
+        self.intake.emit_whole("CONTACT_VIEWED", key="B03", case_id=cid,
+                               payload={"case_id": cid, "reason": "回访 " + MARK,
+                                        "actor": {"staff_id": "s07", "role": "staff"}})
+        whole_petition(self.intake, report, "举报 " + MARK, sensitive=True,
+                       concerns_staff="s06")
+        # the person concerned handles the report: a self-judging alert
+        self.router.emit_whole("CASE_ASSIGNED", key="sensitive", case_id=report,
+                               sensitive=True,
+                               payload={"case_id": report, "assignee": "s06",
+                                        "concerns_staff": "s06", "building": "B09"})
+        self.signed(5)
+        self.a.wait_alerts(1, kind="self_judging")
+        st, j = self.a.private(1, token="qf-dev-s01", reason="核实 " + MARK)
+        self.assertEqual(st, 200)
+        self.signed(6)
+        outputs = {}
+        for path in ("/checkpoint", "/v1/log", "/v1/checkpoints", "/v1/leaves?limit=1000",
+                     "/v1/cases/%s/history?proof=1" % cid,
+                     "/v1/cases/%s/history?proof=1" % report, "/v1/alerts", "/v1/streams",
+                     "/" + tile_path("entries", 0, 6), "/" + tile_path(0, 0, 6)):
+            st, _, body = self.a.get(path)
+            self.assertEqual(st, 200, path)
+            outputs[path] = body
+        for i in range(6):
+            outputs["leaf %d" % i] = self.a.get("/v1/leaves/%d" % i)[2]
+        for what, body in outputs.items():
+            self.assertNotIn(MARK.encode(), body, what)
+            self.assertNotIn("139****0427".encode(), body, what)  # never public
+        self.assertEqual(len(parse_bundle(outputs["/" + tile_path("entries", 0, 6)])), 6)
+        # the alert about the report names nobody in public
+        al = self.a.alerts(kind="self_judging")[0]
+        self.assertEqual(al["case_id"], report)
+        self.assertEqual((al["staff_id"], al["detail"]), ("", ""))
+        hist = json.loads(outputs["/v1/cases/%s/history?proof=1" % report])
+        for leaf in hist["leaves"]:
+            self.assertNotIn("s06", json.dumps([leaf["event"], leaf["summary"]]))
+
+
+if __name__ == "__main__":
+    unittest.main()
