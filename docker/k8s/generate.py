@@ -50,6 +50,8 @@ SERVICES = [
     ("audit", "qf-audit", 8084, 5591, 5592, "5Gi"),
 ]
 PUBLIC = ("intake", "disclosure")  # the only HTTP meant for the outside
+# ports beyond http/pub/replay: audit's public event stream (no CURVE)
+EXTRA_PORTS = {"audit": [("public", 5593)]}
 IMAGE = "localhost/qingfeng:latest"
 UID = 10001
 
@@ -124,6 +126,7 @@ def container(svc, binary, http, pub, replay, image, pull, host_ports=None):
     ports = [{"name": "http", "containerPort": http},
              {"name": "pub", "containerPort": pub},
              {"name": "replay", "containerPort": replay}]
+    ports += [{"name": n, "containerPort": p} for n, p in EXTRA_PORTS.get(svc, [])]
     if host_ports and svc in host_ports:
         ports[0]["hostIP"] = "127.0.0.1"
         ports[0]["hostPort"] = host_ports[svc]
@@ -183,7 +186,9 @@ def manifests(image):
                      "selector": {"app.kubernetes.io/name": "qingfeng-" + svc},
                      "ports": [{"name": "http", "port": http, "targetPort": http},
                                {"name": "pub", "port": pub, "targetPort": pub},
-                               {"name": "replay", "port": replay, "targetPort": replay}]},
+                               {"name": "replay", "port": replay, "targetPort": replay}] +
+                     [{"name": n, "port": p, "targetPort": p}
+                      for n, p in EXTRA_PORTS.get(svc, [])]},
         })
         if svc in PUBLIC:
             docs.append({

@@ -4,16 +4,16 @@
  * deletable, plus irregularity alerts.
  *
  * Ownership: main.c owns the struct audit and its configuration; the core
- * thread of qf_svc owns every write (ingest, rules, checkpoints, retention);
- * HTTP threads only read the store (short
+ * thread of qf_svc owns every write (ingest, rules, checkpoints, retention)
+ * and the public stream's socket; HTTP threads only read the store (short
  * read transactions) and submit the writes they have (POST /v1/checkpoint,
  * a private read and its PRIVATE_READ event) to group commit.
  *
  * Modules: ingest.c (one leaf per event, stream, case and event indexes),
  * private.c (private parts: sealed store, retention, reads and who may
  * read), rules.c (case tracking and alerts), checkpoint.c (keys, signing,
- * the schedule), api.c (HTTP: tiles and JSON), summary.c (one-line Chinese
- * summaries).
+ * the schedule), pubstream.c (the public event stream), api.c (HTTP: tiles
+ * and JSON), summary.c (one-line Chinese summaries).
  */
 #ifndef AUDIT_H
 #define AUDIT_H
@@ -50,6 +50,8 @@ struct audit_conf {
 	int view_max_wait_s;   /* alerts.contact_view_max_wait_s */
 	int skew_ms;	       /* alerts.clock_skew_ms */
 	int gap_alert_s;       /* alerts.gap_alert_s */
+	char *public_pub;      /* public.pub ("": no public stream) */
+	int public_sndhwm;     /* public.sndhwm */
 	char *tokens_file;     /* access.tokens_file ("": no private reads) */
 };
 
@@ -103,6 +105,10 @@ struct audit {
 	struct qf_community *community; /* staff and roles, for private reads */
 	struct qf_tokens *tokens;	/* NULL: private reads are off */
 
+	/* the public event stream (pubstream.c, core thread) */
+	void *pub_sock;
+	uint64_t pub_next; /* the next leaf to publish */
+
 	/* checkpoint signing (core thread) */
 	struct qf_note_signer signer;
 	struct qf_note_verifier verifier;
@@ -128,7 +134,7 @@ struct audit {
 
 	/* metrics */
 	struct qf_metric *m_leaves, *m_bytes, *m_ckpts, *m_alerts[8], *m_proofs;
-	struct qf_metric *m_reads, *m_forgotten;
+	struct qf_metric *m_published, *m_reads, *m_forgotten;
 };
 
 /* ------------------------------------------------------------ ingest.c */
@@ -179,6 +185,14 @@ const char *audit_private_may_read(const struct qf_staff *who,
 /* HTTP: GET /v1/leaves/:index/private, GET /v1/events/:id */
 void audit_h_private(struct qf_http_req *r, void *ctx);
 void audit_h_event(struct qf_http_req *r, void *ctx);
+
+/* ------------------------------------------------------------ pubstream.c */
+/* Bind the public stream (public.pub; nothing when empty), never CURVE. */
+int audit_pub_open(struct audit *a);
+void audit_pub_close(struct audit *a);
+/* Publish every leaf committed since the last call (core thread). Returns
+ * ms until it wants to run again (0: more to send). */
+int audit_pub_tick(struct audit *a);
 
 /* ------------------------------------------------------------ rules.c */
 int audit_rules_open(struct audit *a);

@@ -35,6 +35,12 @@ static const struct qf_cfg_setting s_settings[] = {
      3600000, NULL, "clock difference tolerated between producers"},
     {"alerts.gap_alert_s", QF_CFG_INT, S(struct audit_conf, gap_alert_s), "30", 1, 86400,
      NULL, "a stream gap not healed by replay this long is an alert"},
+    {"public.pub", QF_CFG_STRING, S(struct audit_conf, public_pub), "", 0, 256, NULL,
+     "PUB endpoint of the public event stream (every leaf, no CURVE); empty: off"},
+    {"public.sndhwm", QF_CFG_INT, S(struct audit_conf, public_sndhwm), "100000", 1,
+     10000000, NULL,
+     "public stream high-water mark (beyond it leaves are dropped; "
+     "subscribers read them from /v1/leaves)"},
     {"access.tokens_file", QF_CFG_STRING, S(struct audit_conf, tokens_file), "", 0, 4000,
      NULL, "staff bearer tokens for reading private parts; empty: no private reads"},
 };
@@ -47,7 +53,10 @@ static int s_tick(void *app)
 	struct audit *a = app;
 	int t1 = audit_ckpt_tick(a);
 	int t2 = audit_rules_tick(a);
-	return t1 < t2 ? t1 : t2;
+	int t3 = audit_pub_tick(a);
+	if (t2 < t1)
+		t1 = t2;
+	return t3 < t1 ? t3 : t1;
 }
 
 static double s_size(void *arg)
@@ -67,6 +76,8 @@ static void s_metrics(struct audit *a, struct qf_metrics *m)
 					"Checkpoints signed", NULL);
 	a->m_proofs =
 	    qf_metrics_counter(m, "qf_audit_proofs_total", "Proofs served", NULL);
+	a->m_published = qf_metrics_counter(m, "qf_audit_public_leaves_total",
+					    "Leaves sent on the public stream", NULL);
 	a->m_reads =
 	    qf_metrics_counter(m, "qf_audit_private_reads_total",
 			       "Private parts read (each a PRIVATE_READ event)", NULL);
@@ -93,7 +104,8 @@ int main(int argc, char **argv)
 	}
 	int bad = qf_svc_load_config(args.config, s_settings, NSETTINGS, &s_conf) != 0;
 	if (bad && (!s_conf.svc.data_dir || !s_conf.svc.node || !s_conf.svc.log_level ||
-		    !s_conf.origin || !s_conf.key_file || !s_conf.tokens_file)) {
+		    !s_conf.origin || !s_conf.key_file || !s_conf.public_pub ||
+		    !s_conf.tokens_file)) {
 		fprintf(stderr, "%s: configuration has errors\n", args.config);
 		return 1;
 	}
@@ -143,7 +155,7 @@ int main(int argc, char **argv)
 		qf_error("open_failed", "error=\"%s\"", qf_strerror(err));
 		goto out;
 	}
-	if (audit_keys_load(&a) || audit_ckpt_open(&a))
+	if (audit_keys_load(&a) || audit_ckpt_open(&a) || audit_pub_open(&a))
 		goto out;
 	s_metrics(&a, qf_svc_metrics(a.svc));
 	if (qf_svc_http_start(a.svc, audit_routes, audit_nroutes, &a, audit_ready))
@@ -153,6 +165,7 @@ int main(int argc, char **argv)
 		(unsigned long long)a.ckpt_size, a.origin, s_conf.svc.nsources);
 	rc = qf_svc_run(a.svc) ? 1 : 0;
 out:
+	audit_pub_close(&a);
 	qf_svc_destroy(&a.svc);
 	audit_private_close(&a);
 	qf_merkle_log_destroy(&a.log);

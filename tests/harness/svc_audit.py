@@ -171,17 +171,18 @@ def _group(defaults, given):
 
 
 def audit_config(cluster, sources, name="audit", http_port=None, data_dir=None,
-                 checkpoint=None, alerts=None, partitions=16, tokens=True):
+                 checkpoint=None, alerts=None, partitions=16, public=True, tokens=True):
     """Write a configuration; checkpoint and alerts are dicts of settings
-    over the test defaults (fast timers). tokens: staff tokens
-    (config/staff-tokens.cfg, so the development tokens qf-dev-s01.. work)
-    for private reads."""
+    over the test defaults (fast timers). public: a public event stream on a
+    free port; tokens: staff tokens (config/staff-tokens.cfg, so the
+    development tokens qf-dev-s01.. work) for private reads."""
     for f in ("community.cfg", "staff-tokens.cfg"):
         if not os.path.exists(os.path.join(cluster.dir, f)):
             shutil.copy(os.path.join(CONFIG, f), os.path.join(cluster.dir, f))
     http_port = http_port or free_port()
     pub = "tcp://127.0.0.1:%d" % free_port()
     replay = "tcp://127.0.0.1:%d" % free_port()
+    public_ep = "tcp://127.0.0.1:%d" % free_port() if public else ""
     data_dir = data_dir or "data/%s" % name
     text = """
 service = { node = "audit"; data_dir = "%(data)s"; log_level = "debug";
@@ -191,27 +192,28 @@ bus = { pub = "%(pub)s"; replay = "%(replay)s"; heartbeat_ms = 200;
         partitions = %(parts)d; %(sources)s };
 checkpoint = { %(ckpt)s };
 alerts = { %(alerts)s };
+public = { pub = "%(public)s"; };
 access = { tokens_file = "%(tokens)s"; };
 """ % {"data": data_dir, "http": http_port, "pub": pub, "replay": replay,
        "parts": partitions, "sources": source_block(*sources) if sources else "",
        "ckpt": _group({"every_entries": 1000, "every_seconds": 1}, checkpoint),
        "alerts": _group({"contact_view_grace_s": 1, "gap_alert_s": 2}, alerts),
-       "tokens": "staff-tokens.cfg" if tokens else ""}
+       "public": public_ep, "tokens": "staff-tokens.cfg" if tokens else ""}
     path = cluster.write("%s.cfg" % name, text)
-    return path, http_port, pub, replay, os.path.join(cluster.dir, data_dir)
+    return path, http_port, pub, replay, os.path.join(cluster.dir, data_dir), public_ep
 
 
 class Audit:
     """A running qf-audit (Proc-like: request/json through .proc)."""
 
     def __init__(self, cluster, sources, name="audit", checkpoint=None, alerts=None,
-                 data_dir=None, wait=True, tokens=True):
+                 data_dir=None, wait=True, public=True, tokens=True):
         self.c = cluster
         self.name = name
-        (self.cfg, self.http_port, self.pub, self.replay,
-         self.data_dir) = audit_config(cluster, sources, name=name, data_dir=data_dir,
-                                       checkpoint=checkpoint, alerts=alerts,
-                                       tokens=tokens)
+        (self.cfg, self.http_port, self.pub, self.replay, self.data_dir,
+         self.public) = audit_config(cluster, sources, name=name, data_dir=data_dir,
+                                     checkpoint=checkpoint, alerts=alerts,
+                                     public=public, tokens=tokens)
         self.url = "http://127.0.0.1:%d" % self.http_port
         self.proc = None
         self.start(wait)

@@ -2,15 +2,19 @@
 public part with a commitment to its private part; the private parts are
 kept apart, sealed, readable only by the roles the access policy allows
 (each read is itself a logged event), and deletable by retention without
-touching any checkpoint or proof; every public output carries public parts
-only. Real processes throughout; the people are invented.
+touching any checkpoint or proof; the public event stream and every public
+output carry public parts only. Real processes throughout; the people are
+invented.
 """
 import base64
 import json
+import os
+import subprocess
+import time
 import unittest
 
-from tests.harness.qf import Cluster
-from tests.harness.svc_audit import Audit, PrivEmitter, parse_bundle, tile_path
+from tests.harness.qf import SLOW, Cluster, binary, wait_until
+from tests.harness.svc_audit import Audit, PrivEmitter, envelope, parse_bundle, tile_path
 from tests.harness.svc_router import new_case_id
 
 MARK = "PLANT-7Q2X"  # a unique string planted in private fields only
@@ -194,6 +198,77 @@ class RetentionTest(Base):
         self.a.start()
         st, j = self.a.private(2, token="qf-dev-s01", reason="重启后核实")
         self.assertEqual(st, 200, j)
+
+
+class PublicStreamTest(Base):
+    cluster_name = "audit-public"
+
+    def watch_public(self, count, url=True):
+        args = [binary("qfctl"), "watch", "--public", self.a.public, "--json",
+                "--count", str(count), "--timeout", str(int(60 * SLOW))]
+        if url:
+            args += ["--url", self.a.url]
+        out = open(self.c.path("public-watch-%d.out" % count), "wb+")
+        self.addCleanup(out.close)
+        p = subprocess.Popen(args, stdout=out, stderr=subprocess.PIPE, cwd=self.c.dir)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        return p, out
+
+    def test_every_leaf_and_no_private_byte(self):
+        self.start()
+        whole_petition(self.intake, new_case_id(), "启动前的诉求 " + MARK)
+        self.a.wait_size(1)
+        p, out = self.watch_public(8)
+        time.sleep(1.5 * SLOW)  # the subscription reaches the publisher
+        cids = [new_case_id() for _ in range(3)]
+        for cid in cids:
+            whole_petition(self.intake, cid, "电动车在楼道充电 " + MARK)
+            self.router.emit_whole("CASE_ASSIGNED", key="B03", case_id=cid,
+                                   payload={"case_id": cid, "building": "B03",
+                                            "assignee": "s04", "reason": MARK})
+        report = new_case_id()
+        whole_petition(self.intake, report, "举报 " + MARK, sensitive=True,
+                       concerns_staff="s05")
+        self.a.wait_size(8)
+        st, j = self.a.private(1, token="qf-dev-s02", reason="核实 " + MARK)
+        self.assertEqual(st, 200, j)
+        p.wait(60 * SLOW)
+        _, err = p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        out.seek(0)
+        raw = out.read()
+        self.assertNotIn(MARK.encode(), raw)
+        lines = [json.loads(l) for l in raw.decode("utf-8").splitlines()]
+        got = {l["leaf_index"]: l for l in lines}
+        self.assertEqual(sorted(got), list(range(1, 9)))
+        for i, l in got.items():
+            leaf = self.a.leaf(i)
+            self.assertEqual(l["data"], leaf["data"], i)  # the leaf, byte for byte
+            self.assertNotIn(MARK.encode(), base64.b64decode(l["data"]))
+        # the sensitive case's envelope does not place it
+        self.assertEqual(envelope(base64.b64decode(got[7]["data"]))["partition_key"],
+                         "sensitive")
+
+    def test_missed_leaves_are_filled_from_the_log(self):
+        self.start()
+        p, out = self.watch_public(6)
+        time.sleep(1.5 * SLOW)
+        whole_petition(self.intake, new_case_id(), "第一条")
+        self.a.wait_size(1)
+        wait_until(lambda: os.path.getsize(out.name) > 0, timeout=20, what="first leaf")
+        # stop publishing for a while: the watcher sees a jump it must fill
+        self.a.stop()
+        self.a.start()
+        for i in range(5):
+            if i == 4:
+                time.sleep(1 * SLOW)  # the last one surely reaches the subscriber
+            whole_petition(self.intake, new_case_id(), "第 %d 条" % (i + 2))
+        p.wait(60 * SLOW)
+        _, err = p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        out.seek(0)
+        idx = [json.loads(l)["leaf_index"] for l in out.read().decode().splitlines()]
+        self.assertEqual(idx, list(range(0, 6)))
 
 
 class PublicOutputsTest(Base):

@@ -7,7 +7,14 @@
  * With CURVE on (deployments across hosts), give this watcher's key pair
  * with --curve PREFIX (PREFIX.pub / PREFIX.key from `qfctl keygen --out`;
  * its public key must be in each producer's allow file) and each source's
- * server key as SOURCE@KEYFILE. */
+ * server key as SOURCE@KEYFILE.
+ *
+ * --public ENDPOINT subscribes to the audit service's public event stream
+ * instead (public parts only, no key, no consumer state): every leaf the log
+ * commits, with its index, live. With --url URL (the audit service) the
+ * leaves it misses (PUB drops, or published before it connected since the
+ * first one it saw) are read from GET /v1/leaves/<index>, so what it prints
+ * has no holes. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +25,9 @@
 #include "qf_clock.h"
 #include "qf_err.h"
 #include "qf_event.h"
+#include "qf_note.h"
 #include "qf_svc.h"
+#include "http.h"
 #include "qfctl.h"
 
 static const struct {
@@ -192,6 +201,164 @@ static void s_rmtree(const char *dir)
 	rmdir(dir);
 }
 
+/* ------------------------------------------------------------ public */
+
+struct pubwatch {
+	struct watch *w;
+	struct qfctl_http http; /* --url: fill gaps */
+	int fill;
+	int started;
+	uint64_t next;	 /* the next leaf index expected */
+	uint64_t filled; /* leaves read over HTTP */
+};
+
+/* Print one leaf (the envelope bytes); filled: read over HTTP. */
+static void s_pub_print(struct pubwatch *pw, uint64_t index, const uint8_t *d, size_t l,
+			int filled)
+{
+	struct watch *w = pw->w;
+	Qingfeng__V1__Envelope *e = qf_bus_decode(d, l);
+	if (!e) {
+		fprintf(stderr, "qfctl watch: leaf %llu is not an envelope\n",
+			(unsigned long long)index);
+		return;
+	}
+	int ok = !w->ntypes;
+	for (int i = 0; i < w->ntypes; i++)
+		ok |= w->types[i] == (int)e->type;
+	if (ok && (!w->limit || w->printed < w->limit)) {
+		json_t *j = qf_event_json(e);
+		json_object_set_new(j, "leaf_index", json_integer((json_int_t)index));
+		if (filled)
+			json_object_set_new(j, "filled", json_true());
+		if (w->json) {
+			char *b64 = qf_b64_encode(d, l);
+			json_object_set_new(j, "data", b64 ? json_string(b64) : json_null());
+			free(b64);
+			char *s = json_dumps(j, JSON_COMPACT);
+			printf("%s\n", s ? s : "{}");
+			free(s);
+		} else {
+			char ts[32];
+			qf_time_fmt(e->time_ms, 0, ts, sizeof ts);
+			const char *tn = qf_event_type_name(e->type);
+			char *ps = json_dumps(json_object_get(j, "payload"), JSON_COMPACT);
+			printf("%s leaf=%llu %s p%u #%llu %s%s%s %s\n", ts,
+			       (unsigned long long)index, e->producer, e->partition,
+			       (unsigned long long)e->seq, tn ? tn : "UNKNOWN",
+			       e->case_id[0] ? " case=" : "", e->case_id, ps ? ps : "");
+			free(ps);
+		}
+		fflush(stdout);
+		json_decref(j);
+		w->printed++;
+	}
+	qingfeng__v1__envelope__free_unpacked(e, NULL);
+}
+
+/* Leaves [from, to) over HTTP. Returns 0, or -1 when one cannot be read. */
+static int s_pub_fill(struct pubwatch *pw, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to && !qf_svc_stop_flag; i++) {
+		char path[64];
+		long st;
+		snprintf(path, sizeof path, "/v1/leaves/%llu", (unsigned long long)i);
+		json_t *j = qfctl_http_get_json(&pw->http, path, &st);
+		const char *b64 = json_string_value(json_object_get(j, "data"));
+		size_t cap = b64 ? strlen(b64) : 0, n = 0;
+		uint8_t *d = b64 ? malloc(cap + 1) : NULL;
+		if (st != 200 || !d || qf_b64_decode(b64, cap, d, cap + 1, &n)) {
+			fprintf(stderr, "qfctl watch: cannot read leaf %llu (HTTP %ld)\n",
+				(unsigned long long)i, st);
+			free(d);
+			json_decref(j);
+			return -1;
+		}
+		s_pub_print(pw, i, d, n, 1);
+		pw->filled++;
+		free(d);
+		json_decref(j);
+	}
+	return 0;
+}
+
+static void s_pub_message(struct pubwatch *pw, zmq_msg_t *parts, int n)
+{
+	if (n != 3 || zmq_msg_size(&parts[0]) != 1 ||
+	    *(const char *)zmq_msg_data(&parts[0]) != 'L' || zmq_msg_size(&parts[1]) != 8) {
+		fprintf(stderr, "qfctl watch: ignored a malformed message\n");
+		return;
+	}
+	uint64_t index = qf_be64_get(zmq_msg_data(&parts[1]));
+	if (pw->started && index < pw->next)
+		return; /* already printed (filled over HTTP) */
+	if (pw->started && index > pw->next) {
+		if (!pw->fill || s_pub_fill(pw, pw->next, index))
+			fprintf(stderr, "qfctl watch: missed leaves %llu..%llu%s\n",
+				(unsigned long long)pw->next, (unsigned long long)index - 1,
+				pw->fill ? "" : " (--url URL reads them)");
+	}
+	pw->started = 1;
+	pw->next = index + 1;
+	s_pub_print(pw, index, zmq_msg_data(&parts[2]), zmq_msg_size(&parts[2]), 0);
+}
+
+static int s_watch_public(struct watch *w, const char *endpoint, const char *url,
+			  int timeout_ms)
+{
+	struct pubwatch pw = {.w = w};
+	if (url) {
+		if (qfctl_http_open(&pw.http, url, "qfctl watch"))
+			return 2;
+		pw.fill = 1;
+	}
+	qf_svc_signals();
+	void *zctx = zmq_ctx_new();
+	void *sub = zmq_socket(zctx, ZMQ_SUB);
+	int linger = 0, rc = 0;
+	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "L", 1);
+	if (zmq_connect(sub, endpoint)) {
+		fprintf(stderr, "qfctl watch: %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+		rc = 2;
+		goto out;
+	}
+	int64_t end = timeout_ms ? qf_mono_ms() + timeout_ms : 0;
+	while (!qf_svc_stop_flag && (!w->limit || w->printed < w->limit) &&
+	       (!end || qf_mono_ms() < end)) {
+		zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(&it, 1, 200) <= 0 || !(it.revents & ZMQ_POLLIN))
+			continue;
+		zmq_msg_t parts[4];
+		int n = 0, more = 1;
+		while (more) {
+			zmq_msg_t m;
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, sub, 0) < 0) {
+				zmq_msg_close(&m);
+				break;
+			}
+			more = zmq_msg_more(&m);
+			if (n < 4)
+				parts[n++] = m;
+			else
+				zmq_msg_close(&m);
+		}
+		s_pub_message(&pw, parts, more ? 0 : n);
+		for (int i = 0; i < n; i++)
+			zmq_msg_close(&parts[i]);
+	}
+	if (pw.filled)
+		fprintf(stderr, "qfctl watch: %llu leaves read over HTTP to fill gaps\n",
+			(unsigned long long)pw.filled);
+out:
+	zmq_close(sub);
+	zmq_ctx_term(zctx);
+	if (pw.fill)
+		qfctl_http_close(&pw.http);
+	return rc;
+}
+
 int qfctl_watch(int argc, char **argv)
 {
 	static const struct option longs[] = {{"from-start", 0, 0, 'f'},
@@ -200,11 +367,13 @@ int qfctl_watch(int argc, char **argv)
 					      {"count", 1, 0, 'n'},
 					      {"timeout", 1, 0, 'T'},
 					      {"curve", 1, 0, 'c'},
+					      {"public", 1, 0, 'P'},
+					      {"url", 1, 0, 'u'},
 					      {"help", 0, 0, 'h'},
 					      {0, 0, 0, 0}};
 	struct watch w = {0};
 	int from_start = 0, timeout_ms = 0;
-	const char *curve_prefix = NULL;
+	const char *curve_prefix = NULL, *public_ep = NULL, *url = NULL;
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -220,6 +389,12 @@ int qfctl_watch(int argc, char **argv)
 			break;
 		case 'c':
 			curve_prefix = optarg;
+			break;
+		case 'P':
+			public_ep = optarg;
+			break;
+		case 'u':
+			url = optarg;
 			break;
 		case 'T':
 			timeout_ms = atoi(optarg) * 1000;
@@ -246,11 +421,27 @@ int qfctl_watch(int argc, char **argv)
 			       "  loopback ports), tcp://host:pubport (replay = port+1), or\n"
 			       "  tcp://host:pub,tcp://host:replay\n"
 			       "  --curve PREFIX: this watcher's CURVE keys (PREFIX.pub, PREFIX.key);\n"
-			       "  then each SOURCE needs @FILE, the producer's public key file\n");
+			       "  then each SOURCE needs @FILE, the producer's public key file\n"
+			       "usage: qfctl watch --public ENDPOINT [--url URL] [--json] [--type T,...]\n"
+			       "                   [--count N] [--timeout S]\n"
+			       "  the audit service's public event stream (public parts, no key):\n"
+			       "  every leaf, live, with its index; --url (the audit service)\n"
+			       "  reads missed leaves from /v1/leaves\n");
 			return 0;
 		default:
 			return 2;
 		}
+	}
+	if (public_ep || url) {
+		if (!public_ep || optind < argc || curve_prefix || from_start) {
+			fprintf(stderr, "qfctl watch: --public ENDPOINT takes no SOURCE, "
+					"--curve or --from-start (it is live and keyless); "
+					"--url needs --public\n");
+			return 2;
+		}
+		int rc = s_watch_public(&w, public_ep, url, timeout_ms);
+		free(w.out);
+		return rc;
 	}
 	int nsrc = argc - optind;
 	if (nsrc <= 0 || nsrc > QF_SVC_MAX_SOURCES) {
