@@ -1,8 +1,11 @@
 /* fuzz_audit_ingest: any envelope a producer could send, through the audit
- * service's whole write path (leaf append, stream and case indexes, every
+ * service's whole write path (leaf append, stream, case and event indexes,
+ * the private part kept sealed, retention when it is PRIVATE_EXPIRED, every
  * alert rule, which decodes the payload) and the summary line a case
- * history shows. Properties: an envelope that decodes is appended as
- * exactly one leaf holding exactly its bytes; nothing crashes or leaks. */
+ * history shows. Every other input also comes with a private part (the
+ * payload bytes as the whole message). Properties: an envelope that decodes
+ * is appended as exactly one leaf holding exactly its bytes; nothing crashes
+ * or leaks. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "audit.h"
 #include "qf_err.h"
 #include "qf_id.h"
+#include "qf_vault.h"
 
 static struct audit s_a;
 static struct audit_conf s_conf;
@@ -42,15 +46,20 @@ static int s_init(void)
 	qf_clock_init_real(&s_clock);
 	s_a.clock = &s_clock;
 	struct qf_store_opts so = {.path = s_dir, .no_sync = 1};
-	if (qf_store_open(&s_a.store, &so, NULL, 0))
+	if (qf_store_open(&s_a.store, &so, NULL, 0) ||
+	    qf_vault_open(&s_a.vault, s_a.store))
 		return -1;
 	void *z = zmq_ctx_new();
+	/* as in the service: alerts on an integrity report have a private part,
+	   sealed in the outbox with the store's vault */
 	struct qf_bus_producer_opts po = {.name = "audit",
 					  .pub_endpoint = "inproc://fuzz-pub",
-					  .replay_endpoint = "inproc://fuzz-replay"};
+					  .replay_endpoint = "inproc://fuzz-replay",
+					  .vault = s_a.vault};
 	if (qf_bus_producer_new(&s_a.prod, z, s_a.store, &s_clock, &po, NULL, 0))
 		return -1;
 	if (audit_ingest_open(&s_a) || audit_rules_open(&s_a) ||
+	    audit_private_open(&s_a) ||
 	    qf_note_signer_generate(&s_a.signer, "fuzz.example/audit"))
 		return -1;
 	snprintf(s_a.origin, sizeof s_a.origin, "%s", s_a.signer.name);
@@ -98,6 +107,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	free(sum);
 	struct qf_bus_msg m = {env, data, size};
+	/* a private part: the payload as the whole message, a fixed nonce */
+	static unsigned turn;
+	uint8_t part[8192], nonce[32] = {1};
+	Qingfeng__V1__PrivatePart pp = QINGFENG__V1__PRIVATE_PART__INIT;
+	pp.nonce.data = nonce;
+	pp.nonce.len = 32;
+	pp.payload = env->payload;
+	if (turn++ % 2 &&
+	    qingfeng__v1__private_part__get_packed_size(&pp) <= sizeof part) {
+		m.private_part_len = qingfeng__v1__private_part__pack(&pp, part);
+		m.private_part = part;
+		m.priv = env->payload.data;
+		m.priv_len = env->payload.len;
+		m.nonce = nonce;
+	}
 	struct one o = {&m, 0};
 	int rc = qf_store_write(s_a.store, s_apply, &o);
 	if (rc == QF_OK)
