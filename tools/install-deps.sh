@@ -16,8 +16,9 @@ build_pkgs="gcc make pkg-config libc6-dev
   libcurl4-openssl-dev curl python3 ca-certificates"
 # What `make test` adds: unit tests, sanitizers and fuzzing (clang), the real
 # SMTP server for notifier tests (openssl makes its TLS certificate), the
-# browser for page tests.
-test_pkgs="libcmocka-dev clang libclang-rt-14-dev python3-aiosmtpd openssl
+# browser for page tests, an Ed25519 independent of ours for audit's receipt
+# tests (python3-cryptography).
+test_pkgs="libcmocka-dev clang libclang-rt-14-dev python3-aiosmtpd python3-cryptography openssl
   chromium fonts-wqy-zenhei iproute2 procps iptables"
 # What `make bench-*` adds: load generator and the peers measured beside us.
 bench_pkgs="wrk postgresql redis-server valgrind"

@@ -1001,5 +1001,8 @@ const struct qf_http_route audit_routes[] = {
     {"GET", "/v1/cases/:id/history", h_history, 0, 0, NULL},
     {"GET", "/v1/streams", h_streams, 0, 0, NULL},
     {"GET", "/v1/alerts", h_alerts, 0, 0, NULL},
+    {"GET", "/receipt", audit_h_receipt, 0, 0, NULL},
+    {"GET", "/static/receipt.js", audit_h_receipt_js, 0, 0, NULL},
+    {"GET", "/static/receipt.css", audit_h_receipt_css, 0, 0, NULL},
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];

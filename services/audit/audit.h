@@ -13,7 +13,8 @@
  * private.c (private parts: sealed store, retention, reads and who may
  * read), rules.c (case tracking and alerts), checkpoint.c (keys, signing,
  * the schedule), pubstream.c (the public event stream), api.c (HTTP: tiles
- * and JSON), summary.c (one-line Chinese summaries).
+ * and JSON), receipt.c (the receipt page), summary.c (one-line Chinese
+ * summaries).
  */
 #ifndef AUDIT_H
 #define AUDIT_H
@@ -193,6 +194,12 @@ void audit_pub_close(struct audit *a);
 /* Publish every leaf committed since the last call (core thread). Returns
  * ms until it wants to run again (0: more to send). */
 int audit_pub_tick(struct audit *a);
+
+/* ------------------------------------------------------------ receipt.c */
+/* HTTP: GET /receipt (the page), GET /static/receipt.js, /static/receipt.css */
+void audit_h_receipt(struct qf_http_req *r, void *ctx);
+void audit_h_receipt_js(struct qf_http_req *r, void *ctx);
+void audit_h_receipt_css(struct qf_http_req *r, void *ctx);
 
 /* ------------------------------------------------------------ rules.c */
 int audit_rules_open(struct audit *a);

@@ -7,8 +7,9 @@
 #               seed every run: this is where new inputs are found
 # Target fuzz_<name>.c links common/ and the generated protobuf code; a
 # target named fuzz_<service>_*.c also links that service's modules (all but
-# main.c). Seeds live in tests/fuzz/corpus/<target>/ (committed); new inputs
-# go to build/fuzz/corpus/<target>/. Crashes fail the run and are kept in
+# main.c), and fuzz_qfctl_*.c qfctl's. Seeds live in
+# tests/fuzz/corpus/<target>/ (committed); new inputs go to
+# build/fuzz/corpus/<target>/. Crashes fail the run and are kept in
 # build/fuzz/.
 set -eu
 mode=$1
@@ -39,6 +40,7 @@ svc_dir() {
 	fuzz_notifier_*) echo services/notifier ;;
 	fuzz_disclosure_*) echo services/disclosure-publisher ;;
 	fuzz_audit_*) echo services/audit ;;
+	fuzz_qfctl_*) echo tools/qfctl ;;
 	*) echo "" ;;
 	esac
 }

@@ -1,8 +1,8 @@
 """svc_audit.py: start qf-audit in a Cluster, feed it other producers'
 events, and check what it serves with an independent implementation of the
 formats (RFC 9162 hashing and proofs, C2SP checkpoints, signed notes and
-tiles, the private-part commitment) written here in Python, so the tests do
-not trust the code under test.
+tiles, the private-part commitment and receipts) written here in Python, so
+the tests do not trust the code under test.
 
     with Cluster("audit") as c:
         intake = PrivEmitter(c, "intake")
@@ -11,6 +11,7 @@ not trust the code under test.
         ev = intake.emit_whole("PETITION_SUBMITTED", ...)   # public + private
         a.wait_size(2)
         r = a.verify()                   # qfctl audit verify against it
+        check_receipt(a.url, a.vkey(), ev.receipt())
 """
 import base64
 import hashlib
@@ -28,6 +29,12 @@ import urllib.request
 
 from tests.harness.qf import (CONFIG, SLOW, Emitter, _live, binary, free_port,
                               sanitizer_env, source_block, wait_until)
+
+try:  # python3-cryptography (tools/install-deps.sh test): an independent Ed25519
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:  # pragma: no cover
+    Ed25519PublicKey = None
 
 # ------------------------------------------------------------ RFC 9162 model
 
@@ -305,6 +312,20 @@ class Audit:
         assert st == 200, (st, j)
         return j
 
+    def leaf_of(self, event_id):
+        """The index of the leaf of an event (bytes id), by GET /v1/events.
+        Tests find leaves this way: producers' streams, and the partitions
+        of one producer, may be logged in any order."""
+        st, j = self.json("/v1/events/" + event_id.hex())
+        assert st == 200, (st, j)
+        return j["leaf_index"]
+
+    def leaves_of(self, case_id):
+        """The indexes of a case's leaves, in log order."""
+        st, j = self.json("/v1/cases/%s/history" % case_id)
+        assert st == 200, (st, j)
+        return [l["index"] for l in j["leaves"]]
+
     def data_files(self):
         """The bytes of every file under the data folder (the LMDB files)."""
         out = {}
@@ -399,13 +420,21 @@ class Source:
 
 class Whole:
     """An event emitted whole (public part in the log, private part beside
-    it): its event id, the nonce of its commitment and the whole payload."""
+    it), with what a receipt is made of."""
 
     def __init__(self, emitter, type, case_id, part, seq, event_id, nonce, payload):
         self.producer = emitter.name
         self.type, self.case_id = type, case_id
         self.part, self.seq = part, seq
         self.event_id, self.nonce, self.payload = event_id, nonce, payload
+
+    def receipt(self, **over):
+        """The receipt intake hands out (docs/API.md, "Receipts")."""
+        r = {"case_id": self.case_id, "producer": self.producer,
+             "event_id": self.event_id.hex(), "nonce": self.nonce.hex(),
+             "private": base64.b64encode(self.payload).decode(), "type": self.type}
+        r.update(over)
+        return {k: v for k, v in r.items() if v is not None}
 
 
 class PrivEmitter(Emitter):
@@ -432,7 +461,7 @@ class PrivEmitter(Emitter):
                      bytes.fromhex(f[4]), bytes.fromhex(f[5]) if len(f) > 5 else b"")
 
 
-# ------------------------------------------------------------ envelopes, independently
+# ------------------------------------------------------------ receipts, independently
 
 
 def pb_fields(data):
@@ -487,3 +516,78 @@ def envelope(data):
 
 def commitment(nonce, payload):
     return hashlib.sha256(b"qingfeng-private-v1\x00" + nonce + payload).digest()
+
+
+EVENT_TYPES = {"PETITION_SUBMITTED": 100, "PRIVATE_READ": 502, "PRIVATE_EXPIRED": 218,
+               "VISIT_RECORDED": 105, "FEEDBACK_GIVEN": 102, "CASE_ASSIGNED": 200}
+
+
+class ReceiptError(AssertionError):
+    pass
+
+
+def verify_note(note, vkey):
+    """Check a signed checkpoint with the verifier key text; returns
+    (size, root). Ed25519 with python3-cryptography."""
+    name, khash, pub = parse_vkey(vkey)
+    origin, size, root, sname, sig = parse_checkpoint(note)
+    if origin != name or sname != name or sig[:4] != khash:
+        raise ReceiptError("checkpoint of another log or key")
+    body = note.rpartition("\n\n")[0] + "\n"
+    if Ed25519PublicKey is None:
+        raise ReceiptError("python3-cryptography is not installed")
+    try:
+        Ed25519PublicKey.from_public_bytes(pub).verify(sig[4:], body.encode("utf-8"))
+    except InvalidSignature:
+        raise ReceiptError("bad checkpoint signature")
+    return size, root
+
+
+def check_receipt(url, vkey, receipt):
+    """Check a receipt against the log at url, trusting nothing the server
+    says: the checkpoint's signature, the leaf's commitment recomputed from
+    the receipt's nonce and private bytes, the RFC 9162 inclusion of that
+    leaf in the signed tree. Returns {"leaf", "envelope", "size"}; raises
+    ReceiptError with the reason otherwise."""
+    def get(path):
+        try:
+            with urllib.request.urlopen(url + path, timeout=30) as r:
+                return r.read()
+        except urllib.error.HTTPError as e:
+            raise ReceiptError("HTTP %d for %s" % (e.code, path))
+    try:
+        nonce = bytes.fromhex(receipt["nonce"])
+        priv = base64.b64decode(receipt["private"], validate=True)
+    except (KeyError, ValueError) as e:
+        raise ReceiptError("malformed receipt: %s" % e)
+    if len(nonce) != 32 or not priv:
+        raise ReceiptError("malformed receipt")
+    size, root = verify_note(get("/checkpoint").decode("utf-8"), vkey)
+    c = commitment(nonce, priv)
+    if "leaf_index" in receipt:
+        index = receipt["leaf_index"]
+    elif receipt.get("event_id"):
+        index = json.loads(get("/v1/events/" + receipt["event_id"]))["leaf_index"]
+    else:
+        hist = json.loads(get("/v1/cases/%s/history" % receipt["case_id"]))
+        hits = [l["index"] for l in hist["leaves"] if l["private_commitment"] == c.hex()]
+        if not hits:
+            raise ReceiptError("no leaf of the case has this commitment")
+        index = hits[0]
+    data = base64.b64decode(json.loads(get("/v1/leaves/%d" % index))["data"])
+    env = envelope(data)
+    if env["commitment"] != c:
+        raise ReceiptError("the leaf's commitment differs from the receipt's")
+    if env["type"] != EVENT_TYPES[receipt["type"]]:
+        raise ReceiptError("another event type")
+    if receipt.get("case_id") and env["case_id"] != receipt["case_id"]:
+        raise ReceiptError("another case")
+    if receipt.get("event_id") and env["event_id"].hex() != receipt["event_id"]:
+        raise ReceiptError("another event")
+    if index >= size:
+        raise ReceiptError("not yet in a signed checkpoint")
+    p = json.loads(get("/v1/proof/inclusion?index=%d&size=%d" % (index, size)))
+    proof = [base64.b64decode(x) for x in p["proof"]]
+    if not verify_inclusion(index, size, leaf_hash(data), proof, root):
+        raise ReceiptError("bad inclusion proof")
+    return {"leaf": index, "envelope": env, "size": size}

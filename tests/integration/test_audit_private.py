@@ -2,9 +2,10 @@
 public part with a commitment to its private part; the private parts are
 kept apart, sealed, readable only by the roles the access policy allows
 (each read is itself a logged event), and deletable by retention without
-touching any checkpoint or proof; the public event stream and every public
-output carry public parts only. Real processes throughout; the people are
-invented.
+touching any checkpoint or proof. Receipts let a petitioner check that
+exactly their text was recorded, with an implementation written here (and
+with qfctl); the public event stream and every public output carry public
+parts only. Real processes throughout; the people are invented.
 """
 import base64
 import json
@@ -14,7 +15,8 @@ import time
 import unittest
 
 from tests.harness.qf import SLOW, Cluster, binary, wait_until
-from tests.harness.svc_audit import Audit, PrivEmitter, envelope, parse_bundle, tile_path
+from tests.harness.svc_audit import (Audit, PrivEmitter, ReceiptError, check_receipt,
+                                     commitment, envelope, parse_bundle, tile_path)
 from tests.harness.svc_router import new_case_id
 
 MARK = "PLANT-7Q2X"  # a unique string planted in private fields only
@@ -51,6 +53,93 @@ class Base(unittest.TestCase):
         self.a.wait_size(n)
         self.a.wait_checkpoint(n)
 
+    def receipt_cli(self, receipt, name="receipt.json"):
+        path = self.c.path("receipts", name)
+        with open(path, "w") as f:
+            json.dump(receipt, f, ensure_ascii=False)
+        return self.a.qfctl("audit", "receipt", "--url", self.a.url, "--vkey",
+                            self.a.vkey_path(), path)
+
+
+class ReceiptTest(Base):
+    cluster_name = "audit-receipt"
+
+    def test_receipt_checks_and_any_change_fails(self):
+        self.start()
+        cid = new_case_id()
+        text = "小区东门的路灯已经坏了两个星期，晚上老人（葛春兰）出门很不方便。" + MARK
+        ev = whole_petition(self.intake, cid, text)
+        for _ in range(3):  # other leaves around it
+            whole_petition(self.intake, new_case_id(), "别的诉求 " + MARK)
+        self.signed(4)
+        good = ev.receipt()
+        # the independent implementation
+        got = check_receipt(self.a.url, self.a.vkey(), good)
+        self.assertEqual(got["envelope"]["case_id"], cid)
+        self.assertEqual(got["envelope"]["seq"], ev.seq)
+        # the leaf holds no part of the text, only the commitment to it
+        leaf_data = base64.b64decode(self.a.leaf(got["leaf"])["data"])
+        self.assertNotIn(MARK.encode(), leaf_data)
+        self.assertNotIn("葛春兰".encode(), leaf_data)
+        self.assertEqual(envelope(leaf_data)["commitment"], commitment(ev.nonce, ev.payload))
+        # qfctl: exit 0, says so, and shows the words as recorded
+        r = self.receipt_cli(good)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("核对通过", r.stdout)
+        self.assertIn(text, r.stdout)
+        self.assertIn("第 %d 条" % got["leaf"], r.stdout)
+        # without event id (found by the case's history) and with the leaf index
+        for over in ({"event_id": None}, {"leaf_index": got["leaf"]}):
+            check_receipt(self.a.url, self.a.vkey(), ev.receipt(**over))
+            r = self.receipt_cli(ev.receipt(**over))
+            self.assertEqual(r.returncode, 0, (over, r.stdout, r.stderr))
+        # a changed text, a changed nonce, a changed leaf index: both refuse
+        changed_text = ev.payload.replace("两个星期".encode(), "两个月份".encode())
+        self.assertNotEqual(changed_text, ev.payload)
+        bad_nonce = bytes([ev.nonce[0] ^ 1]) + ev.nonce[1:]
+        bad = {
+            "text": ev.receipt(private=base64.b64encode(changed_text).decode()),
+            "text-by-case": ev.receipt(private=base64.b64encode(changed_text).decode(),
+                                       event_id=None),
+            "nonce": ev.receipt(nonce=bad_nonce.hex()),
+            "leaf": ev.receipt(leaf_index=got["leaf"] + 1),
+            "leaf-beyond": ev.receipt(leaf_index=10 ** 6),
+        }
+        for what, receipt in bad.items():
+            with self.assertRaises(ReceiptError, msg=what):
+                check_receipt(self.a.url, self.a.vkey(), receipt)
+            r = self.receipt_cli(receipt)
+            self.assertEqual(r.returncode, 1, (what, r.stdout, r.stderr))
+            self.assertIn("核对未通过", r.stdout, what)
+            self.assertNotIn("核对通过", r.stdout, what)
+        # a malformed receipt or a wrong key: refused with a reason
+        r = self.receipt_cli({"type": "PETITION_SUBMITTED", "nonce": "zz"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("nonce", r.stdout)
+        other = self.c.path("keys", "other")
+        self.a.qfctl("audit", "keygen", "--name", "qingfeng.local/audit/v2", "--out", other)
+        path = self.c.path("receipts", "good.json")
+        with open(path, "w") as f:
+            json.dump(good, f)
+        r = self.a.qfctl("audit", "receipt", "--url", self.a.url, "--vkey",
+                         other + ".vkey", path)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        r = self.a.qfctl("audit", "receipt", "--url", self.a.url, path)
+        self.assertEqual(r.returncode, 2)
+
+    def test_receipt_before_its_checkpoint_is_not_yet_ok(self):
+        # a log that signs rarely: the leaf is there, its checkpoint not yet
+        a = self.start(checkpoint={"every_seconds": 3600})
+        ev = whole_petition(self.intake, new_case_id(), "楼道里堆满杂物，堵住了消防通道。")
+        a.wait_size(1)
+        r = self.receipt_cli(ev.receipt())
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("尚未进入已签名的检查点", r.stdout)
+        st, _ = a.json("/v1/checkpoint", method="POST")
+        self.assertEqual(st, 201)
+        r = self.receipt_cli(ev.receipt())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
 
 class PrivateReadTest(Base):
     cluster_name = "audit-private-read"
@@ -64,10 +153,11 @@ class PrivateReadTest(Base):
         ev = whole_petition(self.intake, cid, "水管漏水，请尽快来修。" + MARK,
                             parties=["s01"])
         report = new_case_id()
-        whole_petition(self.intake, report, "举报某干部收受好处。" + MARK,
-                       sensitive=True, concerns_staff="s02")
+        rev = whole_petition(self.intake, report, "举报某干部收受好处。" + MARK,
+                             sensitive=True, concerns_staff="s02")
         self.signed(3)
-        i_plain, i_case, i_report = 0, 1, 2
+        i_plain = self.a.leaves_of(plain)[0]
+        i_case, i_report = self.a.leaf_of(ev.event_id), self.a.leaf_of(rev.event_id)
         self.assertEqual(self.a.leaf(i_case)["case_id"], cid)
         # no token, an unknown token: 401; a role the policy does not allow: 403
         st, j = self.a.private(i_case, token=None)
@@ -152,16 +242,18 @@ class RetentionTest(Base):
         self.start()
         gone, kept = new_case_id(), new_case_id()
         secret = "电梯又困人了，物业说没钱修 " + MARK + "-GONE"
-        whole_petition(self.intake, gone, secret)
-        self.router.emit_whole("CASE_ASSIGNED", key="B03", case_id=gone,
-                               payload={"case_id": gone, "building": "B03",
-                                        "assignee": "s04", "reason": "转交 " + MARK + "-GONE"})
-        whole_petition(self.intake, kept, "另一户的诉求 " + MARK + "-KEPT")
-        self.intake.emit_whole("VISIT_RECORDED", key="s02",
-                               payload={"visit_id": "V7781", "building": "B05",
-                                        "date": "2026-11-02", "household": True,
-                                        "findings": "低保户家中 " + MARK + "-VISIT"})
+        evs = [whole_petition(self.intake, gone, secret),
+               self.router.emit_whole("CASE_ASSIGNED", key="B03", case_id=gone,
+                                      payload={"case_id": gone, "building": "B03",
+                                               "assignee": "s04",
+                                               "reason": "转交 " + MARK + "-GONE"}),
+               whole_petition(self.intake, kept, "另一户的诉求 " + MARK + "-KEPT"),
+               self.intake.emit_whole("VISIT_RECORDED", key="s02",
+                                      payload={"visit_id": "V7781", "building": "B05",
+                                               "date": "2026-11-02", "household": True,
+                                               "findings": "低保户家中 " + MARK + "-VISIT"})]
         self.signed(4)
+        i_gone, i_assigned, i_kept, i_visit = [self.a.leaf_of(e.event_id) for e in evs]
         before = self.a.checkpoint()
         for i in range(4):
             st, _ = self.a.private(i, token="qf-dev-s01", reason="回访核实")
@@ -174,10 +266,10 @@ class RetentionTest(Base):
         self.router.emit("PRIVATE_EXPIRED", key="visit",
                          payload={"subject": "visit:V7781", "retention_days": 365})
         self.signed(10)
-        for i in (0, 1, 3):
+        for i in (i_gone, i_assigned, i_visit):
             st, j = self.a.private(i, token="qf-dev-s01", reason="再次核实")
             self.assertEqual((st, j["code"]), (404, "private_gone"), i)
-        st, j = self.a.private(2, token="qf-dev-s01", reason="再次核实")
+        st, j = self.a.private(i_kept, token="qf-dev-s01", reason="再次核实")
         self.assertEqual(st, 200, j)
         # the log, every proof and the earlier checkpoint: still valid
         r = self.a.verify()
@@ -196,7 +288,7 @@ class RetentionTest(Base):
             for planted in (MARK + "-GONE", MARK + "-VISIT", MARK + "-KEPT", "电梯又困人了"):
                 self.assertNotIn(planted.encode(), data, (path, planted))
         self.a.start()
-        st, j = self.a.private(2, token="qf-dev-s01", reason="重启后核实")
+        st, j = self.a.private(i_kept, token="qf-dev-s01", reason="重启后核实")
         self.assertEqual(st, 200, j)
 
 

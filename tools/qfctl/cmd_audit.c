@@ -5,6 +5,7 @@
  *   qfctl audit verify --url URL --vkey FILE|KEY [--state FILE] [--quick]
  *                      [--no-tiles]
  *   qfctl audit case   --url URL --vkey FILE|KEY CASE_ID
+ *   qfctl audit receipt --url URL --vkey FILE|KEY RECEIPT.json
  *
  * verify trusts nothing the server says that it can check: the checkpoint's
  * signature (C2SP signed note), the root (recomputed from every entry, read
@@ -14,6 +15,12 @@
  * per (producer, epoch, partition) that seqs run 1, 2, 3... with nothing
  * missing or doubled. Exit 0: all good; 1: a check failed (said why); 2:
  * usage.
+ *
+ * receipt checks a petitioner's receipt the same way: the checkpoint's
+ * signature, the leaf's commitment recomputed from the receipt's nonce and
+ * text, the RFC 9162 inclusion proof of that leaf in the signed tree, then
+ * shows the text and when it was recorded. The text is never sent: only
+ * the leaf's index, event id or case id is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +41,9 @@
 #include "qf_merkle.h"
 #include "qf_note.h"
 #include "http.h"
+#include "qf_event.h"
 #include "qfctl.h"
+#include "receipt.h"
 
 #define DEFAULT_NAME "qingfeng.local/audit/v2"
 #define MAX_PROBLEMS 20
@@ -886,6 +895,293 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ receipt */
+
+static void s_receipt_usage(FILE *f)
+{
+	fprintf(f, "usage: qfctl audit receipt --url URL --vkey FILE|KEY RECEIPT.json\n"
+		   "  Checks a petitioner's receipt against the signed log: the text\n"
+		   "  and nonce give the leaf's commitment, the leaf is in the signed\n"
+		   "  tree. RECEIPT.json may be - (standard input). The text is never\n"
+		   "  sent to the server. Exit 0: it checks; 1: it does not (why is\n"
+		   "  printed); 2: usage.\n");
+}
+
+static char *s_slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
+		fprintf(stderr, "qfctl audit receipt: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	struct qfctl_buf b = {0};
+	char tmp[8192];
+	size_t r;
+	while ((r = fread(tmp, 1, sizeof tmp, f)) > 0 && b.n <= QFCTL_RECEIPT_MAX)
+		if (qfctl_buf_add(&b, tmp, r))
+			break;
+	if (f != stdin)
+		fclose(f);
+	*len = b.n;
+	return b.p ? b.p : calloc(1, 1);
+}
+
+/* Decode a base64 "data" field of a leaf answer: malloc'd bytes or NULL. */
+static uint8_t *s_leaf_data(json_t *j, size_t *n)
+{
+	const char *b64 = json_string_value(json_object_get(j, "data"));
+	size_t cap = b64 ? strlen(b64) : 0;
+	uint8_t *d = b64 ? malloc(cap + 1) : NULL;
+	if (d && qf_b64_decode(b64, cap, d, cap + 1, n)) {
+		free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* The leaf of the receipt: given, by event id, or the case's leaf whose
+ * commitment is the receipt's. 0 with *idx, or -1 (reason printed). */
+static int s_receipt_leaf(struct qfctl_http *cl, const struct qfctl_receipt *r,
+			  const uint8_t c[32], uint64_t *idx)
+{
+	char path[512];
+	long st;
+	if (r->has_leaf) {
+		*idx = r->leaf_index;
+		return 0;
+	}
+	if (r->event_id_len) {
+		char hex[129];
+		snprintf(path, sizeof path, "/v1/events/%s",
+			 qf_hex(r->event_id, r->event_id_len, hex));
+		json_t *j = qfctl_http_get_json(cl, path, &st);
+		json_t *li = json_object_get(j, "leaf_index");
+		int ok = st == 200 && json_is_integer(li) && json_integer_value(li) >= 0;
+		if (ok)
+			*idx = (uint64_t)json_integer_value(li);
+		else if (st == 404)
+			printf(
+			    "核对未通过：审计日志中没有这条回执对应的记录（事件 %s）\n",
+			    hex);
+		else if (st)
+			printf("核对未通过：无法查找回执对应的记录（HTTP %ld）\n", st);
+		json_decref(j);
+		return ok ? 0 : -1;
+	}
+	snprintf(path, sizeof path, "/v1/cases/%s/history", r->case_id);
+	json_t *j = qfctl_http_get_json(cl, path, &st);
+	json_t *leaves = json_object_get(j, "leaves");
+	if (st != 200 || !json_is_array(leaves)) {
+		if (st == 404)
+			printf("核对未通过：审计日志中没有案件 %s\n", r->case_id);
+		else if (st)
+			printf("核对未通过：无法读取案件历史（HTTP %ld）\n", st);
+		json_decref(j);
+		return -1;
+	}
+	char want[65];
+	qf_hex(c, 32, want);
+	size_t i;
+	json_t *it;
+	int found = 0;
+	json_array_foreach(leaves, i, it)
+	{
+		const char *pc =
+		    json_string_value(json_object_get(it, "private_commitment"));
+		json_t *ix = json_object_get(it, "index");
+		if (!found && pc && !strcmp(pc, want) && json_is_integer(ix)) {
+			*idx = (uint64_t)json_integer_value(ix);
+			found = 1;
+		}
+	}
+	json_decref(j);
+	if (!found)
+		printf("核对未通过：案件 %s 的记录中没有与回执内容一致的一条："
+		       "回执的文字或随机数被改动，或记录被改动\n",
+		       r->case_id);
+	return found ? 0 : -1;
+}
+
+/* The words of a whole payload: its "text", "description" or "comment". */
+static void s_receipt_words(int type, const uint8_t *p, size_t n, char **words,
+			    int64_t *ms)
+{
+	*words = NULL;
+	*ms = 0;
+	const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(type);
+	ProtobufCMessage *m = d ? protobuf_c_message_unpack(d, NULL, n, p) : NULL;
+	if (!m)
+		return;
+	json_t *j = qf_message_json(m);
+	static const char *const keys[] = {"text", "description", "comment"};
+	for (size_t k = 0; k < 3 && !*words; k++) {
+		const char *s = json_string_value(json_object_get(j, keys[k]));
+		if (s && s[0])
+			*words = strdup(s);
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v)
+	{
+		size_t kl = strlen(key);
+		if (!*ms && kl > 3 && !strcmp(key + kl - 3, "_ms") && json_is_integer(v))
+			*ms = json_integer_value(v);
+	}
+	json_decref(j);
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+static int s_receipt(int argc, char **argv)
+{
+	const char *url = NULL;
+	struct keys key = {.n = 0};
+	static const struct option longs[] = {
+	    {"url", 1, 0, 'u'}, {"vkey", 1, 0, 'k'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			url = optarg;
+			break;
+		case 'k':
+			if (s_load_vkey(optarg, &key))
+				return 2;
+			break;
+		case 'h':
+			s_receipt_usage(stdout);
+			return 0;
+		default:
+			s_receipt_usage(stderr);
+			return 2;
+		}
+	}
+	if (!url || !key.n || optind != argc - 1) {
+		s_receipt_usage(stderr);
+		return 2;
+	}
+	size_t tlen;
+	char *text = s_slurp(argv[optind], &tlen);
+	if (!text)
+		return 2;
+	struct qfctl_receipt r;
+	char err[256];
+	int prc = qfctl_receipt_parse(text, tlen, &r, err, sizeof err);
+	sodium_memzero(text, tlen);
+	free(text);
+	if (prc) {
+		printf("核对未通过：%s\n", err);
+		return 1;
+	}
+	struct qfctl_http cl;
+	if (qfctl_http_open(&cl, url, "qfctl audit receipt")) {
+		qfctl_receipt_free(&r);
+		return 2;
+	}
+	int rc = 1;
+	char *note = NULL, *words = NULL;
+	size_t nlen;
+	json_t *lj = NULL, *pj = NULL;
+	uint8_t *data = NULL;
+	Qingfeng__V1__Envelope *env = NULL;
+	struct qf_checkpoint cur;
+	if (s_fetch_ckpt(&cl, &key, &cur, &note, &nlen))
+		goto out;
+	printf("检查点：%s，大小 %llu，签名有效\n", cur.origin,
+	       (unsigned long long)cur.size);
+	uint8_t c[32];
+	qf_bus_commitment(r.nonce, r.priv, r.priv_len, c);
+	uint64_t idx;
+	if (s_receipt_leaf(&cl, &r, c, &idx))
+		goto out;
+	char path[256];
+	long st;
+	snprintf(path, sizeof path, "/v1/leaves/%llu", (unsigned long long)idx);
+	lj = qfctl_http_get_json(&cl, path, &st);
+	size_t dn = 0;
+	if (st != 200 || !(data = s_leaf_data(lj, &dn)) ||
+	    !(env = qf_bus_decode(data, dn))) {
+		if (st == 404)
+			printf("核对未通过：审计日志中没有第 %llu 条记录\n",
+			       (unsigned long long)idx);
+		else
+			printf("核对未通过：无法读取第 %llu 条记录（HTTP %ld）\n",
+			       (unsigned long long)idx, st);
+		goto out;
+	}
+	if (env->private_commitment.len != 32 ||
+	    sodium_memcmp(env->private_commitment.data, c, 32)) {
+		printf("核对未通过：第 %llu 条记录保存的承诺值与回执的内容不符："
+		       "回执的文字或随机数被改动，或这不是回执对应的记录\n",
+		       (unsigned long long)idx);
+		goto out;
+	}
+	const char *tn = qf_event_type_name(r.type);
+	if ((int)env->type != r.type ||
+	    (r.case_id[0] && strcmp(env->case_id, r.case_id)) ||
+	    (r.producer[0] && strcmp(env->producer, r.producer)) ||
+	    (r.event_id_len &&
+	     (env->event_id.len != r.event_id_len ||
+	      memcmp(env->event_id.data, r.event_id, r.event_id_len)))) {
+		printf(
+		    "核对未通过：第 %llu 条记录的类型、案件、来源或事件编号与回执不符\n",
+		    (unsigned long long)idx);
+		goto out;
+	}
+	printf("记录：第 %llu 条（%s，%s%s%s），承诺值与回执的内容和随机数一致\n",
+	       (unsigned long long)idx, env->producer, tn ? tn : "?",
+	       env->case_id[0] ? "，案件 " : "", env->case_id);
+	if (idx >= cur.size) {
+		printf("核对未通过：这条记录尚未进入已签名的检查点（大小 %llu），"
+		       "请稍后再核对\n",
+		       (unsigned long long)cur.size);
+		goto out;
+	}
+	snprintf(path, sizeof path, "/v1/proof/inclusion?index=%llu&size=%llu",
+		 (unsigned long long)idx, (unsigned long long)cur.size);
+	pj = qfctl_http_get_json(&cl, path, &st);
+	json_t *proof = json_object_get(pj, "proof");
+	size_t np = json_array_size(proof);
+	uint8_t pr[QF_MERKLE_MAX_PROOF][32], lh[32];
+	int ok = st == 200 && json_is_array(proof) && np <= QF_MERKLE_MAX_PROOF;
+	for (size_t k = 0; ok && k < np; k++) {
+		const char *s = json_string_value(json_array_get(proof, k));
+		size_t l;
+		ok = s && !qf_b64_decode(s, strlen(s), pr[k], 32, &l) && l == 32;
+	}
+	qf_merkle_leaf_hash(data, dn, lh);
+	if (!ok || qf_merkle_check_inclusion(idx, cur.size, lh, (const uint8_t(*)[32])pr,
+					     np, cur.root)) {
+		printf("核对未通过：第 %llu 条记录的包含证明无效：它不在签名的日志中\n",
+		       (unsigned long long)idx);
+		goto out;
+	}
+	printf("包含证明：有效（检查点大小 %llu）\n", (unsigned long long)cur.size);
+	int64_t ms;
+	s_receipt_words(r.type, r.priv, r.priv_len, &words, &ms);
+	char when[32];
+	qf_time_fmt(ms ? ms : env->time_ms, 480, when, sizeof when);
+	printf("记录时间：%s\n", when);
+	printf("记录的原文：%s\n", words ? words : "（该类记录没有文字）");
+	printf("核对通过：这段内容在上述时间被记入审计日志，此后未被改动\n");
+	rc = 0;
+out:
+	if (words)
+		sodium_memzero(words, strlen(words));
+	free(words);
+	if (env)
+		qingfeng__v1__envelope__free_unpacked(env, NULL);
+	free(data);
+	json_decref(lj);
+	json_decref(pj);
+	free(note);
+	if (r.priv)
+		sodium_memzero(r.priv, r.priv_len);
+	qfctl_receipt_free(&r);
+	qfctl_http_close(&cl);
+	return rc;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 int qfctl_audit(int argc, char **argv)
@@ -899,7 +1195,9 @@ int qfctl_audit(int argc, char **argv)
 		    "  verify --url URL --vkey KEY [--state FILE] [--quick] "
 		    "[--no-tiles]\n"
 		    "                                        verify the whole log\n"
-		    "  case --url URL --vkey KEY CASE_ID     a case's history, proven\n");
+		    "  case --url URL --vkey KEY CASE_ID     a case's history, proven\n"
+		    "  receipt --url URL --vkey KEY FILE     check a petitioner's "
+		    "receipt\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (!strcmp(argv[1], "keygen"))
@@ -908,6 +1206,8 @@ int qfctl_audit(int argc, char **argv)
 		return s_verify(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "case"))
 		return s_case(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "receipt"))
+		return s_receipt(argc - 1, argv + 1);
 	fprintf(stderr, "qfctl audit: unknown command '%s'\n", argv[1]);
 	return 2;
 }

@@ -1,0 +1,41 @@
+/* receipt.h: a petitioner's receipt (docs/API.md, "Receipts"), the JSON
+ * intake hands out with a new petition and its follow view:
+ *
+ *   {"case_id": "C...", "producer": "intake", "type": "PETITION_SUBMITTED",
+ *    "event_id": "<hex>", "nonce": "<64 hex>", "private": "<base64>",
+ *    "leaf_index": 42}
+ *
+ * "private" is the whole payload message (PrivatePart.payload), "nonce" the
+ * opening of the leaf's commitment; event_id and leaf_index are optional
+ * (without both, the case's history is searched for the commitment). This
+ * module only parses; `qfctl audit receipt` checks it against the log. */
+#ifndef QFCTL_RECEIPT_H
+#define QFCTL_RECEIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QFCTL_RECEIPT_MAX (1u << 20) /* bytes of receipt text accepted */
+
+struct qfctl_receipt {
+	char case_id[200]; /* "" when absent */
+	char producer[64]; /* "" when absent */
+	int type;	   /* event type number (qf_event) */
+	uint8_t event_id[64];
+	size_t event_id_len; /* 0: absent */
+	uint8_t nonce[32];
+	uint8_t *priv; /* the whole payload, malloc'd */
+	size_t priv_len;
+	int has_leaf;
+	uint64_t leaf_index;
+};
+
+/* Parse len bytes of receipt text into r. Returns 0, or -1 with a Chinese
+ * reason in err (n bytes) for anything malformed or missing; r then holds
+ * nothing to free. On success free it with qfctl_receipt_free. */
+int qfctl_receipt_parse(const char *text, size_t len, struct qfctl_receipt *r, char *err,
+			size_t n);
+/* Accepts a zeroed or freed receipt; safe twice. */
+void qfctl_receipt_free(struct qfctl_receipt *r);
+
+#endif
