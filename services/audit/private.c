@@ -629,6 +629,7 @@ void audit_h_private(struct qf_http_req *r, void *ctx)
 /* ------------------------------------------------------------ events */
 
 struct event_q {
+	struct audit *a;
 	uint8_t id[64];
 	size_t len;
 	int found;
@@ -637,10 +638,9 @@ struct event_q {
 
 static int s_event_read(struct qf_txn *t, void *arg)
 {
-	struct audit *a = ((void **)arg)[0];
-	struct event_q *q = ((void **)arg)[1];
+	struct event_q *q = arg;
 	MDB_val v;
-	int rc = qf_txn_get(t, a->events, q->id, q->len, &v);
+	int rc = qf_txn_get(t, q->a->events, q->id, q->len, &v);
 	if (rc == QF_ERR_NOTFOUND)
 		return QF_OK;
 	if (rc)
@@ -656,7 +656,7 @@ void audit_h_event(struct qf_http_req *r, void *ctx)
 {
 	struct audit *a = ctx;
 	const char *hex = qf_http_param(r, "id");
-	struct event_q q = {0};
+	struct event_q q = {.a = a};
 	size_t hl = hex ? strlen(hex) : 0;
 	if (hl < 2 || hl > 128 || hl % 2 || qf_unhex(hex, q.id, hl / 2)) {
 		qf_http_reply_error(r, 400, "bad_parameter", "事件编号必须是十六进制",
@@ -664,8 +664,7 @@ void audit_h_event(struct qf_http_req *r, void *ctx)
 		return;
 	}
 	q.len = hl / 2;
-	void *arg[2] = {a, &q};
-	int rc = qf_store_read(a->store, s_event_read, arg);
+	int rc = qf_store_read(a->store, s_event_read, &q);
 	if (rc) {
 		qf_error("read_failed", "path=%s error=\"%s\"", qf_http_path(r),
 			 qf_strerror(rc));
