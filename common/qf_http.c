@@ -8,6 +8,7 @@
  * replies later resumes it under the same lock, so a fast reply cannot race
  * ahead of the suspension. */
 #include "qf_http.h"
+#include "qf_policy.h"
 #include "qf_clock.h"
 #include "qf_err.h"
 #include "qf_metrics.h"
@@ -72,6 +73,7 @@ struct qf_http_req {
 	unsigned nheaders;
 	int64_t t0;
 	char client[INET6_ADDRSTRLEN];
+	const void *user, *world; /* set by the access gate */
 };
 
 json_t *qf_http_error_json(const char *code, const char *message, const char *field)
@@ -384,6 +386,49 @@ const char *qf_http_path(struct qf_http_req *r)
 	return r->path;
 }
 
+const char *qf_http_action(struct qf_http_req *r)
+{
+	return r->route ? r->route->action : NULL;
+}
+
+const char *qf_http_subject(struct qf_http_req *r)
+{
+	return r->route && r->route->subject ? qf_http_param(r, r->route->subject) : NULL;
+}
+
+void qf_http_set_user(struct qf_http_req *r, const void *user, const void *world)
+{
+	r->user = user;
+	r->world = world;
+}
+
+const void *qf_http_user(struct qf_http_req *r)
+{
+	return r->user;
+}
+
+const void *qf_http_world(struct qf_http_req *r)
+{
+	return r->world;
+}
+
+void qf_http_routes_print(const struct qf_http_route *routes, size_t n, FILE *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "method", routes[i].method,
+				      "pattern", routes[i].pattern, "action",
+				      routes[i].action ? routes[i].action : "",
+				      "subject",
+				      routes[i].subject ? json_string(routes[i].subject)
+							: json_null());
+		char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (line)
+			fprintf(out, "%s\n", line);
+		free(line);
+		json_decref(j);
+	}
+}
+
 const char *qf_http_param(struct qf_http_req *r, const char *name)
 {
 	for (unsigned i = 0; i < r->nparams; i++)
@@ -681,6 +726,9 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 		s_client(r);
 		if (s_route(r))
 			return s_answer_early(r);
+		/* who may: decided before any body is read */
+		if (h->o.gate && h->o.gate(h->o.gate_ctx, r))
+			return s_answer_early(r);
 		r->limit = r->route->max_body ? r->route->max_body : h->o.max_body;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     "Content-Length");
@@ -809,6 +857,20 @@ static int s_port_taken(const struct sockaddr_in *sa)
 int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 		  size_t n)
 {
+	for (size_t i = 0; o->gate && i < o->nroutes; i++) {
+		const struct qf_http_route *rt = &o->routes[i];
+		if (!rt->action || qf_action_parse(rt->action) < 0) {
+			snprintf(err, n, "route %s %s names %s action of the access policy",
+				 rt->method, rt->pattern, rt->action ? "an unknown" : "no");
+			return QF_ERR_INVAL;
+		}
+		if (qf_action_resource(qf_action_parse(rt->action)) == QF_RES_C &&
+		    rt->subject && !strstr(rt->pattern, rt->subject)) {
+			snprintf(err, n, "route %s %s: subject '%s' is not a capture",
+				 rt->method, rt->pattern, rt->subject);
+			return QF_ERR_INVAL;
+		}
+	}
 	struct qf_http *h = calloc(1, sizeof *h);
 	if (!h)
 		return QF_ERR_NOMEM;

@@ -1,6 +1,7 @@
 /* qf_svc.c: command line, common configuration, signals and the core loop
  * shared by every service (qf_svc.h). */
 #include "qf_svc.h"
+#include "qf_access.h"
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
@@ -246,6 +247,7 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 		{"log-level", required_argument, NULL, 'l'},
 		{"export", required_argument, NULL, 'e'},
 		{"settings", no_argument, NULL, 's'},
+		{"routes", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
@@ -270,6 +272,9 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 		case 's':
 			a->print_settings = 1;
 			break;
+		case 'r':
+			a->print_routes = 1;
+			break;
 		case 'V':
 			printf("%s (qingfeng) 0.1.0, event catalogue v1\n", prog);
 			*exit_code = 0;
@@ -279,7 +284,9 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 			       "  --config FILE     configuration (default %s)\n"
 			       "  --check-config    check the configuration and exit\n"
 			       "  --log-level L     debug, info, warn or error\n"
-			       "  --settings        list every setting (Markdown) and exit\n",
+			       "  --settings        list every setting (Markdown) and exit\n"
+			       "  --routes          list every HTTP route with its access-policy\n"
+			       "                    action (JSON lines) and exit\n",
 			       prog, default_config);
 			*exit_code = 0;
 			return 1;
@@ -307,6 +314,7 @@ struct qf_svc {
 	struct qf_zap *zap;
 	struct qf_store *store;
 	struct qf_vault *vault;
+	const struct qf_access *access; /* the HTTP gate's callbacks (the app's) */
 	struct qf_gc *gc;
 	struct qf_bus_producer *prod;
 	struct qf_bus_consumer *cons;
@@ -489,6 +497,8 @@ int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
 		.metrics = s->metrics,
 		.ready = ready,
 		.health = health,
+		.gate = s->access ? qf_access_gate : NULL,
+		.gate_ctx = (void *)s->access,
 	};
 	int rc = qf_http_start(&s->http, &ho, err, sizeof err);
 	if (rc) {
@@ -638,6 +648,11 @@ void qf_svc_destroy(struct qf_svc **sp)
 
 struct qf_store *qf_svc_store(struct qf_svc *s) { return s->store; }
 struct qf_gc *qf_svc_gc(struct qf_svc *s) { return s->gc; }
+void qf_svc_set_access(struct qf_svc *s, const struct qf_access *a)
+{
+	s->access = a;
+}
+
 struct qf_vault *qf_svc_vault(struct qf_svc *s)
 {
 	return s->vault;

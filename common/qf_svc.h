@@ -126,6 +126,7 @@ struct qf_svc_args {
 	const char *log_level; /* --log-level */
 	const char *export_dir; /* --export DIR (services that support it) */
 	int print_settings;     /* --settings: print the settings table, exit */
+	int print_routes;       /* --routes: print the route table, exit */
 };
 /* Parse argv; on --help/--version or a usage error prints and returns 1
  * (exit code in *exit_code); 0 to continue. */
@@ -178,6 +179,10 @@ struct qf_svc_opts {
  * Logs and returns an error on failure. */
 int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 		const struct qf_svc_hooks *hooks);
+/* The access gate's callbacks (qf_access.h), before qf_svc_http_start: then
+ * every route is decided by the policy table. a stays the caller's. */
+struct qf_access;
+void qf_svc_set_access(struct qf_svc *s, const struct qf_access *a);
 /* Start HTTP with the common settings and the service's routes. */
 int qf_svc_http_start(struct qf_svc *s, const struct qf_http_route *routes,
 		      size_t n, void *ctx, int (*ready)(void *ctx));
