@@ -172,9 +172,70 @@ static int s_resolve_data_dir(struct qf_svc_conf *c)
 	return QF_OK;
 }
 
+int qf_svc_endpoint_local(const char *ep)
+{
+	if (!ep)
+		return 1;
+	if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9))
+		return 1;
+	if (strncmp(ep, "tcp://", 6))
+		return 0;
+	const char *h = ep + 6;
+	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost:", 10) ||
+	       !strncmp(h, "[::1]:", 6);
+}
+
+/* Every bus endpoint, named by its setting, for the plaintext check. */
+static int s_plaintext_endpoint(const struct qf_svc_conf *c, unsigned i,
+				const char **ep, char *setting, size_t n)
+{
+	if (i == 0) {
+		*ep = c->bus_pub;
+		snprintf(setting, n, "bus.pub");
+	} else if (i == 1) {
+		*ep = c->bus_replay;
+		snprintf(setting, n, "bus.replay");
+	} else if (i - 2 < 2 * c->nsources) {
+		unsigned k = (i - 2) / 2;
+		*ep = (i % 2) ? c->sources[k].replay_endpoint : c->sources[k].pub_endpoint;
+		snprintf(setting, n, "bus.sources.[%u].%s", k, (i % 2) ? "replay" : "pub");
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+int qf_svc_conf_plaintext(const struct qf_svc_conf *c)
+{
+	const char *ep;
+	char setting[64];
+	if (c->curve_enabled)
+		return 0;
+	for (unsigned i = 0; s_plaintext_endpoint(c, i, &ep, setting, sizeof setting); i++)
+		if (!qf_svc_endpoint_local(ep))
+			return 1;
+	return 0;
+}
+
 int qf_svc_conf_check(struct qf_svc_conf *c, struct qf_cfg_errors *errs)
 {
 	int rc = QF_OK;
+	if (!c->curve_enabled && !c->allow_plaintext) {
+		const char *ep;
+		char setting[64];
+		for (unsigned i = 0; s_plaintext_endpoint(c, i, &ep, setting, sizeof setting);
+		     i++) {
+			if (qf_svc_endpoint_local(ep))
+				continue;
+			qf_cfg_error(errs, NULL, setting,
+				     "'%s' is beyond loopback and curve.enabled is false: every "
+				     "event, private parts included, would cross the network in "
+				     "clear and anyone reaching it could publish or read (turn "
+				     "CURVE on, or set bus.allow_plaintext = true to accept that)",
+				     ep);
+			rc = QF_ERR_CONFIG;
+		}
+	}
 	if (s_resolve_data_dir(c)) {
 		qf_cfg_error(errs, NULL, "service.data_dir", "cannot resolve the path");
 		rc = QF_ERR_CONFIG;
@@ -315,6 +376,8 @@ struct qf_svc {
 	struct qf_store *store;
 	struct qf_vault *vault;
 	const struct qf_access *access; /* the HTTP gate's callbacks (the app's) */
+	int plaintext;                  /* bus beyond loopback without CURVE */
+	int64_t plaintext_warned;       /* mono ms of the last warning */
 	struct qf_gc *gc;
 	struct qf_bus_producer *prod;
 	struct qf_bus_consumer *cons;
@@ -534,10 +597,27 @@ static void s_gc_turn(struct qf_svc *s)
 	qf_metric_add(s->m_gc_jobs, (double)(j1 - j0));
 }
 
+/* The operator's opt-out of CURVE beyond loopback is said once a minute. */
+static void s_plaintext_warn(struct qf_svc *s)
+{
+	if (!s->plaintext)
+		return;
+	int64_t now = qf_mono_ms();
+	if (now < s->plaintext_warned + 60000)
+		return;
+	s->plaintext_warned = now;
+	qf_warn("bus_plaintext",
+		"detail=\"bus endpoints beyond loopback without CURVE (bus.allow_plaintext): "
+		"events cross the network in clear and unauthenticated\"");
+}
+
 int qf_svc_run(struct qf_svc *s)
 {
 	zmq_pollitem_t items[64];
+	s->plaintext = qf_svc_conf_plaintext(s->conf);
+	s->plaintext_warned = -60000;
 	while (!qf_svc_stop_flag) {
+		s_plaintext_warn(s);
 		int n = 0, timeout = 1000;
 		int i_router = -1, i_gc, i_wake, i_cons = -1, ncons = 0, i_app = -1, napp = 0;
 		if (s->prod) {

@@ -42,6 +42,7 @@ struct qf_svc_conf {
 	int sndhwm, rcvhwm;  /* bus.sndhwm, bus.rcvhwm */
 	int batch_max;       /* bus.batch_max: consumed events per transaction */
 	int instance, instances; /* bus.instance of bus.instances */
+	int allow_plaintext; /* bus.allow_plaintext: non-loopback without CURVE */
 	struct qf_bus_source sources[QF_SVC_MAX_SOURCES]; /* bus.sources */
 	char *source_names[QF_SVC_MAX_SOURCES];
 	unsigned nsources;
@@ -98,6 +99,9 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 	 "this instance's number k (takes partitions p mod n == k)"},                 \
 	{"bus.instances", QF_CFG_INT, offsetof(T, M.instances), "1", 1, 1024, NULL,  \
 	 "number of instances n sharing the partitions"},                             \
+	{"bus.allow_plaintext", QF_CFG_BOOL, offsetof(T, M.allow_plaintext), "false", \
+	 0, 0, NULL, "accept bus endpoints beyond loopback without CURVE (insecure; " \
+	 "warned every minute)"},                                                     \
 	{"bus.sources", QF_CFG_CUSTOM, offsetof(T, M), NULL, 0, 0,                   \
 	 qf_svc_parse_sources, "producers to consume"},                               \
 	{"store.map_size_mb", QF_CFG_INT64, offsetof(T, M.map_size_mb), "64", 1,     \
@@ -111,10 +115,16 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 	{"curve.allow_file", QF_CFG_STRING, offsetof(T, M.curve_allow_file), "", 0,  \
 	 4000, NULL, "public keys allowed to connect, one per line"}
 
+/* 1 when a ZeroMQ endpoint stays on this host (tcp to 127.0.0.0/8, ::1 or
+ * localhost; ipc; inproc). */
+int qf_svc_endpoint_local(const char *endpoint);
+/* 1 when CURVE is off and some bus endpoint is beyond loopback. */
+int qf_svc_conf_plaintext(const struct qf_svc_conf *c);
 /* Free what the common settings allocated (the table frees plain strings). */
 void qf_svc_conf_free(struct qf_svc_conf *c);
 /* Cross-setting checks after loading (instance < instances, CURVE files
- * readable, sources complete), and resolution of service.data_dir against
+ * readable, sources complete, no bus endpoint beyond loopback without CURVE
+ * unless bus.allow_plaintext), and resolution of service.data_dir against
  * the configuration file's directory (made absolute; set config_file
  * first). Adds errors; returns 0 or QF_ERR_CONFIG. */
 int qf_svc_conf_check(struct qf_svc_conf *c, struct qf_cfg_errors *errs);
