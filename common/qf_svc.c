@@ -3,6 +3,7 @@
 #include "qf_svc.h"
 #include "qf_access.h"
 #include "qf_err.h"
+#include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
 #include "qf_vault.h"
@@ -82,13 +83,31 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 		for (int m = 0; m < config_setting_length(g); m++) {
 			const char *mn = config_setting_name(config_setting_get_elem(g, (unsigned)m));
 			if (strcmp(mn, "name") && strcmp(mn, "pub") && strcmp(mn, "replay") &&
-			    strcmp(mn, "server_key_file")) {
+			    strcmp(mn, "server_key_file") && strcmp(mn, "accepts")) {
 				qf_cfg_error(errs, config_setting_get_elem(g, (unsigned)m), NULL,
-					     "unknown setting (name, pub, replay, server_key_file)");
+					     "unknown setting (name, pub, replay, server_key_file, "
+					     "accepts)");
 				rc = QF_ERR_CONFIG;
 			}
 		}
 		unsigned k = c->nsources++;
+		/* the event types this producer is granted (default: all) */
+		config_setting_t *acc = config_setting_get_member(g, "accepts");
+		c->sources[k].naccepts = 0;
+		c->sources[k].accepts = c->source_accepts[k];
+		for (int a = 0; acc && a < config_setting_length(acc); a++) {
+			config_setting_t *ae = config_setting_get_elem(acc, (unsigned)a);
+			const char *tn = config_setting_get_string(ae);
+			int type = tn ? qf_event_type_parse(tn) : -1;
+			if (type <= 0 || a >= 64) {
+				qf_cfg_error(errs, ae, NULL,
+					     "accepts names event types of the catalogue "
+					     "(\"PETITION_SUBMITTED\", ...)");
+				rc = QF_ERR_CONFIG;
+				continue;
+			}
+			c->source_accepts[k][c->sources[k].naccepts++] = type;
+		}
 		c->sources[k].pub_endpoint = strdup(pub);
 		c->sources[k].replay_endpoint = strdup(replay);
 		c->source_names[k] = strdup(name);

@@ -45,6 +45,7 @@ struct qf_svc_conf {
 	int allow_plaintext; /* bus.allow_plaintext: non-loopback without CURVE */
 	struct qf_bus_source sources[QF_SVC_MAX_SOURCES]; /* bus.sources */
 	char *source_names[QF_SVC_MAX_SOURCES];
+	int source_accepts[QF_SVC_MAX_SOURCES][64]; /* bus.sources.[i].accepts */
 	unsigned nsources;
 	int64_t map_size_mb; /* store.map_size_mb */
 	int curve_enabled;   /* curve.enabled */

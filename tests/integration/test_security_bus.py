@@ -1,14 +1,17 @@
 """The bus never crosses the network in clear by accident: a service whose
 bus endpoints (its own or a source's) leave loopback while CURVE is off
 refuses to start, naming the setting; the explicit opt-out
-bus.allow_plaintext starts it and says so in the log once a minute."""
+bus.allow_plaintext starts it and says so in the log once a minute. And a
+consumer acts only on the event types each source is granted: the router
+takes staff actions from intake, never from another producer."""
 import os
 import shutil
 import subprocess
 import time
 import unittest
 
-from tests.harness.qf import ROOT, Cluster, binary, free_port, sanitizer_env
+from tests.harness.qf import ROOT, Cluster, Emitter, binary, free_port, sanitizer_env
+from tests.harness.svc_router import Router, Watch, action, new_case_id, petition
 
 CONFIG = os.path.join(ROOT, "config")
 
@@ -59,6 +62,30 @@ class PlaintextBusTest(unittest.TestCase):
                 _, err = p.communicate(timeout=30)
             self.assertEqual(p.returncode, 0, err)
             self.assertIn("event=bus_plaintext", err)
+
+
+class GrantedStreamsTest(unittest.TestCase):
+    def test_staff_actions_only_from_intake(self):
+        with Cluster("sec-grants") as c:
+            intake = Emitter(c, "intake")
+            intake.accepts = ["PETITION_SUBMITTED", "STAFF_ACTION_REQUESTED",
+                              "FEEDBACK_GIVEN", "VISIT_RECORDED"]
+            rogue = Emitter(c, "notifier")
+            rogue.accepts = ["DELIVERY_DELIVERED", "DELIVERY_FAILED"]
+            r = Router(c, [intake, rogue])
+            w = Watch(c, r)
+            cid = new_case_id()
+            petition(intake, cid, "facility_repair", "B01")
+            w.wait_for("CASE_ASSIGNED", cid)
+            # a producer not granted staff actions commands an accept: ignored
+            forged = action(rogue, cid, "B01", "ACTION_ACCEPT", "s04")
+            real = action(intake, cid, "B01", "ACTION_ACCEPT", "s04")
+            self.assertEqual(w.result(real)["status"], 200)
+            time.sleep(0.5)
+            self.assertFalse([e for e in w.events if e.get("correlation_id") == forged])
+            st, _, body = r.proc.request("GET", "/metrics")
+            self.assertEqual(st, 200)
+            self.assertRegex(body.decode(), r'qf_bus_ungranted_total\{consumer="router"\} 1\b')
 
 
 if __name__ == "__main__":
