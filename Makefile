@@ -10,6 +10,7 @@
 #   make format / format-check
 #   make settings-doc docs/SETTINGS.md from the services' settings tables
 #   make privacy-doc  docs/PRIVACY.md's field table from events.proto
+#   make security-doc docs/SECURITY.md's access-policy table (qfctl policy)
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -62,7 +63,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all bin deps deps-test deps-bench test test-unit test-integration \
 	test-fuzz run demo fuzz clean format format-check container-test settings-doc \
-	privacy-doc
+	privacy-doc security-doc
 .DEFAULT_GOAL := all
 
 all: $(LIBQF) $(SVC_BINS) $(TOOL_BINS) $(TEST_TOOL_BINS) $(UNIT_BINS)
@@ -184,6 +185,9 @@ $(addprefix bench-,$(BENCHES)): bench-%: deps-bench
 # docs/SETTINGS.md from the services' settings tables (a test checks it)
 privacy-doc:
 	@tools/gen/privacy-doc.sh
+
+security-doc: $(BUILD)/bin/qfctl
+	@tools/gen/security-doc.sh $(BUILD)
 
 settings-doc: bin
 	@$(PYTHON) tools/gen-settings.py $(BUILD)
