@@ -3,8 +3,15 @@
  * Routes are a static table (method, pattern with :captures, handler, body
  * types accepted, body limit). The module buffers the body up to the limit
  * (413 beyond), checks the content type (415), answers 404/405 itself, and
- * serves /healthz, /readyz and /metrics on every port. Errors are JSON
- * {code, message, field}.
+ * serves /healthz, /readyz and /metrics on every port.
+ *
+ * One HTTP convention for every service (docs/API.md): errors are RFC 9457
+ * application/problem+json with `code` and `field` as extension members;
+ * every answer carries X-Request-Id (the client's, or a new one), and one
+ * access-log line per request names it (method, route pattern, status,
+ * time: no path, query or address, so no personal data); public GETs get
+ * a strong ETag, Cache-Control: no-cache and 304 on If-None-Match, and are
+ * readable from any origin (CORS, with OPTIONS preflight).
  *
  * Access: every route names its action of the access policy
  * (common/qf_policy.h, "public" for anyone) and, for actions on a case, the
@@ -37,6 +44,13 @@ struct qf_http_req;
 struct qf_metrics;
 
 typedef void (*qf_http_handler)(struct qf_http_req *r, void *ctx);
+
+/* What the access log says of a request: nothing personal. */
+struct qf_http_log_line {
+	const char *request_id, *method, *route; /* route: the pattern */
+	unsigned status;
+	double ms;
+};
 
 /* Body content types a route accepts (for requests that carry a body). */
 #define QF_HTTP_JSON 0x1u      /* application/json */
@@ -76,6 +90,8 @@ struct qf_http_opts {
 	 * action is not "public". */
 	int (*gate)(void *gate_ctx, struct qf_http_req *r);
 	void *gate_ctx;
+	/* One line per answered request (the service logs it), or NULL. */
+	void (*access_log)(void *ctx, const struct qf_http_log_line *l);
 };
 
 /* Start serving. Returns 0 or QF_ERR_HTTP with a message in err. */
@@ -173,6 +189,13 @@ void qf_http_stream_wake(struct qf_http_stream *st);
 void qf_http_suspend(struct qf_http_req *r);
 
 /* Build a {code, message, field} object (new reference). */
-json_t *qf_http_error_json(const char *code, const char *message, const char *field);
+/* An RFC 9457 problem: {type "urn:qingfeng:problem:<code>", title (per
+ * status), status, detail, code, field} (code and field: extension
+ * members). New reference. */
+json_t *qf_http_problem_json(unsigned status, const char *code, const char *detail,
+			     const char *field);
+/* Reply with a problem object (qf_http_problem_json, perhaps with more
+ * extension members); its "status" is the HTTP status. Takes j. */
+void qf_http_reply_problem(struct qf_http_req *r, json_t *j);
 
 #endif

@@ -563,6 +563,15 @@ int qf_svc_http_start(struct qf_svc *s, const struct qf_http_route *routes,
 	return qf_svc_http_start2(s, routes, n, ctx, ready, NULL);
 }
 
+/* The access log: the request id ties it to the client's and proxies'
+ * logs; no path, query or address is written (they can be personal). */
+static void s_access_log(void *ctx, const struct qf_http_log_line *l)
+{
+	(void)ctx;
+	qf_info("http", "id=%s method=%s route=%s status=%u ms=%.1f", l->request_id,
+		l->method, l->route, l->status, l->ms);
+}
+
 int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
 		       size_t n, void *ctx, int (*ready)(void *ctx),
 		       void (*health)(void *ctx, json_t *obj))
@@ -580,6 +589,7 @@ int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
 		.ready = ready,
 		.health = health,
 		.gate = s->access ? qf_access_gate : NULL,
+		.access_log = s->conf->http_access_log ? s_access_log : NULL,
 		.gate_ctx = (void *)s->access,
 	};
 	int rc = qf_http_start(&s->http, &ho, err, sizeof err);

@@ -34,6 +34,7 @@ struct qf_svc_conf {
 	int http_port;       /* http.port */
 	int http_threads;    /* http.threads */
 	int64_t http_max_body; /* http.max_body */
+	int http_access_log; /* http.access_log: one line per request */
 	int partitions;      /* bus.partitions */
 	char *bus_pub;       /* bus.pub (bind) */
 	char *bus_replay;    /* bus.replay (bind) */
@@ -80,6 +81,8 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 	 "HTTP worker threads"},                                                      \
 	{"http.max_body", QF_CFG_INT64, offsetof(T, M.http_max_body), "1048576", 1024, \
 	 268435456, NULL, "largest request body in bytes"},                           \
+	{"http.access_log", QF_CFG_BOOL, offsetof(T, M.http_access_log), "true", 0, 0, \
+	 NULL, "one log line per request (request id, route, status, time)"},       \
 	{"bus.partitions", QF_CFG_INT, offsetof(T, M.partitions), "16", 1, 1024,     \
 	 NULL, "partitions per stream (never change on a live system)"},              \
 	{"bus.pub", QF_CFG_STRING, offsetof(T, M.bus_pub), PUB, 0, 256, NULL,        \

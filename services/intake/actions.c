@@ -180,14 +180,20 @@ void intake_command_reply(struct qf_http_req *r, const json_t *record, int waite
 		status = status >= 400 && status < 600 ? status : 502;
 	json_t *j = json_deep_copy(res);
 	json_object_set_new(j, "command_id", json_string(cmd ? cmd : ""));
-	if (status != 200) {
-		/* errors keep the common {code, message, field} shape */
-		if (!json_object_get(j, "code") ||
-		    !json_string_length(json_object_get(j, "code")))
-			json_object_set_new(j, "code", json_string("refused"));
-		json_object_set_new(j, "field", json_null());
+	if (status == 200) {
+		qf_http_reply_json(r, status, j);
+		return;
 	}
-	qf_http_reply_json(r, status, j);
+	/* a refusal is a problem like any other error, with the verdict's
+	   state and command id as extension members */
+	const char *code = json_string_value(json_object_get(j, "code"));
+	json_t *pj = qf_http_problem_json(status, code && *code ? code : "refused",
+					  json_string_value(json_object_get(j, "message")), NULL);
+	json_object_del(j, "message");
+	json_object_del(j, "code");
+	json_object_update_missing(pj, j);
+	json_decref(j);
+	qf_http_reply_problem(r, pj);
 }
 
 /* ------------------------------------------------------------ decoding */

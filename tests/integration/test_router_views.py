@@ -48,7 +48,7 @@ class RouterViews(unittest.TestCase):
         self.assertEqual(st, 400, path)
         self.assertEqual(body["code"], "bad_parameter")
         self.assertEqual(body["field"], field)
-        self.assertTrue(body["message"])
+        self.assertTrue(body["detail"])
 
     def test_tokens(self):
         for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"},
