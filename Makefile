@@ -75,8 +75,10 @@ deps:
 	@tools/install-deps.sh build
 deps-test:
 	@tools/install-deps.sh test
+	@tools/install-test-js.sh
 deps-bench:
 	@tools/install-deps.sh bench
+	@tools/install-test-js.sh
 
 # ---------------------------------------------------------------- generation
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto $(PROTOS)

@@ -8,6 +8,7 @@
  * replies later resumes it under the same lock, so a fast reply cannot race
  * ahead of the suspension. */
 #include "qf_http.h"
+#include "qf_openapi.h"
 #include "qf_policy.h"
 #include "qf_id.h"
 
@@ -54,6 +55,8 @@ struct qf_http {
 	struct qf_metric *m_inflight;
 	pthread_mutex_t slock;          /* guards streams */
 	struct qf_http_stream *streams; /* waiting streams (reply_stream_wait) */
+	char *openapi;                  /* the route table's OpenAPI document */
+	size_t openapi_len;
 };
 
 struct qf_http_req {
@@ -694,6 +697,12 @@ static int s_builtin(struct qf_http_req *r)
 				   json_pack("{s:s}", "status", ready ? "ready" : "starting"));
 		return 1;
 	}
+	if (strcmp(r->path, "/openapi.json") == 0 && h->openapi) {
+		qf_http_add_header(r, "Access-Control-Allow-Origin", "*");
+		qf_http_reply(r, 200, "application/json; charset=utf-8", h->openapi,
+			      h->openapi_len);
+		return 1;
+	}
 	if (strcmp(r->path, "/metrics") == 0 && h->o.metrics) {
 		size_t len = 0;
 		char *txt = qf_metrics_render(h->o.metrics, &len);
@@ -1036,6 +1045,11 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 	if (!h)
 		return QF_ERR_NOMEM;
 	h->o = *o;
+	json_t *doc = qf_openapi_document(o->title, o->routes, o->nroutes);
+	h->openapi = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	h->openapi_len = h->openapi ? strlen(h->openapi) : 0;
+	json_decref(doc);
+	h->o.title = NULL; /* the caller's: used only here */
 	pthread_mutex_init(&h->slock, NULL);
 	if (!h->o.threads)
 		h->o.threads = 4;
@@ -1053,6 +1067,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		snprintf(err, n, "bad bind address '%s' (IPv4 dotted quad expected)", addr);
 		pthread_mutex_destroy(&h->slock);
+		free(h->openapi);
 		free(h);
 		return QF_ERR_INVAL;
 	}
@@ -1064,6 +1079,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 		snprintf(err, n, "cannot listen on %s:%u: address already in use", addr,
 			 o->port);
 		pthread_mutex_destroy(&h->slock);
+		free(h->openapi);
 		free(h);
 		return QF_ERR_HTTP;
 	}
@@ -1088,6 +1104,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 			for (unsigned k = 0; k < i; k++)
 				MHD_stop_daemon(h->d[k]);
 			pthread_mutex_destroy(&h->slock);
+			free(h->openapi);
 			free(h);
 			return QF_ERR_HTTP;
 		}
@@ -1158,6 +1175,7 @@ void qf_http_stop(struct qf_http **hp)
 	for (unsigned i = 0; i < h->nd; i++)
 		MHD_stop_daemon(h->d[i]);
 	pthread_mutex_destroy(&h->slock);
+	free(h->openapi);
 	free(h);
 	*hp = NULL;
 }

@@ -11,7 +11,9 @@
  * access-log line per request names it (method, route pattern, status,
  * time: no path, query or address, so no personal data); public GETs get
  * a strong ETag, Cache-Control: no-cache and 304 on If-None-Match, and are
- * readable from any origin (CORS, with OPTIONS preflight).
+ * readable from any origin (CORS, with OPTIONS preflight). GET
+ * /openapi.json on every port is the OpenAPI 3.1 document of the route
+ * table (common/qf_openapi.h).
  *
  * Access: every route names its action of the access policy
  * (common/qf_policy.h, "public" for anyone) and, for actions on a case, the
@@ -90,6 +92,7 @@ struct qf_http_opts {
 	 * action is not "public". */
 	int (*gate)(void *gate_ctx, struct qf_http_req *r);
 	void *gate_ctx;
+	const char *title;       /* the OpenAPI document's title (GET /openapi.json) */
 	/* One line per answered request (the service logs it), or NULL. */
 	void (*access_log)(void *ctx, const struct qf_http_log_line *l);
 };

@@ -576,7 +576,8 @@ int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
 		       size_t n, void *ctx, int (*ready)(void *ctx),
 		       void (*health)(void *ctx, json_t *obj))
 {
-	char err[256];
+	char err[256], title[64];
+	snprintf(title, sizeof title, "qingfeng %s", s->o.service ? s->o.service : "");
 	struct qf_http_opts ho = {
 		.bind_addr = s->conf->http_bind,
 		.port = (uint16_t)s->conf->http_port,
@@ -590,6 +591,7 @@ int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
 		.health = health,
 		.gate = s->access ? qf_access_gate : NULL,
 		.access_log = s->conf->http_access_log ? s_access_log : NULL,
+		.title = title,
 		.gate_ctx = (void *)s->access,
 	};
 	int rc = qf_http_start(&s->http, &ho, err, sizeof err);

@@ -56,6 +56,11 @@ static struct qf_http_route s_routes[] = {
     {"GET", "/open311/v2/requests/:id", intake_h_o311_request_get, 0, 0, "open311"},
 };
 
+void intake_routes_print(FILE *out)
+{
+	qf_http_routes_print(s_routes, sizeof s_routes / sizeof s_routes[0], out);
+}
+
 const struct qf_http_route *intake_routes(struct intake *in, size_t *n)
 {
 	for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)

@@ -16,6 +16,7 @@
 
 #include <lmdb.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "keys.h"
 #include "petition.h"
@@ -166,6 +167,8 @@ void intake_health(void *app, json_t *obj);
 void intake_shutdown(struct intake *in);
 /* The route table (api.c); n in *n. */
 const struct qf_http_route *intake_routes(struct intake *in, size_t *n);
+/* The route table with each route's action (--routes). */
+void intake_routes_print(FILE *out);
 /* Consumer callbacks (consume.c). */
 int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
 int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,

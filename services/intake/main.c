@@ -102,6 +102,10 @@ int main(int argc, char **argv)
 		qf_cfg_describe(stdout, s_settings, NSETTINGS);
 		return 0;
 	}
+	if (args.print_routes) {
+		intake_routes_print(stdout);
+		return 0;
+	}
 	static struct intake_conf conf;
 	/* one error list for loading and the checks after it, so that every
 	   error names its file and line */
