@@ -92,9 +92,9 @@ struct rep {
 /* One masking pass over one text. */
 struct mask {
 	struct text t;
-	struct qf_norm nm;  /* normalised t, for detection */
-	uint8_t *used;	    /* per normalised position: taken by a rule */
-	struct rep *rep;    /* replacements, in no particular order */
+	struct qf_norm nm; /* normalised t, for detection */
+	uint8_t *used;	   /* per normalised position: taken by a rule */
+	struct rep *rep;   /* replacements, in no particular order */
 	size_t nrep, repcap;
 	uint32_t *pool; /* their text */
 	size_t npool, poolcap;
@@ -179,11 +179,15 @@ static char *s_emit(struct mask *m, size_t max)
 
 static int s_ascii_alpha(uint32_t c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 
-static int s_ascii_alnum(uint32_t c) { return s_ascii_alpha(c) || (c >= '0' && c <= '9'); }
+static int s_ascii_alnum(uint32_t c)
+{
+	return s_ascii_alpha(c) || (c >= '0' && c <= '9');
+}
 
 static int s_email_local(uint32_t c)
 {
-	return s_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+	return s_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+	       c == '-';
 }
 
 static int s_email_domain(uint32_t c) { return s_ascii_alnum(c) || c == '.' || c == '-'; }
@@ -280,17 +284,21 @@ static size_t s_bracket_start(const struct mask *m, size_t a, size_t b)
 
 /* Mask slots [a, b) of num, keeping `head` first and `tail` last slots:
  * written as ASCII without separators over the whole original range. */
-static void s_mask_slots(struct mask *m, const struct qf_norm_num *num, size_t a, size_t b,
-			 size_t head, size_t tail)
+static void s_mask_slots(struct mask *m, const struct qf_norm_num *num, size_t a,
+			 size_t b, size_t head, size_t tail)
 {
 	uint32_t rep[QF_NORM_NUM_MAX];
 	for (size_t k = a; k < b; k++)
-		rep[k - a] = (k - a < head || b - k <= tail) ? (uint32_t)num->slot[k] : '*';
+		rep[k - a] =
+		    (k - a < head || b - k <= tail) ? (uint32_t)num->slot[k] : '*';
 	size_t s = s_bracket_start(m, num->pos[a], num->pos[b - 1]);
 	s_replace(m, s, num->pos[b - 1], rep, b - a);
 }
 
-static int s_dash(uint32_t c) { return c == '-' || (c >= 0x2010 && c <= 0x2015) || c == 0x2212; }
+static int s_dash(uint32_t c)
+{
+	return c == '-' || (c >= 0x2010 && c <= 0x2015) || c == 0x2212;
+}
 
 /* Separators that join the groups of landlines, QQ and card numbers:
  * spaces, tabs and dashes (not the dots, commas and colons of amounts,
@@ -410,7 +418,8 @@ static void s_mask_name(struct mask *m, size_t at, size_t sl, size_t gl)
 	static const uint32_t stars[2] = {'*', '*'};
 	for (size_t k = at; k < at + sl + gl; k++)
 		m->used[k] = 1;
-	s_replace_orig(m, m->nm.ch[at + sl - 1].to, m->nm.ch[at + sl + gl - 1].to, stars, 2);
+	s_replace_orig(m, m->nm.ch[at + sl - 1].to, m->nm.ch[at + sl + gl - 1].to, stars,
+		       2);
 }
 
 static void s_name_hash(const struct mask *m, size_t p, size_t len,
@@ -423,7 +432,8 @@ static void s_name_hash(const struct mask *m, size_t p, size_t len,
 	crypto_generichash(out, QF_MASK_HASH, (const unsigned char *)u, k, key, 32);
 }
 
-static int s_name_known(const struct qf_mask_names *nm, const unsigned char h[QF_MASK_HASH])
+static int s_name_known(const struct qf_mask_names *nm,
+			const unsigned char h[QF_MASK_HASH])
 {
 	for (unsigned i = 0; i < nm->n; i++)
 		if (!memcmp(nm->hash[i], h, QF_MASK_HASH))

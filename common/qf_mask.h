@@ -68,7 +68,7 @@ struct qf_mask_opts {
 	const char *surname;	  /* petitioner's surname (UTF-8), or NULL */
 	const char *const *allow; /* numbers kept as published (digits only) */
 	unsigned nallow;
-	size_t max_chars;	  /* truncate after this many characters (0: 8000) */
+	size_t max_chars;	     /* truncate after this many characters (0: 8000) */
 	struct qf_mask_names *names; /* learned names (may be NULL) */
 	const char *const *known_names; /* full names masked wherever they
 					   appear (the petitioner's own) */

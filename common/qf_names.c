@@ -53,11 +53,11 @@ static const char s_surnames_rare[] =
     "郏糜蒯冀桓嵇郈爨尉迟妫濮阎闾寿宦艾堵汲扶竺瞿权逮盍益桂公仪谯";
 /* Compound surnames, simplified and traditional. */
 static const char *const s_compound[] = {
-    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
-    "司徒", "夏侯", "令狐", "端木", "西门", "南宫", "独孤", "轩辕", "澹台", "公冶", "宗政",
-    "濮阳", "太史", "申屠", "钟离", "闻人", "赫连", "呼延", "万俟", "歐陽", "司馬", "諸葛",
-    "東方", "尉遲", "公孫", "長孫", "夏侯", "令狐", "軒轅", "獨孤", "南宮", "鍾離", "聞人",
-    "濮陽", "萬俟", NULL};
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+    "宇文", "司徒", "夏侯", "令狐", "端木", "西门", "南宫", "独孤", "轩辕", "澹台",
+    "公冶", "宗政", "濮阳", "太史", "申屠", "钟离", "闻人", "赫连", "呼延", "万俟",
+    "歐陽", "司馬", "諸葛", "東方", "尉遲", "公孫", "長孫", "夏侯", "令狐", "軒轅",
+    "獨孤", "南宮", "鍾離", "聞人", "濮陽", "萬俟", NULL};
 
 /* Characters common in given names (for rule 3 only: a cue or the known
  * surname accepts any Han character that is not a stop character). */
@@ -90,10 +90,10 @@ static const char s_name_seps[] = ":, 是为爲";
 
 /* Strong cues: a name follows, with any listed surname. */
 static const char *const s_strong[] = {
-    "我叫",   "本人",   "姓名",   "名叫",   "名字是", "名字叫", "联系人", "报告人",
-    "反映人", "举报人", "诉求人", "当事人", "签名",   "署名",   "户主",   "申请人",
-    "聯繫人", "聯系人", "報告人", "舉報人", "訴求人", "當事人", "簽名",   "戶主",
-    "申請人", NULL};
+    "我叫",   "本人",	"姓名",	  "名叫",   "名字是", "名字叫", "联系人",
+    "报告人", "反映人", "举报人", "诉求人", "当事人", "签名",	"署名",
+    "户主",   "申请人", "聯繫人", "聯系人", "報告人", "舉報人", "訴求人",
+    "當事人", "簽名",	"戶主",	  "申請人", NULL};
 /* Weak cues: a name may follow; only the petitioner's known surname. */
 static const char *const s_weak[] = {
     "我是", "联系", "致电", "回访", "通知", "告知", "电话", "询问", "约见", "走访",
@@ -101,23 +101,22 @@ static const char *const s_weak[] = {
     "電話", "詢問", "約見", "走訪", "業主", "住戶", "租戶", NULL};
 /* Rule 3: verbs that take a person; a name after them ends at a boundary. */
 static const char *const s_before[] = {
-    "联系", "致电", "通知", "告诉", "告知", "找",   "帮",   "给",   "询问", "回访",
-    "约见", "走访", "拜访", "看望", "慰问", "陪同", "邀请", "叫",   "问",   "请",
-    "转告", "交给", "联络", "聯繫", "聯系", "致電", "告訴", "幫",   "給",   "詢問",
-    "回訪", "約見", "走訪", "拜訪", "慰問", "邀請", "問",   "請",   "轉告", "聯絡",
-    NULL};
+    "联系", "致电", "通知", "告诉", "告知", "找",   "帮",   "给",   "询问",
+    "回访", "约见", "走访", "拜访", "看望", "慰问", "陪同", "邀请", "叫",
+    "问",   "请",   "转告", "交给", "联络", "聯繫", "聯系", "致電", "告訴",
+    "幫",   "給",   "詢問", "回訪", "約見", "走訪", "拜訪", "慰問", "邀請",
+    "問",   "請",   "轉告", "聯絡", NULL};
 /* Rule 3: words that follow a person's name. */
 static const char *const s_after_strong[] = {
-    "反映", "反应", "说",   "称",   "讲",   "表示", "投诉", "举报", "老人", "阿姨",
-    "大爷", "大妈", "奶奶", "爷爷", "先生", "女士", "师傅", "同志", "老师", "来电",
-    "打电话", "打来", "致电", "报警", "家属", "夫妇", "一家", "本人", "等人", "告诉",
-    "反應", "說",   "稱",   "講",   "投訴", "舉報", "大爺", "大媽", "爺爺", "師傅",
-    "老師", "來電", "打電話", "打來", "致電", "報警", "家屬", "夫婦", "告訴", NULL};
+    "反映",   "反应", "说",	"称",	"讲",	"表示", "投诉", "举报", "老人", "阿姨",
+    "大爷",   "大妈", "奶奶",	"爷爷", "先生", "女士", "师傅", "同志", "老师", "来电",
+    "打电话", "打来", "致电",	"报警", "家属", "夫妇", "一家", "本人", "等人", "告诉",
+    "反應",   "說",   "稱",	"講",	"投訴", "舉報", "大爺", "大媽", "爺爺", "師傅",
+    "老師",   "來電", "打電話", "打來", "致電", "報警", "家屬", "夫婦", "告訴", NULL};
 /* ... and weaker ones: only after a two-character given name at a word
  * start. */
-static const char *const s_after_weak[] = {"的",   "家", "住", "电话", "手机", "和",
-					   "与",   "等", "在", "電話", "手機", "與",
-					   NULL};
+static const char *const s_after_weak[] = {"的", "家", "住",   "电话", "手机", "和", "与",
+					   "等", "在", "電話", "手機", "與",   NULL};
 
 /* Ordinary words that begin with a surname character and go on with
  * characters common in given names: never a name in rule 3. */
@@ -236,7 +235,8 @@ static void s_words_load(struct words *ws, const char *const *src)
 		size_t i = 0, n = strlen(src[k]);
 		w->n = 0;
 		while (i < n && w->n < sizeof w->cp / sizeof w->cp[0])
-			w->cp[w->n++] = qf_norm_decode((const unsigned char *)src[k], n, &i);
+			w->cp[w->n++] =
+			    qf_norm_decode((const unsigned char *)src[k], n, &i);
 		if (!w->n)
 			continue;
 		s_bit_set(ws->first, w->cp[0]);
@@ -357,8 +357,8 @@ static size_t s_given_any(const struct scan *s, size_t p)
 static size_t s_given_listed(const struct scan *s, size_t p, size_t max)
 {
 	size_t k = 0;
-	while (k < max && s_free(s, p + k) && s_bit(s_tab.set[SET_GIVEN], s_c(s, p + k)) &&
-	       !s_stop(s_c(s, p + k)))
+	while (k < max && s_free(s, p + k) &&
+	       s_bit(s_tab.set[SET_GIVEN], s_c(s, p + k)) && !s_stop(s_c(s, p + k)))
 		k++;
 	return k;
 }

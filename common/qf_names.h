@@ -22,7 +22,7 @@
 enum qf_names_rule {
 	QF_NAMES_CUE = 1,	/* after a strong cue: 我叫, 姓名, 联系人... */
 	QF_NAMES_KNOWN_SURNAME, /* the petitioner's surname, cued or standing alone */
-	QF_NAMES_CONTEXT,	/* a listed surname in a name context: 反映, 联系... */
+	QF_NAMES_CONTEXT, /* a listed surname in a name context: 反映, 联系... */
 };
 
 /* Called for each name: the surname is ch[at, at+sl), the given name the gl

@@ -275,18 +275,18 @@ static int s_numeral(uint32_t c)
 		uint32_t c;
 		int v;
 	} tab[] = {
-	    {0x3007, 0}, {0x96F6, 0}, {0x25CB, 0}, /* 〇 零 ○ */
-	    {0x4E00, 1}, {0x5E7A, 1}, {0x58F9, 1}, /* 一 幺 壹 */
-	    {0x4E8C, 2}, {0x4E24, 2}, {0x5169, 2}, /* 二 两 兩 */
-	    {0x8D30, 2}, {0x8CB3, 2},		   /* 贰 貳 */
-	    {0x4E09, 3}, {0x53C1, 3}, {0x53C3, 3}, /* 三 叁 參 */
-	    {0x56DB, 4}, {0x8086, 4},		   /* 四 肆 */
-	    {0x4E94, 5}, {0x4F0D, 5},		   /* 五 伍 */
-	    {0x516D, 6}, {0x9646, 6}, {0x9678, 6}, /* 六 陆 陸 */
-	    {0x4E03, 7}, {0x67D2, 7},		   /* 七 柒 */
-	    {0x516B, 8}, {0x634C, 8},		   /* 八 捌 */
-	    {0x4E5D, 9}, {0x7396, 9},		   /* 九 玖 */
-	    {0x5341, 10}, {0x62FE, 10},		   /* 十 拾 */
+	    {0x3007, 0},  {0x96F6, 0},	{0x25CB, 0}, /* 〇 零 ○ */
+	    {0x4E00, 1},  {0x5E7A, 1},	{0x58F9, 1}, /* 一 幺 壹 */
+	    {0x4E8C, 2},  {0x4E24, 2},	{0x5169, 2}, /* 二 两 兩 */
+	    {0x8D30, 2},  {0x8CB3, 2},		     /* 贰 貳 */
+	    {0x4E09, 3},  {0x53C1, 3},	{0x53C3, 3}, /* 三 叁 參 */
+	    {0x56DB, 4},  {0x8086, 4},		     /* 四 肆 */
+	    {0x4E94, 5},  {0x4F0D, 5},		     /* 五 伍 */
+	    {0x516D, 6},  {0x9646, 6},	{0x9678, 6}, /* 六 陆 陸 */
+	    {0x4E03, 7},  {0x67D2, 7},		     /* 七 柒 */
+	    {0x516B, 8},  {0x634C, 8},		     /* 八 捌 */
+	    {0x4E5D, 9},  {0x7396, 9},		     /* 九 玖 */
+	    {0x5341, 10}, {0x62FE, 10},		     /* 十 拾 */
 	};
 	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
 		if (tab[i].c == c)
@@ -308,18 +308,21 @@ static int s_pass_numerals(struct qf_norm *nm)
 		size_t count, end = i + 1;
 		int numbers = 0;
 		if (s_digit_or_numeral(ch[i].c)) {
-			end = s_run_end(ch, n, i, s_digit_or_numeral, qf_norm_is_sep, &count);
+			end = s_run_end(ch, n, i, s_digit_or_numeral, qf_norm_is_sep,
+					&count);
 			numbers = count >= QF_NORM_NUMERAL_RUN;
 		}
 		for (size_t k = i; k < end; k++) {
-			int v = numbers && !s_ascii_digit(ch[k].c) ? s_numeral(ch[k].c) : -1;
+			int v =
+			    numbers && !s_ascii_digit(ch[k].c) ? s_numeral(ch[k].c) : -1;
 			int rc;
 			o.changed |= v >= 0;
 			if (v == 10)
 				rc = s_push(&o, '1', ch[k].from, ch[k].to) ||
 				     s_push(&o, '0', ch[k].from, ch[k].to);
 			else if (v >= 0)
-				rc = s_push(&o, (uint32_t)('0' + v), ch[k].from, ch[k].to);
+				rc =
+				    s_push(&o, (uint32_t)('0' + v), ch[k].from, ch[k].to);
 			else
 				rc = s_push(&o, ch[k].c, ch[k].from, ch[k].to);
 			if (rc)
@@ -336,7 +339,8 @@ static int s_lower(uint32_t c) { return c >= 'A' && c <= 'Z' ? (int)(c + 32) : (
 
 static int s_local_char(uint32_t c)
 {
-	return s_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+	return s_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+	       c == '-';
 }
 
 /* Length of the ASCII word w (lower case) at ch[i], case-insensitively. */
@@ -454,8 +458,8 @@ static int s_pass_join_han(struct qf_norm *nm)
 	const struct qf_norm_char *ch = nm->ch;
 	size_t n = nm->n;
 	for (size_t i = 0; i < n; i++) {
-		if (ch[i].c == ' ' && o.n && qf_norm_is_han(nm->tmp[o.n - 1].c) && i + 1 < n &&
-		    qf_norm_is_han(ch[i + 1].c))
+		if (ch[i].c == ' ' && o.n && qf_norm_is_han(nm->tmp[o.n - 1].c) &&
+		    i + 1 < n && qf_norm_is_han(ch[i + 1].c))
 			continue;
 		if (s_push(&o, ch[i].c, ch[i].from, ch[i].to))
 			return QF_ERR_NOMEM;
@@ -658,7 +662,8 @@ int qf_norm_num_next(const struct qf_norm *nm, size_t *at, const uint8_t *skip,
 				continue;
 			}
 			size_t g = 0;
-			while (k + g < n && g < 4 && FREE(k + g) && qf_norm_is_sep(ch[k + g].c))
+			while (k + g < n && g < 4 && FREE(k + g) &&
+			       qf_norm_is_sep(ch[k + g].c))
 				g++;
 			if (g == 0 || g > 3 || k + g >= n || !FREE(k + g) ||
 			    !(s_slot(ch[k + g].c) || s_check_x(ch, n, k + g, r->n)))
@@ -714,9 +719,9 @@ static int s_prefix(const struct qf_norm_num *r, size_t k, const char *p)
 static int s_id_region(const char *s)
 {
 	static const char *const regions[] = {
-	    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35",
-	    "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54",
-	    "61", "62", "63", "64", "65", "71", "81", "82", "83"};
+	    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34",
+	    "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52",
+	    "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83"};
 	if (s[0] < '1' || s[0] > '9')
 		return 0;
 	if (s[1] == '*')
@@ -731,8 +736,10 @@ enum qf_norm_kind qf_norm_num_at(const struct qf_norm_num *r, size_t k, size_t *
 {
 	const char *s = r->slot;
 	int start = s_group_start(r, k);
-	if (start && k + 18 <= r->n && s_id_region(s + k) && s_hidden_digits(r, k + 1, 16) &&
-	    (s_slot((unsigned char)s[k + 17]) || s[k + 17] == 'X') && s_group_end(r, k + 18)) {
+	if (start && k + 18 <= r->n && s_id_region(s + k) &&
+	    s_hidden_digits(r, k + 1, 16) &&
+	    (s_slot((unsigned char)s[k + 17]) || s[k + 17] == 'X') &&
+	    s_group_end(r, k + 18)) {
 		*len = 18;
 		return QF_NORM_IDCARD;
 	}

@@ -126,9 +126,9 @@ int qf_norm_is_sep(uint32_t c);
  * masking; never first or last) and a final 'X' (an ID card's check
  * character, only after at least 17 slots). */
 struct qf_norm_num {
-	size_t n;			 /* slots */
-	char slot[QF_NORM_NUM_MAX + 1];	 /* NUL-terminated */
-	size_t pos[QF_NORM_NUM_MAX];	 /* normalised position of each slot */
+	size_t n;			  /* slots */
+	char slot[QF_NORM_NUM_MAX + 1];	  /* NUL-terminated */
+	size_t pos[QF_NORM_NUM_MAX];	  /* normalised position of each slot */
 	uint8_t gap[QF_NORM_NUM_MAX + 1]; /* separators before slot k (0 inside
 					     a group; gap[0] and gap[n] are 0) */
 };

@@ -36,7 +36,8 @@ static void s_check_numbers(const struct qf_norm *nm)
 	while (qf_norm_num_next(nm, &at, NULL, &num)) {
 		if (num.n == 0 || num.n > QF_NORM_NUM_MAX || num.slot[num.n] != '\0')
 			abort();
-		if (num.slot[0] == '*' || num.slot[num.n - 1] == '*' || num.pos[0] < prev_end)
+		if (num.slot[0] == '*' || num.slot[num.n - 1] == '*' ||
+		    num.pos[0] < prev_end)
 			abort();
 		for (size_t k = 0; k < num.n; k++) {
 			if (k && (num.pos[k] <= num.pos[k - 1] || num.gap[k] > 3))

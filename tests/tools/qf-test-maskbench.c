@@ -85,7 +85,8 @@ int main(int argc, char **argv)
 		if (r == 0)
 			t0 = s_now();
 		for (size_t i = 0; i < n; i++) {
-			struct qf_mask_opts o = {.surname = it[i].sur[0] ? it[i].sur : NULL};
+			struct qf_mask_opts o = {.surname =
+						     it[i].sur[0] ? it[i].sur : NULL};
 			free(qf_mask_text(it[i].text, strlen(it[i].text), &o));
 		}
 	}

@@ -90,11 +90,12 @@ static const char *const s_sentences[] = {
 };
 
 static const char *const s_prefixes[] = {
-    "电话",   "手机：", "请拨打", "（",	 "，",	  " ",	   "联系电话 ",
-    "号码是", "",	  "tel:",   "【",	 "电话:+86 ", "身份证号：",
-    "邮箱",   "e-mail: ", "\t",	 "“",
+    "电话",	  "手机：", "请拨打",	"（",	"，", " ",
+    "联系电话 ",  "号码是", "",		"tel:", "【", "电话:+86 ",
+    "身份证号：", "邮箱",   "e-mail: ", "\t",	"“",
 };
-static const char *const s_suffixes[] = {"", "）", "。", "，", " ", "】", "”", "！", "\n"};
+static const char *const s_suffixes[] = {"",   "）", "。", "，", " ",
+					 "】", "”",  "！", "\n"};
 
 /* ------------------------------------------------------------ digits */
 
@@ -157,10 +158,10 @@ static void s_put_digit(struct gen *g, int d, unsigned k)
 static void s_put_sep(struct gen *g)
 {
 	static const char *const seps[] = {
-	    " ",      "\t",	  "-",	    ".",      "/",	"_",	  "，", "—",
-	    "–",      "·",	  "、",	    "~",      "\u3000", "(",	  ")",	"－",
-	    "．",     "／",	  "\u00A0", "#",      ":",	"|",	  "+",	"＿",
-	    "\u00AD", "\u200B", "\u2060", "\uFEFF",
+	    " ", "\t", "-",  ".",      "/",	 "_",	   "，",
+	    "—", "–",  "·",  "、",     "~",	 "\u3000", "(",
+	    ")", "－", "．", "／",     "\u00A0", "#",	   ":",
+	    "|", "+",  "＿", "\u00AD", "\u200B", "\u2060", "\uFEFF",
 	};
 	unsigned visible = 0, n = 1 + s_rand(3);
 	for (unsigned i = 0; i < n; i++) {
@@ -186,7 +187,8 @@ static void s_put_number(struct gen *g, const char *d, size_t n)
 			if (d[k] == 'X')
 				s_put(g, s_rand(2) ? "X" : "x");
 			else
-				s_put_digit(g, d[k] - '0', mixed ? s_rand(NSCRIPTS) : script);
+				s_put_digit(g, d[k] - '0',
+					    mixed ? s_rand(NSCRIPTS) : script);
 		}
 		if (k < n && s_rand(4))
 			s_put_sep(g);
@@ -199,10 +201,10 @@ enum kind { MOBILE, IDCARD, EMAIL, NAME };
 
 struct plant {
 	enum kind kind;
-	char digits[24];  /* MOBILE, IDCARD */
-	char hidden[24];  /* digits the mask must hide */
-	char masked[64];  /* the expected masked form (ASCII) */
-	char secret[64];  /* EMAIL: local part; NAME: the name */
+	char digits[24]; /* MOBILE, IDCARD */
+	char hidden[24]; /* digits the mask must hide */
+	char masked[64]; /* the expected masked form (ASCII) */
+	char secret[64]; /* EMAIL: local part; NAME: the name */
 };
 
 static void s_gen_mobile(struct plant *p)
@@ -235,7 +237,8 @@ static void s_gen_id(struct plant *p)
 
 static void s_gen_email(struct plant *p, struct gen *g)
 {
-	static const char *const ats[] = {"@", "＠", "(at)", "[at]", " (at) ", "艾特", "{at}"};
+	static const char *const ats[] = {"@",	    "＠",   "(at)", "[at]",
+					  " (at) ", "艾特", "{at}"};
 	static const char *const dots[] = {".", "(dot)", "[dot]", "点", "．", " [dot] "};
 	static const char *const tlds[] = {"com", "cn", "net", "org"};
 	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -251,7 +254,8 @@ static void s_gen_email(struct plant *p, struct gen *g)
 		dom[i] = (char)('a' + s_rand(26));
 	dom[dl] = '\0';
 	const char *tld = tlds[s_rand(4)];
-	snprintf(p->masked, sizeof p->masked, "%c***@%c***.%s", p->secret[0], dom[0], tld);
+	snprintf(p->masked, sizeof p->masked, "%c***@%c***.%s", p->secret[0], dom[0],
+		 tld);
 	s_put(g, p->secret);
 	s_put(g, ats[s_rand(sizeof ats / sizeof ats[0])]);
 	s_put(g, dom);
@@ -264,7 +268,8 @@ static void s_gen_email(struct plant *p, struct gen *g)
 static void s_gen_name(struct plant *p, struct gen *g)
 {
 	static const char *const sur[] = {"王", "陳", "欧阳", "亓", "张", "黃", "卞"};
-	static const char *const given[] = {"秀", "蘭", "晓", "川", "淑", "芬", "志", "远"};
+	static const char *const given[] = {"秀", "蘭", "晓", "川",
+					    "淑", "芬", "志", "远"};
 	p->kind = NAME;
 	snprintf(p->secret, sizeof p->secret, "%s%s%s", sur[s_rand(7)], given[s_rand(8)],
 		 given[s_rand(8)]);
@@ -358,7 +363,8 @@ static void s_check(const char *in, const struct plant *pl, size_t np, size_t ma
 			/* the kept digits may repeat hidden ones by chance: look
 			 * outside the masked form */
 			char *rest = s_without(m, p->masked);
-			leak = s_run_holds(rest, p->hidden) || s_run_holds(rest, p->digits);
+			leak =
+			    s_run_holds(rest, p->hidden) || s_run_holds(rest, p->digits);
 			free(rest);
 			missing = whole && !strstr(m, p->masked);
 		} else if (p->kind == EMAIL) {
@@ -371,7 +377,8 @@ static void s_check(const char *in, const struct plant *pl, size_t np, size_t ma
 		}
 		if (leak || missing)
 			fail_msg("case %zu: %s %s\n in: %s\nout: %s", caseno,
-				 leak ? "leaks" : "lacks", leak ? p->digits : p->masked, in, m);
+				 leak ? "leaks" : "lacks", leak ? p->digits : p->masked,
+				 in, m);
 	}
 	free(norm);
 	free(m2);
@@ -426,8 +433,9 @@ static void test_corpus(void **state)
 		size_t np = s_gen_case(&g, pl, names, &nnames);
 		/* one case in ten is cut short: the cut never leaks either */
 		size_t max = c % 10 == 9 ? 20 + s_rand(60) : 8000;
-		struct qf_mask_opts o = {
-		    .known_names = names, .nknown_names = (unsigned)nnames, .max_chars = max};
+		struct qf_mask_opts o = {.known_names = names,
+					 .nknown_names = (unsigned)nnames,
+					 .max_chars = max};
 		s_check(g.s, pl, np, max, &o, c);
 	}
 }
@@ -443,10 +451,10 @@ static void test_noise(void **state)
 		size_t n = s_rand(200);
 		for (size_t i = 0; i < n; i++) {
 			uint32_t r = s_rand(8);
-			uint32_t cp = r < 3 ? 0x20 + s_rand(0x5F)
+			uint32_t cp = r < 3   ? 0x20 + s_rand(0x5F)
 				      : r < 5 ? 0x4E00 + s_rand(0x5200)
 				      : r < 6 ? 0x2000 + s_rand(0x100)
-						: 1 + s_rand(0x10FFFF);
+					      : 1 + s_rand(0x10FFFF);
 			if (cp >= 0xD800 && cp <= 0xDFFF)
 				cp = '?';
 			s_put_cp(&g, cp);

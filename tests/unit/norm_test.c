@@ -19,7 +19,7 @@ struct row {
 	const char *out;
 };
 
-#define ALL QF_NORM_ALL
+#define ALL    QF_NORM_ALL
 #define MASKER (QF_NORM_NUMERALS | QF_NORM_EMAIL | QF_NORM_JOIN_HAN)
 
 static const struct row s_rows[] = {
@@ -33,7 +33,9 @@ static const struct row s_rows[] = {
     {"138  1234  5678", ALL, "13812345678"},
     {"138—1234—5678", ALL, "13812345678"},
     {"138\u00AD1234\u00AD5678", ALL, "13812345678"}, /* soft hyphen */
-    {"138\u200B1234\u2060""5678", ALL, "13812345678"},
+    {"138\u200B1234\u2060"
+     "5678",
+     ALL, "13812345678"},
     {"(138)1234 5678", ALL, "(13812345678"},
     {"+86 138 1234 5678", ALL, "+86 13812345678"},
     /* four separators are too many: two numbers' worth of groups */
@@ -45,9 +47,9 @@ static const struct row s_rows[] = {
     {"①③⑧①②③④⑤⑥⑦⑧", 0, "13812345678"},
     {"⓪⑨", 0, "09"},
     {"\U0001D7CF\U0001D7D1\U0001D7D6\U0001D7FF", 0, "1389"}, /* mathematical */
-    {"١٣٨١٢٣٤٥٦٧٨", 0, "13812345678"},			  /* Arabic-Indic */
-    {"۱۳۸۱۲۳۴۵۶۷۸", 0, "13812345678"},			  /* extended */
-    {"१३८", 0, "138"},						  /* Devanagari */
+    {"١٣٨١٢٣٤٥٦٧٨", 0, "13812345678"},			     /* Arabic-Indic */
+    {"۱۳۸۱۲۳۴۵۶۷۸", 0, "13812345678"},			     /* extended */
+    {"१३८", 0, "138"},					     /* Devanagari */
     {"❶❸❽", 0, "138"},
     /* Chinese numerals inside a number-like run */
     {"壹叁捌壹贰叁肆伍陆柒捌", QF_NORM_NUMERALS, "13812345678"},
@@ -80,7 +82,7 @@ static const struct row s_rows[] = {
     {"3栋 2单元", QF_NORM_JOIN_HAN, "3栋 2单元"},
     /* compatibility forms */
     {"\uF9B2\u2F00", 0, "零一"}, /* compatibility ideograph, Kangxi radical */
-    {"ｅ\u0301", 0, "é"},	     /* a segment composes */
+    {"ｅ\u0301", 0, "é"},	 /* a segment composes */
     {"\u202Eabc\u202C", 0, "abc"},
     {"", ALL, ""},
 };
@@ -148,7 +150,8 @@ static struct qf_norm s_load(const char *s)
 static void test_numbers(void **state)
 {
 	(void)state;
-	struct qf_norm nm = s_load("电话138 1234 5678，13912345678；身份证510101 19900101 123X");
+	struct qf_norm nm =
+	    s_load("电话138 1234 5678，13912345678；身份证510101 19900101 123X");
 	struct qf_norm_num num;
 	size_t at = 0, len;
 	assert_int_equal(qf_norm_num_next(&nm, &at, NULL, &num), 1);
