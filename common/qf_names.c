@@ -178,6 +178,31 @@ static const char *const s_lexicon[] = {
     "修建", "鲜花", "居委", "井盖", "强调", "皮肤", "楚楚", "劳动", "满足", "邮政",
     "黄河", "長期", "東西", "國家", "張貼", "馬路", "黃色", "關心", "電梯", NULL};
 
+/* More of them, from a stress test: words of a word-frequency list
+ * (frequency >= 300, not tagged as names) that begin with a listed surname
+ * and that rule 3 masked before a context word ("和平反映", "联系南宁。"),
+ * less the few that are also plausible names. */
+static const char *const s_lexicon_freq[] = {
+    "权力", "丰富", "喜欢", "平民", "和平", "权利", "海军", "文学", "封建",
+    "武昌", "利润", "伊朗", "银子", "明清", "祖国", "居然", "官兵", "战国",
+    "战胜", "原子", "那天", "官军", "南海", "万美元", "全长", "元素", "宫中",
+    "公子", "区长", "华山", "时辰", "鲜明", "冶金", "武士", "揭露", "喜爱",
+    "方才", "师妹", "全军", "金银", "池河", "暴露", "穆斯林", "武力", "严峻",
+    "华中", "荆江", "师长", "甘泉", "武艺", "鲜美", "暴力", "战友", "花生",
+    "苏丹", "智力", "房中", "全然", "芦花", "阴影", "强盛", "来信", "南昌",
+    "史学", "隆中", "司长", "华东", "焦山河", "喜悦", "金星", "南亚", "伊斯兰",
+    "隆庆", "卫士", "党政", "诸国", "平生", "皮子", "江中", "金轮", "关中",
+    "米兰", "江河", "全文", "鲜艳", "林中", "关山", "公然", "申花", "智利",
+    "强力", "暴雨", "班长", "班子", "母子", "官山", "宁波", "鲜红", "卫兵",
+    "连长", "应力", "周长", "荆东", "黄山", "燕山", "路子", "相望", "公文",
+    "赫然", "衡山", "卫国", "奉天", "楚国", "关东", "季风", "南美", "揭发",
+    "盘子", "黄花", "黄安", "巫山", "龙泉", "丰厚", "黄海", "南航", "丛中",
+    "国安", "沙河", "南平", "费力", "植树", "战功", "喜庆", "计策", "南洋",
+    "平凡", "江东", "国力", "来华", "平平", "强国", "国宝", "文中", "毕生",
+    "银河", "成群", "相宜", "巴东", "党风", "牧民", "党政军", "劳力", "曲子",
+    "富强", "原文", "简洁", "游子", "归国", "位子", "简明", "战胜国", "车长",
+    "漆树", "安庆", "南宁", "齐国", "南山", "车轮", "满心", "原子能", NULL};
+
 /* ------------------------------------------------------------ decoded */
 
 #define BMP_BITS (0x10000 / 8)
@@ -189,7 +214,7 @@ struct word {
 
 /* One list of words, decoded, with a bitmap of their first characters. */
 struct words {
-	struct word w[640]; /* sorted by first code point */
+	struct word w[1024]; /* sorted by first code point */
 	size_t n;
 	uint8_t first[BMP_BITS]; /* first characters of the words */
 	uint8_t last[BMP_BITS];	 /* last characters of the words */
@@ -227,9 +252,9 @@ static int s_word_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void s_words_load(struct words *ws, const char *const *src)
+/* Append the words of src (NULL-terminated) to ws; sorted by s_words_sort. */
+static void s_words_add(struct words *ws, const char *const *src)
 {
-	ws->n = 0;
 	for (size_t k = 0; src[k] && ws->n < sizeof ws->w / sizeof ws->w[0]; k++) {
 		struct word *w = &ws->w[ws->n];
 		size_t i = 0, n = strlen(src[k]);
@@ -243,7 +268,18 @@ static void s_words_load(struct words *ws, const char *const *src)
 		s_bit_set(ws->last, w->cp[w->n - 1]);
 		ws->n++;
 	}
+}
+
+static void s_words_sort(struct words *ws)
+{
 	qsort(ws->w, ws->n, sizeof ws->w[0], s_word_cmp);
+}
+
+static void s_words_load(struct words *ws, const char *const *src)
+{
+	ws->n = 0;
+	s_words_add(ws, src);
+	s_words_sort(ws);
 }
 
 static void s_tab_build(void)
@@ -260,7 +296,9 @@ static void s_tab_build(void)
 	s_words_load(&s_tab.before, s_before);
 	s_words_load(&s_tab.after_strong, s_after_strong);
 	s_words_load(&s_tab.after_weak, s_after_weak);
-	s_words_load(&s_tab.lexicon, s_lexicon);
+	s_words_add(&s_tab.lexicon, s_lexicon);
+	s_words_add(&s_tab.lexicon, s_lexicon_freq);
+	s_words_sort(&s_tab.lexicon);
 }
 
 static void s_tab_init(void) { pthread_once(&s_tab_once, s_tab_build); }
