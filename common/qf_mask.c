@@ -567,7 +567,8 @@ static char *s_pass(const char *s, size_t len, const struct qf_mask_opts *o, siz
 {
 	struct mask m = {.o = o};
 	char *res = NULL;
-	if (s_text_load(&m.t, s, len, max + LOOKAHEAD) ||
+	size_t load = max < SIZE_MAX - LOOKAHEAD ? max + LOOKAHEAD : max;
+	if (s_text_load(&m.t, s, len, load) ||
 	    qf_norm_run(&m.nm, m.t.cp, m.t.n, MASK_NORM) ||
 	    !(m.used = calloc(m.nm.n + 1, 1)))
 		goto out;
