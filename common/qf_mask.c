@@ -117,8 +117,7 @@ static int s_grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-/* Replace normalised positions [a, b] (inclusive; all of them are marked
- * used) by the ASCII or UTF-32 text r[0..len) on the original. */
+/* Replace original code points [from, to) by r[0..len). */
 static void s_replace_orig(struct mask *m, size_t from, size_t to, const uint32_t *r,
 			   size_t len)
 {
@@ -133,6 +132,8 @@ static void s_replace_orig(struct mask *m, size_t from, size_t to, const uint32_
 	m->npool += len;
 }
 
+/* Replace what normalised positions [a, b] (inclusive) came from by
+ * r[0..len), and mark them used. */
 static void s_replace(struct mask *m, size_t a, size_t b, const uint32_t *r, size_t len)
 {
 	for (size_t k = a; k <= b; k++)
