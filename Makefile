@@ -31,7 +31,8 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -pthread \
 	-Icommon -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP $(EXTRA_INC)
 LDFLAGS_ALL = $(SANFLAGS) -pthread
-LIBS = $(PKG_LIBS) -lm
+# libunistring (NFKC, character properties for qf_norm) has no pkg-config file
+LIBS = $(PKG_LIBS) -lunistring -lm
 
 PROTOS := $(wildcard proto/qingfeng/v1/*.proto)
 PROTO_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
