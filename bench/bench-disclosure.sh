@@ -16,7 +16,7 @@
 #     (wrk, keep-alive), beside a static asset served from memory by the same
 #     server (the HTTP stack's own cost), plus a filtered deep page and HTML.
 # Not a test: nothing is asserted. Every figure is also printed as a JSON
-# line ("#json {...}") for tools/bench-report.py; with BENCH_OUT=DIR the
+# line ("#json {...}") for bench/report.py; with BENCH_OUT=DIR the
 # rebuild progress series (seconds, events applied) go to DIR/rebuild-*.txt.
 # DISCLOSURE_BENCH_CASES=N, DISCLOSURE_BENCH_SECONDS=S (wrk duration),
 # DISCLOSURE_BENCH_CONNS=C, DISCLOSURE_BENCH_REBUILD=0 skips router/audit.
