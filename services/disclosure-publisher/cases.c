@@ -324,7 +324,8 @@ static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
 		e->n = b.len;
 		if (!(e->b = malloc(b.len ? b.len : 1)))
 			goto bad;
-		memcpy(e->b, b.p, b.len);
+		if (b.len) /* an entry may have no member but its header */
+			memcpy(e->b, b.p, b.len);
 		c->ne++;
 		memset(prev, 0, sizeof prev);
 		crec_it_init(&it, e->b, e->n, 0);
