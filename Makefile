@@ -6,6 +6,7 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
 #   make run          install, build, start every service on loopback
 #   make bench-bus    backbone benchmark beside raw ZeroMQ (not a test)
+#   make bench        every benchmark, then docs/BENCHMARKS.md (BENCH_QUICK=1: minutes)
 #   make fuzz         longer fuzzing runs
 #   make format / format-check
 #   make settings-doc docs/SETTINGS.md from the services' settings tables
@@ -178,11 +179,25 @@ container-test: deps
 
 # ---------------------------------------------------------------- benchmarks
 # each benchmark is bench/bench-<name>.sh BUILD (C helpers: bench/*.c)
-BENCHES := bus intake router notifier disclosure audit
-.PHONY: $(addprefix bench-,$(BENCHES))
+BENCHES := bus intake router notifier disclosure audit e2e memory
+.PHONY: bench $(addprefix bench-,$(BENCHES))
 $(addprefix bench-,$(BENCHES)): bench-%: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bench/bench-$*.sh $(BUILD)
+
+# every benchmark into $(BENCH_OUT), then the report (docs/BENCHMARKS.md and
+# its plots in docs/bench/). About 35 minutes on 2 cores; BENCH_QUICK=1 runs
+# each with small sizes and short durations (a few minutes). A benchmark that
+# fails is reported as missing, the others still run.
+BENCH_OUT ?= $(BUILD)/bench-out
+BENCH_INTAKE_CONNS ?= 8 32 128
+bench: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	@BENCH_OUT=$(abspath $(BENCH_OUT)) BUILD=$(BUILD) QUICK=$(BENCH_QUICK) \
+		CONNS="$(BENCH_INTAKE_CONNS)" bench/bench-all.sh
+	@$(PYTHON) bench/report.py $(BENCH_OUT) docs/BENCHMARKS.md docs/bench
+	@echo "bench: wrote docs/BENCHMARKS.md"
 
 # ---------------------------------------------------------------- docs
 # docs/SETTINGS.md from the services' settings tables (a test checks it)
