@@ -488,7 +488,8 @@ static int s_requests_read(struct qf_txn *t, void *arg)
 		   slack covers clock differences between replicas. */
 		if (ms >= 0 && ms < q->start - 86400000)
 			break;
-		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		json_t *rec = intake_rec_parse(in, t, &intake_rec_case, k.mv_data, k.mv_size,
+					       v.mv_data, v.mv_size);
 		if (rec && s_match(q, rec)) {
 			if (skip > 0)
 				skip--;
