@@ -28,6 +28,8 @@ static struct qf_http_route s_routes[] = {
     {"GET", "/v1/track/:code", intake_h_track_get, 0, 0, "track"},
     {"POST", "/v1/track", intake_h_track_post, J, SMALL, "track"},
     {"POST", "/v1/track/:code/feedback", intake_h_feedback, J, SMALL, "feedback"},
+    {"GET", "/v1/track/:code/export", intake_h_export_get, 0, 0, "export"},
+    {"POST", "/v1/track/:code/export", intake_h_export_post, J | F, SMALL, "export"},
     {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases"},
     {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case"},
     {"POST", "/v1/cases/:id/actions", intake_h_action, J, SMALL, "actions"},

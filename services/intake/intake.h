@@ -457,6 +457,8 @@ int intake_staff_may_see(struct intake *in, const struct qf_staff *s, const json
  * check a secret against its stored hash in constant time (1 if right). */
 int intake_track_code_norm(const char *in, char *out, size_t n);
 int intake_track_secret_ok(const char *typed, const char *hash_hex);
+void intake_h_export_get(struct qf_http_req *r, void *ctx);
+void intake_h_export_post(struct qf_http_req *r, void *ctx);
 void intake_h_track_get(struct qf_http_req *r, void *ctx);
 void intake_h_track_post(struct qf_http_req *r, void *ctx);
 void intake_h_feedback(struct qf_http_req *r, void *ctx);

@@ -141,6 +141,12 @@ class RetentionTest(unittest.TestCase):
         pet = [e for e in it.watch(types=["PETITION_SUBMITTED"]) if e["case_id"] == cid][0]
         self.assertFalse(pet.get("whole"))
         self.assertNotIn("text", pet["payload"])
+        # export says what is left
+        st, doc = it.json("GET", "/v1/track/%s/export" % code,
+                          headers={"X-Tracking-Secret": secret})
+        self.assertEqual(st, 200, doc)
+        self.assertTrue(doc["personal_data_deleted"])
+        self.assertNotIn("contact", doc)
         # the other case is untouched
         st, v = it.json("GET", "/v1/cases/" + other["case_id"], headers=bearer("secretary"))
         self.assertEqual(v["description"], "6栋门禁坏了")
