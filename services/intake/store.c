@@ -343,11 +343,27 @@ int intake_contact_put(struct intake *in, struct qf_txn *t, MDB_dbi dbi, const c
 
 json_t *intake_contact_get(struct intake *in, struct qf_txn *t, MDB_dbi dbi, const char *id)
 {
-	json_t *c = intake_rec_get(in, t, dbi, id, strlen(id), &intake_rec_contact);
+	MDB_val v;
+	if (qf_txn_get(t, dbi, id, strlen(id), &v))
+		return NULL;
+	json_t *c = v.mv_size && ((const char *)v.mv_data)[0] == '{'
+			? intake_rec_parse(in, t, &intake_rec_contact, id, strlen(id),
+					   v.mv_data, v.mv_size)
+			: NULL;
 	if (c && json_is_true(json_object_get(c, "private_gone"))) {
 		json_decref(c);
 		return NULL;
 	}
+	if (c)
+		return c;
+	/* written before the vault: a secretbox under the contact key */
+	char *plain = NULL;
+	size_t pl = 0;
+	if (intake_keys_unbox(&in->keys, v.mv_data, v.mv_size, &plain, &pl))
+		return NULL;
+	c = json_loadb(plain, pl, 0, NULL);
+	sodium_memzero(plain, pl);
+	free(plain);
 	return c;
 }
 
