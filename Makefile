@@ -6,10 +6,12 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
 #   make run          install, build, start every service on loopback
 #   make bench-bus    backbone benchmark beside raw ZeroMQ (not a test)
+#   make bench        every benchmark, then docs/BENCHMARKS.md (BENCH_QUICK=1: minutes)
 #   make fuzz         longer fuzzing runs
 #   make format / format-check
 #   make settings-doc docs/SETTINGS.md from the services' settings tables
 #   make privacy-doc  docs/PRIVACY.md's field table from events.proto
+#   make security-doc docs/SECURITY.md's access-policy table (qfctl policy)
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -30,7 +32,8 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -pthread \
 	-Icommon -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP $(EXTRA_INC)
 LDFLAGS_ALL = $(SANFLAGS) -pthread
-LIBS = $(PKG_LIBS) -lm
+# libunistring (NFKC, character properties for qf_norm) has no pkg-config file
+LIBS = $(PKG_LIBS) -lunistring -lm
 
 PROTOS := $(wildcard proto/qingfeng/v1/*.proto)
 PROTO_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
@@ -62,7 +65,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all bin deps deps-test deps-bench test test-unit test-integration \
 	test-fuzz run demo fuzz clean format format-check container-test settings-doc \
-	privacy-doc
+	privacy-doc security-doc
 .DEFAULT_GOAL := all
 
 all: $(LIBQF) $(SVC_BINS) $(TOOL_BINS) $(TEST_TOOL_BINS) $(UNIT_BINS)
@@ -74,8 +77,10 @@ deps:
 	@tools/install-deps.sh build
 deps-test:
 	@tools/install-deps.sh test
+	@tools/install-test-js.sh
 deps-bench:
 	@tools/install-deps.sh bench
+	@tools/install-test-js.sh
 
 # ---------------------------------------------------------------- generation
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto $(PROTOS)
@@ -174,16 +179,33 @@ container-test: deps
 
 # ---------------------------------------------------------------- benchmarks
 # each benchmark is bench/bench-<name>.sh BUILD (C helpers: bench/*.c)
-BENCHES := bus intake router notifier disclosure audit
-.PHONY: $(addprefix bench-,$(BENCHES))
+BENCHES := bus intake router notifier disclosure audit e2e memory
+.PHONY: bench $(addprefix bench-,$(BENCHES))
 $(addprefix bench-,$(BENCHES)): bench-%: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bench/bench-$*.sh $(BUILD)
+
+# every benchmark into $(BENCH_OUT), then the report (docs/BENCHMARKS.md and
+# its plots in docs/bench/). About 35 minutes on 2 cores; BENCH_QUICK=1 runs
+# each with small sizes and short durations (a few minutes). A benchmark that
+# fails is reported as missing, the others still run.
+BENCH_OUT ?= $(BUILD)/bench-out
+BENCH_INTAKE_CONNS ?= 8 32 128
+bench: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	@BENCH_OUT=$(abspath $(BENCH_OUT)) BUILD=$(BUILD) QUICK=$(BENCH_QUICK) \
+		CONNS="$(BENCH_INTAKE_CONNS)" bench/bench-all.sh
+	@$(PYTHON) bench/report.py $(BENCH_OUT) docs/BENCHMARKS.md docs/bench
+	@echo "bench: wrote docs/BENCHMARKS.md"
 
 # ---------------------------------------------------------------- docs
 # docs/SETTINGS.md from the services' settings tables (a test checks it)
 privacy-doc:
 	@tools/gen/privacy-doc.sh
+
+security-doc: $(BUILD)/bin/qfctl
+	@tools/gen/security-doc.sh $(BUILD)
 
 settings-doc: bin
 	@$(PYTHON) tools/gen-settings.py $(BUILD)

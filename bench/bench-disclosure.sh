@@ -1,34 +1,46 @@
 #!/bin/sh
-# bench-disclosure.sh BUILD: the disclosure-publisher's figures
-# (make bench-disclosure), each beside a baseline measured in the same run:
-#   - events/s applied to the views: a fresh qf-disclosure catches up, through
-#     the real bus (replay pages), with N cases' events (default 100,000
-#     cases, about 3.3 events each) written by bench/disclosure_fill;
-#   - public case-list requests/s and p99 latency with those N cases stored
-#     (wrk, keep-alive), beside a static asset served from memory by the
-#     same server (the HTTP stack's own cost: /healthz is not used because
-#     qf_http answers its built-in routes with Connection: close), plus a
-#     filtered deep page and HTML pages.
-# Not a test: nothing is asserted. DISCLOSURE_BENCH_CASES=N,
-# DISCLOSURE_BENCH_SECONDS=S (wrk duration), DISCLOSURE_BENCH_CONNS=C.
+# bench-disclosure.sh BUILD: the disclosure-publisher's figures, and the
+# rebuild by replay of the router and audit from the same events
+# (make bench-disclosure), each beside its peer measured in the same run:
+#   - replica rebuild: a fresh qf-disclosure catches up, through the real bus
+#     (STATUS, replay pages, durable checkpoints), on N cases' events (default
+#     100,000 cases, about 4.3 events each) written by bench/disclosure_fill;
+#     peer: bench/replay_drain, a fresh consumer of the same sources that
+#     applies nothing (what the bus delivers to a replica), just before;
+#     events/s by wall clock and per CPU second of the service, store bytes
+#     per case, RSS;
+#   - the same for a fresh qf-router (intake's petitions) and a fresh
+#     qf-audit (every event of both streams), each beside replay_drain on the
+#     same sources;
+#   - public case-list requests/s and p99 latency with the N cases stored
+#     (wrk, keep-alive), beside a static asset served from memory by the same
+#     server (the HTTP stack's own cost), plus a filtered deep page and HTML.
+# Not a test: nothing is asserted. Every figure is also printed as a JSON
+# line ("#json {...}") for bench/report.py; with BENCH_OUT=DIR the
+# rebuild progress series (seconds, events applied) go to DIR/rebuild-*.txt.
+# DISCLOSURE_BENCH_CASES=N, DISCLOSURE_BENCH_SECONDS=S (wrk duration),
+# DISCLOSURE_BENCH_CONNS=C, DISCLOSURE_BENCH_REBUILD=0 skips router/audit.
 set -eu
 BUILD=${1:-build}
 BIN=$BUILD/bin
 FILL=$BUILD/bench/disclosure_fill
+DRAIN=$BUILD/bench/replay_drain
 N=${DISCLOSURE_BENCH_CASES:-100000}
 SECS=${DISCLOSURE_BENCH_SECONDS:-10}
 CONNS=${DISCLOSURE_BENCH_CONNS:-32}
+OTHERS=${DISCLOSURE_BENCH_REBUILD:-1}
+OUT=${BENCH_OUT:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-for b in "$BIN/qf-disclosure" "$FILL"; do
+for b in "$BIN/qf-disclosure" "$BIN/qf-router" "$BIN/qf-audit" "$FILL" "$DRAIN"; do
 	[ -x "$b" ] || { echo "bench-disclosure: $b not built" >&2; exit 1; }
 done
 command -v wrk >/dev/null || { echo "bench-disclosure: wrk missing (tools/install-deps.sh bench)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/qf-bench-disclosure-XXXXXX)
 FPID=""
-DPID=""
+SPID=""
 cleanup() {
 	set +e
-	if [ -n "$DPID" ]; then kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; fi
+	if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
 	exec 3>&- 2>/dev/null
 	if [ -n "$FPID" ]; then kill "$FPID" 2>/dev/null; wait "$FPID" 2>/dev/null; fi
 	rm -rf "$tmp"
@@ -38,10 +50,15 @@ trap cleanup EXIT INT TERM
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 elapsed() { echo "$2 $1" | awk '{printf "%.2f", $1 - $2}'; }
-rate() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.0f", $1 / $2; else print "inf" }'; }
+rate() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.0f", $1 / $2; else print "0" }'; }
+cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+metric() { # port name: the sum of a counter's series
+	curl -s "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v m="$2" \
+		'index($1, m) == 1 && (substr($1, length(m) + 1, 1) == "{" || length($1) == length(m)) { s += $2 } END { printf "%d", s }'
+}
 
-IP=$(port); IR=$(port); RP=$(port); RR=$(port); HP=$(port); DP=$(port); DR=$(port)
-cp "$ROOT/config/community.cfg" "$tmp/"
+IP=$(port); IR=$(port); RP=$(port); RR=$(port)
+cp "$ROOT/config/community.cfg" "$ROOT/config/staff-tokens.cfg" "$tmp/"
 
 echo "bench-disclosure: writing $N cases' events (intake + router outboxes)..."
 mkfifo "$tmp/ctl"
@@ -55,7 +72,43 @@ while ! grep -q '^ready' "$tmp/fill.out"; do
 	sleep 0.2
 done
 EVENTS=$(awk '/^ready/ {print $2}' "$tmp/fill.out")
+INTAKE_SRC="tcp://127.0.0.1:$IP,tcp://127.0.0.1:$IR"
+ROUTER_SRC="tcp://127.0.0.1:$RP,tcp://127.0.0.1:$RR"
 
+# drain NAME UNTIL ARGS...: the peer; prints its rate, keeps its JSON line
+drain() {
+	name=$1; until=$2; shift 2
+	rm -rf "$tmp/drain"
+	"$DRAIN" --dir "$tmp/drain" --until "$until" ${OUT:+--series "$OUT/rebuild-peer-$name.txt"} \
+		"$@" >"$tmp/drain.json"
+	rm -rf "$tmp/drain"
+	/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events_per_s"])' "$tmp/drain.json"
+}
+
+# catchup NAME PORT UNTIL METRIC CMD...: start a fresh service, poll its
+# counter until UNTIL, leave it running in $SPID; sets SECS_, CPU_, RSS_
+catchup() {
+	name=$1; hp=$2; until=$3; m=$4; shift 4
+	series=${OUT:+$OUT/rebuild-$name.txt}
+	[ -n "$series" ] && : >"$series"
+	t0=$(now)
+	"$@" >"$tmp/$name.log" 2>&1 &
+	SPID=$!
+	while :; do
+		kill -0 "$SPID" 2>/dev/null || { cat "$tmp/$name.log" >&2; exit 1; }
+		a=$(metric "$hp" "$m")
+		[ -n "$series" ] && echo "$(elapsed "$t0" "$(now)") $a" >>"$series"
+		[ "$a" -ge "$until" ] && break
+		sleep 0.2
+	done
+	SECS_=$(elapsed "$t0" "$(now)")
+	CPU_=$(cpu_s "$SPID")
+	RSS_=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SPID/status")
+}
+stop_svc() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null || true; SPID=""; }
+
+# ---------------------------------------------------------------- disclosure
+HP=$(port); DP=$(port); DR=$(port)
 cat >"$tmp/disclosure.cfg" <<CFG
 service = { node = "disclosure"; data_dir = "data"; log_level = "warn"; };
 http = { port = $HP; threads = 2; };
@@ -66,52 +119,96 @@ store = { map_size_mb = 2048; };
 disclosure = { public_url = "http://127.0.0.1:$HP"; audit_link = false; };
 CFG
 
-applied() {
-	curl -s "http://127.0.0.1:$HP/v1/status" 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys
-try: print(json.load(sys.stdin).get("applied", 0))
-except Exception: print(0)'
-}
-
-echo "bench-disclosure: $EVENTS events; a fresh qf-disclosure catches up..."
-t0=$(now)
-${DISCLOSURE_BENCH_WRAP:-} "$BIN/qf-disclosure" --config "$tmp/disclosure.cfg" >"$tmp/disclosure.log" 2>&1 &
-DPID=$!
-while :; do
-	kill -0 "$DPID" 2>/dev/null || { cat "$tmp/disclosure.log" >&2; exit 1; }
-	a=$(applied)
-	[ "$a" -ge "$EVENTS" ] && break
-	sleep 0.2
-done
-t1=$(now)
-APPLY_S=$(elapsed "$t0" "$t1")
+echo "bench-disclosure: $EVENTS events; the peer drains them, then a fresh qf-disclosure catches up..."
+PEER=$(drain disclosure "$EVENTS" --public-only --source "$INTAKE_SRC" --source "$ROUTER_SRC")
+catchup disclosure "$HP" "$EVENTS" qf_bus_events_applied_total \
+	${DISCLOSURE_BENCH_WRAP:-} "$BIN/qf-disclosure" --config "$tmp/disclosure.cfg"
+APPLY_S=$SECS_
 APPLY_RATE=$(rate "$EVENTS" "$APPLY_S")
-STORE_MB=$(du -sm "$tmp/data" | awk '{print $1}')
-RSS_MB=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$DPID/status)
+APPLY_CPU=$CPU_
+CPU_RATE=$(rate "$EVENTS" "$APPLY_CPU")
+STORE_B=$(du -sb "$tmp/data" | awk '{print $1}')
+PER_CASE=$(rate "$STORE_B" "$N")
+RSS_MB=$RSS_
+DPID=$SPID
 
 first=$(curl -s "http://127.0.0.1:$HP/v1/public/cases?page_size=1")
 CASE=$(echo "$first" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 TOTAL=$(echo "$first" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 
-bench() { # name url
-	out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$2" 2>&1)
+json() { echo "#json $*"; }
+bench() { # key name url
+	out=$(wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$3" 2>&1)
 	rps=$(echo "$out" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
 	p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
 	p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
 	errs=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-	printf '  %-44s %8s req/s   p50 %-9s p99 %-9s%s\n' "$1" "$rps" "$p50" "$p99" \
+	printf '  %-44s %8s req/s   p50 %-9s p99 %-9s%s\n' "$2" "$rps" "$p50" "$p99" \
 		"${errs:+  non-2xx: $errs}"
+	json "{\"bench\":\"disclosure_http\",\"key\":\"$1\",\"name\":\"$2\",\"rps\":${rps:-0},\"p50\":\"$p50\",\"p99\":\"$p99\",\"conns\":$CONNS,\"non2xx\":${errs:-0}}"
 }
 
 echo
-echo "== qf-disclosure benchmark ($(nproc) cores, wrk -t1 -c$CONNS -d${SECS}s, $TOTAL cases stored)"
-echo "events applied to the views (fresh replica catching up by replay):"
-printf '  %s events in %s s = %s events/s  (store %s MB, RSS %s MB)\n' "$EVENTS" "$APPLY_S" \
-	"$APPLY_RATE" "$STORE_MB" "$RSS_MB"
+echo "== qf-disclosure benchmark ($(nproc) cores, wrk -t1 -c$CONNS -d${SECS}s, $TOTAL cases stored, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "replica rebuild by replay (fresh store, the same $EVENTS events):"
+printf '  peer: replay_drain (bus only, applies nothing)  %8s events/s\n' "$PEER"
+printf '  qf-disclosure: %s s = %s events/s (%s events per CPU second, %s CPU s); %s of the peer\n' \
+	"$APPLY_S" "$APPLY_RATE" "$CPU_RATE" "$APPLY_CPU" \
+	"$(echo "$APPLY_RATE $PEER" | awk '{printf "%.2fx", $1 / $2}')"
+printf '  store %s bytes = %s bytes per case; RSS %s MB\n' "$STORE_B" "$PER_CASE" "$RSS_MB"
+json "{\"bench\":\"rebuild\",\"service\":\"disclosure\",\"events\":$EVENTS,\"cases\":$N,\"seconds\":$APPLY_S,\"events_per_s\":$APPLY_RATE,\"cpu_s\":$APPLY_CPU,\"events_per_cpu_s\":$CPU_RATE,\"peer_events_per_s\":$PEER,\"store_bytes\":$STORE_B,\"bytes_per_case\":$PER_CASE,\"rss_mb\":$RSS_MB}"
 echo "HTTP (same server, same run):"
-bench "baseline GET /static/live.js (no store)" "http://127.0.0.1:$HP/static/live.js"
-bench "GET /v1/public/cases (first page of 20)" "http://127.0.0.1:$HP/v1/public/cases"
-bench "GET /v1/public/cases?category&page=50" \
+bench static "baseline GET /static/live.js (no store)" "http://127.0.0.1:$HP/static/live.js"
+bench list "GET /v1/public/cases (first page of 20)" "http://127.0.0.1:$HP/v1/public/cases"
+bench deep "GET /v1/public/cases?category&page=50" \
 	"http://127.0.0.1:$HP/v1/public/cases?category=facility_repair&page=50"
-bench "GET /cases/<id> (HTML case page)" "http://127.0.0.1:$HP/cases/$CASE"
-bench "GET / (HTML board, first page)" "http://127.0.0.1:$HP/"
+bench case "GET /v1/public/cases/<id> (JSON case)" "http://127.0.0.1:$HP/v1/public/cases/$CASE"
+bench case_html "GET /cases/<id> (HTML case page)" "http://127.0.0.1:$HP/cases/$CASE"
+bench board "GET / (HTML board, first page)" "http://127.0.0.1:$HP/"
+stop_svc
+
+[ "$OTHERS" = 0 ] && exit 0
+
+# ---------------------------------------------------------------- router
+RH=$(port); RPUB=$(port); RREP=$(port)
+cat >"$tmp/router.cfg" <<CFG
+service = { node = "router"; data_dir = "router"; log_level = "warn"; };
+http = { port = $RH; };
+bus = { pub = "tcp://127.0.0.1:$RPUB"; replay = "tcp://127.0.0.1:$RREP"; sndhwm = 1000;
+        sources = ( { name = "intake"; pub = "tcp://127.0.0.1:$IP"; replay = "tcp://127.0.0.1:$IR"; } ); };
+store = { map_size_mb = 2048; };
+CFG
+echo
+echo "bench-disclosure: a fresh qf-router catches up on intake's $N petitions..."
+RPEER=$(drain router "$N" --source "$INTAKE_SRC")
+catchup router "$RH" "$N" qf_bus_events_applied_total "$BIN/qf-router" --config "$tmp/router.cfg"
+R_RATE=$(rate "$N" "$SECS_")
+R_CPU_RATE=$(rate "$N" "$CPU_")
+R_STORE=$(du -sb "$tmp/router" | awk '{print $1}')
+printf '  peer: replay_drain %s events/s; qf-router %s s = %s events/s (%s per CPU second); %s of the peer; store %s bytes per case, RSS %s MB\n' \
+	"$RPEER" "$SECS_" "$R_RATE" "$R_CPU_RATE" "$(echo "$R_RATE $RPEER" | awk '{printf "%.2fx", $1 / $2}')" \
+	"$(rate "$R_STORE" "$N")" "$RSS_"
+json "{\"bench\":\"rebuild\",\"service\":\"router\",\"events\":$N,\"cases\":$N,\"seconds\":$SECS_,\"events_per_s\":$R_RATE,\"cpu_s\":$CPU_,\"events_per_cpu_s\":$R_CPU_RATE,\"peer_events_per_s\":$RPEER,\"store_bytes\":$R_STORE,\"bytes_per_case\":$(rate "$R_STORE" "$N"),\"rss_mb\":$RSS_}"
+stop_svc
+
+# ---------------------------------------------------------------- audit
+AH=$(port); APUB=$(port); AREP=$(port)
+cat >"$tmp/audit.cfg" <<CFG
+service = { node = "audit"; data_dir = "audit"; log_level = "warn"; };
+http = { port = $AH; };
+bus = { pub = "tcp://127.0.0.1:$APUB"; replay = "tcp://127.0.0.1:$AREP";
+        sources = ( { name = "intake"; pub = "tcp://127.0.0.1:$IP"; replay = "tcp://127.0.0.1:$IR"; },
+                    { name = "router"; pub = "tcp://127.0.0.1:$RP"; replay = "tcp://127.0.0.1:$RR"; } ); };
+store = { map_size_mb = 4096; };
+CFG
+echo "bench-disclosure: a fresh qf-audit logs all $EVENTS events..."
+APEER=$(drain audit "$EVENTS" --source "$INTAKE_SRC" --source "$ROUTER_SRC")
+catchup audit "$AH" "$EVENTS" qf_bus_events_applied_total "$BIN/qf-audit" --config "$tmp/audit.cfg"
+A_RATE=$(rate "$EVENTS" "$SECS_")
+A_CPU_RATE=$(rate "$EVENTS" "$CPU_")
+A_STORE=$(du -sb "$tmp/audit" | awk '{print $1}')
+printf '  peer: replay_drain %s events/s; qf-audit %s s = %s events/s (%s per CPU second); %s of the peer; store %s bytes per event, RSS %s MB\n' \
+	"$APEER" "$SECS_" "$A_RATE" "$A_CPU_RATE" "$(echo "$A_RATE $APEER" | awk '{printf "%.2fx", $1 / $2}')" \
+	"$(rate "$A_STORE" "$EVENTS")" "$RSS_"
+json "{\"bench\":\"rebuild\",\"service\":\"audit\",\"events\":$EVENTS,\"cases\":$N,\"seconds\":$SECS_,\"events_per_s\":$A_RATE,\"cpu_s\":$CPU_,\"events_per_cpu_s\":$A_CPU_RATE,\"peer_events_per_s\":$APEER,\"store_bytes\":$A_STORE,\"bytes_per_case\":$(rate "$A_STORE" "$N"),\"rss_mb\":$RSS_}"
+stop_svc

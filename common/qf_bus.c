@@ -942,6 +942,8 @@ struct stream {
 
 struct source {
 	void *sub, *dealer;
+	int *accepts;         /* granted event types (copy), naccepts 0: all */
+	unsigned naccepts;
 	char producer[64];    /* learned from the first message */
 	uint64_t epoch;       /* current epoch followed (0: none yet) */
 	uint64_t retired[MAX_RETIRED];
@@ -986,9 +988,10 @@ struct qf_bus_consumer {
 	unsigned nholders, capholders;
 	uint64_t applied, dups, gaps, incarnations, dropped_foreign;
 	uint64_t bad_private; /* private parts whose commitment did not check */
+	uint64_t ungranted;   /* events of a type their source is not granted */
 	uint64_t request_id;
 	int64_t retry_after; /* mono ms: back off after a failed apply */
-	struct qf_metric *m_applied, *m_dups, *m_gaps, *m_inc, *m_bad_private;
+	struct qf_metric *m_applied, *m_dups, *m_gaps, *m_inc, *m_bad_private, *m_ungranted;
 	struct qf_metrics *metrics; /* registry of the per-stream gauges */
 };
 
@@ -1121,6 +1124,16 @@ int qf_bus_consumer_new(struct qf_bus_consumer **out, void *zctx,
 			cc = *o->curve;
 			cc.server_key = o->sources[i].server_key;
 		}
+		if (o->sources[i].naccepts) {
+			sr->accepts = malloc(o->sources[i].naccepts * sizeof *sr->accepts);
+			if (!sr->accepts) {
+				rc = QF_ERR_NOMEM;
+				goto fail;
+			}
+			memcpy(sr->accepts, o->sources[i].accepts,
+			       o->sources[i].naccepts * sizeof *sr->accepts);
+			sr->naccepts = o->sources[i].naccepts;
+		}
 		sr->sub = zmq_socket(zctx, ZMQ_SUB);
 		sr->dealer = zmq_socket(zctx, ZMQ_DEALER);
 		rc = QF_ERR_BUS;
@@ -1191,6 +1204,7 @@ void qf_bus_consumer_destroy(struct qf_bus_consumer **cp)
 			zmq_close(c->src[i].sub);
 		if (c->src[i].dealer)
 			zmq_close(c->src[i].dealer);
+		free(c->src[i].accepts);
 	}
 	free(c->src);
 	free(c->items);
@@ -1249,6 +1263,16 @@ static void s_fetch(struct qf_bus_consumer *c, struct source *s, uint32_t part)
 		       st->papplied + 1);
 }
 
+static int s_granted(const struct source *s, int type)
+{
+	if (!s->naccepts)
+		return 1;
+	for (unsigned i = 0; i < s->naccepts; i++)
+		if (s->accepts[i] == type)
+			return 1;
+	return 0;
+}
+
 /* Write the pending batch: apply each event, then checkpoints and epoch
  * records, in one transaction. */
 static int s_apply_txn(struct qf_txn *t, void *arg)
@@ -1256,6 +1280,12 @@ static int s_apply_txn(struct qf_txn *t, void *arg)
 	struct qf_bus_consumer *c = arg;
 	for (unsigned i = 0; i < c->nitems; i++) {
 		const struct item *it = &c->items[i];
+		if (!s_granted(&c->src[it->src], it->env->type)) {
+			/* checkpointed like any event, never applied */
+			c->ungranted++;
+			qf_metric_inc(c->m_ungranted);
+			continue;
+		}
 		struct qf_bus_msg m = {it->env, it->raw, it->len, NULL, 0, NULL, it->pp,
 				       it->pp_len};
 		if (it->pp)
@@ -1893,6 +1923,9 @@ void qf_bus_consumer_metrics(struct qf_bus_consumer *c, struct qf_metrics *m)
 	c->m_bad_private = qf_metrics_counter(
 		m, "qf_bus_private_rejected_total",
 		"Private parts dropped because their commitment did not check", l);
+	c->m_ungranted = qf_metrics_counter(
+		m, "qf_bus_ungranted_total",
+		"Events not applied: their type is not granted to their source", l);
 	c->metrics = m;
 }
 

@@ -150,6 +150,12 @@ struct qf_bus_source {
 	const char *pub_endpoint;    /* connect */
 	const char *replay_endpoint; /* connect */
 	const char *server_key;      /* CURVE: producer's public key, or NULL */
+	/* The event types this source is granted (its stream): an event of
+	   another type is counted, logged and never applied, so a producer
+	   can only command what it is trusted for (with CURVE, the source is
+	   the holder of server_key). naccepts 0: every type. */
+	const int *accepts;
+	unsigned naccepts;
 };
 
 /* An event handed to the application: decoded envelope plus the exact bytes

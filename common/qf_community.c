@@ -2,14 +2,13 @@
 #include "qf_community.h"
 #include "qf_clock.h"
 #include "qf_err.h"
+#include "qf_policy.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define DAY_MS 86400000LL
 
-static const char *const s_roles[] = {"secretary", "supervisor", "staff",
-				      "building_head", NULL};
 static const char *const s_prios[] = {"urgent", "normal", "low", "sensitive", NULL};
 
 static int s_in(const char *v, const char *const *set)
@@ -191,7 +190,7 @@ int qf_community_load(const char *file, struct qf_community **out,
 		return QF_ERR_NOMEM;
 	}
 	int rc = QF_OK;
-	static const char *const top[] = {"community", "categories", "staff", "buildings",
+	static const char *const top[] = {"community", "categories", "roles", "staff", "buildings",
 					  "escalation", "special_routes", "calendar", NULL};
 	if (s_only(config_root_setting(&cfg), top, errs))
 		rc = QF_ERR_CONFIG;
@@ -272,6 +271,11 @@ int qf_community_load(const char *file, struct qf_community **out,
 		k->disclosure_query = dq;
 	}
 
+	/* roles and their grants: the access policy (qf_policy.h) */
+	l = s_list(&cfg, "roles", 1, errs);
+	if (!l || qf_policy_parse_roles(c, l, errs))
+		rc = QF_ERR_CONFIG;
+
 	/* staff */
 	l = s_list(&cfg, "staff", 1, errs);
 	n = l ? config_setting_length(l) : 0;
@@ -296,10 +300,9 @@ int qf_community_load(const char *file, struct qf_community **out,
 			rc = QF_ERR_CONFIG;
 			continue;
 		}
-		if (!s_in(role, s_roles)) {
+		if (!qf_policy_role(c, role)) {
 			qf_cfg_error(errs, config_setting_get_member(e, "role"), NULL,
-				     "'%s' is not secretary, supervisor, staff or building_head",
-				     role);
+				     "'%s' is not a role of the roles list", role);
 			rc = QF_ERR_CONFIG;
 		}
 		if (qf_community_staff(c, id)) {
@@ -376,10 +379,9 @@ int qf_community_load(const char *file, struct qf_community **out,
 	c->escalation = calloc((size_t)n + 1, sizeof *c->escalation);
 	for (int i = 0; i < n && c->escalation; i++) {
 		const char *role = config_setting_get_string_elem(l, i);
-		if (!role || !s_in(role, s_roles)) {
+		if (!role || !qf_policy_role(c, role)) {
 			qf_cfg_error(errs, config_setting_get_elem(l, (unsigned)i), NULL,
-				     "escalation steps are roles (building_head, staff, "
-				     "supervisor, secretary)");
+				     "escalation steps are roles of the roles list");
 			rc = QF_ERR_CONFIG;
 			continue;
 		}
@@ -452,6 +454,9 @@ void qf_community_free(struct qf_community **cp)
 			free(s->supervises[j]);
 		free(s->supervises);
 	}
+	for (unsigned i = 0; i < c->nroles; i++)
+		free(c->roles[i].name);
+	free(c->roles);
 	for (unsigned i = 0; i < c->nbuildings; i++) {
 		free(c->buildings[i].id);
 		free(c->buildings[i].name);

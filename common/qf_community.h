@@ -65,6 +65,8 @@ struct qf_community {
 	unsigned nbuildings;
 	struct qf_route *routes;
 	unsigned nroutes;
+	struct qf_role *roles; /* the access policy's roles and grants */
+	unsigned nroles;
 	char **escalation; /* roles in order */
 	unsigned nescalation;
 	struct qf_calendar calendar;

@@ -8,6 +8,12 @@
  * replies later resumes it under the same lock, so a fast reply cannot race
  * ahead of the suspension. */
 #include "qf_http.h"
+#include "qf_openapi.h"
+#include "qf_policy.h"
+#include "qf_id.h"
+
+#include <sodium.h>
+#include <strings.h>
 #include "qf_clock.h"
 #include "qf_err.h"
 #include "qf_metrics.h"
@@ -49,6 +55,8 @@ struct qf_http {
 	struct qf_metric *m_inflight;
 	pthread_mutex_t slock;          /* guards streams */
 	struct qf_http_stream *streams; /* waiting streams (reply_stream_wait) */
+	char *openapi;                  /* the route table's OpenAPI document */
+	size_t openapi_len;
 };
 
 struct qf_http_req {
@@ -72,12 +80,35 @@ struct qf_http_req {
 	unsigned nheaders;
 	int64_t t0;
 	char client[INET6_ADDRSTRLEN];
+	const void *user, *world; /* set by the access gate */
+	char rid[40];             /* X-Request-Id: the client's, or made here */
 };
 
-json_t *qf_http_error_json(const char *code, const char *message, const char *field)
+/* A short title per status (RFC 9457: the same for every occurrence). */
+static const char *s_title(unsigned status)
 {
-	return json_pack("{s:s, s:s, s:o}", "code", code ? code : "error", "message",
-			 message ? message : "", "field",
+	static const struct {
+		unsigned status;
+		const char *title;
+	} t[] = {{400, "请求有误"},	  {401, "需要身份认证"},   {403, "无权操作"},
+		 {404, "未找到"},	  {405, "不支持该请求方法"}, {409, "与当前状态冲突"},
+		 {410, "已删除"},	  {413, "请求体过大"},	   {415, "不支持的内容类型"},
+		 {422, "无法处理的内容"}, {429, "请求过于频繁"},   {500, "服务器内部错误"},
+		 {503, "服务暂时不可用"}};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (t[i].status == status)
+			return t[i].title;
+	return status >= 500 ? "服务器错误" : "请求未能完成";
+}
+
+json_t *qf_http_problem_json(unsigned status, const char *code, const char *detail,
+			     const char *field)
+{
+	char type[96];
+	snprintf(type, sizeof type, "urn:qingfeng:problem:%s", code ? code : "error");
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}", "type", type, "title",
+			 s_title(status), "status", (int)status, "detail",
+			 detail ? detail : "", "code", code ? code : "error", "field",
 			 field ? json_string(field) : json_null());
 }
 
@@ -103,6 +134,22 @@ static void s_count(struct qf_http_req *r)
 			  (double)(qf_mono_ns() - r->t0) / 1e9);
 }
 
+/* A GET (or HEAD) on a route anyone may read: cacheable and readable from
+ * other origins. */
+static int s_public_get(const struct qf_http_req *r)
+{
+	return r->route && r->route->action && !strcmp(r->route->action, "public") &&
+	       (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
+}
+
+static int s_has_header(const struct qf_http_req *r, const char *name)
+{
+	for (unsigned i = 0; i < r->nheaders; i++)
+		if (!strcasecmp(r->hname[i], name))
+			return 1;
+	return 0;
+}
+
 /* Install a response: called by whoever replies (handler or another thread). */
 static void s_set_response(struct qf_http_req *r, unsigned status,
 			   struct MHD_Response *resp)
@@ -112,6 +159,12 @@ static void s_set_response(struct qf_http_req *r, unsigned status,
 	for (unsigned i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->hname[i], r->hval[i]);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Request-Id", r->rid);
+	if (s_public_get(r)) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+					"ETag, Link, X-Request-Id");
+	}
 	pthread_mutex_lock(&r->lock);
 	if (r->resp) { /* a second reply is a programming error: drop it */
 		pthread_mutex_unlock(&r->lock);
@@ -133,9 +186,46 @@ static void s_set_response(struct qf_http_req *r, unsigned status,
 		MHD_resume_connection(conn);
 }
 
+/* Does If-None-Match name etag (or "*")? */
+static int s_etag_matches(struct qf_http_req *r, const char *etag)
+{
+	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						      "If-None-Match");
+	if (!inm)
+		return 0;
+	if (!strcmp(inm, "*"))
+		return 1;
+	size_t el = strlen(etag);
+	for (const char *p = inm; (p = strstr(p, etag)); p += el)
+		if ((p == inm || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') &&
+		    (p[el] == '\0' || p[el] == ',' || p[el] == ' '))
+			return 1;
+	return 0;
+}
+
 void qf_http_reply_take(struct qf_http_req *r, unsigned status, const char *ctype,
 			char *body, size_t len)
 {
+	/* public reads: a strong validator over the body, and 304 when the
+	   client already holds it (handlers may set their own) */
+	if (status == 200 && s_public_get(r) && !s_has_header(r, "ETag")) {
+		uint8_t h[16];
+		char etag[40] = "\"";
+		crypto_generichash(h, sizeof h, (const uint8_t *)(body ? body : ""), len, NULL,
+				   0);
+		qf_hex(h, sizeof h, etag + 1);
+		strcat(etag, "\"");
+		qf_http_add_header(r, "ETag", etag);
+		if (!s_has_header(r, "Cache-Control"))
+			qf_http_add_header(r, "Cache-Control", "no-cache");
+		if (s_etag_matches(r, etag)) {
+			free(body);
+			body = NULL;
+			len = 0;
+			status = 304;
+			ctype = NULL;
+		}
+	}
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
 		len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
 						    : MHD_RESPMEM_PERSISTENT);
@@ -159,14 +249,16 @@ void qf_http_reply(struct qf_http_req *r, unsigned status, const char *ctype,
 	qf_http_reply_take(r, status, ctype, copy, len);
 }
 
+static const char s_oom[] = "{\"type\":\"urn:qingfeng:problem:internal\",\"title\":"
+			    "\"out of memory\",\"status\":500,\"detail\":\"out of memory\","
+			    "\"code\":\"internal\",\"field\":null}";
+
 void qf_http_reply_json(struct qf_http_req *r, unsigned status, json_t *j)
 {
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!s) {
-		static const char oom[] =
-			"{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}";
-		qf_http_reply(r, 500, "application/json", oom, sizeof oom - 1);
+		qf_http_reply(r, 500, "application/problem+json", s_oom, sizeof s_oom - 1);
 		return;
 	}
 	qf_http_reply_take(r, status, "application/json; charset=utf-8", s, strlen(s));
@@ -175,7 +267,22 @@ void qf_http_reply_json(struct qf_http_req *r, unsigned status, json_t *j)
 void qf_http_reply_error(struct qf_http_req *r, unsigned status, const char *code,
 			 const char *message, const char *field)
 {
-	qf_http_reply_json(r, status, qf_http_error_json(code, message, field));
+	qf_http_reply_problem(r, qf_http_problem_json(status, code, message, field));
+}
+
+void qf_http_reply_problem(struct qf_http_req *r, json_t *j)
+{
+	unsigned status = (unsigned)json_integer_value(json_object_get(j, "status"));
+	if (status < 400 || status > 599)
+		status = 500;
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s) {
+		qf_http_reply(r, 500, "application/problem+json", s_oom, sizeof s_oom - 1);
+		return;
+	}
+	qf_http_reply_take(r, status, "application/problem+json; charset=utf-8", s,
+			   strlen(s));
 }
 
 struct stream {
@@ -384,6 +491,49 @@ const char *qf_http_path(struct qf_http_req *r)
 	return r->path;
 }
 
+const char *qf_http_action(struct qf_http_req *r)
+{
+	return r->route ? r->route->action : NULL;
+}
+
+const char *qf_http_subject(struct qf_http_req *r)
+{
+	return r->route && r->route->subject ? qf_http_param(r, r->route->subject) : NULL;
+}
+
+void qf_http_set_user(struct qf_http_req *r, const void *user, const void *world)
+{
+	r->user = user;
+	r->world = world;
+}
+
+const void *qf_http_user(struct qf_http_req *r)
+{
+	return r->user;
+}
+
+const void *qf_http_world(struct qf_http_req *r)
+{
+	return r->world;
+}
+
+void qf_http_routes_print(const struct qf_http_route *routes, size_t n, FILE *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "method", routes[i].method,
+				      "pattern", routes[i].pattern, "action",
+				      routes[i].action ? routes[i].action : "",
+				      "subject",
+				      routes[i].subject ? json_string(routes[i].subject)
+							: json_null());
+		char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (line)
+			fprintf(out, "%s\n", line);
+		free(line);
+		json_decref(j);
+	}
+}
+
 const char *qf_http_param(struct qf_http_req *r, const char *name)
 {
 	for (unsigned i = 0; i < r->nparams; i++)
@@ -547,6 +697,12 @@ static int s_builtin(struct qf_http_req *r)
 				   json_pack("{s:s}", "status", ready ? "ready" : "starting"));
 		return 1;
 	}
+	if (strcmp(r->path, "/openapi.json") == 0 && h->openapi) {
+		qf_http_add_header(r, "Access-Control-Allow-Origin", "*");
+		qf_http_reply(r, 200, "application/json; charset=utf-8", h->openapi,
+			      h->openapi_len);
+		return 1;
+	}
 	if (strcmp(r->path, "/metrics") == 0 && h->o.metrics) {
 		size_t len = 0;
 		char *txt = qf_metrics_render(h->o.metrics, &len);
@@ -554,6 +710,30 @@ static int s_builtin(struct qf_http_req *r)
 			qf_http_reply_error(r, 500, "internal", "out of memory", NULL);
 		else
 			qf_http_reply_take(r, 200, "text/plain; version=0.0.4", txt, len);
+		return 1;
+	}
+	return 0;
+}
+
+/* CORS preflight: only for paths anyone may GET (the public read APIs and
+ * the log's tiles); nothing else is readable from another origin. */
+static int s_preflight(struct qf_http_req *r)
+{
+	struct qf_http *h = r->h;
+	for (size_t i = 0; i < h->o.nroutes; i++) {
+		const struct qf_http_route *rt = &h->o.routes[i];
+		if (strcmp(rt->method, "GET") || !rt->action || strcmp(rt->action, "public") ||
+		    !s_match(r, rt->pattern, r->path))
+			continue;
+		while (r->nparams) {
+			r->nparams--;
+			free(r->pname[r->nparams]);
+			free(r->pval[r->nparams]);
+		}
+		qf_http_add_header(r, "Access-Control-Allow-Origin", "*");
+		qf_http_add_header(r, "Access-Control-Allow-Methods", "GET, HEAD");
+		qf_http_add_header(r, "Access-Control-Max-Age", "600");
+		qf_http_reply(r, 204, NULL, "", 0);
 		return 1;
 	}
 	return 0;
@@ -585,6 +765,8 @@ static int s_route(struct qf_http_req *r)
 		snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "", rt->method);
 	}
 	if (s_builtin(r))
+		return 1;
+	if (path_matched && !strcmp(r->method, "OPTIONS") && s_preflight(r))
 		return 1;
 	if (path_matched) {
 		qf_http_add_header(r, "Allow", allow);
@@ -620,9 +802,41 @@ static enum MHD_Result s_queue(struct qf_http_req *r)
 	struct MHD_Response *resp = r->resp;
 	r->resp = NULL;
 	s_count(r);
+	if (r->h->o.access_log) {
+		struct qf_http_log_line l = {
+		    r->rid, r->method,
+		    r->route ? (r->route->name ? r->route->name : r->route->pattern)
+			     : "unmatched",
+		    r->status, (double)(qf_mono_ns() - r->t0) / 1e6};
+		r->h->o.access_log(r->h->o.ctx, &l);
+	}
 	enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return rc;
+}
+
+/* The client's X-Request-Id when it is a plain token (letters, digits,
+ * '.', '_', '-'; at most 36), else a new random one: echoed in the answer
+ * and on the access-log line, so one request can be followed through
+ * proxies and logs. */
+static void s_request_id(struct qf_http_req *r)
+{
+	const char *in = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     "X-Request-Id");
+	size_t n = in ? strlen(in) : 0;
+	int ok = n >= 1 && n <= 36;
+	for (size_t i = 0; ok && i < n; i++) {
+		char c = in[i];
+		ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		     c == '.' || c == '_' || c == '-';
+	}
+	if (ok) {
+		memcpy(r->rid, in, n + 1);
+		return;
+	}
+	uint8_t b[12];
+	qf_id_random(b, sizeof b);
+	qf_hex(b, sizeof b, r->rid);
 }
 
 static void s_client(struct qf_http_req *r)
@@ -679,7 +893,11 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn,
 		if (!r->path)
 			return MHD_NO;
 		s_client(r);
+		s_request_id(r);
 		if (s_route(r))
+			return s_answer_early(r);
+		/* who may: decided before any body is read */
+		if (h->o.gate && h->o.gate(h->o.gate_ctx, r))
 			return s_answer_early(r);
 		r->limit = r->route->max_body ? r->route->max_body : h->o.max_body;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -809,10 +1027,29 @@ static int s_port_taken(const struct sockaddr_in *sa)
 int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 		  size_t n)
 {
+	for (size_t i = 0; o->gate && i < o->nroutes; i++) {
+		const struct qf_http_route *rt = &o->routes[i];
+		if (!rt->action || qf_action_parse(rt->action) < 0) {
+			snprintf(err, n, "route %s %s names %s action of the access policy",
+				 rt->method, rt->pattern, rt->action ? "an unknown" : "no");
+			return QF_ERR_INVAL;
+		}
+		if (qf_action_resource(qf_action_parse(rt->action)) == QF_RES_C &&
+		    rt->subject && !strstr(rt->pattern, rt->subject)) {
+			snprintf(err, n, "route %s %s: subject '%s' is not a capture",
+				 rt->method, rt->pattern, rt->subject);
+			return QF_ERR_INVAL;
+		}
+	}
 	struct qf_http *h = calloc(1, sizeof *h);
 	if (!h)
 		return QF_ERR_NOMEM;
 	h->o = *o;
+	json_t *doc = qf_openapi_document(o->title, o->routes, o->nroutes);
+	h->openapi = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	h->openapi_len = h->openapi ? strlen(h->openapi) : 0;
+	json_decref(doc);
+	h->o.title = NULL; /* the caller's: used only here */
 	pthread_mutex_init(&h->slock, NULL);
 	if (!h->o.threads)
 		h->o.threads = 4;
@@ -830,6 +1067,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		snprintf(err, n, "bad bind address '%s' (IPv4 dotted quad expected)", addr);
 		pthread_mutex_destroy(&h->slock);
+		free(h->openapi);
 		free(h);
 		return QF_ERR_INVAL;
 	}
@@ -841,6 +1079,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 		snprintf(err, n, "cannot listen on %s:%u: address already in use", addr,
 			 o->port);
 		pthread_mutex_destroy(&h->slock);
+		free(h->openapi);
 		free(h);
 		return QF_ERR_HTTP;
 	}
@@ -865,6 +1104,7 @@ int qf_http_start(struct qf_http **out, const struct qf_http_opts *o, char *err,
 			for (unsigned k = 0; k < i; k++)
 				MHD_stop_daemon(h->d[k]);
 			pthread_mutex_destroy(&h->slock);
+			free(h->openapi);
 			free(h);
 			return QF_ERR_HTTP;
 		}
@@ -935,6 +1175,7 @@ void qf_http_stop(struct qf_http **hp)
 	for (unsigned i = 0; i < h->nd; i++)
 		MHD_stop_daemon(h->d[i]);
 	pthread_mutex_destroy(&h->slock);
+	free(h->openapi);
 	free(h);
 	*hp = NULL;
 }

@@ -3,8 +3,24 @@
  * Routes are a static table (method, pattern with :captures, handler, body
  * types accepted, body limit). The module buffers the body up to the limit
  * (413 beyond), checks the content type (415), answers 404/405 itself, and
- * serves /healthz, /readyz and /metrics on every port. Errors are JSON
- * {code, message, field}.
+ * serves /healthz, /readyz and /metrics on every port.
+ *
+ * One HTTP convention for every service (docs/API.md): errors are RFC 9457
+ * application/problem+json with `code` and `field` as extension members;
+ * every answer carries X-Request-Id (the client's, or a new one), and one
+ * access-log line per request names it (method, route pattern, status,
+ * time: no path, query or address, so no personal data); public GETs get
+ * a strong ETag, Cache-Control: no-cache and 304 on If-None-Match, and are
+ * readable from any origin (CORS, with OPTIONS preflight). GET
+ * /openapi.json on every port is the OpenAPI 3.1 document of the route
+ * table (common/qf_openapi.h).
+ *
+ * Access: every route names its action of the access policy
+ * (common/qf_policy.h, "public" for anyone) and, for actions on a case, the
+ * capture that holds the case id. Before a handler runs, the service's gate
+ * (common/qf_access.h) answers 401, 403 or 404 from the policy table; a
+ * table with a route that names no action, or names one the catalogue does
+ * not know, does not start.
  *
  * Threading: `threads` libmicrohttpd daemons, each with one internal thread
  * in poll mode (single-thread epoll in 0.9.75 stalls at >= 128 keep-alive
@@ -23,12 +39,20 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct qf_http;
 struct qf_http_req;
 struct qf_metrics;
 
 typedef void (*qf_http_handler)(struct qf_http_req *r, void *ctx);
+
+/* What the access log says of a request: nothing personal. */
+struct qf_http_log_line {
+	const char *request_id, *method, *route; /* route: the pattern */
+	unsigned status;
+	double ms;
+};
 
 /* Body content types a route accepts (for requests that carry a body). */
 #define QF_HTTP_JSON 0x1u      /* application/json */
@@ -43,6 +67,9 @@ struct qf_http_route {
 	unsigned accept;     /* QF_HTTP_* mask; 0: no body expected */
 	size_t max_body;     /* 0: the server's default */
 	const char *name;    /* metrics label; NULL: the pattern */
+	const char *action;  /* the policy's action ("case.read", "public") */
+	const char *subject; /* capture holding the case id the action is on,
+				or NULL */
 };
 
 struct qf_http_opts {
@@ -59,6 +86,15 @@ struct qf_http_opts {
 	int (*ready)(void *ctx);    /* /readyz: 1 ready, 0 not yet */
 	/* /healthz extra detail: fill a JSON object (may be NULL) */
 	void (*health)(void *ctx, json_t *obj);
+	/* Access gate, run for every routed request before the body is read:
+	 * returns 0 to go on (it may attach the caller with qf_http_set_user),
+	 * or replies itself and returns non-zero. Required when any route's
+	 * action is not "public". */
+	int (*gate)(void *gate_ctx, struct qf_http_req *r);
+	void *gate_ctx;
+	const char *title;       /* the OpenAPI document's title (GET /openapi.json) */
+	/* One line per answered request (the service logs it), or NULL. */
+	void (*access_log)(void *ctx, const struct qf_http_log_line *l);
 };
 
 /* Start serving. Returns 0 or QF_ERR_HTTP with a message in err. */
@@ -82,6 +118,19 @@ const char *qf_http_method(struct qf_http_req *r);
 const char *qf_http_path(struct qf_http_req *r);
 /* A :capture of the matched pattern, or NULL. Owned by the request. */
 const char *qf_http_param(struct qf_http_req *r, const char *name);
+/* The matched route's action and subject value (the case id captured), for
+ * the gate; the subject is NULL when the route has none. */
+const char *qf_http_action(struct qf_http_req *r);
+const char *qf_http_subject(struct qf_http_req *r);
+/* The caller the gate authenticated (opaque to this module: a struct
+ * qf_staff and its community for qf_access), or NULL. Valid until the reply
+ * is given. */
+void qf_http_set_user(struct qf_http_req *r, const void *user, const void *world);
+const void *qf_http_user(struct qf_http_req *r);
+const void *qf_http_world(struct qf_http_req *r);
+/* Print a route table as JSON lines {method, pattern, action, subject} (a
+ * service's --routes: the access matrix test reads it). */
+void qf_http_routes_print(const struct qf_http_route *routes, size_t n, FILE *out);
 /* A query argument (decoded), or NULL. */
 const char *qf_http_query(struct qf_http_req *r, const char *name);
 /* A request header (case-insensitive), or NULL. */
@@ -143,6 +192,13 @@ void qf_http_stream_wake(struct qf_http_stream *st);
 void qf_http_suspend(struct qf_http_req *r);
 
 /* Build a {code, message, field} object (new reference). */
-json_t *qf_http_error_json(const char *code, const char *message, const char *field);
+/* An RFC 9457 problem: {type "urn:qingfeng:problem:<code>", title (per
+ * status), status, detail, code, field} (code and field: extension
+ * members). New reference. */
+json_t *qf_http_problem_json(unsigned status, const char *code, const char *detail,
+			     const char *field);
+/* Reply with a problem object (qf_http_problem_json, perhaps with more
+ * extension members); its "status" is the HTTP status. Takes j. */
+void qf_http_reply_problem(struct qf_http_req *r, json_t *j);
 
 #endif

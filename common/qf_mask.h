@@ -9,23 +9,42 @@
  * details), qf_mask_clean() for official text published on purpose (roster,
  * titles), so no store holds anything a page must not show.
  *
- * Rules (docs/services/disclosure.md has the full list):
- *  - digit runs (ASCII, full-width ０-９, Chinese numerals 〇一..九幺) with
- *    single separators (space, -, full-width space/hyphen) between groups:
- *    11+ digits are masked (mobile 138****5678; others keep 3 + 4), an
- *    18-character ID card (17 digits + X) keeps its first 3 and last 1,
- *    7-10 digits keep 2 + 2; a YYYY-MM-DD date is not a number to mask;
- *    numbers on the allow-list (staff office phones) are kept;
- *  - e-mail addresses (also with full-width ＠): x***@e***.com;
- *  - names: after a strong cue (我叫, 本人, 姓名, 联系人...) any common
- *    surname plus its given name becomes 张**; when the petitioner's
- *    surname is known (from the masked name), that surname followed by one
- *    or two Han characters and a boundary, or after a weak cue (联系, 致电,
- *    回访...), is masked the same way;
- *  - a name masked by a cue is remembered (qf_mask_names) and masked wherever
- *    it appears again, in this text or later ones of the same case;
- *  - invalid UTF-8 becomes U+FFFD; control and bidirectional-override
- *    characters are dropped, so the result is always safe valid UTF-8.
+ * Detection runs on the shared normaliser's output (qf_norm), and every
+ * match replaces the ORIGINAL characters it came from: the text stays as
+ * written except for the personal parts. Rules (docs/MASKING.md has every
+ * rule with examples, and what free-text masking cannot catch):
+ *  - numbers: digits of any script (full-width, circled, mathematical,
+ *    Arabic-Indic...) and Chinese numerals in number-like runs, groups
+ *    joined by one to three separators of any kind (spaces, tabs, dots,
+ *    slashes, underscores, commas, dashes, brackets; invisible ones are
+ *    dropped first):
+ *    - any 11 digits 1[3-9]... starting and ending on group boundaries (or
+ *      after +86/0086) are a mobile, written 138****5678 whatever its
+ *      script and grouping;
+ *    - 17 digits + digit/X from a valid region are an ID card, written
+ *      510**************X;
+ *    - other runs split where the separator is not a space or dash:
+ *      7-10 digits keep 2 + 2 (21***09), 11 or more keep 3 + 4, 15 not
+ *      starting with 1 or 18 keep 3 + 1; a YYYY-MM-DD date is kept;
+ *      numbers on the allow-list (staff office phones) are kept;
+ *    a masked number is ASCII with no separators, so none of its other
+ *    digits survives in any script;
+ *  - e-mail addresses, also with ＠, (at), [at], 艾特 and (dot), 点:
+ *    x***@e***.com;
+ *  - names (qf_names): after a strong cue (我叫, 本人, 姓名, 联系人...) any
+ *    listed surname plus its given name becomes 张**; the petitioner's
+ *    surname after a weak cue (联系, 致电...) or at a word start before a
+ *    boundary; any listed surname (common, traditional, compound, rare)
+ *    with one or two given-name characters in a name context (before
+ *    反映, 说, 老人, 先生, 来电...; after 联系, 通知, 告诉, 找, 帮, 给...),
+ *    never when an ordinary word starts there (王府井, 周末); a space inside
+ *    a name does not hide it;
+ *  - the petitioner's own full names (opts.known_names) wherever they are;
+ *  - a name masked by a rule is remembered (qf_mask_names) and masked
+ *    wherever it appears again, in this text or later ones of the same case;
+ *  - invalid UTF-8 becomes U+FFFD; control and format characters (bidi
+ *    overrides, zero-width, soft hyphens) are dropped, so the result is
+ *    always safe valid UTF-8 of at most max_chars code points.
  * Masking is idempotent: qf_mask_text(qf_mask_text(x)) == qf_mask_text(x).
  */
 #ifndef QF_MASK_H
@@ -49,8 +68,11 @@ struct qf_mask_opts {
 	const char *surname;	  /* petitioner's surname (UTF-8), or NULL */
 	const char *const *allow; /* numbers kept as published (digits only) */
 	unsigned nallow;
-	size_t max_chars;	  /* truncate after this many characters (0: 8000) */
+	size_t max_chars;	     /* truncate after this many characters (0: 8000) */
 	struct qf_mask_names *names; /* learned names (may be NULL) */
+	const char *const *known_names; /* full names masked wherever they
+					   appear (the petitioner's own) */
+	unsigned nknown_names;
 };
 
 /* Mask free text. Returns a malloc'd NUL-terminated valid UTF-8 string the

@@ -1,7 +1,9 @@
 /* qf_svc.c: command line, common configuration, signals and the core loop
  * shared by every service (qf_svc.h). */
 #include "qf_svc.h"
+#include "qf_access.h"
 #include "qf_err.h"
+#include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
 #include "qf_vault.h"
@@ -81,13 +83,31 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 		for (int m = 0; m < config_setting_length(g); m++) {
 			const char *mn = config_setting_name(config_setting_get_elem(g, (unsigned)m));
 			if (strcmp(mn, "name") && strcmp(mn, "pub") && strcmp(mn, "replay") &&
-			    strcmp(mn, "server_key_file")) {
+			    strcmp(mn, "server_key_file") && strcmp(mn, "accepts")) {
 				qf_cfg_error(errs, config_setting_get_elem(g, (unsigned)m), NULL,
-					     "unknown setting (name, pub, replay, server_key_file)");
+					     "unknown setting (name, pub, replay, server_key_file, "
+					     "accepts)");
 				rc = QF_ERR_CONFIG;
 			}
 		}
 		unsigned k = c->nsources++;
+		/* the event types this producer is granted (default: all) */
+		config_setting_t *acc = config_setting_get_member(g, "accepts");
+		c->sources[k].naccepts = 0;
+		c->sources[k].accepts = c->source_accepts[k];
+		for (int a = 0; acc && a < config_setting_length(acc); a++) {
+			config_setting_t *ae = config_setting_get_elem(acc, (unsigned)a);
+			const char *tn = config_setting_get_string(ae);
+			int type = tn ? qf_event_type_parse(tn) : -1;
+			if (type <= 0 || a >= 64) {
+				qf_cfg_error(errs, ae, NULL,
+					     "accepts names event types of the catalogue "
+					     "(\"PETITION_SUBMITTED\", ...)");
+				rc = QF_ERR_CONFIG;
+				continue;
+			}
+			c->source_accepts[k][c->sources[k].naccepts++] = type;
+		}
 		c->sources[k].pub_endpoint = strdup(pub);
 		c->sources[k].replay_endpoint = strdup(replay);
 		c->source_names[k] = strdup(name);
@@ -171,9 +191,70 @@ static int s_resolve_data_dir(struct qf_svc_conf *c)
 	return QF_OK;
 }
 
+int qf_svc_endpoint_local(const char *ep)
+{
+	if (!ep)
+		return 1;
+	if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9))
+		return 1;
+	if (strncmp(ep, "tcp://", 6))
+		return 0;
+	const char *h = ep + 6;
+	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost:", 10) ||
+	       !strncmp(h, "[::1]:", 6);
+}
+
+/* Every bus endpoint, named by its setting, for the plaintext check. */
+static int s_plaintext_endpoint(const struct qf_svc_conf *c, unsigned i,
+				const char **ep, char *setting, size_t n)
+{
+	if (i == 0) {
+		*ep = c->bus_pub;
+		snprintf(setting, n, "bus.pub");
+	} else if (i == 1) {
+		*ep = c->bus_replay;
+		snprintf(setting, n, "bus.replay");
+	} else if (i - 2 < 2 * c->nsources) {
+		unsigned k = (i - 2) / 2;
+		*ep = (i % 2) ? c->sources[k].replay_endpoint : c->sources[k].pub_endpoint;
+		snprintf(setting, n, "bus.sources.[%u].%s", k, (i % 2) ? "replay" : "pub");
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+int qf_svc_conf_plaintext(const struct qf_svc_conf *c)
+{
+	const char *ep;
+	char setting[64];
+	if (c->curve_enabled)
+		return 0;
+	for (unsigned i = 0; s_plaintext_endpoint(c, i, &ep, setting, sizeof setting); i++)
+		if (!qf_svc_endpoint_local(ep))
+			return 1;
+	return 0;
+}
+
 int qf_svc_conf_check(struct qf_svc_conf *c, struct qf_cfg_errors *errs)
 {
 	int rc = QF_OK;
+	if (!c->curve_enabled && !c->allow_plaintext) {
+		const char *ep;
+		char setting[64];
+		for (unsigned i = 0; s_plaintext_endpoint(c, i, &ep, setting, sizeof setting);
+		     i++) {
+			if (qf_svc_endpoint_local(ep))
+				continue;
+			qf_cfg_error(errs, NULL, setting,
+				     "'%s' is beyond loopback and curve.enabled is false: every "
+				     "event, private parts included, would cross the network in "
+				     "clear and anyone reaching it could publish or read (turn "
+				     "CURVE on, or set bus.allow_plaintext = true to accept that)",
+				     ep);
+			rc = QF_ERR_CONFIG;
+		}
+	}
 	if (s_resolve_data_dir(c)) {
 		qf_cfg_error(errs, NULL, "service.data_dir", "cannot resolve the path");
 		rc = QF_ERR_CONFIG;
@@ -246,6 +327,7 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 		{"log-level", required_argument, NULL, 'l'},
 		{"export", required_argument, NULL, 'e'},
 		{"settings", no_argument, NULL, 's'},
+		{"routes", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
@@ -270,6 +352,9 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 		case 's':
 			a->print_settings = 1;
 			break;
+		case 'r':
+			a->print_routes = 1;
+			break;
 		case 'V':
 			printf("%s (qingfeng) 0.1.0, event catalogue v1\n", prog);
 			*exit_code = 0;
@@ -279,7 +364,9 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 			       "  --config FILE     configuration (default %s)\n"
 			       "  --check-config    check the configuration and exit\n"
 			       "  --log-level L     debug, info, warn or error\n"
-			       "  --settings        list every setting (Markdown) and exit\n",
+			       "  --settings        list every setting (Markdown) and exit\n"
+			       "  --routes          list every HTTP route with its access-policy\n"
+			       "                    action (JSON lines) and exit\n",
 			       prog, default_config);
 			*exit_code = 0;
 			return 1;
@@ -307,6 +394,9 @@ struct qf_svc {
 	struct qf_zap *zap;
 	struct qf_store *store;
 	struct qf_vault *vault;
+	const struct qf_access *access; /* the HTTP gate's callbacks (the app's) */
+	int plaintext;                  /* bus beyond loopback without CURVE */
+	int64_t plaintext_warned;       /* mono ms of the last warning */
 	struct qf_gc *gc;
 	struct qf_bus_producer *prod;
 	struct qf_bus_consumer *cons;
@@ -473,11 +563,21 @@ int qf_svc_http_start(struct qf_svc *s, const struct qf_http_route *routes,
 	return qf_svc_http_start2(s, routes, n, ctx, ready, NULL);
 }
 
+/* The access log: the request id ties it to the client's and proxies'
+ * logs; no path, query or address is written (they can be personal). */
+static void s_access_log(void *ctx, const struct qf_http_log_line *l)
+{
+	(void)ctx;
+	qf_info("http", "id=%s method=%s route=%s status=%u ms=%.1f", l->request_id,
+		l->method, l->route, l->status, l->ms);
+}
+
 int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
 		       size_t n, void *ctx, int (*ready)(void *ctx),
 		       void (*health)(void *ctx, json_t *obj))
 {
-	char err[256];
+	char err[256], title[64];
+	snprintf(title, sizeof title, "qingfeng %s", s->o.service ? s->o.service : "");
 	struct qf_http_opts ho = {
 		.bind_addr = s->conf->http_bind,
 		.port = (uint16_t)s->conf->http_port,
@@ -489,6 +589,10 @@ int qf_svc_http_start2(struct qf_svc *s, const struct qf_http_route *routes,
 		.metrics = s->metrics,
 		.ready = ready,
 		.health = health,
+		.gate = s->access ? qf_access_gate : NULL,
+		.access_log = s->conf->http_access_log ? s_access_log : NULL,
+		.title = title,
+		.gate_ctx = (void *)s->access,
 	};
 	int rc = qf_http_start(&s->http, &ho, err, sizeof err);
 	if (rc) {
@@ -524,10 +628,27 @@ static void s_gc_turn(struct qf_svc *s)
 	qf_metric_add(s->m_gc_jobs, (double)(j1 - j0));
 }
 
+/* The operator's opt-out of CURVE beyond loopback is said once a minute. */
+static void s_plaintext_warn(struct qf_svc *s)
+{
+	if (!s->plaintext)
+		return;
+	int64_t now = qf_mono_ms();
+	if (now < s->plaintext_warned + 60000)
+		return;
+	s->plaintext_warned = now;
+	qf_warn("bus_plaintext",
+		"detail=\"bus endpoints beyond loopback without CURVE (bus.allow_plaintext): "
+		"events cross the network in clear and unauthenticated\"");
+}
+
 int qf_svc_run(struct qf_svc *s)
 {
 	zmq_pollitem_t items[64];
+	s->plaintext = qf_svc_conf_plaintext(s->conf);
+	s->plaintext_warned = -60000;
 	while (!qf_svc_stop_flag) {
+		s_plaintext_warn(s);
 		int n = 0, timeout = 1000;
 		int i_router = -1, i_gc, i_wake, i_cons = -1, ncons = 0, i_app = -1, napp = 0;
 		if (s->prod) {
@@ -638,6 +759,11 @@ void qf_svc_destroy(struct qf_svc **sp)
 
 struct qf_store *qf_svc_store(struct qf_svc *s) { return s->store; }
 struct qf_gc *qf_svc_gc(struct qf_svc *s) { return s->gc; }
+void qf_svc_set_access(struct qf_svc *s, const struct qf_access *a)
+{
+	s->access = a;
+}
+
 struct qf_vault *qf_svc_vault(struct qf_svc *s)
 {
 	return s->vault;

@@ -34,6 +34,7 @@ struct qf_svc_conf {
 	int http_port;       /* http.port */
 	int http_threads;    /* http.threads */
 	int64_t http_max_body; /* http.max_body */
+	int http_access_log; /* http.access_log: one line per request */
 	int partitions;      /* bus.partitions */
 	char *bus_pub;       /* bus.pub (bind) */
 	char *bus_replay;    /* bus.replay (bind) */
@@ -42,8 +43,10 @@ struct qf_svc_conf {
 	int sndhwm, rcvhwm;  /* bus.sndhwm, bus.rcvhwm */
 	int batch_max;       /* bus.batch_max: consumed events per transaction */
 	int instance, instances; /* bus.instance of bus.instances */
+	int allow_plaintext; /* bus.allow_plaintext: non-loopback without CURVE */
 	struct qf_bus_source sources[QF_SVC_MAX_SOURCES]; /* bus.sources */
 	char *source_names[QF_SVC_MAX_SOURCES];
+	int source_accepts[QF_SVC_MAX_SOURCES][64]; /* bus.sources.[i].accepts */
 	unsigned nsources;
 	int64_t map_size_mb; /* store.map_size_mb */
 	int curve_enabled;   /* curve.enabled */
@@ -78,6 +81,8 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 	 "HTTP worker threads"},                                                      \
 	{"http.max_body", QF_CFG_INT64, offsetof(T, M.http_max_body), "1048576", 1024, \
 	 268435456, NULL, "largest request body in bytes"},                           \
+	{"http.access_log", QF_CFG_BOOL, offsetof(T, M.http_access_log), "true", 0, 0, \
+	 NULL, "one log line per request (request id, route, status, time)"},       \
 	{"bus.partitions", QF_CFG_INT, offsetof(T, M.partitions), "16", 1, 1024,     \
 	 NULL, "partitions per stream (never change on a live system)"},              \
 	{"bus.pub", QF_CFG_STRING, offsetof(T, M.bus_pub), PUB, 0, 256, NULL,        \
@@ -98,6 +103,9 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 	 "this instance's number k (takes partitions p mod n == k)"},                 \
 	{"bus.instances", QF_CFG_INT, offsetof(T, M.instances), "1", 1, 1024, NULL,  \
 	 "number of instances n sharing the partitions"},                             \
+	{"bus.allow_plaintext", QF_CFG_BOOL, offsetof(T, M.allow_plaintext), "false", \
+	 0, 0, NULL, "accept bus endpoints beyond loopback without CURVE (insecure; " \
+	 "warned every minute)"},                                                     \
 	{"bus.sources", QF_CFG_CUSTOM, offsetof(T, M), NULL, 0, 0,                   \
 	 qf_svc_parse_sources, "producers to consume"},                               \
 	{"store.map_size_mb", QF_CFG_INT64, offsetof(T, M.map_size_mb), "64", 1,     \
@@ -111,10 +119,16 @@ int qf_svc_parse_sources(const struct qf_cfg_setting *def, config_setting_t *s,
 	{"curve.allow_file", QF_CFG_STRING, offsetof(T, M.curve_allow_file), "", 0,  \
 	 4000, NULL, "public keys allowed to connect, one per line"}
 
+/* 1 when a ZeroMQ endpoint stays on this host (tcp to 127.0.0.0/8, ::1 or
+ * localhost; ipc; inproc). */
+int qf_svc_endpoint_local(const char *endpoint);
+/* 1 when CURVE is off and some bus endpoint is beyond loopback. */
+int qf_svc_conf_plaintext(const struct qf_svc_conf *c);
 /* Free what the common settings allocated (the table frees plain strings). */
 void qf_svc_conf_free(struct qf_svc_conf *c);
 /* Cross-setting checks after loading (instance < instances, CURVE files
- * readable, sources complete), and resolution of service.data_dir against
+ * readable, sources complete, no bus endpoint beyond loopback without CURVE
+ * unless bus.allow_plaintext), and resolution of service.data_dir against
  * the configuration file's directory (made absolute; set config_file
  * first). Adds errors; returns 0 or QF_ERR_CONFIG. */
 int qf_svc_conf_check(struct qf_svc_conf *c, struct qf_cfg_errors *errs);
@@ -126,6 +140,7 @@ struct qf_svc_args {
 	const char *log_level; /* --log-level */
 	const char *export_dir; /* --export DIR (services that support it) */
 	int print_settings;     /* --settings: print the settings table, exit */
+	int print_routes;       /* --routes: print the route table, exit */
 };
 /* Parse argv; on --help/--version or a usage error prints and returns 1
  * (exit code in *exit_code); 0 to continue. */
@@ -178,6 +193,10 @@ struct qf_svc_opts {
  * Logs and returns an error on failure. */
 int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 		const struct qf_svc_hooks *hooks);
+/* The access gate's callbacks (qf_access.h), before qf_svc_http_start: then
+ * every route is decided by the policy table. a stays the caller's. */
+struct qf_access;
+void qf_svc_set_access(struct qf_svc *s, const struct qf_access *a);
 /* Start HTTP with the common settings and the service's routes. */
 int qf_svc_http_start(struct qf_svc *s, const struct qf_http_route *routes,
 		      size_t n, void *ctx, int (*ready)(void *ctx));

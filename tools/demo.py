@@ -83,7 +83,7 @@ def petitions():
         else:
             out["invalid"] += 1
         if want == "accept" and st != 201:
-            print("demo: petition %d was not accepted: %s %s" % (i, st, r.get("message")))
+            print("demo: petition %d was not accepted: %s %s" % (i, st, r.get("detail")))
     return out
 
 
@@ -193,7 +193,7 @@ def affairs():
 def ok(st, r, what):
     if st in (200, 201):
         return 1
-    print("demo: %s not recorded: %s %s" % (what, st, (r or {}).get("message")))
+    print("demo: %s not recorded: %s %s" % (what, st, (r or {}).get("detail")))
     return 0
 
 

@@ -102,6 +102,10 @@ int main(int argc, char **argv)
 		qf_cfg_describe(stdout, s_settings, NSETTINGS);
 		return 0;
 	}
+	if (args.print_routes) {
+		qf_http_routes_print(audit_routes, audit_nroutes, stdout);
+		return 0;
+	}
 	int bad = qf_svc_load_config(args.config, s_settings, NSETTINGS, &s_conf) != 0;
 	if (bad && (!s_conf.svc.data_dir || !s_conf.svc.node || !s_conf.svc.log_level ||
 		    !s_conf.origin || !s_conf.key_file || !s_conf.public_pub ||

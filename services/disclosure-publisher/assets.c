@@ -198,7 +198,7 @@ const char dp_question_js[] =
     "if(x.ok){out.textContent='\\u5df2\\u63d0\\u4ea4\\u3002\\u67e5\\u8be2\\u7801\\uff1a'+"
     "(x.j.tracking_code||'')+(x.j.secret?'\\uff0c\\u51ed\\u8bc1\\uff1a'+x.j.secret:'')+"
     "'\\u3002\\u8bf7\\u59a5\\u5584\\u4fdd\\u5b58\\u3002';f.reset();}\n"
-    "  else{out.textContent='\\u63d0\\u4ea4\\u5931\\u8d25\\uff1a'+(x.j.message||'');}\n"
+    "  else{out.textContent='\\u63d0\\u4ea4\\u5931\\u8d25\\uff1a'+(x.j.detail||x.j.message||'');}\n"
     " }).catch(function(){f.submit();});});\n"
     "})();\n";
 

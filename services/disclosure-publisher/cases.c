@@ -1,13 +1,30 @@
 /* cases.c: the public case view (cases.h): apply intake's petitions and
- * router's transitions to masked case documents, keep their heads and
- * indexes, and answer filtered, paged queries.
+ * router's transitions to masked case records, keep their indexes and
+ * counters, and answer filtered, paged queries.
  *
- * Every change goes through one path, s_save(): fold the timeline into the
+ * A case is stored as one compact record (dp.case):
+ *
+ *   struct case_head                 derived figures (native, fixed size)
+ *   11 NUL-terminated strings        category, building, handler (staff id),
+ *                                    handler name, handler post, category
+ *                                    name, building name, tracking code,
+ *                                    priority, owner, related case
+ *   varint len, members              the petition's members (crec.h)
+ *   varint count, entries            the timeline, sorted; each: class byte,
+ *                                    producer, partition, seq, at (varints),
+ *                                    then its members, where one equal to the
+ *                                    previous entry's is written CT_SAME
+ *
+ * The JSON document is rendered from it on read (cases_doc), members sorted
+ * by name. Every change goes through one path: fold the timeline into the
  * derived fields (state, handler, deadlines, first response, resolution,
- * rating), write the document, rebuild the head, and move the index keys
- * and counters from the old head to the new one. Folding rather than
+ * rating) and mark the case dirty in the transaction's write-back cache;
+ * cases_flush() writes each dirty record once and moves its index keys and
+ * counters from the stored head to the new one. Folding rather than
  * patching is what makes the view independent of arrival order. */
 #include "cases.h"
+#include "buf.h"
+#include "crec.h"
 #include "live.h"
 #include "qf_mask.h"
 
@@ -22,7 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S(x) QINGFENG__V1__CASE_STATE__##x
+#define S(x)  QINGFENG__V1__CASE_STATE__##x
+#define ET(x) QINGFENG__V1__EVENT_TYPE__##x
 
 /* ------------------------------------------------------------ states */
 
@@ -70,17 +88,6 @@ int case_overdue(const struct case_head *h, int64_t now)
 	return h->resolve_due_ms && now > h->resolve_due_ms;
 }
 
-/* The next deadline of an open case (0: none), the by_due key. */
-static int64_t s_next_due(const struct case_head *h)
-{
-	if (!case_state_open(h->state))
-		return 0;
-	int64_t d = h->resolve_due_ms;
-	if (!h->first_response_ms && h->respond_due_ms && (!d || h->respond_due_ms < d))
-		d = h->respond_due_ms;
-	return d;
-}
-
 static const struct {
 	const char *type, *label;
 } s_labels[] = {
@@ -110,36 +117,6 @@ const char *case_event_label(const char *type)
 	return type;
 }
 
-/* ------------------------------------------------------------ heads */
-
-int case_view_parse(const void *v, size_t n, const char *id, size_t idlen,
-		    struct case_view *out)
-{
-	(void)idlen;
-	if (n < sizeof(struct case_head) + 3)
-		return QF_ERR_PROTO;
-	memcpy(&out->h, v, sizeof out->h);
-	if (out->h.version != CASE_HEAD_VERSION)
-		return QF_ERR_PROTO;
-	const char *p = (const char *)v + sizeof(struct case_head),
-		   *end = (const char *)v + n;
-	const char *f[3];
-	for (int i = 0; i < 3; i++) {
-		const char *z = memchr(p, '\0', (size_t)(end - p));
-		if (!z)
-			return QF_ERR_PROTO;
-		f[i] = p;
-		p = z + 1;
-	}
-	out->id = id;
-	out->category = f[0];
-	out->building = f[1];
-	out->handler = f[2];
-	out->summary = p;
-	out->summary_len = (size_t)(end - p);
-	return QF_OK;
-}
-
 int dp_id_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -159,21 +136,338 @@ int dp_id_ok(const char *s)
 	return 1;
 }
 
+/* ------------------------------------------------------------ records */
+
+#define CASE_NAMES 32
+/* derived strings, in record order */
+enum {
+	F_CAT,
+	F_BLD,
+	F_HANDLER,
+	F_HNAME,
+	F_HPOST,
+	F_CNAME,
+	F_BNAME,
+	F_CODE,
+	F_PRIO,
+	F_OWNER,
+	F_REL,
+	NFIELDS
+};
+static const size_t s_fsize[NFIELDS] = {80, 80, 80, 160, 300, 256, 256, 80, 40, 80, 80};
+
+struct centry {
+	int64_t at;
+	uint64_t seq;
+	uint32_t part;
+	uint8_t cls;	/* '0' the petition, '1' any other entry */
+	uint16_t etype; /* EventType */
+	char prod[64];
+	uint8_t *b; /* members (crec.h), malloc'd */
+	size_t n;
+};
+
+/* A case in the transaction's cache. */
+struct ccase {
+	char id[72];
+	int stored; /* in the store: h0, f0 are what its index keys say */
+	int dirty;
+	struct case_head h0, h;
+	char f0[3][80]; /* stored category, building, tracking code */
+	char *f[NFIELDS];
+	unsigned char names[CASE_NAMES][QF_MASK_HASH]; /* dp.case_names */
+	unsigned nnames;
+	int names_loaded, names_dirty;
+	uint8_t *base; /* the petition's members, malloc'd */
+	size_t nbase;
+	struct centry *e;
+	unsigned ne, cap;
+	struct ccase *next;  /* hash chain */
+	struct ccase *dnext; /* list of every cached case */
+};
+
+#define CACHE_BUCKETS 8192
+struct case_cache {
+	struct ccase *b[CACHE_BUCKETS];
+	struct ccase *all;
+	unsigned n;
+};
+
+static void s_entry_free(struct centry *e)
+{
+	free(e->b);
+	e->b = NULL;
+}
+
+static void s_case_free(struct ccase *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < c->ne; i++)
+		s_entry_free(&c->e[i]);
+	free(c->e);
+	free(c->base);
+	for (int i = 0; i < NFIELDS; i++)
+		free(c->f[i]);
+	free(c);
+}
+
+static struct ccase *s_case_new(const char *id)
+{
+	struct ccase *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	snprintf(c->id, sizeof c->id, "%s", id);
+	for (int i = 0; i < NFIELDS; i++)
+		if (!(c->f[i] = calloc(1, s_fsize[i]))) {
+			s_case_free(c);
+			return NULL;
+		}
+	return c;
+}
+
+void cases_cache_clear(struct dp *dp)
+{
+	struct case_cache *cc = dp->ccache;
+	if (!cc)
+		return;
+	struct ccase *c = cc->all;
+	while (c) {
+		struct ccase *n = c->dnext;
+		s_case_free(c);
+		c = n;
+	}
+	free(cc);
+	dp->ccache = NULL;
+}
+
+static uint32_t s_id_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Decode a stored record into c (already named). 0 or QF_ERR_PROTO. */
+static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+	if (n < sizeof(struct case_head))
+		return QF_ERR_PROTO;
+	memcpy(&c->h, p, sizeof c->h);
+	if (c->h.version != CASE_HEAD_VERSION)
+		return QF_ERR_PROTO;
+	p += sizeof c->h;
+	for (int i = 0; i < NFIELDS; i++) {
+		const uint8_t *z = memchr(p, 0, (size_t)(end - p));
+		if (!z || (size_t)(z - p) >= s_fsize[i])
+			return QF_ERR_PROTO;
+		memcpy(c->f[i], p, (size_t)(z - p) + 1);
+		p = z + 1;
+	}
+	uint64_t x, cnt;
+	if (crec_get_varint(&p, end, &x) || x > (uint64_t)(end - p))
+		return QF_ERR_PROTO;
+	if (!(c->base = malloc(x ? x : 1)))
+		return QF_ERR_NOMEM;
+	memcpy(c->base, p, x);
+	c->nbase = x;
+	p += x;
+	if (crec_get_varint(&p, end, &cnt) || cnt > 100000)
+		return QF_ERR_PROTO;
+	if (cnt && !(c->e = calloc(cnt, sizeof *c->e)))
+		return QF_ERR_NOMEM;
+	c->cap = (unsigned)cnt;
+	struct buf b;
+	buf_init(&b);
+	struct crec_v prev[K_COUNT];
+	memset(prev, 0, sizeof prev);
+	for (uint64_t i = 0; i < cnt; i++) {
+		struct centry *e = &c->e[i];
+		uint64_t pl, part, seq, at, len, et;
+		if (p >= end)
+			goto bad;
+		e->cls = *p++;
+		if (crec_get_varint(&p, end, &pl) || pl >= sizeof e->prod ||
+		    pl > (uint64_t)(end - p))
+			goto bad;
+		memcpy(e->prod, p, pl);
+		e->prod[pl] = '\0';
+		p += pl;
+		if (crec_get_varint(&p, end, &part) || crec_get_varint(&p, end, &seq) ||
+		    crec_get_varint(&p, end, &at) || crec_get_varint(&p, end, &et) ||
+		    crec_get_varint(&p, end, &len) || len > (uint64_t)(end - p))
+			goto bad;
+		e->part = (uint32_t)part;
+		e->seq = seq;
+		e->at = (int64_t)(at >> 1) ^ -(int64_t)(at & 1);
+		e->etype = (uint16_t)et;
+		/* expand members written as "same as the previous entry" */
+		buf_reset(&b);
+		struct crec_it it;
+		struct crec_v v;
+		int r;
+		crec_it_init(&it, p, len, 0);
+		while ((r = crec_next(&it, &v)) > 0) {
+			if (v.type != CT_SAME) {
+				buf_add(&b, v.at, v.size);
+				continue;
+			}
+			if (!prev[v.key].size)
+				goto bad;
+			buf_add(&b, prev[v.key].at, prev[v.key].size);
+		}
+		if (r < 0 || !buf_ok(&b))
+			goto bad;
+		p += len;
+		e->n = b.len;
+		if (!(e->b = malloc(b.len ? b.len : 1)))
+			goto bad;
+		if (b.len) /* an entry may have no member but its header */
+			memcpy(e->b, b.p, b.len);
+		c->ne++;
+		memset(prev, 0, sizeof prev);
+		crec_it_init(&it, e->b, e->n, 0);
+		while (crec_next(&it, &v) > 0)
+			prev[v.key] = v;
+	}
+	buf_free(&b);
+	return QF_OK;
+bad:
+	buf_free(&b);
+	return QF_ERR_PROTO;
+}
+
+/* The record of c, into b. */
+static void s_encode(const struct ccase *c, struct buf *b)
+{
+	buf_add(b, &c->h, sizeof c->h);
+	for (int i = 0; i < NFIELDS; i++)
+		buf_add(b, c->f[i], strlen(c->f[i]) + 1);
+	crec_varint(b, c->nbase);
+	buf_add(b, c->base, c->nbase);
+	crec_varint(b, c->ne);
+	struct buf m;
+	buf_init(&m);
+	/* the previous entry's members by key */
+	struct crec_v prev[K_COUNT], cur[K_COUNT];
+	memset(prev, 0, sizeof prev);
+	for (unsigned i = 0; i < c->ne; i++) {
+		const struct centry *e = &c->e[i];
+		memset(cur, 0, sizeof cur);
+		size_t pl = strlen(e->prod);
+		buf_add(b, &e->cls, 1);
+		crec_varint(b, pl);
+		buf_add(b, e->prod, pl);
+		crec_varint(b, e->part);
+		crec_varint(b, e->seq);
+		crec_varint(b, ((uint64_t)e->at << 1) ^ (uint64_t)(e->at >> 63));
+		crec_varint(b, e->etype);
+		buf_reset(&m);
+		struct crec_it it;
+		struct crec_v v, pv;
+		crec_it_init(&it, e->b, e->n, 0);
+		while (crec_next(&it, &v) > 0) {
+			cur[v.key] = v;
+			pv = prev[v.key];
+			if (v.size > 3 && pv.size == v.size &&
+			    !memcmp(pv.at, v.at, v.size)) {
+				uint8_t same[2] = {(uint8_t)v.key, CT_SAME};
+				buf_add(&m, same, 2);
+			} else {
+				buf_add(&m, v.at, v.size);
+			}
+		}
+		crec_varint(b, m.len);
+		buf_add(b, m.p, m.len);
+		memcpy(prev, cur, sizeof prev);
+	}
+	buf_free(&m);
+}
+
+/* The transaction's copy of a case: cached, else loaded, else a new
+ * placeholder (*existed 0). NULL with *rc on failure. */
+static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
+				int *existed, int *rc)
+{
+	*rc = dp_txn_track(dp, t);
+	if (*rc)
+		return NULL;
+	if (!dp->ccache && !(dp->ccache = calloc(1, sizeof *dp->ccache))) {
+		*rc = QF_ERR_NOMEM;
+		return NULL;
+	}
+	struct case_cache *cc = dp->ccache;
+	uint32_t h = s_id_hash(id) & (CACHE_BUCKETS - 1);
+	for (struct ccase *c = cc->b[h]; c; c = c->next)
+		if (!strcmp(c->id, id)) {
+			*existed = 1;
+			return c;
+		}
+	struct ccase *c = s_case_new(id);
+	if (!c) {
+		*rc = QF_ERR_NOMEM;
+		return NULL;
+	}
+	MDB_val v;
+	int g = qf_txn_get(t, dp->db.cases, id, strlen(id), &v);
+	if (g == QF_OK) {
+		if ((*rc = s_decode(c, v.mv_data, v.mv_size))) {
+			qf_error("case_unreadable", "case=%s error=\"%s\"", id,
+				 qf_strerror(*rc));
+			s_case_free(c);
+			return NULL;
+		}
+		c->stored = 1;
+		c->h0 = c->h;
+		snprintf(c->f0[0], 80, "%s", c->f[F_CAT]);
+		snprintf(c->f0[1], 80, "%s", c->f[F_BLD]);
+		snprintf(c->f0[2], 80, "%s", c->f[F_CODE]);
+		*existed = 1;
+	} else if (g == QF_ERR_NOTFOUND) {
+		/* a placeholder: a router event for a case not yet seen */
+		struct buf b;
+		buf_init(&b);
+		crec_str(&b, K_ID, id);
+		crec_bool(&b, K_PETITION, 0);
+		if (!buf_ok(&b)) {
+			buf_free(&b);
+			s_case_free(c);
+			*rc = QF_ERR_NOMEM;
+			return NULL;
+		}
+		c->base = (uint8_t *)buf_take(&b, &c->nbase);
+		*existed = 0;
+	} else {
+		s_case_free(c);
+		*rc = g;
+		return NULL;
+	}
+	c->next = cc->b[h];
+	cc->b[h] = c;
+	c->dnext = cc->all;
+	cc->all = c;
+	cc->n++;
+	return c;
+}
+
 /* ------------------------------------------------------------ helpers */
 
-static const char *s_js(json_t *o, const char *k)
+/* A base member as a string (copied, "" if absent). */
+static const char *s_base_str(const struct ccase *c, unsigned key, char *out, size_t n)
 {
-	const char *v = json_string_value(json_object_get(o, k));
-	return v ? v : "";
+	return crec_get_str(c->base, c->nbase, key, out, n);
 }
 
-static int64_t s_ji(json_t *o, const char *k)
+static int s_base_true(const struct ccase *c, unsigned key)
 {
-	return json_integer_value(json_object_get(o, k));
+	struct crec_v v;
+	return crec_find(c->base, c->nbase, key, &v) && v.type == CT_TRUE;
 }
 
-/* Set a masked free-text member (absent when empty). */
-static int s_set_masked(json_t *o, const char *k, const char *text,
+/* A masked free-text member (absent when empty). */
+static int s_put_masked(struct buf *b, unsigned key, const char *text,
 			const struct qf_mask_opts *mo)
 {
 	if (!text || !*text)
@@ -181,46 +475,44 @@ static int s_set_masked(json_t *o, const char *k, const char *text,
 	char *m = qf_mask_text(text, strlen(text), mo);
 	if (!m)
 		return QF_ERR_NOMEM;
-	int rc = *m ? json_object_set_new(o, k, json_string(m)) : 0;
+	crec_str(b, key, m);
 	free(m);
-	return rc ? QF_ERR_NOMEM : QF_OK;
+	return QF_OK;
 }
 
-/* Set a cleaned official text member (staff names, posts): no masking. */
-static int s_set_clean(json_t *o, const char *k, const char *text, size_t max)
+/* A cleaned official text member (staff names, posts): no masking. */
+static int s_put_clean(struct buf *b, unsigned key, const char *text, size_t max)
 {
 	if (!text || !*text)
 		return QF_OK;
 	char *m = qf_mask_clean(text, strlen(text), max);
 	if (!m)
 		return QF_ERR_NOMEM;
-	int rc = *m ? json_object_set_new(o, k, json_string(m)) : 0;
+	crec_str(b, key, m);
 	free(m);
-	return rc ? QF_ERR_NOMEM : QF_OK;
+	return QF_OK;
 }
 
-static void s_set_id(json_t *o, const char *k, const char *id)
+static void s_put_id(struct buf *b, unsigned key, const char *id)
 {
 	if (id && *id && dp_id_ok(id))
-		json_object_set_new(o, k, json_string(id));
+		crec_str(b, key, id);
 }
 
 /* Masking context of one case: the petitioner's surname, the staff phones
  * kept, and the names learned from the case's texts (keyed hashes). */
-#define CASE_NAMES 32
 struct cmask {
 	struct qf_mask_opts mo;
 	struct qf_mask_names nm;
-	unsigned char hashes[CASE_NAMES][QF_MASK_HASH];
 	unsigned char key[32];
 	char sur[16];
 };
 
-static int s_mask_begin(struct dp *dp, struct qf_txn *t, const char *id, json_t *doc,
-			struct cmask *m)
+static int s_mask_begin(struct dp *dp, struct qf_txn *t, struct ccase *c, struct cmask *m)
 {
 	memset(m, 0, sizeof *m);
-	qf_mask_surname(s_js(doc, "name"), m->sur, sizeof m->sur);
+	char name[64];
+	qf_mask_surname(s_base_str(c, K_NAME, name, sizeof name), m->sur, sizeof m->sur);
 	m->mo.surname = m->sur[0] ? m->sur : NULL;
 	m->mo.allow = (const char *const *)dp->allow;
 	m->mo.nallow = dp->nallow;
@@ -235,37 +527,80 @@ static int s_mask_begin(struct dp *dp, struct qf_txn *t, const char *id, json_t 
 	} else {
 		return rc;
 	}
-	m->nm.key = m->key;
-	m->nm.hash = m->hashes;
-	m->nm.cap = CASE_NAMES;
-	if (qf_txn_get(t, dp->db.case_names, id, strlen(id), &v) == QF_OK) {
-		size_t n = v.mv_size / QF_MASK_HASH;
-		if (n > CASE_NAMES)
-			n = CASE_NAMES;
-		memcpy(m->hashes, v.mv_data, n * QF_MASK_HASH);
-		m->nm.n = (unsigned)n;
+	if (!c->names_loaded) {
+		if (qf_txn_get(t, dp->db.case_names, c->id, strlen(c->id), &v) == QF_OK) {
+			size_t n = v.mv_size / QF_MASK_HASH;
+			if (n > CASE_NAMES)
+				n = CASE_NAMES;
+			memcpy(c->names, v.mv_data, n * QF_MASK_HASH);
+			c->nnames = (unsigned)n;
+		}
+		c->names_loaded = 1;
 	}
+	m->nm.key = m->key;
+	m->nm.hash = c->names;
+	m->nm.cap = CASE_NAMES;
+	m->nm.n = c->nnames;
 	m->mo.names = &m->nm;
 	return QF_OK;
 }
 
-static int s_remask(json_t *doc, const struct qf_mask_opts *mo);
+/* Mask again the free texts of a member run (masking is idempotent, so
+ * only what is newly recognisable changes). NULL on out of memory. */
+static int s_remask_run(uint8_t **p, size_t *n, const struct qf_mask_opts *mo)
+{
+	struct buf b;
+	buf_init(&b);
+	struct crec_it it;
+	struct crec_v v;
+	int touched = 0;
+	crec_it_init(&it, *p, *n, 0);
+	while (crec_next(&it, &v) > 0) {
+		int text = v.type == CT_STR && (v.key == K_DESCRIPTION ||
+						v.key == K_ADDRESS || v.key == K_REASON ||
+						v.key == K_CAUSE || v.key == K_PROGRESS ||
+						v.key == K_RESULT || v.key == K_COMMENT);
+		if (!text) {
+			buf_add(&b, v.at, v.size);
+			continue;
+		}
+		char *m = qf_mask_text(v.s, v.n, mo);
+		if (!m) {
+			buf_free(&b);
+			return QF_ERR_NOMEM;
+		}
+		crec_str(&b, v.key, m);
+		free(m);
+		touched = 1;
+	}
+	if (!buf_ok(&b))
+		return QF_ERR_NOMEM;
+	if (!touched) {
+		buf_free(&b);
+		return QF_OK;
+	}
+	free(*p);
+	*p = (uint8_t *)buf_take(&b, n);
+	return QF_OK;
+}
+
+static int s_remask(struct ccase *c, const struct qf_mask_opts *mo)
+{
+	int rc = s_remask_run(&c->base, &c->nbase, mo);
+	for (unsigned i = 0; !rc && i < c->ne; i++)
+		rc = s_remask_run(&c->e[i].b, &c->e[i].n, mo);
+	return rc;
+}
 
 /* Names learned by this event: keep them and mask the whole case again. */
-static int s_mask_end(struct dp *dp, struct qf_txn *t, const char *id, json_t *doc,
-		      struct cmask *m)
+static int s_mask_end(struct ccase *c, struct cmask *m)
 {
 	if (!m->nm.learned)
 		return QF_OK;
-	int rc = qf_txn_put(t, dp->db.case_names, id, strlen(id), m->hashes,
-			    (size_t)m->nm.n * QF_MASK_HASH, 0);
-	if (rc)
-		return rc;
-	unsigned before = m->nm.learned;
-	rc = s_remask(doc, &m->mo);
-	if (!rc && m->nm.learned != before) /* learned more while masking again */
-		rc = qf_txn_put(t, dp->db.case_names, id, strlen(id), m->hashes,
-				(size_t)m->nm.n * QF_MASK_HASH, 0);
+	c->nnames = m->nm.n;
+	c->names_dirty = 1;
+	int rc = s_remask(c, &m->mo);
+	c->nnames = m->nm.n; /* learned more while masking again */
 	return rc;
 }
 
@@ -278,161 +613,324 @@ static int s_ascii(const char *s)
 	return 1;
 }
 
-static json_t *s_media(struct dp *dp, Qingfeng__V1__Attachment **m, size_t n)
+/* The media array member. */
+static void s_media(struct buf *out, unsigned key, Qingfeng__V1__Attachment **m, size_t n)
 {
-	(void)dp;
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < n && i < 16; i++) {
-		json_t *o = json_object();
+	struct buf a, o;
+	buf_init(&a);
+	buf_init(&o);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		buf_reset(&o);
 		const char *sha = m[i]->sha256 ? m[i]->sha256 : "";
 		int sha_ok = strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64;
 		const char *ct = m[i]->content_type ? m[i]->content_type : "";
 		const char *url = m[i]->url ? m[i]->url : "";
-		if (sha_ok)
-			json_object_set_new(o, "sha256", json_string(sha));
 		if (!strcmp(ct, "image/jpeg") || !strcmp(ct, "image/png"))
-			json_object_set_new(o, "content_type", json_string(ct));
+			crec_str(&o, K_CONTENT_TYPE, ct);
+		if (sha_ok)
+			crec_str(&o, K_SHA256, sha);
 		/* only plain http(s) links, never javascript: or data: */
 		if ((!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7)) &&
 		    strlen(url) < 1024 && !strpbrk(url, " \"'<>\\`") && s_ascii(url))
-			json_object_set_new(o, "url", json_string(url));
-		if (json_object_size(o))
-			json_array_append_new(a, o);
-		else
-			json_decref(o);
+			crec_str(&o, K_URL, url);
+		if (o.len) {
+			uint8_t t = CT_OBJ;
+			buf_add(&a, &t, 1);
+			crec_varint(&a, o.len);
+			buf_add(&a, o.p, o.len);
+		}
 	}
-	return a;
+	crec_nested(out, key, CT_ARR, a.p ? a.p : "", a.len);
+	buf_free(&a);
+	buf_free(&o);
 }
 
-/* Sort key of a timeline entry: class, producer, partition, seq. Entries
- * order by (at_ms, key): the petition first among equals, then each
- * producer's own order. */
-static void s_entry_key(const Qingfeng__V1__Envelope *env, char cls, char *out, size_t n)
+/* Timeline order: (at, class, producer, partition, seq), which is the
+ * order of the sort key "<class><producer>/<partition %04x>/<seq %016x>". */
+static int s_entry_cmp(const struct centry *a, const struct centry *b)
 {
-	snprintf(out, n, "%c%s/%04x/%016llx", cls, env->producer ? env->producer : "",
-		 env->partition, (unsigned long long)env->seq);
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
+	if (a->cls != b->cls)
+		return a->cls < b->cls ? -1 : 1;
+	const unsigned char *x = (const unsigned char *)a->prod,
+			    *y = (const unsigned char *)b->prod;
+	for (;; x++, y++) {
+		unsigned cx = *x ? *x : '/', cy = *y ? *y : '/';
+		if (cx != cy)
+			return cx < cy ? -1 : 1;
+		if (!*x || !*y)
+			break;
+	}
+	if (a->part != b->part)
+		return a->part < b->part ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
 }
 
-/* Insert e into the doc's timeline by (at_ms, k); 0 inserted, 1 duplicate. */
-static int s_timeline_insert(json_t *doc, json_t *e)
+/* Insert e (its members taken) into the timeline; 0 inserted, 1 a
+ * duplicate (e freed). */
+static int s_timeline_insert(struct ccase *c, struct centry *e, int *rc)
 {
-	json_t *tl = json_object_get(doc, "timeline");
-	if (!tl) {
-		tl = json_array();
-		json_object_set_new(doc, "timeline", tl);
-	}
-	int64_t at = s_ji(e, "at_ms");
-	const char *k = s_js(e, "k");
-	size_t n = json_array_size(tl), pos = n;
-	for (size_t i = n; i > 0; i--) {
-		json_t *x = json_array_get(tl, i - 1);
-		int64_t xa = s_ji(x, "at_ms");
-		int c = xa < at ? -1 : xa > at ? 1 : strcmp(s_js(x, "k"), k);
-		if (c == 0) {
-			json_decref(e);
+	*rc = QF_OK;
+	unsigned pos = c->ne;
+	for (unsigned i = c->ne; i > 0; i--) {
+		int k = s_entry_cmp(&c->e[i - 1], e);
+		if (k == 0) {
+			s_entry_free(e);
 			return 1;
 		}
-		if (c < 0)
+		if (k < 0)
 			break;
 		pos = i - 1;
 	}
-	json_array_insert_new(tl, pos, e);
+	if (c->ne == c->cap) {
+		unsigned nc = c->cap ? c->cap * 2 : 8;
+		struct centry *ne = realloc(c->e, nc * sizeof *ne);
+		if (!ne) {
+			s_entry_free(e);
+			*rc = QF_ERR_NOMEM;
+			return 1;
+		}
+		c->e = ne;
+		c->cap = nc;
+	}
+	memmove(&c->e[pos + 1], &c->e[pos], (c->ne - pos) * sizeof *c->e);
+	c->e[pos] = *e;
+	c->ne++;
 	return 0;
+}
+
+static void s_entry_init(struct centry *e, const Qingfeng__V1__Envelope *env, char cls,
+			 int etype, int64_t at)
+{
+	memset(e, 0, sizeof *e);
+	e->cls = (uint8_t)cls;
+	e->etype = (uint16_t)etype;
+	e->at = at;
+	e->part = env->partition;
+	e->seq = env->seq;
+	snprintf(e->prod, sizeof e->prod, "%s", env->producer ? env->producer : "");
+}
+
+/* Take the members of b as the entry's. */
+static int s_entry_take(struct centry *e, struct buf *b)
+{
+	if (!buf_ok(b)) {
+		buf_free(b);
+		return QF_ERR_NOMEM;
+	}
+	if (!b->p)
+		buf_add(b, "", 0);
+	e->b = (uint8_t *)buf_take(b, &e->n);
+	return e->b ? QF_OK : QF_ERR_NOMEM;
 }
 
 /* ------------------------------------------------------------ folding */
 
-struct fold {
-	struct case_head h;
-	const char *category, *building, *handler;
-};
-
-static int s_transition_type(const char *type)
+static int s_transition_type(int etype)
 {
-	return !strncmp(type, "CASE_", 5) || !strncmp(type, "EXTENSION_", 10);
+	const char *t = qf_event_type_name(etype);
+	return t && (!strncmp(t, "CASE_", 5) || !strncmp(t, "EXTENSION_", 10));
 }
 
-/* Fold the timeline into the derived members of doc and the head. */
-static void s_fold(struct dp *dp, json_t *doc, struct fold *f)
+/* One entry's members the fold reads. */
+struct efold {
+	unsigned to;
+	struct crec_v assignee, aname, apost, owner, cat, bld, code, prio, reject,
+	    related;
+	int64_t respond_due, resolve_due, transfer_count, submitted, rating;
+	int breached, no_feedback;
+};
+
+static void s_efold(const struct centry *e, struct efold *x)
 {
-	memset(f, 0, sizeof *f);
-	struct case_head *h = &f->h;
+	memset(x, 0, sizeof *x);
+	struct crec_it it;
+	struct crec_v v;
+	crec_it_init(&it, e->b, e->n, 0);
+	while (crec_next(&it, &v) > 0) {
+		switch (v.key) {
+		case K_TO:
+			if (v.type == CT_STATE)
+				x->to = (unsigned)v.i;
+			break;
+		case K_ASSIGNEE:
+			x->assignee = v;
+			break;
+		case K_ASSIGNEE_NAME:
+			x->aname = v;
+			break;
+		case K_ASSIGNEE_POST:
+			x->apost = v;
+			break;
+		case K_OWNER:
+			x->owner = v;
+			break;
+		case K_CATEGORY:
+			x->cat = v;
+			break;
+		case K_BUILDING:
+			x->bld = v;
+			break;
+		case K_TRACKING_CODE:
+			x->code = v;
+			break;
+		case K_PRIORITY:
+			x->prio = v;
+			break;
+		case K_REJECT_REASON:
+			x->reject = v;
+			break;
+		case K_RELATED_CASE:
+			x->related = v;
+			break;
+		case K_RESPOND_DUE_MS:
+			x->respond_due = v.i;
+			break;
+		case K_RESOLVE_DUE_MS:
+			x->resolve_due = v.i;
+			break;
+		case K_TRANSFER_COUNT:
+			x->transfer_count = v.i;
+			break;
+		case K_SUBMITTED_MS:
+			x->submitted = v.i;
+			break;
+		case K_RATING:
+			x->rating = v.type == CT_INT ? v.i : 0;
+			break;
+		case K_BREACHED:
+			x->breached = v.type == CT_TRUE;
+			break;
+		case K_CLOSED_WITHOUT_FEEDBACK:
+			x->no_feedback = v.type == CT_TRUE;
+			break;
+		}
+	}
+}
+
+/* Copy a string member (or "") into a derived field. */
+static void s_fset(char *out, size_t n, const struct crec_v *v)
+{
+	size_t l = v->type == CT_STR ? v->n : 0;
+	if (l >= n)
+		l = n - 1;
+	memcpy(out, v->s ? v->s : "", l);
+	out[l] = '\0';
+}
+
+/* Fold the petition and the timeline into the head and derived strings. */
+static void s_fold(struct dp *dp, struct ccase *c)
+{
+	struct case_head *h = &c->h;
+	memset(h, 0, sizeof *h);
 	h->version = CASE_HEAD_VERSION;
-	int petition = json_is_true(json_object_get(doc, "petition"));
+	/* the petition's members the fold reads, in one pass */
+	int petition = 0, sensitive = 0, consent = 0;
+	c->f[F_CAT][0] = c->f[F_BLD][0] = c->f[F_CODE][0] = c->f[F_PRIO][0] = '\0';
+	struct crec_it it;
+	struct crec_v v;
+	crec_it_init(&it, c->base, c->nbase, 0);
+	while (crec_next(&it, &v) > 0) {
+		switch (v.key) {
+		case K_PETITION:
+			petition = v.type == CT_TRUE;
+			break;
+		case K_SENSITIVE:
+			sensitive = v.type == CT_TRUE;
+			break;
+		case K_CONSENT_PUBLIC:
+			consent = v.type == CT_TRUE;
+			break;
+		case K_SUBMITTED_MS:
+			h->submitted_ms = v.type == CT_INT ? v.i : 0;
+			break;
+		case K_CATEGORY:
+			s_fset(c->f[F_CAT], s_fsize[F_CAT], &v);
+			break;
+		case K_BUILDING:
+			s_fset(c->f[F_BLD], s_fsize[F_BLD], &v);
+			break;
+		case K_TRACKING_CODE:
+			s_fset(c->f[F_CODE], s_fsize[F_CODE], &v);
+			break;
+		case K_PRIORITY:
+			s_fset(c->f[F_PRIO], s_fsize[F_PRIO], &v);
+			break;
+		}
+	}
 	if (petition)
 		h->flags |= CH_PETITION;
 	h->state = petition ? S(STATE_SUBMITTED) : 0;
-	h->submitted_ms = s_ji(doc, "submitted_ms");
-	const char *cat = s_js(doc, "category"), *bld = s_js(doc, "building");
-	const char *code = s_js(doc, "tracking_code"), *prio = s_js(doc, "priority");
-	const char *assignee = "", *aname = "", *apost = "", *owner = "", *related = "";
-	const char *reject = "";
-	json_t *tl = json_object_get(doc, "timeline");
-	size_t i;
-	json_t *e;
-	json_array_foreach(tl, i, e)
-	{
-		const char *type = s_js(e, "type");
-		int64_t at = s_ji(e, "at_ms");
-		if (!strcmp(type, "DEADLINE_WARNING")) {
-			if (json_is_true(json_object_get(e, "breached")))
+	c->f[F_HANDLER][0] = c->f[F_HNAME][0] = c->f[F_HPOST][0] = '\0';
+	c->f[F_OWNER][0] = c->f[F_REL][0] = '\0';
+	struct crec_v reject = {0};
+	for (unsigned i = 0; i < c->ne; i++) {
+		const struct centry *e = &c->e[i];
+		struct efold x;
+		if (e->etype == ET(DEADLINE_WARNING)) {
+			s_efold(e, &x);
+			if (x.breached)
 				h->flags |= CH_BREACHED;
 			continue;
 		}
-		if (!s_transition_type(type))
+		if (!s_transition_type(e->etype))
 			continue;
-		int to = case_state_parse(s_js(e, "to"));
-		if (to > 0)
-			h->state = (uint8_t)to;
-		if (*s_js(e, "assignee")) {
-			assignee = s_js(e, "assignee");
-			aname = s_js(e, "assignee_name");
-			apost = s_js(e, "assignee_post");
+		s_efold(e, &x);
+		int64_t at = e->at;
+		if (x.to > 0 && x.to < 256)
+			h->state = (uint8_t)x.to;
+		if (x.assignee.n) {
+			s_fset(c->f[F_HANDLER], s_fsize[F_HANDLER], &x.assignee);
+			s_fset(c->f[F_HNAME], s_fsize[F_HNAME], &x.aname);
+			s_fset(c->f[F_HPOST], s_fsize[F_HPOST], &x.apost);
 		}
-		if (*s_js(e, "owner"))
-			owner = s_js(e, "owner");
-		if (s_ji(e, "respond_due_ms"))
-			h->respond_due_ms = s_ji(e, "respond_due_ms");
-		if (s_ji(e, "resolve_due_ms"))
-			h->resolve_due_ms = s_ji(e, "resolve_due_ms");
-		if (s_ji(e, "transfer_count") > h->transfer_count)
-			h->transfer_count = (uint16_t)s_ji(e, "transfer_count");
-		if (!*cat)
-			cat = s_js(e, "category");
-		if (!*bld)
-			bld = s_js(e, "building");
-		if (!*code)
-			code = s_js(e, "tracking_code");
-		if (!*prio)
-			prio = s_js(e, "priority");
+		if (x.owner.n)
+			s_fset(c->f[F_OWNER], s_fsize[F_OWNER], &x.owner);
+		if (x.respond_due)
+			h->respond_due_ms = x.respond_due;
+		if (x.resolve_due)
+			h->resolve_due_ms = x.resolve_due;
+		if (x.transfer_count > h->transfer_count)
+			h->transfer_count = (uint16_t)x.transfer_count;
+		if (!c->f[F_CAT][0])
+			s_fset(c->f[F_CAT], s_fsize[F_CAT], &x.cat);
+		if (!c->f[F_BLD][0])
+			s_fset(c->f[F_BLD], s_fsize[F_BLD], &x.bld);
+		if (!c->f[F_CODE][0])
+			s_fset(c->f[F_CODE], s_fsize[F_CODE], &x.code);
+		if (!c->f[F_PRIO][0])
+			s_fset(c->f[F_PRIO], s_fsize[F_PRIO], &x.prio);
 		if (!h->submitted_ms)
-			h->submitted_ms = s_ji(e, "submitted_ms");
-		if (!strcmp(type, "CASE_ACCEPTED") || !strcmp(type, "CASE_PROGRESS") ||
-		    !strcmp(type, "CASE_RESOLVED") || !strcmp(type, "CASE_REJECTED")) {
+			h->submitted_ms = x.submitted;
+		int t = e->etype;
+		if (t == ET(CASE_ACCEPTED) || t == ET(CASE_PROGRESS) ||
+		    t == ET(CASE_RESOLVED) || t == ET(CASE_REJECTED)) {
 			if (!h->first_response_ms)
 				h->first_response_ms = at;
 		}
-		if (!strcmp(type, "CASE_RESOLVED")) {
+		if (t == ET(CASE_RESOLVED)) {
 			h->resolved_ms = at;
 			h->resolved_due_ms = h->resolve_due_ms;
-		} else if (!strcmp(type, "CASE_CLOSED")) {
+		} else if (t == ET(CASE_CLOSED)) {
 			h->closed_ms = at;
-			if (json_is_true(json_object_get(e, "closed_without_feedback")))
+			if (x.no_feedback)
 				h->flags |= CH_NO_FEEDBACK;
-		} else if (!strcmp(type, "CASE_REOPENED")) {
+		} else if (t == ET(CASE_REOPENED)) {
 			h->reopen_count++;
 			h->resolved_ms = h->resolved_due_ms = h->closed_ms = 0;
 			h->flags &= (uint16_t)~CH_NO_FEEDBACK;
-		} else if (!strcmp(type, "CASE_REJECTED")) {
-			reject = s_js(e, "reject_reason");
-			related = s_js(e, "related_case");
-		} else if (!strcmp(type, "CASE_MERGED")) {
-			related = s_js(e, "related_case");
-		} else if (!strcmp(type, "CASE_RATED")) {
-			int64_t r = s_ji(e, "rating");
-			if (r >= 1 && r <= 5)
-				h->rating = (uint8_t)r;
-		} else if (!strcmp(type, "CASE_ESCALATED")) {
+		} else if (t == ET(CASE_REJECTED)) {
+			reject = x.reject;
+			s_fset(c->f[F_REL], s_fsize[F_REL], &x.related);
+		} else if (t == ET(CASE_MERGED)) {
+			s_fset(c->f[F_REL], s_fsize[F_REL], &x.related);
+		} else if (t == ET(CASE_RATED)) {
+			if (x.rating >= 1 && x.rating <= 5)
+				h->rating = (uint8_t)x.rating;
+		} else if (t == ET(CASE_ESCALATED)) {
 			h->flags |= CH_ESCALATED;
 		}
 		if (at > h->updated_ms)
@@ -440,86 +938,103 @@ static void s_fold(struct dp *dp, json_t *doc, struct fold *f)
 	}
 	if (h->state == S(STATE_REJECTED)) {
 		h->flags |= CH_REJECTED;
-		if (!strcmp(reject, "duplicate") || !strcmp(reject, "spam"))
+		if (reject.type == CT_STR &&
+		    ((reject.n == 9 && !memcmp(reject.s, "duplicate", 9)) ||
+		     (reject.n == 4 && !memcmp(reject.s, "spam", 4))))
 			h->flags |= CH_EXCLUDED;
 	}
 	if (h->state == S(STATE_MERGED))
 		h->flags |= CH_EXCLUDED;
-	if (!strcmp(prio, "sensitive") || json_is_true(json_object_get(doc, "sensitive")))
+	if (!strcmp(c->f[F_PRIO], "sensitive") || sensitive)
 		h->flags |= CH_SENSITIVE;
-	if (!json_is_true(json_object_get(doc, "consent_public")) ||
-	    (h->flags & CH_SENSITIVE))
+	if (!consent || (h->flags & CH_SENSITIVE))
 		h->flags |= CH_WITHHELD;
 	if (!h->updated_ms)
 		h->updated_ms = h->submitted_ms;
-	/* derived members of the document; copy first: setting a member frees
-	 * the string the pointers above may point into */
-	char c_cat[80], c_bld[80], c_code[80], c_prio[40], c_asg[80], c_aname[160],
-	    c_apost[300], c_owner[80], c_rel[80];
-	snprintf(c_cat, sizeof c_cat, "%s", cat);
-	snprintf(c_bld, sizeof c_bld, "%s", bld);
-	snprintf(c_code, sizeof c_code, "%s", code);
-	snprintf(c_prio, sizeof c_prio, "%s", prio);
-	snprintf(c_asg, sizeof c_asg, "%s", assignee);
-	snprintf(c_aname, sizeof c_aname, "%s", aname);
-	snprintf(c_apost, sizeof c_apost, "%s", apost);
-	snprintf(c_owner, sizeof c_owner, "%s", owner);
-	snprintf(c_rel, sizeof c_rel, "%s", related);
-	cat = c_cat;
-	bld = c_bld;
-	code = c_code;
-	prio = c_prio;
-	assignee = c_asg;
-	aname = c_aname;
-	apost = c_apost;
-	owner = c_owner;
-	related = c_rel;
-	json_object_set_new(doc, "state", json_string(case_state_code(h->state)));
-	json_object_set_new(doc, "state_name", json_string(case_state_label(h->state)));
-	if (*cat)
-		json_object_set_new(doc, "category", json_string(cat));
-	if (*bld)
-		json_object_set_new(doc, "building", json_string(bld));
-	if (*code)
-		json_object_set_new(doc, "tracking_code", json_string(code));
-	if (*prio)
-		json_object_set_new(doc, "priority", json_string(prio));
-	char name[256];
-	dp_category_name(dp, cat, name, sizeof name);
-	json_object_set_new(doc, "category_name", json_string(name));
-	dp_building_name(dp, bld, name, sizeof name);
-	json_object_set_new(doc, "building_name", json_string(name));
-	json_object_set_new(doc, "submitted_ms", json_integer(h->submitted_ms));
-	json_t *hd = json_object();
-	if (*assignee) {
-		json_object_set_new(hd, "staff_id", json_string(assignee));
-		json_object_set_new(hd, "name", json_string(aname));
-		json_object_set_new(hd, "post", json_string(apost));
-	}
-	json_object_set_new(doc, "handler", hd);
-	json_object_set_new(doc, "owner", *owner ? json_string(owner) : json_null());
-	json_object_set_new(doc, "respond_due_ms", json_integer(h->respond_due_ms));
-	json_object_set_new(doc, "resolve_due_ms", json_integer(h->resolve_due_ms));
-	json_object_set_new(doc, "first_response_ms", json_integer(h->first_response_ms));
-	json_object_set_new(doc, "resolved_ms", json_integer(h->resolved_ms));
-	json_object_set_new(doc, "closed_ms", json_integer(h->closed_ms));
-	json_object_set_new(doc, "rating",
-			    h->rating ? json_integer(h->rating) : json_null());
-	json_object_set_new(doc, "reopen_count", json_integer(h->reopen_count));
-	json_object_set_new(doc, "transfer_count", json_integer(h->transfer_count));
-	json_object_set_new(doc, "escalated", json_boolean(h->flags & CH_ESCALATED));
-	json_object_set_new(doc, "breached", json_boolean(h->flags & CH_BREACHED));
-	json_object_set_new(doc, "closed_without_feedback",
-			    json_boolean(h->flags & CH_NO_FEEDBACK));
-	json_object_set_new(doc, "related_case",
-			    *related ? json_string(related) : json_null());
-	json_object_set_new(doc, "withheld", json_boolean(h->flags & CH_WITHHELD));
-	f->category = s_js(doc, "category");
-	f->building = s_js(doc, "building");
-	f->handler = s_js(json_object_get(doc, "handler"), "staff_id");
+	dp_category_name(dp, c->f[F_CAT], c->f[F_CNAME], s_fsize[F_CNAME]);
+	dp_building_name(dp, c->f[F_BLD], c->f[F_BNAME], s_fsize[F_BNAME]);
+}
+
+/* Fold and mark dirty: written by cases_flush at commit. */
+static int s_save(struct dp *dp, struct ccase *c)
+{
+	s_fold(dp, c);
+	if (strlen(c->f[F_CAT]) > 64 || strlen(c->f[F_BLD]) > 64 ||
+	    strlen(c->f[F_HANDLER]) > 64)
+		return QF_ERR_INVAL;
+	c->dirty = 1;
+	return QF_OK;
+}
+
+/* ------------------------------------------------------------ notes */
+
+/* A live note's data written as json_pack + json_dumps(JSON_COMPACT |
+ * JSON_PRESERVE_ORDER) would write it, without building JSON values. */
+struct jw {
+	struct buf b;
+	int n;
+};
+
+static void jw_key(struct jw *w, const char *k)
+{
+	buf_putc(&w->b, w->n++ ? ',' : '{');
+	buf_putc(&w->b, '"');
+	buf_puts(&w->b, k);
+	buf_puts(&w->b, "\":");
+}
+
+static void jw_str(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	crec_json_str(&w->b, v, strlen(v));
+}
+
+static void s_int(struct buf *b, int64_t v);
+
+static void jw_int(struct jw *w, const char *k, int64_t v)
+{
+	jw_key(w, k);
+	s_int(&w->b, v);
+}
+
+static void jw_bool(struct jw *w, const char *k, int v)
+{
+	jw_key(w, k);
+	buf_puts(&w->b, v ? "true" : "false");
+}
+
+static int jw_note(struct jw *w, struct dp *dp, struct qf_txn *t, const char *kind,
+		   int64_t at, const char *day)
+{
+	if (!w->n)
+		buf_putc(&w->b, '{');
+	buf_putc(&w->b, '}');
+	int rc = buf_ok(&w->b) ? live_note_text(dp, t, kind, at, day, w->b.p, w->b.len)
+			       : QF_ERR_NOMEM;
+	buf_free(&w->b);
+	return rc;
 }
 
 /* ------------------------------------------------------------ writing */
+
+/* The first `chars` characters of valid UTF-8 text (n bytes), on one
+ * line, with an ellipsis when cut. out: size >= 16 bytes. */
+static void s_excerpt(const char *d, size_t dn, char *out, size_t size, size_t chars)
+{
+	size_t tl = 0, k = 0;
+	while (tl < dn && d[tl] && k < chars && tl < size - 8) {
+		unsigned char c = (unsigned char)d[tl];
+		size_t cl = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if (tl + cl >= size - 8)
+			break;
+		for (size_t q = 0; q < cl && tl < dn && d[tl]; q++, tl++)
+			out[tl] = (d[tl] == '\n' || d[tl] == '\t') ? ' ' : d[tl];
+		k++;
+	}
+	out[tl] = '\0';
+	if (tl < dn && d[tl])
+		strcat(out, "…");
+}
 
 static void s_key_ts(uint8_t *k, size_t *kl, const char *prefix, size_t pl, int64_t ts,
 		     const char *id)
@@ -531,245 +1046,144 @@ static void s_key_ts(uint8_t *k, size_t *kl, const char *prefix, size_t pl, int6
 	*kl = pl + 8 + idl;
 }
 
-/* Add (sign +1) or remove (-1) the index keys and counters of a head. */
-static int s_index(struct dp *dp, struct qf_txn *t, const struct case_view *v, int sign)
+/* The index keys of a head: by_time, by_cat, by_bld, by_state, by_due
+ * (length 0: none). */
+struct ikeys {
+	uint8_t k[5][160];
+	size_t kl[5];
+};
+
+static void s_ikeys(const char *id, const struct case_head *h, const char *cat,
+		    const char *bld, struct ikeys *ik)
 {
-	uint8_t k[256];
-	size_t kl;
+	char st = (char)h->state;
+	s_key_ts(ik->k[0], &ik->kl[0], "", 0, h->submitted_ms, id);
+	s_key_ts(ik->k[1], &ik->kl[1], cat, strlen(cat) + 1, h->submitted_ms, id);
+	s_key_ts(ik->k[2], &ik->kl[2], bld, strlen(bld) + 1, h->submitted_ms, id);
+	s_key_ts(ik->k[3], &ik->kl[3], &st, 1, h->submitted_ms, id);
+	/* the next deadline of an open case */
+	int64_t due = 0;
+	if (case_state_open(h->state)) {
+		due = h->resolve_due_ms;
+		if (!h->first_response_ms && h->respond_due_ms &&
+		    (!due || h->respond_due_ms < due))
+			due = h->respond_due_ms;
+	}
+	ik->kl[4] = 0;
+	if (due)
+		s_key_ts(ik->k[4], &ik->kl[4], "", 0, due, id);
+}
+
+/* Counters of a head, added with sign +1 or -1. */
+static int s_counters(struct dp *dp, struct qf_txn *t, const struct case_head *h,
+		      const char *cat, const char *bld, int sign)
+{
 	char p[160];
 	int rc;
-	const char *id = v->id;
-	struct ix {
-		MDB_dbi dbi;
-		const char *prefix;
-		size_t pl;
-	};
-	size_t cl = strlen(v->category) + 1, bl = strlen(v->building) + 1;
-	if (cl > 80 || bl > 80)
-		return QF_ERR_INVAL;
-	char st = (char)v->h.state;
-	const struct ix ix[4] = {{dp->db.by_time, "", 0},
-				 {dp->db.by_cat, v->category, cl},
-				 {dp->db.by_bld, v->building, bl},
-				 {dp->db.by_state, &st, 1}};
-	for (int i = 0; i < 4; i++) {
-		s_key_ts(k, &kl, ix[i].prefix, ix[i].pl, v->h.submitted_ms, id);
-		rc = sign > 0 ? qf_txn_put(t, ix[i].dbi, k, kl, "", 0, 0)
-			      : qf_txn_del(t, ix[i].dbi, k, kl);
-		if (rc && rc != QF_ERR_NOTFOUND)
-			return rc;
-	}
-	int64_t due = s_next_due(&v->h);
-	if (due) {
-		s_key_ts(k, &kl, "", 0, due, id);
-		rc = sign > 0 ? qf_txn_put(t, dp->db.by_due, k, kl, "", 0, 0)
-			      : qf_txn_del(t, dp->db.by_due, k, kl);
-		if (rc && rc != QF_ERR_NOTFOUND)
-			return rc;
-	}
-	snprintf(p, sizeof p, "c:%s", v->category);
-	if ((rc = dp_count_add(t, dp->db.counts, p, sign)))
+	snprintf(p, sizeof p, "c:%s", cat);
+	if ((rc = dp_count_add(dp, t, dp->db.counts, p, sign)))
 		return rc;
-	snprintf(p, sizeof p, "b:%s", v->building);
-	if ((rc = dp_count_add(t, dp->db.counts, p, sign)))
+	snprintf(p, sizeof p, "b:%s", bld);
+	if ((rc = dp_count_add(dp, t, dp->db.counts, p, sign)))
 		return rc;
-	snprintf(p, sizeof p, "s:%u", v->h.state);
-	if ((rc = dp_count_add(t, dp->db.counts, p, sign)))
+	snprintf(p, sizeof p, "s:%u", h->state);
+	if ((rc = dp_count_add(dp, t, dp->db.counts, p, sign)))
 		return rc;
-	if ((rc = dp_count_add(t, dp->db.counts, "all", sign)))
+	if ((rc = dp_count_add(dp, t, dp->db.counts, "all", sign)))
 		return rc;
-	if (case_state_open(v->h.state) &&
-	    (rc = dp_count_add(t, dp->db.counts, "open", sign)))
+	if (case_state_open(h->state) &&
+	    (rc = dp_count_add(dp, t, dp->db.counts, "open", sign)))
 		return rc;
-	if (v->h.rating && (rc = dp_count_add(t, dp->db.counts, "rated", sign)))
+	if (h->rating && (rc = dp_count_add(dp, t, dp->db.counts, "rated", sign)))
 		return rc;
-	if (v->h.rating && v->h.rating >= dp->conf->satisfied_min &&
-	    (rc = dp_count_add(t, dp->db.counts, "satisfied", sign)))
+	if (h->rating && h->rating >= dp->conf->satisfied_min &&
+	    (rc = dp_count_add(dp, t, dp->db.counts, "satisfied", sign)))
 		return rc;
 	return QF_OK;
 }
 
-/* The first `chars` characters of valid UTF-8 text, on one line, with an
- * ellipsis when cut. out: n >= 16 bytes. */
-static void s_excerpt(const char *d, char *out, size_t n, size_t chars)
-{
-	size_t tl = 0, k = 0;
-	while (d[tl] && k < chars && tl < n - 8) {
-		unsigned char c = (unsigned char)d[tl];
-		size_t cl = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-		if (tl + cl >= n - 8)
-			break;
-		for (size_t q = 0; q < cl && d[tl]; q++, tl++)
-			out[tl] = (d[tl] == '\n' || d[tl] == '\t') ? ' ' : d[tl];
-		k++;
-	}
-	out[tl] = '\0';
-	if (d[tl])
-		strcat(out, "…");
-}
-
-/* The list summary: the JSON object without its closing brace. */
-static char *s_summary(json_t *doc, const struct case_head *h, size_t *len)
-{
-	json_t *s = json_object();
-	json_t *hd = json_object_get(doc, "handler");
-	json_object_set(s, "id", json_object_get(doc, "id"));
-	json_object_set_new(s, "tracking_code", json_string(s_js(doc, "tracking_code")));
-	json_object_set_new(s, "category", json_string(s_js(doc, "category")));
-	json_object_set_new(s, "category_name", json_string(s_js(doc, "category_name")));
-	json_object_set_new(s, "building", json_string(s_js(doc, "building")));
-	json_object_set_new(s, "building_name", json_string(s_js(doc, "building_name")));
-	json_object_set_new(s, "state", json_string(case_state_code(h->state)));
-	json_object_set_new(s, "state_name", json_string(case_state_label(h->state)));
-	/* title: the first 40 characters of the masked description */
-	const char *d = (h->flags & CH_WITHHELD) ? "" : s_js(doc, "description");
-	char title[200];
-	s_excerpt(d, title, sizeof title, 40);
-	json_object_set_new(s, "title", json_string(title));
-	json_object_set_new(s, "withheld", json_boolean(h->flags & CH_WITHHELD));
-	json_object_set_new(s, "submitted_ms", json_integer(h->submitted_ms));
-	json_object_set_new(s, "handler_name", json_string(s_js(hd, "name")));
-	json_object_set_new(s, "handler_post", json_string(s_js(hd, "post")));
-	json_object_set_new(s, "respond_due_ms", json_integer(h->respond_due_ms));
-	json_object_set_new(s, "resolve_due_ms", json_integer(h->resolve_due_ms));
-	json_object_set_new(s, "resolved_ms", json_integer(h->resolved_ms));
-	json_object_set_new(s, "rating",
-			    h->rating ? json_integer(h->rating) : json_null());
-	json_object_set_new(s, "reopen_count", json_integer(h->reopen_count));
-	char *txt = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(s);
-	if (!txt)
-		return NULL;
-	*len = strlen(txt);
-	if (*len && txt[*len - 1] == '}')
-		txt[--*len] = '\0';
-	return txt;
-}
-
-/* Fold, write document and head, move indexes. `is_new`: no head yet. */
-static int s_save(struct dp *dp, struct qf_txn *t, const char *id, json_t *doc,
-		  struct case_head *out_head)
+/* Write one dirty case: record, changed index keys, counters. */
+static int s_flush_case(struct dp *dp, struct qf_txn *t, struct ccase *c, struct buf *b)
 {
 	int rc;
-	struct fold f;
-	s_fold(dp, doc, &f);
-	if (strlen(f.category) > 64 || strlen(f.building) > 64 || strlen(f.handler) > 64)
-		return QF_ERR_INVAL;
-	/* remove the old head's index keys */
-	MDB_val old;
-	if (qf_txn_get(t, dp->db.case_head, id, strlen(id), &old) == QF_OK) {
-		struct case_view ov;
-		char *copy = malloc(old.mv_size);
-		if (!copy)
-			return QF_ERR_NOMEM;
-		memcpy(copy, old.mv_data, old.mv_size);
-		rc = case_view_parse(copy, old.mv_size, id, strlen(id), &ov);
-		if (rc == QF_OK)
-			rc = s_index(dp, t, &ov, -1);
-		free(copy);
-		if (rc)
+	MDB_dbi ix[5] = {dp->db.by_time, dp->db.by_cat, dp->db.by_bld, dp->db.by_state,
+			 dp->db.by_due};
+	struct ikeys nk, ok;
+	s_ikeys(c->id, &c->h, c->f[F_CAT], c->f[F_BLD], &nk);
+	if (c->stored)
+		s_ikeys(c->id, &c->h0, c->f0[0], c->f0[1], &ok);
+	for (int i = 0; i < 5; i++) {
+		int same = c->stored && ok.kl[i] == nk.kl[i] &&
+			   !memcmp(ok.k[i], nk.k[i], nk.kl[i]);
+		if (same)
+			continue;
+		if (c->stored && ok.kl[i]) {
+			rc = qf_txn_del(t, ix[i], ok.k[i], ok.kl[i]);
+			if (rc && rc != QF_ERR_NOTFOUND)
+				return rc;
+		}
+		if (nk.kl[i] && (rc = qf_txn_put(t, ix[i], nk.k[i], nk.kl[i], "", 0, 0)))
 			return rc;
 	}
-	char *txt = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!txt)
-		return QF_ERR_NOMEM;
-	rc = qf_txn_put(t, dp->db.case_doc, id, strlen(id), txt, strlen(txt), 0);
-	free(txt);
-	if (rc)
+	if (c->stored && (rc = s_counters(dp, t, &c->h0, c->f0[0], c->f0[1], -1)))
 		return rc;
-	size_t sl;
-	char *sum = s_summary(doc, &f.h, &sl);
-	if (!sum)
+	if ((rc = s_counters(dp, t, &c->h, c->f[F_CAT], c->f[F_BLD], +1)))
+		return rc;
+	const char *code = c->f[F_CODE];
+	if (*code && dp_id_ok(code) && (!c->stored || strcmp(code, c->f0[2])) &&
+	    (rc = qf_txn_put(t, dp->db.by_code, code, strlen(code), c->id, strlen(c->id),
+			     0)))
+		return rc;
+	if (c->names_dirty &&
+	    (rc = qf_txn_put(t, dp->db.case_names, c->id, strlen(c->id), c->names,
+			     (size_t)c->nnames * QF_MASK_HASH, 0)))
+		return rc;
+	buf_reset(b);
+	s_encode(c, b);
+	if (!buf_ok(b))
 		return QF_ERR_NOMEM;
-	size_t cl = strlen(f.category) + 1, bl = strlen(f.building) + 1,
-	       hl = strlen(f.handler) + 1;
-	size_t vl = sizeof f.h + cl + bl + hl + sl;
-	uint8_t *v = malloc(vl);
-	if (!v) {
-		free(sum);
+	return qf_txn_put(t, dp->db.cases, c->id, strlen(c->id), b->p, b->len, 0);
+}
+
+static int s_ccase_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct ccase *const *)a)->id, (*(struct ccase *const *)b)->id);
+}
+
+int cases_flush(struct dp *dp, struct qf_txn *t)
+{
+	struct case_cache *cc = dp->ccache;
+	if (!cc || !cc->n)
+		return QF_OK;
+	/* in key order: neighbouring records share pages */
+	struct ccase **v = malloc(cc->n * sizeof *v);
+	if (!v)
 		return QF_ERR_NOMEM;
-	}
-	uint8_t *p = v;
-	memcpy(p, &f.h, sizeof f.h);
-	p += sizeof f.h;
-	memcpy(p, f.category, cl);
-	p += cl;
-	memcpy(p, f.building, bl);
-	p += bl;
-	memcpy(p, f.handler, hl);
-	p += hl;
-	memcpy(p, sum, sl);
-	free(sum);
-	rc = qf_txn_put(t, dp->db.case_head, id, strlen(id), v, vl, 0);
-	if (rc == QF_OK) {
-		struct case_view nv;
-		rc = case_view_parse(v, vl, id, strlen(id), &nv);
-		if (rc == QF_OK)
-			rc = s_index(dp, t, &nv, +1);
-	}
+	unsigned n = 0;
+	for (struct ccase *c = cc->all; c; c = c->dnext)
+		if (c->dirty)
+			v[n++] = c;
+	qsort(v, n, sizeof *v, s_ccase_cmp);
+	struct buf b;
+	buf_init(&b);
+	int rc = QF_OK;
+	for (unsigned i = 0; i < n && !rc; i++)
+		if (!(rc = s_flush_case(dp, t, v[i], &b))) {
+			/* written: a second flush (a hook added late) starts from here */
+			v[i]->dirty = 0;
+			v[i]->names_dirty = 0;
+			v[i]->stored = 1;
+			v[i]->h0 = v[i]->h;
+			snprintf(v[i]->f0[0], 80, "%s", v[i]->f[F_CAT]);
+			snprintf(v[i]->f0[1], 80, "%s", v[i]->f[F_BLD]);
+			snprintf(v[i]->f0[2], 80, "%s", v[i]->f[F_CODE]);
+		}
+	buf_free(&b);
 	free(v);
-	const char *code = s_js(doc, "tracking_code");
-	if (rc == QF_OK && *code && dp_id_ok(code))
-		rc = qf_txn_put(t, dp->db.by_code, code, strlen(code), id, strlen(id), 0);
-	if (out_head)
-		*out_head = f.h;
 	return rc;
 }
 
-/* Load a case document (new reference) or NULL. */
-static json_t *s_load(struct dp *dp, struct qf_txn *t, const char *id)
-{
-	MDB_val v;
-	if (qf_txn_get(t, dp->db.case_doc, id, strlen(id), &v) != QF_OK)
-		return NULL;
-	return json_loadb(v.mv_data, v.mv_size, 0, NULL);
-}
-
-static json_t *s_new_doc(const char *id)
-{
-	json_t *d = json_object();
-	json_object_set_new(d, "id", json_string(id));
-	json_object_set_new(d, "petition", json_false());
-	json_object_set_new(d, "timeline", json_array());
-	return d;
-}
-
-/* Mask again every free text of the case (with the petitioner's surname or
- * a learned name now known): masking is idempotent, so only what is newly
- * recognisable changes. */
-static int s_remask(json_t *doc, const struct qf_mask_opts *mo)
-{
-	static const char *const fields[] = {"reason", "cause",	  "progress",
-					     "result", "comment", NULL};
-	static const char *const top[] = {"description", "address", NULL};
-	for (int k = 0; top[k]; k++) {
-		const char *v = json_string_value(json_object_get(doc, top[k]));
-		if (!v)
-			continue;
-		char *m = qf_mask_text(v, strlen(v), mo);
-		if (!m)
-			return QF_ERR_NOMEM;
-		json_object_set_new(doc, top[k], json_string(m));
-		free(m);
-	}
-	json_t *tl = json_object_get(doc, "timeline");
-	size_t i;
-	json_t *e;
-	json_array_foreach(tl, i, e)
-	{
-		for (int k = 0; fields[k]; k++) {
-			const char *v = json_string_value(json_object_get(e, fields[k]));
-			if (!v)
-				continue;
-			char *m = qf_mask_text(v, strlen(v), mo);
-			if (!m)
-				return QF_ERR_NOMEM;
-			json_object_set_new(e, fields[k], json_string(m));
-			free(m);
-		}
-	}
-	return QF_OK;
-}
+/* ------------------------------------------------------------ apply */
 
 static int s_case_id(const char *a, const char *b, const char **out)
 {
@@ -788,96 +1202,130 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 			(unsigned long long)env->seq);
 		return QF_OK;
 	}
-	json_t *doc = s_load(dp, t, id);
-	int existed = doc != NULL;
-	if (doc && json_is_true(json_object_get(doc, "petition"))) {
-		json_decref(doc);
+	int existed, rc;
+	struct ccase *c = s_case_get(dp, t, id, &existed, &rc);
+	if (!c)
+		return rc;
+	if (existed && s_base_true(c, K_PETITION)) {
 		qf_warn("event_skipped",
 			"type=PETITION_SUBMITTED reason=duplicate case=%s", id);
 		return QF_OK;
 	}
-	if (!doc)
-		doc = s_new_doc(id);
-	if (!doc)
-		return QF_ERR_NOMEM;
 	char name[64], phone[40];
 	qf_mask_name(p->name_masked, p->anonymous, name, sizeof name);
 	qf_mask_phone(p->anonymous ? "" : p->phone_masked, phone, sizeof phone);
-	json_object_set_new(doc, "petition", json_true());
-	json_object_set_new(doc, "name", json_string(name));
-	json_object_set_new(doc, "phone", json_string(phone));
-	s_set_id(doc, "tracking_code", p->tracking_code);
-	s_set_id(doc, "category", p->category);
-	s_set_id(doc, "building", p->building);
-	s_set_id(doc, "channel", p->channel);
-	json_object_set_new(doc, "anonymous", json_boolean(p->anonymous));
-	json_object_set_new(doc, "consent_public", json_boolean(p->consent_public));
 	int64_t sub = p->submitted_ms ? p->submitted_ms : env->time_ms;
-	json_object_set_new(doc, "submitted_ms", json_integer(sub));
+	int sensitive;
 	{
-		const struct qf_category *c = NULL;
 		pthread_rwlock_rdlock(&dp->community_lock);
-		c = qf_community_category(dp->community, p->category ? p->category : "");
-		int sensitive = c && c->priority && !strcmp(c->priority, "sensitive");
+		const struct qf_category *cat =
+		    qf_community_category(dp->community, p->category ? p->category : "");
+		sensitive = cat && cat->priority && !strcmp(cat->priority, "sensitive");
 		pthread_rwlock_unlock(&dp->community_lock);
-		if (sensitive)
-			json_object_set_new(doc, "sensitive", json_true());
 	}
+	/* the petition's members replace the placeholder's */
+	struct buf b;
+	buf_init(&b);
+	crec_str(&b, K_ID, id);
+	crec_bool(&b, K_PETITION, 1);
+	crec_str(&b, K_NAME, name);
+	if (!*name) /* an empty string is still a member of the document */
+		crec_nested(&b, K_NAME, CT_STR, "", 0);
+	crec_str(&b, K_PHONE, phone);
+	if (!*phone)
+		crec_nested(&b, K_PHONE, CT_STR, "", 0);
+	s_put_id(&b, K_TRACKING_CODE, p->tracking_code);
+	s_put_id(&b, K_CATEGORY, p->category);
+	s_put_id(&b, K_BUILDING, p->building);
+	s_put_id(&b, K_CHANNEL, p->channel);
+	crec_bool(&b, K_ANONYMOUS, p->anonymous);
+	crec_bool(&b, K_CONSENT_PUBLIC, p->consent_public);
+	crec_int(&b, K_SUBMITTED_MS, sub);
+	if (sensitive)
+		crec_bool(&b, K_SENSITIVE, 1);
+	if (!buf_ok(&b)) {
+		buf_free(&b);
+		return QF_ERR_NOMEM;
+	}
+	free(c->base);
+	c->base = (uint8_t *)buf_take(&b, &c->nbase);
+	if (!c->base)
+		return QF_ERR_NOMEM;
 	struct cmask cm;
-	int rc;
-	if ((rc = s_mask_begin(dp, t, id, doc, &cm)))
-		goto out;
-	if ((rc = s_set_masked(doc, "description", p->description, &cm.mo)) ||
-	    (rc = s_set_masked(doc, "address", p->address, &cm.mo)))
-		goto out;
-	json_object_set_new(doc, "media", s_media(dp, p->media, p->n_media));
+	if ((rc = s_mask_begin(dp, t, c, &cm)))
+		return rc;
+	buf_init(&b);
+	buf_add(&b, c->base, c->nbase);
+	if ((rc = s_put_masked(&b, K_DESCRIPTION, p->description, &cm.mo)) ||
+	    (rc = s_put_masked(&b, K_ADDRESS, p->address, &cm.mo))) {
+		buf_free(&b);
+		return rc;
+	}
+	s_media(&b, K_MEDIA, p->media, p->n_media);
 	if (p->has_location && dp->conf->location_decimals > 0 && p->lat >= -90 &&
 	    p->lat <= 90 && p->lng >= -180 && p->lng <= 180) {
 		double scale = 1;
 		for (int i = 0; i < dp->conf->location_decimals; i++)
 			scale *= 10;
-		json_object_set_new(
-		    doc, "location",
-		    json_pack("{s:f, s:f}", "lat",
-			      (double)(long long)(p->lat * scale) / scale, "lng",
-			      (double)(long long)(p->lng * scale) / scale));
+		struct buf l;
+		buf_init(&l);
+		crec_real(&l, K_LAT, (double)(long long)(p->lat * scale) / scale);
+		crec_real(&l, K_LNG, (double)(long long)(p->lng * scale) / scale);
+		crec_nested(&b, K_LOCATION, CT_OBJ, l.p, l.len);
+		buf_free(&l);
 	}
-	if (existed && (rc = s_remask(doc, &cm.mo)))
-		goto out;
-	if ((rc = s_mask_end(dp, t, id, doc, &cm)))
-		goto out;
-	json_t *e = json_object();
-	char k[128];
-	s_entry_key(env, '0', k, sizeof k);
-	json_object_set_new(e, "k", json_string(k));
-	json_object_set_new(e, "type", json_string("PETITION_SUBMITTED"));
-	json_object_set_new(e, "at_ms", json_integer(sub));
-	s_set_id(e, "channel", p->channel);
+	if (!buf_ok(&b)) {
+		buf_free(&b);
+		return QF_ERR_NOMEM;
+	}
+	free(c->base);
+	c->base = (uint8_t *)buf_take(&b, &c->nbase);
+	if (!c->base)
+		return QF_ERR_NOMEM;
+	if (existed && (rc = s_remask(c, &cm.mo)))
+		return rc;
+	if ((rc = s_mask_end(c, &cm)))
+		return rc;
+	struct centry e;
+	s_entry_init(&e, env, '0', ET(PETITION_SUBMITTED), sub);
+	buf_init(&b);
+	s_put_id(&b, K_CHANNEL, p->channel);
 	if (p->entered_by && p->entered_by->staff_id && *p->entered_by->staff_id) {
-		json_t *a = json_object();
-		s_set_id(a, "staff_id", p->entered_by->staff_id);
-		s_set_clean(a, "name", p->entered_by->name, 32);
-		json_object_set_new(e, "entered_by", a);
-	}
-	s_timeline_insert(doc, e);
-	struct case_head h;
-	if ((rc = s_save(dp, t, id, doc, &h)))
-		goto out;
-	if (!existed) {
-		json_t *ev =
-		    json_pack("{s:s, s:s, s:s, s:s, s:I}", "case_id", id, "tracking_code",
-			      s_js(doc, "tracking_code"), "category_name",
-			      s_js(doc, "category_name"), "building_name",
-			      s_js(doc, "building_name"), "at_ms", (json_int_t)sub);
-		if (ev && !(h.flags & CH_WITHHELD)) {
-			char title[400];
-			s_excerpt(s_js(doc, "description"), title, sizeof title, 60);
-			json_object_set_new(ev, "title", json_string(title));
+		struct buf a;
+		buf_init(&a);
+		s_put_id(&a, K_STAFF_ID, p->entered_by->staff_id);
+		rc = s_put_clean(&a, K_NAME, p->entered_by->name, 32);
+		crec_nested(&b, K_ENTERED_BY, CT_OBJ, a.p ? a.p : "", a.len);
+		buf_free(&a);
+		if (rc) {
+			buf_free(&b);
+			return rc;
 		}
-		rc = live_note(dp, t, "case", ev);
 	}
-out:
-	json_decref(doc);
+	if ((rc = s_entry_take(&e, &b)))
+		return rc;
+	s_timeline_insert(c, &e, &rc);
+	if (rc)
+		return rc;
+	if ((rc = s_save(dp, c)))
+		return rc;
+	if (!existed) {
+		struct jw w = {0};
+		jw_str(&w, "case_id", id);
+		jw_str(&w, "tracking_code", c->f[F_CODE]);
+		jw_str(&w, "category_name", c->f[F_CNAME]);
+		jw_str(&w, "building_name", c->f[F_BNAME]);
+		jw_int(&w, "at_ms", sub);
+		if (!(c->h.flags & CH_WITHHELD)) {
+			struct crec_v d;
+			char title[400] = "";
+			if (crec_find(c->base, c->nbase, K_DESCRIPTION, &d) &&
+			    d.type == CT_STR)
+				s_excerpt(d.s, d.n, title, sizeof title, 60);
+			jw_str(&w, "title", title);
+		}
+		rc = jw_note(&w, dp, t, "case", sub, "new");
+	}
 	return rc;
 }
 
@@ -895,25 +1343,28 @@ static const char *s_reject_code(int r)
 	}
 }
 
-static int s_actor(json_t *e, const Qingfeng__V1__Actor *a)
+static int s_actor(struct buf *e, const Qingfeng__V1__Actor *a)
 {
 	if (!a)
 		return QF_OK;
-	json_t *o = json_object();
+	struct buf o;
+	buf_init(&o);
+	int rc = QF_OK;
 	const char *role = a->role ? a->role : "";
 	if (!strcmp(role, "petitioner")) {
-		json_object_set_new(o, "name", json_string("诉求人"));
+		crec_str(&o, K_NAME, "诉求人");
 	} else if (!strcmp(role, "system") ||
 		   (!*role && !(a->staff_id && *a->staff_id))) {
-		json_object_set_new(o, "name", json_string("系统"));
+		crec_str(&o, K_NAME, "系统");
 	} else {
-		s_set_id(o, "staff_id", a->staff_id);
-		s_set_clean(o, "name", a->name, 32);
+		s_put_id(&o, K_STAFF_ID, a->staff_id);
+		rc = s_put_clean(&o, K_NAME, a->name, 32);
 	}
 	if (dp_id_ok(role))
-		json_object_set_new(o, "role", json_string(role));
-	json_object_set_new(e, "actor", o);
-	return QF_OK;
+		crec_str(&o, K_ROLE, role);
+	crec_nested(e, K_ACTOR, CT_OBJ, o.p ? o.p : "", o.len);
+	buf_free(&o);
+	return rc;
 }
 
 int cases_apply_transition(struct dp *dp, struct qf_txn *t,
@@ -927,125 +1378,102 @@ int cases_apply_transition(struct dp *dp, struct qf_txn *t,
 			type ? type : "?", (unsigned long long)env->seq);
 		return QF_OK;
 	}
-	json_t *doc = s_load(dp, t, id);
-	if (!doc)
-		doc = s_new_doc(id);
-	if (!doc)
-		return QF_ERR_NOMEM;
-	struct case_head before = {0};
-	struct case_view bv;
-	if (cases_head(dp, t, id, &bv) == QF_OK)
-		before = bv.h;
+	int existed, rc;
+	struct ccase *c = s_case_get(dp, t, id, &existed, &rc);
+	if (!c)
+		return rc;
+	struct case_head before = existed ? c->h : (struct case_head){0};
 	struct cmask cm;
-	int rc = s_mask_begin(dp, t, id, doc, &cm);
-	if (rc) {
-		json_decref(doc);
+	if ((rc = s_mask_begin(dp, t, c, &cm)))
 		return rc;
-	}
 	int sensitive = (ct->priority && !strcmp(ct->priority, "sensitive")) ||
-			json_is_true(json_object_get(doc, "sensitive"));
-	json_t *e = json_object();
-	char k[128];
-	s_entry_key(env, '1', k, sizeof k);
+			s_base_true(c, K_SENSITIVE);
 	int64_t at = ct->at_ms ? ct->at_ms : env->time_ms;
-	json_object_set_new(e, "k", json_string(k));
-	json_object_set_new(e, "type", json_string(type));
-	json_object_set_new(e, "at_ms", json_integer(at));
+	struct centry e;
+	s_entry_init(&e, env, '1', env->type, at);
+	struct buf b;
+	buf_init(&b);
 	if (ct->from_state > 0 && ct->from_state < (int)NSTATES)
-		json_object_set_new(e, "from",
-				    json_string(case_state_code(ct->from_state)));
+		crec_small(&b, K_FROM, CT_STATE, (uint64_t)ct->from_state);
 	if (ct->to_state > 0 && ct->to_state < (int)NSTATES)
-		json_object_set_new(e, "to", json_string(case_state_code(ct->to_state)));
-	s_actor(e, ct->actor);
-	s_set_id(e, "assignee", ct->assignee);
-	s_set_clean(e, "assignee_name", ct->assignee_name, 32);
-	s_set_clean(e, "assignee_post", ct->assignee_post, 64);
-	s_set_id(e, "previous_assignee", ct->previous_assignee);
-	s_set_id(e, "owner", ct->owner);
-	s_set_id(e, "category", ct->category);
-	s_set_id(e, "building", ct->building);
-	s_set_id(e, "tracking_code", ct->tracking_code);
-	s_set_id(e, "priority", ct->priority);
+		crec_small(&b, K_TO, CT_STATE, (uint64_t)ct->to_state);
+	if ((rc = s_actor(&b, ct->actor)) ||
+	    (rc = s_put_clean(&b, K_ASSIGNEE_NAME, ct->assignee_name, 32)) ||
+	    (rc = s_put_clean(&b, K_ASSIGNEE_POST, ct->assignee_post, 64))) {
+		buf_free(&b);
+		return rc;
+	}
+	s_put_id(&b, K_ASSIGNEE, ct->assignee);
+	s_put_id(&b, K_PREVIOUS_ASSIGNEE, ct->previous_assignee);
+	s_put_id(&b, K_OWNER, ct->owner);
+	s_put_id(&b, K_CATEGORY, ct->category);
+	s_put_id(&b, K_BUILDING, ct->building);
+	s_put_id(&b, K_TRACKING_CODE, ct->tracking_code);
+	s_put_id(&b, K_PRIORITY, ct->priority);
 	if (sensitive) {
-		json_object_set_new(e, "withheld", json_true());
-	} else if ((rc = s_set_masked(e, "reason", ct->reason, &cm.mo)) ||
-		   (rc = s_set_masked(e, "cause", ct->cause, &cm.mo)) ||
-		   (rc = s_set_masked(e, "progress", ct->progress, &cm.mo)) ||
-		   (rc = s_set_masked(e, "result", ct->result, &cm.mo)) ||
-		   (rc = s_set_masked(e, "comment", ct->comment, &cm.mo))) {
-		json_decref(e);
-		json_decref(doc);
+		crec_bool(&b, K_WITHHELD, 1);
+	} else if ((rc = s_put_masked(&b, K_REASON, ct->reason, &cm.mo)) ||
+		   (rc = s_put_masked(&b, K_CAUSE, ct->cause, &cm.mo)) ||
+		   (rc = s_put_masked(&b, K_PROGRESS, ct->progress, &cm.mo)) ||
+		   (rc = s_put_masked(&b, K_RESULT, ct->result, &cm.mo)) ||
+		   (rc = s_put_masked(&b, K_COMMENT, ct->comment, &cm.mo))) {
+		buf_free(&b);
 		return rc;
 	}
-	if (*s_reject_code(ct->reject_reason))
-		json_object_set_new(e, "reject_reason",
-				    json_string(s_reject_code(ct->reject_reason)));
-	s_set_id(e, "related_case", ct->related_case);
+	crec_str(&b, K_REJECT_REASON, s_reject_code(ct->reject_reason));
+	s_put_id(&b, K_RELATED_CASE, ct->related_case);
 	if (ct->respond_due_ms > 0)
-		json_object_set_new(e, "respond_due_ms",
-				    json_integer(ct->respond_due_ms));
+		crec_int(&b, K_RESPOND_DUE_MS, ct->respond_due_ms);
 	if (ct->resolve_due_ms > 0)
-		json_object_set_new(e, "resolve_due_ms",
-				    json_integer(ct->resolve_due_ms));
+		crec_int(&b, K_RESOLVE_DUE_MS, ct->resolve_due_ms);
 	if (ct->submitted_ms > 0)
-		json_object_set_new(e, "submitted_ms", json_integer(ct->submitted_ms));
+		crec_int(&b, K_SUBMITTED_MS, ct->submitted_ms);
 	if (ct->transfer_count)
-		json_object_set_new(e, "transfer_count",
-				    json_integer(ct->transfer_count));
-	if (env->type == QINGFENG__V1__EVENT_TYPE__CASE_RATED && ct->rating >= 1 &&
-	    ct->rating <= 5)
-		json_object_set_new(e, "rating", json_integer(ct->rating));
+		crec_int(&b, K_TRANSFER_COUNT, ct->transfer_count);
+	if (env->type == ET(CASE_RATED) && ct->rating >= 1 && ct->rating <= 5)
+		crec_int(&b, K_RATING, ct->rating);
 	if (ct->closed_without_feedback)
-		json_object_set_new(e, "closed_without_feedback", json_true());
+		crec_bool(&b, K_CLOSED_WITHOUT_FEEDBACK, 1);
 	if (ct->extension_hours)
-		json_object_set_new(e, "extension_hours",
-				    json_integer(ct->extension_hours));
-	if (env->type == QINGFENG__V1__EVENT_TYPE__EXTENSION_DECIDED)
-		json_object_set_new(e, "extension_approved",
-				    json_boolean(ct->extension_approved));
-	s_set_id(e, "escalation_role", ct->escalation_role);
+		crec_int(&b, K_EXTENSION_HOURS, ct->extension_hours);
+	if (env->type == ET(EXTENSION_DECIDED))
+		crec_bool(&b, K_EXTENSION_APPROVED, ct->extension_approved);
+	s_put_id(&b, K_ESCALATION_ROLE, ct->escalation_role);
 	if (ct->n_media && !sensitive)
-		json_object_set_new(e, "media", s_media(dp, ct->media, ct->n_media));
-	if (s_timeline_insert(doc, e)) {
-		json_decref(doc);
-		return QF_OK;
-	}
-	if ((rc = s_mask_end(dp, t, id, doc, &cm))) {
-		json_decref(doc);
+		s_media(&b, K_MEDIA, ct->media, ct->n_media);
+	if ((rc = s_entry_take(&e, &b)))
 		return rc;
+	if (s_timeline_insert(c, &e, &rc))
+		return rc;
+	if ((rc = s_mask_end(c, &cm)) || (rc = s_save(dp, c)))
+		return rc;
+	if (c->h.state != before.state) {
+		struct jw w = {0};
+		jw_str(&w, "case_id", id);
+		jw_str(&w, "tracking_code", c->f[F_CODE]);
+		jw_str(&w, "type", type);
+		jw_str(&w, "label", case_event_label(type));
+		jw_str(&w, "state_name", case_state_label(c->h.state));
+		jw_int(&w, "at_ms", at);
+		jw_str(&w, "handler_name", c->f[F_HNAME]);
+		rc = jw_note(&w, dp, t, "state", at,
+			     env->type == ET(CASE_RESOLVED) ? "resolved" : NULL);
 	}
-	struct case_head h;
-	if ((rc = s_save(dp, t, id, doc, &h)) == QF_OK && h.state != before.state) {
-		json_t *ev =
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "case_id", id,
-			      "tracking_code", s_js(doc, "tracking_code"), "type", type,
-			      "label", case_event_label(type), "state_name",
-			      case_state_label(h.state), "at_ms", (json_int_t)at);
-		if (ev)
-			json_object_set_new(
-			    ev, "handler_name",
-			    json_string(s_js(json_object_get(doc, "handler"), "name")));
-		rc = live_note(dp, t, "state", ev);
-	}
-	json_decref(doc);
 	return rc;
 }
 
-/* Add a non-transition entry (warning, repeat link) to an existing case or a
- * placeholder. */
-static int s_add_entry(struct dp *dp, struct qf_txn *t, const char *id, json_t *e)
+/* Add a non-transition entry (warning, repeat link) to a case or a
+ * placeholder; a duplicate is not added. */
+static int s_add_entry(struct dp *dp, struct qf_txn *t, const char *id, struct centry *e)
 {
-	json_t *doc = s_load(dp, t, id);
-	if (!doc)
-		doc = s_new_doc(id);
-	if (!doc) {
-		json_decref(e);
-		return QF_ERR_NOMEM;
+	int existed, rc;
+	struct ccase *c = s_case_get(dp, t, id, &existed, &rc);
+	if (!c) {
+		s_entry_free(e);
+		return rc;
 	}
-	int rc = QF_OK;
-	if (!s_timeline_insert(doc, e))
-		rc = s_save(dp, t, id, doc, NULL);
-	json_decref(doc);
+	if (!s_timeline_insert(c, e, &rc))
+		rc = s_save(dp, c);
 	return rc;
 }
 
@@ -1060,39 +1488,48 @@ int cases_apply_warning(struct dp *dp, struct qf_txn *t,
 			(unsigned long long)env->seq);
 		return QF_OK;
 	}
-	json_t *e = json_object();
-	char k[128];
-	s_entry_key(env, '1', k, sizeof k);
 	int64_t at = w->at_ms ? w->at_ms : env->time_ms;
 	const char *kind =
 	    w->kind == QINGFENG__V1__DEADLINE_KIND__DEADLINE_RESPOND   ? "respond"
 	    : w->kind == QINGFENG__V1__DEADLINE_KIND__DEADLINE_RESOLVE ? "resolve"
 								       : "";
-	json_object_set_new(e, "k", json_string(k));
-	json_object_set_new(e, "type", json_string("DEADLINE_WARNING"));
-	json_object_set_new(e, "at_ms", json_integer(at));
-	json_object_set_new(e, "kind", json_string(kind));
-	json_object_set_new(e, "permille", json_integer(w->permille));
-	json_object_set_new(e, "breached", json_boolean(w->breached));
-	json_object_set_new(e, "reminder", json_integer(w->reminder));
+	struct centry e;
+	s_entry_init(&e, env, '1', ET(DEADLINE_WARNING), at);
+	struct buf b;
+	buf_init(&b);
+	if (*kind)
+		crec_str(&b, K_KIND, kind);
+	else
+		crec_nested(&b, K_KIND, CT_STR, "", 0);
+	crec_int(&b, K_PERMILLE, w->permille);
+	crec_bool(&b, K_BREACHED, w->breached);
+	crec_int(&b, K_REMINDER, w->reminder);
 	if (w->due_ms > 0)
-		json_object_set_new(e, "due_ms", json_integer(w->due_ms));
-	s_set_id(e, "assignee", w->assignee);
-	s_set_id(e, "escalated_to", w->escalated_to);
-	s_set_id(e, "category", w->category);
-	s_set_id(e, "building", w->building);
-	int rc = s_add_entry(dp, t, id, e);
-	if (rc)
+		crec_int(&b, K_DUE_MS, w->due_ms);
+	s_put_id(&b, K_ASSIGNEE, w->assignee);
+	s_put_id(&b, K_ESCALATED_TO, w->escalated_to);
+	s_put_id(&b, K_CATEGORY, w->category);
+	s_put_id(&b, K_BUILDING, w->building);
+	int rc = s_entry_take(&e, &b);
+	if (rc || (rc = s_add_entry(dp, t, id, &e)))
 		return rc;
 	char an[128] = "", bn[128] = "";
 	dp_staff_name(dp, w->assignee ? w->assignee : "", an, sizeof an);
 	dp_building_name(dp, w->building ? w->building : "", bn, sizeof bn);
-	json_t *ev =
-	    json_pack("{s:s, s:s, s:s, s:i, s:b, s:s, s:s, s:I}", "case_id", id,
-		      "tracking_code", w->tracking_code ? w->tracking_code : "", "kind",
-		      kind, "permille", (int)w->permille, "breached", (int)w->breached,
-		      "assignee_name", an, "building_name", bn, "at_ms", (json_int_t)at);
-	return live_note(dp, t, w->breached ? "breach" : "warning", ev);
+	const char *code = w->tracking_code ? w->tracking_code : "";
+	if (!dp_utf8_ok(code, strlen(code)))
+		return QF_OK; /* what json_pack refused: no note */
+	struct jw j = {0};
+	jw_str(&j, "case_id", id);
+	jw_str(&j, "tracking_code", code);
+	jw_str(&j, "kind", kind);
+	jw_int(&j, "permille", (int)w->permille);
+	jw_bool(&j, "breached", w->breached);
+	jw_str(&j, "assignee_name", an);
+	jw_str(&j, "building_name", bn);
+	jw_int(&j, "at_ms", at);
+	return jw_note(&j, dp, t, w->breached ? "breach" : "warning", at,
+		       w->breached ? "breach" : "warn");
 }
 
 int cases_apply_repeat(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelope *env,
@@ -1104,26 +1541,321 @@ int cases_apply_repeat(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Enve
 			(unsigned long long)env->seq);
 		return QF_OK;
 	}
-	json_t *e = json_object();
-	char k[128];
-	s_entry_key(env, '1', k, sizeof k);
-	json_object_set_new(e, "k", json_string(k));
-	json_object_set_new(e, "type", json_string("REPEAT_LINKED"));
-	json_object_set_new(e, "at_ms", json_integer(r->at_ms ? r->at_ms : env->time_ms));
-	s_set_id(e, "related_case", r->earlier_case_id);
-	json_object_set_new(e, "repeat_count", json_integer(r->repeat_count));
-	return s_add_entry(dp, t, id, e);
+	struct centry e;
+	s_entry_init(&e, env, '1', ET(REPEAT_LINKED), r->at_ms ? r->at_ms : env->time_ms);
+	struct buf b;
+	buf_init(&b);
+	s_put_id(&b, K_RELATED_CASE, r->earlier_case_id);
+	crec_int(&b, K_REPEAT_COUNT, r->repeat_count);
+	int rc = s_entry_take(&e, &b);
+	return rc ? rc : s_add_entry(dp, t, id, &e);
 }
 
 /* ------------------------------------------------------------ reading */
 
+int case_view_parse(const void *val, size_t n, const char *id, size_t idlen,
+		    struct case_view *out)
+{
+	(void)idlen;
+	const uint8_t *p = val, *end = p + n;
+	if (n < sizeof(struct case_head) + NFIELDS)
+		return QF_ERR_PROTO;
+	memcpy(&out->h, p, sizeof out->h);
+	if (out->h.version != CASE_HEAD_VERSION)
+		return QF_ERR_PROTO;
+	p += sizeof out->h;
+	const char *f[NFIELDS];
+	for (int i = 0; i < NFIELDS; i++) {
+		const uint8_t *z = memchr(p, '\0', (size_t)(end - p));
+		if (!z)
+			return QF_ERR_PROTO;
+		f[i] = (const char *)p;
+		p = z + 1;
+	}
+	uint64_t bl;
+	if (crec_get_varint(&p, end, &bl) || bl > (uint64_t)(end - p))
+		return QF_ERR_PROTO;
+	out->id = id;
+	out->category = f[F_CAT];
+	out->building = f[F_BLD];
+	out->handler = f[F_HANDLER];
+	out->handler_name = f[F_HNAME];
+	out->handler_post = f[F_HPOST];
+	out->category_name = f[F_CNAME];
+	out->building_name = f[F_BNAME];
+	out->tracking_code = f[F_CODE];
+	out->base = p;
+	out->base_len = (size_t)bl;
+	out->summary = NULL;
+	out->summary_len = 0;
+	return QF_OK;
+}
+
 int cases_head(struct dp *dp, struct qf_txn *t, const char *id, struct case_view *v)
 {
 	MDB_val val;
-	int rc = qf_txn_get(t, dp->db.case_head, id, strlen(id), &val);
+	int rc = qf_txn_get(t, dp->db.cases, id, strlen(id), &val);
 	if (rc)
 		return rc;
 	return case_view_parse(val.mv_data, val.mv_size, id, strlen(id), v);
+}
+
+/* An integer as %lld writes it (lists render thousands per second:
+ * vsnprintf was a third of a list request). */
+static void s_int(struct buf *b, int64_t v)
+{
+	char t[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[n++] = '-';
+	char o[24];
+	for (int i = 0; i < n; i++)
+		o[i] = t[n - 1 - i];
+	buf_add(b, o, (size_t)n);
+}
+
+/* A small writer into memory sized beforehand: a list renders thousands
+ * of summaries a second, and a buffer call per token was most of it. */
+struct sw {
+	char *p;
+};
+
+static void sw_raw(struct sw *w, const char *s, size_t n)
+{
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+/* "key": */
+static void sw_key(struct sw *w, const char *k, size_t n)
+{
+	*w->p++ = '"';
+	sw_raw(w, k, n);
+	*w->p++ = '"';
+	*w->p++ = ':';
+}
+
+/* A JSON string as jansson escapes it (crec_json_str); at most 6n + 2. */
+static void sw_str(struct sw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	*w->p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*w->p++ = (char)c;
+			continue;
+		}
+		*w->p++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*w->p++ = (char)c;
+			break;
+		case '\b':
+			*w->p++ = 'b';
+			break;
+		case '\f':
+			*w->p++ = 'f';
+			break;
+		case '\n':
+			*w->p++ = 'n';
+			break;
+		case '\r':
+			*w->p++ = 'r';
+			break;
+		case '\t':
+			*w->p++ = 't';
+			break;
+		default:
+			sw_raw(w, "u00", 3);
+			*w->p++ = hex[c >> 4];
+			*w->p++ = hex[c & 15];
+		}
+	}
+	*w->p++ = '"';
+}
+
+static void sw_int(struct sw *w, int64_t v)
+{
+	char t[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*w->p++ = '-';
+	while (n)
+		*w->p++ = t[--n];
+}
+
+#define SW_KEY(w, lit) sw_key(w, lit, sizeof lit - 1)
+#define SW_STR(w, lit, s)                                                                \
+	do {                                                                             \
+		SW_KEY(w, lit);                                                          \
+		sw_str(w, s, strlen(s));                                                 \
+		*(w)->p++ = ',';                                                         \
+	} while (0)
+#define SW_INT(w, lit, v)                                                                \
+	do {                                                                             \
+		SW_KEY(w, lit);                                                          \
+		sw_int(w, v);                                                            \
+		*(w)->p++ = ',';                                                         \
+	} while (0)
+
+/* The list summary of a case: a JSON object without its closing brace,
+ * members in the order lists have always had them. */
+static void s_summary(const struct case_view *v, struct buf *b)
+{
+	/* title: the first 40 characters of the masked description */
+	char title[200] = "";
+	struct crec_v d;
+	if (!(v->h.flags & CH_WITHHELD) &&
+	    crec_find(v->base, v->base_len, K_DESCRIPTION, &d) && d.type == CT_STR)
+		s_excerpt(d.s, d.n, title, sizeof title, 40);
+	const char *code = case_state_code(v->h.state),
+		   *label = case_state_label(v->h.state);
+	size_t strs = strlen(v->id) + strlen(v->tracking_code) + strlen(v->category) +
+		      strlen(v->category_name) + strlen(v->building) +
+		      strlen(v->building_name) + strlen(code) + strlen(label) +
+		      strlen(title) + strlen(v->handler_name) + strlen(v->handler_post);
+	size_t cap = 6 * strs + 512;
+	char stack[4096], *mem = cap <= sizeof stack ? stack : malloc(cap);
+	if (!mem) {
+		b->oom = 1;
+		return;
+	}
+	struct sw w = {mem};
+	*w.p++ = '{';
+	SW_STR(&w, "id", v->id);
+	SW_STR(&w, "tracking_code", v->tracking_code);
+	SW_STR(&w, "category", v->category);
+	SW_STR(&w, "category_name", v->category_name);
+	SW_STR(&w, "building", v->building);
+	SW_STR(&w, "building_name", v->building_name);
+	SW_STR(&w, "state", code);
+	SW_STR(&w, "state_name", label);
+	SW_STR(&w, "title", title);
+	SW_KEY(&w, "withheld");
+	if (v->h.flags & CH_WITHHELD)
+		sw_raw(&w, "true,", 5);
+	else
+		sw_raw(&w, "false,", 6);
+	SW_INT(&w, "submitted_ms", v->h.submitted_ms);
+	SW_STR(&w, "handler_name", v->handler_name);
+	SW_STR(&w, "handler_post", v->handler_post);
+	SW_INT(&w, "respond_due_ms", v->h.respond_due_ms);
+	SW_INT(&w, "resolve_due_ms", v->h.resolve_due_ms);
+	SW_INT(&w, "resolved_ms", v->h.resolved_ms);
+	if (v->h.rating) {
+		SW_INT(&w, "rating", v->h.rating);
+	} else {
+		SW_KEY(&w, "rating");
+		sw_raw(&w, "null,", 5);
+	}
+	SW_KEY(&w, "reopen_count");
+	sw_int(&w, v->h.reopen_count);
+	buf_add(b, mem, (size_t)(w.p - mem));
+	if (mem != stack)
+		free(mem);
+}
+
+/* Render a stored record as the case document (new reference). */
+static json_t *s_render(const char *id, const uint8_t *p, size_t n)
+{
+	struct ccase *c = s_case_new(id);
+	if (!c)
+		return NULL;
+	json_t *doc = NULL;
+	if (s_decode(c, p, n))
+		goto out;
+	const struct case_head *h = &c->h;
+	/* the petition's members, less those the fold derives */
+	struct buf b;
+	buf_init(&b);
+	struct crec_it it;
+	struct crec_v v;
+	crec_it_init(&it, c->base, c->nbase, 0);
+	while (crec_next(&it, &v) > 0)
+		if (v.key != K_CATEGORY && v.key != K_BUILDING &&
+		    v.key != K_TRACKING_CODE && v.key != K_PRIORITY &&
+		    v.key != K_SUBMITTED_MS)
+			buf_add(&b, v.at, v.size);
+	json_t *tl = json_array();
+	for (unsigned i = 0; tl && i < c->ne; i++) {
+		const struct centry *e = &c->e[i];
+		char k[128];
+		const char *tn = qf_event_type_name(e->etype);
+		snprintf(k, sizeof k, "%c%s/%04x/%016llx", e->cls, e->prod, e->part,
+			 (unsigned long long)e->seq);
+		unsigned keys[3] = {K_K, K_TYPE, K_AT_MS};
+		json_t *x[3] = {json_string(k), json_string(tn ? tn : ""),
+				json_integer(e->at)};
+		json_t *o = crec_object_json(e->b, e->n, keys, x, 3);
+		if (o)
+			json_array_append_new(tl, o);
+	}
+	json_t *hd = json_object();
+	if (c->f[F_HANDLER][0] && hd) {
+		json_object_set_new(hd, "name", json_string(c->f[F_HNAME]));
+		json_object_set_new(hd, "post", json_string(c->f[F_HPOST]));
+		json_object_set_new(hd, "staff_id", json_string(c->f[F_HANDLER]));
+	}
+	const char *opt[4] = {c->f[F_CAT], c->f[F_BLD], c->f[F_CODE], c->f[F_PRIO]};
+	unsigned okeys[4] = {K_CATEGORY, K_BUILDING, K_TRACKING_CODE, K_PRIORITY};
+	unsigned keys[32];
+	json_t *x[32];
+	unsigned nx = 0;
+#define ADD(k, val) (keys[nx] = (k), x[nx++] = (val))
+	for (int i = 0; i < 4; i++)
+		if (*opt[i])
+			ADD(okeys[i], json_string(opt[i]));
+	ADD(K_STATE, json_string(case_state_code(h->state)));
+	ADD(K_STATE_NAME, json_string(case_state_label(h->state)));
+	ADD(K_CATEGORY_NAME, json_string(c->f[F_CNAME]));
+	ADD(K_BUILDING_NAME, json_string(c->f[F_BNAME]));
+	ADD(K_SUBMITTED_MS, json_integer(h->submitted_ms));
+	ADD(K_HANDLER, hd);
+	ADD(K_OWNER, c->f[F_OWNER][0] ? json_string(c->f[F_OWNER]) : json_null());
+	ADD(K_RESPOND_DUE_MS, json_integer(h->respond_due_ms));
+	ADD(K_RESOLVE_DUE_MS, json_integer(h->resolve_due_ms));
+	ADD(K_FIRST_RESPONSE_MS, json_integer(h->first_response_ms));
+	ADD(K_RESOLVED_MS, json_integer(h->resolved_ms));
+	ADD(K_CLOSED_MS, json_integer(h->closed_ms));
+	ADD(K_RATING, h->rating ? json_integer(h->rating) : json_null());
+	ADD(K_REOPEN_COUNT, json_integer(h->reopen_count));
+	ADD(K_TRANSFER_COUNT, json_integer(h->transfer_count));
+	ADD(K_ESCALATED, json_boolean(h->flags & CH_ESCALATED));
+	ADD(K_BREACHED, json_boolean(h->flags & CH_BREACHED));
+	ADD(K_CLOSED_WITHOUT_FEEDBACK, json_boolean(h->flags & CH_NO_FEEDBACK));
+	ADD(K_RELATED_CASE, c->f[F_REL][0] ? json_string(c->f[F_REL]) : json_null());
+	ADD(K_WITHHELD, json_boolean(h->flags & CH_WITHHELD));
+	ADD(K_TIMELINE, tl);
+#undef ADD
+	if (buf_ok(&b))
+		doc = crec_object_json(b.p ? b.p : "", b.len, keys, x, nx);
+	else
+		for (unsigned i = 0; i < nx; i++)
+			json_decref(x[i]);
+	buf_free(&b);
+out:
+	s_case_free(c);
+	return doc;
+}
+
+static json_t *s_load(struct dp *dp, struct qf_txn *t, const char *id)
+{
+	MDB_val v;
+	if (qf_txn_get(t, dp->db.cases, id, strlen(id), &v) != QF_OK)
+		return NULL;
+	return s_render(id, v.mv_data, v.mv_size);
 }
 
 json_t *cases_doc(struct dp *dp, struct qf_txn *t, const char *id_or_code)
@@ -1145,10 +1877,9 @@ json_t *cases_doc(struct dp *dp, struct qf_txn *t, const char *id_or_code)
 
 uint64_t cases_count(struct dp *dp, struct qf_txn *t, const char *key)
 {
-	int64_t v = dp_count_get(t, dp->db.counts, key);
+	int64_t v = dp_count_get(dp, t, dp->db.counts, key);
 	return v > 0 ? (uint64_t)v : 0;
 }
-
 uint64_t cases_overdue_count(struct dp *dp, struct qf_txn *t, int64_t now)
 {
 	MDB_cursor *c;
@@ -1290,7 +2021,9 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	}
 	uint64_t seen = 0, given = 0;
-	int stopped = 0;
+	int stopped = 0, oom = 0;
+	struct buf sum;
+	buf_init(&sum);
 	while (rc == 0) {
 		if (k.mv_size < pl + 8 || memcmp(k.mv_data, pre, pl) != 0)
 			break;
@@ -1313,7 +2046,15 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 				if (seen >= q->offset &&
 				    (!q->limit || given < q->limit) && !stopped) {
 					given++;
-					if (fn && fn(arg, &cv, overdue))
+					buf_reset(&sum);
+					s_summary(&cv, &sum);
+					if (!buf_ok(&sum)) {
+						oom = 1;
+						stopped = 1;
+					}
+					cv.summary = sum.p;
+					cv.summary_len = sum.len;
+					if (!oom && fn && fn(arg, &cv, overdue))
 						stopped = 1;
 				}
 				seen++;
@@ -1326,7 +2067,8 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 		rc = mdb_cursor_get(c, &k, &v, by_due ? MDB_NEXT : MDB_PREV);
 	}
 	mdb_cursor_close(c);
+	buf_free(&sum);
 	if (total && !counted)
 		*total = seen;
-	return QF_OK;
+	return oom ? QF_ERR_NOMEM : QF_OK;
 }

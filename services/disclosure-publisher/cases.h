@@ -3,6 +3,12 @@
  * and statistics, and the secondary indexes that make filtered, paged
  * listing cheap.
  *
+ * Storage: one compact binary record per case (dp.case; crec.h), rendered
+ * as JSON only on read. Within a transaction cases live in a write-back
+ * cache; the records, index keys and counters are written once per case,
+ * at commit (a catching-up replica applies thousands of events per
+ * transaction, several per case).
+ *
  * Design: the document is rebuilt by folding its timeline, which is kept
  * sorted by (time, source position). Events of intake and router arrive on
  * independent streams, in any interleaving, so a case's state is a pure
@@ -29,10 +35,9 @@
 #define CH_BREACHED    0x40u /* a deadline was breached at some point */
 #define CH_WITHHELD    0x80u /* no consent to show the description */
 
-/* The fixed part of a case_head value; then category, building and handler
- * (NUL-terminated), then the list summary: a JSON object without its closing
- * brace (the reader appends "overdue" and the brace). Native byte order:
- * the store is this machine's own. */
+/* The fixed part of a case record (a dp.case value, cases.c has the
+ * layout): the derived figures lists, statistics and indexes read without
+ * rendering anything. Native byte order: the store is this machine's own. */
 struct case_head {
 	uint32_t version; /* CASE_HEAD_VERSION */
 	uint8_t state;	  /* Qingfeng__V1__CaseState */
@@ -43,16 +48,24 @@ struct case_head {
 	int64_t submitted_ms, first_response_ms, respond_due_ms, resolve_due_ms;
 	int64_t resolved_ms, resolved_due_ms, closed_ms, updated_ms;
 };
-#define CASE_HEAD_VERSION 1u
+#define CASE_HEAD_VERSION 2u
 
+/* A case as lists read it: pointers into the record (valid during the
+ * transaction), and the list summary rendered by cases_query. */
 struct case_view {
 	struct case_head h;
 	const char *id, *category, *building, *handler;
-	const char *summary; /* not NUL-terminated: summary_len bytes */
+	const char *handler_name, *handler_post, *category_name, *building_name;
+	const char *tracking_code;
+	const uint8_t *base; /* the petition's members (crec.h) */
+	size_t base_len;
+	const char *summary; /* not NUL-terminated: summary_len bytes; set by
+				cases_query only (a JSON object without its
+				closing brace) */
 	size_t summary_len;
 };
 
-/* Parse a case_head value (pointers into v). 0 or QF_ERR_PROTO. */
+/* Parse a case record (pointers into v). 0 or QF_ERR_PROTO. */
 int case_view_parse(const void *v, size_t n, const char *id, size_t idlen,
 		    struct case_view *out);
 /* Open: not resolved, closed, rejected or merged. */
@@ -110,6 +123,11 @@ json_t *cases_doc(struct dp *dp, struct qf_txn *t, const char *id_or_code);
 int cases_head(struct dp *dp, struct qf_txn *t, const char *id, struct case_view *v);
 /* Counters: total cases, open cases. */
 uint64_t cases_count(struct dp *dp, struct qf_txn *t, const char *key);
+/* Write the transaction's cached cases (records, index keys, counters);
+ * dp.c's pre-commit hook calls it. */
+int cases_flush(struct dp *dp, struct qf_txn *t);
+/* Forget the transaction's cache (after commit or abort). */
+void cases_cache_clear(struct dp *dp);
 /* Overdue open cases now (walks the due index up to now). */
 uint64_t cases_overdue_count(struct dp *dp, struct qf_txn *t, int64_t now);
 /* The same, computed at most once a second (dp->cache_lock). */

@@ -1,6 +1,13 @@
 /* dp.c: the store's databases and the small shared helpers of the service
- * (dp.h): community names under the reload lock, counters, id checks. */
+ * (dp.h): community names under the reload lock, counters, id checks, and
+ * the per-transaction state written once at commit.
+ *
+ * Counters are the hottest keys of the store (every case touches "all",
+ * its category, building and state): inside a write transaction their
+ * changes add up in a small table and are written once, at commit. */
 #include "dp.h"
+#include "cases.h"
+#include "live.h"
 
 #include "qf_err.h"
 #include "qf_store.h"
@@ -16,15 +23,14 @@ int dp_db_open(struct dp *dp)
 		const char *name;
 		MDB_dbi *dbi;
 	} t[] = {
-	    {"dp.case_doc", &d->case_doc},
-	    {"dp.case_head", &d->case_head},
+	    {"dp.case", &d->cases},
+	    {"dp.case_names", &d->case_names},
 	    {"dp.by_time", &d->by_time},
 	    {"dp.by_cat", &d->by_cat},
 	    {"dp.by_bld", &d->by_bld},
 	    {"dp.by_state", &d->by_state},
 	    {"dp.by_due", &d->by_due},
 	    {"dp.by_code", &d->by_code},
-	    {"dp.case_names", &d->case_names},
 	    {"dp.counts", &d->counts},
 	    {"dp.disc_ver", &d->disc_ver},
 	    {"dp.disc_cur", &d->disc_cur},
@@ -85,7 +91,67 @@ int dp_tz(struct dp *dp)
 	return tz;
 }
 
-int64_t dp_count_get(struct qf_txn *t, MDB_dbi dbi, const char *key)
+/* ------------------------------------------------------------ counters */
+
+#define COUNT_KEY 96
+struct count_slot {
+	MDB_dbi dbi;
+	int used;
+	int64_t delta;
+	char key[COUNT_KEY];
+};
+struct dp_counts {
+	struct count_slot *s;
+	unsigned cap, n;
+};
+
+static uint32_t s_hash(MDB_dbi dbi, const char *k)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)dbi;
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 16777619u;
+	return h;
+}
+
+static struct count_slot *s_slot(struct dp_counts *c, MDB_dbi dbi, const char *key,
+				 int create)
+{
+	if (create && (c->n + 1) * 4 > c->cap * 3) {
+		unsigned nc = c->cap ? c->cap * 2 : 64;
+		struct count_slot *ns = calloc(nc, sizeof *ns);
+		if (!ns)
+			return NULL;
+		for (unsigned i = 0; i < c->cap; i++) {
+			if (!c->s[i].used)
+				continue;
+			uint32_t h = s_hash(c->s[i].dbi, c->s[i].key) & (nc - 1);
+			while (ns[h].used)
+				h = (h + 1) & (nc - 1);
+			ns[h] = c->s[i];
+		}
+		free(c->s);
+		c->s = ns;
+		c->cap = nc;
+	}
+	if (!c->cap)
+		return NULL;
+	uint32_t h = s_hash(dbi, key) & (c->cap - 1);
+	while (c->s[h].used) {
+		if (c->s[h].dbi == dbi && !strcmp(c->s[h].key, key))
+			return &c->s[h];
+		h = (h + 1) & (c->cap - 1);
+	}
+	if (!create)
+		return NULL;
+	c->s[h].used = 1;
+	c->s[h].dbi = dbi;
+	c->s[h].delta = 0;
+	snprintf(c->s[h].key, COUNT_KEY, "%s", key);
+	c->n++;
+	return &c->s[h];
+}
+
+static int64_t s_stored(struct qf_txn *t, MDB_dbi dbi, const char *key)
 {
 	MDB_val v;
 	if (qf_txn_get(t, dbi, key, strlen(key), &v) != QF_OK || v.mv_size != 8)
@@ -93,16 +159,100 @@ int64_t dp_count_get(struct qf_txn *t, MDB_dbi dbi, const char *key)
 	return (int64_t)qf_be64_get(v.mv_data);
 }
 
-int dp_count_add(struct qf_txn *t, MDB_dbi dbi, const char *key, int64_t delta)
+int64_t dp_count_get(struct dp *dp, struct qf_txn *t, MDB_dbi dbi, const char *key)
 {
-	int64_t n = dp_count_get(t, dbi, key) + delta;
-	if (n <= 0) {
-		int rc = qf_txn_del(t, dbi, key, strlen(key));
-		return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
+	int64_t n = s_stored(t, dbi, key);
+	/* the pending table belongs to the core thread's write transaction */
+	if (!qf_txn_readonly(t) && dp->pcounts) {
+		struct count_slot *s = s_slot(dp->pcounts, dbi, key, 0);
+		if (s)
+			n += s->delta;
 	}
-	uint8_t b[8];
-	qf_be64_put(b, (uint64_t)n);
-	return qf_txn_put(t, dbi, key, strlen(key), b, 8, 0);
+	return n;
+}
+
+int dp_count_add(struct dp *dp, struct qf_txn *t, MDB_dbi dbi, const char *key,
+		 int64_t delta)
+{
+	if (strlen(key) >= COUNT_KEY)
+		return QF_ERR_INVAL;
+	int rc = dp_txn_track(dp, t);
+	if (rc)
+		return rc;
+	if (!dp->pcounts && !(dp->pcounts = calloc(1, sizeof *dp->pcounts)))
+		return QF_ERR_NOMEM;
+	struct count_slot *s = s_slot(dp->pcounts, dbi, key, 1);
+	if (!s)
+		return QF_ERR_NOMEM;
+	s->delta += delta;
+	return QF_OK;
+}
+
+static int s_counts_flush(struct dp *dp, struct qf_txn *t)
+{
+	struct dp_counts *c = dp->pcounts;
+	for (unsigned i = 0; c && i < c->cap; i++) {
+		struct count_slot *s = &c->s[i];
+		if (!s->used || !s->delta)
+			continue;
+		int64_t n = s_stored(t, s->dbi, s->key) + s->delta;
+		int rc;
+		if (n <= 0) {
+			rc = qf_txn_del(t, s->dbi, s->key, strlen(s->key));
+			if (rc == QF_ERR_NOTFOUND)
+				rc = QF_OK;
+		} else {
+			uint8_t b[8];
+			qf_be64_put(b, (uint64_t)n);
+			rc = qf_txn_put(t, s->dbi, s->key, strlen(s->key), b, 8, 0);
+		}
+		if (rc)
+			return rc;
+	}
+	return QF_OK;
+}
+
+static void s_counts_clear(struct dp *dp)
+{
+	if (!dp->pcounts)
+		return;
+	free(dp->pcounts->s);
+	free(dp->pcounts);
+	dp->pcounts = NULL;
+}
+
+/* ------------------------------------------------------------ transaction */
+
+static int s_precommit(struct qf_txn *t, void *arg)
+{
+	struct dp *dp = arg;
+	int rc = cases_flush(dp, t);
+	if (!rc)
+		rc = live_flush(dp, t);
+	if (!rc)
+		rc = s_counts_flush(dp, t);
+	return rc;
+}
+
+static void s_txn_end(void *arg, uint64_t data)
+{
+	(void)data;
+	struct dp *dp = arg;
+	cases_cache_clear(dp);
+	s_counts_clear(dp);
+}
+
+int dp_txn_track(struct dp *dp, struct qf_txn *t)
+{
+	int rc;
+	if (qf_txn_has_hook(t, s_txn_end, dp))
+		return QF_OK;
+	/* the live hooks (publish after commit) come after ours are known */
+	if ((rc = qf_txn_before_commit(t, s_precommit, dp)) ||
+	    (rc = qf_txn_on_commit(t, s_txn_end, dp, 0)) ||
+	    (rc = qf_txn_on_abort(t, s_txn_end, dp, 0)))
+		return rc;
+	return QF_OK;
 }
 
 int dp_utf8_ok(const char *s, size_t n)

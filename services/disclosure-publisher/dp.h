@@ -20,36 +20,35 @@
 
 struct dp_conf {
 	struct qf_svc_conf svc;
-	char *title;	       /* disclosure.title: site title ("" = community name) */
-	char *public_url;      /* disclosure.public_url: absolute base for feeds */
-	char *intake_url;      /* disclosure.intake_url: where residents question items */
-	char *question_path;   /* disclosure.question_path: intake's petition endpoint */
-	char *audit_url;       /* disclosure.audit_url: the audit log as we reach it */
+	char *title;	     /* disclosure.title: site title ("" = community name) */
+	char *public_url;    /* disclosure.public_url: absolute base for feeds */
+	char *intake_url;    /* disclosure.intake_url: where residents question items */
+	char *question_path; /* disclosure.question_path: intake's petition endpoint */
+	char *audit_url;     /* disclosure.audit_url: the audit log as we reach it */
 	char *audit_public_url; /* disclosure.audit_public_url: as the public does
 				   ("": audit_url); use dp_audit_public() */
-	int audit_link;	       /* disclosure.audit_link: find announcements there */
-	int page_size;	       /* disclosure.page_size */
-	int max_page_size;     /* disclosure.max_page_size */
-	int live_keep;	       /* disclosure.live_keep: recent live events kept */
-	int sse_max_clients;   /* disclosure.sse_max_clients */
-	int sse_keepalive_s;   /* disclosure.sse_keepalive_s */
-	int location_decimals; /* disclosure.location_decimals (0: no location) */
-	int satisfied_min;     /* disclosure.satisfied_min_rating */
-	int feed_entries;      /* disclosure.feed_entries */
-	int export_cases;      /* disclosure.export_cases: cases on the static board */
+	int audit_link;		/* disclosure.audit_link: find announcements there */
+	int page_size;		/* disclosure.page_size */
+	int max_page_size;	/* disclosure.max_page_size */
+	int live_keep;		/* disclosure.live_keep: recent live events kept */
+	int sse_max_clients;	/* disclosure.sse_max_clients */
+	int sse_keepalive_s;	/* disclosure.sse_keepalive_s */
+	int location_decimals;	/* disclosure.location_decimals (0: no location) */
+	int satisfied_min;	/* disclosure.satisfied_min_rating */
+	int feed_entries;	/* disclosure.feed_entries */
+	int export_cases;	/* disclosure.export_cases: cases on the static board */
 };
 
 /* Databases of the store (all keys are byte strings; be64 = big-endian). */
 struct dp_db {
-	MDB_dbi case_doc;     /* case id -> JSON document with the timeline */
-	MDB_dbi case_head;    /* case id -> struct case_head + strings + summary */
+	MDB_dbi cases;	      /* case id -> compact record (cases.c) */
+	MDB_dbi case_names;   /* case id -> keyed hashes of names found in its texts */
 	MDB_dbi by_time;      /* be64 submitted_ms | case id -> "" */
 	MDB_dbi by_cat;	      /* category \0 be64 submitted | case id -> "" */
 	MDB_dbi by_bld;	      /* building \0 be64 submitted | case id -> "" */
 	MDB_dbi by_state;     /* state byte | be64 submitted | case id -> "" */
 	MDB_dbi by_due;	      /* be64 next due | case id -> "" (open cases only) */
 	MDB_dbi by_code;      /* tracking code -> case id */
-	MDB_dbi case_names;   /* case id -> keyed hashes of names found in its texts */
 	MDB_dbi counts;	      /* "c:<cat>" "b:<bld>" "s:<n>" "all" ... -> be64 */
 	MDB_dbi disc_ver;     /* record id \0 be32 version -> JSON of the version */
 	MDB_dbi disc_cur;     /* record id -> JSON {version, kind, group} */
@@ -69,6 +68,8 @@ struct dp_db {
 struct sse_hub;
 struct stats_cache;
 struct auditlink;
+struct case_cache;
+struct dp_counts;
 
 struct dp {
 	struct dp_conf *conf;
@@ -89,8 +90,15 @@ struct dp {
 	/* live events produced by the transaction being applied; handed to the
 	 * hub on commit, dropped on abort (apply may run twice) */
 	struct live_pending *pending;
-	int ready_seen;	    /* caught up once: live events go to browsers */
-	int counters_dirty; /* events changed the counters since last sent */
+	/* state of the write transaction being applied (core thread only),
+	 * written by dp.c's pre-commit hook and dropped on abort: cached
+	 * cases, counter deltas, the live seq and the day-counter key */
+	struct case_cache *ccache;
+	struct dp_counts *pcounts;
+	int64_t day_lo, day_hi; /* [lo, hi) ms of the day in day_key */
+	char day_key[16];	/* "d:YYYYMMDD:" */
+	int ready_seen;		/* caught up once: live events go to browsers */
+	int counters_dirty;	/* events changed the counters since last sent */
 	/* consumer positions, copied by the core thread for /v1/status */
 	pthread_mutex_t status_lock;
 	char *status_json;
@@ -117,9 +125,17 @@ void dp_staff_name(struct dp *dp, const char *id, char *out, size_t n);
 /* Community's UTC offset in minutes. */
 int dp_tz(struct dp *dp);
 
-/* be64 counter helpers inside a write transaction. */
-int dp_count_add(struct qf_txn *t, MDB_dbi dbi, const char *key, int64_t delta);
-int64_t dp_count_get(struct qf_txn *t, MDB_dbi dbi, const char *key);
+/* be64 counters. Inside a write transaction an addition is kept in memory
+ * and written once, at commit (dp_txn_track); reading in the same
+ * transaction sees it. A counter at or below zero is deleted. */
+int dp_count_add(struct dp *dp, struct qf_txn *t, MDB_dbi dbi, const char *key,
+		 int64_t delta);
+int64_t dp_count_get(struct dp *dp, struct qf_txn *t, MDB_dbi dbi, const char *key);
+
+/* Register, once per write transaction, the hooks that write what the
+ * transaction keeps in memory (cached cases, then the live ring, then
+ * counters) just before commit, and forget it after commit or abort. */
+int dp_txn_track(struct dp *dp, struct qf_txn *t);
 
 /* A short printable id (1..64 of [A-Za-z0-9_.:-]): ids from events must be
  * this before they become keys or URLs. */

@@ -22,8 +22,13 @@
 
 /* ------------------------------------------------------------ pending */
 
+/* A note of the transaction being applied: stored in the ring at commit
+ * (only the last live_keep of a transaction, which is what the ring keeps),
+ * published to browsers after commit. */
 struct live_msg {
-	char *event, *data;
+	char *event;
+	char *data; /* the record as JSON text */
+	int64_t seq;
 	struct live_msg *next;
 };
 
@@ -72,23 +77,113 @@ static void s_on_abort(void *arg, uint64_t data)
 	s_pending_clear(arg);
 }
 
-/* Day counters ("d:YYYYMMDD:new") in the community's time zone. */
+int live_flush(struct dp *dp, struct qf_txn *t)
+{
+	if (!dp->pending || !dp->pending->head)
+		return QF_OK;
+	int64_t keep = dp->conf->live_keep > 0 ? dp->conf->live_keep : 200;
+	int64_t first = dp->pending->head->seq, last = dp->pending->tail->seq;
+	uint8_t k[8];
+	int rc;
+	/* what each note pushed out of the ring, older than this transaction */
+	for (int64_t s = first; s <= last; s++) {
+		int64_t old = s - keep;
+		if (old < 1 || old >= first)
+			continue;
+		qf_be64_put(k, (uint64_t)old);
+		rc = qf_txn_del(t, dp->db.live, k, 8);
+		if (rc && rc != QF_ERR_NOTFOUND)
+			return rc;
+	}
+	for (struct live_msg *m = dp->pending->head; m; m = m->next) {
+		if (m->seq <= last - keep)
+			continue;
+		qf_be64_put(k, (uint64_t)m->seq);
+		if ((rc = qf_txn_put(t, dp->db.live, k, 8, m->data, strlen(m->data), 0)))
+			return rc;
+	}
+	return QF_OK;
+}
+
+/* Local day number of an instant (tz minutes east of UTC). */
+static int64_t s_day_of(int64_t ms, int tz)
+{
+	int64_t l = ms + (int64_t)tz * 60000;
+	return l >= 0 ? l / 86400000 : (l - 86399999) / 86400000;
+}
+
+/* Day counters ("d:YYYYMMDD:new") in the community's time zone; the day's
+ * key is formatted once per day seen, not once per event. */
 static int s_day_count(struct dp *dp, struct qf_txn *t, int64_t at, const char *what)
 {
-	char day[32], key[64];
-	qf_time_fmt(at, dp_tz(dp), day, sizeof day);
-	snprintf(key, sizeof key, "d:%.4s%.2s%.2s:%s", day, day + 5, day + 8, what);
-	return dp_count_add(t, dp->db.meta, key, 1);
+	char key[64];
+	if (!dp->day_key[0] || at < dp->day_lo || at >= dp->day_hi) {
+		int tz = dp_tz(dp);
+		char day[32];
+		int64_t d = s_day_of(at, tz);
+		qf_time_fmt(at, tz, day, sizeof day);
+		snprintf(dp->day_key, sizeof dp->day_key, "d:%.4s%.2s%.2s:", day, day + 5,
+			 day + 8);
+		dp->day_lo = d * 86400000 - (int64_t)tz * 60000;
+		dp->day_hi = dp->day_lo + 86400000;
+	}
+	snprintf(key, sizeof key, "%s%s", dp->day_key, what);
+	return dp_count_add(dp, t, dp->db.meta, key, 1);
+}
+
+int live_note_text(struct dp *dp, struct qf_txn *t, const char *kind, int64_t at,
+		   const char *day, const char *data, size_t n)
+{
+	int rc;
+	if (!at)
+		at = qf_now_ms(dp->clock);
+	if (day && (rc = s_day_count(dp, t, at, day)))
+		return rc;
+	int64_t seq = dp_count_get(dp, t, dp->db.meta, "live_seq") + 1;
+	if ((rc = dp_count_add(dp, t, dp->db.meta, "live_seq", 1)))
+		return rc;
+	/* the record as json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) of
+	   {seq, kind, at_ms, data} writes it */
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "{\"seq\":%lld,\"kind\":\"%s\",\"at_ms\":%lld,\"data\":",
+		   (long long)seq, kind, (long long)at);
+	buf_add(&b, data, n);
+	buf_putc(&b, '}');
+	if (!buf_ok(&b))
+		return QF_ERR_NOMEM;
+	/* kept in memory; stored by live_flush, published on commit only */
+	if (!dp->pending && !(dp->pending = calloc(1, sizeof *dp->pending))) {
+		buf_free(&b);
+		return QF_ERR_NOMEM;
+	}
+	struct live_msg *m = calloc(1, sizeof *m);
+	char *ev = strdup(kind);
+	if (!m || !ev) {
+		free(m);
+		free(ev);
+		buf_free(&b);
+		return QF_ERR_NOMEM;
+	}
+	m->event = ev;
+	m->data = buf_take(&b, NULL);
+	m->seq = seq;
+	if (dp->pending->tail)
+		dp->pending->tail->next = m;
+	else
+		dp->pending->head = m;
+	dp->pending->tail = m;
+	if ((rc = qf_txn_on_commit(t, s_on_commit, dp, 0)) ||
+	    (rc = qf_txn_on_abort(t, s_on_abort, dp, 0)))
+		return rc;
+	return QF_OK;
 }
 
 int live_note(struct dp *dp, struct qf_txn *t, const char *kind, json_t *data)
 {
 	if (!data)
 		return QF_OK; /* a field was not valid UTF-8: nothing to show */
-	int rc;
 	int64_t at = json_integer_value(json_object_get(data, "at_ms"));
-	if (!at)
-		at = qf_now_ms(dp->clock);
 	const char *day = NULL;
 	if (!strcmp(kind, "case"))
 		day = "new";
@@ -101,57 +196,13 @@ int live_note(struct dp *dp, struct qf_txn *t, const char *kind, json_t *data)
 		 !strcmp(json_string_value(json_object_get(data, "type")),
 			 "CASE_RESOLVED"))
 		day = "resolved";
-	if (day && (rc = s_day_count(dp, t, at, day))) {
-		json_decref(data);
-		return rc;
-	}
-	int64_t seq = dp_count_get(t, dp->db.meta, "live_seq") + 1;
-	json_t *rec = json_pack("{s:I, s:s, s:I, s:o}", "seq", (json_int_t)seq, "kind",
-				kind, "at_ms", (json_int_t)at, "data", data);
-	char *txt = rec ? json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(rec);
+	char *txt = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(data);
 	if (!txt)
 		return QF_ERR_NOMEM;
-	uint8_t k[8];
-	qf_be64_put(k, (uint64_t)seq);
-	rc = qf_txn_put(t, dp->db.live, k, 8, txt, strlen(txt), 0);
-	if (!rc)
-		rc = dp_count_add(t, dp->db.meta, "live_seq", 1);
-	int64_t keep = dp->conf->live_keep > 0 ? dp->conf->live_keep : 200;
-	if (!rc && seq > keep) {
-		qf_be64_put(k, (uint64_t)(seq - keep));
-		rc = qf_txn_del(t, dp->db.live, k, 8);
-		if (rc == QF_ERR_NOTFOUND)
-			rc = QF_OK;
-	}
-	if (rc) {
-		free(txt);
-		return rc;
-	}
-	/* queue for the hub; published on commit only */
-	if (!dp->pending && !(dp->pending = calloc(1, sizeof *dp->pending))) {
-		free(txt);
-		return QF_ERR_NOMEM;
-	}
-	struct live_msg *m = calloc(1, sizeof *m);
-	char *ev = strdup(kind);
-	if (!m || !ev) {
-		free(m);
-		free(ev);
-		free(txt);
-		return QF_ERR_NOMEM;
-	}
-	m->event = ev;
-	m->data = txt;
-	if (dp->pending->tail)
-		dp->pending->tail->next = m;
-	else
-		dp->pending->head = m;
-	dp->pending->tail = m;
-	if ((rc = qf_txn_on_commit(t, s_on_commit, dp, 0)) ||
-	    (rc = qf_txn_on_abort(t, s_on_abort, dp, 0)))
-		return rc;
-	return QF_OK;
+	int rc = live_note_text(dp, t, kind, at, day, txt, strlen(txt));
+	free(txt);
+	return rc;
 }
 
 json_t *live_recent(struct dp *dp, struct qf_txn *t, unsigned max)
@@ -190,20 +241,20 @@ json_t *live_counters(struct dp *dp, struct qf_txn *t, int64_t now)
 		snprintf(key, sizeof key, "d:%.4s%.2s%.2s:%s", day, day + 5, day + 8,
 			 what[i]);
 		json_object_set_new(o, names[i],
-				    json_integer(dp_count_get(t, dp->db.meta, key)));
+				    json_integer(dp_count_get(dp, t, dp->db.meta, key)));
 	}
-	int64_t rated = dp_count_get(t, dp->db.counts, "rated");
-	int64_t sat = dp_count_get(t, dp->db.counts, "satisfied");
+	int64_t rated = dp_count_get(dp, t, dp->db.counts, "rated");
+	int64_t sat = dp_count_get(dp, t, dp->db.counts, "satisfied");
 	json_object_set_new(o, "rated", json_integer(rated));
 	json_object_set_new(o, "satisfied", json_integer(sat));
 	json_object_set_new(o, "satisfaction_rate",
 			    rated ? json_real((double)sat / (double)rated) : json_null());
 	json_object_set_new(o, "alerts",
-			    json_integer(dp_count_get(t, dp->db.meta, "alerts")));
+			    json_integer(dp_count_get(dp, t, dp->db.meta, "alerts")));
 	json_object_set_new(o, "hotspots",
-			    json_integer(dp_count_get(t, dp->db.meta, "hotspots")));
+			    json_integer(dp_count_get(dp, t, dp->db.meta, "hotspots")));
 	json_object_set_new(o, "spam_held",
-			    json_integer(dp_count_get(t, dp->db.meta, "spam_held")));
+			    json_integer(dp_count_get(dp, t, dp->db.meta, "spam_held")));
 	json_object_set_new(o, "viewers",
 			    json_integer(dp->hub ? sse_hub_clients(dp->hub) : 0));
 	json_object_set_new(o, "at_ms", json_integer(now));

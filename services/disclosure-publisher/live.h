@@ -27,6 +27,16 @@ struct live_pending;
  * "hotspot", "alert", "checkpoint", "disclosure", "spam") with data (the
  * reference is stolen). Returns 0 or a store error. */
 int live_note(struct dp *dp, struct qf_txn *t, const char *kind, json_t *data);
+/* The same with data already a JSON object's text (n bytes, as json_dumps
+ * with JSON_COMPACT | JSON_PRESERVE_ORDER writes it: the apply path's
+ * notes are written without building JSON values); at: the event's time
+ * (0: now); day: the day counter it adds to ("new", "resolved", "warn",
+ * "breach") or NULL. */
+int live_note_text(struct dp *dp, struct qf_txn *t, const char *kind, int64_t at,
+		   const char *day, const char *data, size_t n);
+/* Store the transaction's notes in the ring (the last live_keep of them;
+ * dp.c's pre-commit hook calls it). */
+int live_flush(struct dp *dp, struct qf_txn *t);
 /* The recent live events, newest first (at most max), as a new JSON array. */
 json_t *live_recent(struct dp *dp, struct qf_txn *t, unsigned max);
 /* Dashboard counters now, as a new JSON object. */

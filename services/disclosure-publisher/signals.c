@@ -92,7 +92,7 @@ int signals_hotspot(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelop
 	uint8_t k[24];
 	int rc = s_put(t, dp->db.hotspots, k, s_time_key(k, at, env), j);
 	if (!rc)
-		rc = dp_count_add(t, dp->db.meta, "hotspots", 1);
+		rc = dp_count_add(dp, t, dp->db.meta, "hotspots", 1);
 	if (!rc)
 		return live_note(dp, t, "hotspot", j);
 	json_decref(j);
@@ -121,8 +121,8 @@ int signals_alert(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelope 
 	if (dp_id_ok(a->producer))
 		json_object_set_new(j, "producer", json_string(a->producer));
 	struct qf_mask_opts mo = {.allow = (const char *const *)dp->allow,
-			       .nallow = dp->nallow,
-			       .max_chars = 300};
+				  .nallow = dp->nallow,
+				  .max_chars = 300};
 	char *d = qf_mask_text(a->detail, a->detail ? strlen(a->detail) : 0, &mo);
 	if (!d) {
 		json_decref(j);
@@ -135,7 +135,7 @@ int signals_alert(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelope 
 	uint8_t k[24];
 	int rc = s_put(t, dp->db.alerts, k, s_time_key(k, at, env), j);
 	if (!rc)
-		rc = dp_count_add(t, dp->db.meta, "alerts", 1);
+		rc = dp_count_add(dp, t, dp->db.meta, "alerts", 1);
 	if (!rc)
 		return live_note(dp, t, "alert", j);
 	json_decref(j);
@@ -227,7 +227,7 @@ int signals_spam(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelope *
 {
 	(void)env;
 	int rc =
-	    dp_count_add(t, dp->db.meta, released ? "spam_released" : "spam_held", 1);
+	    dp_count_add(dp, t, dp->db.meta, released ? "spam_released" : "spam_held", 1);
 	if (rc || released)
 		return rc;
 	char cn[128] = "", bn[128] = "";
@@ -264,7 +264,7 @@ int signals_incarnation(struct dp *dp, struct qf_txn *t, const char *producer,
 	memcpy(k + 16, ob, 8);
 	int rc = s_put(t, dp->db.alerts, k, 24, j);
 	if (!rc)
-		rc = dp_count_add(t, dp->db.meta, "alerts", 1);
+		rc = dp_count_add(dp, t, dp->db.meta, "alerts", 1);
 	if (!rc)
 		return live_note(dp, t, "alert", j);
 	json_decref(j);

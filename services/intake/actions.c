@@ -180,14 +180,20 @@ void intake_command_reply(struct qf_http_req *r, const json_t *record, int waite
 		status = status >= 400 && status < 600 ? status : 502;
 	json_t *j = json_deep_copy(res);
 	json_object_set_new(j, "command_id", json_string(cmd ? cmd : ""));
-	if (status != 200) {
-		/* errors keep the common {code, message, field} shape */
-		if (!json_object_get(j, "code") ||
-		    !json_string_length(json_object_get(j, "code")))
-			json_object_set_new(j, "code", json_string("refused"));
-		json_object_set_new(j, "field", json_null());
+	if (status == 200) {
+		qf_http_reply_json(r, status, j);
+		return;
 	}
-	qf_http_reply_json(r, status, j);
+	/* a refusal is a problem like any other error, with the verdict's
+	   state and command id as extension members */
+	const char *code = json_string_value(json_object_get(j, "code"));
+	json_t *pj = qf_http_problem_json(status, code && *code ? code : "refused",
+					  json_string_value(json_object_get(j, "message")), NULL);
+	json_object_del(j, "message");
+	json_object_del(j, "code");
+	json_object_update_missing(pj, j);
+	json_decref(j);
+	qf_http_reply_problem(r, pj);
 }
 
 /* ------------------------------------------------------------ decoding */
@@ -397,6 +403,8 @@ static void s_job_free(struct action_job *j)
 	free(j);
 }
 
+static int s_action_write(struct action_job *j, struct qf_txn *t, json_t *crec);
+
 static int s_action_apply(struct qf_txn *t, void *arg)
 {
 	struct action_job *j = arg;
@@ -418,41 +426,83 @@ static int s_action_apply(struct qf_txn *t, void *arg)
 		}
 		if (f == INTAKE_IDEM_SAME) {
 			j->replay = 1;
-			j->record = intake_json_get(t, in->db.cmds, cmd, strlen(cmd));
+			j->record = intake_rec_get(in, t, in->db.cmds, cmd, strlen(cmd),
+						   &intake_rec_cmd);
 			return QF_OK;
 		}
 	}
+	json_t *crec = intake_case_get(in, t, j->case_id);
+	if (!crec) {
+		intake_err_set(&j->err, 404, "case_not_found", NULL, "没有这个案件");
+		return QF_OK;
+	}
+	int rc = s_action_write(j, t, crec);
+	json_decref(crec);
+	return rc;
+}
+
+/* Decided: photos, the command record, the event. */
+static int s_action_write(struct action_job *j, struct qf_txn *t, json_t *crec)
+{
+	struct intake *in = j->in;
+	int rc, changed = 0;
+	/* photos: uploaded with this request, or by hash when already on this
+	   case or uploaded with a token the staff member holds (never another
+	   case's photo, which may be withheld there) */
 	for (unsigned i = 0; i < j->a.nmedia; i++) {
 		struct intake_media *m = &j->a.media[i];
-		if (m->kind == INTAKE_MEDIA_REF) {
-			const char *ct;
-			uint64_t size;
-			if (intake_media_stat(in, t, m->sha256, &ct, &size)) {
-				intake_err_set(&j->err, 422, "unknown_media", "media",
-					       "没有这张图片（请先通过 /v1/media 上传）");
-				return QF_OK;
-			}
-			m->content_type = ct;
-			m->size = size;
+		if (m->kind == INTAKE_MEDIA_URL)
+			continue;
+		rc = m->kind == INTAKE_MEDIA_REF ? intake_media_attach(in, t, m, j->case_id, NULL)
+						 : intake_media_put(in, t, m, j->case_id);
+		if (rc == QF_ERR_NOTFOUND) {
+			char f[32];
+			snprintf(f, sizeof f, "media[%u]", i);
+			intake_err_set(&j->err, 422, "unknown_media", f,
+				       "没有这张图片（请随本次操作上传，或附上 POST /v1/media "
+				       "给出的上传凭证 upload_token）");
+			return QF_OK;
 		}
-	}
-	int rc;
-	for (unsigned i = 0; i < j->a.nmedia; i++)
-		if (j->a.media[i].kind == INTAKE_MEDIA_UPLOAD &&
-		    (rc = intake_media_put(in, t, &j->a.media[i])))
+		if (rc || (rc = intake_case_media_own(crec, m->sha256)))
 			return rc;
+		changed = 1;
+	}
 	qf_id_sortable(j->now, j->cmd + 1);
 	j->cmd[0] = 'K';
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I}", "command_id",
+	/* staff notes go into events masked with the case's names (they quote
+	   the petitioner); the notes as written stay here, sealed with the
+	   case, for staff (GET /v1/cases/:id) */
+	struct intake_mask mask;
+	struct qf_privacy pc;
+	char key[64];
+	intake_case_privacy(in, crec, &pc, key, sizeof key);
+	intake_mask_case(in, t, crec, &mask);
+	pc.mask = &mask.mo;
+	char *reason = intake_mask_text(&mask, j->a.reason);
+	char *cause = intake_mask_text(&mask, j->a.cause);
+	char *progress = intake_mask_text(&mask, j->a.progress);
+	char *result = intake_mask_text(&mask, j->a.result);
+	json_t *notes = json_object();
+	if (notes) {
+		if (j->a.reason)
+			json_object_set_new(notes, "reason", json_string(j->a.reason));
+		if (j->a.cause)
+			json_object_set_new(notes, "cause", json_string(j->a.cause));
+		if (j->a.progress)
+			json_object_set_new(notes, "progress", json_string(j->a.progress));
+		if (j->a.result)
+			json_object_set_new(notes, "result", json_string(j->a.result));
+	}
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o}", "command_id",
 				j->cmd, "kind", "staff", "case_id", j->case_id, "action",
 				j->a.kind->name, "actor", intake_actor_json(j->actor),
-				"status", "pending", "requested_ms", (json_int_t)j->now);
-	if (!rec)
-		return QF_ERR_NOMEM;
-	rc = intake_json_put(t, in->db.cmds, j->cmd, strlen(j->cmd), rec, 0);
+				"status", "pending", "requested_ms", (json_int_t)j->now,
+				"notes", notes);
+	rc = rec && reason && cause && progress && result
+		 ? intake_rec_put(in, t, in->db.cmds, j->cmd, strlen(j->cmd), &intake_rec_cmd,
+				  j->case_id, 1, rec)
+		 : QF_ERR_NOMEM;
 	json_decref(rec);
-	if (rc)
-		return rc;
 	Qingfeng__V1__StaffActionRequested m = QINGFENG__V1__STAFF_ACTION_REQUESTED__INIT;
 	Qingfeng__V1__Actor actor = QINGFENG__V1__ACTOR__INIT;
 	Qingfeng__V1__Attachment att[INTAKE_MAX_MEDIA], *attp[INTAKE_MAX_MEDIA];
@@ -464,16 +514,10 @@ static int s_action_apply(struct qf_txn *t, void *arg)
 	m.actor = &actor;
 	m.action = j->a.kind->kind;
 	m.target_staff = j->a.target_staff ? j->a.target_staff : (char *)"";
-	/* staff notes go into public events: masked (they often quote the
-	   petitioner's phone or name) */
-	char *reason = intake_event_text(j->a.reason, NULL);
-	char *cause = intake_event_text(j->a.cause, NULL);
-	char *progress = intake_event_text(j->a.progress, NULL);
-	char *result = intake_event_text(j->a.result, NULL);
-	m.reason = reason ? reason : (char *)"";
-	m.cause = cause ? cause : (char *)"";
-	m.progress = progress ? progress : (char *)"";
-	m.result = result ? result : (char *)"";
+	m.reason = reason;
+	m.cause = cause;
+	m.progress = progress;
+	m.result = result;
 	m.reject_reason = j->a.reject;
 	m.related_case = j->a.related_case ? j->a.related_case : (char *)"";
 	m.extension_hours = j->a.extension_hours;
@@ -492,19 +536,15 @@ static int s_action_apply(struct qf_txn *t, void *arg)
 	m.n_media = j->a.nmedia;
 	m.media = attp;
 	m.requested_ms = j->now;
-	json_t *crec = intake_case_get(in, t, j->case_id);
-	struct qf_privacy pc;
-	char key[64];
-	intake_case_privacy(in, crec, &pc, key, sizeof key);
-	json_decref(crec);
-	rc = reason && cause && progress && result
-		     ? intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__STAFF_ACTION_REQUESTED,
-				   key, j->case_id, j->cmd, &m.base, &pc)
-		     : QF_ERR_NOMEM;
+	if (!rc)
+		rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__STAFF_ACTION_REQUESTED, key,
+				 j->case_id, j->cmd, &m.base, &pc);
 	free(reason);
 	free(cause);
 	free(progress);
 	free(result);
+	if (!rc && (intake_mask_save(&mask, crec) || changed))
+		rc = intake_case_put(in, t, j->case_id, crec);
 	if (rc)
 		return rc;
 	return intake_idem_put(in, t, &j->idem, 0, NULL, j->cmd);
@@ -632,7 +672,8 @@ struct cmd_probe {
 static int s_cmd_probe(struct qf_txn *t, void *arg)
 {
 	struct cmd_probe *p = arg;
-	p->rec = intake_json_get(t, p->in->db.cmds, p->cmd, strlen(p->cmd));
+	p->rec = intake_rec_get(p->in, t, p->in->db.cmds, p->cmd, strlen(p->cmd),
+				&intake_rec_cmd);
 	return QF_OK;
 }
 

@@ -7,6 +7,7 @@
  * base64), everything else a small JSON object. */
 #include "intake.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static struct qf_http_route s_routes[] = {
     {"GET", "/v1/track/:code", intake_h_track_get, 0, 0, "track"},
     {"POST", "/v1/track", intake_h_track_post, J, SMALL, "track"},
     {"POST", "/v1/track/:code/feedback", intake_h_feedback, J, SMALL, "feedback"},
+    {"GET", "/v1/track/:code/export", intake_h_export_get, 0, 0, "export"},
+    {"POST", "/v1/track/:code/export", intake_h_export_post, J | F, SMALL, "export"},
     {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases"},
     {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case"},
     {"POST", "/v1/cases/:id/actions", intake_h_action, J, SMALL, "actions"},
@@ -55,6 +58,11 @@ static struct qf_http_route s_routes[] = {
      "open311"},
     {"GET", "/open311/v2/requests/:id", intake_h_o311_request_get, 0, 0, "open311"},
 };
+
+void intake_routes_print(FILE *out)
+{
+	qf_http_routes_print(s_routes, sizeof s_routes / sizeof s_routes[0], out);
+}
 
 const struct qf_http_route *intake_routes(struct intake *in, size_t *n)
 {
@@ -172,22 +180,43 @@ int intake_emit(struct intake *in, struct qf_txn *t, int type, const char *key,
 		const char *case_id, const char *correlation, const ProtobufCMessage *msg,
 		const struct qf_privacy *pc)
 {
-	return qf_privacy_emit(in->prod, t, (Qingfeng__V1__EventType)type, key, case_id,
-			       correlation, msg, pc);
+	return intake_emit_for(in, t, type, key, case_id, correlation, msg, pc, NULL);
+}
+
+int intake_emit_for(struct intake *in, struct qf_txn *t, int type, const char *key,
+		    const char *case_id, const char *correlation,
+		    const ProtobufCMessage *msg, const struct qf_privacy *pc, json_t *rec)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf)
+		return QF_ERR_NOMEM;
+	protobuf_c_message_pack(msg, buf);
+	struct qf_bus_event ev = {.type = (Qingfeng__V1__EventType)type,
+				  .partition_key = key,
+				  .case_id = case_id,
+				  .correlation_id = correlation,
+				  .payload = buf,
+				  .payload_len = len};
+	uint32_t part;
+	uint64_t seq;
+	uint8_t eid[16];
+	int rc = qf_privacy_emit_event(in->prod, t, &ev, pc, &part, &seq, eid);
+	sodium_memzero(buf, len);
+	free(buf);
+	if (!rc && rec)
+		rc = intake_case_event_add(rec, type, part, seq, eid);
+	return rc;
 }
 
 void intake_case_privacy(struct intake *in, const json_t *rec, struct qf_privacy *pc,
 			 char *key, size_t n)
 {
-	const char *cat = rec ? json_string_value(json_object_get(rec, "category")) : NULL;
 	const char *bld = rec ? json_string_value(json_object_get(rec, "building")) : NULL;
-	const struct qf_category *c =
-		cat ? qf_community_category(intake_world_get(in)->community, cat) : NULL;
 	pc->consent = rec && json_is_true(json_object_get(rec, "consent_public"));
 	/* a case this replica cannot read, or of an unknown category, is
 	   treated as the strictest */
-	pc->sensitive = !rec || (c ? c->sensitive : !cat) ||
-			json_object_get(rec, "concerns_staff") != NULL;
+	pc->sensitive = intake_case_sensitive(in, rec);
 	pc->mask = NULL;
 	snprintf(key, n, "%s", qf_privacy_partition_key(bld ? bld : "", pc->sensitive));
 }

@@ -39,7 +39,7 @@ static int s_is_party(const struct qf_staff *s, const json_t *rec)
  * integrity report concerns, anyone they supervise, a party to the case);
  * integrity reports are otherwise for the secretary, the supervisor and
  * whoever handles them. */
-static int s_may_see(struct intake *in, const struct qf_staff *s, const json_t *rec)
+int intake_staff_may_see(struct intake *in, const struct qf_staff *s, const json_t *rec)
 {
 	const char *concerns = json_string_value(json_object_get(rec, "concerns_staff"));
 	if (concerns && *concerns &&
@@ -74,12 +74,28 @@ static int s_case_read(struct qf_txn *t, void *arg)
 		c->status = 404;
 		return QF_OK;
 	}
-	if (!s_may_see(c->in, c->staff, rec)) {
+	if (!intake_staff_may_see(c->in, c->staff, rec)) {
 		c->status = 403;
 		json_decref(rec);
 		return QF_OK;
 	}
 	c->view = intake_case_view(c->in, t, rec, 1);
+	/* staff read the notes as written (events carry them masked) */
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(c->view, "timeline"), i, e)
+	{
+		const char *cmd = json_string_value(json_object_get(e, "command_id"));
+		json_t *cr = cmd ? intake_rec_get(c->in, t, c->in->db.cmds, cmd, strlen(cmd),
+						  &intake_rec_cmd)
+				 : NULL;
+		json_t *notes = json_object_get(cr, "notes");
+		if (json_object_size(notes))
+			json_object_set(e, "staff_notes", notes);
+		json_decref(cr);
+	}
+	if (json_object_get(rec, "feedback"))
+		json_object_set(c->view, "feedback", json_object_get(rec, "feedback"));
 	static const char *const extra[] = {
 	    "assignee", "owner",	   "entered_by",       "concerns_staff",
 	    "parties",	"source_visit_id", "released_hold_id", "client",
@@ -128,8 +144,9 @@ static int s_list(struct qf_txn *t, void *arg)
 	MDB_val k, v;
 	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 	while (rc == 0 && (long)json_array_size(l->items) < l->limit) {
-		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-		if (rec && s_may_see(l->in, l->staff, rec)) {
+		json_t *rec = intake_rec_parse(l->in, t, &intake_rec_case, k.mv_data, k.mv_size,
+					       v.mv_data, v.mv_size);
+		if (rec && intake_staff_may_see(l->in, l->staff, rec)) {
 #define MATCH(f, key)                                                                    \
 	(!(f) || (json_string_value(json_object_get(rec, key)) &&                        \
 		  !strcmp(json_string_value(json_object_get(rec, key)), (f))))
@@ -182,8 +199,7 @@ struct contact_job {
 	char case_id[40];
 	char *reason;
 	int64_t now;
-	uint8_t *box;
-	size_t box_len;
+	json_t *contact; /* opened in apply, released in done */
 	struct intake_err err;
 };
 
@@ -192,14 +208,14 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 	struct contact_job *j = arg;
 	struct intake *in = j->in;
 	j->err.code = NULL;
-	free(j->box);
-	j->box = NULL;
+	json_decref(j->contact);
+	j->contact = NULL;
 	json_t *rec = intake_case_get(in, t, j->case_id);
 	if (!rec) {
 		intake_err_set(&j->err, 404, "case_not_found", NULL, "没有这个案件");
 		return QF_OK;
 	}
-	int ok = s_may_see(in, j->staff, rec);
+	int ok = intake_staff_may_see(in, j->staff, rec);
 	char bld[64];
 	struct qf_privacy pc;
 	intake_case_privacy(in, rec, &pc, bld, sizeof bld);
@@ -209,17 +225,11 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 			       "您是本案的当事人或被反映人，不能查看诉求人的联系方式");
 		return QF_OK;
 	}
-	MDB_val v;
-	if (qf_txn_get(t, in->db.contact, j->case_id, strlen(j->case_id), &v)) {
+	if (!(j->contact = intake_contact_get(in, t, in->db.contact, j->case_id))) {
 		intake_err_set(&j->err, 404, "no_contact", NULL,
-			       "诉求人没有留下联系方式（匿名或由其他节点受理）");
+			       "诉求人没有留下联系方式（匿名、由其他节点受理，或已按保存期限删除）");
 		return QF_OK;
 	}
-	j->box = malloc(v.mv_size);
-	if (!j->box)
-		return QF_ERR_NOMEM;
-	memcpy(j->box, v.mv_data, v.mv_size);
-	j->box_len = v.mv_size;
 	/* decided: record the view and its event */
 	uint8_t key[40 + 8 + 40];
 	size_t cl = strlen(j->case_id), sl = strlen(j->staff->id);
@@ -231,7 +241,9 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 	json_t *view =
 	    json_pack("{s:o, s:s, s:I}", "actor", intake_actor_json(j->staff), "reason",
 		      j->reason ? j->reason : "", "viewed_ms", (json_int_t)j->now);
-	int rc = intake_json_put(t, in->db.views, key, cl + 8 + sl, view, 0);
+	int rc = view ? intake_rec_put(in, t, in->db.views, key, cl + 8 + sl, &intake_rec_view,
+				       j->case_id, 1, view)
+		      : QF_ERR_NOMEM;
 	json_decref(view);
 	if (rc)
 		return rc;
@@ -251,46 +263,32 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 static void s_contact_free(struct contact_job *j)
 {
 	free(j->reason);
-	free(j->box);
+	json_decref(j->contact);
 	free(j);
 }
 
 static void s_contact_done(void *arg, int rc)
 {
 	struct contact_job *j = arg;
-	char *plain = NULL;
-	size_t pl = 0;
 	if (rc) {
 		qf_http_reply_error(j->r, 503, "unavailable",
 				    "暂时无法保存查看记录，请稍后重试", NULL);
 	} else if (j->err.code) {
 		intake_reply_err(j->r, &j->err);
-	} else if (intake_keys_unbox(&j->in->keys, j->box, j->box_len, &plain, &pl)) {
-		qf_error("contact_decrypt_failed", "case=%s", j->case_id);
-		qf_http_reply_error(j->r, 500, "internal", "联系方式无法解密", NULL);
 	} else {
-		json_t *c = json_loadb(plain, pl, 0, NULL);
-		sodium_memzero(plain, pl);
-		free(plain);
-		if (!c) {
-			qf_http_reply_error(j->r, 500, "internal", "联系方式记录损坏",
-					    NULL);
-		} else {
-			char at[40];
-			qf_time_fmt(j->now,
-				    intake_world_get(j->in)->community->utc_offset_min,
-				    at, sizeof at);
-			json_object_set_new(c, "case_id", json_string(j->case_id));
-			json_object_set_new(c, "viewed_at", json_string(at));
-			json_object_set_new(
-			    c, "notice",
-			    json_string("本次查看已记录（查看人、时间、事由）"));
-			qf_metric_inc(j->in->m.contact_views);
-			qf_info("contact_viewed", "case=%s staff=%s", j->case_id,
-				j->staff->id);
-			qf_http_add_header(j->r, "Cache-Control", "no-store");
-			qf_http_reply_json(j->r, 200, c);
-		}
+		json_t *c = j->contact;
+		j->contact = NULL;
+		char at[40];
+		qf_time_fmt(j->now, intake_world_get(j->in)->community->utc_offset_min, at,
+			    sizeof at);
+		json_object_set_new(c, "case_id", json_string(j->case_id));
+		json_object_set_new(c, "viewed_at", json_string(at));
+		json_object_set_new(c, "notice",
+				    json_string("本次查看已记录（查看人、时间、事由）"));
+		qf_metric_inc(j->in->m.contact_views);
+		qf_info("contact_viewed", "case=%s staff=%s", j->case_id, j->staff->id);
+		qf_http_add_header(j->r, "Cache-Control", "no-store");
+		qf_http_reply_json(j->r, 200, c);
 	}
 	s_contact_free(j);
 }

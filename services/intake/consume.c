@@ -2,8 +2,13 @@
  * state, handler and deadlines with its whole handling timeline (for the
  * petitioner's follow view and Open311's status_notes, agency_responsible,
  * expected_datetime), cases submitted through other intake replicas (so
- * staff actions on them find their building), and the verdicts
- * (ACTION_RESULT) that answer staff commands waiting here.
+ * staff actions on them find their building), the verdicts (ACTION_RESULT)
+ * that answer staff commands waiting here, and retention (PRIVATE_EXPIRED):
+ * the case's personal data is forgotten, its public facts stay.
+ *
+ * The follow view is the petitioner's own and reads the whole event; what
+ * intake shows the public (Open311's status_notes) is made from the event's
+ * public part, the envelope's payload, as qf_privacy decided it.
  *
  * Design: apply runs inside the consumer's transaction with its checkpoint,
  * so every event changes the view exactly once. Verdicts are collected
@@ -19,6 +24,7 @@
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_log.h"
+#include "qf_vault.h"
 
 struct intake_done {
 	char cmd[48];
@@ -83,7 +89,7 @@ static int s_queue_done(struct intake *in, struct qf_txn *t, const char *cmd,
 static int s_complete(struct intake *in, struct qf_txn *t, const char *cmd,
 		      json_t *result, int feedback_only)
 {
-	json_t *rec = intake_json_get(t, in->db.cmds, cmd, strlen(cmd));
+	json_t *rec = intake_rec_get(in, t, in->db.cmds, cmd, strlen(cmd), &intake_rec_cmd);
 	if (!rec) {
 		json_decref(result);
 		return QF_OK; /* another replica's command */
@@ -98,7 +104,9 @@ static int s_complete(struct intake *in, struct qf_txn *t, const char *cmd,
 	}
 	json_object_set_new(rec, "status", json_string("done"));
 	json_object_set_new(rec, "result", result);
-	int rc = intake_json_put(t, in->db.cmds, cmd, strlen(cmd), rec, 0);
+	const char *case_id = json_string_value(json_object_get(rec, "case_id"));
+	int rc = intake_rec_put(in, t, in->db.cmds, cmd, strlen(cmd), &intake_rec_cmd,
+				case_id && *case_id ? case_id : "-", 1, rec);
 	if (!rc)
 		rc = s_queue_done(in, t, cmd, rec);
 	json_decref(rec);
@@ -227,6 +235,7 @@ static json_t *s_entry(const char *kind, const Qingfeng__V1__Envelope *env,
 		json_object_set_new(e, "actor", a);
 	}
 	s_set_str(e, "note", note);
+	s_set_str(e, "command_id", c->command_id);
 	s_set_str(e, "reason", c->reason);
 	s_set_str(e, "assignee", c->assignee);
 	s_set_str(e, "assignee_name", c->assignee_name);
@@ -268,6 +277,35 @@ static json_t *s_entry(const char *kind, const Qingfeng__V1__Envelope *env,
 	return e;
 }
 
+/* The status note the public may read: made from the event's public part
+ * as qf_privacy decides it with the case's context (again: a producer's
+ * envelope is already public, and filtering a public part changes nothing). */
+static void s_public_note(struct intake *in, struct qf_txn *t, const json_t *rec,
+			  const Qingfeng__V1__Envelope *env, const char *kind, char *out,
+			  size_t n)
+{
+	struct qf_privacy pc;
+	struct intake_mask mask;
+	char key[64];
+	uint8_t *pub = NULL;
+	size_t pl = 0;
+	int differs;
+	out[0] = '\0';
+	intake_case_privacy(in, rec, &pc, key, sizeof key);
+	intake_mask_case(in, t, rec, &mask);
+	pc.mask = &mask.mo;
+	if (qf_privacy_public(&qingfeng__v1__case_transition__descriptor, env->payload.data,
+			      env->payload.len, &pc, &pub, &pl, &differs))
+		return;
+	Qingfeng__V1__CaseTransition *c =
+		qingfeng__v1__case_transition__unpack(NULL, pl, pub);
+	if (c) {
+		s_note(kind, c, out, n);
+		qingfeng__v1__case_transition__free_unpacked(c, NULL);
+	}
+	free(pub);
+}
+
 static int s_transition(struct intake *in, struct qf_txn *t,
 			const Qingfeng__V1__Envelope *env, const char *kind,
 			const Qingfeng__V1__CaseTransition *c)
@@ -289,6 +327,12 @@ static int s_transition(struct intake *in, struct qf_txn *t,
 		    "anonymous", 1);
 		if (!rec)
 			return QF_ERR_NOMEM;
+		const struct qf_category *cat = qf_community_category(
+		    intake_world_get(in)->community, c->category ? c->category : "");
+		json_object_set_new(rec, "sensitive",
+				    json_boolean(!cat || cat->sensitive ||
+						 (c->concerns_staff && *c->concerns_staff) ||
+						 !strcmp(env->partition_key, "sensitive")));
 		if (c->tracking_code && *c->tracking_code &&
 		    strlen(c->tracking_code) < 32) {
 			MDB_val v;
@@ -331,6 +375,10 @@ static int s_transition(struct intake *in, struct qf_txn *t,
 	s_note(kind, c, note, sizeof note);
 	if (note[0])
 		json_object_set_new(rec, "status_notes", json_string(note));
+	/* what the public may read of it: the same note from the public part */
+	char pnote[1200];
+	s_public_note(in, t, rec, env, kind, pnote, sizeof pnote);
+	json_object_set_new(rec, "status_notes_public", json_string(pnote));
 	json_t *entry = s_entry(kind, env, c, note);
 	if (!entry) {
 		json_decref(rec);
@@ -359,12 +407,104 @@ static int s_transition(struct intake *in, struct qf_txn *t,
 	return rc;
 }
 
+/* ------------------------------------------------------------ retention */
+
+/* Delete what is stored for a case under its key before the key goes:
+ * nobody could open it afterwards, and a row that cannot be opened is only
+ * in the way. Best effort: forgetting the key is what makes them
+ * unreadable, wherever old copies of the pages are. */
+static int s_drop_case_rows(struct intake *in, struct qf_txn *t, const char *id,
+			    const json_t *rec)
+{
+	size_t i;
+	json_t *m;
+	int rc;
+	json_array_foreach(json_object_get(rec, "media_owned"), i, m)
+	{
+		if (json_is_string(m) &&
+		    (rc = intake_media_del(in, t, json_string_value(m), id)))
+			return rc;
+	}
+	rc = qf_txn_del(t, in->db.contact, id, strlen(id));
+	if (rc && rc != QF_ERR_NOTFOUND)
+		return rc;
+	/* contact views: keyed case id || time || staff id */
+	size_t il = strlen(id);
+	for (;;) {
+		MDB_cursor *c;
+		if (mdb_cursor_open(qf_txn_mdb(t), in->db.views, &c))
+			return QF_ERR_STORE;
+		MDB_val k = {il, (void *)id}, v;
+		int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		int mine = mrc == 0 && k.mv_size > il + 8 && !memcmp(k.mv_data, id, il);
+		if (mine)
+			mrc = mdb_cursor_del(c, 0);
+		mdb_cursor_close(c);
+		if (!mine)
+			return QF_OK;
+		if (mrc)
+			return qf_store_err(mrc);
+	}
+}
+
+/* PRIVATE_EXPIRED (the router, on its retention schedule): forget the
+ * subject's key in this transaction. For a case: its sealed record part,
+ * contact, photos, notes, contact views, idempotent answer and the private
+ * parts of its events in the outbox become unreadable at once; the public
+ * facts (state, category, codes, times, the events' public parts) stay and
+ * the follow view says what happened. */
+static int s_expired(struct intake *in, struct qf_txn *t, const Qingfeng__V1__Envelope *env)
+{
+	if (strncmp(env->producer, "router", 6)) /* only the router decides */
+		return QF_OK;
+	ProtobufCMessage *pm = qf_event_payload(env);
+	const Qingfeng__V1__PrivateExpired *x = (const Qingfeng__V1__PrivateExpired *)pm;
+	const char *subject = x && x->subject && *x->subject ? x->subject
+			      : x && x->case_id ? x->case_id
+						: "";
+	size_t sl = strlen(subject);
+	int ok = sl >= 1 && sl <= QF_VAULT_SUBJECT_MAX;
+	for (size_t i = 0; ok && i < sl; i++)
+		ok = (unsigned char)subject[i] > 0x20 && (unsigned char)subject[i] < 0x7f;
+	if (!ok) {
+		qf_warn("expiry_ignored", "seq=%llu detail=\"no usable subject\"",
+			(unsigned long long)env->seq);
+		if (pm)
+			protobuf_c_message_free_unpacked(pm, NULL);
+		return QF_OK;
+	}
+	int rc = QF_OK;
+	json_t *rec = subject[0] == 'C' && sl <= 40 ? intake_case_get(in, t, subject) : NULL;
+	if (rec)
+		rc = s_drop_case_rows(in, t, subject, rec);
+	if (!rc)
+		rc = qf_vault_forget(in->vault, t, subject);
+	if (!rc && rec) {
+		int64_t at = x->at_ms ? x->at_ms : env->time_ms;
+		json_object_set_new(rec, "expired_ms", json_integer(at));
+		if (x->final_ms)
+			json_object_set_new(rec, "final_ms", json_integer(x->final_ms));
+		json_object_set_new(rec, "retention_days", json_integer(x->retention_days));
+		/* written again: only the readable members can be (the key is
+		   gone), so even this page holds no personal data */
+		rc = intake_case_put(in, t, subject, rec);
+	}
+	if (!rc)
+		qf_info("private_expired", "subject=%s case=%d retention_days=%u", subject,
+			rec != NULL, x->retention_days);
+	json_decref(rec);
+	protobuf_c_message_free_unpacked(pm, NULL);
+	return rc;
+}
+
 int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 {
 	struct intake *in = app;
 	const Qingfeng__V1__Envelope *env = m->env;
 	const char *kind = s_kind_name(env->type);
 	int is_result = env->type == QINGFENG__V1__EVENT_TYPE__ACTION_RESULT;
+	if (env->type == QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED)
+		return s_expired(in, t, env);
 	if (!kind && !is_result)
 		return QF_OK; /* not ours to follow (warnings, deliveries, ...) */
 	/* the follow view is the petitioner's own: the whole event */
@@ -376,11 +516,11 @@ int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 		return QF_OK;
 	}
 	int rc;
-	if (is_result)
+	if (is_result) {
 		rc = s_action_result(in, t, env, (const Qingfeng__V1__ActionResult *)pm);
-	else
-		rc = s_transition(in, t, env, kind,
-				  (const Qingfeng__V1__CaseTransition *)pm);
+	} else {
+		rc = s_transition(in, t, env, kind, (const Qingfeng__V1__CaseTransition *)pm);
+	}
 	protobuf_c_message_free_unpacked(pm, NULL);
 	return rc;
 }

@@ -1,7 +1,9 @@
 /* holds.c: the review queue of submissions the spam filter held: the
  * supervisor lists them, releases a false positive (it becomes a case as if
  * it had passed, keeping the tracking code and secret its petitioner was
- * given) or dismisses real spam (its contact details are deleted).
+ * given) or dismisses real spam. Either way the hold's own copy of the
+ * texts, contact and photos, sealed under "hold:<id>", is forgotten: a
+ * released petition lives on in its case.
  *
  * Design: a release is an ordinary submission (submit.c) whose check hook
  * re-reads the hold inside the transaction, so two reviewers releasing the
@@ -17,6 +19,7 @@
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_vault.h"
 
 static const char *const s_roles[] = {"supervisor", "secretary", NULL};
 
@@ -35,7 +38,9 @@ static int s_list(struct qf_txn *t, void *arg)
 	MDB_val k, v;
 	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 	while (rc == 0 && json_array_size(l->items) < 500) {
-		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		json_t *rec = intake_rec_parse(l->in, t, &intake_rec_hold, k.mv_data,
+					       k.mv_size, v.mv_data, v.mv_size);
+		json_object_del(rec, "private_gone");
 		const char *st = json_string_value(json_object_get(rec, "status"));
 		if (rec && st && (!strcmp(l->status, "all") || !strcmp(st, l->status))) {
 			json_object_del(rec, "secret_hash");
@@ -94,7 +99,8 @@ static int s_check(struct qf_txn *t, struct intake_sub *s, struct intake_err *e)
 {
 	struct intake *in = intake_sub_intake(s);
 	struct release *rl = intake_sub_extra_arg(s);
-	json_t *h = intake_json_get(t, in->db.holds, rl->hold_id, strlen(rl->hold_id));
+	json_t *h = intake_rec_get(in, t, in->db.holds, rl->hold_id, strlen(rl->hold_id),
+				   &intake_rec_hold);
 	const char *st = h ? json_string_value(json_object_get(h, "status")) : NULL;
 	int ok = st && !strcmp(st, "held");
 	json_decref(h);
@@ -106,11 +112,36 @@ static int s_check(struct qf_txn *t, struct intake_sub *s, struct intake_err *e)
 	return 0;
 }
 
+/* Forget a reviewed hold's texts, contact and photos (its readable members
+ * stay: status, reviewer, the case it became). h is the hold as read. */
+static int s_forget(struct intake *in, struct qf_txn *t, const char *hold_id, json_t *h)
+{
+	char subject[48];
+	intake_media_subject(hold_id, subject, sizeof subject);
+	size_t i;
+	json_t *m;
+	int rc;
+	json_array_foreach(json_object_get(json_object_get(h, "petition"), "media"), i, m)
+	{
+		const char *sha = json_string_value(json_object_get(m, "sha256"));
+		if (sha && (rc = intake_media_del(in, t, sha, hold_id)))
+			return rc;
+	}
+	rc = qf_txn_del(t, in->db.hold_contact, hold_id, strlen(hold_id));
+	if (rc && rc != QF_ERR_NOTFOUND)
+		return rc;
+	if ((rc = qf_vault_forget(in->vault, t, subject)))
+		return rc;
+	return intake_rec_put(in, t, in->db.holds, hold_id, strlen(hold_id), &intake_rec_hold,
+			      subject, 1, h);
+}
+
 static int s_extra(struct qf_txn *t, struct intake_sub *s)
 {
 	struct intake *in = intake_sub_intake(s);
 	struct release *rl = intake_sub_extra_arg(s);
-	json_t *h = intake_json_get(t, in->db.holds, rl->hold_id, strlen(rl->hold_id));
+	json_t *h = intake_rec_get(in, t, in->db.holds, rl->hold_id, strlen(rl->hold_id),
+				   &intake_rec_hold);
 	if (!h)
 		return QF_ERR_NOTFOUND;
 	int64_t now = qf_now_ms(in->clock);
@@ -120,12 +151,9 @@ static int s_extra(struct qf_txn *t, struct intake_sub *s)
 	json_object_set_new(h, "reviewed_ms", json_integer(now));
 	if (rl->note)
 		json_object_set_new(h, "review_note", json_string(rl->note));
-	int rc = intake_json_put(t, in->db.holds, rl->hold_id, strlen(rl->hold_id), h, 0);
+	int rc = s_forget(in, t, rl->hold_id, h);
 	json_decref(h);
 	if (rc)
-		return rc;
-	rc = qf_txn_del(t, in->db.hold_contact, rl->hold_id, strlen(rl->hold_id));
-	if (rc && rc != QF_ERR_NOTFOUND)
 		return rc;
 	Qingfeng__V1__SpamReleased m = QINGFENG__V1__SPAM_RELEASED__INIT;
 	Qingfeng__V1__Actor a = QINGFENG__V1__ACTOR__INIT;
@@ -149,19 +177,16 @@ struct hold_read {
 	struct intake *in;
 	const char *id;
 	json_t *rec;
-	char *contact;
-	size_t contact_len;
+	json_t *contact;
 };
 
 static int s_hold_read(struct qf_txn *t, void *arg)
 {
 	struct hold_read *h = arg;
-	h->rec = intake_json_get(t, h->in->db.holds, h->id, strlen(h->id));
-	MDB_val v;
-	if (h->rec &&
-	    qf_txn_get(t, h->in->db.hold_contact, h->id, strlen(h->id), &v) == QF_OK)
-		intake_keys_unbox(&h->in->keys, v.mv_data, v.mv_size, &h->contact,
-				  &h->contact_len);
+	h->rec = intake_rec_get(h->in, t, h->in->db.holds, h->id, strlen(h->id),
+				&intake_rec_hold);
+	if (h->rec)
+		h->contact = intake_contact_get(h->in, t, h->in->db.hold_contact, h->id);
 	return QF_OK;
 }
 
@@ -172,7 +197,7 @@ void intake_h_hold_release(struct qf_http_req *r, void *ctx)
 	if (!s)
 		return;
 	const char *id = qf_http_param(r, "id");
-	struct hold_read h = {in, id, NULL, NULL, 0};
+	struct hold_read h = {in, id, NULL, NULL};
 	if (strlen(id) < 40)
 		intake_read(in, s_hold_read, &h);
 	if (!h.rec) {
@@ -182,7 +207,7 @@ void intake_h_hold_release(struct qf_http_req *r, void *ctx)
 	const char *hst = json_string_value(json_object_get(h.rec, "status"));
 	if (!hst || strcmp(hst, "held")) {
 		json_decref(h.rec);
-		free(h.contact);
+		json_decref(h.contact);
 		qf_http_reply_error(r, 409, "not_held",
 				    "这条记录已经审核过（已放行或已驳回）", NULL);
 		return;
@@ -203,15 +228,13 @@ void intake_h_hold_release(struct qf_http_req *r, void *ctx)
 		goto out;
 	}
 	if (h.contact) {
-		json_t *c = json_loadb(h.contact, h.contact_len, 0, NULL);
 		const char *k;
 		json_t *v;
-		json_object_foreach(c, k, v)
+		json_object_foreach(h.contact, k, v)
 		{
 			if (json_string_length(v))
 				json_object_set(pet, k, v);
 		}
-		json_decref(c);
 	}
 	const struct intake_world *w = intake_world_get(in);
 	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
@@ -246,10 +269,7 @@ out:
 	json_decref(body);
 	json_decref(pet);
 	json_decref(h.rec);
-	if (h.contact) {
-		sodium_memzero(h.contact, h.contact_len);
-		free(h.contact);
-	}
+	json_decref(h.contact);
 }
 
 /* ------------------------------------------------------------ dismiss */
@@ -269,7 +289,8 @@ static int s_dismiss_apply(struct qf_txn *t, void *arg)
 	struct dismiss_job *j = arg;
 	struct intake *in = j->in;
 	j->err.code = NULL;
-	json_t *h = intake_json_get(t, in->db.holds, j->hold_id, strlen(j->hold_id));
+	json_t *h = intake_rec_get(in, t, in->db.holds, j->hold_id, strlen(j->hold_id),
+				   &intake_rec_hold);
 	if (!h) {
 		intake_err_set(&j->err, 404, "hold_not_found", NULL,
 			       "没有这条待审核记录");
@@ -286,12 +307,9 @@ static int s_dismiss_apply(struct qf_txn *t, void *arg)
 	json_object_set_new(h, "reviewed_ms", json_integer(qf_now_ms(in->clock)));
 	if (j->note)
 		json_object_set_new(h, "review_note", json_string(j->note));
-	int rc = intake_json_put(t, in->db.holds, j->hold_id, strlen(j->hold_id), h, 0);
+	int rc = s_forget(in, t, j->hold_id, h);
 	json_decref(h);
-	if (rc)
-		return rc;
-	rc = qf_txn_del(t, in->db.hold_contact, j->hold_id, strlen(j->hold_id));
-	return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
+	return rc;
 }
 
 static void s_dismiss_done(void *arg, int rc)

@@ -137,6 +137,7 @@ int intake_open(struct intake *in, struct qf_svc *svc)
 	struct intake_conf *conf = in->conf;
 	in->svc = svc;
 	in->store = qf_svc_store(svc);
+	in->vault = qf_svc_vault(svc);
 	in->gc = qf_svc_gc(svc);
 	in->prod = qf_svc_producer(svc);
 	in->clock = qf_svc_clock(svc);
@@ -177,6 +178,7 @@ int intake_open(struct intake *in, struct qf_svc *svc)
 		   {"intake.idem_exp", &in->db.idem_exp},
 		   {"intake.cmd", &in->db.cmds},
 		   {"intake.media", &in->db.media},
+		   {"intake.upload", &in->db.uploads},
 		   {"intake.hold", &in->db.holds},
 		   {"intake.hold_contact", &in->db.hold_contact},
 		   {"intake.visit", &in->db.visits},
@@ -240,6 +242,7 @@ static int s_sweep_apply(struct qf_txn *t, void *arg)
 {
 	struct sweep *s = arg;
 	s->n = intake_idem_sweep(s->in, t, s->now, 1000);
+	s->n += intake_upload_sweep(s->in, t, s->now, 1000);
 	return QF_OK;
 }
 
@@ -247,7 +250,7 @@ static void s_sweep_done(void *arg, int rc)
 {
 	struct sweep *s = arg;
 	if (!rc && s->n)
-		qf_debug("idempotency_swept", "records=%d", s->n);
+		qf_debug("expired_swept", "records=%d", s->n);
 	free(s);
 }
 

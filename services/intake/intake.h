@@ -16,11 +16,13 @@
 
 #include <lmdb.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "keys.h"
 #include "petition.h"
 #include "qf_community.h"
 #include "qf_http.h"
+#include "qf_mask.h"
 #include "qf_metrics.h"
 #include "qf_privacy.h"
 #include "qf_store.h"
@@ -61,6 +63,7 @@ struct intake_conf {
 	int64_t max_media_bytes;
 	int64_t petition_max_body;
 	int idempotency_ttl_h;
+	int upload_ttl_h;	 /* how long an upload token is valid */
 	/* spam.* */
 	struct intake_spam_conf spam;
 	/* ratelimit.* */
@@ -98,7 +101,8 @@ struct intake_db {
 	MDB_dbi idem;	      /* sha256(scope, key) -> idempotency record */
 	MDB_dbi idem_exp;     /* be64 expiry ms || key hash -> "" */
 	MDB_dbi cmds;	      /* command id -> command record (JSON) */
-	MDB_dbi media;	      /* sha256 (32 bytes) -> type byte || bytes */
+	MDB_dbi media;	      /* sha256 (32 bytes) || owner -> sealed(type || bytes) */
+	MDB_dbi uploads;      /* upload id -> upload record (JSON) */
 	MDB_dbi holds;	      /* hold id -> held submission (JSON, no contact) */
 	MDB_dbi hold_contact; /* hold id -> secretbox(contact JSON) */
 	MDB_dbi visits;	      /* visit id -> visit record (JSON) */
@@ -125,6 +129,7 @@ struct intake {
 	struct intake_conf *conf;
 	struct qf_svc *svc;
 	struct qf_store *store;
+	struct qf_vault *vault; /* personal data sealed per subject */
 	struct qf_gc *gc;
 	struct qf_bus_producer *prod;
 	struct qf_clock *clock;
@@ -166,6 +171,8 @@ void intake_health(void *app, json_t *obj);
 void intake_shutdown(struct intake *in);
 /* The route table (api.c); n in *n. */
 const struct qf_http_route *intake_routes(struct intake *in, size_t *n);
+/* The route table with each route's action (--routes). */
+void intake_routes_print(FILE *out);
 /* Consumer callbacks (consume.c). */
 int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
 int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,
@@ -193,10 +200,63 @@ int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter
 json_t *intake_body_json(struct qf_http_req *r);
 
 /* ------------------------------------------------------------ store.c */
-/* Case records. intake_case_get returns a new JSON object or NULL. */
+/* Personal data at rest (store.c's header says why): every value holding any
+ * is sealed under its subject's key with qf_vault. A record kind names the
+ * members kept readable; the rest of a record is sealed. */
+struct intake_rec_kind {
+	char tag;			   /* binds a sealed box to its database */
+	const char *const *clear;	   /* always readable */
+	const char *const *nonsensitive;   /* readable unless the case is sensitive */
+};
+extern const struct intake_rec_kind intake_rec_case, intake_rec_timeline,
+    intake_rec_hold, intake_rec_visit, intake_rec_cmd, intake_rec_view,
+    intake_rec_contact;
+/* Write rec under key in a write transaction: the readable members in clear,
+ * the others sealed under subject. When the subject was forgotten
+ * (retention), only the readable members are written. 0 or a store error. */
+int intake_rec_put(struct intake *in, struct qf_txn *t, MDB_dbi dbi, const void *key,
+		   size_t klen, const struct intake_rec_kind *kind, const char *subject,
+		   int sensitive, const json_t *rec);
+/* Read a record back as one object (a new reference, or NULL when absent).
+ * When its sealed part cannot be opened (forgotten), the object holds the
+ * readable members and "private_gone": true. Any transaction. */
+json_t *intake_rec_get(struct intake *in, struct qf_txn *t, MDB_dbi dbi, const void *key,
+		       size_t klen, const struct intake_rec_kind *kind);
+/* The same from a value a cursor found. */
+json_t *intake_rec_parse(struct intake *in, struct qf_txn *t,
+			 const struct intake_rec_kind *kind, const void *key, size_t klen,
+			 const void *val, size_t len);
+/* Bytes sealed whole under subject (tag as in a record kind). get: *out is
+ * malloc'd (zero it when done); QF_ERR_GONE when the subject was forgotten. */
+int intake_sealed_put(struct intake *in, struct qf_txn *t, MDB_dbi dbi, const void *key,
+		      size_t klen, char tag, const char *subject, const void *data,
+		      size_t len);
+int intake_sealed_get(struct intake *in, struct qf_txn *t, MDB_dbi dbi, const void *key,
+		      size_t klen, char tag, uint8_t **out, size_t *out_len);
+
+/* Case records (the subject is the case id). intake_case_get returns a new
+ * JSON object or NULL. */
 json_t *intake_case_get(struct intake *in, struct qf_txn *t, const char *case_id);
 int intake_case_put(struct intake *in, struct qf_txn *t, const char *case_id,
 		    const json_t *rec);
+/* Was the case's personal data forgotten (retention)? */
+int intake_case_forgotten(const json_t *rec);
+/* Is the case sensitive (an integrity report, a sensitive category)? */
+int intake_case_sensitive(struct intake *in, const json_t *rec);
+/* Remember in rec where an event of the petitioner's was emitted (their
+ * receipts, track.c). */
+int intake_case_event_add(json_t *rec, int type, uint32_t partition, uint64_t seq,
+			  const uint8_t event_id[16]);
+/* Remember in rec (sealed) that a photo is stored for the case, so that
+ * retention finds its rows. */
+int intake_case_media_own(json_t *rec, const char *sha_hex);
+/* A contact ({"name","phone","email"}) sealed under subject in dbi (the
+ * case's, or a hold's); get: a new object, or NULL when absent or
+ * forgotten. */
+int intake_contact_put(struct intake *in, struct qf_txn *t, MDB_dbi dbi, const char *id,
+		       const char *subject, const char *contact_json);
+json_t *intake_contact_get(struct intake *in, struct qf_txn *t, MDB_dbi dbi,
+			   const char *id);
 /* Resolve a tracking code to its target (case or hold id) into out. */
 int intake_code_get(struct intake *in, struct qf_txn *t, const char *code, char *out,
 		    size_t n);
@@ -205,19 +265,47 @@ void intake_code_random(struct intake *in, char *code, size_t n);
 /* Reserve a fresh tracking code for target (retries on collisions). */
 int intake_code_alloc(struct intake *in, struct qf_txn *t, const char *target, char *code,
 		      size_t n);
-/* Store a photo (idempotent by hash). */
-int intake_media_put(struct intake *in, struct qf_txn *t, const struct intake_media *m);
-/* Content type and size of a stored photo: 0, or QF_ERR_NOTFOUND. */
-int intake_media_stat(struct intake *in, struct qf_txn *t, const char *sha256_hex,
-		      const char **ctype, uint64_t *size);
-/* Append a timeline entry to a case (updates rec's "timeline_n"). */
+/* Photos are stored per owner: a case id, a hold id ("H..."), a visit id
+ * ("V...") or an upload id ("U..."), sealed under the owner's subject
+ * (intake_media_subject: the case id, "hold:<id>", "visit:<id>",
+ * "upload:<id>"). put stores an UPLOAD item's bytes (idempotent). */
+void intake_media_subject(const char *owner, char *out, size_t n);
+int intake_media_put(struct intake *in, struct qf_txn *t, const struct intake_media *m,
+		     const char *owner);
+/* The bytes of a photo stored for owner: *data malloc'd; QF_ERR_NOTFOUND,
+ * QF_ERR_GONE (forgotten). */
+int intake_media_get(struct intake *in, struct qf_txn *t, const char *sha_hex,
+		     const char *owner, uint8_t **data, size_t *len, const char **ctype);
+int intake_media_del(struct intake *in, struct qf_txn *t, const char *sha_hex,
+		     const char *owner);
+/* Call fn for each owner of a photo until it returns other than
+ * QF_ERR_NOTFOUND; returns that, or QF_ERR_NOTFOUND. */
+int intake_media_owners(struct intake *in, struct qf_txn *t, const char *sha_hex,
+			int (*fn)(void *arg, const char *owner), void *arg);
+/* Attach a photo referenced by hash (a REF item) to owner: allowed only when
+ * the owner has it already, one of `from` (NULL-terminated owner ids, may be
+ * NULL) has it, or m->token is the upload token POST /v1/media gave for
+ * these bytes. Copies the bytes to the owner and fills m's type and size.
+ * QF_ERR_NOTFOUND when not allowed (the same answer as an unknown photo).
+ * Other kinds: nothing to do. */
+int intake_media_attach(struct intake *in, struct qf_txn *t, struct intake_media *m,
+			const char *owner, const char *const *from);
+/* An upload (POST /v1/media): the photo stored under a new upload id, and
+ * its token ("<id>.<secret>", only the secret's hash is kept) into token. */
+int intake_upload_put(struct intake *in, struct qf_txn *t, const struct intake_media *m,
+		      const struct qf_staff *staff, int64_t now, char owner[40],
+		      char token[64]);
+/* Delete uploads past intake.upload_ttl_h (at most max); returns the count. */
+int intake_upload_sweep(struct intake *in, struct qf_txn *t, int64_t now_ms, unsigned max);
+/* Append a timeline entry to a case (updates rec's "timeline_n"): the
+ * readable members as intake_rec_timeline says, the notes sealed. */
 int intake_timeline_add(struct intake *in, struct qf_txn *t, const char *case_id,
 			json_t *rec, const json_t *entry);
 /* The timeline of a case as a new JSON array. */
 json_t *intake_timeline_get(struct intake *in, struct qf_txn *t, const char *case_id);
 /* Read-only transaction helper: run fn(t, arg) (any thread). */
 int intake_read(struct intake *in, int (*fn)(struct qf_txn *t, void *arg), void *arg);
-/* Put/get a JSON value under a key. */
+/* Put/get a JSON value under a key (records without personal data). */
 int intake_json_put(struct qf_txn *t, MDB_dbi dbi, const void *key, size_t klen,
 		    const json_t *v, unsigned flags);
 json_t *intake_json_get(struct qf_txn *t, MDB_dbi dbi, const void *key, size_t klen);
@@ -240,6 +328,11 @@ int intake_idem_find(struct intake *in, struct qf_txn *t, const struct intake_id
 		     unsigned *status, char **body, char *cmd, size_t cmdn);
 int intake_idem_put(struct intake *in, struct qf_txn *t, const struct intake_idem *id,
 		    unsigned status, const char *body, const char *cmd);
+/* The same for an answer holding personal data (a receipt): sealed under
+ * subject, so that forgetting the case forgets it. */
+int intake_idem_put_sealed(struct intake *in, struct qf_txn *t,
+			   const struct intake_idem *id, unsigned status, const char *body,
+			   const char *subject);
 /* The same in two steps, so the encoding (and its encryption) can be done
  * outside the writer: *out is malloc'd. */
 int intake_idem_encode(struct intake *in, const struct intake_idem *id, unsigned status,
@@ -256,6 +349,34 @@ void intake_idem_reply(struct qf_http_req *r, int found, unsigned status, char *
  * timeline ("accepted", "progress"...). */
 const char *intake_state_name(int state);
 int intake_state_open(const char *state);
+
+/* ------------------------------------------------------------ mask.c */
+/* The masking context of a case's free text: the petitioner's surname and
+ * full name and the names learned from the case's texts, as keyed hashes
+ * (mask.c says why). Holds pointers into itself: do not copy once made. */
+#define INTAKE_MASK_NAMES 32
+struct intake_mask {
+	struct qf_mask_opts mo; /* for qf_mask_text and struct qf_privacy.mask */
+	struct qf_mask_names nm;
+	unsigned char hash[INTAKE_MASK_NAMES][QF_MASK_HASH];
+	unsigned char key[32];
+	char surname[16];
+	unsigned stored; /* hashes the record held */
+};
+/* From the parts (pure): key (intake_keys.names), the masked name ("张**"),
+ * the full name (may be NULL), the stored hashes (a JSON array of hex, may
+ * be NULL). */
+void intake_mask_init(struct intake_mask *m, const uint8_t key[32],
+		      const char *name_masked, const char *full_name, const json_t *names);
+/* From a case record read with intake_case_get and its sealed contact. */
+int intake_mask_case(struct intake *in, struct qf_txn *t, const json_t *rec,
+		     struct intake_mask *m);
+/* Mask s (NULL: "") with the context, learning names after cues: malloc'd,
+ * NULL when out of memory. */
+char *intake_mask_text(struct intake_mask *m, const char *s);
+/* Store the known names in rec ("mask_names", sealed with the record) when
+ * there are new ones; returns 1 if rec changed. */
+int intake_mask_save(const struct intake_mask *m, json_t *rec);
 
 /* ------------------------------------------------------------ submit.c */
 enum intake_reply_fmt {
@@ -297,12 +418,23 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 const char *intake_sub_case_id(const struct intake_sub *s);
 const char *intake_sub_code(const struct intake_sub *s);
 void *intake_sub_extra_arg(const struct intake_sub *s);
+/* The masking context of the submission's case (its names). */
+struct intake_mask *intake_sub_mask(struct intake_sub *s);
 struct intake *intake_sub_intake(const struct intake_sub *s);
 /* Handlers: POST /v1/petitions. */
 void intake_h_petition(struct qf_http_req *r, void *ctx);
 /* Build the petitioner's contact JSON ({"name","phone","email"}). */
 char *intake_contact_json(const struct intake_petition *p);
 
+/* The receipt of one of the petitioner's events (track.c): pos is an
+ * element of the case record's "events" ({type, partition, seq, event_id});
+ * read from the outbox in t: {case_id, producer, type, partition, seq,
+ * event_id, commitment, nonce, private} (hex, private in base64), or with
+ * "private_expired": true once retention forgot it. A new object. */
+json_t *intake_receipt(struct intake *in, struct qf_txn *t, const char *case_id,
+		       const json_t *pos);
+/* Every receipt of a case record (a new array). */
+json_t *intake_receipts(struct intake *in, struct qf_txn *t, const json_t *rec);
 /* The case as the petitioner (and staff) see it, no contact (track.c). */
 json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
 			 int with_timeline);
@@ -315,7 +447,21 @@ void intake_o311_reply_submit(struct qf_http_req *r, enum intake_reply_fmt fmt,
 			      unsigned status, const char *answer,
 			      const struct intake_err *err);
 
+/* May this staff member see this case (cases.c)? The same rule as the
+ * router's staff views: nobody excluded from a case sees it (the person an
+ * integrity report concerns, anyone they supervise, a party); integrity
+ * reports are otherwise for the secretary, the supervisor and whoever
+ * handles them. rec as intake_case_get gives it. */
+int intake_staff_may_see(struct intake *in, const struct qf_staff *s, const json_t *rec);
+
 /* ------------------------------------------------------------ other handlers */
+/* Tracking codes and secrets as the petitioner types them (track.c):
+ * normalise a code ("lsj-a1b2c3" -> "LSJ-A1B2C3"; 0, or -1 if malformed);
+ * check a secret against its stored hash in constant time (1 if right). */
+int intake_track_code_norm(const char *in, char *out, size_t n);
+int intake_track_secret_ok(const char *typed, const char *hash_hex);
+void intake_h_export_get(struct qf_http_req *r, void *ctx);
+void intake_h_export_post(struct qf_http_req *r, void *ctx);
 void intake_h_track_get(struct qf_http_req *r, void *ctx);
 void intake_h_track_post(struct qf_http_req *r, void *ctx);
 void intake_h_feedback(struct qf_http_req *r, void *ctx);
@@ -385,14 +531,20 @@ json_t *intake_case_load(struct intake *in, const char *case_id);
 /* Actor helpers: JSON {staff_id, role, name} from a staff member. */
 json_t *intake_actor_json(const struct qf_staff *s);
 
-/* Emit an event in t (convenience over qf_bus_emit_msg). */
 /* Emit an event in t: msg is the whole message, pc decides its public part
  * (qf_privacy.h; NULL: the strictest, for events about no case). */
 int intake_emit(struct intake *in, struct qf_txn *t, int type, const char *key,
 		const char *case_id, const char *correlation,
 		const ProtobufCMessage *msg, const struct qf_privacy *pc);
+/* The same for an event of the petitioner's (feedback, export): its place
+ * in the outbox is added to rec's "events" (their receipts); the caller
+ * writes rec afterwards. rec NULL: as intake_emit. */
+int intake_emit_for(struct intake *in, struct qf_txn *t, int type, const char *key,
+		    const char *case_id, const char *correlation,
+		    const ProtobufCMessage *msg, const struct qf_privacy *pc, json_t *rec);
 /* The privacy context of a case's events and their partition key, from its
- * record (consent, category, integrity report): key gets at most n bytes. */
+ * record (consent, category, integrity report): key gets at most n bytes.
+ * pc->mask is NULL: set it to a case's intake_mask for [consent] text. */
 void intake_case_privacy(struct intake *in, const json_t *rec, struct qf_privacy *pc,
 			 char *key, size_t n);
 

@@ -194,6 +194,9 @@ int intake_keys_load(struct intake_keys *k, const char *base, const char *data_d
 		  "not set: a development key kept in the data directory (back it up "
 		  "with the store, or contacts at rest cannot be read)",
 		  k->contact, check_only, errs, warn);
+	static const char names_label[] = "qingfeng-intake-mask-names-v1";
+	crypto_generichash(k->names, 32, (const uint8_t *)names_label,
+			   sizeof names_label - 1, k->contact, 32);
 	for (unsigned i = 0; i < rc->n; i++) {
 		struct intake_recipient *r = &k->recip[k->nrecip++];
 		snprintf(r->name, sizeof r->name, "%s", rc->r[i].recipient);

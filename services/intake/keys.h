@@ -46,6 +46,8 @@ struct intake_recipient {
 struct intake_keys {
 	uint8_t pseudonym[32];
 	uint8_t contact[32];
+	uint8_t names[32]; /* keys the hashes of names known to a case (mask.c),
+			      derived from the contact key */
 	struct intake_recipient recip[INTAKE_MAX_RECIPIENTS];
 	unsigned nrecip;
 };

@@ -40,6 +40,8 @@ static const struct qf_cfg_setting s_settings[] = {
      268435456, NULL, "largest petition body (photos in base64)"},
     {"intake.idempotency_ttl_h", QF_CFG_INT, C(idempotency_ttl_h), "24", 1, 8760, NULL,
      "how long an Idempotency-Key is remembered"},
+    {"intake.upload_ttl_h", QF_CFG_INT, C(upload_ttl_h), "24", 1, 8760, NULL,
+     "how long a photo uploaded with POST /v1/media may be attached by its token"},
     /* spam */
     {"spam.enabled", QF_CFG_BOOL, C(spam.enabled), "true", 0, 0, NULL, "filter on"},
     {"spam.keywords", QF_CFG_CUSTOM, C(spam), NULL, 0, 0, intake_spam_parse_keywords,
@@ -100,6 +102,10 @@ int main(int argc, char **argv)
 		return code;
 	if (args.print_settings) {
 		qf_cfg_describe(stdout, s_settings, NSETTINGS);
+		return 0;
+	}
+	if (args.print_routes) {
+		intake_routes_print(stdout);
 		return 0;
 	}
 	static struct intake_conf conf;

@@ -1,12 +1,17 @@
 /* media.c: photos by content hash: staff upload (for progress notes and
- * visit records) and serving any stored photo at /v1/media/<sha256>.
+ * visit records, attached later by their upload token) and serving a photo
+ * at /v1/media/<sha256> to those who may see it.
  *
- * Design: a photo's name is the SHA-256 of its bytes, so storing is
- * idempotent, a URL can be cached forever, and nobody can guess the URL of a
- * photo they have not been shown. The type comes from the bytes' magic
- * number (JPEG, PNG), never from what the client claims. */
+ * Design: a photo's name is the SHA-256 of its bytes, so a URL can be cached
+ * and nobody can guess the URL of a photo they have not been shown; but a
+ * hash is no secret once published, so serving is decided per owner (each
+ * stored copy belongs to one case, hold, visit or upload, store.c) by one
+ * function, s_access, and a photo nobody may see here is 404, never 403 (its
+ * existence is not confirmed). The type comes from the bytes' magic number
+ * (JPEG, PNG), never from what the client claims. */
 #include "intake.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +26,17 @@ struct media_job {
 	struct qf_gc_job job;
 	struct intake *in;
 	struct qf_http_req *r;
+	const struct qf_staff *staff;
 	struct intake_media m;
+	int64_t now;
+	char owner[40];
+	char token[64];
 };
 
 static int s_put_apply(struct qf_txn *t, void *arg)
 {
 	struct media_job *j = arg;
-	return intake_media_put(j->in, t, &j->m);
+	return intake_upload_put(j->in, t, &j->m, j->staff, j->now, j->owner, j->token);
 }
 
 static void s_put_done(void *arg, int rc)
@@ -37,15 +46,21 @@ static void s_put_done(void *arg, int rc)
 		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
 				    NULL);
 	} else {
-		char url[100];
+		char url[100], exp[40];
 		snprintf(url, sizeof url, "/v1/media/%s", j->m.sha256);
+		qf_time_fmt(j->now + (int64_t)j->in->conf->upload_ttl_h * 3600000,
+			    intake_world_get(j->in)->community->utc_offset_min, exp,
+			    sizeof exp);
 		qf_http_add_header(j->r, "Location", url);
+		qf_http_add_header(j->r, "Cache-Control", "no-store");
 		qf_http_reply_json(j->r, 201,
-				   json_pack("{s:s, s:s, s:I, s:s}", "sha256",
+				   json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "sha256",
 					     j->m.sha256, "content_type",
 					     j->m.content_type, "size",
-					     (json_int_t)j->m.size, "url", url));
+					     (json_int_t)j->m.size, "url", url,
+					     "upload_token", j->token, "expires_at", exp));
 	}
+	sodium_memzero(j->token, sizeof j->token);
 	intake_media_free(&j->m);
 	free(j);
 }
@@ -53,7 +68,8 @@ static void s_put_done(void *arg, int rc)
 void intake_h_media_post(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	if (!intake_auth(in, r, NULL))
+	const struct qf_staff *staff = intake_auth(in, r, NULL);
+	if (!staff)
 		return;
 	struct intake_err e = {0};
 	struct intake_upload up = {0};
@@ -109,6 +125,8 @@ void intake_h_media_post(struct qf_http_req *r, void *ctx)
 	}
 	j->in = in;
 	j->r = r;
+	j->staff = staff;
+	j->now = qf_now_ms(in->clock);
 	j->job.apply = s_put_apply;
 	j->job.done = s_put_done;
 	j->job.arg = j;
@@ -118,26 +136,101 @@ void intake_h_media_post(struct qf_http_req *r, void *ctx)
 	}
 }
 
+/* ------------------------------------------------------------ access */
+
+enum media_access { MEDIA_NONE = 0, MEDIA_STAFF, MEDIA_PUBLIC };
+
+/* Who may see the copy of a photo stored for owner: the one decision.
+ *  - a case's: the public when its petitioner consented to public display
+ *    and it is not sensitive (what qf_privacy publishes of a [consent]
+ *    field), otherwise staff who may see the case (intake_staff_may_see);
+ *  - a spam hold's: its reviewers (supervisor, secretary);
+ *  - a visit's: the supervisor who recorded it and the secretary;
+ *  - an upload not yet attached: the staff member who uploaded it.
+ * staff is NULL for a request without a token. */
+static enum media_access s_access(struct intake *in, struct qf_txn *t, const char *owner,
+				  const struct qf_staff *staff)
+{
+	enum media_access a = MEDIA_NONE;
+	json_t *rec = NULL;
+	switch (owner[0]) {
+	case 'C': {
+		rec = intake_case_get(in, t, owner);
+		if (!rec || intake_case_forgotten(rec))
+			break;
+		struct qf_privacy pc;
+		char key[64];
+		intake_case_privacy(in, rec, &pc, key, sizeof key);
+		if (qf_privacy_shows(QF_VIS_CONSENT, &pc))
+			a = MEDIA_PUBLIC;
+		else if (staff && intake_staff_may_see(in, staff, rec))
+			a = MEDIA_STAFF;
+		break;
+	}
+	case 'H':
+		if (staff && (!strcmp(staff->role, "supervisor") ||
+			      !strcmp(staff->role, "secretary")))
+			a = MEDIA_STAFF;
+		break;
+	case 'V': {
+		if (!staff)
+			break;
+		rec = intake_rec_get(in, t, in->db.visits, owner, strlen(owner),
+				     &intake_rec_visit);
+		const char *by = json_string_value(
+		    json_object_get(json_object_get(rec, "actor"), "staff_id"));
+		if (!strcmp(staff->role, "secretary") || (by && !strcmp(by, staff->id)))
+			a = MEDIA_STAFF;
+		break;
+	}
+	case 'U': {
+		if (!staff)
+			break;
+		rec = intake_json_get(t, in->db.uploads, owner, strlen(owner));
+		const char *by = json_string_value(json_object_get(rec, "staff_id"));
+		if (by && !strcmp(by, staff->id))
+			a = MEDIA_STAFF;
+		break;
+	}
+	default:
+		break;
+	}
+	json_decref(rec);
+	return a;
+}
+
 struct media_get {
 	struct intake *in;
-	uint8_t key[32];
-	char *data;
+	const char *sha;
+	const struct qf_staff *staff;
+	enum media_access access;
+	char owner[64];
+	uint8_t *data;
 	size_t len;
 	const char *ctype;
+	struct qf_txn *t;
 };
+
+static int s_owner(void *arg, const char *owner)
+{
+	struct media_get *g = arg;
+	enum media_access a = s_access(g->in, g->t, owner, g->staff);
+	if (a > g->access) {
+		g->access = a;
+		snprintf(g->owner, sizeof g->owner, "%s", owner);
+	}
+	return a == MEDIA_PUBLIC ? QF_OK : QF_ERR_NOTFOUND;
+}
 
 static int s_get(struct qf_txn *t, void *arg)
 {
 	struct media_get *g = arg;
-	MDB_val v;
-	if (qf_txn_get(t, g->in->db.media, g->key, 32, &v) || v.mv_size < 2)
-		return QF_OK;
-	const uint8_t *b = v.mv_data;
-	g->ctype = b[0] == 'P' ? "image/png" : "image/jpeg";
-	g->len = v.mv_size - 1;
-	g->data = malloc(g->len);
-	if (g->data)
-		memcpy(g->data, b + 1, g->len);
+	g->t = t;
+	g->access = MEDIA_NONE;
+	intake_media_owners(g->in, t, g->sha, s_owner, g);
+	if (g->access != MEDIA_NONE &&
+	    intake_media_get(g->in, t, g->sha, g->owner, &g->data, &g->len, &g->ctype))
+		g->access = MEDIA_NONE;
 	return QF_OK;
 }
 
@@ -145,25 +238,33 @@ void intake_h_media_get(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	const char *sha = qf_http_param(r, "sha");
-	struct media_get g = {in, {0}, NULL, 0, NULL};
-	if (strlen(sha) != 64 || qf_unhex(sha, g.key, 32)) {
+	struct media_get g = {.in = in, .sha = sha};
+	if (qf_http_header(r, "Authorization") && !(g.staff = intake_auth(in, r, NULL)))
+		return;
+	uint8_t key[32];
+	if (strlen(sha) == 64 && !qf_unhex(sha, key, 32))
+		intake_read(in, s_get, &g);
+	if (g.access == MEDIA_NONE || !g.data) {
+		free(g.data);
 		qf_http_reply_error(r, 404, "media_not_found", "没有这张图片", NULL);
+		return;
+	}
+	if (g.access == MEDIA_STAFF) {
+		/* not for shared caches: another request may not see it */
+		qf_http_add_header(r, "Cache-Control", "private, no-store");
+		qf_http_add_header(r, "Vary", "Authorization");
+		qf_http_reply_take(r, 200, g.ctype, (char *)g.data, g.len);
 		return;
 	}
 	char etag[70];
 	snprintf(etag, sizeof etag, "\"%s\"", sha);
 	const char *inm = qf_http_header(r, "If-None-Match");
-	intake_read(in, s_get, &g);
-	if (!g.data) {
-		qf_http_reply_error(r, 404, "media_not_found", "没有这张图片", NULL);
-		return;
-	}
 	qf_http_add_header(r, "ETag", etag);
-	qf_http_add_header(r, "Cache-Control", "public, max-age=31536000, immutable");
+	qf_http_add_header(r, "Cache-Control", "public, max-age=86400");
 	if (inm && strstr(inm, sha)) {
 		free(g.data);
 		qf_http_reply(r, 304, NULL, "", 0);
 		return;
 	}
-	qf_http_reply_take(r, 200, g.ctype, g.data, g.len);
+	qf_http_reply_take(r, 200, g.ctype, (char *)g.data, g.len);
 }

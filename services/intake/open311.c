@@ -326,28 +326,37 @@ static void s_time(const struct qf_community *c, json_t *o, const char *k, int64
 		json_object_set_new(o, k, json_null());
 }
 
-/* One case as a GeoReport request: public fields only. */
-static json_t *s_request(struct intake *in, const json_t *rec)
+/* One case as a GeoReport request: what the events' public parts show of
+ * it, decided as qf_privacy decides them (the case's consent and
+ * sensitivity against the fields' visibility words): text, address,
+ * coordinates and photo only with consent ([consent]), masked with the
+ * case's names; building and handler only when the case is not sensitive
+ * ([nonsensitive]); the status note as made from the router's public part. */
+static json_t *s_request(struct intake *in, struct qf_txn *t, const json_t *rec)
 {
 	const struct qf_community *c = intake_world_get(in)->community;
 	const char *cat = json_string_value(json_object_get(rec, "category"));
-	const char *bld = json_string_value(json_object_get(rec, "building"));
 	const struct qf_category *cc = cat ? qf_community_category(c, cat) : NULL;
+	struct qf_privacy pc;
+	char key[64];
+	intake_case_privacy(in, rec, &pc, key, sizeof key);
+	int pub = qf_privacy_shows(QF_VIS_CONSENT, &pc);
+	int nonsensitive = qf_privacy_shows(QF_VIS_NONSENSITIVE, &pc);
+	const char *bld =
+		nonsensitive ? json_string_value(json_object_get(rec, "building")) : NULL;
 	const struct qf_building *bb = bld ? qf_community_building(c, bld) : NULL;
-	/* the same rule as for events: text only with consent, never for
-	   sensitive categories, and masked */
-	int pub = json_is_true(json_object_get(rec, "consent_public")) &&
-		  !(cc && !strcmp(cc->priority, "sensitive"));
 	const char *st = json_string_value(json_object_get(rec, "state"));
-	const char *notes = json_string_value(json_object_get(rec, "status_notes"));
+	const char *notes = json_string_value(json_object_get(rec, "status_notes_public"));
 	const char *an = json_string_value(json_object_get(rec, "assignee_name"));
 	const char *ap = json_string_value(json_object_get(rec, "assignee_post"));
 	char agency[256] = "";
-	if (an && *an)
+	if (nonsensitive && an && *an)
 		snprintf(agency, sizeof agency, "%s%s%s%s", an, ap && *ap ? "（" : "",
 			 ap ? ap : "", ap && *ap ? "）" : "");
-	char *desc = intake_event_text(
-		pub ? json_string_value(json_object_get(rec, "description")) : "", NULL);
+	struct intake_mask mask;
+	intake_mask_case(in, t, rec, &mask);
+	char *desc = intake_mask_text(
+		&mask, pub ? json_string_value(json_object_get(rec, "description")) : "");
 	if (!desc)
 		return NULL;
 	json_t *o = json_pack(
@@ -365,10 +374,10 @@ static json_t *s_request(struct intake *in, const json_t *rec)
 	       json_integer_value(json_object_get(rec, "updated_ms")));
 	s_time(c, o, "expected_datetime",
 	       json_integer_value(json_object_get(rec, "resolve_due_ms")));
-	/* the building is public (the board shows it); the address text only
-	   with consent, since it may name a home */
-	char *addr = pub ? intake_event_text(json_string_value(json_object_get(rec, "address")),
-					     NULL)
+	/* the building unless the case is sensitive (the board shows it); the
+	   address text only with consent, since it may name a home */
+	char *addr = pub ? intake_mask_text(&mask,
+					    json_string_value(json_object_get(rec, "address")))
 			 : NULL;
 	char address[512];
 	snprintf(address, sizeof address, "%s%s%s", bb ? bb->name : "", addr ? " " : "",
@@ -471,7 +480,7 @@ static int s_requests_read(struct qf_txn *t, void *arg)
 		for (unsigned i = 0; i < q->nids; i++) {
 			json_t *rec = intake_case_get(in, t, q->ids[i]);
 			if (rec)
-				json_array_append_new(q->out, s_request(in, rec));
+				json_array_append_new(q->out, s_request(in, t, rec));
 			json_decref(rec);
 		}
 		return QF_OK;
@@ -488,12 +497,13 @@ static int s_requests_read(struct qf_txn *t, void *arg)
 		   slack covers clock differences between replicas. */
 		if (ms >= 0 && ms < q->start - 86400000)
 			break;
-		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		json_t *rec = intake_rec_parse(in, t, &intake_rec_case, k.mv_data, k.mv_size,
+					       v.mv_data, v.mv_size);
 		if (rec && s_match(q, rec)) {
 			if (skip > 0)
 				skip--;
 			else
-				json_array_append_new(q->out, s_request(in, rec));
+				json_array_append_new(q->out, s_request(in, t, rec));
 		}
 		json_decref(rec);
 		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);

@@ -209,6 +209,24 @@ int intake_media_item_decode(const json_t *item, const char *field, uint64_t max
 					      field);
 		m->kind = INTAKE_MEDIA_REF;
 		memcpy(m->sha256, json_string_value(sha), 65);
+		json_t *tok = json_object_get(item, "upload_token");
+		if (tok && !json_is_null(tok)) {
+			const char *tv = json_is_string(tok) ? json_string_value(tok) : NULL;
+			size_t tl = tv ? strlen(tv) : 0;
+			int ok = tl >= 3 && tl < sizeof m->token;
+			for (size_t i = 0; ok && i < tl; i++)
+				ok = (tv[i] >= '0' && tv[i] <= '9') ||
+				     (tv[i] >= 'A' && tv[i] <= 'Z') || tv[i] == '.';
+			if (!ok) {
+				char f[64];
+				snprintf(f, sizeof f, "%.40s.upload_token", field);
+				return intake_err_set(
+				    e, 400, "invalid_media", f,
+				    "%s.upload_token 不是 POST /v1/media 给出的上传凭证",
+				    field);
+			}
+			memcpy(m->token, tv, tl + 1);
+		}
 		return 0;
 	}
 	json_t *data = json_object_get(item, "data");

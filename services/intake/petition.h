@@ -45,6 +45,7 @@ struct intake_media {
 	uint64_t size;
 	char *data; /* UPLOAD: owned bytes */
 	char *url;  /* URL: owned */
+	char token[64]; /* REF: the upload token of POST /v1/media, or "" */
 };
 
 struct intake_petition {
@@ -93,7 +94,7 @@ int intake_json_bool(const json_t *obj, const char *key, int def, int *out,
 int intake_json_int(const json_t *obj, const char *key, int required, long long min,
 		    long long max, long long def, long long *out, struct intake_err *e);
 /* Decode one media item ("https://..", {"url"}, {"data","content_type"},
- * {"sha256"}) into m; field names the item for errors ("media[1]"). */
+ * {"sha256", "upload_token"?}) into m; field names the item for errors ("media[1]"). */
 int intake_media_item_decode(const json_t *item, const char *field, uint64_t max_bytes,
 			     struct intake_media *m, struct intake_err *e);
 /* Turn an upload into a media item (sniff the type, hash, check size and

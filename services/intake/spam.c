@@ -3,7 +3,13 @@
  *
  * Design: plain scanners over UTF-8, no regular expressions: each rule is a
  * few lines a reviewer can check, and none can blow up on hostile input
- * (every scan is linear in the text). */
+ * (every scan is linear in the text). Keywords, links, WeChat ids and phone
+ * numbers are matched on the shared normaliser's output (qf_norm: full-width
+ * forms, digits in any script, Chinese numerals in numbers, separators
+ * inside mobile numbers, spaces between Han characters), and keywords are
+ * normalised the same way when the configuration is read, so "ＶＸ",
+ * "贷 款" and "壹叁捌 壹贰叁肆 伍陆柒捌" match like "VX", "贷款" and
+ * 13812345678. */
 #include "spam.h"
 
 #include <ctype.h>
@@ -13,6 +19,7 @@
 #include <strings.h>
 
 #include "qf_err.h"
+#include "qf_norm.h"
 
 int intake_spam_parse_keywords(const struct qf_cfg_setting *def, config_setting_t *s,
 			       void *conf, struct qf_cfg_errors *errs)
@@ -47,10 +54,17 @@ int intake_spam_parse_keywords(const struct qf_cfg_setting *def, config_setting_
 			rc = QF_ERR_CONFIG;
 			continue;
 		}
-		c->keywords[c->nkeywords] = strdup(v);
-		if (!c->keywords[c->nkeywords])
+		char *k = qf_norm_str(v, strlen(v), QF_NORM_ALL);
+		if (!k)
 			return QF_ERR_NOMEM;
-		c->nkeywords++;
+		if (!*k) {
+			free(k);
+			qf_cfg_error(errs, e, NULL, "keyword \"%s\" has no visible characters",
+				     v);
+			rc = QF_ERR_CONFIG;
+			continue;
+		}
+		c->keywords[c->nkeywords++] = k;
 	}
 	return rc;
 }
@@ -139,7 +153,8 @@ static int s_has_wechat(const char *t)
 }
 
 /* A mainland mobile number (11 digits from 1[3-9], not inside a longer run
- * of digits) or a landline written area-number. */
+ * of digits; the normaliser has removed separators inside it) or a
+ * landline written area-number. */
 static int s_has_phone(const char *t)
 {
 	for (const char *p = t; *p; p++) {
@@ -185,6 +200,31 @@ static int s_longest_run(const char *t)
 	return best;
 }
 
+/* The rules that match on normalised text t. */
+static int s_check_norm(const struct intake_spam_conf *c, const char *t, char *rule,
+			size_t rn, char *detail, size_t dn)
+{
+	for (unsigned i = 0; i < c->nkeywords; i++)
+		if (s_find(t, c->keywords[i])) {
+			snprintf(rule, rn, "keyword");
+			snprintf(detail, dn, "%s", c->keywords[i]);
+			return 1;
+		}
+	if (c->links && s_has_link(t)) {
+		snprintf(rule, rn, "link");
+		return 1;
+	}
+	if (c->wechat && s_has_wechat(t)) {
+		snprintf(rule, rn, "wechat");
+		return 1;
+	}
+	if (c->phone_numbers && s_has_phone(t)) {
+		snprintf(rule, rn, "phone_number");
+		return 1;
+	}
+	return 0;
+}
+
 int intake_spam_check(const struct intake_spam_conf *c, const char *text, char *rule,
 		      size_t rn, char *detail, size_t dn)
 {
@@ -192,24 +232,12 @@ int intake_spam_check(const struct intake_spam_conf *c, const char *text, char *
 		detail[0] = '\0';
 	if (!c->enabled || !text)
 		return 0;
-	for (unsigned i = 0; i < c->nkeywords; i++)
-		if (s_find(text, c->keywords[i])) {
-			snprintf(rule, rn, "keyword");
-			snprintf(detail, dn, "%s", c->keywords[i]);
-			return 1;
-		}
-	if (c->links && s_has_link(text)) {
-		snprintf(rule, rn, "link");
+	/* out of memory: the rules still run, on the text as written */
+	char *norm = qf_norm_str(text, strlen(text), QF_NORM_ALL);
+	int hit = s_check_norm(c, norm ? norm : text, rule, rn, detail, dn);
+	free(norm);
+	if (hit)
 		return 1;
-	}
-	if (c->wechat && s_has_wechat(text)) {
-		snprintf(rule, rn, "wechat");
-		return 1;
-	}
-	if (c->phone_numbers && s_has_phone(text)) {
-		snprintf(rule, rn, "phone_number");
-		return 1;
-	}
 	if (c->max_repeat > 0 && s_longest_run(text) > c->max_repeat) {
 		snprintf(rule, rn, "repeat");
 		return 1;

@@ -1,13 +1,16 @@
 /* submit.c: a petition's way from a validated request to a durable case:
- * rate limits, the spam filter, sealing and encrypting the contact, the
- * group-commit job that writes the case and its PETITION_SUBMITTED event
- * (or the spam hold and its SPAM_HELD event) in one transaction, and the
- * answer after the fsync.
+ * rate limits, the spam filter, sealing the contact to its recipients,
+ * masking its text with the case's names, the group-commit job that writes
+ * the case and its PETITION_SUBMITTED event (or the spam hold and its
+ * SPAM_HELD event) in one transaction, and the answer after the fsync, with
+ * the petitioner's receipt: the event's id and the opening of its private
+ * commitment, read back from the outbox as committed.
  *
- * Design: everything expensive and pure (sealing, hashing, encoding) runs on
- * the HTTP thread before the job is queued; the job's apply, which runs on
- * the single writer thread, only looks up, allocates the tracking code and
- * writes, so the writer is never the bottleneck. apply may run twice (map
+ * Design: everything expensive and pure (sealing to recipients, hashing,
+ * masking, encoding) runs on the HTTP thread before the job is queued; the
+ * job's apply, which runs on the single writer thread, looks up, allocates
+ * the tracking code, seals the personal data at rest under the case's key
+ * (store.c; the key is made there) and writes. apply may run twice (map
  * growth): it allocates ids and codes afresh and keeps nothing outside the
  * transaction. The answer is sent only from done, after the commit. */
 #include "intake.h"
@@ -41,8 +44,7 @@ struct intake_sub {
 	char secret_hash[65];
 	uint8_t pseudonym[32];
 	int has_pseudonym;
-	uint8_t *contact_box;
-	size_t contact_box_len;
+	char *contact; /* {"name","phone","email"}, sealed at rest in apply */
 	uint8_t *sealed[INTAKE_MAX_RECIPIENTS];
 	size_t sealed_len[INTAKE_MAX_RECIPIENTS];
 	unsigned nsealed;
@@ -53,14 +55,12 @@ struct intake_sub {
 	   the code collides, or photos by reference had to be looked up) */
 	int built;
 	char built_code[32];
-	char *rec_text;
+	json_t *rec;
 	uint8_t *payload;
 	size_t payload_len;
 	struct qf_privacy pc;  /* what of the petition is public */
+	struct intake_mask mask; /* the case's names (pc.mask points here) */
 	uint8_t nonce[32];     /* its private part's commitment nonce (receipt) */
-	uint8_t event_id[16];
-	uint8_t *idem_val;
-	size_t idem_len;
 	/* ids (the case id is made before the queue, the hold id in apply) */
 	char case_id[QF_ID_LEN + 2];
 	char hold_id[QF_ID_LEN + 2];
@@ -79,14 +79,14 @@ void *intake_sub_extra_arg(const struct intake_sub *s) { return s->o.extra_arg; 
 
 struct intake *intake_sub_intake(const struct intake_sub *s) { return s->in; }
 
+struct intake_mask *intake_sub_mask(struct intake_sub *s) { return &s->mask; }
+
 static void s_unbuild(struct intake_sub *s)
 {
-	free(s->rec_text);
+	json_decref(s->rec);
 	free(s->payload);
-	free(s->idem_val);
-	s->rec_text = NULL;
+	s->rec = NULL;
 	s->payload = NULL;
-	s->idem_val = NULL;
 	s->built = 0;
 }
 
@@ -94,7 +94,10 @@ static void s_sub_free(struct intake_sub *s)
 {
 	s_unbuild(s);
 	intake_petition_free(&s->p);
-	free(s->contact_box);
+	if (s->contact) {
+		sodium_memzero(s->contact, strlen(s->contact));
+		free(s->contact);
+	}
 	for (unsigned i = 0; i < s->nsealed; i++)
 		free(s->sealed[i]);
 	free(s->answer);
@@ -159,9 +162,17 @@ static json_t *s_case_record(struct intake_sub *s)
 	    s_media_json(p), "submitted_ms", (json_int_t)s->now_ms, "client", s->client,
 	    "secret_hash", s->secret_hash, "origin", "local", "state", "submitted",
 	    "updated_ms", (json_int_t)s->now_ms, "timeline_n", 0, "has_contact",
-	    s->contact_box != NULL, "replica", s->in->conf->svc.node);
+	    s->contact != NULL, "replica", s->in->conf->svc.node);
 	if (!rec)
 		return NULL;
+	json_object_set_new(rec, "sensitive", json_boolean(s->pc.sensitive));
+	intake_mask_save(&s->mask, rec);
+	for (unsigned i = 0; i < p->nmedia; i++)
+		if (p->media[i].kind != INTAKE_MEDIA_URL &&
+		    intake_case_media_own(rec, p->media[i].sha256)) {
+			json_decref(rec);
+			return NULL;
+		}
 	if (p->has_location) {
 		json_object_set_new(rec, "lat", json_real(p->lat));
 		json_object_set_new(rec, "lng", json_real(p->lng));
@@ -200,17 +211,13 @@ static int s_pack_petition(struct intake_sub *s)
 	m.category = p->category;
 	m.building = p->building;
 	m.address = p->address;
-	/* the description goes out only when the petitioner agreed to public
-	   display and the category is not sensitive (conduct reports), and then
-	   masked: events are public through the audit log. Staff read the full
-	   text from intake. */
-	/* what of it is public is decided by qf_privacy from the context;
-	   free text is masked here with the petitioner's surname too (the
-	   public part is masked again on its way out) */
-	char surname[16];
-	qf_mask_surname(p->name_masked, surname, sizeof surname);
-	char *desc = intake_event_text(p->description, surname);
-	char *addr = intake_event_text(p->address, surname);
+	/* what of it is public is decided by qf_privacy from the context; free
+	   text is masked here with the case's names (the petitioner's surname
+	   and full name, names learned after cues), and the public part is
+	   masked again on its way out with the same context. The text exactly
+	   as written travels in `text`, [private]. */
+	char *desc = intake_mask_text(&s->mask, p->description);
+	char *addr = intake_mask_text(&s->mask, p->address);
 	if (!desc || !addr) {
 		free(desc);
 		free(addr);
@@ -278,7 +285,9 @@ static int s_pack_petition(struct intake_sub *s)
 	return s->payload ? QF_OK : QF_ERR_NOMEM;
 }
 
-static char *s_answer_created(struct intake_sub *s)
+/* The 201 answer, with the receipt of the event just emitted (read back
+ * from the outbox in t: exactly what was committed). */
+static char *s_answer_created(struct intake_sub *s, struct qf_txn *t, const json_t *pos)
 {
 	char at[40];
 	qf_time_fmt(s->now_ms, intake_world_get(s->in)->community->utc_offset_min, at,
@@ -308,14 +317,19 @@ static char *s_answer_created(struct intake_sub *s)
 		json_object_set_new(j, "visit_id", json_string(s->source_visit));
 	if (j && !s->secret[0]) /* a released hold keeps the secret its petitioner has */
 		json_object_del(j, "secret");
+	json_t *rcpt = pos ? intake_receipt(s->in, t, s->case_id, pos) : NULL;
+	if (j && rcpt)
+		json_object_set_new(j, "receipt", rcpt);
+	else
+		json_decref(rcpt);
 	char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	return out;
 }
 
 /* Everything the writer stores for a case, for the current case id and
- * code: the record, the event payload, the answer (and its idempotency
- * record). Pure computation: the HTTP thread does it before queueing. */
+ * code: the record and the event payload. Pure computation: the HTTP thread
+ * does it before queueing. The answer waits for the emit (its receipt). */
 static int s_build(struct intake_sub *s)
 {
 	s_unbuild(s);
@@ -323,18 +337,11 @@ static int s_build(struct intake_sub *s)
 		qf_community_category(intake_world_get(s->in)->community, s->p.category);
 	s->pc.consent = s->p.consent_public;
 	s->pc.sensitive = !cat || cat->sensitive || s->p.concerns_staff;
-	s->pc.mask = NULL;
+	s->pc.mask = &s->mask.mo;
 	if (!s->built)
 		randombytes_buf(s->nonce, sizeof s->nonce);
-	json_t *rec = s_case_record(s);
-	s->rec_text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
-	json_decref(rec);
-	free(s->answer);
-	s->answer = s_answer_created(s);
-	if (!s->rec_text || !s->answer || s_pack_petition(s))
-		return QF_ERR_NOMEM;
-	if (s->idem.present && intake_idem_encode(s->in, &s->idem, 201, s->answer, NULL,
-						  &s->idem_val, &s->idem_len))
+	/* the payload first: masking it learns the names the record keeps */
+	if (s_pack_petition(s) || !(s->rec = s_case_record(s)))
 		return QF_ERR_NOMEM;
 	snprintf(s->built_code, sizeof s->built_code, "%s", s->code);
 	s->built = 1;
@@ -383,33 +390,35 @@ static json_t *s_hold_record(struct intake_sub *s)
 			 s->hold_id, "code", s->code, "rule", s->rule, "rule_detail",
 			 s->rule_detail, "secret_hash", s->secret_hash, "held_ms",
 			 (json_int_t)s->now_ms, "status", "held", "petition", pet,
-			 "has_contact", s->contact_box != NULL, "client", s->client);
+			 "has_contact", s->contact != NULL, "client", s->client);
 }
 
 /* ------------------------------------------------------------ apply */
 
+/* The hold's texts, contact and photos are sealed under "hold:<id>":
+ * dismissing or releasing it forgets them. */
 static int s_apply_hold(struct intake_sub *s, struct qf_txn *t)
 {
 	struct intake *in = s->in;
-	qf_id_sortable(s->now_ms, s->hold_id + 1);
-	s->hold_id[0] = 'H';
+	char subject[48];
+	intake_media_subject(s->hold_id, subject, sizeof subject);
 	int rc = intake_code_alloc(in, t, s->hold_id, s->code, sizeof s->code);
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < s->p.nmedia; i++)
 		if (s->p.media[i].kind == INTAKE_MEDIA_UPLOAD &&
-		    (rc = intake_media_put(in, t, &s->p.media[i])))
+		    (rc = intake_media_put(in, t, &s->p.media[i], s->hold_id)))
 			return rc;
 	json_t *rec = s_hold_record(s);
 	if (!rec)
 		return QF_ERR_NOMEM;
-	rc = intake_json_put(t, in->db.holds, s->hold_id, strlen(s->hold_id), rec, 0);
+	rc = intake_rec_put(in, t, in->db.holds, s->hold_id, strlen(s->hold_id),
+			    &intake_rec_hold, subject, 1, rec);
 	json_decref(rec);
 	if (rc)
 		return rc;
-	if (s->contact_box &&
-	    (rc = qf_txn_put(t, in->db.hold_contact, s->hold_id, strlen(s->hold_id),
-			     s->contact_box, s->contact_box_len, 0)))
+	if (s->contact && (rc = intake_contact_put(in, t, in->db.hold_contact, s->hold_id,
+						  subject, s->contact)))
 		return rc;
 	Qingfeng__V1__SpamHeld m = QINGFENG__V1__SPAM_HELD__INIT;
 	m.hold_id = s->hold_id;
@@ -453,15 +462,8 @@ static int s_apply_case(struct intake_sub *s, struct qf_txn *t)
 		return rc;
 	for (unsigned i = 0; i < s->p.nmedia; i++)
 		if (s->p.media[i].kind == INTAKE_MEDIA_UPLOAD &&
-		    (rc = intake_media_put(in, t, &s->p.media[i])))
+		    (rc = intake_media_put(in, t, &s->p.media[i], s->case_id)))
 			return rc;
-	if ((rc = qf_txn_put(t, in->db.cases, s->case_id, strlen(s->case_id), s->rec_text,
-			     strlen(s->rec_text), 0)))
-		return rc;
-	if (s->contact_box &&
-	    (rc = qf_txn_put(t, in->db.contact, s->case_id, strlen(s->case_id),
-			     s->contact_box, s->contact_box_len, 0)))
-		return rc;
 	struct qf_bus_event ev = {
 	    .type = QINGFENG__V1__EVENT_TYPE__PETITION_SUBMITTED,
 	    .partition_key = qf_privacy_partition_key(s->p.building, s->pc.sensitive),
@@ -469,14 +471,36 @@ static int s_apply_case(struct intake_sub *s, struct qf_txn *t)
 	    .payload = s->payload,
 	    .payload_len = s->payload_len,
 	    .nonce = s->nonce};
-	if ((rc = qf_privacy_emit_event(in->prod, t, &ev, &s->pc, NULL, NULL, s->event_id)))
+	uint32_t part;
+	uint64_t seq;
+	uint8_t eid[16];
+	if ((rc = qf_privacy_emit_event(in->prod, t, &ev, &s->pc, &part, &seq, eid)))
 		return rc;
-	if (s->o.extra && (rc = s->o.extra(t, s)))
+	/* the record remembers where the event went, for the receipts; apply
+	   may run twice, so it is written to a copy */
+	json_t *rec = json_deep_copy(s->rec);
+	if (!rec || intake_case_event_add(rec, ev.type, part, seq, eid)) {
+		json_decref(rec);
+		return QF_ERR_NOMEM;
+	}
+	rc = intake_case_put(in, t, s->case_id, rec);
+	json_t *pos = json_incref(json_array_get(json_object_get(rec, "events"), 0));
+	json_decref(rec);
+	if (!rc && s->contact)
+		rc = intake_contact_put(in, t, in->db.contact, s->case_id, s->case_id,
+					s->contact);
+	if (!rc && s->o.extra)
+		rc = s->o.extra(t, s);
+	if (!rc) {
+		free(s->answer);
+		s->answer = s_answer_created(s, t, pos);
+		rc = s->answer ? QF_OK : QF_ERR_NOMEM;
+	}
+	json_decref(pos);
+	if (rc)
 		return rc;
 	s->status = 201;
-	if (s->idem.present)
-		return intake_idem_put_raw(in, t, &s->idem, s->idem_val, s->idem_len);
-	return QF_OK;
+	return intake_idem_put_sealed(in, t, &s->idem, 201, s->answer, s->case_id);
 }
 
 static int s_apply(struct qf_txn *t, void *arg)
@@ -501,21 +525,29 @@ static int s_apply(struct qf_txn *t, void *arg)
 	}
 	if (s->o.check && s->o.check(t, s, &s->err))
 		return QF_OK;
+	if (s->spam) {
+		qf_id_sortable(s->now_ms, s->hold_id + 1);
+		s->hold_id[0] = 'H';
+	}
+	/* photos by hash: only those uploaded with a token the petition holds,
+	   or those of the hold it is released from (never another case's) */
+	const char *from[] = {s->released_hold[0] ? s->released_hold : NULL, NULL};
 	for (unsigned i = 0; i < s->p.nmedia; i++) {
 		struct intake_media *m = &s->p.media[i];
 		if (m->kind != INTAKE_MEDIA_REF)
 			continue;
-		const char *ct;
-		uint64_t size;
-		if (intake_media_stat(in, t, m->sha256, &ct, &size)) {
+		int rc = intake_media_attach(in, t, m, s->spam ? s->hold_id : s->case_id,
+					     from);
+		if (rc == QF_ERR_NOTFOUND) {
 			char f[32];
 			snprintf(f, sizeof f, "media[%u]", i);
 			intake_err_set(&s->err, 422, "unknown_media", f,
-				       "没有这张图片（请先上传，或直接随诉求提交）");
+				       "没有这张图片（请随诉求一并上传，或附上上传凭证 "
+				       "upload_token）");
 			return QF_OK;
 		}
-		m->content_type = ct;
-		m->size = size;
+		if (rc)
+			return rc;
 		s->built = 0; /* the record and event name the photo's type and size */
 	}
 	return s->spam ? s_apply_hold(s, t) : s_apply_case(s, t);
@@ -606,6 +638,7 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 	snprintf(s->keep_code, sizeof s->keep_code, "%s",
 		 o->keep_code ? o->keep_code : "");
 	s->now_ms = qf_now_ms(in->clock);
+	intake_mask_init(&s->mask, in->keys.names, s->p.name_masked, s->p.name, NULL);
 	if (s->p.phone) {
 		intake_keys_pseudonym(&in->keys, s->p.phone, s->pseudonym);
 		s->has_pseudonym = 1;
@@ -635,12 +668,11 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 	} else {
 		s_secret(s->secret, s->secret_hash);
 	}
-	/* the contact: encrypted at rest, sealed to each recipient */
+	/* the contact: sealed to each recipient here, sealed at rest in apply
+	   (under the case's key, which only the writer can make) */
 	if (s->p.name || s->p.phone || s->p.email) {
 		char *cj = intake_contact_json(&s->p);
-		if (!cj || intake_keys_box(&in->keys, cj, strlen(cj), &s->contact_box,
-					   &s->contact_box_len)) {
-			free(cj);
+		if (!cj) {
 			intake_err_set(&e, 500, "internal", NULL, "内存不足");
 			goto fail;
 		}
@@ -657,8 +689,7 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 			s->sealed_len[s->nsealed] = cl + QF_SEAL_OVERHEAD;
 			s->sealed_to[s->nsealed++] = in->keys.recip[i].name;
 		}
-		sodium_memzero(cj, cl);
-		free(cj);
+		s->contact = cj;
 	}
 	/* ids and everything built from them, before the queue */
 	s->case_id[0] = 'C';

@@ -1,5 +1,11 @@
 /* track.c: the petitioner's side after submitting: following a case with
- * its tracking code and secret, and giving feedback once it is resolved.
+ * its tracking code and secret, their receipts, and giving feedback once it
+ * is resolved.
+ *
+ * A receipt lets a petitioner check the public log without trusting us: the
+ * event's id (audit finds its leaf by it) and the opening of the envelope's
+ * private commitment (the nonce and the whole payload), read from intake's
+ * outbox, so it is byte for byte what was committed.
  *
  * Design: the secret travels only in a header (X-Tracking-Secret) or a POST
  * body, never in a URL (URLs end up in logs and browser history); intake
@@ -19,7 +25,7 @@
 #include "ratelimit.h"
 
 /* Normalise a typed tracking code ("lsj-a1b2c3" -> "LSJ-A1B2C3"). */
-static int s_norm_code(const char *in, char *out, size_t n)
+int intake_track_code_norm(const char *in, char *out, size_t n)
 {
 	size_t l = strlen(in);
 	if (l < 3 || l >= n || l > 24)
@@ -41,7 +47,7 @@ static int s_norm_code(const char *in, char *out, size_t n)
 	return intake_crockford_norm(out + pl + 1);
 }
 
-static int s_secret_ok(const char *typed, const char *hash_hex)
+int intake_track_secret_ok(const char *typed, const char *hash_hex)
 {
 	char s[64];
 	size_t k = 0;
@@ -89,6 +95,76 @@ static const char *s_state_text(const char *st)
 			return t[i].v;
 	return "";
 }
+
+/* ------------------------------------------------------------ receipts */
+
+json_t *intake_receipt(struct intake *in, struct qf_txn *t, const char *case_id,
+		       const json_t *pos)
+{
+	json_int_t part = json_integer_value(json_object_get(pos, "partition"));
+	json_int_t seq = json_integer_value(json_object_get(pos, "seq"));
+	const char *type = json_string_value(json_object_get(pos, "type"));
+	const char *eid = json_string_value(json_object_get(pos, "event_id"));
+	json_t *r = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "case_id", case_id,
+			      "producer", qf_bus_producer_name(in->prod), "type",
+			      type ? type : "", "partition", part, "seq", seq, "event_id",
+			      eid ? eid : "");
+	MDB_val v;
+	Qingfeng__V1__Envelope *env = NULL;
+	if (!r || part < 0 || seq < 1 ||
+	    qf_bus_outbox_get(in->prod, t, (uint32_t)part, (uint64_t)seq, &v) ||
+	    !(env = qf_bus_decode(v.mv_data, v.mv_size))) {
+		if (r) /* no longer retained by the outbox (bus.retain) */
+			json_object_set_new(r, "available", json_false());
+		return r;
+	}
+	char hex[65];
+	if (env->private_commitment.len == 32)
+		json_object_set_new(r, "commitment",
+				    json_string(qf_hex(env->private_commitment.data, 32,
+						       hex)));
+	qingfeng__v1__envelope__free_unpacked(env, NULL);
+	uint8_t *pp = NULL;
+	size_t ppl = 0;
+	int rc = qf_bus_outbox_private(in->prod, t, (uint32_t)part, (uint64_t)seq, &pp, &ppl);
+	const uint8_t *nonce, *payload;
+	size_t pl;
+	if (rc == QF_ERR_GONE) {
+		json_object_set_new(r, "private_expired", json_true());
+	} else if (rc == QF_OK && !qf_bus_private_parse(pp, ppl, &nonce, &payload, &pl)) {
+		size_t bl = sodium_base64_ENCODED_LEN(pl, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(bl);
+		if (b64) {
+			sodium_bin2base64(b64, bl, payload, pl, sodium_base64_VARIANT_ORIGINAL);
+			json_object_set_new(r, "nonce", json_string(qf_hex(nonce, 32, hex)));
+			json_object_set_new(r, "private", json_string(b64));
+			sodium_memzero(b64, bl);
+			free(b64);
+		}
+	} /* QF_ERR_NOTFOUND: all of the event is public, the leaf is the whole */
+	if (pp) {
+		sodium_memzero(pp, ppl);
+		free(pp);
+	}
+	return r;
+}
+
+json_t *intake_receipts(struct intake *in, struct qf_txn *t, const json_t *rec)
+{
+	json_t *out = json_array();
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	size_t i;
+	json_t *pos;
+	json_array_foreach(json_object_get(rec, "events"), i, pos)
+	{
+		json_t *r = intake_receipt(in, t, id ? id : "", pos);
+		if (r)
+			json_array_append_new(out, r);
+	}
+	return out;
+}
+
+/* ------------------------------------------------------------ follow */
 
 /* The view a petitioner (or staff) sees: no contact details, no secret. */
 json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
@@ -142,6 +218,12 @@ json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
 	json_int_t fn = json_integer_value(json_object_get(rec, "feedback_n"));
 	json_object_set_new(v, "can_give_feedback",
 			    json_boolean(st && !strcmp(st, "resolved") && fn < rn));
+	if (intake_case_forgotten(rec)) {
+		json_object_set_new(v, "personal_data_deleted", json_true());
+		json_object_set_new(v, "notice", json_string("个人信息已按保存期限删除"));
+		s_time(in, v, "deleted_at",
+		       json_integer_value(json_object_get(rec, "expired_ms")));
+	}
 	if (with_timeline && t) {
 		const char *id = json_string_value(json_object_get(rec, "id"));
 		json_t *tl = json_array();
@@ -178,10 +260,11 @@ struct follow {
 static json_t *s_hold_view(struct intake *in, struct qf_txn *t, const char *hold_id,
 			   const char *secret, const char *code)
 {
-	json_t *h = intake_json_get(t, in->db.holds, hold_id, strlen(hold_id));
+	json_t *h = intake_rec_get(in, t, in->db.holds, hold_id, strlen(hold_id),
+				   &intake_rec_hold);
 	if (!h)
 		return NULL;
-	if (!s_secret_ok(secret, json_string_value(json_object_get(h, "secret_hash")))) {
+	if (!intake_track_secret_ok(secret, json_string_value(json_object_get(h, "secret_hash")))) {
 		json_decref(h);
 		return NULL;
 	}
@@ -209,9 +292,10 @@ static int s_follow(struct qf_txn *t, void *arg)
 	json_t *rec = intake_case_get(f->in, t, target);
 	if (!rec)
 		return QF_OK;
-	if (s_secret_ok(f->secret,
+	if (intake_track_secret_ok(f->secret,
 			json_string_value(json_object_get(rec, "secret_hash")))) {
 		f->view = intake_case_view(f->in, t, rec, 1);
+		json_object_set_new(f->view, "receipts", intake_receipts(f->in, t, rec));
 		f->found = 1;
 	}
 	json_decref(rec);
@@ -232,7 +316,7 @@ static void s_follow_reply(struct intake *in, struct qf_http_req *r, const char 
 		return;
 	}
 	struct follow f = {in, "", secret, NULL, 0};
-	if (!code || s_norm_code(code, f.code, sizeof f.code)) {
+	if (!code || intake_track_code_norm(code, f.code, sizeof f.code)) {
 		qf_http_reply_error(r, 404, "not_found", "查询码或密钥不正确", NULL);
 		return;
 	}
@@ -301,7 +385,7 @@ static int s_fb_apply(struct qf_txn *t, void *arg)
 	json_t *rec = NULL;
 	if (intake_code_get(in, t, j->code, target, sizeof target) || target[0] != 'C' ||
 	    !(rec = intake_case_get(in, t, target)) ||
-	    !s_secret_ok(j->secret,
+	    !intake_track_secret_ok(j->secret,
 			 json_string_value(json_object_get(rec, "secret_hash")))) {
 		json_decref(rec);
 		intake_err_set(&j->err, 404, "not_found", NULL, "查询码或密钥不正确");
@@ -324,37 +408,50 @@ static int s_fb_apply(struct qf_txn *t, void *arg)
 	}
 	/* decided: write */
 	json_object_set_new(rec, "feedback_n", json_integer(rn));
-	int rc = intake_case_put(in, t, target, rec);
 	char bld[64];
 	struct qf_privacy pc;
+	struct intake_mask mask;
 	intake_case_privacy(in, rec, &pc, bld, sizeof bld);
-	json_decref(rec);
-	if (rc)
-		return rc;
+	intake_mask_case(in, t, rec, &mask);
+	pc.mask = &mask.mo;
+	/* the comment as written stays here, sealed with the case; the event
+	   carries it masked with the case's names */
+	json_t *fb = json_object_get(rec, "feedback");
+	if (!json_is_array(fb))
+		json_object_set_new(rec, "feedback", fb = json_array());
+	json_array_append_new(fb, json_pack("{s:i, s:s, s:I}", "rating", (int)j->rating,
+					    "comment", j->comment ? j->comment : "",
+					    "given_ms", (json_int_t)j->now));
+	char *comment = intake_mask_text(&mask, j->comment);
+	if (!comment) {
+		json_decref(rec);
+		return QF_ERR_NOMEM;
+	}
+	intake_mask_save(&mask, rec);
+	int rc;
 	qf_id_sortable(j->now, j->cmd + 1);
 	j->cmd[0] = 'K';
 	json_t *cr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i}", "command_id",
 			       j->cmd, "kind", "feedback", "case_id", j->case_id,
 			       "action", "feedback", "status", "pending", "requested_ms",
 			       (json_int_t)j->now, "rating", (int)j->rating);
-	if (!cr)
-		return QF_ERR_NOMEM;
-	rc = intake_json_put(t, in->db.cmds, j->cmd, strlen(j->cmd), cr, 0);
+	rc = cr ? intake_rec_put(in, t, in->db.cmds, j->cmd, strlen(j->cmd), &intake_rec_cmd,
+				 j->case_id, 1, cr)
+		: QF_ERR_NOMEM;
 	json_decref(cr);
-	if (rc)
-		return rc;
 	Qingfeng__V1__FeedbackGiven m = QINGFENG__V1__FEEDBACK_GIVEN__INIT;
 	m.case_id = j->case_id;
 	m.rating = j->rating;
-	char *comment = intake_event_text(j->comment, NULL); /* public: masked */
-	if (!comment)
-		return QF_ERR_NOMEM;
 	m.comment = comment;
 	m.given_ms = j->now;
 	m.command_id = j->cmd;
-	rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__FEEDBACK_GIVEN, bld, j->case_id,
-			 j->cmd, &m.base, &pc);
+	if (!rc)
+		rc = intake_emit_for(in, t, QINGFENG__V1__EVENT_TYPE__FEEDBACK_GIVEN, bld,
+				     j->case_id, j->cmd, &m.base, &pc, rec);
+	if (!rc)
+		rc = intake_case_put(in, t, target, rec);
 	free(comment);
+	json_decref(rec);
 	return rc;
 }
 
@@ -409,7 +506,7 @@ void intake_h_feedback(struct qf_http_req *r, void *ctx)
 			       "需要查询密钥（请求头 X-Tracking-Secret）");
 		goto fail;
 	}
-	if (s_norm_code(qf_http_param(r, "code"), j->code, sizeof j->code)) {
+	if (intake_track_code_norm(qf_http_param(r, "code"), j->code, sizeof j->code)) {
 		intake_err_set(&e, 404, "not_found", NULL, "查询码或密钥不正确");
 		goto fail;
 	}

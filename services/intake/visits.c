@@ -97,23 +97,42 @@ static json_t *s_media_json(const struct visit *v)
 	return a;
 }
 
-/* Write the visit record and VISIT_RECORDED in t. */
+/* Photos by hash: only those uploaded with a token the supervisor holds.
+ * 0, or 1 with the verdict in e. */
+static int s_visit_refs(struct intake *in, struct qf_txn *t, struct visit *v,
+			struct intake_err *e, int *rc)
+{
+	*rc = QF_OK;
+	for (unsigned i = 0; i < v->nmedia; i++) {
+		*rc = intake_media_attach(in, t, &v->media[i], v->id, NULL);
+		if (*rc == QF_ERR_NOTFOUND) {
+			*rc = QF_OK;
+			char f[32];
+			snprintf(f, sizeof f, "media[%u]", i);
+			intake_err_set(e, 422, "unknown_media", f,
+				       "没有这张图片（请随记录上传，或附上上传凭证 "
+				       "upload_token）");
+			return 1;
+		}
+		if (*rc)
+			return 1;
+	}
+	return 0;
+}
+
+/* Write the visit record (place, findings and photos sealed under
+ * "visit:<id>") and VISIT_RECORDED in t. mask: the petition's case names
+ * when the finding became one, or NULL. */
 static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
-			 const char *case_id)
+			 const char *case_id, struct intake_mask *mask)
 {
 	int rc;
+	char subject[48];
+	intake_media_subject(v->id, subject, sizeof subject);
 	for (unsigned i = 0; i < v->nmedia; i++) {
 		struct intake_media *m = &v->media[i];
-		if (m->kind == INTAKE_MEDIA_UPLOAD && (rc = intake_media_put(in, t, m)))
+		if (m->kind == INTAKE_MEDIA_UPLOAD && (rc = intake_media_put(in, t, m, v->id)))
 			return rc;
-		if (m->kind == INTAKE_MEDIA_REF) {
-			const char *ct;
-			uint64_t size;
-			if (intake_media_stat(in, t, m->sha256, &ct, &size) == QF_OK) {
-				m->content_type = ct;
-				m->size = size;
-			}
-		}
 	}
 	json_t *rec =
 	    json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:I}", "visit_id",
@@ -124,7 +143,8 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 		      case_id ? case_id : "", "recorded_ms", (json_int_t)v->now);
 	if (!rec)
 		return QF_ERR_NOMEM;
-	rc = intake_json_put(t, in->db.visits, v->id, strlen(v->id), rec, 0);
+	rc = intake_rec_put(in, t, in->db.visits, v->id, strlen(v->id), &intake_rec_visit,
+			    subject, 1, rec);
 	json_decref(rec);
 	if (rc)
 		return rc;
@@ -139,7 +159,10 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 	m.date = v->date;
 	m.place = v->place;
 	m.building = v->building ? v->building : (char *)"";
-	char *findings = intake_event_text(v->findings, NULL); /* public: masked */
+	/* [private], and masked too: with the case's names when it became a
+	   petition */
+	char *findings = mask ? intake_mask_text(mask, v->findings)
+			      : intake_event_text(v->findings, NULL);
 	if (!findings)
 		return QF_ERR_NOMEM;
 	m.findings = findings;
@@ -169,7 +192,18 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 static int s_extra(struct qf_txn *t, struct intake_sub *s)
 {
 	return s_visit_write(intake_sub_intake(s), t, intake_sub_extra_arg(s),
-			     intake_sub_case_id(s));
+			     intake_sub_case_id(s), intake_sub_mask(s));
+}
+
+/* Before the petition is written: the visit's own photos by hash. */
+static int s_check(struct qf_txn *t, struct intake_sub *s, struct intake_err *e)
+{
+	int rc;
+	if (!s_visit_refs(intake_sub_intake(s), t, intake_sub_extra_arg(s), e, &rc))
+		return 0;
+	if (rc)
+		intake_err_set(e, 503, "unavailable", NULL, "暂时无法保存，请稍后重试");
+	return 1;
 }
 
 struct visit_job {
@@ -177,18 +211,25 @@ struct visit_job {
 	struct intake *in;
 	struct qf_http_req *r;
 	struct visit *v;
+	struct intake_err err;
 };
 
 static int s_apply(struct qf_txn *t, void *arg)
 {
 	struct visit_job *j = arg;
-	return s_visit_write(j->in, t, j->v, NULL);
+	int rc;
+	j->err.code = NULL;
+	if (s_visit_refs(j->in, t, j->v, &j->err, &rc))
+		return rc;
+	return s_visit_write(j->in, t, j->v, NULL, NULL);
 }
 
 static void s_done(void *arg, int rc)
 {
 	struct visit_job *j = arg;
-	if (rc) {
+	if (!rc && j->err.code) {
+		intake_reply_err(j->r, &j->err);
+	} else if (rc) {
 		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
 				    NULL);
 	} else {
@@ -279,6 +320,7 @@ void intake_h_visit_post(struct qf_http_req *r, void *ctx)
 					     .source_visit_id = v->id,
 					     .skip_spam = 1,
 					     .skip_limits = 1,
+					     .check = s_check,
 					     .extra = s_extra,
 					     .extra_arg = v,
 					     .extra_free = s_visit_free};
@@ -323,7 +365,8 @@ static int s_list(struct qf_txn *t, void *arg)
 	MDB_val k, v;
 	int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == 0 && json_array_size(l->items) < 2000) {
-		json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		json_t *rec = intake_rec_parse(l->in, t, &intake_rec_visit, k.mv_data,
+					       k.mv_size, v.mv_data, v.mv_size);
 		const char *date = json_string_value(json_object_get(rec, "date"));
 		const char *sid = json_string_value(
 		    json_object_get(json_object_get(rec, "actor"), "staff_id"));

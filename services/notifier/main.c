@@ -90,6 +90,10 @@ int main(int argc, char **argv)
 		qf_cfg_describe(stdout, ntf_conf_table, ntf_conf_table_len);
 		return 0;
 	}
+	if (a.print_routes) {
+		qf_http_routes_print(ntf_routes, ntf_nroutes, stdout);
+		return 0;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "qf-notifier: cannot initialise libsodium\n");
 		return 1;

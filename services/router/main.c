@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qf_access.h"
 #include "qf_err.h"
 #include "qf_log.h"
 #include "router.h"
@@ -17,6 +18,10 @@ int main(int argc, char **argv)
 		return exit_code;
 	if (args.print_settings) {
 		rt_conf_describe(stdout);
+		return 0;
+	}
+	if (args.print_routes) {
+		qf_http_routes_print(rt_routes, rt_nroutes, stdout);
 		return 0;
 	}
 	static struct router r;
@@ -58,8 +63,12 @@ int main(int argc, char **argv)
 	rc = qf_svc_open(&r.svc, &opts, &hooks);
 	if (!rc)
 		rc = rt_router_start(&r);
-	if (!rc)
+	struct qf_access access;
+	rt_views_access(&r, &access);
+	if (!rc) {
+		qf_svc_set_access(r.svc, &access);
 		rc = qf_svc_http_start(r.svc, rt_routes, rt_nroutes, &r, rt_views_ready);
+	}
 	if (!rc) {
 		qf_info("started", "node=%s instance=%d instances=%d data_dir=%s",
 			r.conf.svc.node, r.conf.svc.instance, r.conf.svc.instances,

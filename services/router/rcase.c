@@ -11,6 +11,7 @@
  * every record has exactly one encoding.
  */
 #include "rcase.h"
+#include "qf_case.h"
 
 #include <string.h>
 
@@ -31,50 +32,30 @@
 	X(submitted_ms) X(updated_ms) X(resolved_ms) X(closed_ms) X(timer_ms)
 /* clang-format on */
 
-static const struct {
-	const char *name, *label;
-} s_states[] = {
-    [0] = {"unknown", "未知"},
-    [RT_SUBMITTED] = {"submitted", "已提交"},
-    [RT_ASSIGNED] = {"assigned", "已派单"},
-    [RT_ACCEPTED] = {"accepted", "已受理"},
-    [RT_IN_PROGRESS] = {"in_progress", "处理中"},
-    [RT_RESOLVED] = {"resolved", "已办结"},
-    [RT_CLOSED] = {"closed", "已结案"},
-    [RT_REJECTED] = {"rejected", "已驳回"},
-    [RT_REOPENED] = {"reopened", "重新办理"},
-    [RT_MERGED] = {"merged", "已合并"},
-};
-
+/* The vocabulary is common/qf_case's: one code and one label per state. */
 const char *rt_state_name(int state)
 {
-	return state > 0 && state <= RT_STATE_MAX ? s_states[state].name
-						  : s_states[0].name;
+	return qf_case_state_code(state);
 }
 
 const char *rt_state_label(int state)
 {
-	return state > 0 && state <= RT_STATE_MAX ? s_states[state].label
-						  : s_states[0].label;
+	return qf_case_state_label(state);
 }
 
 int rt_state_parse(const char *name)
 {
-	for (int i = 1; name && i <= RT_STATE_MAX; i++)
-		if (strcmp(name, s_states[i].name) == 0)
-			return i;
-	return -1;
+	return qf_case_state_parse(name);
 }
 
 int rt_state_open(int state)
 {
-	return state == RT_SUBMITTED || state == RT_ASSIGNED || state == RT_ACCEPTED ||
-	       state == RT_IN_PROGRESS || state == RT_REOPENED;
+	return qf_case_state_open(state);
 }
 
 int rt_state_final(int state)
 {
-	return state == RT_CLOSED || state == RT_REJECTED || state == RT_MERGED;
+	return qf_case_state_final(state);
 }
 
 void rt_case_init(struct rt_case *k)

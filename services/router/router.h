@@ -63,6 +63,9 @@ void rt_router_free(struct router *r);
 int rt_timers_tick(void *app);
 
 /* Views (views.c): the HTTP route table and readiness. */
+/* The access gate's callbacks for the views (qf_access.h). */
+struct qf_access;
+void rt_views_access(struct router *r, struct qf_access *a);
 extern const struct qf_http_route rt_routes[];
 extern const size_t rt_nroutes;
 int rt_views_ready(void *ctx);

@@ -9,15 +9,31 @@
 #include <stdio.h>
 #include <string.h>
 
+void rt_route_facts(const struct qf_community *c, const struct rt_case *k,
+		    struct qf_case_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	snprintf(f->id, sizeof f->id, "%s", k->id);
+	snprintf(f->building, sizeof f->building, "%s", k->building);
+	snprintf(f->assignee, sizeof f->assignee, "%s", k->assignee);
+	snprintf(f->owner, sizeof f->owner, "%s", k->owner);
+	snprintf(f->escalated_to, sizeof f->escalated_to, "%s", k->escalated_to);
+	snprintf(f->concerns, sizeof f->concerns, "%s", k->concerns);
+	for (unsigned i = 0; i < k->nparties && i < QF_FACT_PARTIES; i++)
+		snprintf(f->parties[f->nparties++], QF_FACT_ID, "%s", k->parties[i]);
+	const struct qf_category *cat = qf_community_category(c, k->category);
+	f->sensitive = (k->flags & RT_F_INTEGRITY) || (cat && cat->sensitive);
+}
+
 int rt_route_excluded(const struct qf_community *c, const struct rt_case *k,
 		      const char *who)
 {
-	if (!who || !*who)
+	const struct qf_staff *s = who && *who ? qf_community_staff(c, who) : NULL;
+	if (!s)
 		return 0;
-	if (k->concerns[0] && (strcmp(k->concerns, who) == 0 ||
-			       qf_community_supervises(c, k->concerns, who)))
-		return 1;
-	return rt_case_has_party(k, who);
+	struct qf_case_facts f;
+	rt_route_facts(c, k, &f);
+	return qf_policy_conflict(c, s, &f);
 }
 
 static int s_rank(const struct qf_community *c, const char *role)

@@ -2,10 +2,11 @@
  * away from it. Pure functions over the community file and the case record.
  *
  * Conflict of interest ("no self-judging"): a staff member is excluded from a
- * case when they are the person an integrity report concerns, someone that
- * person supervises (directly or through others), or a party named on the
- * case. Excluded staff are never assigned, never escalated to, and may not
- * act on the case, whatever their role.
+ * case when they are the person an integrity report concerns, someone who
+ * supervises that person (directly or through others), or a party named on
+ * the case: the access policy's rule
+ * (qf_policy_conflict). Excluded staff are never assigned, never escalated
+ * to, and may not see or act on the case, whatever their role.
  */
 #ifndef ROUTING_H
 #define ROUTING_H
@@ -14,11 +15,17 @@
 
 #include "qf_community.h"
 #include "rcase.h"
+#include "qf_policy.h"
 #include "rconf.h"
 
-/* True if staff `who` is excluded from case k (see above). */
+/* True if staff `who` is excluded from case k: the access policy's
+ * conflict-of-interest rule (qf_policy_conflict), so routing and every view
+ * exclude the same people. */
 int rt_route_excluded(const struct qf_community *c, const struct rt_case *k,
 		      const char *who);
+/* What the access policy needs to know of case k. */
+void rt_route_facts(const struct qf_community *c, const struct rt_case *k,
+		    struct qf_case_facts *f);
 
 /* The staff member to assign a new case to, or NULL when every candidate is
  * excluded. `why` receives a Chinese explanation (for the record). Order:

@@ -22,6 +22,7 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_access.h"
 #include "routing.h"
 
 #define DAY_MS	      86400000LL
@@ -37,38 +38,27 @@ struct view {
 	int64_t now;
 };
 
-static int s_begin(struct router *r, struct qf_http_req *req, struct view *v)
+/* The caller and the community come from the access gate (qf_access.h):
+ * the route table's actions decided 401/403/404 before this runs. */
+static void s_begin(struct router *r, struct qf_http_req *req, struct view *v)
 {
 	v->r = r;
-	v->c = atomic_load(&r->community);
+	v->c = qf_access_community(req);
 	v->now = qf_now_ms(qf_svc_clock(r->svc));
-	v->me = qf_tokens_auth(atomic_load(&r->tokens), v->c,
-			       qf_http_header(req, "Authorization"));
-	if (!v->me) {
-		qf_http_add_header(req, "WWW-Authenticate", "Bearer");
-		qf_http_reply_error(
-		    req, 401, "unauthorized",
-		    "需要有效的工作人员令牌（Authorization: Bearer 令牌）", NULL);
-		return -1;
-	}
-	return 0;
+	v->me = qf_access_staff(req);
 }
 
-static int s_overseer(const struct qf_staff *s)
+/* May `me` take action a on case k? (the policy table, row by row) */
+static int s_may(const struct view *v, const struct rt_case *k, enum qf_action a)
 {
-	return strcmp(s->role, "secretary") == 0 || strcmp(s->role, "supervisor") == 0;
+	struct qf_case_facts f;
+	rt_route_facts(v->c, k, &f);
+	return qf_policy_case(v->c, v->me, a, &f) == QF_ALLOW;
 }
 
-/* May `me` see case k? */
 static int s_visible(const struct view *v, const struct rt_case *k)
 {
-	if (!(k->flags & RT_F_INTEGRITY))
-		return 1;
-	if (rt_route_excluded(v->c, k, v->me->id))
-		return 0;
-	return s_overseer(v->me) || strcmp(k->assignee, v->me->id) == 0 ||
-	       strcmp(k->owner, v->me->id) == 0 ||
-	       strcmp(k->escalated_to, v->me->id) == 0;
+	return s_may(v, k, QF_ACT_CASE_READ);
 }
 
 static json_t *s_time(const struct view *v, int64_t ms)
@@ -378,14 +368,13 @@ static void h_queue(struct qf_http_req *req, void *ctx)
 {
 	struct view v;
 	struct filter f;
-	if (s_begin(ctx, req, &v) || s_filter(&v, req, &f))
+	s_begin(ctx, req, &v);
+	if (s_filter(&v, req, &f))
 		return;
 	const char *staff = qf_http_query(req, "staff");
 	if (staff && *staff && strcmp(staff, v.me->id)) {
-		if (!s_overseer(v.me)) {
-			qf_http_reply_error(req, 403, "forbidden",
-					    "只有社区书记或廉勤监督员可以查看他人的待办",
-					    "staff");
+		if (qf_policy_role_allows(v.c, v.me, QF_ACT_OVERSIGHT_READ) != QF_ALLOW) {
+			qf_access_deny(req, QF_DENY_ROLE);
 			return;
 		}
 		if (!qf_community_staff(v.c, staff)) {
@@ -404,7 +393,8 @@ static void h_alerts(struct qf_http_req *req, void *ctx)
 {
 	struct view v;
 	struct filter f;
-	if (s_begin(ctx, req, &v) || s_filter(&v, req, &f))
+	s_begin(ctx, req, &v);
+	if (s_filter(&v, req, &f))
 		return;
 	const char *scope = qf_http_query(req, "scope");
 	const char *kind = qf_http_query(req, "kind");
@@ -415,11 +405,9 @@ static void h_alerts(struct qf_http_req *req, void *ctx)
 			 .want = RT_ALERT_WARNED | RT_ALERT_OVERDUE,
 			 .items = json_array()};
 	if (scope && strcmp(scope, "all") == 0) {
-		if (!s_overseer(v.me)) {
+		if (qf_policy_role_allows(v.c, v.me, QF_ACT_OVERSIGHT_READ) != QF_ALLOW) {
 			json_decref(l.items);
-			qf_http_reply_error(req, 403, "forbidden",
-					    "只有社区书记或廉勤监督员可以查看全部预警",
-					    "scope");
+			qf_access_deny(req, QF_DENY_ROLE);
 			return;
 		}
 		l.staff = NULL;
@@ -444,7 +432,8 @@ static void h_cases(struct qf_http_req *req, void *ctx)
 {
 	struct view v;
 	struct filter f;
-	if (s_begin(ctx, req, &v) || s_filter(&v, req, &f))
+	s_begin(ctx, req, &v);
+	if (s_filter(&v, req, &f))
 		return;
 	struct list l = {.v = &v, .f = &f, .kind = L_CASES, .items = json_array()};
 	s_list_reply(req, &l);
@@ -540,8 +529,7 @@ static int s_detail_read(struct qf_txn *t, void *arg)
 static void h_case(struct qf_http_req *req, void *ctx)
 {
 	struct view v;
-	if (s_begin(ctx, req, &v))
-		return;
+	s_begin(ctx, req, &v);
 	struct detail d = {
 	    .v = &v, .id = qf_http_param(req, "id"), .timeline = json_array()};
 	int rc = qf_store_read(v.r->store, s_detail_read, &d);
@@ -613,8 +601,7 @@ static int s_duties_read(struct qf_txn *t, void *arg)
 static void h_duties(struct qf_http_req *req, void *ctx)
 {
 	struct view v;
-	if (s_begin(ctx, req, &v))
-		return;
+	s_begin(ctx, req, &v);
 	struct duties q = {.v = &v, .items = json_array()};
 	const char *m = qf_http_query(req, "month");
 	if (m && *m) {
@@ -683,8 +670,7 @@ static int s_hot_read(struct qf_txn *t, void *arg)
 static void h_hotspots(struct qf_http_req *req, void *ctx)
 {
 	struct view v;
-	if (s_begin(ctx, req, &v))
-		return;
+	s_begin(ctx, req, &v);
 	struct hotspots h = {.v = &v, .items = json_array()};
 	if (qf_store_read(v.r->store, s_hot_read, &h)) {
 		json_decref(h.items);
@@ -700,23 +686,60 @@ static void h_hotspots(struct qf_http_req *req, void *ctx)
 static void h_me(struct qf_http_req *req, void *ctx)
 {
 	struct view v;
-	if (s_begin(ctx, req, &v))
-		return;
+	s_begin(ctx, req, &v);
 	qf_http_reply_json(req, 200,
 			   json_pack("{s:s, s:s, s:s, s:s}", "staff_id", v.me->id, "name",
 				     v.me->name, "post", v.me->post, "role", v.me->role));
 }
 
+/* Each route names its action of the access policy (qf_policy.h); lists
+ * filter their rows with the same table. */
 const struct qf_http_route rt_routes[] = {
-    {"GET", "/v1/me", h_me, 0, 0, NULL},
-    {"GET", "/v1/queue", h_queue, 0, 0, NULL},
-    {"GET", "/v1/alerts", h_alerts, 0, 0, NULL},
-    {"GET", "/v1/cases", h_cases, 0, 0, NULL},
-    {"GET", "/v1/cases/:id", h_case, 0, 0, NULL},
-    {"GET", "/v1/duties", h_duties, 0, 0, NULL},
-    {"GET", "/v1/hotspots", h_hotspots, 0, 0, NULL},
+    {"GET", "/v1/me", h_me, 0, 0, NULL, "self.read", NULL},
+    {"GET", "/v1/queue", h_queue, 0, 0, NULL, "queue.read", NULL},
+    {"GET", "/v1/alerts", h_alerts, 0, 0, NULL, "queue.read", NULL},
+    {"GET", "/v1/cases", h_cases, 0, 0, NULL, "case.read", NULL},
+    {"GET", "/v1/cases/:id", h_case, 0, 0, NULL, "case.read", "id"},
+    {"GET", "/v1/duties", h_duties, 0, 0, NULL, "community.read", NULL},
+    {"GET", "/v1/hotspots", h_hotspots, 0, 0, NULL, "community.read", NULL},
 };
 const size_t rt_nroutes = sizeof rt_routes / sizeof rt_routes[0];
+
+static void s_world(void *svc, const struct qf_community **c, const struct qf_tokens **t)
+{
+	struct router *r = svc;
+	*c = atomic_load(&r->community);
+	*t = atomic_load(&r->tokens);
+}
+
+struct facts_read {
+	struct router *r;
+	const char *id;
+	struct qf_case_facts *f;
+};
+
+static int s_facts_read(struct qf_txn *t, void *arg)
+{
+	struct facts_read *fr = arg;
+	struct rt_case k;
+	int rc = rt_db_case_get(&fr->r->db, t, fr->id, &k);
+	if (rc == QF_ERR_PROTO)
+		rc = QF_ERR_NOTFOUND;
+	if (!rc)
+		rt_route_facts(atomic_load(&fr->r->community), &k, fr->f);
+	return rc;
+}
+
+static int s_case_facts(void *svc, const char *id, struct qf_case_facts *f)
+{
+	struct facts_read fr = {svc, id, f};
+	return qf_store_read(((struct router *)svc)->store, s_facts_read, &fr);
+}
+
+void rt_views_access(struct router *r, struct qf_access *a)
+{
+	*a = (struct qf_access){s_world, s_case_facts, r};
+}
 
 int rt_views_ready(void *ctx)
 {

@@ -2,7 +2,9 @@
  * disclosure) and its form collector, on arbitrary bytes. The first byte
  * picks the decoder; the rest is the body. Invariants: a decoder either
  * refuses with a complete verdict (status, code, message) or returns a
- * value whose personal data is masked; nothing crashes or leaks. */
+ * value whose personal data is masked; a petition's masking context
+ * (mask.c) gives valid text and keeps its names; nothing crashes or
+ * leaks. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,21 @@ static void s_petition(const json_t *j)
 		abort();
 	char *c = intake_contact_json(&p);
 	free(c);
+	/* the case's masking context (mask.c): valid text out, and the names
+	   it keeps come back the same from the record */
+	static const uint8_t key[32] = {1, 2, 3};
+	struct intake_mask m, m2;
+	intake_mask_init(&m, key, p.name_masked, p.name, NULL);
+	char *d = intake_mask_text(&m, p.description);
+	if (!d || !intake_utf8_valid(d, strlen(d)))
+		abort();
+	free(d);
+	json_t *rec = json_object();
+	intake_mask_save(&m, rec);
+	intake_mask_init(&m2, key, p.name_masked, p.name, json_object_get(rec, "mask_names"));
+	if (m2.nm.n != m.nm.n)
+		abort();
+	json_decref(rec);
 	intake_petition_free(&p);
 }
 

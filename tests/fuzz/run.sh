@@ -31,7 +31,7 @@ gen=build/gen
 make --no-print-directory "$gen/qf_visibility.c" >/dev/null
 pkgs="libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -I$gen $(pkg-config --cflags $pkgs)"
-libs="$(pkg-config --libs $pkgs) -lm -pthread"
+libs="$(pkg-config --libs $pkgs) -lunistring -lm -pthread"
 
 svc_dir() {
 	case "$1" in

@@ -377,9 +377,13 @@ class Emitter:
 
 
 def source_block(*producers):
-    """libconfig text for bus.sources from objects with .pub and .replay."""
-    rows = ['    { name = "%s"; pub = "%s"; replay = "%s"; }' %
-            (getattr(p, "name", "src"), p.pub, p.replay) for p in producers]
+    """libconfig text for bus.sources from objects with .pub and .replay
+    (and .accepts, a list of event types the source is granted, if set)."""
+    def accepts(p):
+        a = getattr(p, "accepts", None)
+        return ' accepts = [ %s ];' % ", ".join('"%s"' % t for t in a) if a else ""
+    rows = ['    { name = "%s"; pub = "%s"; replay = "%s";%s }' %
+            (getattr(p, "name", "src"), p.pub, p.replay, accepts(p)) for p in producers]
     return "sources = (\n%s\n  );" % ",\n".join(rows)
 
 

@@ -255,7 +255,7 @@ class AuditLogTest(unittest.TestCase):
             st, j = a.json(path)
             self.assertEqual(st, status, path)
             self.assertEqual(j["code"], code, path)
-            self.assertTrue(j["message"], path)
+            self.assertTrue(j["detail"], path)
         st, j = a.json("/v1/log", "POST")
         self.assertEqual(st, 405)
         st, j = a.json("/v1/nothing")

@@ -28,10 +28,10 @@ class HttpBadInputTest(unittest.TestCase):
     def err(self, path, status, code, field=None):
         st, hd, body = self.d.get(path)
         self.assertEqual(st, status, body)
-        self.assertIn("application/json", hd["content-type"])
+        self.assertIn("application/problem+json", hd["content-type"])
         j = json.loads(body)
         self.assertEqual(j["code"], code)
-        self.assertTrue(j["message"])
+        self.assertTrue(j["detail"])
         if field is not None:
             self.assertEqual(j["field"], field)
         return j

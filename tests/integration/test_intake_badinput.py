@@ -37,8 +37,9 @@ class BadInputTest(unittest.TestCase):
         st, body = got
         self.assertEqual(st, status, body)
         self.assertIsInstance(body, dict)
-        self.assertIn("message", body)
-        self.assertTrue(body["message"])
+        self.assertIn("detail", body)
+        self.assertEqual(body["status"], status)
+        self.assertTrue(body["detail"])
         if code:
             self.assertEqual(body["code"], code)
         if field is not None:

@@ -176,7 +176,7 @@ class RouterFlowTest(unittest.TestCase):
              "message": "首问负责制：该案件由李建国受理，您不能办结", "state": "STATE_ASSIGNED"})
         self.assertEqual(st, 409, body)
         self.assertEqual(body["code"], "not_owner")
-        self.assertIn("首问负责制", body["message"])
+        self.assertIn("首问负责制", body["detail"])
         self.assertIsNone(body["field"])
         (st, body), _ = self.act_and_answer(
             cid, "civil", {"action": "extend_approve"},

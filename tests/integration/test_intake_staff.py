@@ -3,6 +3,7 @@ event; never for the subject of an integrity report), the supervisor's
 visit records (a finding becomes a petition in one step), disclosure
 records with corrections as new versions, photo uploads, case views."""
 import hashlib
+import json
 import unittest
 from urllib.parse import quote
 
@@ -119,7 +120,9 @@ class StaffTest(unittest.TestCase):
                                       dict(bearer("head1"), **{"Content-Type": "image/png"}))
         self.assertEqual(st, 201, raw)
         sha = hashlib.sha256(p).hexdigest()
-        self.assertIn(sha.encode(), raw)
+        up = json.loads(raw)
+        self.assertEqual(up["sha256"], sha)
+        self.assertTrue(up["upload_token"].startswith("U"), up)
         body, ctype = multipart({}, [("file", "现场.jpg", "image/jpeg", jpeg(500, 3))])
         st, _, raw = self.it.request("POST", "/v1/media", body,
                                      dict(bearer("head1"), **{"Content-Type": ctype}))
@@ -133,8 +136,12 @@ class StaffTest(unittest.TestCase):
                                      dict(bearer("head1"),
                                           **{"Content-Type": "application/json"}))
         self.assertEqual(st, 415)
-        # a petition may refer to the uploaded photo
+        # a petition may refer to the uploaded photo with its upload token
         st, ans = self.it.petition(dict(SAMPLE, media=[{"sha256": sha}]))
+        self.assertEqual(st, 422, ans)
+        self.assertEqual(ans["code"], "unknown_media")
+        st, ans = self.it.petition(dict(SAMPLE, media=[
+            {"sha256": sha, "upload_token": up["upload_token"]}]))
         self.assertEqual(st, 201, ans)
         ev = [e for e in self.it.watch(types=["PETITION_SUBMITTED"])
               if e["case_id"] == ans["case_id"]][0]

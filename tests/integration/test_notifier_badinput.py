@@ -46,7 +46,7 @@ class NotifierBadInputTest(unittest.TestCase):
         st, body = got
         self.assertEqual(st, status, body)
         self.assertEqual(body["code"], code, body)
-        self.assertTrue(body["message"])
+        self.assertTrue(body["detail"])
         if field is not None:
             self.assertEqual(body["field"], field, body)
 

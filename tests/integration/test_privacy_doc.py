@@ -1,12 +1,13 @@
 """docs/PRIVACY.md's field table is what events.proto says: every field of
 every event message with its visibility word (make privacy-doc writes it),
-and the build refuses a field without one."""
+and the build refuses a field without one; docs/SECURITY.md's policy table
+is what `qfctl policy` prints of the community file (make security-doc)."""
 import os
 import subprocess
 import tempfile
 import unittest
 
-from tests.harness.qf import ROOT
+from tests.harness.qf import BUILD, ROOT
 
 AWK = os.path.join(ROOT, "tools", "gen", "visibility.awk")
 PROTO = os.path.join(ROOT, "proto", "qingfeng", "v1", "events.proto")
@@ -16,6 +17,11 @@ class PrivacyDocTest(unittest.TestCase):
     def test_doc_matches_the_proto(self):
         r = subprocess.run([os.path.join(ROOT, "tools", "gen", "privacy-doc.sh"), "--check"],
                            capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_security_doc_matches_the_policy(self):
+        r = subprocess.run([os.path.join(ROOT, "tools", "gen", "security-doc.sh"), BUILD,
+                            "--check"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_every_field_is_listed(self):

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "qf_community.h"
+#include "qf_policy.h"
 #include "qf_err.h"
 #include "qf_svc.h"
 #include "qf_tokens.h"
@@ -174,6 +175,10 @@ static const char *s_community =
 	"categories = ( { code = \"a\"; name = \"甲\"; respond_within_h = 2; resolve_within_h = 24;"
 	" priority = \"urgent\"; },\n"
 	"  { code = \"w\"; name = \"乙\"; respond_within_h = 4; resolve_within_h = 8; clock = \"working\"; } );\n"
+	"roles = ( { name = \"secretary\"; grants = [ \"case.read:all\", \"spam.review\" ]; },\n"
+	"  { name = \"staff\"; grants = [ \"case.read:handling\" ]; },\n"
+	"  { name = \"building_head\"; grants = [ \"case.read:buildings\",\n"
+	"    \"disclosure.roster:own\" ]; } );\n"
 	"staff = ( { id = \"s1\"; name = \"甲某\"; role = \"secretary\"; supervises = [\"s2\"]; },\n"
 	"  { id = \"s2\"; name = \"乙某\"; role = \"staff\"; supervises = [\"s3\"]; },\n"
 	"  { id = \"s3\"; name = \"丙某\"; role = \"building_head\"; } );\n"
@@ -200,6 +205,16 @@ static void test_community(void **state)
 	assert_true(qf_community_supervises(c, "s1", "s3")); /* through s2 */
 	assert_false(qf_community_supervises(c, "s3", "s1"));
 	assert_int_equal(c->nescalation, 2);
+	/* the roles are the policy's data */
+	assert_int_equal(c->nroles, 3);
+	const struct qf_staff *s1 = qf_community_staff(c, "s1"),
+			      *s3 = qf_community_staff(c, "s3");
+	assert_int_equal(qf_policy_scope(c, s1, QF_ACT_CASE_READ), QF_SCOPE_ALL);
+	assert_int_equal(qf_policy_scope(c, s3, QF_ACT_CASE_READ), QF_SCOPE_BUILDINGS);
+	assert_int_equal(qf_policy_role_allows(c, s3, QF_ACT_SPAM_REVIEW), QF_DENY_ROLE);
+	assert_int_equal(qf_policy_role_allows(c, NULL, QF_ACT_SPAM_REVIEW), QF_DENY_AUTH);
+	assert_int_equal(qf_policy_own(c, s3, QF_ACT_ROSTER_WRITE, "s3"), QF_ALLOW);
+	assert_int_equal(qf_policy_own(c, s3, QF_ACT_ROSTER_WRITE, "s1"), QF_DENY_ROLE);
 	qf_community_free(&c);
 	qf_community_free(&c);
 }
@@ -211,6 +226,8 @@ static void test_community_errors(void **state)
 				"community = { code = \"T\"; name = \"x\"; };\n"
 				"categories = ( { code = \"a\"; name = \"甲\"; respond_within_h = 30;"
 				" resolve_within_h = 24; priority = \"soon\"; } );\n"
+				"roles = ( { name = \"secretary\"; grants = [ \"case.read:own\",\n"
+				"  \"fly\", \"spam.review:all\", \"spam.review\", \"case.read\" ]; } );\n"
 				"staff = ( { id = \"s1\"; name = \"甲\"; role = \"boss\"; } );\n"
 				"buildings = ( { id = \"B1\"; name = \"1\"; head = \"s9\"; } );\n"
 				"special_routes = ( { category = \"zz\"; to = \"s1\"; } );\n");
@@ -220,7 +237,10 @@ static void test_community_errors(void **state)
 	assert_null(c);
 	assert_true(has(&e, "respond_within_h exceeds resolve_within_h"));
 	assert_true(has(&e, "'soon' is not urgent"));
-	assert_true(has(&e, "'boss' is not secretary"));
+	assert_true(has(&e, "'boss' is not a role of the roles list"));
+	assert_true(has(&e, "grant 'case.read:own' of role 'secretary' takes scope handling"));
+	assert_true(has(&e, "grant 'fly' of role 'secretary' names no action"));
+	assert_true(has(&e, "role 'secretary' grants 'spam.review' twice"));
 	assert_true(has(&e, "no staff member 's9'"));
 	assert_true(has(&e, "no category 'zz'"));
 	for (unsigned i = 0; i < e.n; i++)

@@ -6,6 +6,7 @@
  *   qfctl health URL...                  exit 0 when every URL answers 200
  *   qfctl audit keygen|verify ...        (see qfctl audit --help)
  *   qfctl notify dead-letters|release ... (see qfctl notify --help)
+ *   qfctl policy [--community FILE]      the access policy as a table
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 		{"health", qfctl_health, "check services' /healthz or /readyz URLs"},
 		{"audit", qfctl_audit, "audit log: keygen, verify"},
 		{"notify", qfctl_notify, "notifier: dead letters, release"},
+		{"policy", qfctl_policy, "the access policy: actions and each role's scope"},
 	};
 	size_t n = sizeof cmds / sizeof cmds[0];
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

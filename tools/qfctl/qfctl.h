@@ -9,6 +9,7 @@ int qfctl_watch(int argc, char **argv);
 int qfctl_store(int argc, char **argv);
 int qfctl_keygen(int argc, char **argv);
 int qfctl_health(int argc, char **argv);
+int qfctl_policy(int argc, char **argv);
 /* Provided by the audit and notifier command files when built in. */
 int qfctl_audit(int argc, char **argv) __attribute__((weak));
 int qfctl_notify(int argc, char **argv) __attribute__((weak));

@@ -19,9 +19,12 @@ static int s_doc_read(struct qf_txn *t, void *arg)
 {
 	struct doc_read *d = arg;
 	MDB_val v;
-	if (qf_txn_get(t, d->e->dp.db.case_doc, d->id, strlen(d->id), &v) == QF_OK)
-		d->doc = strndup(v.mv_data, v.mv_size);
-	if (qf_txn_get(t, d->e->dp.db.case_head, d->id, strlen(d->id), &v) == QF_OK) {
+	/* the document as rendered, and the stored record byte for byte */
+	json_t *doc = cases_doc(&d->e->dp, t, d->id);
+	if (doc)
+		d->doc = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(doc);
+	if (qf_txn_get(t, d->e->dp.db.cases, d->id, strlen(d->id), &v) == QF_OK) {
 		d->head = malloc(v.mv_size);
 		memcpy(d->head, v.mv_data, v.mv_size);
 		d->head_len = v.mv_size;

@@ -171,6 +171,40 @@ static void t_spam(void **st)
 	assert_int_equal(intake_spam_check(&c, "贷款", rule, 32, detail, 80), 0);
 }
 
+/* The rules match on the shared normaliser's output: digits in any script,
+ * Chinese numerals, separators inside a mobile number, full-width forms,
+ * spaces between Han characters. */
+static void t_spam_normalised(void **st)
+{
+	(void)st;
+	char *kw[] = {"贷款"};
+	struct intake_spam_conf c = {1, kw, 1, 1, 1, 1, 10};
+	char rule[32], detail[80];
+	static const char *const held[][2] = {
+	    {"有意者请联系 138-0013-8000", "phone_number"},
+	    {"有意者请联系138.0013.8000", "phone_number"},
+	    {"有意者请联系 一三八 〇〇一三 八〇〇〇", "phone_number"},
+	    {"有意者请联系壹叁捌零零壹叁捌零零零", "phone_number"},
+	    {"有意者请联系١٣٨٠٠١٣٨٠٠٠", "phone_number"},
+	    {"有意者请联系①③⑧⓪⓪①③⑧⓪⓪⓪", "phone_number"},
+	    {"有意者请联系138\u00AD0013\u00AD8000", "phone_number"},
+	    {"低息贷 款", "keyword"},
+	    {"低息贷\u200B款", "keyword"},
+	    {"加ＶＸ：ｄｋ８８８８８", "wechat"},
+	    {"看 ｗｗｗ．example．com", "link"},
+	};
+	for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
+		if (intake_spam_check(&c, held[i][0], rule, sizeof rule, detail,
+				      sizeof detail) != 1)
+			fail_msg("not held: %s", held[i][0]);
+		assert_string_equal(rule, held[i][1]);
+	}
+	static const char *const clean[] = {"一楼两个人说电梯坏了", "3栋2单元301室，下午3点半",
+					    "订单号 138001380001234"};
+	for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++)
+		assert_int_equal(intake_spam_check(&c, clean[i], rule, 32, detail, 80), 0);
+}
+
 static void t_limiter(void **st)
 {
 	(void)st;
@@ -205,7 +239,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_utf8),  cmocka_unit_test(t_phones),
 	    cmocka_unit_test(t_names), cmocka_unit_test(t_misc),
-	    cmocka_unit_test(t_spam),  cmocka_unit_test(t_limiter),
+	    cmocka_unit_test(t_spam),  cmocka_unit_test(t_spam_normalised),
+	    cmocka_unit_test(t_limiter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -440,7 +440,8 @@ static void test_undecodable_payload(void **state)
 
 static void test_self_judging(void **state)
 {
-	/* a report about building head s04 */
+	/* a report about building head s04 (supervised by s03, and s03 by the
+	   secretary s01) */
 	t_petition(TE, "C1", (struct t_petition){"integrity_report", "B03", "s04"});
 	Qingfeng__V1__CaseTransition *a = t_last(TE, ET(CASE_ASSIGNED), "C1");
 	assert_string_equal(a->assignee, "s02");
@@ -449,17 +450,21 @@ static void test_self_judging(void **state)
 	assert_int_equal(ACT("C1", AK(ACCEPT), "s04"), 403);
 	assert_string_equal(t_code(TE), "conflict_of_interest");
 	assert_int_equal(ACT("C1", AK(ACCEPT), "s02"), 200);
-	assert_int_equal(ACT("C1", AK(TRANSFER), "s02", .target = "s04", .reason = "x"),
-			 409);
-	assert_string_equal(t_code(TE), "target_conflict");
-	/* s04's supervisor may take it */
-	assert_int_equal(ACT("C1", AK(TRANSFER), "s02", .target = "s03", .reason = "x"),
+	/* neither the person reported nor anyone above them takes it */
+	for (const char *const *to = (const char *const[]){"s04", "s03", "s01", NULL}; *to;
+	     to++) {
+		assert_int_equal(
+		    ACT("C1", AK(TRANSFER), "s02", .target = *to, .reason = "x"), 409);
+		assert_string_equal(t_code(TE), "target_conflict");
+	}
+	/* someone outside that line may */
+	assert_int_equal(ACT("C1", AK(TRANSFER), "s02", .target = "s07", .reason = "x"),
 			 200);
 
-	/* a report about s03: those s03 supervises (s04..s06) are out too */
+	/* a report about s03: s03 and the secretary above her are out */
 	t_petition(TE, "C2", (struct t_petition){"integrity_report", "B03", "s03"});
 	assert_int_equal(ACT("C2", AK(ACCEPT), "s02"), 200);
-	assert_int_equal(ACT("C2", AK(TRANSFER), "s02", .target = "s05", .reason = "x"),
+	assert_int_equal(ACT("C2", AK(TRANSFER), "s02", .target = "s01", .reason = "x"),
 			 409);
 	assert_string_equal(t_code(TE), "target_conflict");
 	assert_int_equal(ACT("C2", AK(TRANSFER), "s02", .target = "s03", .reason = "x"),
@@ -472,13 +477,12 @@ static void test_self_judging(void **state)
 	t_free(a);
 	assert_int_equal(ACT("C3", AK(ACCEPT), "s02"), 403);
 
-	/* a report about the secretary: everyone she supervises is out */
+	/* a report about the secretary goes to the supervisor */
 	t_petition(TE, "C4", (struct t_petition){"integrity_report", "B03", "s01"});
 	a = t_last(TE, ET(CASE_ASSIGNED), "C4");
 	assert_string_equal(a->assignee, "s02");
 	t_free(a);
 	assert_int_equal(ACT("C4", AK(ACCEPT), "s01"), 403);
-	assert_int_equal(ACT("C4", AK(ACCEPT), "s03"), 403);
 
 	/* a party on an ordinary case never handles it */
 	t_petition(TE, "C5",
@@ -489,30 +493,47 @@ static void test_self_judging(void **state)
 	assert_int_equal(ACT("C5", AK(ACCEPT), "s04"), 403);
 	assert_string_equal(t_code(TE), "conflict_of_interest");
 
-	/* parties of an integrity report are excluded as well */
+	/* parties of an integrity report are excluded as well: a report about
+	   the secretary naming the supervisor as a party goes further down */
 	t_petition(
 	    TE, "C6",
-	    (struct t_petition){"integrity_report", "B03", "s05", .parties = {"s02"}});
+	    (struct t_petition){"integrity_report", "B03", "s01", .parties = {"s02"}});
 	a = t_last(TE, ET(CASE_ASSIGNED), "C6");
-	assert_string_equal(a->assignee, "s01");
+	assert_string_equal(a->assignee, "s03");
 	t_free(a);
 }
 
 static void test_escalation_target_never_excluded(void **state)
 {
-	/* report about s03 from B03: when s02 breaches, escalation goes to the
-	 * top (secretary), never to s03 or those s03 supervises */
-	t_petition(TE, "C1", (struct t_petition){"integrity_report", "B03", "s03"});
+	/* report about the supervisor s02, handled by the secretary: when she
+	 * breaches there is nobody above her in the community, and the
+	 * escalation never falls to s02 */
+	t_petition(TE, "C1", (struct t_petition){"integrity_report", "B03", "s02"});
 	int64_t t0 = qf_now_ms(&TE->clock);
 	t_fire_at(TE, t0 + 25 * HOUR);
 	Qingfeng__V1__CaseTransition *e = t_last(TE, ET(CASE_ESCALATED), "C1");
-	assert_non_null(e);
-	assert_string_equal(e->escalation_role, "secretary");
+	if (e)
+		assert_string_not_equal(e->assignee, "s02");
 	t_free(e);
 	struct rt_case k = t_case(TE, "C1");
-	assert_string_equal(k.escalated_to, "s01");
-	/* the escalation target may accept */
-	assert_int_equal(ACT("C1", AK(ACCEPT), "s01"), 200);
+	assert_string_not_equal(k.escalated_to, "s02");
+
+	/* report about s03, handled by s02: the secretary supervises s03, so
+	 * the escalation at s02's breach must not reach her (nor s03) */
+	t_petition(TE, "C2", (struct t_petition){"integrity_report", "B03", "s03"});
+	t0 = qf_now_ms(&TE->clock);
+	t_fire_at(TE, t0 + 25 * HOUR);
+	k = t_case(TE, "C2");
+	assert_string_not_equal(k.escalated_to, "s01");
+	assert_string_not_equal(k.escalated_to, "s03");
+	e = t_last(TE, ET(CASE_ESCALATED), "C2");
+	if (e) {
+		assert_string_not_equal(e->assignee, "s01");
+		assert_string_not_equal(e->assignee, "s03");
+	}
+	t_free(e);
+	assert_int_equal(ACT("C2", AK(ACCEPT), "s01"), 403);
+	assert_string_equal(t_code(TE), "conflict_of_interest");
 }
 
 int main(void)

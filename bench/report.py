@@ -1,0 +1,267 @@
+"""report.py: docs/BENCHMARKS.md and its SVG plots from one `make bench` run.
+
+    python3 bench/report.py OUTDIR docs/BENCHMARKS.md docs/bench
+
+OUTDIR holds each benchmark's output (<name>.log, with "#json {...}" lines
+where the benchmark prints them) and the series the benchmarks wrote
+(rebuild-*.txt, e2e-*.txt). Every figure goes beside the peer it was
+measured with in the same run. The plots are written by hand (no plotting
+library): line charts and histograms as plain SVG.
+"""
+import glob
+import html
+import json
+import math
+import os
+import platform
+import re
+import sys
+import time
+
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
+
+
+def svg_line(path, title, xlabel, ylabel, series, logx=False):
+    """series: [(name, [(x, y), ...])]"""
+    W, H, L, R, T, B = 720, 400, 80, 180, 40, 50
+    pts = [p for _, s in series for p in s]
+    if not pts:
+        return False
+    fx = (lambda v: math.log10(max(v, 1e-9))) if logx else (lambda v: v)
+    xs = [fx(p[0]) for p in pts]
+    x0, x1 = min(xs), max(xs)
+    y1 = max(p[1] for p in pts) or 1
+    if x1 == x0:
+        x1 = x0 + 1
+    sx = lambda v: L + (fx(v) - x0) / (x1 - x0) * (W - L - R)  # noqa: E731
+    sy = lambda v: H - B - v / y1 * (H - T - B)  # noqa: E731
+    o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+         'font-family="sans-serif" font-size="12">' % (W, H),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="%d" y="22" font-size="15">%s</text>' % (L, html.escape(title)),
+         '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (L, H - B, W - R, H - B),
+         '<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (L, T, L, H - B)]
+    for i in range(5):
+        v = y1 * i / 4
+        o.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (L - 5, sy(v) + 4, fmt(v)))
+        o.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#ddd"/>' % (L, sy(v), W - R, sy(v)))
+    xt = sorted(set(p[0] for p in pts)) if logx else [
+        x0 + (x1 - x0) * i / 4 for i in range(5)]
+    for v in xt[:12]:
+        o.append('<text x="%d" y="%d" text-anchor="middle">%s</text>' % (sx(v), H - B + 16, fmt(v)))
+    o.append('<text x="%d" y="%d" text-anchor="middle">%s</text>' % (
+        (L + W - R) / 2, H - 10, html.escape(xlabel)))
+    o.append('<text x="16" y="%d" transform="rotate(-90 16 %d)" text-anchor="middle">%s</text>'
+             % ((T + H - B) / 2, (T + H - B) / 2, html.escape(ylabel)))
+    for i, (name, s) in enumerate(series):
+        c = COLORS[i % len(COLORS)]
+        s = sorted(s)
+        o.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (
+            c, " ".join("%.1f,%.1f" % (sx(x), sy(y)) for x, y in s)))
+        if len(s) < 20:
+            o += ['<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' % (sx(x), sy(y), c)
+                  for x, y in s]
+        o.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (W - R + 10,
+                                                                            T + 18 * i, c))
+        o.append('<text x="%d" y="%d">%s</text>' % (W - R + 28, T + 18 * i + 10,
+                                                    html.escape(name)))
+    o.append("</svg>")
+    open(path, "w").write("\n".join(o) + "\n")
+    return True
+
+
+def svg_hist(path, title, xlabel, groups, bins=40):
+    """groups: [(name, [values])]; one histogram per group, overlaid."""
+    vals = [v for _, g in groups for v in g]
+    if not vals:
+        return False
+    hi = sorted(vals)[int(0.995 * (len(vals) - 1))] or 1
+    w = hi / bins
+    counts = []
+    for _, g in groups:
+        c = [0] * bins
+        for v in g:
+            c[min(bins - 1, int(v / w))] += 1
+        counts.append([x / max(1, len(g)) for x in c])
+    series = [(name + " (n=%d)" % len(g), [((i + 0.5) * w, counts[k][i]) for i in range(bins)])
+              for k, (name, g) in enumerate(groups)]
+    return svg_line(path, title + " (share of requests per bin; last bin holds the tail)",
+                    xlabel, "share", series)
+
+
+def fmt(v):
+    if v >= 100000:
+        return "%.0fk" % (v / 1000)
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 1:
+        return "%.1f" % v
+    return "%.2g" % v
+
+
+def jsonl(text):
+    return [json.loads(m) for m in re.findall(r"^#json (.*)$", text, re.M)]
+
+
+def read(out, name):
+    p = os.path.join(out, name + ".log")
+    return open(p, encoding="utf-8", errors="replace").read() if os.path.exists(p) else ""
+
+
+def series_file(p):
+    pts = []
+    for line in open(p):
+        a = line.split()
+        if len(a) == 2:
+            pts.append((float(a[0]), float(a[1])))
+    return pts
+
+
+def main():
+    out, md, svgdir = sys.argv[1], sys.argv[2], sys.argv[3]
+    os.makedirs(svgdir, exist_ok=True)
+    rel = os.path.relpath(svgdir, os.path.dirname(md))
+    model = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    meta = {}
+    if os.path.exists(os.path.join(out, "meta.json")):
+        meta = json.load(open(os.path.join(out, "meta.json")))
+    w = []
+    w.append("# Benchmarks\n")
+    w.append("Generated by `make bench` (bench/report.py) from one run; do not edit by hand.\n")
+    w.append("- machine: %d cores, %s, kernel %s" % (os.cpu_count(), model, platform.release()))
+    w.append("- date: %s" % meta.get("date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+    w.append("- command: `%s`" % meta.get("command", "make bench"))
+    w.append("- load average while it ran: %s (the machine is shared: absolute figures move "
+             "with it; read each figure against the peer measured beside it in the same run)\n"
+             % meta.get("load", "?"))
+
+    # ------------------------------------------------------------ goals
+    dis = jsonl(read(out, "disclosure"))
+    reb = {j["service"]: j for j in dis if j.get("bench") == "rebuild"}
+    http = {j["key"]: j for j in dis if j.get("bench") == "disclosure_http"}
+    e2e = [j for j in jsonl(read(out, "e2e")) if j.get("bench") == "e2e"]
+    mem = [j for j in jsonl(read(out, "memory")) if j.get("bench") == "memory"]
+    w.append("## Goals of issue 18, each beside its peer\n")
+    w.append("| goal | figure | peer (same run) | met? |")
+    w.append("| --- | --- | --- | --- |")
+    d = reb.get("disclosure")
+    if d:
+        w.append("| disclosure replica rebuild >= 200,000 events/s | %s events/s wall clock "
+                 "(%s per CPU second of the service), %s events | bus replay to a consumer "
+                 "applying nothing: %s events/s | %s |" % (
+                     f"{d['events_per_s']:,}", f"{d['events_per_cpu_s']:,}", f"{d['events']:,}",
+                     f"{d['peer_events_per_s']:,}",
+                     "yes" if d["events_per_s"] >= 200000 else "no"))
+        w.append("| disclosure store <= 1.5 KB per case | %s bytes per case (%s cases) | | %s |" % (
+            f"{d['bytes_per_case']:,}", f"{d['cases']:,}",
+            "yes" if d["bytes_per_case"] <= 1536 else "no"))
+    for key in ("list", "deep", "case", "board"):
+        h, s = http.get(key), http.get("static")
+        if h and s:
+            p99 = h["p99"]
+            ms = float(p99[:-2]) if p99.endswith("ms") else float(p99[:-2]) / 1000 \
+                if p99.endswith("us") else float(p99.rstrip("s")) * 1000
+            w.append("| %s: >= 20k req/s, p99 < 20 ms | %s req/s, p99 %s | static asset, "
+                     "same server: %s req/s, p99 %s | %s |" % (
+                         h["name"], f"{h['rps']:,}", p99, f"{s['rps']:,}", s["p99"],
+                         "yes" if h["rps"] >= 20000 and ms < 20 else "no"))
+    for r in e2e:
+        for k, g in (("board", "(a) board p99 <= 100 ms"), ("webhook", "(c) webhook p99 <= 100 ms"),
+                     ("checkpoint", "(b) checkpoint bounded by the interval (10 s)")):
+            x = r[k]
+            limit = 10000 + 1000 if k == "checkpoint" else 100
+            goal = r["rate"] >= 1000 or k == "checkpoint"
+            w.append("| %s at %g/s | p50 %s, p99 %s, max %s ms (n=%d, %d missing) | generator: %s/s "
+                     "achieved, late start p99 %s ms | %s |" % (
+                         g, r["rate"], x["p50"], x["p99"], x["max"], x["n"], x["missing"],
+                         r["achieved_rate"], r["late_start_p99_ms"],
+                         ("yes" if x["p99"] <= limit and not x["missing"] else "no")
+                         if goal else "(goal is at 1,000/s)"))
+    for m in mem:
+        for s, kb in sorted(m["rss_kb"].items()):
+            w.append("| idle RSS of %s <= 16 MiB | %.1f MiB | | %s |" % (
+                s, kb / 1024, "yes" if kb <= 16384 else "no"))
+    w.append("")
+
+    # ------------------------------------------------------------ rebuild
+    w.append("## Replica rebuild by replay\n")
+    w.append("A fresh instance catches up on the same events through the real bus; its peer is "
+             "bench/replay_drain, a fresh consumer of the same sources that applies nothing, "
+             "run just before it.\n")
+    w.append("| service | events | wall s | events/s | events per CPU s | peer events/s | "
+             "ratio to peer | store bytes per case | RSS MB |")
+    w.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for s in ("disclosure", "router", "audit"):
+        j = reb.get(s)
+        if j:
+            w.append("| %s | %s | %s | %s | %s | %s | %.2f | %s | %s |" % (
+                s, f"{j['events']:,}", j["seconds"], f"{j['events_per_s']:,}",
+                f"{j['events_per_cpu_s']:,}", f"{j['peer_events_per_s']:,}",
+                j["events_per_s"] / max(1, j["peer_events_per_s"]), f"{j['bytes_per_case']:,}",
+                j["rss_mb"]))
+    ser = []
+    for p in sorted(glob.glob(os.path.join(out, "rebuild-*.txt"))):
+        name = os.path.basename(p)[8:-4]
+        pts = series_file(p)
+        if pts:
+            ser.append((name, pts))
+    if svg_line(os.path.join(svgdir, "rebuild.svg"), "Replica rebuild: events applied over time",
+                "seconds since start", "events applied", ser):
+        w.append("\n![rebuild over time](%s/rebuild.svg)\n" % rel)
+
+    # ------------------------------------------------------------ e2e
+    w.append("## End to end: from the 201 to the board, a checkpoint, the handler\n")
+    e2e_log = read(out, "e2e")
+    w.append("```\n" + "\n".join(l for l in e2e_log.splitlines() if not l.startswith("#json"))
+             + "\n```\n")
+    for r in e2e:
+        groups = []
+        for k in ("board", "webhook"):
+            p = os.path.join(out, "e2e-%d-%s.txt" % (r["rate"], k))
+            if os.path.exists(p):
+                groups.append((k, [float(x) for x in open(p).read().split()]))
+        name = "e2e-%d.svg" % r["rate"]
+        if svg_hist(os.path.join(svgdir, name), "Latency from the 201 at %g/s" % r["rate"],
+                    "milliseconds", groups):
+            w.append("![latency at %g/s](%s/%s)\n" % (r["rate"], rel, name))
+
+    # ------------------------------------------------------------ intake
+    w.append("## Intake and its peers against the number of connections\n")
+    rows = {}
+    for p in sorted(glob.glob(os.path.join(out, "intake-*.log"))):
+        conns = int(re.findall(r"intake-(\d+)", p)[0])
+        for line in open(p, encoding="utf-8", errors="replace"):
+            m = re.match(r"\|\s*(.+?)\s*\|\s*([\d.]+)\s*\|\s*([\d.?]+)\s*\|\s*([\d.?]+)\s*\|", line)
+            if m and not m.group(1).startswith("system"):
+                rows.setdefault(m.group(1), []).append((conns, float(m.group(2))))
+    if rows:
+        w.append("| system | " + " | ".join("%d conns ops/s" % c for c, _ in
+                                             sorted(next(iter(rows.values())))) + " |")
+        w.append("| --- |" + " --- |" * len(next(iter(rows.values()))))
+        for name, pts in rows.items():
+            w.append("| %s | %s |" % (name, " | ".join(f"{int(v):,}" for _, v in sorted(pts))))
+        if svg_line(os.path.join(svgdir, "intake.svg"), "Intake and its peers (ops/s)",
+                    "connections", "ops/s", list(rows.items()), logx=True):
+            w.append("\n![intake against connections](%s/intake.svg)\n" % rel)
+    for p in sorted(glob.glob(os.path.join(out, "intake-*.log")))[-1:]:
+        w.append("Last run's own report:\n\n```\n" + open(p, encoding="utf-8",
+                                                           errors="replace").read() + "```\n")
+
+    # ------------------------------------------------------------ the others
+    for name, title in (("disclosure", "Disclosure-publisher (bench-disclosure)"),
+                        ("bus", "Backbone (bench-bus)"), ("router", "Router (bench-router)"),
+                        ("notifier", "Notifier (bench-notifier)"), ("audit", "Audit (bench-audit)"),
+                        ("memory", "Idle memory (bench-memory)")):
+        t = read(out, name)
+        if t:
+            w.append("## %s\n\n```\n%s\n```\n" % (title, "\n".join(
+                l for l in t.splitlines() if not l.startswith("#json")).strip()))
+    open(md, "w", encoding="utf-8").write("\n".join(w) + "\n")
+
+
+if __name__ == "__main__":
+    main()
