@@ -518,8 +518,9 @@ def commitment(nonce, payload):
     return hashlib.sha256(b"qingfeng-private-v1\x00" + nonce + payload).digest()
 
 
-EVENT_TYPES = {"PETITION_SUBMITTED": 100, "PRIVATE_READ": 502, "PRIVATE_EXPIRED": 218,
-               "VISIT_RECORDED": 105, "FEEDBACK_GIVEN": 102, "CASE_ASSIGNED": 200}
+EVENT_TYPES = {"PETITION_SUBMITTED": 100, "FEEDBACK_GIVEN": 102, "VISIT_RECORDED": 105,
+               "DATA_EXPORTED": 108, "CASE_ASSIGNED": 200, "PRIVATE_EXPIRED": 218,
+               "PRIVATE_READ": 502}
 
 
 class ReceiptError(AssertionError):
@@ -546,29 +547,42 @@ def verify_note(note, vkey):
 def check_receipt(url, vkey, receipt):
     """Check a receipt against the log at url, trusting nothing the server
     says: the checkpoint's signature, the leaf's commitment recomputed from
-    the receipt's nonce and private bytes, the RFC 9162 inclusion of that
-    leaf in the signed tree. Returns {"leaf", "envelope", "size"}; raises
-    ReceiptError with the reason otherwise."""
+    the receipt's nonce and private bytes (or the receipt's own commitment
+    when it has no opening: an all-public event, or one whose private part
+    retention deleted), the RFC 9162 inclusion of that leaf in the signed
+    tree. Returns {"leaf", "envelope", "size"}; raises ReceiptError with the
+    reason otherwise."""
     def get(path):
         try:
             with urllib.request.urlopen(url + path, timeout=30) as r:
                 return r.read()
         except urllib.error.HTTPError as e:
             raise ReceiptError("HTTP %d for %s" % (e.code, path))
+    if ("nonce" in receipt) != ("private" in receipt):
+        raise ReceiptError("an opening is a nonce and a payload")
+    c = None
     try:
-        nonce = bytes.fromhex(receipt["nonce"])
-        priv = base64.b64decode(receipt["private"], validate=True)
-    except (KeyError, ValueError) as e:
+        if "nonce" in receipt:
+            nonce = bytes.fromhex(receipt["nonce"])
+            priv = base64.b64decode(receipt["private"], validate=True)
+            if len(nonce) != 32 or not priv:
+                raise ValueError("nonce or payload")
+            c = commitment(nonce, priv)
+        if "commitment" in receipt:
+            given = bytes.fromhex(receipt["commitment"])
+            if c is not None and given != c:
+                raise ReceiptError("the receipt's commitment is not its opening's")
+            c = given
+    except ValueError as e:
         raise ReceiptError("malformed receipt: %s" % e)
-    if len(nonce) != 32 or not priv:
-        raise ReceiptError("malformed receipt")
     size, root = verify_note(get("/checkpoint").decode("utf-8"), vkey)
-    c = commitment(nonce, priv)
     if "leaf_index" in receipt:
         index = receipt["leaf_index"]
     elif receipt.get("event_id"):
         index = json.loads(get("/v1/events/" + receipt["event_id"]))["leaf_index"]
     else:
+        if c is None:
+            raise ReceiptError("nothing to find the leaf by")
         hist = json.loads(get("/v1/cases/%s/history" % receipt["case_id"]))
         hits = [l["index"] for l in hist["leaves"] if l["private_commitment"] == c.hex()]
         if not hits:
@@ -576,7 +590,7 @@ def check_receipt(url, vkey, receipt):
         index = hits[0]
     data = base64.b64decode(json.loads(get("/v1/leaves/%d" % index))["data"])
     env = envelope(data)
-    if env["commitment"] != c:
+    if c is not None and env["commitment"] != c:
         raise ReceiptError("the leaf's commitment differs from the receipt's")
     if env["type"] != EVENT_TYPES[receipt["type"]]:
         raise ReceiptError("another event type")

@@ -127,6 +127,38 @@ class ReceiptTest(Base):
         r = self.a.qfctl("audit", "receipt", "--url", self.a.url, path)
         self.assertEqual(r.returncode, 2)
 
+    def test_receipts_as_intake_gives_them(self):
+        """Intake's receipts carry more (partition, seq, the commitment) and,
+        for an event that is all public or whose private part retention
+        deleted, no opening: then the record itself is checked."""
+        self.start()
+        cid = new_case_id()
+        ev = whole_petition(self.intake, cid, "垃圾站夜里十二点还在清运，吵得睡不着。")
+        export = self.intake.emit_whole("DATA_EXPORTED", key="B03", case_id=cid,
+                                        payload={"case_id": cid, "at_ms": 1796000000000})
+        self.signed(2)
+        c = commitment(ev.nonce, ev.payload).hex()
+        full = ev.receipt(partition=ev.part, seq=ev.seq, commitment=c)
+        public = export.receipt(nonce=None, private=None)
+        expired = ev.receipt(nonce=None, private=None, commitment=c, private_expired=True)
+        for what, receipt, says in (("intake's", full, "垃圾站夜里十二点"),
+                                    ("all public", public, "全部公开"),
+                                    ("no opening", expired, "回执不含原文")):
+            check_receipt(self.a.url, self.a.vkey(), receipt)
+            r = self.receipt_cli(receipt)
+            self.assertEqual(r.returncode, 0, (what, r.stdout, r.stderr))
+            self.assertIn(says, r.stdout, what)
+        # a commitment that is not the opening's, or not the leaf's: refused
+        other = commitment(ev.nonce, ev.payload + b"x").hex()
+        for what, receipt in (("contradicts", ev.receipt(commitment=other)),
+                              ("not the leaf's", ev.receipt(nonce=None, private=None,
+                                                            commitment=other)),
+                              ("half an opening", ev.receipt(nonce=None))):
+            with self.assertRaises(ReceiptError, msg=what):
+                check_receipt(self.a.url, self.a.vkey(), receipt)
+            r = self.receipt_cli(receipt)
+            self.assertEqual(r.returncode, 1, (what, r.stdout, r.stderr))
+
     def test_receipt_before_its_checkpoint_is_not_yet_ok(self):
         # a log that signs rarely: the leaf is there, its checkpoint not yet
         a = self.start(checkpoint={"every_seconds": 3600})

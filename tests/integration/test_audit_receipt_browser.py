@@ -10,7 +10,7 @@ import os
 import unittest
 
 from tests.harness.qf import Cluster
-from tests.harness.svc_audit import Audit, PrivEmitter
+from tests.harness.svc_audit import Audit, PrivEmitter, commitment
 from tests.harness.svc_disclosure import Browser
 from tests.harness.svc_router import new_case_id
 
@@ -73,6 +73,13 @@ class ReceiptPageTest(unittest.TestCase):
             # found without an event id too (the case's history)
             ok, text = self.check(b, self.ev.receipt(event_id=None))
             self.assertEqual(ok, "true", text)
+            # without the opening (retention deleted it): the record only
+            c = commitment(self.ev.nonce, self.ev.payload).hex()
+            ok, text = self.check(b, self.ev.receipt(nonce=None, private=None,
+                                                     commitment=c, private_expired=True))
+            self.assertEqual(ok, "true", text)
+            self.assertIn("回执不含原文", text)
+            self.assertNotIn(WORDS, text)
             # tampered: the text, the nonce, the leaf index
             import base64
             changed = self.ev.payload.replace("建筑垃圾".encode(), "生活垃圾".encode())
@@ -81,6 +88,7 @@ class ReceiptPageTest(unittest.TestCase):
                             ("nonce", self.ev.receipt(nonce=nonce.hex())),
                             ("leaf", self.ev.receipt(
                                 leaf_index=(self.a.leaf_of(self.ev.event_id) + 1) % 5)),
+                            ("commitment", self.ev.receipt(commitment="00" * 32)),
                             ("garbage", {"hello": 1})):
                 ok, text = self.check(b, r)
                 self.assertEqual(ok, "false", (what, text))

@@ -1089,8 +1089,18 @@ static int s_receipt(int argc, char **argv)
 		goto out;
 	printf("检查点：%s，大小 %llu，签名有效\n", cur.origin,
 	       (unsigned long long)cur.size);
-	uint8_t c[32];
-	qf_bus_commitment(r.nonce, r.priv, r.priv_len, c);
+	/* the commitment the leaf must carry: recomputed from the opening, or
+	   the receipt's own (an opening deleted by retention) */
+	uint8_t c[32] = {0};
+	if (r.has_opening)
+		qf_bus_commitment(r.nonce, r.priv, r.priv_len, c);
+	if (r.has_commitment && r.has_opening && sodium_memcmp(c, r.commitment, 32)) {
+		printf("核对未通过：回执中的承诺值与它的内容和随机数不符：回执被改动\n");
+		goto out;
+	}
+	if (!r.has_opening && r.has_commitment)
+		memcpy(c, r.commitment, 32);
+	int want_c = r.has_opening || r.has_commitment;
 	uint64_t idx;
 	if (s_receipt_leaf(&cl, &r, c, &idx))
 		goto out;
@@ -1109,8 +1119,8 @@ static int s_receipt(int argc, char **argv)
 			       (unsigned long long)idx, st);
 		goto out;
 	}
-	if (env->private_commitment.len != 32 ||
-	    sodium_memcmp(env->private_commitment.data, c, 32)) {
+	if (want_c && (env->private_commitment.len != 32 ||
+		       sodium_memcmp(env->private_commitment.data, c, 32))) {
 		printf("核对未通过：第 %llu 条记录保存的承诺值与回执的内容不符："
 		       "回执的文字或随机数被改动，或这不是回执对应的记录\n",
 		       (unsigned long long)idx);
@@ -1128,9 +1138,12 @@ static int s_receipt(int argc, char **argv)
 		    (unsigned long long)idx);
 		goto out;
 	}
-	printf("记录：第 %llu 条（%s，%s%s%s），承诺值与回执的内容和随机数一致\n",
-	       (unsigned long long)idx, env->producer, tn ? tn : "?",
-	       env->case_id[0] ? "，案件 " : "", env->case_id);
+	printf("记录：第 %llu 条（%s，%s%s%s），%s\n", (unsigned long long)idx,
+	       env->producer, tn ? tn : "?", env->case_id[0] ? "，案件 " : "",
+	       env->case_id,
+	       r.has_opening ? "承诺值与回执的内容和随机数一致"
+	       : env->private_commitment.len ? "承诺值与回执一致（回执不含原文）"
+					     : "该事件全部公开，记录即其全部内容");
 	if (idx >= cur.size) {
 		printf("核对未通过：这条记录尚未进入已签名的检查点（大小 %llu），"
 		       "请稍后再核对\n",
@@ -1158,12 +1171,22 @@ static int s_receipt(int argc, char **argv)
 	}
 	printf("包含证明：有效（检查点大小 %llu）\n", (unsigned long long)cur.size);
 	int64_t ms;
-	s_receipt_words(r.type, r.priv, r.priv_len, &words, &ms);
+	if (r.has_opening) /* the words: the whole payload, or the public one */
+		s_receipt_words(r.type, r.priv, r.priv_len, &words, &ms);
+	else if (!env->private_commitment.len)
+		s_receipt_words(r.type, env->payload.data, env->payload.len, &words, &ms);
+	else
+		ms = 0;
 	char when[32];
 	qf_time_fmt(ms ? ms : env->time_ms, 480, when, sizeof when);
 	printf("记录时间：%s\n", when);
-	printf("记录的原文：%s\n", words ? words : "（该类记录没有文字）");
-	printf("核对通过：这段内容在上述时间被记入审计日志，此后未被改动\n");
+	if (r.has_opening || !env->private_commitment.len)
+		printf("记录的原文：%s\n", words ? words : "（该类记录没有文字）");
+	else
+		printf("记录的原文：回执不含原文（保存期满已删除，或未提供），"
+		       "只核对了这条记录本身\n");
+	printf("核对通过：%s在上述时间被记入审计日志，此后未被改动\n",
+	       r.has_opening ? "这段内容" : "这条记录");
 	rc = 0;
 out:
 	if (words)

@@ -69,6 +69,7 @@ int qfctl_receipt_parse(const char *text, size_t len, struct qfctl_receipt *r, c
 	const char *event_id = s_str(o, "event_id", &bad);
 	const char *nonce = s_str(o, "nonce", &bad);
 	const char *priv = s_str(o, "private", &bad);
+	const char *commitment = s_str(o, "commitment", &bad);
 	json_t *leaf = json_object_get(o, "leaf_index");
 	if (bad) {
 		s_fail(err, n, "回执中有字段的类型不对（应为字符串）");
@@ -88,10 +89,21 @@ int qfctl_receipt_parse(const char *text, size_t len, struct qfctl_receipt *r, c
 		goto out;
 	}
 	snprintf(r->producer, sizeof r->producer, "%s", producer ? producer : "");
-	if (!nonce || strlen(nonce) != 64 || qf_unhex(nonce, r->nonce, 32)) {
+	if (!nonce != !priv) {
+		s_fail(err, n, "回执中的随机数（nonce）和内容（private）应同时给出");
+		goto out;
+	}
+	r->has_opening = nonce != NULL;
+	if (nonce && (strlen(nonce) != 64 || qf_unhex(nonce, r->nonce, 32))) {
 		s_fail(err, n, "回执中的随机数（nonce）应为 64 位十六进制");
 		goto out;
 	}
+	if (commitment &&
+	    (strlen(commitment) != 64 || qf_unhex(commitment, r->commitment, 32))) {
+		s_fail(err, n, "回执中的承诺值（commitment）应为 64 位十六进制");
+		goto out;
+	}
+	r->has_commitment = commitment != NULL;
 	if (event_id && event_id[0]) {
 		size_t hl = strlen(event_id);
 		if (hl % 2 || hl > 2 * sizeof r->event_id ||
@@ -110,16 +122,15 @@ int qfctl_receipt_parse(const char *text, size_t len, struct qfctl_receipt *r, c
 		r->leaf_index = (uint64_t)json_integer_value(leaf);
 	}
 	size_t pl = priv ? strlen(priv) : 0;
-	if (!pl || !(r->priv = malloc(pl))) {
-		s_fail(err, n, "回执缺少内容（private）");
-		goto out;
-	}
-	if (qf_b64_decode(priv, pl, r->priv, pl, &r->priv_len) || !r->priv_len) {
+	if (priv &&
+	    (!pl || !(r->priv = malloc(pl)) ||
+	     qf_b64_decode(priv, pl, r->priv, pl, &r->priv_len) || !r->priv_len)) {
 		s_fail(err, n, "回执中的内容（private）应为 base64");
 		goto out;
 	}
-	if (!r->has_leaf && !r->event_id_len && !r->case_id[0]) {
-		s_fail(err, n, "回执缺少案件编号（case_id）或事件编号（event_id）");
+	if (!r->has_leaf && !r->event_id_len &&
+	    !(r->case_id[0] && (r->has_opening || r->has_commitment))) {
+		s_fail(err, n, "回执缺少事件编号（event_id）或日志序号（leaf_index）");
 		goto out;
 	}
 	rc = 0;

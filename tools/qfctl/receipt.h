@@ -3,11 +3,14 @@
  *
  *   {"case_id": "C...", "producer": "intake", "type": "PETITION_SUBMITTED",
  *    "event_id": "<hex>", "nonce": "<64 hex>", "private": "<base64>",
- *    "leaf_index": 42}
+ *    "commitment": "<64 hex>", "leaf_index": 42}
  *
  * "private" is the whole payload message (PrivatePart.payload), "nonce" the
- * opening of the leaf's commitment; event_id and leaf_index are optional
- * (without both, the case's history is searched for the commitment). This
+ * opening of the leaf's commitment; both are absent when the event was all
+ * public or its private part was deleted (then event_id or leaf_index must
+ * be there). event_id, leaf_index and commitment are optional (without the
+ * first two, the case's history is searched for the commitment); other
+ * members (intake's partition, seq, private_expired) are ignored. This
  * module only parses; `qfctl audit receipt` checks it against the log. */
 #ifndef QFCTL_RECEIPT_H
 #define QFCTL_RECEIPT_H
@@ -23,9 +26,12 @@ struct qfctl_receipt {
 	int type;	   /* event type number (qf_event) */
 	uint8_t event_id[64];
 	size_t event_id_len; /* 0: absent */
+	int has_opening;     /* nonce and private given */
 	uint8_t nonce[32];
-	uint8_t *priv; /* the whole payload, malloc'd */
+	uint8_t *priv; /* the whole payload, malloc'd (NULL without opening) */
 	size_t priv_len;
+	int has_commitment; /* "commitment" given */
+	uint8_t commitment[32];
 	int has_leaf;
 	uint64_t leaf_index;
 };
