@@ -229,6 +229,15 @@ static int s_drop_case(struct audit *a, struct qf_txn *t, const char *case_id,
 int audit_private_expired(struct audit *a, struct qf_txn *t,
 			  const Qingfeng__V1__Envelope *env)
 {
+	/* only the router decides retention (as intake has it): any other
+	   producer's PRIVATE_EXPIRED is logged like any event, and ignored */
+	if (strncmp(env->producer, "router", 6)) {
+		qf_warn("private_expired_ignored",
+			"producer=%s seq=%llu note=\"not the "
+			"router\"",
+			env->producer, (unsigned long long)env->seq);
+		return QF_OK;
+	}
 	ProtobufCMessage *m = qf_event_payload(env);
 	if (!m) {
 		qf_warn("private_expired_undecodable", "producer=%s seq=%llu",

@@ -31,6 +31,7 @@ struct fx {
 	struct audit_conf conf;
 	struct audit a;
 	uint64_t seq;
+	const char *producer; /* of the next events (NULL: by type) */
 };
 
 static int fx_open(struct fx *f)
@@ -114,7 +115,10 @@ static void make_event(struct fx *f, struct ev *e, int type, const char *case_id
 	uint8_t id[16], c[32];
 	randombytes_buf(id, sizeof id);
 	env.schema_version = 1;
-	env.producer = "intake";
+	/* retention is the router's */
+	env.producer = f->producer ? (char *)f->producer
+		       : type == QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED ? "router"
+									   : "intake";
 	env.epoch = 9;
 	env.seq = ++f->seq;
 	env.event_id.data = id;
@@ -351,6 +355,18 @@ static void test_subjects(void **state)
 	make_event(f, &x, QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED, "", xb, xn, NULL, 0);
 	apply(f, &x);
 	p.case_id = "-";
+	assert_int_equal(qf_store_read(f->a.store, s_peek, &p), 0);
+	assert_false(p.forgotten);
+	/* only the router decides retention */
+	petition(f, &e, "C-OTHER", NULL, NULL);
+	apply(f, &e);
+	pe.subject = "C-OTHER";
+	xn = qingfeng__v1__private_expired__pack(&pe, xb);
+	f->producer = "intake";
+	make_event(f, &x, QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED, "", xb, xn, NULL, 0);
+	f->producer = NULL;
+	apply(f, &x);
+	p.case_id = "C-OTHER";
 	assert_int_equal(qf_store_read(f->a.store, s_peek, &p), 0);
 	assert_false(p.forgotten);
 }
