@@ -361,6 +361,8 @@ struct intake_mask {
 	unsigned char hash[INTAKE_MASK_NAMES][QF_MASK_HASH];
 	unsigned char key[32];
 	char surname[16];
+	char full_name[128];      /* the petitioner's, from the sealed contact */
+	const char *known[1];     /* mo.known_names: the full name */
 	unsigned stored; /* hashes the record held */
 };
 /* From the parts (pure): key (intake_keys.names), the masked name ("张**"),
