@@ -17,8 +17,6 @@
 #include "qf_id.h"
 #include "qf_log.h"
 
-static const char *const s_roles[] = {"supervisor", NULL};
-static const char *const s_list_roles[] = {"supervisor", "secretary", NULL};
 
 struct visit {
 	char id[QF_ID_LEN + 2];
@@ -248,9 +246,7 @@ static void s_done(void *arg, int rc)
 void intake_h_visit_post(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *s = intake_auth(in, r, s_roles);
-	if (!s)
-		return;
+	const struct qf_staff *s = qf_access_staff(r);
 	json_t *obj = intake_body_json(r);
 	if (!obj)
 		return;
@@ -386,9 +382,7 @@ static int s_list(struct qf_txn *t, void *arg)
 void intake_h_visits_get(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *s = intake_auth(in, r, s_list_roles);
-	if (!s)
-		return;
+	const struct qf_staff *s = qf_access_staff(r);
 	const char *month = qf_http_query(r, "month");
 	if (month && (strlen(month) != 7 || month[4] != '-')) {
 		qf_http_reply_error(r, 400, "invalid_month", "month 必须是 YYYY-MM",

@@ -147,6 +147,7 @@ static void s_transition(const struct rt_engine *e, Qingfeng__V1__CaseTransition
 	ct->transfer_count = k->transfer_count;
 	ct->submitted_ms = k->submitted_ms;
 	ct->owner = s_str(k->owner);
+	ct->escalated_to = s_str(k->escalated_to);
 	ct->consent_public = (k->flags & RT_F_CONSENT) != 0;
 }
 
