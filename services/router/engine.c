@@ -22,6 +22,7 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "retention.h"
 #include "routing.h"
 
 #define ET(x)  QINGFENG__V1__EVENT_TYPE__##x
@@ -743,18 +744,14 @@ static int s_fire_case(struct rt_engine *e, struct qf_txn *t, const char *id, in
 	return rt_db_case_put(e->db, t, &old, &k, next);
 }
 
-int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned max,
-		   unsigned *fired, int *more)
+/* The deadline and duty timers of router.due. */
+static int s_fire_due(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned max,
+		      unsigned *fired, int *more)
 {
-	int rc = rt_engine_touch(e, t);
-	if (rc)
-		return rc;
-	*fired = 0;
-	*more = 0;
 	for (;;) {
 		int64_t due;
 		char tag, id[160];
-		rc = rt_db_due_first(e->db, t, &due, &tag, id, sizeof id);
+		int rc = rt_db_due_first(e->db, t, &due, &tag, id, sizeof id);
 		if (rc == QF_ERR_NOTFOUND)
 			return QF_OK;
 		if (rc == QF_ERR_AGAIN)
@@ -777,6 +774,22 @@ int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned 
 		if (rc)
 			return rc;
 	}
+}
+
+int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned max,
+		   unsigned *fired, int *more)
+{
+	int rc = rt_engine_touch(e, t);
+	if (rc)
+		return rc;
+	*fired = 0;
+	*more = 0;
+	if ((rc = s_fire_due(e, t, now, max, fired, more)) || *more)
+		return rc;
+	unsigned expired = 0;
+	rc = rt_retention_fire(e, t, now, max - *fired, &expired, more);
+	*fired += expired;
+	return rc;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -857,6 +870,9 @@ int rt_engine_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 		break;
 	default:
 		rc = rt_duty_visit(e, t, env, (Qingfeng__V1__VisitRecorded *)p);
+		if (!rc)
+			rc = rt_retention_visit(e, t, env,
+						(Qingfeng__V1__VisitRecorded *)p);
 		break;
 	}
 	protobuf_c_message_free_unpacked(p, &arena);
