@@ -9,6 +9,10 @@
  * Repeats: router.repeats holds (hash of petitioner, building, category, time,
  * case); the petitioner is intake's keyed pseudonym, hashed once more so the
  * key has a fixed size and the pseudonym itself is not stored.
+ * Privacy: both warnings are events, whose envelopes are public. A sensitive
+ * case never joins a hotspot (its id and building would be listed), and its
+ * repeat link stays in the records (REPEAT_LINKED's envelope would say the
+ * reporter reported before); anonymous petitions are never linked at all.
  */
 #include "early.h"
 
@@ -94,9 +98,12 @@ int rt_early_repeat_emit(struct rt_engine *e, struct qf_txn *t, struct rt_case *
 	r.building = k->building;
 	r.at_ms = at_ms;
 	e->pending.repeats++;
-	int rc =
-	    rt_engine_emit(e, t, ET(REPEAT_LINKED), k->building, k->id, "", &r.base, k, 1);
-	if (rc)
+	int rc;
+	/* the envelope is public, and that a report's author reported before
+	   narrows who wrote it: a sensitive case's link stays in the record */
+	if (!rt_engine_sensitive(e, k) &&
+	    (rc = rt_engine_emit(e, t, ET(REPEAT_LINKED), k->building, k->id, "", &r.base,
+				 k, 1)))
 		return rc;
 	struct rt_case earlier, old;
 	rc = rt_db_case_get(e->db, t, k->repeat_of, &earlier);
@@ -165,6 +172,10 @@ static int s_flag(struct rt_engine *e, struct qf_txn *t, const char *id)
 int rt_early_cluster(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 		     int64_t at_ms)
 {
+	/* HOTSPOT_WARNING is public with its building and case ids: a sensitive
+	   case is never counted, listed nor flagged */
+	if (rt_engine_sensitive(e, k))
+		return QF_OK;
 	uint8_t key[2 * RT_CODE_MAX + 8 + RT_ID_MAX];
 	size_t pl = s_prefix(key, k), idl = strlen(k->id);
 	qf_be64_put(key + pl, (uint64_t)k->submitted_ms);

@@ -418,8 +418,9 @@ int rt_engine_petition(struct rt_engine *e, struct qf_txn *t,
 	if (p->consent_public)
 		k.flags |= RT_F_CONSENT;
 	rt_dl_set_dues(e->community, &k);
+	/* an anonymous petition is never linked to its author's others */
 	if ((rc = rt_early_repeat_link(e, t, &k, p->petitioner_pseudonym.data,
-				       p->petitioner_pseudonym.len)))
+				       p->anonymous ? 0 : p->petitioner_pseudonym.len)))
 		return rc;
 	char why[256];
 	const struct qf_staff *to =
@@ -448,12 +449,13 @@ int rt_engine_petition(struct rt_engine *e, struct qf_txn *t,
 	Qingfeng__V1__Actor sys;
 	s_actor(&sys, NULL, "system");
 	int64_t at = env->time_ms > 0 ? env->time_ms : k.submitted_ms;
-	/* CASE_ASSIGNED carries the integrity fields the router was given */
+	/* CASE_ASSIGNED carries the integrity fields the router was given; not
+	   the earlier case of a repeat: related_case is public on other cases,
+	   and the link is the petitioner's (REPEAT_LINKED, private) */
 	k.state = row->to;
 	Qingfeng__V1__CaseTransition ct;
 	s_transition(e, &ct, &k, RT_SUBMITTED, RT_ASSIGNED, &sys, why, "", at);
 	ct.concerns_staff = k.concerns;
-	ct.related_case = k.repeat_of;
 	if ((rc = s_emit_case(e, t, row->out[0], &k, "", &ct.base)))
 		return rc;
 	if (k.repeat_of[0] && (rc = rt_early_repeat_emit(e, t, &k, at)))

@@ -326,6 +326,7 @@ struct t_petition {
 	const char *parties[4];
 	const char *pseudonym; /* text used as the pseudonym bytes */
 	int64_t submitted_ms;  /* 0: now */
+	int anonymous, consent; /* PetitionSubmitted.anonymous, .consent_public */
 };
 
 TU void t_petition(struct tenv *te, const char *id, struct t_petition p)
@@ -341,6 +342,8 @@ TU void t_petition(struct tenv *te, const char *id, struct t_petition p)
 	m.name_masked = "张**";
 	m.submitted_ms = p.submitted_ms ? p.submitted_ms : qf_now_ms(&te->clock);
 	m.concerns_staff = (char *)(p.concerns ? p.concerns : "");
+	m.anonymous = p.anonymous;
+	m.consent_public = p.consent;
 	char *parties[4];
 	for (int i = 0; i < 4 && p.parties[i]; i++)
 		parties[m.n_parties++] = (char *)p.parties[i];
