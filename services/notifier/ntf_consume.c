@@ -2,8 +2,9 @@
  * audit, applied exactly once inside the bus consumer's transaction.
  *
  * For case events the notifier first updates its case record (what later
- * events will lack: the tracking code, the assignee, the sealed contact),
- * then builds the facts and lets the planner write the deliveries, all in
+ * events will lack: the tracking code, the assignee, the sealed contact,
+ * consent and sensitivity), then builds the facts, from the whole event and
+ * from its public part, and lets the planner write the deliveries, all in
  * the transaction that also advances the consumer's checkpoint: an event
  * and the deliveries it causes are committed together or not at all.
  * Malformed or unknown events are skipped with a warning, never retried. */
@@ -15,6 +16,7 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_privacy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +117,24 @@ static int s_transition(struct ntf *n, struct qf_txn *t, struct ntf_case *c,
 	return 0;
 }
 
+/* The public part of the event, decoded, made with the case's context from
+ * the envelope's payload (which is the producer's public part already, so
+ * this only ever takes away), or NULL. */
+static ProtobufCMessage *s_public(const Qingfeng__V1__Envelope *env,
+				  const struct qf_privacy *pc)
+{
+	const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(env->type);
+	uint8_t *pub = NULL;
+	size_t pl = 0;
+	int differs = 0;
+	if (!d || qf_privacy_public(d, env->payload.data, env->payload.len, pc, &pub, &pl,
+				    &differs))
+		return NULL;
+	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, pl, pub);
+	free(pub);
+	return m;
+}
+
 int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 {
 	struct ntf *n = app;
@@ -133,6 +153,8 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	int64_t now = qf_now_ms(n->clock);
 	struct ntf_case cr;
 	memset(&cr, 0, sizeof cr);
+	ProtobufCMessage *pub = NULL;
+	struct qf_privacy pc;
 	int have_case = 0, rc = 0;
 	const char *case_id = env->case_id && env->case_id[0] ? env->case_id : NULL;
 	if (env->type == ET(PETITION_SUBMITTED)) {
@@ -179,15 +201,26 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 			changed = 0;
 		if (rc)
 			goto out;
+		/* what the case's events may show publicly, remembered for the
+		   events that do not say (sensitivity never goes away) */
+		ntf_facts_context(env, payload, &cr, n->com, &pc);
+		if (pc.sensitive != cr.sensitive || pc.consent != cr.consent)
+			changed = 1;
+		cr.sensitive = pc.sensitive;
+		cr.consent = pc.consent;
 		if (changed) {
 			cr.updated_ms = now;
 			if ((rc = ntf_case_put(t, &n->db, &cr)))
 				goto out;
 		}
 	}
+	if (!have_case)
+		ntf_facts_context(env, payload, NULL, n->com, &pc);
+	pub = s_public(env, &pc);
 	struct ntf_facts f;
 	memset(&f, 0, sizeof f);
-	rc = ntf_facts_build(&f, env, payload, have_case ? &cr : NULL, n->conf, n->com);
+	rc = ntf_facts_build(&f, env, payload, pub, have_case ? &cr : NULL, &pc, n->conf,
+			     n->com);
 	if (rc == QF_ERR_NOMEM) {
 		ntf_facts_free(&f);
 		goto out;
@@ -211,6 +244,8 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	}
 out:
 	ntf_case_clear(&cr);
+	if (pub)
+		protobuf_c_message_free_unpacked(pub, NULL);
 	protobuf_c_message_free_unpacked(payload, NULL);
 	return rc;
 }

@@ -522,6 +522,8 @@ char *ntf_case_encode(const struct ntf_case *c, size_t *len)
 	rc |= s_set_hex(o, "sealed", c->sealed, c->sealed_len);
 	rc |= s_set_int(o, "pet", c->petition_seen);
 	rc |= s_set_int(o, "st", c->state);
+	rc |= s_set_int(o, "cons", c->consent);
+	rc |= s_set_int(o, "sens", c->sensitive);
 	rc |= s_set_int(o, "rdue", c->respond_due);
 	rc |= s_set_int(o, "sdue", c->resolve_due);
 	rc |= s_set_int(o, "upd", c->updated_ms);
@@ -553,6 +555,8 @@ int ntf_case_decode(const void *data, size_t len, struct ntf_case *c)
 	bad |= s_get_hex(o, "sealed", &c->sealed, &c->sealed_len);
 	bad |= s_get_small(o, "pet", &c->petition_seen, 0, 1);
 	bad |= s_get_small(o, "st", &c->state, 0, 1000);
+	bad |= s_get_small(o, "cons", &c->consent, 0, 1);
+	bad |= s_get_small(o, "sens", &c->sensitive, 0, 1);
 	bad |= s_get_int(o, "rdue", &c->respond_due);
 	bad |= s_get_int(o, "sdue", &c->resolve_due);
 	bad |= s_get_int(o, "upd", &c->updated_ms);

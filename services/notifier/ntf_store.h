@@ -126,6 +126,8 @@ struct ntf_case {
 	size_t sealed_len;
 	int petition_seen; /* PETITION_SUBMITTED applied */
 	int state;	   /* CaseState */
+	int consent;	   /* the petitioner consented to public display */
+	int sensitive;	   /* an integrity report or a sensitive category */
 	int64_t respond_due, resolve_due, updated_ms, closed_ms;
 };
 

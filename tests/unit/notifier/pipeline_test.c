@@ -2,7 +2,8 @@
  * and a real bus producer (inproc sockets): the configuration loader and
  * its cross-checks, the consumer's apply (deliveries written with stable
  * ids, idempotent on replay, the subject of an integrity report never
- * told, robot groups consolidated), outcome transitions with their
+ * told, robot groups consolidated, public surfaces told from the public
+ * part only and never of a sensitive case), outcome transitions with their
  * DELIVERY_* events, dead letters and release, quiet hours and backoff, and
  * the records' encodings. */
 #include <setjmp.h>
@@ -27,6 +28,7 @@
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_id.h"
+#include "qf_privacy.h"
 #include "qf_vault.h"
 
 static const char *s_find_config(void)
@@ -68,7 +70,9 @@ static const char *s_cfg =
     "  { name = \"t\"; subject = \"派单 {tracking_code}\"; text = "
     "\"{recipient}：{category}，{building}\"; },\n"
     "  { name = \"p\"; subject = \"受理 {tracking_code}\"; text = \"{name} {summary} "
-    "{deadline}\"; }\n"
+    "{deadline}\"; },\n"
+    "  { name = \"u\"; subject = \"紧急 {building}\"; text = \"{address}|{summary}|"
+    "{name}\"; }\n"
     ");\n"
     "rules = (\n"
     "  { name = \"a\"; event = \"CASE_ASSIGNED\"; recipients = [ \"assignee\", "
@@ -78,7 +82,11 @@ static const char *s_cfg =
     "channels = [ \"hook\" ];\n"
     "    template = \"t\"; },\n"
     "  { name = \"p\"; event = \"PETITION_SUBMITTED\"; recipients = [ \"petitioner\" ];\n"
-    "    channels = [ \"mail\", \"hook\" ]; template = \"p\"; }\n"
+    "    channels = [ \"mail\", \"hook\" ]; template = \"p\"; },\n"
+    "  { name = \"u\"; event = \"PETITION_SUBMITTED\"; categories = [ \"safety_hazard\" "
+    "];\n"
+    "    recipients = [ \"building_head\" ]; channels = [ \"mail\", \"wecom\" ];\n"
+    "    template = \"u\"; }\n"
     ");\n";
 
 static int s_setup(void **state)
@@ -193,6 +201,39 @@ static int s_apply_txn(struct qf_txn *t, void *arg)
 	return ntf_consume_apply(&e->f->n, t, &m);
 }
 
+/* As a producer emits it (qf_privacy_emit): the envelope carries the
+ * public part made with context pc, the whole message travels beside it. */
+struct split {
+	struct ev *e;
+	uint8_t *pub;
+	size_t pub_len;
+};
+
+static int s_split_txn(struct qf_txn *t, void *arg)
+{
+	struct split *sp = arg;
+	Qingfeng__V1__Envelope env = sp->e->env;
+	env.payload.data = sp->pub;
+	env.payload.len = sp->pub_len;
+	struct qf_bus_msg m = {&env, NULL, 0};
+	m.priv = sp->e->env.payload.data;
+	m.priv_len = sp->e->env.payload.len;
+	return ntf_consume_apply(&sp->e->f->n, t, &m);
+}
+
+static void s_apply_split(struct ev *e, int consent, int sensitive)
+{
+	struct qf_privacy pc = {consent, sensitive, NULL};
+	struct split sp = {e, NULL, 0};
+	int differs = 0;
+	assert_int_equal(qf_privacy_public(qf_event_payload_descriptor(e->env.type),
+					   e->env.payload.data, e->env.payload.len, &pc,
+					   &sp.pub, &sp.pub_len, &differs),
+			 0);
+	assert_int_equal(qf_store_write(e->f->n.store, s_split_txn, &sp), 0);
+	free(sp.pub);
+}
+
 static void s_apply(struct ev *e)
 {
 	assert_int_equal(qf_store_write(e->f->n.store, s_apply_txn, e), 0);
@@ -214,7 +255,9 @@ static int s_list_txn(struct qf_txn *t, void *arg)
 	int r = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (r == 0 && l->n < 32) {
 		struct ntf_delivery d;
-		if (ntf_delivery_decode(v.mv_data, v.mv_size, &d) == 0) {
+		char id[NTF_ID_LEN + 1];
+		snprintf(id, sizeof id, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+		if (ntf_delivery_get(t, &l->f->n.db, id, &d) == 0) {
 			if (!strcmp(d.case_id, l->case_id))
 				l->d[l->n++] = d;
 			else
@@ -316,7 +359,11 @@ static void t_subject_of_a_report_is_never_told(void **state)
 		for (unsigned k = 0; k < l.d[i].nmentions; k++)
 			assert_string_not_equal(l.d[i].mentions[k], "s04");
 	}
-	assert_int_equal(l.n, 2); /* the supervisor: hook and the group */
+	/* the supervisor by hook only: a report about a staff member is
+	   sensitive, and a robot group is read by everyone in it */
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.d[0].to, NTF_TO_STAFF);
+	assert_string_equal(l.d[0].rid, "s02");
 	s_list_free(&l);
 }
 
@@ -327,9 +374,10 @@ static int s_case_txn(struct qf_txn *t, void *arg)
 	return ntf_case_get(t, &f->n.db, a[1], a[2]);
 }
 
-/* no database of the store contains the address in clear */
+/* no database of the store contains the needle in clear */
 struct raw {
 	struct fx *f;
+	const char *needle;
 	int found;
 };
 
@@ -338,14 +386,15 @@ static int s_raw_txn(struct qf_txn *t, void *arg)
 	struct raw *r = arg;
 	MDB_dbi dbs[] = {r->f->n.db.deliveries, r->f->n.db.cases, r->f->n.db.due,
 			 r->f->n.db.by_case};
+	size_t nl = strlen(r->needle);
 	for (size_t i = 0; i < sizeof dbs / sizeof *dbs; i++) {
 		MDB_cursor *c;
 		mdb_cursor_open(qf_txn_mdb(t), dbs[i], &c);
 		MDB_val k, v;
 		int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (rc == 0) {
-			if (memmem(v.mv_data, v.mv_size, "a@example.cn", 12) ||
-			    memmem(k.mv_data, k.mv_size, "a@example.cn", 12))
+			if (memmem(v.mv_data, v.mv_size, r->needle, nl) ||
+			    memmem(k.mv_data, k.mv_size, r->needle, nl))
 				r->found = 1;
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}
@@ -404,7 +453,7 @@ static void t_petition_keeps_the_sealed_contact_and_respects_quiet_hours(void **
 	assert_true(c.petition_seen);
 	assert_string_equal(c.tracking_code, "LSJ-TEST03");
 	ntf_case_clear(&c);
-	struct raw r = {f, 0};
+	struct raw r = {f, "a@example.cn", 0};
 	assert_int_equal(qf_store_read(f->n.store, s_raw_txn, &r), 0);
 	assert_false(r.found);
 	f->clock.fake_ms = 1795600800000LL;
@@ -596,6 +645,107 @@ static void t_retention(void **state)
 	f->clock.fake_ms = 1795600800000LL;
 }
 
+/* ------------------------------------------------------------ privacy */
+
+static void s_urgent(struct ev *e, const char *id, int consent)
+{
+	Qingfeng__V1__PetitionSubmitted p = QINGFENG__V1__PETITION_SUBMITTED__INIT;
+	p.case_id = (char *)id;
+	p.tracking_code = "LSJ-URGENT";
+	p.category = "safety_hazard";
+	p.building = "B03";
+	p.address = "3栋2单元五〇一室";
+	p.description = "楼道里有煤气味";
+	p.consent_public = consent;
+	p.name_masked = "赵**";
+	p.submitted_ms = 1795600800000LL;
+	randombytes_buf(e->id, 16);
+	s_env(e, QINGFENG__V1__EVENT_TYPE__PETITION_SUBMITTED, "B03", id, &p.base);
+}
+
+static const struct ntf_delivery *s_find(const struct list *l, int to)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->d[i].to == to)
+			return &l->d[i];
+	return NULL;
+}
+
+/* An urgent alert: the building head reads the whole petition; the robot
+ * group (a public surface) reads its public part: without consent the
+ * building, never the room, and no words or name. */
+static void t_public_surfaces_read_the_public_part(void **state)
+{
+	struct fx *f = *state;
+	const char *ids[] = {"U1", "U2", "U3"};
+	for (int i = 0; i < 3; i++) {
+		struct ev e = {.f = f};
+		s_urgent(&e, ids[i], i == 2);
+		if (i == 1)
+			s_apply(&e); /* an envelope carrying everything: filtered here */
+		else
+			s_apply_split(&e, i == 2, 0);
+		struct list l;
+		s_list(f, ids[i], &l);
+		assert_int_equal(l.n, 2);
+		const struct ntf_delivery *mail = s_find(&l, NTF_TO_STAFF);
+		const struct ntf_delivery *group = s_find(&l, NTF_TO_GROUP);
+		assert_non_null(mail);
+		assert_non_null(group);
+		assert_string_equal(mail->rid, "s04");
+		if (i < 2) {
+			/* no consent: the head still sees where, the group only
+			   the building */
+			assert_string_equal(mail->text, "3栋2单元五〇一室|安全隐患|赵**");
+			assert_string_equal(group->text, "3栋|安全隐患|匿名");
+		} else {
+			/* consent: the address and the words (through the masker) */
+			assert_string_equal(group->text,
+					    "3栋2单元五〇一室|楼道里有煤气味|赵**");
+		}
+		assert_string_equal(group->subject, "紧急 3栋");
+		s_list_free(&l);
+	}
+}
+
+/* The case_assigned rule posts to the shared WeCom robot; never for an
+ * integrity report (a sensitive category, keyed "sensitive"), whatever the
+ * rules say: its staff still hear by their own channels. */
+static void t_sensitive_never_reaches_a_public_surface(void **state)
+{
+	struct fx *f = *state;
+	const char *keys[] = {"sensitive", "B03"};
+	const char *ids[] = {"R1", "R2"};
+	for (int i = 0; i < 2; i++) {
+		Qingfeng__V1__CaseTransition t = QINGFENG__V1__CASE_TRANSITION__INIT;
+		t.case_id = (char *)ids[i];
+		t.tracking_code = "LSJ-REPORT";
+		t.assignee = "s02";
+		t.category = "integrity_report";
+		t.to_state = QINGFENG__V1__CASE_STATE__STATE_ASSIGNED;
+		struct ev e = {.f = f};
+		randombytes_buf(e.id, 16);
+		s_env(&e, QINGFENG__V1__EVENT_TYPE__CASE_ASSIGNED, keys[i], ids[i],
+		      &t.base);
+		s_apply_split(&e, 0, 1);
+		struct list l;
+		s_list(f, ids[i], &l);
+		assert_int_equal(l.n, 1); /* the supervisor's hook */
+		assert_int_equal(l.d[0].to, NTF_TO_STAFF);
+		assert_null(s_find(&l, NTF_TO_GROUP));
+		s_list_free(&l);
+	}
+	/* an ordinary case is still posted to the group */
+	struct ev e = {.f = f};
+	randombytes_buf(e.id, 16);
+	s_assigned(&e, "R3", "s04", NULL);
+	s_apply(&e);
+	struct list l;
+	s_list(f, "R3", &l);
+	assert_non_null(s_find(&l, NTF_TO_GROUP));
+	s_list_free(&l);
+}
+
 /* ------------------------------------------------------------ pieces */
 
 static void t_quiet_and_backoff(void **state)
@@ -702,6 +852,10 @@ int main(void)
 					    s_teardown),
 	    cmocka_unit_test_setup_teardown(t_quiet_and_backoff, s_setup, s_teardown),
 	    cmocka_unit_test_setup_teardown(t_retention, s_setup, s_teardown),
+	    cmocka_unit_test_setup_teardown(t_public_surfaces_read_the_public_part,
+					    s_setup, s_teardown),
+	    cmocka_unit_test_setup_teardown(t_sensitive_never_reaches_a_public_surface,
+					    s_setup, s_teardown),
 	};
 	return cmocka_run_group_tests_name("notifier pipeline", tests, NULL, NULL);
 }
