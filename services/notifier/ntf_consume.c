@@ -7,6 +7,7 @@
  * from its public part, and lets the planner write the deliveries, all in
  * the transaction that also advances the consumer's checkpoint: an event
  * and the deliveries it causes are committed together or not at all.
+ * PRIVATE_EXPIRED forgets what is kept about its subject (ntf_db_forget).
  * Malformed or unknown events are skipped with a warning, never retried. */
 #include "ntf.h"
 #include "ntf_facts.h"
@@ -17,6 +18,7 @@
 #include "qf_id.h"
 #include "qf_log.h"
 #include "qf_privacy.h"
+#include "qf_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +119,29 @@ static int s_transition(struct ntf *n, struct qf_txn *t, struct ntf_case *c,
 	return 0;
 }
 
+/* PRIVATE_EXPIRED: the subject's retention has passed (the router decides
+ * it): forget its key, and with it every delivery text, contact and case
+ * follow kept for it, in this transaction. */
+static int s_private_expired(struct ntf *n, struct qf_txn *t,
+			     const Qingfeng__V1__Envelope *env,
+			     const Qingfeng__V1__PrivateExpired *x)
+{
+	const char *subject = x->subject && x->subject[0] ? x->subject : env->case_id;
+	size_t sl = subject ? strlen(subject) : 0;
+	char b[300];
+	if (!sl || sl > QF_VAULT_SUBJECT_MAX) {
+		qf_warn("event_malformed", "type=PRIVATE_EXPIRED reason=bad_subject");
+		qf_metric_inc(n->m_ignored);
+		return 0;
+	}
+	int rc = ntf_db_forget(t, &n->db, subject);
+	if (rc)
+		return rc;
+	qf_info("private_expired", "subject=%s", qf_log_q(subject, b, sizeof b));
+	qf_metric_inc(n->m_expired); /* as m_ignored: a retried batch counts again */
+	return 0;
+}
+
 /* The public part of the event, decoded, made with the case's context from
  * the envelope's payload (which is the producer's public part already, so
  * this only ever takes away), or NULL. */
@@ -139,6 +164,17 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 {
 	struct ntf *n = app;
 	const Qingfeng__V1__Envelope *env = m->env;
+	if (env->type == ET(PRIVATE_EXPIRED)) {
+		ProtobufCMessage *x = qf_event_payload_full(env, m->priv, m->priv_len);
+		if (!x) {
+			qf_warn("event_malformed", "type=PRIVATE_EXPIRED");
+			qf_metric_inc(n->m_ignored);
+			return 0;
+		}
+		int rc = s_private_expired(n, t, env, (const void *)x);
+		protobuf_c_message_free_unpacked(x, NULL);
+		return rc;
+	}
 	if (!ntf_event_family(env->type))
 		return 0; /* not something anybody is told about */
 	ProtobufCMessage *payload = qf_event_payload_full(env, m->priv, m->priv_len);

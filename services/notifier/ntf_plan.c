@@ -13,13 +13,15 @@
  * delivery passes: public surfaces (followers, robot groups, a channel's
  * own URL) get messages rendered from the event's public part only and
  * nothing at all about a sensitive case, whatever the rules say; the
- * petitioner and individual staff get the whole event. */
+ * petitioner and individual staff get the whole event. Nothing is planned
+ * for a case whose private data retention has forgotten. */
 #include "ntf_plan.h"
 #include "ntf_queue.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_log.h"
+#include "qf_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,6 +426,14 @@ int ntf_plan_apply(struct ntf *n, struct qf_txn *t, const Qingfeng__V1__Envelope
 	struct ctx c = {.n = n, .t = t, .env = env, .f = f, .now = now};
 	memcpy(c.vals, f->vals, sizeof c.vals);
 	memcpy(c.pub, f->pub, sizeof c.pub);
+	if (f->case_id[0] && qf_vault_forgotten(n->db.vault, t, f->case_id)) {
+		/* retention forgot this case: nothing about it is kept, so
+		   nothing is written (a message would have to keep its text) */
+		char b[128];
+		qf_info("not_planned", "case=%s reason=private_expired",
+			qf_log_q(f->case_id, b, sizeof b));
+		return 0;
+	}
 	/* the petitioner can be reached when a sealed contact is known, or
 	   when the petition itself has not arrived yet (its contact may) */
 	int petitioner_ok =

@@ -1,12 +1,16 @@
-"""test_notifier_privacy: what public surfaces may read.
+"""test_notifier_privacy: what public surfaces may read, and forgetting.
 
 Followers and group robots are told from the public part of an event only:
 an urgent alert about a petition without consent names the building, never
 the room, the words or the petitioner, while the building head's own SMS
 has the address. Integrity reports never reach a group robot or followers,
 whatever the rules say (the shipped case_assigned rule posts to the shared
-WeCom robot)."""
+WeCom robot). PRIVATE_EXPIRED makes a case's delivery texts, contact and
+follows unreadable, and a string planted in the petition is in no file of
+the notifier's store."""
+import os
 import re
+import secrets
 import time
 import unittest
 import urllib.error
@@ -63,6 +67,14 @@ class NotifierPrivacyTest(unittest.TestCase):
         confirm, unsub = links(mail["text"])
         self.assertEqual(open_url(confirm, "POST", b"")[0], 200)
         return body["id"], unsub
+
+    def store_files(self):
+        d = self.c.path("data", "notifier")
+        out = b""
+        for name in os.listdir(d):
+            with open(os.path.join(d, name), "rb") as f:
+                out += f.read()
+        return out
 
     def test_urgent_alert_to_followers_names_the_building_only(self):
         addr = "Sun.Li@Example.cn"
@@ -135,6 +147,51 @@ class NotifierPrivacyTest(unittest.TestCase):
                           if cid[-6:] in r["json"]["text"]["content"]], [])
         self.assertEqual([d for d in self.n.deliveries(cid) if d["to"] in ("group", "follower")],
                          [])
+
+    def test_private_expired_makes_texts_and_contact_unreadable(self):
+        plant = "QFPLANT" + secrets.token_hex(8)
+        cid = new_case_id()
+        tc = "LSJ-" + cid[-6:]
+        # urgent: the staff's messages quote the petition (urgent_staff)
+        petition(self.intake, cid, category="safety_hazard", building="B09",
+                 contact={"email": "wu.resident@example.cn"}, pk=self.n.seal_pk,
+                 consent=True, description="门口电线裸露 %s 很危险" % plant)
+        wait_until(lambda: self.smtp.mails("wu.resident@example.cn"), timeout=10)
+        follower = "he.neighbour@example.cn"
+        fid, unsub = self.follow("case:" + tc, follower)
+        transition(self.router, "CASE_ASSIGNED", cid, building="B09", assignee="s06",
+                   consent_public=True)
+        wait_until(lambda: [d for d in self.n.deliveries(cid) if d["state"] == "delivered"
+                            and d["recipient_kind"] == "assignee"], timeout=10)
+        texts = [d.get("text", "") for d in self.n.deliveries(cid)]
+        self.assertTrue([t for t in texts if plant in t])
+        self.assertNotIn(plant.encode(), self.store_files())   # sealed at rest
+        transition(self.router, "CASE_CLOSED", cid, building="B09", assignee="s06",
+                   to_state="STATE_CLOSED", consent_public=True)
+        before = self.n.metric("qf_notifier_private_expired_total")
+        self.router.emit("PRIVATE_EXPIRED", key="B09", case_id=cid, payload={
+            "subject": cid, "case_id": cid, "final_ms": now_ms(), "retention_days": 1095,
+            "at_ms": now_ms()})
+        wait_until(lambda: self.n.metric("qf_notifier_private_expired_total") > before,
+                   timeout=10)
+        items = self.n.deliveries(cid)
+        self.assertTrue(items)
+        for d in items:
+            self.assertTrue(d.get("private_expired"), d)
+            self.assertNotIn("text", d)
+            self.assertNotIn("subject", d)
+        self.assertNotIn(plant, str(items))
+        self.assertNotIn(plant.encode(), self.store_files())
+        self.assertNotIn(b"wu.resident@example.cn", self.store_files())
+        # the follow ended with the case; nothing more is planned for it
+        token = unsub.rsplit("token=", 1)[1]
+        st, _ = self.n.proc.json("GET", "/v1/follows/%s?token=%s" % (fid, token))
+        self.assertEqual(st, 404)
+        n_before = len(items)
+        transition(self.router, "CASE_REOPENED", cid, building="B09", assignee="s06",
+                   to_state="STATE_REOPENED")
+        time.sleep(0.5)
+        self.assertEqual(len(self.n.deliveries(cid)), n_before)
 
 
 if __name__ == "__main__":

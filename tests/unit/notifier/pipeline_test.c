@@ -4,8 +4,9 @@
  * ids, idempotent on replay, the subject of an integrity report never
  * told, robot groups consolidated, public surfaces told from the public
  * part only and never of a sensitive case), outcome transitions with their
- * DELIVERY_* events, dead letters and release, quiet hours and backoff, and
- * the records' encodings. */
+ * DELIVERY_* events, dead letters and release, quiet hours and backoff, the
+ * records' encodings, and PRIVATE_EXPIRED forgetting a case's texts and
+ * contact. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@
 #include "qf_id.h"
 #include "qf_privacy.h"
 #include "qf_vault.h"
+#include <jansson.h>
 
 static const char *s_find_config(void)
 {
@@ -159,6 +161,7 @@ static int s_teardown(void **state)
 	qf_bus_producer_destroy(&f->n.prod);
 	zmq_ctx_term(f->zctx);
 	qf_vault_destroy(&f->vault);
+	ntf_db_close(&f->n.db);
 	qf_store_destroy(&f->n.store);
 	qf_community_free(&f->n.com);
 	ntf_conf_free(&f->conf);
@@ -456,6 +459,12 @@ static void t_petition_keeps_the_sealed_contact_and_respects_quiet_hours(void **
 	struct raw r = {f, "a@example.cn", 0};
 	assert_int_equal(qf_store_read(f->n.store, s_raw_txn, &r), 0);
 	assert_false(r.found);
+	/* nor intake's box as such: it is sealed again under the case's key */
+	char hex[33];
+	qf_hex(box, 16, hex);
+	r = (struct raw){f, hex, 0};
+	assert_int_equal(qf_store_read(f->n.store, s_raw_txn, &r), 0);
+	assert_false(r.found);
 	f->clock.fake_ms = 1795600800000LL;
 }
 
@@ -746,6 +755,171 @@ static void t_sensitive_never_reaches_a_public_surface(void **state)
 	s_list_free(&l);
 }
 
+/* Does the store's file hold the needle anywhere (free pages included)? */
+static int s_in_file(struct fx *f, const char *needle)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/data/data.mdb", f->dir);
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	long n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	char *buf = malloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	int found = memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+static int s_follow_txn(struct qf_txn *t, void *arg)
+{
+	struct fx *f = arg;
+	struct ntf_sub s;
+	memset(&s, 0, sizeof s);
+	s.id = "F0123456789abcdef01234567";
+	s.target = "case:C10";
+	s.masked = "q***@example.cn";
+	s.fmt = NTF_FMT_EMAIL;
+	s.state = NTF_SUB_ACTIVE;
+	s.addr = (uint8_t *)"sealed-to-us";
+	s.addr_len = 12;
+	int rc = ntf_sub_put(t, &f->n.db, &s);
+	return rc ? rc : ntf_sub_target_put(t, &f->n.db, s.target, s.id);
+}
+
+struct sub_get {
+	struct fx *f;
+	int rc;
+	unsigned n;
+};
+
+static int s_count_cb(void *arg, const char *id)
+{
+	(void)id;
+	((struct sub_get *)arg)->n++;
+	return 0;
+}
+
+static int s_sub_get_txn(struct qf_txn *t, void *arg)
+{
+	struct sub_get *g = arg;
+	struct ntf_sub s;
+	g->rc = ntf_sub_get(t, &g->f->n.db, "F0123456789abcdef01234567", &s);
+	if (!g->rc)
+		ntf_sub_clear(&s);
+	g->n = 0;
+	return ntf_sub_target_each(t, &g->f->n.db, "case:C10", s_count_cb, g) < 0;
+}
+
+static void t_private_expired_forgets_texts_and_contact(void **state)
+{
+	struct fx *f = *state;
+	const char *plant = "QFPLANTk7x2q9";
+	Qingfeng__V1__PetitionSubmitted p = QINGFENG__V1__PETITION_SUBMITTED__INIT;
+	Qingfeng__V1__SealedContact sc = QINGFENG__V1__SEALED_CONTACT__INIT,
+				    *scs[] = {&sc};
+	uint8_t box[200];
+	const char *contact = "{\"email\":\"qian@example.cn\"}";
+	crypto_box_seal(box, (const uint8_t *)contact, strlen(contact), f->n.keys.pk);
+	sc.recipient = "notifier";
+	sc.sealed.data = box;
+	sc.sealed.len = strlen(contact) + crypto_box_SEALBYTES;
+	char words[64];
+	snprintf(words, sizeof words, "门口积水 %s", plant);
+	p.case_id = "C10";
+	p.tracking_code = "LSJ-TEST10";
+	p.category = "facility_repair";
+	p.building = "B03";
+	p.description = words;
+	p.consent_public = 1;
+	p.name_masked = "钱**";
+	p.phone_masked = "139****0000";
+	p.submitted_ms = 1795600800000LL;
+	p.n_contact = 1;
+	p.contact = scs;
+	struct ev e = {.f = f};
+	randombytes_buf(e.id, 16);
+	s_env(&e, QINGFENG__V1__EVENT_TYPE__PETITION_SUBMITTED, "B03", "C10", &p.base);
+	s_apply_split(&e, 1, 0);
+	struct ev a = {.f = f};
+	randombytes_buf(a.id, 16);
+	s_assigned(&a, "C10", "s04", NULL);
+	s_apply(&a);
+	assert_int_equal(qf_store_write(f->n.store, s_follow_txn, f), 0);
+	struct list l;
+	s_list(f, "C10", &l);
+	assert_true(l.n >= 3);
+	const struct ntf_delivery *pet = s_find(&l, NTF_TO_PETITIONER);
+	assert_non_null(pet);
+	assert_non_null(strstr(pet->text, plant)); /* readable while retained */
+	char pet_id[NTF_ID_LEN + 1];
+	memcpy(pet_id, pet->id, sizeof pet_id);
+	unsigned before = l.n;
+	s_list_free(&l);
+	assert_false(s_in_file(f, plant)); /* sealed at rest */
+	assert_false(s_in_file(f, "139****0000"));
+	/* the router says the retention has passed */
+	Qingfeng__V1__PrivateExpired x = QINGFENG__V1__PRIVATE_EXPIRED__INIT;
+	x.subject = "C10";
+	x.case_id = "C10";
+	x.final_ms = 1795600800000LL;
+	x.retention_days = 1095;
+	x.at_ms = 1795600800000LL + 1095 * 86400000LL;
+	struct ev ex = {.f = f};
+	randombytes_buf(ex.id, 16);
+	s_env(&ex, QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED, "B03", "C10", &x.base);
+	s_apply(&ex);
+	/* the texts and the contact cannot be read any more */
+	struct ntf_delivery d;
+	s_get(f, pet_id, &d);
+	assert_true(d.expired);
+	assert_null(d.text);
+	assert_null(d.subject);
+	json_t *j = ntf_delivery_json(&d);
+	assert_true(json_is_true(json_object_get(j, "private_expired")));
+	json_decref(j);
+	ntf_delivery_clear(&d);
+	struct ntf_case c;
+	void *ca[3] = {f, "C10", &c};
+	assert_int_equal(qf_store_read(f->n.store, s_case_txn, ca), 0);
+	assert_true(c.expired);
+	assert_null(c.sealed);
+	assert_null(c.phone_masked);
+	assert_string_equal(c.tracking_code, "LSJ-TEST01"); /* public: kept */
+	ntf_case_clear(&c);
+	/* the case's follows ended with it */
+	struct sub_get g = {f, 0, 0};
+	assert_int_equal(qf_store_read(f->n.store, s_sub_get_txn, &g), 0);
+	assert_int_equal(g.rc, QF_ERR_NOTFOUND);
+	assert_int_equal(g.n, 0);
+	/* nothing new is planned for the case */
+	struct ev a2 = {.f = f};
+	randombytes_buf(a2.id, 16);
+	s_assigned(&a2, "C10", "s04", NULL);
+	s_apply(&a2);
+	s_list(f, "C10", &l);
+	assert_int_equal(l.n, before);
+	s_list_free(&l);
+	/* an attempt's outcome on a forgotten delivery is still recorded (its
+	   error is not kept: it could quote the contact) */
+	struct ntf_job job;
+	memset(&job, 0, sizeof job);
+	memcpy(job.id, pet_id, sizeof job.id);
+	job.ch = ntf_conf_channel(&f->conf, "mail");
+	job.outcome = NTF_OUT_PERMANENT;
+	snprintf(job.err, sizeof job.err, "private_expired: qian@example.cn");
+	struct oc o = {f, &job, pet_id, 0};
+	assert_int_equal(qf_store_write(f->n.store, s_outcome_txn, &o), 0);
+	s_get(f, pet_id, &d);
+	assert_int_equal(d.state, NTF_ST_DEAD);
+	assert_null(d.last_err);
+	ntf_delivery_clear(&d);
+	assert_false(s_in_file(f, plant));
+	assert_false(s_in_file(f, "qian@example.cn"));
+}
+
 /* ------------------------------------------------------------ pieces */
 
 static void t_quiet_and_backoff(void **state)
@@ -855,6 +1029,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(t_public_surfaces_read_the_public_part,
 					    s_setup, s_teardown),
 	    cmocka_unit_test_setup_teardown(t_sensitive_never_reaches_a_public_surface,
+					    s_setup, s_teardown),
+	    cmocka_unit_test_setup_teardown(t_private_expired_forgets_texts_and_contact,
 					    s_setup, s_teardown),
 	};
 	return cmocka_run_group_tests_name("notifier pipeline", tests, NULL, NULL);
