@@ -84,7 +84,38 @@ int rt_early_repeat_link(struct rt_engine *e, struct qf_txn *t, struct rt_case *
 	size_t idl = strlen(k->id);
 	qf_be64_put(key + 16, (uint64_t)k->submitted_ms);
 	memcpy(key + 24, k->id, idl);
-	return qf_txn_put(t, e->db->repeats, key, 24 + idl, "", 0, 0);
+	int rc2 = qf_txn_put(t, e->db->repeats, key, 24 + idl, "", 0, 0);
+	if (rc2)
+		return rc2;
+	/* where the entry is, so that retention can remove it (the tuple hash
+	   cannot be made again without the pseudonym) */
+	char mk[8 + RT_ID_MAX];
+	int ml = snprintf(mk, sizeof mk, "repeat:%s", k->id);
+	return qf_txn_put(t, e->db->meta, mk, (size_t)ml, key, 16, 0);
+}
+
+int rt_early_forget(struct rt_engine *e, struct qf_txn *t, const struct rt_case *k)
+{
+	char mk[8 + RT_ID_MAX];
+	int ml = snprintf(mk, sizeof mk, "repeat:%s", k->id);
+	MDB_val v;
+	int rc = qf_txn_get(t, e->db->meta, mk, (size_t)ml, &v);
+	if (rc == QF_ERR_NOTFOUND)
+		return QF_OK; /* anonymous, or indexed before this was kept */
+	if (rc)
+		return rc;
+	uint8_t key[16 + 8 + RT_ID_MAX];
+	size_t idl = strlen(k->id);
+	if (v.mv_size == 16) {
+		memcpy(key, v.mv_data, 16);
+		qf_be64_put(key + 16, (uint64_t)k->submitted_ms);
+		memcpy(key + 24, k->id, idl);
+		rc = qf_txn_del(t, e->db->repeats, key, 24 + idl);
+		if (rc && rc != QF_ERR_NOTFOUND)
+			return rc;
+	}
+	rc = qf_txn_del(t, e->db->meta, mk, (size_t)ml);
+	return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
 }
 
 int rt_early_repeat_emit(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,

@@ -25,6 +25,9 @@ int rt_early_repeat_link(struct rt_engine *e, struct qf_txn *t, struct rt_case *
  * and count the repeat on the earlier case. */
 int rt_early_repeat_emit(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 			 int64_t at_ms);
+/* Retention: remove case k from the repeat index (the last trace of its
+ * petitioner there). */
+int rt_early_forget(struct rt_engine *e, struct qf_txn *t, const struct rt_case *k);
 /* Index case k for clusters and, when its building and category reach the
  * hotspot count within the window (counting only cases after the last
  * warning, and at most one warning per window), emit HOTSPOT_WARNING and

@@ -20,7 +20,9 @@
  *   router.repeats   16-byte tuple hash, be64 ts, case id -> ""
  *   router.duty      staff, 0, duty, 0, "YYYY-MM" -> be32 done, u8 flags
  *   router.visits    visit id -> ""  (each visit counted once)
- *   router.meta      misc keys ("dnext:" staff 0 duty -> be64 next check)
+ *   router.meta      misc keys ("dnext:" staff 0 duty -> be64 next check,
+ *                    "repeat:" case id -> its 16-byte tuple hash in
+ *                    router.repeats, "retention:indexed")
  *   router.expiry    tag, be64 base_ms, id -> value  (retention: tag 'c' a
  *                    final case, base = when it became final, value "";
  *                    tag 'v' a visit, base = its date, value = the

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "early.h"
 #include "qf_err.h"
 #include "qf_log.h"
 #include "qf_vault.h"
@@ -111,7 +112,9 @@ static int s_expire_case(struct rt_engine *e, struct qf_txn *t, const struct ent
 	rc = qf_txn_del(t, e->db->petitions, k.id, strlen(k.id));
 	if (rc && rc != QF_ERR_NOTFOUND)
 		return rc;
-	/* the link to the same petitioner's earlier case is theirs too */
+	/* the links to the same petitioner's other cases are theirs too */
+	if ((rc = rt_early_forget(e, t, &k)))
+		return rc;
 	k.repeat_of[0] = '\0';
 	k.repeat_count = 0;
 	k.flags |= RT_F_EXPIRED;

@@ -23,11 +23,12 @@ static int teardown(void **state)
 #define ACT(id, ...) t_action(TE, id, (struct t_action){__VA_ARGS__})
 
 /* A case taken from petition to closed at `at`. */
-static void s_closed_case(struct tenv *te, const char *id, const char *cat,
-			  const char *concerns, int64_t at)
+static void s_closed_case_of(struct tenv *te, const char *id, const char *cat,
+			     const char *concerns, const char *pseudonym, int64_t at)
 {
 	te->clock.fake_ms = at;
-	t_petition(te, id, (struct t_petition){cat, "B03", concerns});
+	t_petition(te, id,
+		   (struct t_petition){cat, "B03", concerns, .pseudonym = pseudonym});
 	const char *who = t_case(te, id).assignee;
 	char handler[RT_STAFF_MAX];
 	snprintf(handler, sizeof handler, "%s", who);
@@ -37,6 +38,12 @@ static void s_closed_case(struct tenv *te, const char *id, const char *cat,
 	    200);
 	assert_int_equal(t_action(te, id, (struct t_action){AK(CLOSE), "s01"}), 200);
 	assert_int_equal(t_case(te, id).state, RT_CLOSED);
+}
+
+static void s_closed_case(struct tenv *te, const char *id, const char *cat,
+			  const char *concerns, int64_t at)
+{
+	s_closed_case_of(te, id, cat, concerns, NULL, at);
 }
 
 struct petition_get {
@@ -328,6 +335,55 @@ static void test_backfill_old_store(void **state)
 	assert_int_equal(t_count(TE, ET(PRIVATE_EXPIRED), "C5"), 1);
 }
 
+struct count_arg {
+	struct tenv *te;
+	MDB_dbi dbi;
+	size_t n;
+};
+
+static int s_count_fn(struct qf_txn *t, void *arg)
+{
+	struct count_arg *a = arg;
+	MDB_stat st;
+	if (mdb_stat(qf_txn_mdb(t), a->dbi, &st))
+		return QF_ERR_STORE;
+	a->n = st.ms_entries;
+	return QF_OK;
+}
+
+static size_t s_entries(struct tenv *te, MDB_dbi dbi)
+{
+	struct count_arg a = {te, dbi, 0};
+	assert_int_equal(qf_store_read(te->store, s_count_fn, &a), 0);
+	return a.n;
+}
+
+/* The repeat index links a petitioner's cases (by a hash of intake's
+ * pseudonym): an expired case leaves it, and its record forgets the link. */
+static void test_repeat_links_forgotten(void **state)
+{
+	int64_t t0 = t_time("2026-03-03T10:00:00+08:00");
+	s_closed_case_of(TE, "C6", "facility_repair", NULL, "person-x", t0);
+	s_closed_case_of(TE, "C7", "facility_repair", NULL, "person-x", t0 + DAY);
+	assert_string_equal(t_case(TE, "C7").repeat_of, "C6");
+	assert_int_equal(s_entries(TE, TE->db.repeats), 2);
+	t_fire_at(TE, t0 + 1095 * DAY);
+	assert_int_equal(t_count(TE, ET(PRIVATE_EXPIRED), NULL), 1);
+	assert_int_equal(s_entries(TE, TE->db.repeats), 1);
+	t_fire_at(TE, t0 + 1096 * DAY);
+	assert_int_equal(t_count(TE, ET(PRIVATE_EXPIRED), NULL), 2);
+	assert_int_equal(s_entries(TE, TE->db.repeats), 0);
+	struct rt_case k = t_case(TE, "C7");
+	assert_string_equal(k.repeat_of, "");
+	assert_int_equal(k.repeat_count, 0);
+	/* the same person again: a new matter, linked to nothing */
+	TE->clock.fake_ms = t0 + 1097 * DAY;
+	t_petition(
+	    TE, "C8",
+	    (struct t_petition){"facility_repair", "B03", .pseudonym = "person-x"});
+	assert_string_equal(t_case(TE, "C8").repeat_of, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +397,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bounded_per_transaction, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_backfill_old_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repeat_links_forgotten, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
