@@ -69,6 +69,7 @@ struct ntf {
 	struct qf_metric *m_expired; /* subjects forgotten (PRIVATE_EXPIRED) */
 	struct qf_metric *m_reload_ok, *m_reload_failed; /* SIGHUP results */
 	unsigned pend_created; /* deliveries written in the open txn */
+	unsigned pend_expired; /* subjects forgotten in the open txn */
 };
 
 /* The current generation, for threads other than the core thread (HTTP

@@ -119,6 +119,21 @@ static int s_transition(struct ntf *n, struct qf_txn *t, struct ntf_case *c,
 	return 0;
 }
 
+/* Counted once the forgetting is committed (a write may run twice). */
+static void s_expired_commit(void *arg, uint64_t data)
+{
+	(void)data;
+	struct ntf *n = arg;
+	qf_metric_add(n->m_expired, n->pend_expired);
+	n->pend_expired = 0;
+}
+
+static void s_expired_abort(void *arg, uint64_t data)
+{
+	(void)data;
+	((struct ntf *)arg)->pend_expired = 0;
+}
+
 /* PRIVATE_EXPIRED: the subject's retention has passed (the router decides
  * it): forget its key, and with it every delivery text, contact and case
  * follow kept for it, in this transaction. */
@@ -135,10 +150,12 @@ static int s_private_expired(struct ntf *n, struct qf_txn *t,
 		return 0;
 	}
 	int rc = ntf_db_forget(t, &n->db, subject);
+	if (!rc && !(rc = qf_txn_on_commit(t, s_expired_commit, n, 0)))
+		rc = qf_txn_on_abort(t, s_expired_abort, n, 0);
 	if (rc)
 		return rc;
+	n->pend_expired++;
 	qf_info("private_expired", "subject=%s", qf_log_q(subject, b, sizeof b));
-	qf_metric_inc(n->m_expired); /* as m_ignored: a retried batch counts again */
 	return 0;
 }
 
