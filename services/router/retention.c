@@ -200,6 +200,9 @@ int rt_retention_visit(struct rt_engine *e, struct qf_txn *t,
 
 /* ------------------------------------------------------------ backfill */
 
+/* Stores written before retention existed: every final case gets its
+ * expiry entry, and every repeat entry its place in router.meta. Once. */
+
 int rt_retention_backfill(struct rt_engine *e, struct qf_txn *t)
 {
 	int64_t done;
@@ -230,8 +233,30 @@ int rt_retention_backfill(struct rt_engine *e, struct qf_txn *t)
 	mdb_cursor_close(cur);
 	if (mrc != MDB_NOTFOUND)
 		return qf_store_err(mrc);
-	if (n)
-		qf_info("retention_indexed", "cases=%u", n);
+	/* and where each case sits in the repeat index (rt_early_forget) */
+	if (mdb_cursor_open(qf_txn_mdb(t), e->db->repeats, &cur))
+		return QF_ERR_STORE;
+	unsigned r = 0;
+	for (mrc = mdb_cursor_get(cur, &kv, &vv, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &kv, &vv, MDB_NEXT)) {
+		size_t idl = kv.mv_size - 24;
+		if (kv.mv_size <= 24 || idl >= RT_ID_MAX)
+			continue;
+		char mk[8 + RT_ID_MAX];
+		int ml = snprintf(mk, sizeof mk, "repeat:%.*s", (int)idl,
+				  (const char *)kv.mv_data + 24);
+		rc = qf_txn_put(t, e->db->meta, mk, (size_t)ml, kv.mv_data, 16, 0);
+		if (rc) {
+			mdb_cursor_close(cur);
+			return rc;
+		}
+		r++;
+	}
+	mdb_cursor_close(cur);
+	if (mrc != MDB_NOTFOUND)
+		return qf_store_err(mrc);
+	if (n || r)
+		qf_info("retention_indexed", "cases=%u repeats=%u", n, r);
 	return rt_db_meta_put_i64(e->db, t, META_INDEX, strlen(META_INDEX),
 				  qf_now_ms(e->clock));
 }

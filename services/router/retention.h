@@ -41,7 +41,8 @@ int rt_retention_visit(struct rt_engine *e, struct qf_txn *t,
 		       const Qingfeng__V1__Envelope *env,
 		       const Qingfeng__V1__VisitRecorded *v);
 /* Once per store (at start): give every final case written before
- * retention existed its expiry entry. */
+ * retention existed its expiry entry, and every entry of the repeat index
+ * its place in router.meta. */
 int rt_retention_backfill(struct rt_engine *e, struct qf_txn *t);
 
 #endif

@@ -297,44 +297,6 @@ static void test_bounded_per_transaction(void **state)
 	assert_int_equal(t_count(TE, ET(PRIVATE_EXPIRED), NULL), 5);
 }
 
-struct backfill_arg {
-	struct tenv *te;
-	const char *id;
-	int64_t base;
-};
-
-/* What a store written before retention existed looks like: a final case
- * without an expiry entry and no "indexed" mark. */
-static int s_unindex_fn(struct qf_txn *t, void *arg)
-{
-	struct backfill_arg *a = arg;
-	int rc = rt_db_expiry_del(&a->te->db, t, RT_EXP_CASE, a->base, a->id);
-	if (rc)
-		return rc;
-	rc = qf_txn_del(t, a->te->db.meta, "retention:indexed", 17);
-	return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
-}
-
-static int s_backfill_fn(struct qf_txn *t, void *arg)
-{
-	struct backfill_arg *a = arg;
-	return rt_retention_backfill(&a->te->e, t);
-}
-
-static void test_backfill_old_store(void **state)
-{
-	int64_t closed = t_time("2026-03-03T10:00:00+08:00");
-	s_closed_case(TE, "C5", "facility_repair", NULL, closed);
-	struct backfill_arg a = {TE, "C5", closed};
-	assert_int_equal(qf_store_write(TE->store, s_backfill_fn, &a), 0);
-	assert_int_equal(qf_store_write(TE->store, s_unindex_fn, &a), 0);
-	assert_int_equal(s_next(TE), INT64_MAX);
-	assert_int_equal(qf_store_write(TE->store, s_backfill_fn, &a), 0);
-	assert_int_equal(s_next(TE), closed + 1095 * DAY);
-	t_fire_at(TE, closed + 1095 * DAY);
-	assert_int_equal(t_count(TE, ET(PRIVATE_EXPIRED), "C5"), 1);
-}
-
 struct count_arg {
 	struct tenv *te;
 	MDB_dbi dbi;
@@ -356,6 +318,45 @@ static size_t s_entries(struct tenv *te, MDB_dbi dbi)
 	struct count_arg a = {te, dbi, 0};
 	assert_int_equal(qf_store_read(te->store, s_count_fn, &a), 0);
 	return a.n;
+}
+
+struct backfill_arg {
+	struct tenv *te;
+	const char *id;
+	int64_t base;
+};
+
+/* What a store written before retention existed looks like: a final case
+ * without an expiry entry and no "indexed" mark. */
+static int s_unindex_fn(struct qf_txn *t, void *arg)
+{
+	struct backfill_arg *a = arg;
+	int rc = rt_db_expiry_del(&a->te->db, t, RT_EXP_CASE, a->base, a->id);
+	if (rc || (rc = qf_txn_del(t, a->te->db.meta, "repeat:C5", 9)))
+		return rc;
+	rc = qf_txn_del(t, a->te->db.meta, "retention:indexed", 17);
+	return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
+}
+
+static int s_backfill_fn(struct qf_txn *t, void *arg)
+{
+	struct backfill_arg *a = arg;
+	return rt_retention_backfill(&a->te->e, t);
+}
+
+static void test_backfill_old_store(void **state)
+{
+	int64_t closed = t_time("2026-03-03T10:00:00+08:00");
+	s_closed_case_of(TE, "C5", "facility_repair", NULL, "person-y", closed);
+	struct backfill_arg a = {TE, "C5", closed};
+	assert_int_equal(qf_store_write(TE->store, s_backfill_fn, &a), 0);
+	assert_int_equal(qf_store_write(TE->store, s_unindex_fn, &a), 0);
+	assert_int_equal(s_next(TE), INT64_MAX);
+	assert_int_equal(qf_store_write(TE->store, s_backfill_fn, &a), 0);
+	assert_int_equal(s_next(TE), closed + 1095 * DAY);
+	t_fire_at(TE, closed + 1095 * DAY);
+	assert_int_equal(t_count(TE, ET(PRIVATE_EXPIRED), "C5"), 1);
+	assert_int_equal(s_entries(TE, TE->db.repeats), 0);
 }
 
 /* The repeat index links a petitioner's cases (by a hash of intake's
