@@ -199,7 +199,7 @@ static void test_restart_and_setting_change(void **state)
 static void test_sensitive_case_keyed_sensitive(void **state)
 {
 	int64_t closed = t_time("2026-03-03T10:00:00+08:00");
-	s_closed_case(TE, "C4", "integrity_report", "s04", closed);
+	s_closed_case(TE, "C4", "integrity_report", "s02", closed); /* handled by s01 */
 	t_fire_at(TE, closed + 1095 * DAY);
 	assert_int_equal(t_count(TE, ET(PRIVATE_EXPIRED), "C4"), 1);
 	assert_string_equal(TE->ev[TE->nev - 1].key, "sensitive");
