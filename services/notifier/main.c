@@ -164,6 +164,9 @@ int main(int argc, char **argv)
 					  "Dead letters released by operators", NULL);
 	n.m_follows = qf_metrics_counter(m, "qf_notifier_follows_confirmed_total",
 					 "Follows confirmed", NULL);
+	n.m_expired = qf_metrics_counter(
+	    m, "qf_notifier_private_expired_total",
+	    "Subjects whose private data was forgotten (PRIVATE_EXPIRED)", NULL);
 	n.m_reload_ok = qf_metrics_counter(m, "qf_notifier_reloads_total",
 					   "Configuration reloads (SIGHUP) by result",
 					   "result=\"ok\"");
@@ -203,6 +206,7 @@ out_dispatch:
 	ntf_dispatch_destroy(&n.dispatch);
 out_svc:
 	qf_svc_destroy(&svc);
+	ntf_db_close(&n.db);
 out_curl:
 	curl_global_cleanup();
 out_conf:

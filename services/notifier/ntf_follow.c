@@ -276,7 +276,12 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	    (rc = s_confirm_delivery(j, t, &s, display, case_id[0] ? case_id : NULL, pkey,
 				     now))) {
 		ntf_sub_clear(&s);
-		return rc;
+		if (rc != QF_ERR_GONE)
+			return rc;
+		/* the case's retention has ended: nothing is kept about it */
+		s_verdict(j, 404, "case_unknown", "没有找到这个案件（请核对查询码）",
+			  "target");
+		return 0;
 	}
 	ntf_sub_clear(&s);
 	snprintf(j->state, sizeof j->state, "pending");

@@ -7,13 +7,21 @@
  * simply not written (counted in a metric); a petitioner's address is only
  * known when the sealed contact is opened at send time, so petitioner
  * deliveries are written for each channel of the rule and end "skipped"
- * when the contact lacks that kind of address. */
+ * when the contact lacks that kind of address.
+ *
+ * Who may be told what is decided in one place, s_told(), which every
+ * delivery passes: public surfaces (followers, robot groups, a channel's
+ * own URL) get messages rendered from the event's public part only and
+ * nothing at all about a sensitive case, whatever the rules say; the
+ * petitioner and individual staff get the whole event. Nothing is planned
+ * for a case whose private data retention has forgotten. */
 #include "ntf_plan.h"
 #include "ntf_queue.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_log.h"
+#include "qf_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +92,8 @@ struct ctx {
 	int64_t now;
 	int urgent;
 	int written;
-	const char *vals[NTF_PH_COUNT];
+	const char *vals[NTF_PH_COUNT]; /* the whole event's values */
+	const char *pub[NTF_PH_COUNT];	/* the public part's */
 };
 
 static void s_add_staff(struct staff_pick *p, unsigned *np, const char *id,
@@ -189,6 +198,20 @@ static int s_addressable(const struct ntf *n, const char *staff, int fmt)
 	return 1;
 }
 
+/* The one check of who may be told what: the values a message to a
+ * recipient of kind `to` is rendered from, or NULL when it may not be told
+ * at all. Public surfaces never hear of a sensitive case (its public part
+ * says nothing that identifies reporter or reported, and a robot group is
+ * read by everyone in it), and read the public part only. */
+static const char **s_told(struct ctx *c, int to)
+{
+	if (!ntf_to_public(to))
+		return c->vals;
+	if (c->f->sensitive || !ntf_facts_values(c->f, to))
+		return NULL;
+	return c->pub;
+}
+
 /* Render and write one delivery. */
 static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 		   const char *rdisp, const char *recipient_name,
@@ -197,6 +220,9 @@ static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 		   const char *unsubscribe)
 {
 	struct ntf *n = c->n;
+	const char **vals = s_told(c, to);
+	if (!vals)
+		return 0;
 	struct ntf_delivery d;
 	memset(&d, 0, sizeof d);
 	const uint8_t *eid = c->env->event_id.data;
@@ -209,16 +235,16 @@ static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 		return 0; /* another rule (or a replay) made it already */
 	if (rc != QF_ERR_NOTFOUND)
 		return rc;
-	c->vals[NTF_PH_RECIPIENT] = recipient_name;
-	c->vals[NTF_PH_UNSUBSCRIBE] = unsubscribe;
+	vals[NTF_PH_RECIPIENT] = recipient_name;
+	vals[NTF_PH_UNSUBSCRIBE] = unsubscribe;
 	d.to = to;
 	d.fmt = fmt;
 	d.urgent = c->urgent;
 	d.quiet = to == NTF_TO_PETITIONER || to == NTF_TO_FOLLOWER;
-	d.subject = ntf_tmpl_render(c->tm->subject, c->vals);
-	d.text = ntf_tmpl_render(c->tm->text, c->vals);
+	d.subject = ntf_tmpl_render(c->tm->subject, vals);
+	d.text = ntf_tmpl_render(c->tm->text, vals);
 	if (c->tm->markdown)
-		d.markdown = ntf_tmpl_render(c->tm->markdown, c->vals);
+		d.markdown = ntf_tmpl_render(c->tm->markdown, vals);
 	d.channel = strdup(ch->name);
 	d.rk = strdup(rk);
 	d.rid = ntf_strdup0(rid);
@@ -244,8 +270,8 @@ static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 			d.nmentions += !oom;
 		}
 	}
-	c->vals[NTF_PH_RECIPIENT] = NULL;
-	c->vals[NTF_PH_UNSUBSCRIBE] = NULL;
+	vals[NTF_PH_RECIPIENT] = NULL;
+	vals[NTF_PH_UNSUBSCRIBE] = NULL;
 	if (oom) {
 		ntf_delivery_clear(&d);
 		return QF_ERR_NOMEM;
@@ -386,8 +412,7 @@ static int s_rule(struct ctx *c, int petitioner_ok)
 		snprintf(target, sizeof target, "case:%s", f->case_id);
 		rc = s_followers(c, target);
 	}
-	if (!rc && s_has(r, NTF_RK_BUILDING_FOLLOWERS) && f->building[0] &&
-	    strcmp(f->priority, "sensitive") != 0) {
+	if (!rc && s_has(r, NTF_RK_BUILDING_FOLLOWERS) && f->building[0]) {
 		char target[160];
 		snprintf(target, sizeof target, "building:%s", f->building);
 		rc = s_followers(c, target);
@@ -400,6 +425,15 @@ int ntf_plan_apply(struct ntf *n, struct qf_txn *t, const Qingfeng__V1__Envelope
 {
 	struct ctx c = {.n = n, .t = t, .env = env, .f = f, .now = now};
 	memcpy(c.vals, f->vals, sizeof c.vals);
+	memcpy(c.pub, f->pub, sizeof c.pub);
+	if (f->case_id[0] && qf_vault_forgotten(n->db.vault, t, f->case_id)) {
+		/* retention forgot this case: nothing about it is kept, so
+		   nothing is written (a message would have to keep its text) */
+		char b[128];
+		qf_info("not_planned", "case=%s reason=private_expired",
+			qf_log_q(f->case_id, b, sizeof b));
+		return 0;
+	}
 	/* the petitioner can be reached when a sealed contact is known, or
 	   when the petition itself has not arrived yet (its contact may) */
 	int petitioner_ok =
