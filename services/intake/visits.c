@@ -181,8 +181,25 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 	m.media = attp;
 	m.petition_case_id = (char *)(case_id ? case_id : "");
 	m.household = v->household;
-	rc = intake_emit(in, t, QINGFENG__V1__EVENT_TYPE__VISIT_RECORDED, v->actor->id,
-		     case_id, NULL, &m.base, NULL);
+	/* the envelope names no case: a visit's link to the petition made from
+	   it is private (petition_case_id), and its private part is sealed
+	   under the visit's own subject, which retention forgets on its own */
+	char vsubject[48];
+	intake_media_subject(m.visit_id, vsubject, sizeof vsubject);
+	size_t len = protobuf_c_message_get_packed_size(&m.base);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf) {
+		free(findings);
+		return QF_ERR_NOMEM;
+	}
+	protobuf_c_message_pack(&m.base, buf);
+	struct qf_bus_event ev = {.type = QINGFENG__V1__EVENT_TYPE__VISIT_RECORDED,
+				  .partition_key = v->actor->id,
+				  .payload = buf,
+				  .payload_len = len,
+				  .subject = vsubject};
+	rc = qf_privacy_emit_event(in->prod, t, &ev, NULL, NULL, NULL, NULL);
+	free(buf);
 	free(findings);
 	return rc;
 }
