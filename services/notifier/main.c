@@ -17,6 +17,7 @@
 
 #include "ntf.h"
 #include "ntf_api.h"
+#include "qf_access.h"
 #include "ntf_dispatch.h"
 #include "ntf_reload.h"
 #include "ntf_sender.h"
@@ -185,6 +186,9 @@ int main(int argc, char **argv)
 		ec = 1;
 		goto out_dispatch;
 	}
+	static struct qf_access access;
+	ntf_api_access(&n, &access);
+	qf_svc_set_access(svc, &access);
 	if (qf_svc_http_start(svc, ntf_routes, ntf_nroutes, &n, ntf_api_ready)) {
 		ec = 1;
 		goto out_dispatch;

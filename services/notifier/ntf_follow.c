@@ -9,6 +9,7 @@
  * to flood an address. */
 #include "ntf_follow.h"
 #include "qf_privacy.h"
+#include "qf_url.h"
 #include "ntf.h"
 #include "ntf_plan.h"
 #include "ntf_queue.h"
@@ -330,11 +331,11 @@ static int s_url_ok(const struct ntf_conf *conf, const char *url)
 		if (*p <= ' ' || *p == '"' || *p == '<' || *p == '>' || *p == '\\' ||
 		    *p == 0x7f)
 			return 0;
-	for (unsigned i = 0; i < conf->follow_url_allow.n; i++) {
-		const char *pre = conf->follow_url_allow.v[i];
-		if (strncmp(url, pre, strlen(pre)) == 0)
+	/* by parts (scheme, host, port, path prefix), never as a string
+	   prefix: "https://host" must not admit https://host.evil.net/ */
+	for (unsigned i = 0; i < conf->follow_url_allow.n; i++)
+		if (qf_url_allowed(url, conf->follow_url_allow.v[i]))
 			return 1;
-	}
 	return 0;
 }
 

@@ -16,6 +16,7 @@
  * petitioner and individual staff get the whole event. Nothing is planned
  * for a case whose private data retention has forgotten. */
 #include "ntf_plan.h"
+#include "qf_policy.h"
 #include "ntf_queue.h"
 #include "ntf_util.h"
 #include "qf_err.h"
@@ -96,13 +97,23 @@ struct ctx {
 	const char *pub[NTF_PH_COUNT];	/* the public part's */
 };
 
-static void s_add_staff(struct staff_pick *p, unsigned *np, const char *id,
-			const char *rk, const char *concerns)
+static void s_add_staff(const struct qf_community *com, struct staff_pick *p, unsigned *np,
+			const char *id, const char *rk, const char *concerns)
 {
 	if (!id || !id[0])
 		return;
-	if (concerns && concerns[0] && strcmp(id, concerns) == 0)
-		return; /* never tell the subject of a report about it */
+	/* never tell the subject of a report about it, nor anyone above them:
+	   the access policy's conflict rule, the same as every view's */
+	const struct qf_staff *st = qf_community_staff(com, id);
+	if (concerns && concerns[0] && st) {
+		struct qf_case_facts f;
+		memset(&f, 0, sizeof f);
+		snprintf(f.concerns, sizeof f.concerns, "%s", concerns);
+		if (qf_policy_conflict(com, st, &f))
+			return;
+	} else if (concerns && concerns[0] && !strcmp(id, concerns)) {
+		return;
+	}
 	for (unsigned i = 0; i < *np; i++)
 		if (strcmp(p[i].id, id) == 0)
 			return;
@@ -115,7 +126,7 @@ static void s_add_role(const struct qf_community *com, struct staff_pick *p, uns
 {
 	for (unsigned i = 0; i < com->nstaff; i++)
 		if (strcmp(com->staff[i].role, role) == 0)
-			s_add_staff(p, np, com->staff[i].id, role, concerns);
+			s_add_staff(com, p, np, com->staff[i].id, role, concerns);
 }
 
 /* Staff recipients of rule r for these facts. */
@@ -128,10 +139,10 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 		const struct ntf_recipient *rp = &r->recipients[i];
 		switch (rp->kind) {
 		case NTF_RK_ASSIGNEE:
-			s_add_staff(p, &np, f->assignee, "assignee", cs);
+			s_add_staff(n->com, p, &np, f->assignee, "assignee", cs);
 			break;
 		case NTF_RK_PREVIOUS_ASSIGNEE:
-			s_add_staff(p, &np, f->previous_assignee, "previous_assignee",
+			s_add_staff(n->com, p, &np, f->previous_assignee, "previous_assignee",
 				    cs);
 			break;
 		case NTF_RK_BUILDING_HEAD: {
@@ -139,7 +150,7 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 			    f->building[0] ? qf_community_building(n->com, f->building)
 					   : NULL;
 			if (b)
-				s_add_staff(p, &np, b->head, "building_head", cs);
+				s_add_staff(n->com, p, &np, b->head, "building_head", cs);
 			break;
 		}
 		case NTF_RK_SUPERVISOR:
@@ -149,18 +160,18 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 			s_add_role(n->com, p, &np, "secretary", cs);
 			break;
 		case NTF_RK_ESCALATED_TO:
-			s_add_staff(p, &np, f->escalated_to, "escalated_to", cs);
+			s_add_staff(n->com, p, &np, f->escalated_to, "escalated_to", cs);
 			break;
 		case NTF_RK_DUTY_STAFF:
-			s_add_staff(p, &np, f->duty_staff, "duty_staff", cs);
+			s_add_staff(n->com, p, &np, f->duty_staff, "duty_staff", cs);
 			break;
 		case NTF_RK_STAFF:
-			s_add_staff(p, &np, rp->arg, "staff", cs);
+			s_add_staff(n->com, p, &np, rp->arg, "staff", cs);
 			break;
 		case NTF_RK_GROUP: {
 			const struct ntf_group *g = ntf_conf_group(n->conf, rp->arg);
 			for (unsigned k = 0; g && k < g->staff.n; k++)
-				s_add_staff(p, &np, g->staff.v[k], "group", cs);
+				s_add_staff(n->com, p, &np, g->staff.v[k], "group", cs);
 			break;
 		}
 		default:

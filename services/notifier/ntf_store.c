@@ -275,6 +275,38 @@ void ntf_delivery_clear(struct ntf_delivery *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* A text as operators see it: every "token=<hex>" (a follower's confirm
+ * and unsubscribe capabilities) shown as "token=…", so reading deliveries
+ * never hands anyone another person's subscription. */
+static int s_set_redacted(json_t *o, const char *key, const char *v)
+{
+	if (!v)
+		return 0;
+	size_t n = strlen(v);
+	char *out = malloc(n + 1);
+	if (!out)
+		return -1;
+	size_t o_len = 0;
+	for (size_t i = 0; i < n;) {
+		if (!strncmp(v + i, "token=", 6)) {
+			size_t k = i + 6;
+			while (k < n && strchr("0123456789abcdefABCDEF", v[k]))
+				k++;
+			if (k - i - 6 >= 16) {
+				memcpy(out + o_len, "token=\xe2\x80\xa6", 9); /* token=… */
+				o_len += 9;
+				i = k;
+				continue;
+			}
+		}
+		out[o_len++] = v[i++];
+	}
+	out[o_len] = '\0';
+	int rc = s_set_str(o, key, out);
+	free(out);
+	return rc;
+}
+
 static json_t *s_delivery_obj(const struct ntf_delivery *d, int for_http)
 {
 	json_t *o = json_object();
@@ -300,9 +332,15 @@ static json_t *s_delivery_obj(const struct ntf_delivery *d, int for_http)
 	rc |= s_set_str(o, "event", d->event);
 	if (d->has_event_id)
 		rc |= s_set_hex(o, for_http ? "event_id" : "eid", d->event_id, 16);
-	rc |= s_set_str(o, "subject", d->subject);
-	rc |= s_set_str(o, "text", d->text);
-	rc |= s_set_str(o, for_http ? "markdown" : "md", d->markdown);
+	if (for_http) {
+		rc |= s_set_redacted(o, "subject", d->subject);
+		rc |= s_set_redacted(o, "text", d->text);
+		rc |= s_set_redacted(o, "markdown", d->markdown);
+	} else {
+		rc |= s_set_str(o, "subject", d->subject);
+		rc |= s_set_str(o, "text", d->text);
+		rc |= s_set_str(o, "md", d->markdown);
+	}
 	if (d->nmentions) {
 		json_t *a = json_array();
 		for (unsigned i = 0; i < d->nmentions; i++)
