@@ -35,6 +35,12 @@ int qf_access_gate(void *ctx, struct qf_http_req *r)
 	const char *authz = qf_http_header(r, "Authorization");
 	const struct qf_staff *s = authz && t ? qf_tokens_auth(t, c, authz) : NULL;
 	if (action == QF_ACT_PUBLIC) {
+		/* anyone may; a credential that does not hold is still an error
+		   (RFC 6750), never silently read as "nobody" */
+		if (authz && !s) {
+			qf_access_deny(r, QF_DENY_AUTH);
+			return 1;
+		}
 		if (s)
 			qf_http_set_user(r, s, c);
 		return 0;

@@ -8,7 +8,8 @@
  * caller's to know of (the same answer, so a hidden case is not
  * confirmed). Handlers then read the caller with qf_access_staff(). Public
  * routes go through too: a valid token, when sent, is attached (a public
- * route may show staff more, through the same policy).
+ * route may show staff more, through the same policy), and one that does
+ * not hold is a 401 there as anywhere.
  *
  * The service supplies its world (community and tokens in force for the
  * request) and how to read a case's facts from its own store.

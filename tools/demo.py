@@ -150,7 +150,7 @@ def affairs():
     balance = OPENING
     first_id = None
     for d, direction, amt, reason, cp, v in LEDGER:
-        st, r = call("POST", "/v1/disclosures", {"kind": "ledger", "ledger": {
+        st, r = call("POST", "/v1/disclosures/ledger", {"kind": "ledger", "ledger": {
             "date": d, "direction": direction, "amount_fen": amt, "reason": reason,
             "counterparty": cp, "voucher": v}}, token("s01"))
         made += ok(st, r, "ledger " + v)
@@ -164,17 +164,17 @@ def affairs():
                 "reason": "街道办拨付第三季度办公经费", "counterparty": "街道办事处",
                 "voucher": "PZ-2026-0702-02"}}, token("s01"))
         made += ok(st, r, "ledger correction")
-    st, r = call("POST", "/v1/disclosures", {"kind": "balance", "balance": {
+    st, r = call("POST", "/v1/disclosures/balance", {"kind": "balance", "balance": {
         "quarter": "2026Q3", "opening_fen": OPENING, "closing_fen": balance,
         "account": "社区居委会基本户", "as_of": "2026-09-30"}}, token("s01"))
     made += ok(st, r, "balance")
     for affair, title, body, d in (
             ("party", "第三季度党员大会决议公开", "会议审议通过了楼道照明改造和老年活动室维修两项民生实事。", "2026-09-28"),
             ("residential", "西院化粪池清掏完成公告", "西院化粪池已于8月19日完成清掏，费用已列入第三季度财务公开。", "2026-08-20")):
-        st, r = call("POST", "/v1/disclosures", {"kind": "notice", "notice": {
+        st, r = call("POST", "/v1/disclosures/notice", {"kind": "notice", "notice": {
             "affair": affair, "title": title, "body": body, "date": d}}, token("s01"))
         made += ok(st, r, "notice")
-    st, r = call("POST", "/v1/disclosures", {"kind": "list", "list": {
+    st, r = call("POST", "/v1/disclosures/list", {"kind": "list", "list": {
         "title": "2026年第三季度医疗救助申请名单", "list_kind": "medical_aid", "period": "2026Q3",
         "items": [{"name": "钱**", "building": "B05", "detail": "慢性病长期用药", "amount_fen": 150000},
                   {"name": "孔**", "building": "B09", "detail": "住院自付部分", "amount_fen": 320000},
@@ -182,7 +182,7 @@ def affairs():
         token("s07"))
     made += ok(st, r, "medical-aid list")
     for s in roster():
-        st, r = call("POST", "/v1/disclosures", {"kind": "roster", "roster": {
+        st, r = call("POST", "/v1/disclosures/roster", {"kind": "roster", "roster": {
             "staff_id": s["id"], "name": s["name"], "post": s.get("post", ""),
             "responsibilities": s.get("responsibilities", ""), "duty": s.get("duty", ""),
             "office_phone": s.get("phone", "")}}, token("s01"))

@@ -611,9 +611,7 @@ json_t *intake_case_load(struct intake *in, const char *case_id)
 void intake_h_action(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *staff = intake_auth(in, r, NULL);
-	if (!staff)
-		return;
+	const struct qf_staff *staff = qf_access_staff(r);
 	const char *case_id = qf_http_param(r, "id");
 	json_t *rec = intake_case_load(in, case_id);
 	if (!rec) {
@@ -686,6 +684,17 @@ void intake_h_command(struct qf_http_req *r, void *ctx)
 		return;
 	}
 	intake_read(in, s_cmd_probe, &p);
+	/* a command is its requester's to poll (feedback commands: anyone's
+	   with the queue), or an overseer's */
+	const struct qf_staff *me = qf_access_staff(r);
+	const char *by = json_string_value(
+	    json_object_get(json_object_get(p.rec, "actor"), "staff_id"));
+	if (p.rec && by && me && strcmp(by, me->id) &&
+	    qf_policy_role_allows(intake_world_get(in)->community, me,
+				  QF_ACT_OVERSIGHT_READ) != QF_ALLOW) {
+		json_decref(p.rec);
+		p.rec = NULL;
+	}
 	if (!p.rec) {
 		qf_http_reply_error(r, 404, "command_not_found", "没有这个命令", NULL);
 		return;

@@ -7,6 +7,9 @@
  * base64), everything else a small JSON object. */
 #include "intake.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,42 +24,73 @@
 #define F     QF_HTTP_FORM
 #define M     QF_HTTP_MULTIPART
 
-/* max_body 0 rows take the petition limit, filled in by intake_routes */
+/* max_body 0 rows take the petition limit, filled in by intake_routes.
+ * Each route names its action of the access policy (qf_policy.h); the gate
+ * answers 401/403/404 from it. Public routes: residents (the tracking
+ * secret is their own capability, checked by the handler), Open311 clients
+ * and anyone reading. A photo's and a correction's decisions depend on the
+ * record: the handler asks the same policy (media.c, disclosure.c). */
+#define DISC (4u << 20)
 static struct qf_http_route s_routes[] = {
-    /* native API */
-    {"POST", "/v1/petitions", intake_h_petition, J | F | M, 0, "petitions"},
-    {"GET", "/v1/track/:code", intake_h_track_get, 0, 0, "track"},
-    {"POST", "/v1/track", intake_h_track_post, J, SMALL, "track"},
-    {"POST", "/v1/track/:code/feedback", intake_h_feedback, J, SMALL, "feedback"},
-    {"GET", "/v1/track/:code/export", intake_h_export_get, 0, 0, "export"},
-    {"POST", "/v1/track/:code/export", intake_h_export_post, J | F, SMALL, "export"},
-    {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases"},
-    {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case"},
-    {"POST", "/v1/cases/:id/actions", intake_h_action, J, SMALL, "actions"},
-    {"GET", "/v1/cases/:id/contact", intake_h_contact, 0, 0, "contact"},
-    {"POST", "/v1/cases/:id/contact", intake_h_contact, J, SMALL, "contact"},
-    {"GET", "/v1/commands/:id", intake_h_command, 0, 0, "commands"},
-    {"POST", "/v1/media", intake_h_media_post, QF_HTTP_ANY, 0, "media"},
-    {"GET", "/v1/media/:sha", intake_h_media_get, 0, 0, "media"},
-    {"POST", "/v1/visits", intake_h_visit_post, J, SMALL, "visits"},
-    {"GET", "/v1/visits", intake_h_visits_get, 0, 0, "visits"},
-    {"POST", "/v1/disclosures", intake_h_disclosure_post, J, 4u << 20, "disclosures"},
-    {"GET", "/v1/disclosures/:id", intake_h_disclosure_get, 0, 0, "disclosures"},
-    {"POST", "/v1/disclosures/:id/corrections", intake_h_disclosure_correct, J, 4u << 20,
-     "disclosures"},
-    {"GET", "/v1/spam", intake_h_holds_get, 0, 0, "spam"},
-    {"POST", "/v1/spam/:id/release", intake_h_hold_release, J, SMALL, "spam"},
-    {"POST", "/v1/spam/:id/dismiss", intake_h_hold_dismiss, J, SMALL, "spam"},
-    {"GET", "/v1/community", intake_h_community, 0, 0, "community"},
-    /* Open311 GeoReport v2 */
-    {"GET", "/open311/discovery.:fmt", intake_h_o311_discovery, 0, 0, "open311"},
-    {"GET", "/open311/v2/discovery.:fmt", intake_h_o311_discovery, 0, 0, "open311"},
-    {"GET", "/open311/v2/services.:fmt", intake_h_o311_services, 0, 0, "open311"},
-    {"GET", "/open311/v2/services/:code", intake_h_o311_service, 0, 0, "open311"},
-    {"GET", "/open311/v2/requests.:fmt", intake_h_o311_requests_get, 0, 0, "open311"},
-    {"POST", "/open311/v2/requests.:fmt", intake_h_o311_requests_post, F | M, 0,
-     "open311"},
-    {"GET", "/open311/v2/requests/:id", intake_h_o311_request_get, 0, 0, "open311"},
+    /* native API: residents */
+    {"POST", "/v1/petitions", intake_h_petition, J | F | M, 0, "petitions", "public", NULL},
+    {"GET", "/v1/track/:code", intake_h_track_get, 0, 0, "track", "public", NULL},
+    {"POST", "/v1/track", intake_h_track_post, J, SMALL, "track", "public", NULL},
+    {"POST", "/v1/track/:code/feedback", intake_h_feedback, J, SMALL, "feedback", "public",
+     NULL},
+    {"GET", "/v1/track/:code/export", intake_h_export_get, 0, 0, "export", "public", NULL},
+    {"POST", "/v1/track/:code/export", intake_h_export_post, J | F, SMALL, "export",
+     "public", NULL},
+    {"GET", "/v1/community", intake_h_community, 0, 0, "community", "public", NULL},
+    {"GET", "/v1/media/:sha", intake_h_media_get, 0, 0, "media", "public", NULL},
+    /* staff */
+    {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases", "case.read", NULL},
+    {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case", "case.read", "id"},
+    {"POST", "/v1/cases/:id/actions", intake_h_action, J, SMALL, "actions", "case.act",
+     "id"},
+    {"GET", "/v1/cases/:id/contact", intake_h_contact, 0, 0, "contact", "case.contact",
+     "id"},
+    {"POST", "/v1/cases/:id/contact", intake_h_contact, J, SMALL, "contact",
+     "case.contact", "id"},
+    {"GET", "/v1/commands/:id", intake_h_command, 0, 0, "commands", "queue.read", NULL},
+    {"POST", "/v1/media", intake_h_media_post, QF_HTTP_ANY, 0, "media", "case.act", NULL},
+    {"POST", "/v1/visits", intake_h_visit_post, J, SMALL, "visits", "visit.record", NULL},
+    {"GET", "/v1/visits", intake_h_visits_get, 0, 0, "visits", "visit.read", NULL},
+    {"POST", "/v1/disclosures/ledger", intake_h_disclosure_ledger, J, DISC, "disclosures",
+     "disclosure.ledger", NULL},
+    {"POST", "/v1/disclosures/balance", intake_h_disclosure_balance, J, DISC,
+     "disclosures", "disclosure.ledger", NULL},
+    {"POST", "/v1/disclosures/notice", intake_h_disclosure_notice, J, DISC, "disclosures",
+     "disclosure.notice", NULL},
+    {"POST", "/v1/disclosures/list", intake_h_disclosure_list, J, DISC, "disclosures",
+     "disclosure.list", NULL},
+    {"POST", "/v1/disclosures/roster", intake_h_disclosure_roster, J, DISC, "disclosures",
+     "disclosure.roster", NULL},
+    {"GET", "/v1/disclosures/:id", intake_h_disclosure_get, 0, 0, "disclosures",
+     "disclosure.read", NULL},
+    /* the record's kind decides who may correct it (disclosure.c) */
+    {"POST", "/v1/disclosures/:id/corrections", intake_h_disclosure_correct, J, DISC,
+     "disclosures", "disclosure.read", NULL},
+    {"GET", "/v1/spam", intake_h_holds_get, 0, 0, "spam", "spam.review", NULL},
+    {"POST", "/v1/spam/:id/release", intake_h_hold_release, J, SMALL, "spam", "spam.review",
+     NULL},
+    {"POST", "/v1/spam/:id/dismiss", intake_h_hold_dismiss, J, SMALL, "spam", "spam.review",
+     NULL},
+    /* Open311 GeoReport v2 (clients identify with their API key) */
+    {"GET", "/open311/discovery.:fmt", intake_h_o311_discovery, 0, 0, "open311", "public",
+     NULL},
+    {"GET", "/open311/v2/discovery.:fmt", intake_h_o311_discovery, 0, 0, "open311",
+     "public", NULL},
+    {"GET", "/open311/v2/services.:fmt", intake_h_o311_services, 0, 0, "open311", "public",
+     NULL},
+    {"GET", "/open311/v2/services/:code", intake_h_o311_service, 0, 0, "open311", "public",
+     NULL},
+    {"GET", "/open311/v2/requests.:fmt", intake_h_o311_requests_get, 0, 0, "open311",
+     "public", NULL},
+    {"POST", "/open311/v2/requests.:fmt", intake_h_o311_requests_post, F | M, 0, "open311",
+     "public", NULL},
+    {"GET", "/open311/v2/requests/:id", intake_h_o311_request_get, 0, 0, "open311",
+     "public", NULL},
 };
 
 void intake_routes_print(FILE *out)
@@ -91,66 +125,62 @@ int intake_queue(struct intake *in, struct qf_http_req *r, struct qf_gc_job *job
 
 json_t *intake_body_json(struct qf_http_req *r) { return qf_http_json_body(r); }
 
-const struct qf_staff *intake_auth(struct intake *in, struct qf_http_req *r,
-				   const char *const *roles)
+static int s_trusted(const struct intake_strlist *tp, const char *a, size_t l)
 {
-	const struct intake_world *w = intake_world_get(in);
-	const char *h = qf_http_header(r, "Authorization");
-	const struct qf_staff *s = qf_tokens_auth(w->tokens, w->community, h);
-	if (!s) {
-		qf_http_add_header(r, "WWW-Authenticate", "Bearer realm=\"qingfeng\"");
-		qf_http_reply_error(
-		    r, 401, h ? "invalid_token" : "missing_token",
-		    h ? "身份令牌无效"
-		      : "需要工作人员身份令牌（Authorization: Bearer ...）",
-		    "Authorization");
-		return NULL;
-	}
-	if (roles) {
-		for (const char *const *p = roles; *p; p++)
-			if (!strcmp(*p, s->role))
-				return s;
-		qf_http_reply_error(r, 403, "forbidden_role", "您的岗位无权进行此操作",
-				    NULL);
-		return NULL;
-	}
-	return s;
+	for (unsigned i = 0; i < tp->n; i++)
+		if (strlen(tp->v[i]) == l && !memcmp(tp->v[i], a, l))
+			return 1;
+	return 0;
 }
 
-void intake_client_addr(struct intake *in, struct qf_http_req *r, char *out, size_t n)
+int intake_xff_client(const char *peer, const char *xff, const struct intake_strlist *tp,
+		      char *out, size_t n)
 {
-	const char *peer = qf_http_client(r);
 	snprintf(out, n, "%s", peer);
-	const struct intake_strlist *tp = &in->conf->trusted_proxies;
-	int trusted = 0;
-	for (unsigned i = 0; i < tp->n && !trusted; i++)
-		trusted = !strcmp(tp->v[i], peer);
-	if (!trusted)
-		return;
-	const char *xff = qf_http_header(r, "X-Forwarded-For");
-	if (!xff)
-		return;
-	/* the rightmost address not itself a trusted proxy */
-	char buf[512];
-	snprintf(buf, sizeof buf, "%s", xff);
+	if (!xff || !s_trusted(tp, peer, strlen(peer)))
+		return 0; /* only a trusted proxy's word counts */
+	size_t len = strlen(xff);
+	if (len > INTAKE_XFF_MAX)
+		return -1;
+	/* the whole header, from the right: the first address that is not
+	   itself a trusted proxy is the client */
+	size_t end = len;
 	for (;;) {
-		char *comma = strrchr(buf, ',');
-		char *a = comma ? comma + 1 : buf;
-		while (*a == ' ')
+		size_t start = end;
+		while (start > 0 && xff[start - 1] != ',')
+			start--;
+		size_t a = start, b = end;
+		while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
 			a++;
-		size_t l = strlen(a);
-		while (l && a[l - 1] == ' ')
-			a[--l] = '\0';
-		int is_proxy = 0;
-		for (unsigned i = 0; i < tp->n && !is_proxy; i++)
-			is_proxy = !strcmp(tp->v[i], a);
-		if (!is_proxy || !comma) {
-			if (*a && l < 64)
-				snprintf(out, n, "%s", a);
-			return;
+		while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+			b--;
+		char ip[INET6_ADDRSTRLEN + 1];
+		unsigned char bin[sizeof(struct in6_addr)];
+		if (b == a || b - a >= sizeof ip)
+			return -2;
+		memcpy(ip, xff + a, b - a);
+		ip[b - a] = '\0';
+		if (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)
+			return -2;
+		if (!s_trusted(tp, ip, b - a) || start == 0) {
+			snprintf(out, n, "%s", ip);
+			return 0;
 		}
-		*comma = '\0';
+		end = start - 1;
 	}
+}
+
+int intake_client_addr(struct intake *in, struct qf_http_req *r, char *out, size_t n)
+{
+	int rc = intake_xff_client(qf_http_client(r), qf_http_header(r, "X-Forwarded-For"),
+				   &in->conf->trusted_proxies, out, n);
+	if (rc == -1)
+		qf_http_reply_error(r, 400, "header_too_long",
+				    "X-Forwarded-For 过长", "X-Forwarded-For");
+	else if (rc)
+		qf_http_reply_error(r, 400, "invalid_forwarded_for",
+				    "X-Forwarded-For 中有不是 IP 地址的内容", "X-Forwarded-For");
+	return rc ? -1 : 0;
 }
 
 int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,

@@ -21,41 +21,32 @@
 json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
 			 int with_timeline);
 
-static int s_is_party(const struct qf_staff *s, const json_t *rec)
+json_t *intake_contact_views(struct intake *in, struct qf_txn *t, const char *id)
 {
-	json_t *p = json_object_get(rec, "parties");
-	size_t i;
-	json_t *v;
-	json_array_foreach(p, i, v)
-	{
-		if (json_is_string(v) && !strcmp(json_string_value(v), s->id))
-			return 1;
+	json_t *out = json_array();
+	size_t il = strlen(id);
+	MDB_cursor *c;
+	if (!out || mdb_cursor_open(qf_txn_mdb(t), in->db.views, &c))
+		return out;
+	MDB_val k = {il, (void *)id}, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size > il + 8 && !memcmp(k.mv_data, id, il)) {
+		json_t *x = intake_rec_parse(in, t, &intake_rec_view, k.mv_data, k.mv_size,
+					     v.mv_data, v.mv_size);
+		if (x) {
+			char at[40];
+			json_object_del(x, "private_gone");
+			qf_time_fmt(json_integer_value(json_object_get(x, "viewed_ms")),
+				    intake_world_get(in)->community->utc_offset_min, at,
+				    sizeof at);
+			json_object_set_new(x, "viewed_at", json_string(at));
+			json_object_del(x, "viewed_ms");
+			json_array_append_new(out, x);
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
-	return 0;
-}
-
-/* May this staff member see this case at all? The same rule as the
- * router's staff views: nobody excluded from a case sees it (the person an
- * integrity report concerns, anyone they supervise, a party to the case);
- * integrity reports are otherwise for the secretary, the supervisor and
- * whoever handles them. */
-int intake_staff_may_see(struct intake *in, const struct qf_staff *s, const json_t *rec)
-{
-	const char *concerns = json_string_value(json_object_get(rec, "concerns_staff"));
-	if (concerns && *concerns &&
-	    (!strcmp(concerns, s->id) ||
-	     qf_community_supervises(intake_world_get(in)->community, concerns, s->id)))
-		return 0;
-	if (s_is_party(s, rec))
-		return 0;
-	const char *cat = json_string_value(json_object_get(rec, "category"));
-	if ((cat && !strcmp(cat, "integrity_report")) || (concerns && *concerns)) {
-		const char *as = json_string_value(json_object_get(rec, "assignee"));
-		const char *ow = json_string_value(json_object_get(rec, "owner"));
-		return !strcmp(s->role, "secretary") || !strcmp(s->role, "supervisor") ||
-		       (as && !strcmp(as, s->id)) || (ow && !strcmp(ow, s->id));
-	}
-	return 1;
+	mdb_cursor_close(c);
+	return out;
 }
 
 struct case_read {
@@ -74,7 +65,7 @@ static int s_case_read(struct qf_txn *t, void *arg)
 		c->status = 404;
 		return QF_OK;
 	}
-	if (!intake_staff_may_see(c->in, c->staff, rec)) {
+	if (!intake_may(c->in, c->staff, QF_ACT_CASE_READ, rec)) {
 		c->status = 403;
 		json_decref(rec);
 		return QF_OK;
@@ -113,9 +104,7 @@ static int s_case_read(struct qf_txn *t, void *arg)
 void intake_h_case(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *s = intake_auth(in, r, NULL);
-	if (!s)
-		return;
+	const struct qf_staff *s = qf_access_staff(r);
 	struct case_read c = {in, qf_http_param(r, "id"), s, NULL, 0};
 	intake_read(in, s_case_read, &c);
 	if (c.status == 404)
@@ -146,7 +135,7 @@ static int s_list(struct qf_txn *t, void *arg)
 	while (rc == 0 && (long)json_array_size(l->items) < l->limit) {
 		json_t *rec = intake_rec_parse(l->in, t, &intake_rec_case, k.mv_data, k.mv_size,
 					       v.mv_data, v.mv_size);
-		if (rec && intake_staff_may_see(l->in, l->staff, rec)) {
+		if (rec && intake_may(l->in, l->staff, QF_ACT_CASE_READ, rec)) {
 #define MATCH(f, key)                                                                    \
 	(!(f) || (json_string_value(json_object_get(rec, key)) &&                        \
 		  !strcmp(json_string_value(json_object_get(rec, key)), (f))))
@@ -167,9 +156,7 @@ static int s_list(struct qf_txn *t, void *arg)
 void intake_h_cases(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *s = intake_auth(in, r, NULL);
-	if (!s)
-		return;
+	const struct qf_staff *s = qf_access_staff(r);
 	const char *lim = qf_http_query(r, "limit");
 	long limit = lim ? strtol(lim, NULL, 10) : 50;
 	if (limit < 1 || limit > 500) {
@@ -215,7 +202,7 @@ static int s_contact_apply(struct qf_txn *t, void *arg)
 		intake_err_set(&j->err, 404, "case_not_found", NULL, "没有这个案件");
 		return QF_OK;
 	}
-	int ok = intake_staff_may_see(in, j->staff, rec);
+	int ok = intake_may(in, j->staff, QF_ACT_CASE_CONTACT, rec);
 	char bld[64];
 	struct qf_privacy pc;
 	intake_case_privacy(in, rec, &pc, bld, sizeof bld);
@@ -296,9 +283,7 @@ static void s_contact_done(void *arg, int rc)
 void intake_h_contact(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *s = intake_auth(in, r, NULL);
-	if (!s)
-		return;
+	const struct qf_staff *s = qf_access_staff(r);
 	struct contact_job *j = calloc(1, sizeof *j);
 	if (!j) {
 		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
@@ -342,6 +327,13 @@ void intake_h_contact(struct qf_http_req *r, void *ctx)
 			intake_reply_err(r, &e);
 			return;
 		}
+	}
+	if (!j->reason || !*j->reason) {
+		s_contact_free(j);
+		qf_http_reply_error(r, 400, "missing_field",
+				    "查看诉求人的联系方式须说明理由（如：电话回访核实情况）",
+				    "reason");
+		return;
 	}
 	j->in = in;
 	j->r = r;

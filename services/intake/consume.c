@@ -353,6 +353,7 @@ static int s_transition(struct intake *in, struct qf_txn *t,
 	s_set_str(rec, "assignee_name", c->assignee_name);
 	s_set_str(rec, "assignee_post", c->assignee_post);
 	s_set_str(rec, "owner", c->owner);
+	s_set_str(rec, "escalated_to", c->escalated_to);
 	s_set_str(rec, "priority", c->priority);
 	if (c->respond_due_ms)
 		json_object_set_new(rec, "respond_due_ms",

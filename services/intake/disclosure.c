@@ -20,20 +20,41 @@
 #include "qf_id.h"
 #include "qf_log.h"
 
-static const char *const s_write_roles[] = {"secretary", "staff", NULL};
-static const char *const s_read_roles[] = {"secretary", "staff", "supervisor", NULL};
 
 #define MAX_FEN 100000000000000LL /* one trillion yuan: an input error beyond */
 
 static const struct {
 	const char *name, *enum_name, *member;
+	enum qf_action action; /* who may enter it */
 } s_kinds[] = {
-    {"ledger", "DISCLOSURE_LEDGER_ENTRY", "ledger"},
-    {"balance", "DISCLOSURE_BALANCE", "balance"},
-    {"notice", "DISCLOSURE_NOTICE", "notice"},
-    {"list", "DISCLOSURE_LIST", "list"},
-    {"roster", "DISCLOSURE_ROSTER", "roster"},
+    {"ledger", "DISCLOSURE_LEDGER_ENTRY", "ledger", QF_ACT_LEDGER_WRITE},
+    {"balance", "DISCLOSURE_BALANCE", "balance", QF_ACT_LEDGER_WRITE},
+    {"notice", "DISCLOSURE_NOTICE", "notice", QF_ACT_NOTICE_WRITE},
+    {"list", "DISCLOSURE_LIST", "list", QF_ACT_LIST_WRITE},
+    {"roster", "DISCLOSURE_ROSTER", "roster", QF_ACT_ROSTER_WRITE},
 };
+
+/* Separation of duties: whoever enters a record of a kind must hold that
+ * kind's action (the policy table: ledger and balance by the secretary or
+ * the finance role, a roster entry by the secretary or its own person, as
+ * the community file grants). For a roster entry, owner is its staff id.
+ * Returns QF_ALLOW or the verdict to answer. */
+static enum qf_verdict s_kind_allowed(struct intake *in, const struct qf_staff *s,
+				      const char *enum_name, const json_t *rec)
+{
+	for (size_t k = 0; k < sizeof s_kinds / sizeof s_kinds[0]; k++) {
+		if (!enum_name || strcmp(enum_name, s_kinds[k].enum_name))
+			continue;
+		const struct qf_community *c = intake_world_get(in)->community;
+		if (s_kinds[k].action == QF_ACT_ROSTER_WRITE)
+			return qf_policy_own(
+			    c, s, QF_ACT_ROSTER_WRITE,
+			    json_string_value(json_object_get(
+				json_object_get(rec, "roster"), "staff_id")));
+		return qf_policy_role_allows(c, s, s_kinds[k].action);
+	}
+	return QF_DENY_ROLE;
+}
 
 /* Helpers adding a checked member of src to dst (prefix names the field). */
 static int s_str(const json_t *src, json_t *dst, const char *pre, const char *key,
@@ -367,7 +388,17 @@ static int s_apply(struct qf_txn *t, void *arg)
 			return QF_OK;
 		}
 		j->version = v + 1;
-	} else {
+	}
+	/* the kind decides who may enter it (and a roster entry: whose) */
+	enum qf_verdict kv = s_kind_allowed(
+	    in, j->actor, json_string_value(json_object_get(j->rec, "kind")), j->rec);
+	if (kv != QF_ALLOW) {
+		intake_err_set(&j->err, 403, "forbidden_role", NULL,
+			       "您的岗位无权录入这类公开记录（账目由书记或财务录入，"
+			       "花名册由本人或书记录入）");
+		return QF_OK;
+	}
+	if (!j->correction) {
 		j->record_id[0] = 'D';
 		qf_id_sortable(j->now, j->record_id + 1);
 		j->version = 1;
@@ -438,11 +469,12 @@ static void s_done(void *arg, int rc)
 	s_free(j);
 }
 
-static void s_submit(struct qf_http_req *r, struct intake *in, int correction)
+/* kind: the record kind the route is for (creation), or NULL (a
+ * correction: the stored record's). */
+static void s_submit(struct qf_http_req *r, struct intake *in, int correction,
+		     const char *kind)
 {
-	const struct qf_staff *s = intake_auth(in, r, s_write_roles);
-	if (!s)
-		return;
+	const struct qf_staff *s = qf_access_staff(r);
 	struct disc_job *j = calloc(1, sizeof *j);
 	if (!j) {
 		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
@@ -469,8 +501,16 @@ static void s_submit(struct qf_http_req *r, struct intake *in, int correction)
 		return;
 	}
 	struct intake_err e = {0};
-	j->rec = intake_disclosure_decode(obj, intake_world_get(in)->community,
-					  correction, &e);
+	const char *bk = json_string_value(json_object_get(obj, "kind"));
+	if (kind && bk && strcmp(bk, kind)) {
+		intake_err_set(&e, 400, "invalid_kind", "kind",
+			       "kind 与地址不符：这里只收 %s", kind);
+	} else if (kind) {
+		json_object_set_new(obj, "kind", json_string(kind));
+	}
+	j->rec = e.code ? NULL
+			: intake_disclosure_decode(obj, intake_world_get(in)->community,
+						   correction, &e);
 	json_decref(obj);
 	if (!j->rec) {
 		free(j);
@@ -490,11 +530,34 @@ static void s_submit(struct qf_http_req *r, struct intake *in, int correction)
 	}
 }
 
-void intake_h_disclosure_post(struct qf_http_req *r, void *ctx) { s_submit(r, ctx, 0); }
+void intake_h_disclosure_ledger(struct qf_http_req *r, void *ctx)
+{
+	s_submit(r, ctx, 0, "ledger");
+}
+
+void intake_h_disclosure_balance(struct qf_http_req *r, void *ctx)
+{
+	s_submit(r, ctx, 0, "balance");
+}
+
+void intake_h_disclosure_notice(struct qf_http_req *r, void *ctx)
+{
+	s_submit(r, ctx, 0, "notice");
+}
+
+void intake_h_disclosure_list(struct qf_http_req *r, void *ctx)
+{
+	s_submit(r, ctx, 0, "list");
+}
+
+void intake_h_disclosure_roster(struct qf_http_req *r, void *ctx)
+{
+	s_submit(r, ctx, 0, "roster");
+}
 
 void intake_h_disclosure_correct(struct qf_http_req *r, void *ctx)
 {
-	s_submit(r, ctx, 1);
+	s_submit(r, ctx, 1, NULL);
 }
 
 struct disc_read {
@@ -527,8 +590,6 @@ static int s_read(struct qf_txn *t, void *arg)
 void intake_h_disclosure_get(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	if (!intake_auth(in, r, s_read_roles))
-		return;
 	const char *id = qf_http_param(r, "id");
 	if (strlen(id) != QF_ID_LEN + 1) {
 		qf_http_reply_error(r, 404, "record_not_found", "没有这条公开记录", NULL);

@@ -105,33 +105,6 @@ static json_t *s_petition(struct intake *in, struct qf_txn *t, const char *owner
 	return o;
 }
 
-/* Contact views of the case (who looked at the petitioner's contact, when
- * and why): keyed case id || be64 ms || staff id. */
-static json_t *s_views(struct intake *in, struct qf_txn *t, const char *id)
-{
-	json_t *out = json_array();
-	size_t il = strlen(id);
-	MDB_cursor *c;
-	if (!out || mdb_cursor_open(qf_txn_mdb(t), in->db.views, &c))
-		return out;
-	MDB_val k = {il, (void *)id}, v;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size > il + 8 && !memcmp(k.mv_data, id, il)) {
-		json_t *x = intake_rec_parse(in, t, &intake_rec_view, k.mv_data, k.mv_size,
-					     v.mv_data, v.mv_size);
-		if (x) {
-			json_object_del(x, "private_gone");
-			s_time(in, x, "viewed_at",
-			       json_integer_value(json_object_get(x, "viewed_ms")));
-			json_object_del(x, "viewed_ms");
-			json_array_append_new(out, x);
-		}
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	return out;
-}
-
 static json_t *s_case_doc(struct export_job *j, struct qf_txn *t, json_t *rec)
 {
 	struct intake *in = j->in;
@@ -154,7 +127,7 @@ static json_t *s_case_doc(struct export_job *j, struct qf_txn *t, json_t *rec)
 			json_object_del(x, "given_ms");
 		}
 		json_object_set_new(d, "feedback", fb ? fb : json_array());
-		json_object_set_new(d, "contact_views", s_views(in, t, j->target));
+		json_object_set_new(d, "contact_views", intake_contact_views(in, t, j->target));
 	}
 	s_time(in, json_object_get(d, "petition"), "submitted_at",
 	       json_integer_value(json_object_get(rec, "submitted_ms")));
@@ -284,8 +257,8 @@ static void s_export(struct intake *in, struct qf_http_req *r, const char *code,
 		     const char *secret, int attachment)
 {
 	char addr[64];
-	intake_client_addr(in, r, addr, sizeof addr);
-	if (intake_limit(in, r, in->lim_follow, addr, strlen(addr), "export"))
+	if (intake_client_addr(in, r, addr, sizeof addr) ||
+	    intake_limit(in, r, in->lim_follow, addr, strlen(addr), "export"))
 		return;
 	if (!secret || !*secret) {
 		qf_http_reply_error(r, 401, "missing_secret",

@@ -20,6 +20,7 @@
 
 #include "keys.h"
 #include "petition.h"
+#include "qf_access.h"
 #include "qf_community.h"
 #include "qf_http.h"
 #include "qf_mask.h"
@@ -185,14 +186,16 @@ void intake_reply_err(struct qf_http_req *r, const struct intake_err *e);
  * the writer has stopped (shutdown), answers 503 and returns non-zero: the
  * job was not queued and the caller frees it. */
 int intake_queue(struct intake *in, struct qf_http_req *r, struct qf_gc_job *job);
-/* Authenticate the bearer token. Returns the staff member, or replies 401
- * and returns NULL. With roles (NULL-terminated), a staff member whose role
- * is not listed gets 403 and NULL. */
-const struct qf_staff *intake_auth(struct intake *in, struct qf_http_req *r,
-				   const char *const *roles);
-/* The client address used for rate limits (X-Forwarded-For from trusted
- * proxies only). */
-void intake_client_addr(struct intake *in, struct qf_http_req *r, char *out, size_t n);
+/* The client's address for rate limits: the peer, or, when the peer is a
+ * trusted proxy, the rightmost X-Forwarded-For address that is not itself
+ * a trusted proxy, read from the whole header and checked with inet_pton.
+ * intake_xff_client is the pure part: 0, -1 (header over INTAKE_XFF_MAX
+ * bytes), -2 (not an address). intake_client_addr answers 400 for those
+ * and returns -1. */
+#define INTAKE_XFF_MAX 2048
+int intake_xff_client(const char *peer, const char *xff, const struct intake_strlist *tp,
+		      char *out, size_t n);
+int intake_client_addr(struct intake *in, struct qf_http_req *r, char *out, size_t n);
 /* Rate-limit check: 0 to go on, or replied 429 with Retry-After. */
 int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
 		 const void *key, size_t klen, const char *what);
@@ -361,6 +364,8 @@ struct intake_mask {
 	unsigned char hash[INTAKE_MASK_NAMES][QF_MASK_HASH];
 	unsigned char key[32];
 	char surname[16];
+	char full_name[128];      /* the petitioner's, from the sealed contact */
+	const char *known[1];     /* mo.known_names: the full name */
 	unsigned stored; /* hashes the record held */
 };
 /* From the parts (pure): key (intake_keys.names), the masked name ("张**"),
@@ -447,12 +452,6 @@ void intake_o311_reply_submit(struct qf_http_req *r, enum intake_reply_fmt fmt,
 			      unsigned status, const char *answer,
 			      const struct intake_err *err);
 
-/* May this staff member see this case (cases.c)? The same rule as the
- * router's staff views: nobody excluded from a case sees it (the person an
- * integrity report concerns, anyone they supervise, a party); integrity
- * reports are otherwise for the secretary, the supervisor and whoever
- * handles them. rec as intake_case_get gives it. */
-int intake_staff_may_see(struct intake *in, const struct qf_staff *s, const json_t *rec);
 
 /* ------------------------------------------------------------ other handlers */
 /* Tracking codes and secrets as the petitioner types them (track.c):
@@ -474,7 +473,11 @@ void intake_h_media_post(struct qf_http_req *r, void *ctx);
 void intake_h_media_get(struct qf_http_req *r, void *ctx);
 void intake_h_visit_post(struct qf_http_req *r, void *ctx);
 void intake_h_visits_get(struct qf_http_req *r, void *ctx);
-void intake_h_disclosure_post(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_ledger(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_balance(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_notice(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_list(struct qf_http_req *r, void *ctx);
+void intake_h_disclosure_roster(struct qf_http_req *r, void *ctx);
 void intake_h_disclosure_correct(struct qf_http_req *r, void *ctx);
 void intake_h_disclosure_get(struct qf_http_req *r, void *ctx);
 void intake_h_holds_get(struct qf_http_req *r, void *ctx);
@@ -527,6 +530,18 @@ int intake_action_decode(const json_t *obj, const struct qf_community *c,
 void intake_action_free(struct intake_action *a);
 /* A case record read in its own read transaction (new reference or NULL). */
 json_t *intake_case_load(struct intake *in, const char *case_id);
+
+/* Access (access.c): the gate's callbacks; a case record's facts for the
+ * policy; the policy's decision on a record a handler holds (list rows,
+ * photos): 1 allowed. */
+void intake_access(struct intake *in, struct qf_access *a);
+void intake_case_facts(struct intake *in, const json_t *rec, struct qf_case_facts *f);
+int intake_may(struct intake *in, const struct qf_staff *s, enum qf_action a,
+	       const json_t *rec);
+
+/* Who viewed a case's contact details, when and why (oldest first): a new
+ * JSON array for the petitioner's follow view and export. */
+json_t *intake_contact_views(struct intake *in, struct qf_txn *t, const char *id);
 
 /* Actor helpers: JSON {staff_id, role, name} from a staff member. */
 json_t *intake_actor_json(const struct qf_staff *s);

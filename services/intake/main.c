@@ -149,6 +149,9 @@ int main(int argc, char **argv)
 		goto out;
 	size_t nroutes;
 	const struct qf_http_route *routes = intake_routes(in, &nroutes);
+	static struct qf_access access;
+	intake_access(in, &access);
+	qf_svc_set_access(svc, &access);
 	if (qf_svc_http_start2(svc, routes, nroutes, in, intake_ready, intake_health))
 		goto out;
 	qf_info("started", "node=%s http=%s:%d prefix=%s replica=%c open311=%d",

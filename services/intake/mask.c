@@ -12,9 +12,9 @@
  * Design: names are kept only as keyed hashes (qf_mask.h: BLAKE2b-128 of the
  * name's UTF-8 under a key derived from intake's contact key), in the case
  * record's sealed part ("mask_names", hex). The full name, read from the
- * sealed contact, is added as the hash qf_mask would have made had it
- * learned the name itself, so it is masked wherever it stands, cue or not.
- * unit test mask_test checks that this still holds against the masker. */
+ * sealed contact, is given to the masker as a known name
+ * (qf_mask_opts.known_names), so it is masked wherever it stands, cue or
+ * not, in whatever script or spacing. */
 #include "intake.h"
 
 #include <sodium.h>
@@ -64,10 +64,10 @@ void intake_mask_init(struct intake_mask *m, const uint8_t key[32],
 	}
 	m->stored = m->nm.n;
 	if (full_name && *full_name) {
-		unsigned char h[QF_MASK_HASH];
-		crypto_generichash(h, QF_MASK_HASH, (const unsigned char *)full_name,
-				   strlen(full_name), m->key, 32);
-		s_add(m, h);
+		snprintf(m->full_name, sizeof m->full_name, "%s", full_name);
+		m->known[0] = m->full_name;
+		m->mo.known_names = m->known;
+		m->mo.nknown_names = 1;
 	}
 	m->nm.learned = 0;
 }

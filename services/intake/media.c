@@ -68,9 +68,7 @@ static void s_put_done(void *arg, int rc)
 void intake_h_media_post(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *staff = intake_auth(in, r, NULL);
-	if (!staff)
-		return;
+	const struct qf_staff *staff = qf_access_staff(r);
 	struct intake_err e = {0};
 	struct intake_upload up = {0};
 	const char *ct = qf_http_header(r, "Content-Type");
@@ -143,9 +141,10 @@ enum media_access { MEDIA_NONE = 0, MEDIA_STAFF, MEDIA_PUBLIC };
 /* Who may see the copy of a photo stored for owner: the one decision.
  *  - a case's: the public when its petitioner consented to public display
  *    and it is not sensitive (what qf_privacy publishes of a [consent]
- *    field), otherwise staff who may see the case (intake_staff_may_see);
- *  - a spam hold's: its reviewers (supervisor, secretary);
- *  - a visit's: the supervisor who recorded it and the secretary;
+ *    field), otherwise staff the access policy lets read the case;
+ *  - a spam hold's: its reviewers (spam.review);
+ *  - a visit's: who recorded it and those who read the visit log
+ *    (visit.read);
  *  - an upload not yet attached: the staff member who uploaded it.
  * staff is NULL for a request without a token. */
 static enum media_access s_access(struct intake *in, struct qf_txn *t, const char *owner,
@@ -163,13 +162,13 @@ static enum media_access s_access(struct intake *in, struct qf_txn *t, const cha
 		intake_case_privacy(in, rec, &pc, key, sizeof key);
 		if (qf_privacy_shows(QF_VIS_CONSENT, &pc))
 			a = MEDIA_PUBLIC;
-		else if (staff && intake_staff_may_see(in, staff, rec))
+		else if (staff && intake_may(in, staff, QF_ACT_CASE_READ, rec))
 			a = MEDIA_STAFF;
 		break;
 	}
 	case 'H':
-		if (staff && (!strcmp(staff->role, "supervisor") ||
-			      !strcmp(staff->role, "secretary")))
+		if (qf_policy_role_allows(intake_world_get(in)->community, staff,
+					  QF_ACT_SPAM_REVIEW) == QF_ALLOW)
 			a = MEDIA_STAFF;
 		break;
 	case 'V': {
@@ -179,7 +178,9 @@ static enum media_access s_access(struct intake *in, struct qf_txn *t, const cha
 				     &intake_rec_visit);
 		const char *by = json_string_value(
 		    json_object_get(json_object_get(rec, "actor"), "staff_id"));
-		if (!strcmp(staff->role, "secretary") || (by && !strcmp(by, staff->id)))
+		if ((by && !strcmp(by, staff->id)) ||
+		    qf_policy_role_allows(intake_world_get(in)->community, staff,
+					  QF_ACT_VISIT_READ) == QF_ALLOW)
 			a = MEDIA_STAFF;
 		break;
 	}
@@ -239,8 +240,7 @@ void intake_h_media_get(struct qf_http_req *r, void *ctx)
 	struct intake *in = ctx;
 	const char *sha = qf_http_param(r, "sha");
 	struct media_get g = {.in = in, .sha = sha};
-	if (qf_http_header(r, "Authorization") && !(g.staff = intake_auth(in, r, NULL)))
-		return;
+	g.staff = qf_access_staff(r); /* a valid token, when sent */
 	uint8_t key[32];
 	if (strlen(sha) == 64 && !qf_unhex(sha, key, 32))
 		intake_read(in, s_get, &g);

@@ -646,14 +646,20 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 	/* rate limits: per client address, per phone (pseudonym) */
 	if (!o->skip_limits) {
 		char addr[64];
-		intake_client_addr(in, r, addr, sizeof addr);
-		if (intake_limit(in, r, in->lim_ip, addr, strlen(addr), "ip"))
+		if (intake_client_addr(in, r, addr, sizeof addr) ||
+		    intake_limit(in, r, in->lim_ip, addr, strlen(addr), "ip"))
 			goto fail_replied;
 		if (s->has_pseudonym &&
 		    intake_limit(in, r, in->lim_phone, s->pseudonym, 32, "phone"))
 			goto fail_replied;
 	}
-	if (!o->skip_spam && !o->entered_by) {
+	/* integrity reports never wait in the general spam queue, where the
+	   person reported could be the reviewer: they go straight to the
+	   integrity channel, which rejects a false one like any case */
+	const struct qf_category *scat =
+		qf_community_category(intake_world_get(in)->community, s->p.category);
+	int sensitive = (scat && scat->sensitive) || s->p.concerns_staff;
+	if (!o->skip_spam && !o->entered_by && !sensitive) {
 		s->spam = intake_spam_check(&in->conf->spam, s->p.description, s->rule,
 					    sizeof s->rule, s->rule_detail,
 					    sizeof s->rule_detail) ||
@@ -754,8 +760,7 @@ void intake_h_petition(struct qf_http_req *r, void *ctx)
 		}
 	}
 	const struct qf_staff *staff = NULL;
-	if (qf_http_header(r, "Authorization") && !(staff = intake_auth(in, r, NULL)))
-		return;
+	staff = qf_access_staff(r); /* a valid token, when sent */
 	json_t *obj = NULL;
 	struct intake_form form;
 	memset(&form, 0, sizeof form); /* JSON bodies: no fields, no uploads */
@@ -776,15 +781,24 @@ void intake_h_petition(struct qf_http_req *r, void *ctx)
 		obj = json_incref(form.fields);
 	}
 	const char *channel = json_string_value(json_object_get(obj, "channel"));
-	if (channel && in->conf->offline_needs_staff && !staff &&
-	    (!strcmp(channel, "counter") || !strcmp(channel, "patrol") ||
-	     !strcmp(channel, "phone"))) {
+	int offline = channel && (!strcmp(channel, "counter") || !strcmp(channel, "patrol") ||
+				  !strcmp(channel, "phone"));
+	if (offline && in->conf->offline_needs_staff && !staff) {
 		json_decref(obj);
 		intake_form_free(&form);
 		qf_http_reply_error(
 		    r, 401, "staff_token_required",
 		    "柜台、巡查和电话渠道的诉求须由工作人员登录后代为录入",
 		    "Authorization");
+		return;
+	}
+	/* entering a petition for a resident is an action of the policy */
+	if (offline && staff &&
+	    qf_policy_role_allows(intake_world_get(in)->community, staff, QF_ACT_CASE_ENTER) !=
+		QF_ALLOW) {
+		json_decref(obj);
+		intake_form_free(&form);
+		qf_access_deny(r, QF_DENY_ROLE);
 		return;
 	}
 	const struct intake_world *w = intake_world_get(in);

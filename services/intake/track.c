@@ -295,6 +295,10 @@ static int s_follow(struct qf_txn *t, void *arg)
 	if (intake_track_secret_ok(f->secret,
 			json_string_value(json_object_get(rec, "secret_hash")))) {
 		f->view = intake_case_view(f->in, t, rec, 1);
+		/* the petitioner sees who looked at their contact, when and why */
+		const char *cid = json_string_value(json_object_get(rec, "id"));
+		json_object_set_new(f->view, "contact_views",
+				    intake_contact_views(f->in, t, cid ? cid : ""));
 		json_object_set_new(f->view, "receipts", intake_receipts(f->in, t, rec));
 		f->found = 1;
 	}
@@ -306,8 +310,8 @@ static void s_follow_reply(struct intake *in, struct qf_http_req *r, const char 
 			   const char *secret)
 {
 	char addr[64];
-	intake_client_addr(in, r, addr, sizeof addr);
-	if (intake_limit(in, r, in->lim_follow, addr, strlen(addr), "follow"))
+	if (intake_client_addr(in, r, addr, sizeof addr) ||
+	    intake_limit(in, r, in->lim_follow, addr, strlen(addr), "follow"))
 		return;
 	if (!secret || !*secret) {
 		qf_http_reply_error(r, 401, "missing_secret",
@@ -484,8 +488,8 @@ void intake_h_feedback(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	char addr[64];
-	intake_client_addr(in, r, addr, sizeof addr);
-	if (intake_limit(in, r, in->lim_follow, addr, strlen(addr), "feedback"))
+	if (intake_client_addr(in, r, addr, sizeof addr) ||
+	    intake_limit(in, r, in->lim_follow, addr, strlen(addr), "feedback"))
 		return;
 	json_t *obj = intake_body_json(r);
 	if (!obj)

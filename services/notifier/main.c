@@ -17,6 +17,7 @@
 
 #include "ntf.h"
 #include "ntf_api.h"
+#include "qf_access.h"
 #include "ntf_dispatch.h"
 #include "ntf_reload.h"
 #include "ntf_sender.h"
@@ -164,6 +165,9 @@ int main(int argc, char **argv)
 					  "Dead letters released by operators", NULL);
 	n.m_follows = qf_metrics_counter(m, "qf_notifier_follows_confirmed_total",
 					 "Follows confirmed", NULL);
+	n.m_expired = qf_metrics_counter(
+	    m, "qf_notifier_private_expired_total",
+	    "Subjects whose private data was forgotten (PRIVATE_EXPIRED)", NULL);
 	n.m_reload_ok = qf_metrics_counter(m, "qf_notifier_reloads_total",
 					   "Configuration reloads (SIGHUP) by result",
 					   "result=\"ok\"");
@@ -182,6 +186,9 @@ int main(int argc, char **argv)
 		ec = 1;
 		goto out_dispatch;
 	}
+	static struct qf_access access;
+	ntf_api_access(&n, &access);
+	qf_svc_set_access(svc, &access);
 	if (qf_svc_http_start(svc, ntf_routes, ntf_nroutes, &n, ntf_api_ready)) {
 		ec = 1;
 		goto out_dispatch;
@@ -203,6 +210,7 @@ out_dispatch:
 	ntf_dispatch_destroy(&n.dispatch);
 out_svc:
 	qf_svc_destroy(&svc);
+	ntf_db_close(&n.db);
 out_curl:
 	curl_global_cleanup();
 out_conf:

@@ -66,8 +66,10 @@ struct ntf {
 	struct qf_metric *m_ignored;	 /* events decoded but malformed */
 	struct qf_metric *m_released;
 	struct qf_metric *m_follows;			 /* follows confirmed */
+	struct qf_metric *m_expired; /* subjects forgotten (PRIVATE_EXPIRED) */
 	struct qf_metric *m_reload_ok, *m_reload_failed; /* SIGHUP results */
 	unsigned pend_created; /* deliveries written in the open txn */
+	unsigned pend_expired; /* subjects forgotten in the open txn */
 };
 
 /* The current generation, for threads other than the core thread (HTTP
@@ -80,7 +82,8 @@ static inline struct ntf_gen *ntf_cur(const struct ntf *n)
 
 /* Consumer apply (qf_svc_opts.apply): records what later messages need,
  * turns the event into deliveries by the rules, in the caller's
- * transaction. Returns 0 for ignored or malformed events. */
+ * transaction; forgets a subject's private data on PRIVATE_EXPIRED.
+ * Returns 0 for ignored or malformed events. */
 int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
 
 #endif

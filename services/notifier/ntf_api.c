@@ -19,6 +19,7 @@
 #include "ntf_follow.h"
 #include "ntf_queue.h"
 #include "ntf_util.h"
+#include "qf_access.h"
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
@@ -36,26 +37,66 @@ int ntf_api_ready(void *ctx)
 	return n->svc && qf_svc_ready(n->svc);
 }
 
-/* The staff member behind the bearer token, if allowed; else replies. */
-static const struct qf_staff *s_auth(struct qf_http_req *r, struct ntf *n)
+/* Deliveries about a case are that case's: shown only to whom the access
+ * policy lets read it (delivery.read, with the conflict rule: never the
+ * person a report concerns nor their supervisors). A delivery about no
+ * case (a follow's confirmation) needs the action alone. */
+static void s_facts_of(const struct ntf_case *c, struct qf_case_facts *f)
 {
-	const char *h = qf_http_header(r, "Authorization");
-	const struct ntf_gen *g = ntf_cur(n);
-	const struct qf_staff *st =
-	    g->tokens ? qf_tokens_auth(g->tokens, g->com, h) : NULL;
-	if (!st) {
-		qf_http_add_header(r, "WWW-Authenticate",
-				   "Bearer realm=\"qingfeng-notifier\"");
-		qf_http_reply_error(r, 401, "unauthorized", "需要工作人员身份令牌",
-				    "Authorization");
-		return NULL;
-	}
-	if (!ntf_strlist_has(&g->conf.admin_roles, st->role)) {
-		qf_http_reply_error(r, 403, "forbidden", "您的岗位无权查看或处理通知投递",
-				    NULL);
-		return NULL;
-	}
-	return st;
+	memset(f, 0, sizeof *f);
+	snprintf(f->id, sizeof f->id, "%s", c->case_id ? c->case_id : "");
+	snprintf(f->building, sizeof f->building, "%s", c->building ? c->building : "");
+	snprintf(f->assignee, sizeof f->assignee, "%s", c->assignee ? c->assignee : "");
+	snprintf(f->concerns, sizeof f->concerns, "%s",
+		 c->concerns_staff ? c->concerns_staff : "");
+	f->sensitive = c->sensitive;
+}
+
+static int s_may_read(struct ntf *n, struct qf_txn *t, const struct qf_staff *st,
+		      const char *case_id)
+{
+	const struct qf_community *com = ntf_cur(n)->com;
+	if (!case_id || !case_id[0])
+		return qf_policy_role_allows(com, st, QF_ACT_DELIVERY_READ) == QF_ALLOW;
+	struct ntf_case c;
+	if (ntf_case_get(t, &n->db, case_id, &c))
+		return 0;
+	struct qf_case_facts f;
+	s_facts_of(&c, &f);
+	ntf_case_clear(&c);
+	return qf_policy_case(com, st, QF_ACT_DELIVERY_READ, &f) == QF_ALLOW;
+}
+
+static void s_world(void *svc, const struct qf_community **c, const struct qf_tokens **t)
+{
+	const struct ntf_gen *g = ntf_cur(svc);
+	*c = g->com;
+	*t = g->tokens;
+}
+
+static int s_case_facts_read(struct qf_txn *t, void *arg)
+{
+	void **a = arg;
+	struct ntf *n = a[0];
+	struct ntf_case c;
+	int rc = ntf_case_get(t, &n->db, a[1], &c);
+	if (rc)
+		return rc == QF_ERR_PROTO ? QF_ERR_NOTFOUND : rc;
+	s_facts_of(&c, a[2]);
+	ntf_case_clear(&c);
+	return QF_OK;
+}
+
+static int s_case_facts(void *svc, const char *case_id, struct qf_case_facts *f)
+{
+	struct ntf *n = svc;
+	void *a[3] = {n, (void *)case_id, f};
+	return qf_store_read(n->store, s_case_facts_read, a);
+}
+
+void ntf_api_access(struct ntf *n, struct qf_access *a)
+{
+	*a = (struct qf_access){s_world, s_case_facts, n};
 }
 
 static int s_id_ok(const char *id)
@@ -70,6 +111,7 @@ enum src { SRC_ALL, SRC_DEAD, SRC_DUE, SRC_CASE };
 
 struct list {
 	struct ntf *n;
+	const struct qf_staff *staff;
 	enum src src;
 	int state;	     /* -1: any */
 	const char *channel; /* NULL: any */
@@ -135,7 +177,8 @@ static int s_list_read(struct qf_txn *t, void *arg)
 		struct ntf_delivery d;
 		if (ntf_delivery_get(t, &n->db, id, &d) == 0) {
 			if ((l->state < 0 || d.state == l->state) &&
-			    (!l->channel || !strcmp(d.channel, l->channel))) {
+			    (!l->channel || !strcmp(d.channel, l->channel)) &&
+			    s_may_read(n, t, l->staff, d.case_id)) {
 				json_t *j = ntf_delivery_json(&d);
 				if (j)
 					json_array_append_new(l->items, j);
@@ -159,6 +202,7 @@ static void s_list(struct qf_http_req *r, struct ntf *n, enum src src, int state
 	struct list l;
 	memset(&l, 0, sizeof l);
 	l.n = n;
+	l.staff = qf_access_staff(r);
 	l.src = src;
 	l.state = state;
 	l.case_id = case_id;
@@ -216,8 +260,6 @@ static void s_list(struct qf_http_req *r, struct ntf *n, enum src src, int state
 static void h_list(struct qf_http_req *r, void *ctx)
 {
 	struct ntf *n = ctx;
-	if (!s_auth(r, n))
-		return;
 	const char *st = qf_http_query(r, "state");
 	const char *c = qf_http_query(r, "case");
 	int state = -1;
@@ -240,16 +282,12 @@ static void h_list(struct qf_http_req *r, void *ctx)
 
 static void h_dead(struct qf_http_req *r, void *ctx)
 {
-	struct ntf *n = ctx;
-	if (s_auth(r, n))
-		s_list(r, n, SRC_DEAD, NTF_ST_DEAD, NULL);
+	s_list(r, ctx, SRC_DEAD, NTF_ST_DEAD, NULL);
 }
 
 static void h_case(struct qf_http_req *r, void *ctx)
 {
 	struct ntf *n = ctx;
-	if (!s_auth(r, n))
-		return;
 	const char *c = qf_http_param(r, "id");
 	if (!c || strlen(c) > 100) {
 		qf_http_reply_error(r, 400, "invalid_case", "案件编号无效", "id");
@@ -261,6 +299,7 @@ static void h_case(struct qf_http_req *r, void *ctx)
 struct one {
 	struct ntf *n;
 	const char *id;
+	const struct qf_staff *staff;
 	json_t *out;
 };
 
@@ -271,6 +310,10 @@ static int s_one_read(struct qf_txn *t, void *arg)
 	int rc = ntf_delivery_get(t, &o->n->db, o->id, &d);
 	if (rc)
 		return rc;
+	if (!s_may_read(o->n, t, o->staff, d.case_id)) {
+		ntf_delivery_clear(&d);
+		return QF_ERR_NOTFOUND; /* not the caller's to know of */
+	}
 	o->out = ntf_delivery_json(&d);
 	ntf_delivery_clear(&d);
 	return o->out ? 0 : QF_ERR_NOMEM;
@@ -279,9 +322,7 @@ static int s_one_read(struct qf_txn *t, void *arg)
 static void h_show(struct qf_http_req *r, void *ctx)
 {
 	struct ntf *n = ctx;
-	if (!s_auth(r, n))
-		return;
-	struct one o = {n, qf_http_param(r, "id"), NULL};
+	struct one o = {n, qf_http_param(r, "id"), qf_access_staff(r), NULL};
 	if (!s_id_ok(o.id)) {
 		qf_http_reply_error(r, 404, "not_found", "没有这条投递记录", "id");
 		return;
@@ -483,9 +524,7 @@ static void s_release_submit(struct rjob *j)
 static void h_release_one(struct qf_http_req *r, void *ctx)
 {
 	struct ntf *n = ctx;
-	const struct qf_staff *st = s_auth(r, n);
-	if (!st)
-		return;
+	const struct qf_staff *st = qf_access_staff(r);
 	const char *id = qf_http_param(r, "id");
 	if (!s_id_ok(id)) {
 		qf_http_reply_error(r, 404, "not_found", "没有这条投递记录", "id");
@@ -505,9 +544,7 @@ static void h_release_one(struct qf_http_req *r, void *ctx)
 static void h_release_bulk(struct qf_http_req *r, void *ctx)
 {
 	struct ntf *n = ctx;
-	const struct qf_staff *st = s_auth(r, n);
-	if (!st)
-		return;
+	const struct qf_staff *st = qf_access_staff(r);
 	json_t *b = qf_http_json_body(r);
 	if (!b)
 		return;
@@ -597,8 +634,7 @@ static int s_counts(struct qf_txn *t, void *arg)
 static void h_status(struct qf_http_req *r, void *ctx)
 {
 	struct ntf *n = ctx;
-	if (!s_auth(r, n))
-		return;
+
 	struct counts c = {n, 0, 0, 0, 0, 0};
 	if (qf_store_read(n->store, s_counts, &c)) {
 		qf_http_reply_error(r, 503, "unavailable", "暂时无法读取，请稍后重试",
@@ -631,9 +667,7 @@ static void h_status(struct qf_http_req *r, void *ctx)
 static void s_pause(struct qf_http_req *r, void *ctx, int paused)
 {
 	struct ntf *n = ctx;
-	const struct qf_staff *st = s_auth(r, n);
-	if (!st)
-		return;
+	const struct qf_staff *st = qf_access_staff(r);
 	ntf_dispatch_pause(n->dispatch, paused);
 	qf_warn(paused ? "dispatch_paused" : "dispatch_resumed", "by=%s", st->id);
 	if (!paused)
@@ -645,27 +679,35 @@ static void h_pause(struct qf_http_req *r, void *ctx) { s_pause(r, ctx, 1); }
 
 static void h_resume(struct qf_http_req *r, void *ctx) { s_pause(r, ctx, 0); }
 
+/* Each route names its action of the access policy (qf_policy.h). Lists
+ * and a delivery's detail show only deliveries about cases the caller may
+ * read; following is the public's. */
 const struct qf_http_route ntf_routes[] = {
-    {"GET", "/v1/deliveries", h_list, 0, 0, "/v1/deliveries"},
-    {"GET", "/v1/deliveries/:id", h_show, 0, 0, "/v1/deliveries/:id"},
-    {"GET", "/v1/cases/:id/deliveries", h_case, 0, 0, "/v1/cases/:id/deliveries"},
-    {"GET", "/v1/dead-letters", h_dead, 0, 0, "/v1/dead-letters"},
+    {"GET", "/v1/deliveries", h_list, 0, 0, "/v1/deliveries", "delivery.read", NULL},
+    {"GET", "/v1/deliveries/:id", h_show, 0, 0, "/v1/deliveries/:id", "delivery.read",
+     NULL},
+    {"GET", "/v1/cases/:id/deliveries", h_case, 0, 0, "/v1/cases/:id/deliveries",
+     "delivery.read", "id"},
+    {"GET", "/v1/dead-letters", h_dead, 0, 0, "/v1/dead-letters", "delivery.read", NULL},
     {"POST", "/v1/dead-letters/release", h_release_bulk, QF_HTTP_JSON, 131072,
-     "/v1/dead-letters/release"},
+     "/v1/dead-letters/release", "delivery.operate", NULL},
     {"POST", "/v1/dead-letters/:id/release", h_release_one, 0, 0,
-     "/v1/dead-letters/:id/release"},
-    {"GET", "/v1/status", h_status, 0, 0, "/v1/status"},
-    {"POST", "/v1/dispatch/pause", h_pause, 0, 0, "/v1/dispatch/pause"},
-    {"POST", "/v1/dispatch/resume", h_resume, 0, 0, "/v1/dispatch/resume"},
-    {"POST", "/v1/follows", ntf_follow_create, QF_HTTP_JSON, 8192, "/v1/follows"},
-    {"GET", "/v1/follows/:id", ntf_follow_show, 0, 0, "/v1/follows/:id"},
-    {"GET", "/v1/follows/:id/confirm", ntf_follow_confirm, 0, 0,
-     "/v1/follows/:id/confirm"},
+     "/v1/dead-letters/:id/release", "delivery.operate", NULL},
+    {"GET", "/v1/status", h_status, 0, 0, "/v1/status", "delivery.operate", NULL},
+    {"POST", "/v1/dispatch/pause", h_pause, 0, 0, "/v1/dispatch/pause", "delivery.operate",
+     NULL},
+    {"POST", "/v1/dispatch/resume", h_resume, 0, 0, "/v1/dispatch/resume",
+     "delivery.operate", NULL},
+    {"POST", "/v1/follows", ntf_follow_create, QF_HTTP_JSON, 8192, "/v1/follows", "public",
+     NULL},
+    {"GET", "/v1/follows/:id", ntf_follow_show, 0, 0, "/v1/follows/:id", "public", NULL},
+    {"GET", "/v1/follows/:id/confirm", ntf_follow_confirm, 0, 0, "/v1/follows/:id/confirm",
+     "public", NULL},
     {"POST", "/v1/follows/:id/confirm", ntf_follow_confirm, QF_HTTP_ANY, 1024,
-     "/v1/follows/:id/confirm"},
+     "/v1/follows/:id/confirm", "public", NULL},
     {"GET", "/v1/follows/:id/unsubscribe", ntf_follow_unsubscribe, 0, 0,
-     "/v1/follows/:id/unsubscribe"},
+     "/v1/follows/:id/unsubscribe", "public", NULL},
     {"POST", "/v1/follows/:id/unsubscribe", ntf_follow_unsubscribe, QF_HTTP_ANY, 1024,
-     "/v1/follows/:id/unsubscribe"},
+     "/v1/follows/:id/unsubscribe", "public", NULL},
 };
 const size_t ntf_nroutes = sizeof ntf_routes / sizeof ntf_routes[0];

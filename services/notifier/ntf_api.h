@@ -13,6 +13,10 @@
 
 #include "qf_http.h"
 
+/* The access gate's callbacks (qf_access.h). */
+struct qf_access;
+struct ntf;
+void ntf_api_access(struct ntf *n, struct qf_access *a);
 extern const struct qf_http_route ntf_routes[];
 extern const size_t ntf_nroutes;
 

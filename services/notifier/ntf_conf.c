@@ -9,6 +9,7 @@
  * second pass against the community file, reported with the remembered
  * line, so one run of --check-config lists every problem. */
 #include "ntf_conf.h"
+#include "qf_url.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_event.h"
@@ -972,8 +973,6 @@ const struct qf_cfg_setting ntf_conf_table[] = {
      "SealedContact.recipient addressed to this service"},
     {"admin.tokens_file", QF_CFG_STRING, O(tokens_file), "staff-tokens.cfg", 0, 4000,
      NULL, "staff bearer tokens (operator endpoints)"},
-    {"admin.roles", QF_CFG_CUSTOM, O(admin_roles), NULL, 0, 0, s_parse_strlist,
-     "roles allowed to inspect and release deliveries"},
     {"links.base_url", QF_CFG_STRING, O(base_url), "http://127.0.0.1:8082", 1, 512, NULL,
      "this service as residents reach it (confirm/unsubscribe links)"},
     {"links.case", QF_CFG_STRING, O(case_link),
@@ -1260,16 +1259,6 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 				 c->quiet_bypass.v[i]);
 			rc = QF_ERR_CONFIG;
 		}
-	if (!c->admin_roles.n) {
-		/* default: the people who answer for the community's handling */
-		static const char *const def[] = {"secretary", "supervisor", "staff"};
-		c->admin_roles.v = calloc(4, sizeof(char *));
-		if (!c->admin_roles.v)
-			return QF_ERR_NOMEM;
-		for (unsigned i = 0; i < 3; i++)
-			if (!(c->admin_roles.v[c->admin_roles.n++] = strdup(def[i])))
-				return QF_ERR_NOMEM;
-	}
 	char err[160];
 	if (ntf_tmpl_parse(c->case_link, &c->case_link_t, err, sizeof err)) {
 		s_err_at(errs, file, 0, "links.case", "%s", err);
@@ -1349,9 +1338,12 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 		}
 		for (unsigned i = 0; i < c->follow_url_allow.n; i++) {
 			const char *p = c->follow_url_allow.v[i];
-			if (strncmp(p, "http://", 7) && strncmp(p, "https://", 8)) {
+			struct qf_url u;
+			if (qf_url_parse(p, &u) || u.userinfo) {
 				s_err_at(errs, file, 0, "follow.url_allow",
-					 "'%s' must start with http:// or https://", p);
+					 "'%s' is not an http:// or https:// URL without "
+					 "user information",
+					 p);
 				rc = QF_ERR_CONFIG;
 			}
 		}
@@ -1499,7 +1491,6 @@ void ntf_conf_free(struct ntf_conf *c)
 	for (unsigned i = 0; i < c->ngroups; i++)
 		s_group_free(&c->groups[i]);
 	free(c->groups);
-	s_strlist_free(&c->admin_roles);
 	s_strlist_free(&c->quiet_bypass);
 	s_strlist_free(&c->follow_url_allow);
 	ntf_tmpl_free(&c->case_link_t);

@@ -153,7 +153,6 @@ struct ntf_conf {
 	int seal_key_missing;	/* checked: the key file does not exist yet */
 	/* operators */
 	char *tokens_file; /* admin.tokens_file */
-	struct ntf_strlist admin_roles;
 	/* links */
 	char *base_url;	 /* links.base_url: this service, public */
 	char *case_link; /* links.case: with {tracking_code} */

@@ -2,10 +2,12 @@
  * audit, applied exactly once inside the bus consumer's transaction.
  *
  * For case events the notifier first updates its case record (what later
- * events will lack: the tracking code, the assignee, the sealed contact),
- * then builds the facts and lets the planner write the deliveries, all in
+ * events will lack: the tracking code, the assignee, the sealed contact,
+ * consent and sensitivity), then builds the facts, from the whole event and
+ * from its public part, and lets the planner write the deliveries, all in
  * the transaction that also advances the consumer's checkpoint: an event
  * and the deliveries it causes are committed together or not at all.
+ * PRIVATE_EXPIRED forgets what is kept about its subject (ntf_db_forget).
  * Malformed or unknown events are skipped with a warning, never retried. */
 #include "ntf.h"
 #include "ntf_facts.h"
@@ -15,6 +17,8 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_privacy.h"
+#include "qf_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,10 +119,79 @@ static int s_transition(struct ntf *n, struct qf_txn *t, struct ntf_case *c,
 	return 0;
 }
 
+/* Counted once the forgetting is committed (a write may run twice). */
+static void s_expired_commit(void *arg, uint64_t data)
+{
+	(void)data;
+	struct ntf *n = arg;
+	qf_metric_add(n->m_expired, n->pend_expired);
+	n->pend_expired = 0;
+}
+
+static void s_expired_abort(void *arg, uint64_t data)
+{
+	(void)data;
+	((struct ntf *)arg)->pend_expired = 0;
+}
+
+/* PRIVATE_EXPIRED: the subject's retention has passed (the router decides
+ * it): forget its key, and with it every delivery text, contact and case
+ * follow kept for it, in this transaction. */
+static int s_private_expired(struct ntf *n, struct qf_txn *t,
+			     const Qingfeng__V1__Envelope *env,
+			     const Qingfeng__V1__PrivateExpired *x)
+{
+	const char *subject = x->subject && x->subject[0] ? x->subject : env->case_id;
+	size_t sl = subject ? strlen(subject) : 0;
+	char b[300];
+	if (!sl || sl > QF_VAULT_SUBJECT_MAX) {
+		qf_warn("event_malformed", "type=PRIVATE_EXPIRED reason=bad_subject");
+		qf_metric_inc(n->m_ignored);
+		return 0;
+	}
+	int rc = ntf_db_forget(t, &n->db, subject);
+	if (!rc && !(rc = qf_txn_on_commit(t, s_expired_commit, n, 0)))
+		rc = qf_txn_on_abort(t, s_expired_abort, n, 0);
+	if (rc)
+		return rc;
+	n->pend_expired++;
+	qf_info("private_expired", "subject=%s", qf_log_q(subject, b, sizeof b));
+	return 0;
+}
+
+/* The public part of the event, decoded, made with the case's context from
+ * the envelope's payload (which is the producer's public part already, so
+ * this only ever takes away), or NULL. */
+static ProtobufCMessage *s_public(const Qingfeng__V1__Envelope *env,
+				  const struct qf_privacy *pc)
+{
+	const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(env->type);
+	uint8_t *pub = NULL;
+	size_t pl = 0;
+	int differs = 0;
+	if (!d || qf_privacy_public(d, env->payload.data, env->payload.len, pc, &pub, &pl,
+				    &differs))
+		return NULL;
+	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, pl, pub);
+	free(pub);
+	return m;
+}
+
 int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 {
 	struct ntf *n = app;
 	const Qingfeng__V1__Envelope *env = m->env;
+	if (env->type == ET(PRIVATE_EXPIRED)) {
+		ProtobufCMessage *x = qf_event_payload_full(env, m->priv, m->priv_len);
+		if (!x) {
+			qf_warn("event_malformed", "type=PRIVATE_EXPIRED");
+			qf_metric_inc(n->m_ignored);
+			return 0;
+		}
+		int rc = s_private_expired(n, t, env, (const void *)x);
+		protobuf_c_message_free_unpacked(x, NULL);
+		return rc;
+	}
 	if (!ntf_event_family(env->type))
 		return 0; /* not something anybody is told about */
 	ProtobufCMessage *payload = qf_event_payload_full(env, m->priv, m->priv_len);
@@ -133,6 +206,8 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	int64_t now = qf_now_ms(n->clock);
 	struct ntf_case cr;
 	memset(&cr, 0, sizeof cr);
+	ProtobufCMessage *pub = NULL;
+	struct qf_privacy pc;
 	int have_case = 0, rc = 0;
 	const char *case_id = env->case_id && env->case_id[0] ? env->case_id : NULL;
 	if (env->type == ET(PETITION_SUBMITTED)) {
@@ -179,15 +254,26 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 			changed = 0;
 		if (rc)
 			goto out;
+		/* what the case's events may show publicly, remembered for the
+		   events that do not say (sensitivity never goes away) */
+		ntf_facts_context(env, payload, &cr, n->com, &pc);
+		if (pc.sensitive != cr.sensitive || pc.consent != cr.consent)
+			changed = 1;
+		cr.sensitive = pc.sensitive;
+		cr.consent = pc.consent;
 		if (changed) {
 			cr.updated_ms = now;
 			if ((rc = ntf_case_put(t, &n->db, &cr)))
 				goto out;
 		}
 	}
+	if (!have_case)
+		ntf_facts_context(env, payload, NULL, n->com, &pc);
+	pub = s_public(env, &pc);
 	struct ntf_facts f;
 	memset(&f, 0, sizeof f);
-	rc = ntf_facts_build(&f, env, payload, have_case ? &cr : NULL, n->conf, n->com);
+	rc = ntf_facts_build(&f, env, payload, pub, have_case ? &cr : NULL, &pc, n->conf,
+			     n->com);
 	if (rc == QF_ERR_NOMEM) {
 		ntf_facts_free(&f);
 		goto out;
@@ -211,6 +297,8 @@ int ntf_consume_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	}
 out:
 	ntf_case_clear(&cr);
+	if (pub)
+		protobuf_c_message_free_unpacked(pub, NULL);
 	protobuf_c_message_free_unpacked(payload, NULL);
 	return rc;
 }

@@ -388,6 +388,13 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 	j->ch = c->cc;
 	j->attempt = dl->attempts + 1;
 	j->created = dl->created;
+	if (dl->expired) {
+		/* retention forgot the case: the text is unreadable, for good */
+		s_verdict(j, NTF_OUT_PERMANENT,
+			  "private_expired: the case's private data was deleted");
+		*sendable = 0;
+		return j;
+	}
 	char hex[33] = "";
 	if (dl->has_event_id)
 		qf_hex(dl->event_id, 16, hex);
@@ -428,6 +435,10 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 					goto oom;
 				}
 			}
+		} else if (cr.expired) {
+			s_verdict(j, NTF_OUT_SKIP,
+				  "private_expired: the contact was deleted");
+			*sendable = 0;
 		} else if (!cr.sealed) {
 			s_verdict(j, NTF_OUT_SKIP,
 				  "no_address: the petitioner left no contact");

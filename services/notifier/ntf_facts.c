@@ -233,7 +233,9 @@ static void s_petition(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
 	s_case_ids(f, conf, s_nz(p->case_id, env->case_id), p->tracking_code);
 	s_where(f, com, p->category, p->building, NULL);
 	const struct qf_category *c = qf_community_category(com, p->category);
-	s_set(f, NTF_PH_ADDRESS, p->address);
+	/* the address where this set has it (the public part: with consent on
+	   a case that is not sensitive), else the building */
+	s_set(f, NTF_PH_ADDRESS, s_nz(p->address, f->vals[NTF_PH_BUILDING]));
 	/* the petition's own words only when the petitioner agreed to publish */
 	s_set(f, NTF_PH_SUMMARY, p->consent_public ? p->description : (c ? c->name : ""));
 	s_set(f, NTF_PH_NAME, s_nz(p->name_masked, "匿名"));
@@ -314,9 +316,9 @@ static void s_deadline(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
 	f->concerns_staff = ntf_facts_keep(f, cr ? s_nz(cr->concerns_staff, "") : "");
 }
 
-int ntf_facts_build(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
-		    const ProtobufCMessage *payload, const struct ntf_case *cr,
-		    const struct ntf_conf *conf, const struct qf_community *com)
+static int s_build(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
+		   const ProtobufCMessage *payload, const struct ntf_case *cr,
+		   const struct ntf_conf *conf, const struct qf_community *com)
 {
 	f->type = env->type;
 	f->family = ntf_event_family(env->type);
@@ -407,4 +409,110 @@ int ntf_facts_build(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
 	if (!f->category || !f->priority || !f->building || !f->case_id || !f->pkey)
 		return QF_ERR_NOMEM;
 	return 0;
+}
+
+/* Take over the strings p owns (its values point into them). */
+static int s_adopt(struct ntf_facts *f, struct ntf_facts *p)
+{
+	if (f->nown + p->nown > f->capown) {
+		unsigned nc = f->nown + p->nown;
+		char **n = realloc(f->own, nc * sizeof *n);
+		if (!n)
+			return QF_ERR_NOMEM;
+		f->own = n;
+		f->capown = nc;
+	}
+	memcpy(f->own + f->nown, p->own, p->nown * sizeof *p->own);
+	f->nown += p->nown;
+	free(p->own);
+	p->own = NULL;
+	p->nown = p->capown = 0;
+	return 0;
+}
+
+int ntf_facts_build(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
+		    const ProtobufCMessage *payload, const ProtobufCMessage *pub,
+		    const struct ntf_case *cr, const struct qf_privacy *pc,
+		    const struct ntf_conf *conf, const struct qf_community *com)
+{
+	int rc = s_build(f, env, payload, cr, conf, com);
+	if (rc)
+		return rc;
+	f->sensitive = pc ? pc->sensitive : 1;
+	f->consent = pc ? pc->consent : 0;
+	if (!pub)
+		return 0;
+	struct ntf_facts p;
+	memset(&p, 0, sizeof p);
+	rc = s_build(&p, env, pub, cr, conf, com);
+	if (!rc && !(rc = s_adopt(f, &p))) {
+		memcpy(f->pub, p.vals, sizeof f->pub);
+		f->has_pub = 1;
+	}
+	ntf_facts_free(&p);
+	return rc == QF_ERR_NOMEM ? rc : 0;
+}
+
+int ntf_to_public(int to) { return to == NTF_TO_FOLLOWER || to == NTF_TO_GROUP; }
+
+const char *const *ntf_facts_values(const struct ntf_facts *f, int to)
+{
+	if (!ntf_to_public(to))
+		return f->vals;
+	return f->has_pub ? f->pub : NULL;
+}
+
+/* ------------------------------------------------------------ context */
+
+static int s_is(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+void ntf_facts_context(const Qingfeng__V1__Envelope *env, const ProtobufCMessage *payload,
+		       const struct ntf_case *cr, const struct qf_community *com,
+		       struct qf_privacy *pc)
+{
+	const char *category = NULL, *concerns = NULL, *priority = NULL;
+	int consent = cr ? cr->consent : 0, sensitive = cr ? cr->sensitive : 0;
+	switch (payload ? ntf_event_family(env->type) : 0) {
+	case NTF_FAM_PETITION: {
+		const Qingfeng__V1__PetitionSubmitted *p = (const void *)payload;
+		category = p->category;
+		concerns = p->concerns_staff;
+		consent = p->consent_public;
+		break;
+	}
+	case NTF_FAM_CASE: {
+		const Qingfeng__V1__CaseTransition *t = (const void *)payload;
+		category = t->category;
+		concerns = t->concerns_staff;
+		priority = t->priority;
+		consent = t->consent_public;
+		break;
+	}
+	case NTF_FAM_DEADLINE:
+		category = ((const Qingfeng__V1__DeadlineWarning *)(const void *)payload)
+			       ->category;
+		break;
+	case NTF_FAM_HOTSPOT:
+		category = ((const Qingfeng__V1__HotspotWarning *)(const void *)payload)
+			       ->category;
+		break;
+	case NTF_FAM_REPEAT:
+		category =
+		    ((const Qingfeng__V1__RepeatLinked *)(const void *)payload)->category;
+		break;
+	default:
+		break;
+	}
+	if (!category || !category[0])
+		category = cr ? cr->category : NULL;
+	const struct qf_category *c =
+	    category && category[0] ? qf_community_category(com, category) : NULL;
+	sensitive = sensitive || s_is(env->partition_key, "sensitive") ||
+		    (c && c->sensitive) || (concerns && concerns[0]) ||
+		    (cr && cr->concerns_staff && cr->concerns_staff[0]) ||
+		    s_is(priority, "sensitive") ||
+		    (cr && s_is(cr->priority, "sensitive"));
+	memset(pc, 0, sizeof *pc);
+	pc->consent = consent; /* qf_privacy_shows weighs it against sensitive */
+	pc->sensitive = sensitive;
 }

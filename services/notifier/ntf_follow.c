@@ -9,6 +9,7 @@
  * to flood an address. */
 #include "ntf_follow.h"
 #include "qf_privacy.h"
+#include "qf_url.h"
 #include "ntf.h"
 #include "ntf_plan.h"
 #include "ntf_queue.h"
@@ -276,7 +277,12 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	    (rc = s_confirm_delivery(j, t, &s, display, case_id[0] ? case_id : NULL, pkey,
 				     now))) {
 		ntf_sub_clear(&s);
-		return rc;
+		if (rc != QF_ERR_GONE)
+			return rc;
+		/* the case's retention has ended: nothing is kept about it */
+		s_verdict(j, 404, "case_unknown", "没有找到这个案件（请核对查询码）",
+			  "target");
+		return 0;
 	}
 	ntf_sub_clear(&s);
 	snprintf(j->state, sizeof j->state, "pending");
@@ -325,11 +331,11 @@ static int s_url_ok(const struct ntf_conf *conf, const char *url)
 		if (*p <= ' ' || *p == '"' || *p == '<' || *p == '>' || *p == '\\' ||
 		    *p == 0x7f)
 			return 0;
-	for (unsigned i = 0; i < conf->follow_url_allow.n; i++) {
-		const char *pre = conf->follow_url_allow.v[i];
-		if (strncmp(url, pre, strlen(pre)) == 0)
+	/* by parts (scheme, host, port, path prefix), never as a string
+	   prefix: "https://host" must not admit https://host.evil.net/ */
+	for (unsigned i = 0; i < conf->follow_url_allow.n; i++)
+		if (qf_url_allowed(url, conf->follow_url_allow.v[i]))
 			return 1;
-	}
 	return 0;
 }
 

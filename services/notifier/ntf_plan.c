@@ -7,13 +7,22 @@
  * simply not written (counted in a metric); a petitioner's address is only
  * known when the sealed contact is opened at send time, so petitioner
  * deliveries are written for each channel of the rule and end "skipped"
- * when the contact lacks that kind of address. */
+ * when the contact lacks that kind of address.
+ *
+ * Who may be told what is decided in one place, s_told(), which every
+ * delivery passes: public surfaces (followers, robot groups, a channel's
+ * own URL) get messages rendered from the event's public part only and
+ * nothing at all about a sensitive case, whatever the rules say; the
+ * petitioner and individual staff get the whole event. Nothing is planned
+ * for a case whose private data retention has forgotten. */
 #include "ntf_plan.h"
+#include "qf_policy.h"
 #include "ntf_queue.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_log.h"
+#include "qf_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,16 +93,27 @@ struct ctx {
 	int64_t now;
 	int urgent;
 	int written;
-	const char *vals[NTF_PH_COUNT];
+	const char *vals[NTF_PH_COUNT]; /* the whole event's values */
+	const char *pub[NTF_PH_COUNT];	/* the public part's */
 };
 
-static void s_add_staff(struct staff_pick *p, unsigned *np, const char *id,
-			const char *rk, const char *concerns)
+static void s_add_staff(const struct qf_community *com, struct staff_pick *p, unsigned *np,
+			const char *id, const char *rk, const char *concerns)
 {
 	if (!id || !id[0])
 		return;
-	if (concerns && concerns[0] && strcmp(id, concerns) == 0)
-		return; /* never tell the subject of a report about it */
+	/* never tell the subject of a report about it, nor anyone above them:
+	   the access policy's conflict rule, the same as every view's */
+	const struct qf_staff *st = qf_community_staff(com, id);
+	if (concerns && concerns[0] && st) {
+		struct qf_case_facts f;
+		memset(&f, 0, sizeof f);
+		snprintf(f.concerns, sizeof f.concerns, "%s", concerns);
+		if (qf_policy_conflict(com, st, &f))
+			return;
+	} else if (concerns && concerns[0] && !strcmp(id, concerns)) {
+		return;
+	}
 	for (unsigned i = 0; i < *np; i++)
 		if (strcmp(p[i].id, id) == 0)
 			return;
@@ -106,7 +126,7 @@ static void s_add_role(const struct qf_community *com, struct staff_pick *p, uns
 {
 	for (unsigned i = 0; i < com->nstaff; i++)
 		if (strcmp(com->staff[i].role, role) == 0)
-			s_add_staff(p, np, com->staff[i].id, role, concerns);
+			s_add_staff(com, p, np, com->staff[i].id, role, concerns);
 }
 
 /* Staff recipients of rule r for these facts. */
@@ -119,10 +139,10 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 		const struct ntf_recipient *rp = &r->recipients[i];
 		switch (rp->kind) {
 		case NTF_RK_ASSIGNEE:
-			s_add_staff(p, &np, f->assignee, "assignee", cs);
+			s_add_staff(n->com, p, &np, f->assignee, "assignee", cs);
 			break;
 		case NTF_RK_PREVIOUS_ASSIGNEE:
-			s_add_staff(p, &np, f->previous_assignee, "previous_assignee",
+			s_add_staff(n->com, p, &np, f->previous_assignee, "previous_assignee",
 				    cs);
 			break;
 		case NTF_RK_BUILDING_HEAD: {
@@ -130,7 +150,7 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 			    f->building[0] ? qf_community_building(n->com, f->building)
 					   : NULL;
 			if (b)
-				s_add_staff(p, &np, b->head, "building_head", cs);
+				s_add_staff(n->com, p, &np, b->head, "building_head", cs);
 			break;
 		}
 		case NTF_RK_SUPERVISOR:
@@ -140,18 +160,18 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 			s_add_role(n->com, p, &np, "secretary", cs);
 			break;
 		case NTF_RK_ESCALATED_TO:
-			s_add_staff(p, &np, f->escalated_to, "escalated_to", cs);
+			s_add_staff(n->com, p, &np, f->escalated_to, "escalated_to", cs);
 			break;
 		case NTF_RK_DUTY_STAFF:
-			s_add_staff(p, &np, f->duty_staff, "duty_staff", cs);
+			s_add_staff(n->com, p, &np, f->duty_staff, "duty_staff", cs);
 			break;
 		case NTF_RK_STAFF:
-			s_add_staff(p, &np, rp->arg, "staff", cs);
+			s_add_staff(n->com, p, &np, rp->arg, "staff", cs);
 			break;
 		case NTF_RK_GROUP: {
 			const struct ntf_group *g = ntf_conf_group(n->conf, rp->arg);
 			for (unsigned k = 0; g && k < g->staff.n; k++)
-				s_add_staff(p, &np, g->staff.v[k], "group", cs);
+				s_add_staff(n->com, p, &np, g->staff.v[k], "group", cs);
 			break;
 		}
 		default:
@@ -189,6 +209,20 @@ static int s_addressable(const struct ntf *n, const char *staff, int fmt)
 	return 1;
 }
 
+/* The one check of who may be told what: the values a message to a
+ * recipient of kind `to` is rendered from, or NULL when it may not be told
+ * at all. Public surfaces never hear of a sensitive case (its public part
+ * says nothing that identifies reporter or reported, and a robot group is
+ * read by everyone in it), and read the public part only. */
+static const char **s_told(struct ctx *c, int to)
+{
+	if (!ntf_to_public(to))
+		return c->vals;
+	if (c->f->sensitive || !ntf_facts_values(c->f, to))
+		return NULL;
+	return c->pub;
+}
+
 /* Render and write one delivery. */
 static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 		   const char *rdisp, const char *recipient_name,
@@ -197,6 +231,9 @@ static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 		   const char *unsubscribe)
 {
 	struct ntf *n = c->n;
+	const char **vals = s_told(c, to);
+	if (!vals)
+		return 0;
 	struct ntf_delivery d;
 	memset(&d, 0, sizeof d);
 	const uint8_t *eid = c->env->event_id.data;
@@ -209,16 +246,16 @@ static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 		return 0; /* another rule (or a replay) made it already */
 	if (rc != QF_ERR_NOTFOUND)
 		return rc;
-	c->vals[NTF_PH_RECIPIENT] = recipient_name;
-	c->vals[NTF_PH_UNSUBSCRIBE] = unsubscribe;
+	vals[NTF_PH_RECIPIENT] = recipient_name;
+	vals[NTF_PH_UNSUBSCRIBE] = unsubscribe;
 	d.to = to;
 	d.fmt = fmt;
 	d.urgent = c->urgent;
 	d.quiet = to == NTF_TO_PETITIONER || to == NTF_TO_FOLLOWER;
-	d.subject = ntf_tmpl_render(c->tm->subject, c->vals);
-	d.text = ntf_tmpl_render(c->tm->text, c->vals);
+	d.subject = ntf_tmpl_render(c->tm->subject, vals);
+	d.text = ntf_tmpl_render(c->tm->text, vals);
 	if (c->tm->markdown)
-		d.markdown = ntf_tmpl_render(c->tm->markdown, c->vals);
+		d.markdown = ntf_tmpl_render(c->tm->markdown, vals);
 	d.channel = strdup(ch->name);
 	d.rk = strdup(rk);
 	d.rid = ntf_strdup0(rid);
@@ -244,8 +281,8 @@ static int s_write(struct ctx *c, int to, const char *rk, const char *rid,
 			d.nmentions += !oom;
 		}
 	}
-	c->vals[NTF_PH_RECIPIENT] = NULL;
-	c->vals[NTF_PH_UNSUBSCRIBE] = NULL;
+	vals[NTF_PH_RECIPIENT] = NULL;
+	vals[NTF_PH_UNSUBSCRIBE] = NULL;
 	if (oom) {
 		ntf_delivery_clear(&d);
 		return QF_ERR_NOMEM;
@@ -386,8 +423,7 @@ static int s_rule(struct ctx *c, int petitioner_ok)
 		snprintf(target, sizeof target, "case:%s", f->case_id);
 		rc = s_followers(c, target);
 	}
-	if (!rc && s_has(r, NTF_RK_BUILDING_FOLLOWERS) && f->building[0] &&
-	    strcmp(f->priority, "sensitive") != 0) {
+	if (!rc && s_has(r, NTF_RK_BUILDING_FOLLOWERS) && f->building[0]) {
 		char target[160];
 		snprintf(target, sizeof target, "building:%s", f->building);
 		rc = s_followers(c, target);
@@ -400,6 +436,15 @@ int ntf_plan_apply(struct ntf *n, struct qf_txn *t, const Qingfeng__V1__Envelope
 {
 	struct ctx c = {.n = n, .t = t, .env = env, .f = f, .now = now};
 	memcpy(c.vals, f->vals, sizeof c.vals);
+	memcpy(c.pub, f->pub, sizeof c.pub);
+	if (f->case_id[0] && qf_vault_forgotten(n->db.vault, t, f->case_id)) {
+		/* retention forgot this case: nothing about it is kept, so
+		   nothing is written (a message would have to keep its text) */
+		char b[128];
+		qf_info("not_planned", "case=%s reason=private_expired",
+			qf_log_q(f->case_id, b, sizeof b));
+		return 0;
+	}
 	/* the petitioner can be reached when a sealed contact is known, or
 	   when the petition itself has not arrived yet (its contact may) */
 	int petitioner_ok =

@@ -8,8 +8,9 @@
  * writes one delivery per (recipient, channel) with the stable id
  * hash(event id, recipient, channel). Robot channels (WeCom, DingTalk) get
  * one message per event into their group, mentioning the staff concerned.
- * The staff member an integrity report is about is never told of it, and
- * building followers never hear of sensitive cases.
+ * The staff member an integrity report is about is never told of it;
+ * public surfaces (followers, robot groups) are told from the event's
+ * public part only, and never of a sensitive case.
  */
 #ifndef NTF_PLAN_H
 #define NTF_PLAN_H

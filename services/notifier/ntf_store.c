@@ -3,13 +3,17 @@
  * Records are small JSON objects with short keys; binary fields (event ids,
  * sealed boxes) are hex. Decoding is strict about types but tolerant of
  * missing optional fields, so a record written by an older version still
- * loads. Index keys are built so that LMDB's byte order is the order we
- * need (channel, then due time). */
+ * loads (with its private fields in clear: they are sealed the next time it
+ * is written). Index keys are built so that LMDB's byte order is the order
+ * we need (channel, then due time). A case's private fields travel in one
+ * "box" per record, a small JSON object sealed with qf_vault: encode and
+ * decode carry it as it is, get opens it, put makes it. */
 #include "ntf_store.h"
 #include "ntf_conf.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_id.h"
+#include "qf_vault.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -29,8 +33,10 @@ int ntf_db_open(struct qf_store *s, struct ntf_db *db)
 	    (rc = qf_store_dbi(s, "ntf.subs", MDB_CREATE, &db->subs)) ||
 	    (rc = qf_store_dbi(s, "ntf.sub_target", MDB_CREATE, &db->sub_target)))
 		return rc;
-	return 0;
+	return qf_vault_open(&db->vault, s);
 }
+
+void ntf_db_close(struct ntf_db *db) { qf_vault_destroy(&db->vault); }
 
 static const char *const s_states[NTF_ST_COUNT] = {"pending", "delivered", "dead",
 						   "skipped", "cancelled"};
@@ -171,6 +177,80 @@ static json_t *s_load(const void *data, size_t len)
 	return o;
 }
 
+/* ------------------------------------------------------------ boxes */
+
+/* Seal the JSON object priv (consumed) for subject, bound to ad: 0 with
+ * *box malloc'd, or *box NULL when priv is empty; QF_ERR_GONE when the
+ * subject was forgotten. */
+static int s_box_seal(struct qf_txn *t, const struct ntf_db *db, const char *subject,
+		      const char *ad, json_t *priv, uint8_t **box, size_t *bl)
+{
+	*box = NULL;
+	*bl = 0;
+	if (!priv)
+		return QF_ERR_NOMEM;
+	if (!json_object_size(priv)) {
+		json_decref(priv);
+		return 0;
+	}
+	char *txt = json_dumps(priv, JSON_COMPACT);
+	json_decref(priv);
+	if (!txt)
+		return QF_ERR_NOMEM;
+	size_t tl = strlen(txt);
+	int rc = qf_vault_seal(db->vault, t, subject, ad, strlen(ad), txt, tl, box, bl);
+	sodium_memzero(txt, tl);
+	free(txt);
+	return rc;
+}
+
+/* Open a box bound to ad: 0 with *priv (the caller decrefs), QF_ERR_GONE
+ * when its key was forgotten, QF_ERR_PROTO when it does not open. */
+static int s_box_open(struct qf_txn *t, const struct ntf_db *db, const uint8_t *box,
+		      size_t bl, const char *ad, json_t **priv)
+{
+	uint8_t *m;
+	size_t ml;
+	*priv = NULL;
+	int rc = qf_vault_unseal(db->vault, t, box, bl, ad, strlen(ad), &m, &ml);
+	if (rc == QF_ERR_CRYPTO)
+		return QF_ERR_PROTO;
+	if (rc)
+		return rc;
+	*priv = s_load(m, ml);
+	sodium_memzero(m, ml);
+	free(m);
+	return *priv ? 0 : QF_ERR_PROTO;
+}
+
+/* Move string member k of a box into *dst (replacing it). -1 on a bad
+ * type or no memory. */
+static int s_box_str(json_t *o, const char *k, char **dst)
+{
+	char *v;
+	if (s_get_str(o, k, &v))
+		return -1;
+	if (v) {
+		free(*dst);
+		*dst = v;
+	}
+	return 0;
+}
+
+static int s_box_hex(json_t *o, const char *k, uint8_t **dst, size_t *n)
+{
+	uint8_t *v;
+	size_t vl;
+	if (s_get_hex(o, k, &v, &vl))
+		return -1;
+	if (v) {
+		free(*dst);
+		*dst = v;
+		*n = vl;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ deliveries */
 
 void ntf_delivery_clear(struct ntf_delivery *d)
@@ -191,7 +271,40 @@ void ntf_delivery_clear(struct ntf_delivery *d)
 		free(d->mentions[i]);
 	free(d->mentions);
 	free(d->last_err);
+	free(d->box);
 	memset(d, 0, sizeof *d);
+}
+
+/* A text as operators see it: every "token=<hex>" (a follower's confirm
+ * and unsubscribe capabilities) shown as "token=…", so reading deliveries
+ * never hands anyone another person's subscription. */
+static int s_set_redacted(json_t *o, const char *key, const char *v)
+{
+	if (!v)
+		return 0;
+	size_t n = strlen(v);
+	char *out = malloc(n + 1);
+	if (!out)
+		return -1;
+	size_t o_len = 0;
+	for (size_t i = 0; i < n;) {
+		if (!strncmp(v + i, "token=", 6)) {
+			size_t k = i + 6;
+			while (k < n && strchr("0123456789abcdefABCDEF", v[k]))
+				k++;
+			if (k - i - 6 >= 16) {
+				memcpy(out + o_len, "token=\xe2\x80\xa6", 9); /* token=… */
+				o_len += 9;
+				i = k;
+				continue;
+			}
+		}
+		out[o_len++] = v[i++];
+	}
+	out[o_len] = '\0';
+	int rc = s_set_str(o, key, out);
+	free(out);
+	return rc;
 }
 
 static json_t *s_delivery_obj(const struct ntf_delivery *d, int for_http)
@@ -219,9 +332,15 @@ static json_t *s_delivery_obj(const struct ntf_delivery *d, int for_http)
 	rc |= s_set_str(o, "event", d->event);
 	if (d->has_event_id)
 		rc |= s_set_hex(o, for_http ? "event_id" : "eid", d->event_id, 16);
-	rc |= s_set_str(o, "subject", d->subject);
-	rc |= s_set_str(o, "text", d->text);
-	rc |= s_set_str(o, for_http ? "markdown" : "md", d->markdown);
+	if (for_http) {
+		rc |= s_set_redacted(o, "subject", d->subject);
+		rc |= s_set_redacted(o, "text", d->text);
+		rc |= s_set_redacted(o, "markdown", d->markdown);
+	} else {
+		rc |= s_set_str(o, "subject", d->subject);
+		rc |= s_set_str(o, "text", d->text);
+		rc |= s_set_str(o, "md", d->markdown);
+	}
 	if (d->nmentions) {
 		json_t *a = json_array();
 		for (unsigned i = 0; i < d->nmentions; i++)
@@ -239,6 +358,12 @@ static json_t *s_delivery_obj(const struct ntf_delivery *d, int for_http)
 		rc |= s_set_int(o, "att", d->attempts);
 	}
 	rc |= s_set_str(o, for_http ? "last_error" : "err", d->last_err);
+	if (for_http && d->expired)
+		rc |= json_object_set_new(o, "private_expired", json_true());
+	if (!for_http) {
+		rc |= s_set_hex(o, "box", d->box, d->box_len);
+		rc |= s_set_int(o, "pexp", d->expired);
+	}
 	rc |= s_set_int(o, for_http ? "created_ms" : "cr", d->created);
 	if (d->state == NTF_ST_PENDING || !for_http)
 		rc |= s_set_int(o, for_http ? "due_ms" : "due", d->due);
@@ -298,6 +423,8 @@ int ntf_delivery_decode(const void *data, size_t len, struct ntf_delivery *d)
 	bad |= s_get_str(o, "text", &d->text);
 	bad |= s_get_str(o, "md", &d->markdown);
 	bad |= s_get_str(o, "err", &d->last_err);
+	bad |= s_get_hex(o, "box", &d->box, &d->box_len);
+	bad |= s_get_small(o, "pexp", &d->expired, 0, 1);
 	bad |= s_get_small(o, "cf", &d->confirm, 0, 1);
 	bad |= s_get_small(o, "ur", &d->urgent, 0, 1);
 	bad |= s_get_small(o, "qt", &d->quiet, 0, 1);
@@ -349,14 +476,56 @@ int ntf_delivery_get(struct qf_txn *t, const struct ntf_db *db, const char *id,
 	int rc = qf_txn_get(t, db->deliveries, id, strlen(id), &v);
 	if (rc)
 		return rc;
-	return ntf_delivery_decode(v.mv_data, v.mv_size, d);
+	if ((rc = ntf_delivery_decode(v.mv_data, v.mv_size, d)) || !d->box)
+		return rc;
+	json_t *p;
+	rc = s_box_open(t, db, d->box, d->box_len, d->id, &p);
+	free(d->box);
+	d->box = NULL;
+	d->box_len = 0;
+	if (rc == QF_ERR_GONE) {
+		d->expired = 1;
+		return 0;
+	}
+	int bad = rc != 0;
+	if (p) {
+		bad |= s_box_str(p, "s", &d->subject) | s_box_str(p, "t", &d->text) |
+		       s_box_str(p, "m", &d->markdown) | s_box_str(p, "r", &d->rdisp) |
+		       s_box_str(p, "e", &d->last_err);
+		json_decref(p);
+	}
+	if (bad) {
+		ntf_delivery_clear(d);
+		return QF_ERR_PROTO;
+	}
+	return 0;
 }
 
 int ntf_delivery_put(struct qf_txn *t, const struct ntf_db *db,
 		     const struct ntf_delivery *d)
 {
+	struct ntf_delivery w = *d; /* borrows d's strings: never cleared */
+	w.box = NULL;
+	w.box_len = 0;
+	if (d->case_id && d->case_id[0] && db->vault) {
+		json_t *p = json_object();
+		if (p && (s_set_str(p, "s", d->subject) || s_set_str(p, "t", d->text) ||
+			  s_set_str(p, "m", d->markdown) || s_set_str(p, "r", d->rdisp) ||
+			  s_set_str(p, "e", d->last_err))) {
+			json_decref(p);
+			p = NULL;
+		}
+		int rc = s_box_seal(t, db, d->case_id, d->id, p, &w.box, &w.box_len);
+		if (rc && rc != QF_ERR_GONE)
+			return rc;
+		/* sealed, or forgotten (retention): not in clear either way */
+		w.subject = w.text = w.markdown = w.rdisp = w.last_err = NULL;
+		if (rc == QF_ERR_GONE)
+			w.expired = 1;
+	}
 	size_t len;
-	char *s = ntf_delivery_encode(d, &len);
+	char *s = ntf_delivery_encode(&w, &len);
+	free(w.box);
 	if (!s)
 		return QF_ERR_NOMEM;
 	int rc = qf_txn_put(t, db->deliveries, d->id, strlen(d->id), s, len, 0);
@@ -500,6 +669,7 @@ void ntf_case_clear(struct ntf_case *c)
 	if (c->sealed)
 		sodium_memzero(c->sealed, c->sealed_len);
 	free(c->sealed);
+	free(c->box);
 	memset(c, 0, sizeof *c);
 }
 
@@ -520,8 +690,11 @@ char *ntf_case_encode(const struct ntf_case *c, size_t *len)
 	rc |= s_set_str(o, "pm", c->phone_masked);
 	rc |= s_set_str(o, "ps", c->pseudonym);
 	rc |= s_set_hex(o, "sealed", c->sealed, c->sealed_len);
+	rc |= s_set_hex(o, "box", c->box, c->box_len);
 	rc |= s_set_int(o, "pet", c->petition_seen);
 	rc |= s_set_int(o, "st", c->state);
+	rc |= s_set_int(o, "cons", c->consent);
+	rc |= s_set_int(o, "sens", c->sensitive);
 	rc |= s_set_int(o, "rdue", c->respond_due);
 	rc |= s_set_int(o, "sdue", c->resolve_due);
 	rc |= s_set_int(o, "upd", c->updated_ms);
@@ -551,8 +724,11 @@ int ntf_case_decode(const void *data, size_t len, struct ntf_case *c)
 	bad |= s_get_str(o, "pm", &c->phone_masked);
 	bad |= s_get_str(o, "ps", &c->pseudonym);
 	bad |= s_get_hex(o, "sealed", &c->sealed, &c->sealed_len);
+	bad |= s_get_hex(o, "box", &c->box, &c->box_len);
 	bad |= s_get_small(o, "pet", &c->petition_seen, 0, 1);
 	bad |= s_get_small(o, "st", &c->state, 0, 1000);
+	bad |= s_get_small(o, "cons", &c->consent, 0, 1);
+	bad |= s_get_small(o, "sens", &c->sensitive, 0, 1);
 	bad |= s_get_int(o, "rdue", &c->respond_due);
 	bad |= s_get_int(o, "sdue", &c->resolve_due);
 	bad |= s_get_int(o, "upd", &c->updated_ms);
@@ -565,6 +741,12 @@ int ntf_case_decode(const void *data, size_t len, struct ntf_case *c)
 	return 0;
 }
 
+/* A case box's associated data: it belongs to this case's record. */
+static void s_case_ad(char *ad, size_t n, const char *case_id)
+{
+	snprintf(ad, n, "case:%s", case_id);
+}
+
 int ntf_case_get(struct qf_txn *t, const struct ntf_db *db, const char *case_id,
 		 struct ntf_case *c)
 {
@@ -575,13 +757,58 @@ int ntf_case_get(struct qf_txn *t, const struct ntf_db *db, const char *case_id,
 	int rc = qf_txn_get(t, db->cases, case_id, strlen(case_id), &v);
 	if (rc)
 		return rc;
-	return ntf_case_decode(v.mv_data, v.mv_size, c);
+	if ((rc = ntf_case_decode(v.mv_data, v.mv_size, c)) || !c->box)
+		return rc;
+	char ad[300];
+	s_case_ad(ad, sizeof ad, c->case_id);
+	json_t *p;
+	rc = s_box_open(t, db, c->box, c->box_len, ad, &p);
+	free(c->box);
+	c->box = NULL;
+	c->box_len = 0;
+	if (rc == QF_ERR_GONE) {
+		c->expired = 1;
+		return 0;
+	}
+	int bad = rc != 0;
+	if (p) {
+		bad |= s_box_hex(p, "c", &c->sealed, &c->sealed_len) |
+		       s_box_str(p, "pm", &c->phone_masked) |
+		       s_box_str(p, "ps", &c->pseudonym);
+		json_decref(p);
+	}
+	if (bad) {
+		ntf_case_clear(c);
+		return QF_ERR_PROTO;
+	}
+	return 0;
 }
 
 int ntf_case_put(struct qf_txn *t, const struct ntf_db *db, const struct ntf_case *c)
 {
+	struct ntf_case w = *c; /* borrows c's fields: never cleared */
+	w.box = NULL;
+	w.box_len = 0;
+	if (db->vault) {
+		char ad[300];
+		s_case_ad(ad, sizeof ad, c->case_id);
+		json_t *p = json_object();
+		if (p && (s_set_hex(p, "c", c->sealed, c->sealed_len) ||
+			  s_set_str(p, "pm", c->phone_masked) ||
+			  s_set_str(p, "ps", c->pseudonym))) {
+			json_decref(p);
+			p = NULL;
+		}
+		int rc = s_box_seal(t, db, c->case_id, ad, p, &w.box, &w.box_len);
+		if (rc && rc != QF_ERR_GONE)
+			return rc;
+		w.sealed = NULL;
+		w.sealed_len = 0;
+		w.phone_masked = w.pseudonym = NULL;
+	}
 	size_t len;
-	char *s = ntf_case_encode(c, &len);
+	char *s = ntf_case_encode(&w, &len);
+	free(w.box);
 	if (!s)
 		return QF_ERR_NOMEM;
 	int rc = qf_txn_put(t, db->cases, c->case_id, strlen(c->case_id), s, len, 0);
@@ -627,6 +854,7 @@ void ntf_sub_clear(struct ntf_sub *s)
 	free(s->masked);
 	free(s->addr);
 	free(s->secret);
+	free(s->box);
 	memset(s, 0, sizeof *s);
 }
 
@@ -643,6 +871,7 @@ char *ntf_sub_encode(const struct ntf_sub *s, size_t *len)
 				  json_string(ntf_fmt_name((enum ntf_fmt)s->fmt)));
 	rc |= s_set_hex(o, "addr", s->addr, s->addr_len);
 	rc |= s_set_hex(o, "secret", s->secret, s->secret_len);
+	rc |= s_set_hex(o, "box", s->box, s->box_len);
 	rc |= json_object_set_new(o, "st", json_string(ntf_sub_state_name(s->state)));
 	rc |= s_set_int(o, "confirms", s->confirms);
 	rc |= s_set_int(o, "created", s->created);
@@ -668,6 +897,7 @@ int ntf_sub_decode(const void *data, size_t len, struct ntf_sub *s)
 	bad |= s_get_str(o, "masked", &s->masked);
 	bad |= s_get_hex(o, "addr", &s->addr, &s->addr_len);
 	bad |= s_get_hex(o, "secret", &s->secret, &s->secret_len);
+	bad |= s_get_hex(o, "box", &s->box, &s->box_len);
 	bad |= s_get_small(o, "confirms", &s->confirms, 0, 1000000);
 	bad |= s_get_int(o, "created", &s->created);
 	bad |= s_get_int(o, "confirmed", &s->confirmed);
@@ -680,12 +910,18 @@ int ntf_sub_decode(const void *data, size_t len, struct ntf_sub *s)
 		if (strcmp(st, s_sub_states[i]) == 0)
 			s->state = i;
 	json_decref(o);
-	if (bad || s_blank(s->id) || s_blank(s->target) || !s->addr_len || s->fmt < 0 ||
-	    s->state < 0) {
+	if (bad || s_blank(s->id) || s_blank(s->target) ||
+	    (!s->addr_len && !s->box_len) || s->fmt < 0 || s->state < 0) {
 		ntf_sub_clear(s);
 		return QF_ERR_PROTO;
 	}
 	return 0;
+}
+
+/* The case a follow is about ("case:<id>"), or NULL. */
+static const char *s_sub_case(const struct ntf_sub *s)
+{
+	return strncmp(s->target, "case:", 5) == 0 && s->target[5] ? s->target + 5 : NULL;
 }
 
 int ntf_sub_get(struct qf_txn *t, const struct ntf_db *db, const char *id,
@@ -698,13 +934,52 @@ int ntf_sub_get(struct qf_txn *t, const struct ntf_db *db, const char *id,
 	int rc = qf_txn_get(t, db->subs, id, strlen(id), &v);
 	if (rc)
 		return rc;
-	return ntf_sub_decode(v.mv_data, v.mv_size, s);
+	if ((rc = ntf_sub_decode(v.mv_data, v.mv_size, s)) || !s->box)
+		return rc;
+	json_t *p;
+	rc = s_box_open(t, db, s->box, s->box_len, s->id, &p);
+	free(s->box);
+	s->box = NULL;
+	s->box_len = 0;
+	int bad = rc != 0;
+	if (p) {
+		bad |= s_box_hex(p, "a", &s->addr, &s->addr_len) |
+		       s_box_hex(p, "s", &s->secret, &s->secret_len) |
+		       s_box_str(p, "m", &s->masked);
+		json_decref(p);
+	}
+	if (bad || !s->addr_len) {
+		ntf_sub_clear(s);
+		/* the case's retention ended the follow */
+		return rc == QF_ERR_GONE ? QF_ERR_NOTFOUND : QF_ERR_PROTO;
+	}
+	return 0;
 }
 
 int ntf_sub_put(struct qf_txn *t, const struct ntf_db *db, const struct ntf_sub *s)
 {
+	struct ntf_sub w = *s; /* borrows s's fields: never cleared */
+	w.box = NULL;
+	w.box_len = 0;
+	const char *case_id = s_sub_case(s);
+	if (case_id && db->vault) {
+		json_t *p = json_object();
+		if (p && (s_set_hex(p, "a", s->addr, s->addr_len) ||
+			  s_set_hex(p, "s", s->secret, s->secret_len) ||
+			  s_set_str(p, "m", s->masked))) {
+			json_decref(p);
+			p = NULL;
+		}
+		int rc = s_box_seal(t, db, case_id, s->id, p, &w.box, &w.box_len);
+		if (rc)
+			return rc; /* QF_ERR_GONE: the case's retention ended */
+		w.addr = w.secret = NULL;
+		w.addr_len = w.secret_len = 0;
+		w.masked = NULL;
+	}
 	size_t len;
-	char *txt = ntf_sub_encode(s, &len);
+	char *txt = ntf_sub_encode(&w, &len);
+	free(w.box);
 	if (!txt)
 		return QF_ERR_NOMEM;
 	int rc = qf_txn_put(t, db->subs, s->id, strlen(s->id), txt, len, 0);
@@ -785,4 +1060,41 @@ uint64_t ntf_db_count(struct qf_txn *t, MDB_dbi dbi)
 	if (mdb_stat(qf_txn_mdb(t), dbi, &st))
 		return 0;
 	return st.ms_entries;
+}
+
+/* ------------------------------------------------------------ retention */
+
+int ntf_db_forget(struct qf_txn *t, const struct ntf_db *db, const char *subject)
+{
+	int rc = qf_vault_forget(db->vault, t, subject);
+	if (rc || strncmp(subject, "visit:", 6) == 0)
+		return rc;
+	/* the case's follows end with it: their addresses were sealed under
+	   its key, and nothing is sent about it any more */
+	char target[300];
+	snprintf(target, sizeof target, "case:%s", subject);
+	size_t tl = strlen(target);
+	MDB_cursor *cur;
+	if ((rc = mdb_cursor_open(qf_txn_mdb(t), db->sub_target, &cur)))
+		return qf_store_err(rc);
+	uint8_t k[320];
+	memcpy(k, target, tl + 1);
+	MDB_val key = {tl + 1, k}, val;
+	int r = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	while (r == 0 && key.mv_size > tl + 1 && memcmp(key.mv_data, k, tl + 1) == 0) {
+		const char *id = (const char *)key.mv_data + tl + 1;
+		rc = qf_txn_del(t, db->subs, id, key.mv_size - tl - 1);
+		if (rc && rc != QF_ERR_NOTFOUND)
+			break;
+		rc = 0;
+		if ((r = mdb_cursor_del(cur, 0)))
+			break;
+		/* after a delete the cursor stands on the next entry, and
+		   MDB_NEXT returns it (LMDB's C_DEL) */
+		r = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return r == 0 || r == MDB_NOTFOUND ? 0 : qf_store_err(r);
 }

@@ -11,6 +11,16 @@
  *   ntf.tracking    tracking code -> case id
  *   ntf.subs        follow id -> follow record (JSON, address sealed)
  *   ntf.sub_target  target \0 follow id -> ""
+ *   vault.keys      (qf_vault) one key per case
+ *
+ * What a record holds about a case's people is sealed under the case's
+ * vault key (qf_vault.h, subject = the case id) in a "box" member: a
+ * delivery's rendered subject, text, markdown, masked recipient and last
+ * error; a case's sealed contact, masked phone and pseudonym; a case
+ * follow's address, signing secret and masked address. The get and put
+ * functions open and seal the box, so callers see plain fields; once the
+ * case's key is forgotten (PRIVATE_EXPIRED) every copy of those fields,
+ * wherever LMDB left it in the file, is ciphertext nobody can open.
  *
  * Records are JSON so that an operator can read them with mdb_dump and a
  * field can be added without a migration. Every function here runs inside
@@ -29,12 +39,20 @@
 #define NTF_ID_LEN       32 /* hex characters of a delivery id */
 #define NTF_TRACKING_MAX 64 /* longer tracking codes are not indexed */
 
+struct qf_vault;
+
 struct ntf_db {
 	MDB_dbi deliveries, due, dead, by_case, expire, cases, tracking, subs, sub_target;
+	struct qf_vault *vault; /* the store's vault (owned: ntf_db_close) */
 };
 
-/* Open (create) every database. Returns 0 or an error. */
+/* Open (create) every database and the vault. Returns 0 or an error. */
 int ntf_db_open(struct qf_store *s, struct ntf_db *db);
+/* Release what ntf_db_open made. Safe twice. */
+void ntf_db_close(struct ntf_db *db);
+/* Forget a subject's private data (PRIVATE_EXPIRED), inside t: its vault
+ * key, and the follows of the case it names. Returns 0 or a store error. */
+int ntf_db_forget(struct qf_txn *t, const struct ntf_db *db, const char *subject);
 
 /* ------------------------------------------------------------ deliveries */
 
@@ -79,18 +97,29 @@ struct ntf_delivery {
 	unsigned nmentions;
 	char *last_err;
 	int64_t created, due, last_ms, done_ms;
+	/* the private fields as stored (subject, text, markdown, rdisp,
+	   last_err), sealed under the case's key; NULL after get */
+	uint8_t *box;
+	size_t box_len;
+	int expired; /* get: the box could not be opened (retention forgot
+			the case): the private fields are NULL */
 };
 
 void ntf_delivery_clear(struct ntf_delivery *d);
 /* Encode as JSON (malloc'd, caller frees) / decode (fills d; returns 0 or
- * QF_ERR_PROTO for a malformed record). */
+ * QF_ERR_PROTO for a malformed record). Pure: the box is carried as it is,
+ * neither opened nor made. */
 char *ntf_delivery_encode(const struct ntf_delivery *d, size_t *len);
 int ntf_delivery_decode(const void *data, size_t len, struct ntf_delivery *d);
 /* The record as an operator sees it over HTTP (new reference). */
 struct json_t;
 struct json_t *ntf_delivery_json(const struct ntf_delivery *d);
 
-/* Load (QF_ERR_NOTFOUND when absent) / store a delivery record. */
+/* Load (QF_ERR_NOTFOUND when absent; QF_ERR_PROTO when malformed or its
+ * box does not authenticate; d->expired when the box's key was forgotten)
+ * / store a delivery record, a case's private fields sealed under the
+ * case's key (once that key is forgotten, they are dropped: the record is
+ * stored without them). */
 int ntf_delivery_get(struct qf_txn *t, const struct ntf_db *db, const char *id,
 		     struct ntf_delivery *d);
 int ntf_delivery_put(struct qf_txn *t, const struct ntf_db *db,
@@ -126,12 +155,20 @@ struct ntf_case {
 	size_t sealed_len;
 	int petition_seen; /* PETITION_SUBMITTED applied */
 	int state;	   /* CaseState */
+	int consent;	   /* the petitioner consented to public display */
+	int sensitive;	   /* an integrity report or a sensitive category */
 	int64_t respond_due, resolve_due, updated_ms, closed_ms;
+	/* the private fields as stored (sealed, phone_masked, pseudonym) */
+	uint8_t *box;
+	size_t box_len;
+	int expired; /* get: retention forgot them (the fields are NULL) */
 };
 
 void ntf_case_clear(struct ntf_case *c);
 char *ntf_case_encode(const struct ntf_case *c, size_t *len);
 int ntf_case_decode(const void *data, size_t len, struct ntf_case *c);
+/* Load / store a case record, its private fields sealed under the case's
+ * key, exactly as ntf_delivery_get/put. */
 int ntf_case_get(struct qf_txn *t, const struct ntf_db *db, const char *case_id,
 		 struct ntf_case *c);
 int ntf_case_put(struct qf_txn *t, const struct ntf_db *db, const struct ntf_case *c);
@@ -154,11 +191,19 @@ struct ntf_sub {
 	int state;
 	int confirms; /* confirmation messages sent */
 	int64_t created, confirmed, confirm_sent, removed;
+	/* a case follow's addr, secret and masked as stored, sealed under the
+	   case's key */
+	uint8_t *box;
+	size_t box_len;
 };
 
 void ntf_sub_clear(struct ntf_sub *s);
 char *ntf_sub_encode(const struct ntf_sub *s, size_t *len);
 int ntf_sub_decode(const void *data, size_t len, struct ntf_sub *s);
+/* Load / store a follow; a case follow's private fields are sealed under
+ * the case's key. get answers QF_ERR_NOTFOUND for a case follow whose key
+ * was forgotten (the follow ended with the case's retention); put answers
+ * QF_ERR_GONE for one, writing nothing. */
 int ntf_sub_get(struct qf_txn *t, const struct ntf_db *db, const char *id,
 		struct ntf_sub *s);
 int ntf_sub_put(struct qf_txn *t, const struct ntf_db *db, const struct ntf_sub *s);

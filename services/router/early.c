@@ -9,6 +9,10 @@
  * Repeats: router.repeats holds (hash of petitioner, building, category, time,
  * case); the petitioner is intake's keyed pseudonym, hashed once more so the
  * key has a fixed size and the pseudonym itself is not stored.
+ * Privacy: both warnings are events, whose envelopes are public. A sensitive
+ * case never joins a hotspot (its id and building would be listed), and its
+ * repeat link stays in the records (REPEAT_LINKED's envelope would say the
+ * reporter reported before); anonymous petitions are never linked at all.
  */
 #include "early.h"
 
@@ -80,7 +84,38 @@ int rt_early_repeat_link(struct rt_engine *e, struct qf_txn *t, struct rt_case *
 	size_t idl = strlen(k->id);
 	qf_be64_put(key + 16, (uint64_t)k->submitted_ms);
 	memcpy(key + 24, k->id, idl);
-	return qf_txn_put(t, e->db->repeats, key, 24 + idl, "", 0, 0);
+	int rc2 = qf_txn_put(t, e->db->repeats, key, 24 + idl, "", 0, 0);
+	if (rc2)
+		return rc2;
+	/* where the entry is, so that retention can remove it (the tuple hash
+	   cannot be made again without the pseudonym) */
+	char mk[8 + RT_ID_MAX];
+	int ml = snprintf(mk, sizeof mk, "repeat:%s", k->id);
+	return qf_txn_put(t, e->db->meta, mk, (size_t)ml, key, 16, 0);
+}
+
+int rt_early_forget(struct rt_engine *e, struct qf_txn *t, const struct rt_case *k)
+{
+	char mk[8 + RT_ID_MAX];
+	int ml = snprintf(mk, sizeof mk, "repeat:%s", k->id);
+	MDB_val v;
+	int rc = qf_txn_get(t, e->db->meta, mk, (size_t)ml, &v);
+	if (rc == QF_ERR_NOTFOUND)
+		return QF_OK; /* anonymous, or indexed before this was kept */
+	if (rc)
+		return rc;
+	uint8_t key[16 + 8 + RT_ID_MAX];
+	size_t idl = strlen(k->id);
+	if (v.mv_size == 16) {
+		memcpy(key, v.mv_data, 16);
+		qf_be64_put(key + 16, (uint64_t)k->submitted_ms);
+		memcpy(key + 24, k->id, idl);
+		rc = qf_txn_del(t, e->db->repeats, key, 24 + idl);
+		if (rc && rc != QF_ERR_NOTFOUND)
+			return rc;
+	}
+	rc = qf_txn_del(t, e->db->meta, mk, (size_t)ml);
+	return rc == QF_ERR_NOTFOUND ? QF_OK : rc;
 }
 
 int rt_early_repeat_emit(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
@@ -94,9 +129,12 @@ int rt_early_repeat_emit(struct rt_engine *e, struct qf_txn *t, struct rt_case *
 	r.building = k->building;
 	r.at_ms = at_ms;
 	e->pending.repeats++;
-	int rc =
-	    rt_engine_emit(e, t, ET(REPEAT_LINKED), k->building, k->id, "", &r.base, k, 1);
-	if (rc)
+	int rc;
+	/* the envelope is public, and that a report's author reported before
+	   narrows who wrote it: a sensitive case's link stays in the record */
+	if (!rt_engine_sensitive(e, k) &&
+	    (rc = rt_engine_emit(e, t, ET(REPEAT_LINKED), k->building, k->id, "", &r.base,
+				 k, 1)))
 		return rc;
 	struct rt_case earlier, old;
 	rc = rt_db_case_get(e->db, t, k->repeat_of, &earlier);
@@ -165,6 +203,10 @@ static int s_flag(struct rt_engine *e, struct qf_txn *t, const char *id)
 int rt_early_cluster(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 		     int64_t at_ms)
 {
+	/* HOTSPOT_WARNING is public with its building and case ids: a sensitive
+	   case is never counted, listed nor flagged */
+	if (rt_engine_sensitive(e, k))
+		return QF_OK;
 	uint8_t key[2 * RT_CODE_MAX + 8 + RT_ID_MAX];
 	size_t pl = s_prefix(key, k), idl = strlen(k->id);
 	qf_be64_put(key + pl, (uint64_t)k->submitted_ms);

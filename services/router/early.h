@@ -21,14 +21,17 @@
  * k->repeat_of and k->repeat_count. Emits nothing. */
 int rt_early_repeat_link(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 			 const uint8_t *pseudo, size_t plen);
-/* For a case linked above: emit REPEAT_LINKED and count the repeat on the
- * earlier case. */
+/* For a case linked above: emit REPEAT_LINKED (not for a sensitive case)
+ * and count the repeat on the earlier case. */
 int rt_early_repeat_emit(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 			 int64_t at_ms);
+/* Retention: remove case k from the repeat index (the last trace of its
+ * petitioner there). */
+int rt_early_forget(struct rt_engine *e, struct qf_txn *t, const struct rt_case *k);
 /* Index case k for clusters and, when its building and category reach the
  * hotspot count within the window (counting only cases after the last
  * warning, and at most one warning per window), emit HOTSPOT_WARNING and
- * flag the cases. */
+ * flag the cases. Sensitive cases are left out. */
 int rt_early_cluster(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 		     int64_t at_ms);
 

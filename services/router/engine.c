@@ -22,6 +22,7 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "retention.h"
 #include "routing.h"
 
 #define ET(x)  QINGFENG__V1__EVENT_TYPE__##x
@@ -147,6 +148,7 @@ static void s_transition(const struct rt_engine *e, Qingfeng__V1__CaseTransition
 	ct->transfer_count = k->transfer_count;
 	ct->submitted_ms = k->submitted_ms;
 	ct->owner = s_str(k->owner);
+	ct->escalated_to = s_str(k->escalated_to);
 	ct->consent_public = (k->flags & RT_F_CONSENT) != 0;
 }
 
@@ -417,8 +419,9 @@ int rt_engine_petition(struct rt_engine *e, struct qf_txn *t,
 	if (p->consent_public)
 		k.flags |= RT_F_CONSENT;
 	rt_dl_set_dues(e->community, &k);
+	/* an anonymous petition is never linked to its author's others */
 	if ((rc = rt_early_repeat_link(e, t, &k, p->petitioner_pseudonym.data,
-				       p->petitioner_pseudonym.len)))
+				       p->anonymous ? 0 : p->petitioner_pseudonym.len)))
 		return rc;
 	char why[256];
 	const struct qf_staff *to =
@@ -447,12 +450,13 @@ int rt_engine_petition(struct rt_engine *e, struct qf_txn *t,
 	Qingfeng__V1__Actor sys;
 	s_actor(&sys, NULL, "system");
 	int64_t at = env->time_ms > 0 ? env->time_ms : k.submitted_ms;
-	/* CASE_ASSIGNED carries the integrity fields the router was given */
+	/* CASE_ASSIGNED carries the integrity fields the router was given; not
+	   the earlier case of a repeat: related_case is public on other cases,
+	   and the link is the petitioner's (REPEAT_LINKED, private) */
 	k.state = row->to;
 	Qingfeng__V1__CaseTransition ct;
 	s_transition(e, &ct, &k, RT_SUBMITTED, RT_ASSIGNED, &sys, why, "", at);
 	ct.concerns_staff = k.concerns;
-	ct.related_case = k.repeat_of;
 	if ((rc = s_emit_case(e, t, row->out[0], &k, "", &ct.base)))
 		return rc;
 	if (k.repeat_of[0] && (rc = rt_early_repeat_emit(e, t, &k, at)))
@@ -743,18 +747,14 @@ static int s_fire_case(struct rt_engine *e, struct qf_txn *t, const char *id, in
 	return rt_db_case_put(e->db, t, &old, &k, next);
 }
 
-int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned max,
-		   unsigned *fired, int *more)
+/* The deadline and duty timers of router.due. */
+static int s_fire_due(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned max,
+		      unsigned *fired, int *more)
 {
-	int rc = rt_engine_touch(e, t);
-	if (rc)
-		return rc;
-	*fired = 0;
-	*more = 0;
 	for (;;) {
 		int64_t due;
 		char tag, id[160];
-		rc = rt_db_due_first(e->db, t, &due, &tag, id, sizeof id);
+		int rc = rt_db_due_first(e->db, t, &due, &tag, id, sizeof id);
 		if (rc == QF_ERR_NOTFOUND)
 			return QF_OK;
 		if (rc == QF_ERR_AGAIN)
@@ -777,6 +777,22 @@ int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned 
 		if (rc)
 			return rc;
 	}
+}
+
+int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned max,
+		   unsigned *fired, int *more)
+{
+	int rc = rt_engine_touch(e, t);
+	if (rc)
+		return rc;
+	*fired = 0;
+	*more = 0;
+	if ((rc = s_fire_due(e, t, now, max, fired, more)) || *more)
+		return rc;
+	unsigned expired = 0;
+	rc = rt_retention_fire(e, t, now, max - *fired, &expired, more);
+	*fired += expired;
+	return rc;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -857,6 +873,9 @@ int rt_engine_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 		break;
 	default:
 		rc = rt_duty_visit(e, t, env, (Qingfeng__V1__VisitRecorded *)p);
+		if (!rc)
+			rc = rt_retention_visit(e, t, env,
+						(Qingfeng__V1__VisitRecorded *)p);
 		break;
 	}
 	protobuf_c_message_free_unpacked(p, &arena);

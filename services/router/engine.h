@@ -44,6 +44,7 @@ struct rt_stats {
 	uint64_t auto_closed;
 	uint64_t hotspots, repeats;
 	uint64_t duty_reports;
+	uint64_t expired; /* PRIVATE_EXPIRED emitted (retention) */
 };
 
 struct rt_engine {
@@ -68,7 +69,8 @@ struct rt_engine {
 
 /* The consumer's apply function (struct qf_svc_opts.apply): dispatches
  * PETITION_SUBMITTED, STAFF_ACTION_REQUESTED, FEEDBACK_GIVEN and
- * VISIT_RECORDED; skips every other type. Returns 0, or an error only for
+ * VISIT_RECORDED (duty count, expiry of its private data); skips every
+ * other type. Returns 0, or an error only for
  * store failures (the batch is then retried). `app` is the engine. */
 int rt_engine_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
 
@@ -82,8 +84,9 @@ int rt_engine_feedback(struct rt_engine *e, struct qf_txn *t,
 		       const Qingfeng__V1__Envelope *env,
 		       const Qingfeng__V1__FeedbackGiven *f);
 
-/* Fire the timers due at `now`, at most `max` of them; *fired counts them
- * and *more says whether due ones remain. */
+/* Fire the timers due at `now` (deadlines, duty checks, then expiries of
+ * private data: retention.h), at most `max` of them; *fired counts them and
+ * *more says whether due ones remain. */
 int rt_engine_fire(struct rt_engine *e, struct qf_txn *t, int64_t now, unsigned max,
 		   unsigned *fired, int *more);
 

@@ -23,12 +23,12 @@
 #define NOTE	 (P | RT_G_HANDLER | RT_G_NOTE)
 #define RESOLVE	 (P | RT_G_HANDLER | RT_G_RESULT)
 #define REJECT	 (P | RT_G_HANDLER | RT_G_REJECT)
-#define REOPEN	 (P | RT_G_REOPENER | RT_G_REASON)
+#define REOPEN	 (P | RT_G_REOPENER | RT_G_REASON | RT_G_RETAINED)
 #define EXTREQ	 (P | RT_G_HANDLER | RT_G_REASON | RT_G_EXT_HOURS | RT_G_NO_PENDING)
 #define EXTDEC	 (P | RT_G_SECRETARY | RT_G_PENDING | RT_G_NOT_REQUESTER)
 #define MERGE	 (P | RT_G_HANDLER | RT_G_RELATED)
 #define CLOSE	 (P | RT_G_SECRETARY)
-#define RATED	 RT_G_NOT_RATED
+#define RATED	 (RT_G_NOT_RATED | RT_G_RETAINED)
 
 /* clang-format off */
 static const struct rt_row s_rows[] = {
@@ -341,6 +341,14 @@ static int s_guard(uint32_t g, const struct qf_community *c, const struct rt_con
 		if (!(k->flags & RT_F_FEEDBACK))
 			return 1;
 		s_set(v, 409, "already_rated", "本次办理结果已评价过");
+		return 0;
+	case RT_G_RETAINED:
+		if (!(k->flags & RT_F_EXPIRED))
+			return 1;
+		s_set(v, 409, "private_expired",
+		      "案件已超过个人信息保存期限，诉求内容和联系方式已删除，不能再%s；"
+		      "如有需要请重新提交诉求",
+		      verb);
 		return 0;
 	}
 	return 1;

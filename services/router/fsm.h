@@ -68,6 +68,7 @@ enum rt_input {
 #define RT_G_PENDING	   (1u << 15) /* 409: an extension awaits a decision */
 #define RT_G_NOT_REQUESTER (1u << 16) /* 409: nobody approves their own request */
 #define RT_G_NOT_RATED	   (1u << 17) /* 409: one rating per resolution */
+#define RT_G_RETAINED	   (1u << 18) /* 409: private data not yet expired */
 
 #define RT_SAME 0 /* next state: unchanged */
 

@@ -65,6 +65,7 @@ struct rt_deadline {
 #define RT_F_INTEGRITY	 0x08 /* a report about a staff member's conduct */
 #define RT_F_UNKNOWN_CAT 0x10 /* category not in the community file */
 #define RT_F_CONSENT	 0x20 /* the petitioner consented to public display */
+#define RT_F_EXPIRED	 0x40 /* retention forgot its private data (final) */
 
 struct rt_case {
 	char id[RT_ID_MAX];

@@ -218,6 +218,11 @@ static const struct qf_cfg_setting s_table[] = {
     R("repeat.window_days", QF_CFG_INT, repeat_window_days, "30", 1, 3650,
       "a petition repeats an earlier one of the same petitioner, building and "
       "category within this many days"),
+    R("retention.days", QF_CFG_INT, retention_days, "1095", 1, 36500,
+      "days a case's private data is kept after it became final (closed, rejected, "
+      "merged); then every service forgets it (PRIVATE_EXPIRED)"),
+    R("retention.visit_days", QF_CFG_INT, visit_days, "1095", 1, 36500,
+      "days a visit record's private data is kept after the visit's date"),
     {"duties", QF_CFG_CUSTOM, offsetof(struct router_conf, rt), NULL, 0, 0,
      s_parse_duties, "monthly duties (household visits)"},
 };

@@ -1,6 +1,7 @@
 /* rconf.h: the router's configuration: the common sections (qf_svc.h) plus
  * the workflow rules (warning fractions, reminders, closure, ratings,
- * transfers, extensions), early warnings (hotspot, repeat) and duties.
+ * transfers, extensions), early warnings (hotspot, repeat), duties and the
+ * retention of private data.
  *
  * Loaded once at start from a libconfig file through one settings table
  * (rconf.c); the strings are owned by the struct until rt_conf_free().
@@ -52,6 +53,8 @@ struct rt_conf {
 	int hotspot_count;	/* hotspot.count */
 	int hotspot_window_h;	/* hotspot.window_h */
 	int repeat_window_days; /* repeat.window_days */
+	int retention_days;	/* retention.days: a final case's data */
+	int visit_days;		/* retention.visit_days */
 	struct rt_duty_conf duties[RT_MAX_DUTIES]; /* duties */
 	unsigned nduties;
 };

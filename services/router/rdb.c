@@ -29,6 +29,7 @@ int rt_db_open(struct rt_db *db, struct qf_store *s)
 	    {"router.duty", offsetof(struct rt_db, duty)},
 	    {"router.visits", offsetof(struct rt_db, visits)},
 	    {"router.meta", offsetof(struct rt_db, meta)},
+	    {"router.expiry", offsetof(struct rt_db, expiry)},
 	};
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		int rc =
@@ -69,6 +70,16 @@ unsigned rt_case_alerts(const struct rt_case *k)
 			f |= RT_ALERT_WARNED;
 	}
 	return f;
+}
+
+int64_t rt_case_expiry_base(const struct rt_case *k)
+{
+	if (!k || !rt_state_final(k->state) || (k->flags & RT_F_EXPIRED))
+		return 0;
+	/* closed_ms is set by every transition into a final state; a record
+	   without it (damage) still expires, from its last change */
+	int64_t base = k->closed_ms > 0 ? k->closed_ms : k->updated_ms;
+	return base > 0 ? base : 1;
 }
 
 static size_t s_queue_key(uint8_t *key, const struct rt_case *k)
@@ -117,6 +128,15 @@ int rt_db_case_put(const struct rt_db *db, struct qf_txn *t, const struct rt_cas
 		if (okl && (rc = s_del_ok(qf_txn_del(t, db->queue, ok, okl))))
 			return rc;
 		if (nkl && (rc = qf_txn_put(t, db->queue, nk, nkl, "", 0, 0)))
+			return rc;
+	}
+	/* expiry: one entry while the case is final and not yet expired */
+	int64_t oe = rt_case_expiry_base(old), ne = rt_case_expiry_base(k);
+	if (oe != ne) {
+		if (oe &&
+		    (rc = s_del_ok(rt_db_expiry_del(db, t, RT_EXP_CASE, oe, k->id))))
+			return rc;
+		if (ne && (rc = rt_db_expiry_put(db, t, RT_EXP_CASE, ne, k->id, "")))
 			return rc;
 	}
 	/* alerts */
@@ -227,6 +247,72 @@ int rt_db_due_first(const struct rt_db *db, struct qf_txn *t, int64_t *due_ms, c
 	} else if (rc != MDB_NOTFOUND) {
 		out = qf_store_err(rc);
 	}
+	mdb_cursor_close(cur);
+	return out;
+}
+
+/* ------------------------------------------------------------ expiry */
+
+#define EXP_ID_MAX  200
+#define EXP_VAL_MAX 64
+
+static size_t s_exp_key(uint8_t *key, char tag, int64_t base, const char *id)
+{
+	size_t l = strlen(id);
+	key[0] = (uint8_t)tag;
+	qf_be64_put(key + 1, (uint64_t)base);
+	memcpy(key + 9, id, l);
+	return l + 9;
+}
+
+int rt_db_expiry_put(const struct rt_db *db, struct qf_txn *t, char tag, int64_t base_ms,
+		     const char *id, const char *val)
+{
+	uint8_t key[9 + EXP_ID_MAX];
+	size_t vl = val ? strlen(val) : 0;
+	if (!id[0] || strlen(id) > EXP_ID_MAX || vl > EXP_VAL_MAX)
+		return QF_ERR_INVAL;
+	return qf_txn_put(t, db->expiry, key, s_exp_key(key, tag, base_ms, id),
+			  val ? val : "", vl, 0);
+}
+
+int rt_db_expiry_del(const struct rt_db *db, struct qf_txn *t, char tag, int64_t base_ms,
+		     const char *id)
+{
+	uint8_t key[9 + EXP_ID_MAX];
+	if (!id[0] || strlen(id) > EXP_ID_MAX)
+		return QF_ERR_INVAL;
+	return qf_txn_del(t, db->expiry, key, s_exp_key(key, tag, base_ms, id));
+}
+
+int rt_db_expiry_first(const struct rt_db *db, struct qf_txn *t, char tag,
+		       int64_t *base_ms, char *id, size_t idcap, char *val, size_t valcap)
+{
+	MDB_cursor *cur;
+	if (mdb_cursor_open(qf_txn_mdb(t), db->expiry, &cur))
+		return QF_ERR_STORE;
+	uint8_t prefix = (uint8_t)tag;
+	MDB_val k = {1, &prefix}, v;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	int out = QF_ERR_NOTFOUND;
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		if (k.mv_size < 1 || p[0] != prefix)
+			break;
+		size_t il = k.mv_size - 9;
+		if (k.mv_size <= 9 || il >= idcap || v.mv_size >= valcap ||
+		    memchr(p + 9, 0, il) || memchr(v.mv_data, 0, v.mv_size))
+			continue; /* damaged: never blocks the others */
+		*base_ms = (int64_t)qf_be64_get(p + 1);
+		memcpy(id, p + 9, il);
+		id[il] = '\0';
+		memcpy(val, v.mv_data, v.mv_size);
+		val[v.mv_size] = '\0';
+		out = QF_OK;
+		break;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		out = qf_store_err(rc);
 	mdb_cursor_close(cur);
 	return out;
 }

@@ -20,11 +20,19 @@
  *   router.repeats   16-byte tuple hash, be64 ts, case id -> ""
  *   router.duty      staff, 0, duty, 0, "YYYY-MM" -> be32 done, u8 flags
  *   router.visits    visit id -> ""  (each visit counted once)
- *   router.meta      misc keys ("dnext:" staff 0 duty -> be64 next check)
+ *   router.meta      misc keys ("dnext:" staff 0 duty -> be64 next check,
+ *                    "repeat:" case id -> its 16-byte tuple hash in
+ *                    router.repeats, "retention:indexed")
+ *   router.expiry    tag, be64 base_ms, id -> value  (retention: tag 'c' a
+ *                    final case, base = when it became final, value "";
+ *                    tag 'v' a visit, base = its date, value = the
+ *                    partition key of its PRIVATE_EXPIRED). Due at base +
+ *                    the tag's retention, read when it fires, so changing
+ *                    retention.days applies to every entry.
  *
  * rt_db_case_put() is the only writer of a case record and updates the due,
- * queue and alerts indexes from the difference between the old and the new
- * record, so no caller can forget one. Every function runs inside the
+ * queue, alerts and expiry indexes from the difference between the old and
+ * the new record, so no caller can forget one. Every function runs inside the
  * caller's transaction and returns 0 or a qf_err code.
  *
  * Timers are lazy in one direction: a case's timer key moves at once when
@@ -47,12 +55,15 @@
 #define RT_DUE_CASE 'c'
 #define RT_DUE_DUTY 'd'
 
+#define RT_EXP_CASE  'c' /* router.expiry: a final case */
+#define RT_EXP_VISIT 'v' /* router.expiry: a visit record */
+
 #define RT_ALERT_WARNED	 0x1 /* an early warning was sent */
 #define RT_ALERT_OVERDUE 0x2 /* a deadline is breached */
 
 struct rt_db {
 	MDB_dbi cases, petitions, due, queue, alerts, cluster, hotspots, repeats, duty,
-	    visits, meta;
+	    visits, meta, expiry;
 	MDB_dbi outbox; /* the router producer's outbox (qf_bus), read only */
 	struct qf_vault *vault; /* this store's vault (owned: rt_db_close) */
 };
@@ -74,6 +85,9 @@ int rt_db_case_put(const struct rt_db *db, struct qf_txn *t, const struct rt_cas
 		   struct rt_case *k, int64_t next_due);
 /* The alert flags a record implies (0 for cases no longer open). */
 unsigned rt_case_alerts(const struct rt_case *k);
+/* The base of a case's expiry entry: when it became final, or 0 when it
+ * has none (not final, or already expired). */
+int64_t rt_case_expiry_base(const struct rt_case *k);
 
 /* The petition a case was made from (written once, at creation), sealed
  * under the case's key. get gives a malloc'd copy in *out (caller frees);
@@ -98,6 +112,19 @@ int rt_db_due_del(const struct rt_db *db, struct qf_txn *t, int64_t due_ms, char
  * bytes incl. NUL), or QF_ERR_NOTFOUND when there is none. */
 int rt_db_due_first(const struct rt_db *db, struct qf_txn *t, int64_t *due_ms, char *tag,
 		    char *id, size_t idcap);
+
+/* Retention entries (router.expiry). put/del return 0 or a store error
+ * (del: QF_ERR_NOTFOUND when absent); id at most 200 bytes, val at most 64.
+ * first: the earliest entry of a tag, 0 with its base, id and value
+ * (copied, NUL-terminated, at most idcap / valcap bytes incl. NUL), or
+ * QF_ERR_NOTFOUND. Entries that do not fit or are malformed are skipped. */
+int rt_db_expiry_put(const struct rt_db *db, struct qf_txn *t, char tag, int64_t base_ms,
+		     const char *id, const char *val);
+int rt_db_expiry_del(const struct rt_db *db, struct qf_txn *t, char tag, int64_t base_ms,
+		     const char *id);
+int rt_db_expiry_first(const struct rt_db *db, struct qf_txn *t, char tag,
+		       int64_t *base_ms, char *id, size_t idcap, char *val,
+		       size_t valcap);
 
 /* Small typed helpers for router.meta. */
 int rt_db_meta_get_i64(const struct rt_db *db, struct qf_txn *t, const char *key,

@@ -42,7 +42,7 @@ struct router {
 	/* metrics */
 	struct qf_metric *m_cases, *m_transitions, *m_ok, *m_refused, *m_warnings,
 	    *m_breaches, *m_reminders, *m_escalations, *m_closed, *m_hotspots, *m_repeats,
-	    *m_duty, *m_ignored, *m_timers_fired;
+	    *m_duty, *m_ignored, *m_timers_fired, *m_expired;
 };
 
 /* Load the community file and tokens named by the configuration and run the

@@ -12,6 +12,7 @@
 #include "duty.h"
 #include "qf_err.h"
 #include "qf_log.h"
+#include "retention.h"
 
 int rt_router_load_files(struct router *r, struct qf_cfg_errors *errs)
 {
@@ -66,6 +67,7 @@ static void s_committed(void *arg, const struct rt_stats *d)
 	qf_metric_add(r->m_repeats, (double)d->repeats);
 	qf_metric_add(r->m_duty, (double)d->duty_reports);
 	qf_metric_add(r->m_ignored, (double)(d->ignored + d->duplicates));
+	qf_metric_add(r->m_expired, (double)d->expired);
 }
 
 struct count_arg {
@@ -129,6 +131,8 @@ static void s_metrics(struct router *r)
 	C(m_ignored, "router_events_ignored_total",
 	  "Consumed events that could not be used");
 	C(m_timers_fired, "router_timers_fired_total", "Timers fired");
+	C(m_expired, "qf_router_private_expired_total",
+	  "Subjects whose private data retention forgot (PRIVATE_EXPIRED)");
 #undef C
 	qf_metrics_gauge_fn(m, "router_open_cases", "Cases open and assigned", NULL,
 			    s_g_open, r);
@@ -141,7 +145,8 @@ static void s_metrics(struct router *r)
 static int s_schedule_txn(struct qf_txn *t, void *arg)
 {
 	struct router *r = arg;
-	return rt_duty_schedule(&r->engine, t, qf_now_ms(qf_svc_clock(r->svc)));
+	int rc = rt_retention_backfill(&r->engine, t);
+	return rc ? rc : rt_duty_schedule(&r->engine, t, qf_now_ms(qf_svc_clock(r->svc)));
 }
 
 int rt_router_start(struct router *r)

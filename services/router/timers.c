@@ -1,7 +1,9 @@
 /* timers.c: the tick hook: fires due timers, and costs nothing while idle.
  *
  * Every timer (deadline warnings, breaches, reminders, closure without
- * feedback, duty checks) is one key in router.due, ordered by due time. The
+ * feedback, duty checks) is one key in router.due, ordered by due time;
+ * expiries of private data are the first entry of each kind in
+ * router.expiry (retention.h). The
  * tick keeps the earliest due time in memory and re-reads it (one cursor
  * step) only after a commit may have changed the index; while nothing is
  * due it does no I/O at all and tells the core loop how long it may sleep.
@@ -13,6 +15,7 @@
 #include "router.h"
 
 #include "qf_err.h"
+#include "retention.h"
 #include "qf_log.h"
 
 #define MAX_SLEEP_MS 60000
@@ -26,16 +29,21 @@ static int s_first(struct qf_txn *t, void *arg)
 {
 	struct first_arg *a = arg;
 	char tag, id[160];
+	int64_t expiry;
 	int rc = rt_db_due_first(&a->r->db, t, &a->due, &tag, id, sizeof id);
 	if (rc == QF_ERR_NOTFOUND) {
 		a->due = INT64_MAX;
-		return QF_OK;
-	}
-	if (rc == QF_ERR_AGAIN) { /* a malformed key: let the writer remove it */
+	} else if (rc == QF_ERR_AGAIN) { /* a malformed key: let the writer remove it */
 		a->due = 0;
 		return QF_OK;
+	} else if (rc) {
+		return rc;
 	}
-	return rc;
+	if ((rc = rt_retention_next(&a->r->engine, t, &expiry)))
+		return rc;
+	if (expiry < a->due)
+		a->due = expiry;
+	return QF_OK;
 }
 
 struct fire_arg {

@@ -134,6 +134,9 @@ static json_t *s_case_json(const struct view *v, const struct rt_case *k)
 			    k->rating ? json_integer(k->rating) : json_null());
 	json_object_set_new(o, "integrity_report",
 			    json_boolean(k->flags & RT_F_INTEGRITY));
+	/* retention forgot the petition and the private parts of its events:
+	   the timeline shows their public parts only */
+	json_object_set_new(o, "private_expired", json_boolean(k->flags & RT_F_EXPIRED));
 	if (k->concerns[0])
 		json_object_set_new(o, "concerns_staff", s_staff(v, k->concerns));
 	json_t *parties = json_array();

@@ -220,7 +220,7 @@ class BadInputTest(unittest.TestCase):
         st, body = self.it.json("POST", "/v1/visits", {"date": "2026-03-01", "place": "3栋"},
                                 bearer("head1"))
         self.assertError((st, body), 403, "forbidden_role")
-        st, body = self.it.json("POST", "/v1/disclosures", {"kind": "ledger"},
+        st, body = self.it.json("POST", "/v1/disclosures/ledger", {"kind": "ledger"},
                                 bearer("supervisor"))
         self.assertError((st, body), 403, "forbidden_role")
 

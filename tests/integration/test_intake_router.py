@@ -171,7 +171,7 @@ class RouterFlowTest(unittest.TestCase):
         self.assign(ans, building="B04")
         self.wait_status(ans, "assigned")
         (st, body), _ = self.act_and_answer(
-            cid, "head2", {"action": "resolve", "result": "已处理"},
+            cid, "head1", {"action": "resolve", "result": "已处理"},
             {"ok": False, "status": 409, "code": "not_owner",
              "message": "首问负责制：该案件由李建国受理，您不能办结", "state": "STATE_ASSIGNED"})
         self.assertEqual(st, 409, body)
@@ -179,18 +179,20 @@ class RouterFlowTest(unittest.TestCase):
         self.assertIn("首问负责制", body["detail"])
         self.assertIsNone(body["field"])
         (st, body), _ = self.act_and_answer(
-            cid, "civil", {"action": "extend_approve"},
+            cid, "head1", {"action": "extend_approve"},
             {"ok": False, "status": 403, "code": "role", "message": "只有书记可以批准延期",
              "state": "STATE_ASSIGNED"})
         self.assertEqual((st, body["code"]), (403, "role"))
 
     def test_unknown_case(self):
         st, body = self.it.action("C" + "0" * 26, "head1", {"action": "accept"})
-        self.assertEqual((st, body["code"]), (404, "case_not_found"))
+        self.assertEqual((st, body["code"]), (404, "not_found"))
 
     def test_action_validation(self):
         ans = self.submit()
         cid = ans["case_id"]
+        self.assign(ans)  # to head1: the case is theirs to act on
+        self.wait_status(ans, "assigned")
         cases = [({"action": "fly"}, 400, "action"),
                  ({}, 400, "action"),
                  ({"action": "assign"}, 400, "target_staff"),
@@ -286,21 +288,22 @@ class RouterSilentTest(unittest.TestCase):
             it = IntakeService(c, router=router, settings={"intake.action_wait_ms": 300})
             st, ans = it.petition(dict(SAMPLE))
             cid = ans["case_id"]
-            st, body = it.action(cid, "head1", {"action": "accept"})
+            st, body = it.action(cid, "secretary", {"action": "accept"})
             self.assertEqual(st, 202, body)
             cmd = body["command_id"]
             self.assertEqual(body["poll"], "/v1/commands/%s" % cmd)
-            st, p = it.json("GET", body["poll"])
+            st, p = it.json("GET", body["poll"], headers=bearer("secretary"))
             self.assertEqual((st, p["status"]), (200, "pending"))
             router.emit("ACTION_RESULT", key="B03", case_id=cid, correlation_id=cmd,
                         payload={"command_id": cmd, "case_id": cid, "ok": False,
                                  "status": 409, "code": "state",
                                  "message": "案件尚未派单", "state": "STATE_SUBMITTED"})
             p = wait_until(lambda: (lambda r: r[1] if r[1]["status"] == "done" else None)(
-                it.json("GET", "/v1/commands/%s" % cmd)), timeout=10)
+                it.json("GET", "/v1/commands/%s" % cmd, headers=bearer("secretary"))), timeout=10)
             self.assertEqual(p["result"]["status"], 409)
             self.assertEqual(p["result"]["message"], "案件尚未派单")
-            self.assertEqual(it.json("GET", "/v1/commands/Knope")[0], 404)
+            self.assertEqual(it.json("GET", "/v1/commands/Knope",
+                                     headers=bearer("secretary"))[0], 404)
 
     def test_timeline_survives_restart_without_double_apply(self):
         with Cluster("intake-router-restart") as c:

@@ -153,13 +153,19 @@ class NotifierBadInputTest(unittest.TestCase):
                              ("GET", "/v1/status"), ("POST", "/v1/dispatch/pause"),
                              ("POST", "/v1/dead-letters/%s/release" % ("0" * 32))):
             st, body = self.n.api(method, path, token=None)
-            self.assertRefused((st, body), 401, "unauthorized", "Authorization")
+            self.assertRefused((st, body), 401, "missing_token", "Authorization")
             st, body = self.n.api(method, path, token="qf-dev-wrong")
-            self.assertRefused((st, body), 401, "unauthorized", "Authorization")
+            self.assertRefused((st, body), 401, "invalid_token", "Authorization")
 
     def test_operator_role_is_checked(self):
         st, body = self.n.api("GET", "/v1/dead-letters", token="qf-dev-s04")  # building head
-        self.assertRefused((st, body), 403, "forbidden")
+        self.assertRefused((st, body), 403, "forbidden_role")
+        # reading is not operating: the supervisor reads, only the secretary
+        # pauses dispatch and releases dead letters (the community's roles)
+        st, body = self.n.api("POST", "/v1/dispatch/pause", token="qf-dev-s02")
+        self.assertRefused((st, body), 403, "forbidden_role")
+        st, body = self.n.api("GET", "/v1/dead-letters", token="qf-dev-s02")
+        self.assertEqual(st, 200, body)
 
     def test_list_bad_parameters(self):
         self.assertRefused(self.n.api("GET", "/v1/deliveries?state=lost"), 400, "invalid_state",

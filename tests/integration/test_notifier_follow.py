@@ -124,7 +124,9 @@ class NotifierFollowTest(unittest.TestCase):
     def test_case_followers_by_webhook_and_dingtalk_robot(self):
         cid = new_case_id()
         tc = "LSJ-" + cid[-6:]
-        petition(self.intake, cid, category="facility_repair", building="B11")
+        # the petitioner agreed to publish: followers read the staff's notes
+        # (without consent they hear of the state only: test_notifier_privacy)
+        petition(self.intake, cid, category="facility_repair", building="B11", consent=True)
         hook = self.rx.base + "/follow/resident-app"
         ding = self.rx.base + "/dingtalk/followers?access_token=f1"
         st, w = wait_until(lambda: (lambda r: r if r[0] == 202 else None)(
@@ -141,7 +143,8 @@ class NotifierFollowTest(unittest.TestCase):
         self.assertEqual(open_url(confirm, "POST", b"")[0], 200)
         self.assertEqual(open_url(dconfirm)[0], 200)
         transition(self.router, "CASE_PROGRESS", cid, building="B11", assignee="s06",
-                   to_state="STATE_IN_PROGRESS", progress="已更换灯泡。")
+                   to_state="STATE_IN_PROGRESS", progress="已更换灯泡。",
+                   consent_public=True)
         upd = wait_until(lambda: [r for r in self.rx.requests("/follow/resident-app")
                                   if "已更换灯泡" in r["json"]["text"]], timeout=10)
         self.assertIn(tc, upd[0]["json"]["subject"])
@@ -149,7 +152,7 @@ class NotifierFollowTest(unittest.TestCase):
         wait_until(lambda: [r for r in self.rx.requests("/dingtalk/followers")
                             if "已更换灯泡" in r["json"]["text"]["content"]], timeout=10)
         transition(self.router, "CASE_CLOSED", cid, building="B11", assignee="s06",
-                   to_state="STATE_CLOSED")
+                   to_state="STATE_CLOSED", consent_public=True)
         wait_until(lambda: [r for r in self.rx.requests("/follow/resident-app")
                             if "已关闭" in r["json"]["text"]], timeout=10)
         self.assertEqual(self.rx.problems(), [])

@@ -62,7 +62,14 @@ class RouterEarly(unittest.TestCase):
         r = self.w.wait_for("REPEAT_LINKED", second)[0]
         self.assertEqual(r["earlier_case_id"], first)
         self.assertEqual(r["repeat_count"], 1)
-        self.assertEqual(self.w.wait_for("CASE_ASSIGNED", second)[0]["related_case"], first)
+        # the link is the petitioner's: private in REPEAT_LINKED, and not on
+        # CASE_ASSIGNED (whose related_case is public)
+        ev = [e for e in self.w.all("REPEAT_LINKED", second)][0]
+        self.assertEqual(ev["public"]["case_id"], second)
+        self.assertNotIn("earlier_case_id", ev["public"])
+        self.assertNotIn("repeat_count", ev["public"])
+        self.assertNotIn(first, str(ev["public"]))
+        self.assertNotIn("related_case", self.w.wait_for("CASE_ASSIGNED", second)[0])
         self.assertEqual(self.w.all("REPEAT_LINKED", other), [])
         self.assertEqual(self.r.case(first)["repeats"], 1)
         detail = self.r.case(second)

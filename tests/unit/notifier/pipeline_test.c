@@ -2,9 +2,11 @@
  * and a real bus producer (inproc sockets): the configuration loader and
  * its cross-checks, the consumer's apply (deliveries written with stable
  * ids, idempotent on replay, the subject of an integrity report never
- * told, robot groups consolidated), outcome transitions with their
- * DELIVERY_* events, dead letters and release, quiet hours and backoff, and
- * the records' encodings. */
+ * told, robot groups consolidated, public surfaces told from the public
+ * part only and never of a sensitive case), outcome transitions with their
+ * DELIVERY_* events, dead letters and release, quiet hours and backoff, the
+ * records' encodings, and PRIVATE_EXPIRED forgetting a case's texts and
+ * contact. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +29,9 @@
 #include "qf_err.h"
 #include "qf_event.h"
 #include "qf_id.h"
+#include "qf_privacy.h"
 #include "qf_vault.h"
+#include <jansson.h>
 
 static const char *s_find_config(void)
 {
@@ -68,7 +72,9 @@ static const char *s_cfg =
     "  { name = \"t\"; subject = \"派单 {tracking_code}\"; text = "
     "\"{recipient}：{category}，{building}\"; },\n"
     "  { name = \"p\"; subject = \"受理 {tracking_code}\"; text = \"{name} {summary} "
-    "{deadline}\"; }\n"
+    "{deadline}\"; },\n"
+    "  { name = \"u\"; subject = \"紧急 {building}\"; text = \"{address}|{summary}|"
+    "{name}\"; }\n"
     ");\n"
     "rules = (\n"
     "  { name = \"a\"; event = \"CASE_ASSIGNED\"; recipients = [ \"assignee\", "
@@ -78,7 +84,11 @@ static const char *s_cfg =
     "channels = [ \"hook\" ];\n"
     "    template = \"t\"; },\n"
     "  { name = \"p\"; event = \"PETITION_SUBMITTED\"; recipients = [ \"petitioner\" ];\n"
-    "    channels = [ \"mail\", \"hook\" ]; template = \"p\"; }\n"
+    "    channels = [ \"mail\", \"hook\" ]; template = \"p\"; },\n"
+    "  { name = \"u\"; event = \"PETITION_SUBMITTED\"; categories = [ \"safety_hazard\" "
+    "];\n"
+    "    recipients = [ \"building_head\" ]; channels = [ \"mail\", \"wecom\" ];\n"
+    "    template = \"u\"; }\n"
     ");\n";
 
 static int s_setup(void **state)
@@ -151,6 +161,7 @@ static int s_teardown(void **state)
 	qf_bus_producer_destroy(&f->n.prod);
 	zmq_ctx_term(f->zctx);
 	qf_vault_destroy(&f->vault);
+	ntf_db_close(&f->n.db);
 	qf_store_destroy(&f->n.store);
 	qf_community_free(&f->n.com);
 	ntf_conf_free(&f->conf);
@@ -193,6 +204,39 @@ static int s_apply_txn(struct qf_txn *t, void *arg)
 	return ntf_consume_apply(&e->f->n, t, &m);
 }
 
+/* As a producer emits it (qf_privacy_emit): the envelope carries the
+ * public part made with context pc, the whole message travels beside it. */
+struct split {
+	struct ev *e;
+	uint8_t *pub;
+	size_t pub_len;
+};
+
+static int s_split_txn(struct qf_txn *t, void *arg)
+{
+	struct split *sp = arg;
+	Qingfeng__V1__Envelope env = sp->e->env;
+	env.payload.data = sp->pub;
+	env.payload.len = sp->pub_len;
+	struct qf_bus_msg m = {&env, NULL, 0};
+	m.priv = sp->e->env.payload.data;
+	m.priv_len = sp->e->env.payload.len;
+	return ntf_consume_apply(&sp->e->f->n, t, &m);
+}
+
+static void s_apply_split(struct ev *e, int consent, int sensitive)
+{
+	struct qf_privacy pc = {consent, sensitive, NULL};
+	struct split sp = {e, NULL, 0};
+	int differs = 0;
+	assert_int_equal(qf_privacy_public(qf_event_payload_descriptor(e->env.type),
+					   e->env.payload.data, e->env.payload.len, &pc,
+					   &sp.pub, &sp.pub_len, &differs),
+			 0);
+	assert_int_equal(qf_store_write(e->f->n.store, s_split_txn, &sp), 0);
+	free(sp.pub);
+}
+
 static void s_apply(struct ev *e)
 {
 	assert_int_equal(qf_store_write(e->f->n.store, s_apply_txn, e), 0);
@@ -214,7 +258,9 @@ static int s_list_txn(struct qf_txn *t, void *arg)
 	int r = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (r == 0 && l->n < 32) {
 		struct ntf_delivery d;
-		if (ntf_delivery_decode(v.mv_data, v.mv_size, &d) == 0) {
+		char id[NTF_ID_LEN + 1];
+		snprintf(id, sizeof id, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+		if (ntf_delivery_get(t, &l->f->n.db, id, &d) == 0) {
 			if (!strcmp(d.case_id, l->case_id))
 				l->d[l->n++] = d;
 			else
@@ -316,7 +362,11 @@ static void t_subject_of_a_report_is_never_told(void **state)
 		for (unsigned k = 0; k < l.d[i].nmentions; k++)
 			assert_string_not_equal(l.d[i].mentions[k], "s04");
 	}
-	assert_int_equal(l.n, 2); /* the supervisor: hook and the group */
+	/* the supervisor by hook only: a report about a staff member is
+	   sensitive, and a robot group is read by everyone in it */
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.d[0].to, NTF_TO_STAFF);
+	assert_string_equal(l.d[0].rid, "s02");
 	s_list_free(&l);
 }
 
@@ -327,9 +377,10 @@ static int s_case_txn(struct qf_txn *t, void *arg)
 	return ntf_case_get(t, &f->n.db, a[1], a[2]);
 }
 
-/* no database of the store contains the address in clear */
+/* no database of the store contains the needle in clear */
 struct raw {
 	struct fx *f;
+	const char *needle;
 	int found;
 };
 
@@ -338,14 +389,15 @@ static int s_raw_txn(struct qf_txn *t, void *arg)
 	struct raw *r = arg;
 	MDB_dbi dbs[] = {r->f->n.db.deliveries, r->f->n.db.cases, r->f->n.db.due,
 			 r->f->n.db.by_case};
+	size_t nl = strlen(r->needle);
 	for (size_t i = 0; i < sizeof dbs / sizeof *dbs; i++) {
 		MDB_cursor *c;
 		mdb_cursor_open(qf_txn_mdb(t), dbs[i], &c);
 		MDB_val k, v;
 		int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 		while (rc == 0) {
-			if (memmem(v.mv_data, v.mv_size, "a@example.cn", 12) ||
-			    memmem(k.mv_data, k.mv_size, "a@example.cn", 12))
+			if (memmem(v.mv_data, v.mv_size, r->needle, nl) ||
+			    memmem(k.mv_data, k.mv_size, r->needle, nl))
 				r->found = 1;
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}
@@ -404,7 +456,13 @@ static void t_petition_keeps_the_sealed_contact_and_respects_quiet_hours(void **
 	assert_true(c.petition_seen);
 	assert_string_equal(c.tracking_code, "LSJ-TEST03");
 	ntf_case_clear(&c);
-	struct raw r = {f, 0};
+	struct raw r = {f, "a@example.cn", 0};
+	assert_int_equal(qf_store_read(f->n.store, s_raw_txn, &r), 0);
+	assert_false(r.found);
+	/* nor intake's box as such: it is sealed again under the case's key */
+	char hex[33];
+	qf_hex(box, 16, hex);
+	r = (struct raw){f, hex, 0};
 	assert_int_equal(qf_store_read(f->n.store, s_raw_txn, &r), 0);
 	assert_false(r.found);
 	f->clock.fake_ms = 1795600800000LL;
@@ -596,6 +654,272 @@ static void t_retention(void **state)
 	f->clock.fake_ms = 1795600800000LL;
 }
 
+/* ------------------------------------------------------------ privacy */
+
+static void s_urgent(struct ev *e, const char *id, int consent)
+{
+	Qingfeng__V1__PetitionSubmitted p = QINGFENG__V1__PETITION_SUBMITTED__INIT;
+	p.case_id = (char *)id;
+	p.tracking_code = "LSJ-URGENT";
+	p.category = "safety_hazard";
+	p.building = "B03";
+	p.address = "3栋2单元五〇一室";
+	p.description = "楼道里有煤气味";
+	p.consent_public = consent;
+	p.name_masked = "赵**";
+	p.submitted_ms = 1795600800000LL;
+	randombytes_buf(e->id, 16);
+	s_env(e, QINGFENG__V1__EVENT_TYPE__PETITION_SUBMITTED, "B03", id, &p.base);
+}
+
+static const struct ntf_delivery *s_find(const struct list *l, int to)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->d[i].to == to)
+			return &l->d[i];
+	return NULL;
+}
+
+/* An urgent alert: the building head reads the whole petition; the robot
+ * group (a public surface) reads its public part: without consent the
+ * building, never the room, and no words or name. */
+static void t_public_surfaces_read_the_public_part(void **state)
+{
+	struct fx *f = *state;
+	const char *ids[] = {"U1", "U2", "U3"};
+	for (int i = 0; i < 3; i++) {
+		struct ev e = {.f = f};
+		s_urgent(&e, ids[i], i == 2);
+		if (i == 1)
+			s_apply(&e); /* an envelope carrying everything: filtered here */
+		else
+			s_apply_split(&e, i == 2, 0);
+		struct list l;
+		s_list(f, ids[i], &l);
+		assert_int_equal(l.n, 2);
+		const struct ntf_delivery *mail = s_find(&l, NTF_TO_STAFF);
+		const struct ntf_delivery *group = s_find(&l, NTF_TO_GROUP);
+		assert_non_null(mail);
+		assert_non_null(group);
+		assert_string_equal(mail->rid, "s04");
+		if (i < 2) {
+			/* no consent: the head still sees where, the group only
+			   the building */
+			assert_string_equal(mail->text, "3栋2单元五〇一室|安全隐患|赵**");
+			assert_string_equal(group->text, "3栋|安全隐患|匿名");
+		} else {
+			/* consent: the address and the words (through the masker) */
+			assert_string_equal(group->text,
+					    "3栋2单元五〇一室|楼道里有煤气味|赵**");
+		}
+		assert_string_equal(group->subject, "紧急 3栋");
+		s_list_free(&l);
+	}
+}
+
+/* The case_assigned rule posts to the shared WeCom robot; never for an
+ * integrity report (a sensitive category, keyed "sensitive"), whatever the
+ * rules say: its staff still hear by their own channels. */
+static void t_sensitive_never_reaches_a_public_surface(void **state)
+{
+	struct fx *f = *state;
+	const char *keys[] = {"sensitive", "B03"};
+	const char *ids[] = {"R1", "R2"};
+	for (int i = 0; i < 2; i++) {
+		Qingfeng__V1__CaseTransition t = QINGFENG__V1__CASE_TRANSITION__INIT;
+		t.case_id = (char *)ids[i];
+		t.tracking_code = "LSJ-REPORT";
+		t.assignee = "s02";
+		t.category = "integrity_report";
+		t.to_state = QINGFENG__V1__CASE_STATE__STATE_ASSIGNED;
+		struct ev e = {.f = f};
+		randombytes_buf(e.id, 16);
+		s_env(&e, QINGFENG__V1__EVENT_TYPE__CASE_ASSIGNED, keys[i], ids[i],
+		      &t.base);
+		s_apply_split(&e, 0, 1);
+		struct list l;
+		s_list(f, ids[i], &l);
+		assert_int_equal(l.n, 1); /* the supervisor's hook */
+		assert_int_equal(l.d[0].to, NTF_TO_STAFF);
+		assert_null(s_find(&l, NTF_TO_GROUP));
+		s_list_free(&l);
+	}
+	/* an ordinary case is still posted to the group */
+	struct ev e = {.f = f};
+	randombytes_buf(e.id, 16);
+	s_assigned(&e, "R3", "s04", NULL);
+	s_apply(&e);
+	struct list l;
+	s_list(f, "R3", &l);
+	assert_non_null(s_find(&l, NTF_TO_GROUP));
+	s_list_free(&l);
+}
+
+/* Does the store's file hold the needle anywhere (free pages included)? */
+static int s_in_file(struct fx *f, const char *needle)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/data/data.mdb", f->dir);
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	long n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	char *buf = malloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	int found = memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+static int s_follow_txn(struct qf_txn *t, void *arg)
+{
+	struct fx *f = arg;
+	struct ntf_sub s;
+	memset(&s, 0, sizeof s);
+	s.id = "F0123456789abcdef01234567";
+	s.target = "case:C10";
+	s.masked = "q***@example.cn";
+	s.fmt = NTF_FMT_EMAIL;
+	s.state = NTF_SUB_ACTIVE;
+	s.addr = (uint8_t *)"sealed-to-us";
+	s.addr_len = 12;
+	int rc = ntf_sub_put(t, &f->n.db, &s);
+	return rc ? rc : ntf_sub_target_put(t, &f->n.db, s.target, s.id);
+}
+
+struct sub_get {
+	struct fx *f;
+	int rc;
+	unsigned n;
+};
+
+static int s_count_cb(void *arg, const char *id)
+{
+	(void)id;
+	((struct sub_get *)arg)->n++;
+	return 0;
+}
+
+static int s_sub_get_txn(struct qf_txn *t, void *arg)
+{
+	struct sub_get *g = arg;
+	struct ntf_sub s;
+	g->rc = ntf_sub_get(t, &g->f->n.db, "F0123456789abcdef01234567", &s);
+	if (!g->rc)
+		ntf_sub_clear(&s);
+	g->n = 0;
+	return ntf_sub_target_each(t, &g->f->n.db, "case:C10", s_count_cb, g) < 0;
+}
+
+static void t_private_expired_forgets_texts_and_contact(void **state)
+{
+	struct fx *f = *state;
+	const char *plant = "QFPLANTk7x2q9";
+	Qingfeng__V1__PetitionSubmitted p = QINGFENG__V1__PETITION_SUBMITTED__INIT;
+	Qingfeng__V1__SealedContact sc = QINGFENG__V1__SEALED_CONTACT__INIT,
+				    *scs[] = {&sc};
+	uint8_t box[200];
+	const char *contact = "{\"email\":\"qian@example.cn\"}";
+	crypto_box_seal(box, (const uint8_t *)contact, strlen(contact), f->n.keys.pk);
+	sc.recipient = "notifier";
+	sc.sealed.data = box;
+	sc.sealed.len = strlen(contact) + crypto_box_SEALBYTES;
+	char words[64];
+	snprintf(words, sizeof words, "门口积水 %s", plant);
+	p.case_id = "C10";
+	p.tracking_code = "LSJ-TEST10";
+	p.category = "facility_repair";
+	p.building = "B03";
+	p.description = words;
+	p.consent_public = 1;
+	p.name_masked = "钱**";
+	p.phone_masked = "139****0000";
+	p.submitted_ms = 1795600800000LL;
+	p.n_contact = 1;
+	p.contact = scs;
+	struct ev e = {.f = f};
+	randombytes_buf(e.id, 16);
+	s_env(&e, QINGFENG__V1__EVENT_TYPE__PETITION_SUBMITTED, "B03", "C10", &p.base);
+	s_apply_split(&e, 1, 0);
+	struct ev a = {.f = f};
+	randombytes_buf(a.id, 16);
+	s_assigned(&a, "C10", "s04", NULL);
+	s_apply(&a);
+	assert_int_equal(qf_store_write(f->n.store, s_follow_txn, f), 0);
+	struct list l;
+	s_list(f, "C10", &l);
+	assert_true(l.n >= 3);
+	const struct ntf_delivery *pet = s_find(&l, NTF_TO_PETITIONER);
+	assert_non_null(pet);
+	assert_non_null(strstr(pet->text, plant)); /* readable while retained */
+	char pet_id[NTF_ID_LEN + 1];
+	memcpy(pet_id, pet->id, sizeof pet_id);
+	unsigned before = l.n;
+	s_list_free(&l);
+	assert_false(s_in_file(f, plant)); /* sealed at rest */
+	assert_false(s_in_file(f, "139****0000"));
+	/* the router says the retention has passed */
+	Qingfeng__V1__PrivateExpired x = QINGFENG__V1__PRIVATE_EXPIRED__INIT;
+	x.subject = "C10";
+	x.case_id = "C10";
+	x.final_ms = 1795600800000LL;
+	x.retention_days = 1095;
+	x.at_ms = 1795600800000LL + 1095 * 86400000LL;
+	struct ev ex = {.f = f};
+	randombytes_buf(ex.id, 16);
+	s_env(&ex, QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED, "B03", "C10", &x.base);
+	s_apply(&ex);
+	/* the texts and the contact cannot be read any more */
+	struct ntf_delivery d;
+	s_get(f, pet_id, &d);
+	assert_true(d.expired);
+	assert_null(d.text);
+	assert_null(d.subject);
+	json_t *j = ntf_delivery_json(&d);
+	assert_true(json_is_true(json_object_get(j, "private_expired")));
+	json_decref(j);
+	ntf_delivery_clear(&d);
+	struct ntf_case c;
+	void *ca[3] = {f, "C10", &c};
+	assert_int_equal(qf_store_read(f->n.store, s_case_txn, ca), 0);
+	assert_true(c.expired);
+	assert_null(c.sealed);
+	assert_null(c.phone_masked);
+	assert_string_equal(c.tracking_code, "LSJ-TEST01"); /* public: kept */
+	ntf_case_clear(&c);
+	/* the case's follows ended with it */
+	struct sub_get g = {f, 0, 0};
+	assert_int_equal(qf_store_read(f->n.store, s_sub_get_txn, &g), 0);
+	assert_int_equal(g.rc, QF_ERR_NOTFOUND);
+	assert_int_equal(g.n, 0);
+	/* nothing new is planned for the case */
+	struct ev a2 = {.f = f};
+	randombytes_buf(a2.id, 16);
+	s_assigned(&a2, "C10", "s04", NULL);
+	s_apply(&a2);
+	s_list(f, "C10", &l);
+	assert_int_equal(l.n, before);
+	s_list_free(&l);
+	/* an attempt's outcome on a forgotten delivery is still recorded (its
+	   error is not kept: it could quote the contact) */
+	struct ntf_job job;
+	memset(&job, 0, sizeof job);
+	memcpy(job.id, pet_id, sizeof job.id);
+	job.ch = ntf_conf_channel(&f->conf, "mail");
+	job.outcome = NTF_OUT_PERMANENT;
+	snprintf(job.err, sizeof job.err, "private_expired: qian@example.cn");
+	struct oc o = {f, &job, pet_id, 0};
+	assert_int_equal(qf_store_write(f->n.store, s_outcome_txn, &o), 0);
+	s_get(f, pet_id, &d);
+	assert_int_equal(d.state, NTF_ST_DEAD);
+	assert_null(d.last_err);
+	ntf_delivery_clear(&d);
+	assert_false(s_in_file(f, plant));
+	assert_false(s_in_file(f, "qian@example.cn"));
+}
+
 /* ------------------------------------------------------------ pieces */
 
 static void t_quiet_and_backoff(void **state)
@@ -702,6 +1026,12 @@ int main(void)
 					    s_teardown),
 	    cmocka_unit_test_setup_teardown(t_quiet_and_backoff, s_setup, s_teardown),
 	    cmocka_unit_test_setup_teardown(t_retention, s_setup, s_teardown),
+	    cmocka_unit_test_setup_teardown(t_public_surfaces_read_the_public_part,
+					    s_setup, s_teardown),
+	    cmocka_unit_test_setup_teardown(t_sensitive_never_reaches_a_public_surface,
+					    s_setup, s_teardown),
+	    cmocka_unit_test_setup_teardown(t_private_expired_forgets_texts_and_contact,
+					    s_setup, s_teardown),
 	};
 	return cmocka_run_group_tests_name("notifier pipeline", tests, NULL, NULL);
 }

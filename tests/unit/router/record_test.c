@@ -230,6 +230,7 @@ static void test_restart_mid_case(void **state)
 	/* a new process: store reopened, engine rebuilt, nothing in memory */
 	char path[128];
 	snprintf(path, sizeof path, "%s/store", TE->dir);
+	rt_db_close(&TE->db);
 	qf_store_destroy(&TE->store);
 	struct qf_store_opts so = {.path = path, .map_size = 256u << 20, .no_sync = 1};
 	char err[256];

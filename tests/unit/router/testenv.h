@@ -33,6 +33,7 @@
 #include "rcase.h"
 #include "rconf.h"
 #include "rdb.h"
+#include "retention.h"
 #include "routing.h"
 
 #define HOUR  3600000LL
@@ -105,6 +106,7 @@ static const char s_community_text[] =
 
 struct rec_event {
 	int type;
+	int consent, sensitive; /* the context its public part is made with */
 	char key[64], case_id[64], corr[64];
 	uint8_t *payload;
 	size_t len;
@@ -135,7 +137,6 @@ TU int t_emit(void *arg, struct qf_txn *t, const struct qf_bus_event *ev,
 	      const struct qf_privacy *c, uint32_t *part, uint64_t *seq)
 {
 	(void)t;
-	(void)c;
 	struct tenv *te = arg;
 	*part = qf_partition_of(ev->partition_key ? ev->partition_key : "", 16);
 	*seq = ++te->outseq[*part];
@@ -146,6 +147,8 @@ TU int t_emit(void *arg, struct qf_txn *t, const struct qf_bus_event *ev,
 	struct rec_event *r = &te->ev[te->nev++];
 	memset(r, 0, sizeof *r);
 	r->type = ev->type;
+	r->consent = c ? c->consent : 0;
+	r->sensitive = c ? c->sensitive : 1;
 	snprintf(r->key, sizeof r->key, "%s", ev->partition_key ? ev->partition_key : "");
 	snprintf(r->case_id, sizeof r->case_id, "%s", ev->case_id ? ev->case_id : "");
 	snprintf(r->corr, sizeof r->corr, "%s",
@@ -203,6 +206,7 @@ TU void t_close(struct tenv *te)
 	for (size_t i = 0; i < te->nev; i++)
 		free(te->ev[i].payload);
 	free(te->ev);
+	rt_db_close(&te->db);
 	qf_store_destroy(&te->store);
 	qf_community_free(&te->c);
 	rt_conf_free(&te->conf);
@@ -246,6 +250,30 @@ TU void *t_last(struct tenv *te, int type, const char *case_id)
 
 #define t_free(m) protobuf_c_message_free_unpacked((ProtobufCMessage *)(m), NULL)
 
+/* The public part of the last recorded event of a type (what its envelope
+ * carries: qf_privacy applied with the context it was emitted with),
+ * decoded, or NULL. */
+TU void *t_last_public(struct tenv *te, int type, const char *case_id)
+{
+	for (size_t i = te->nev; i-- > 0;) {
+		struct rec_event *r = &te->ev[i];
+		if (r->type != type || (case_id && strcmp(r->case_id, case_id)))
+			continue;
+		const ProtobufCMessageDescriptor *d = qf_event_payload_descriptor(type);
+		struct qf_privacy pc = {r->consent, r->sensitive, NULL};
+		uint8_t *pub = NULL;
+		size_t pl = 0;
+		int differs = 0;
+		assert_int_equal(
+		    qf_privacy_public(d, r->payload, r->len, &pc, &pub, &pl, &differs),
+		    0);
+		void *m = protobuf_c_message_unpack(d, NULL, pl, pub);
+		free(pub);
+		return m;
+	}
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- intake */
 
 struct t_call {
@@ -269,8 +297,10 @@ TU int t_run(struct qf_txn *t, void *arg)
 		return rt_engine_action(e, t, &c->env, c->msg);
 	case 2:
 		return rt_engine_feedback(e, t, &c->env, c->msg);
-	case 3:
-		return rt_duty_visit(e, t, &c->env, c->msg);
+	case 3: {
+		int rc = rt_duty_visit(e, t, &c->env, c->msg);
+		return rc ? rc : rt_retention_visit(e, t, &c->env, c->msg);
+	}
 	case 4:
 		return rt_engine_fire(e, t, c->now, 100000, &c->fired, &c->more);
 	default:
@@ -296,6 +326,7 @@ struct t_petition {
 	const char *parties[4];
 	const char *pseudonym; /* text used as the pseudonym bytes */
 	int64_t submitted_ms;  /* 0: now */
+	int anonymous, consent; /* PetitionSubmitted.anonymous, .consent_public */
 };
 
 TU void t_petition(struct tenv *te, const char *id, struct t_petition p)
@@ -311,6 +342,8 @@ TU void t_petition(struct tenv *te, const char *id, struct t_petition p)
 	m.name_masked = "张**";
 	m.submitted_ms = p.submitted_ms ? p.submitted_ms : qf_now_ms(&te->clock);
 	m.concerns_staff = (char *)(p.concerns ? p.concerns : "");
+	m.anonymous = p.anonymous;
+	m.consent_public = p.consent;
 	char *parties[4];
 	for (int i = 0; i < 4 && p.parties[i]; i++)
 		parties[m.n_parties++] = (char *)p.parties[i];
