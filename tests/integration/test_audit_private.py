@@ -17,7 +17,7 @@ import unittest
 from tests.harness.qf import SLOW, Cluster, binary, wait_until
 from tests.harness.svc_audit import (Audit, PrivEmitter, ReceiptError, check_receipt,
                                      commitment, envelope, parse_bundle, tile_path)
-from tests.harness.svc_router import new_case_id
+from tests.harness.svc_router import DAY, Router, Watch, action, new_case_id
 
 MARK = "PLANT-7Q2X"  # a unique string planted in private fields only
 
@@ -318,10 +318,60 @@ class RetentionTest(Base):
         self.assertTrue(any(p.endswith("data.mdb") for p in files))
         for path, data in files.items():
             for planted in (MARK + "-GONE", MARK + "-VISIT", MARK + "-KEPT", "电梯又困人了"):
-                self.assertNotIn(planted.encode(), data, (path, planted))
+                self.assertFalse(planted.encode() in data, (path, planted))
         self.a.start()
         st, j = self.a.private(i_kept, token="qf-dev-s01", reason="重启后核实")
         self.assertEqual(st, 200, j)
+
+
+class RouterRetentionTest(unittest.TestCase):
+    """The same through the real router: its retention schedule, not a test
+    producer, says when a case's time is up."""
+
+    def test_the_routers_expiry_forgets_audits_copies(self):
+        c = Cluster("audit-router-retention")
+        self.addCleanup(c.close)
+        intake = PrivEmitter(c, "intake")
+        r = Router(c, [intake], extra="retention = { days = 1; visit_days = 1; };")
+        w = Watch(c, r)
+        a = Audit(c, [intake, r])
+        cid = new_case_id()
+        plant = MARK + "-ROUTER"
+        whole_petition(intake, cid, "单元门的门禁坏了，谁都能进来 " + plant)
+        w.wait_for("CASE_ASSIGNED", cid, timeout=20)
+        for kind, staff, extra in (("ACTION_ACCEPT", "s04", {}),
+                                   ("ACTION_RESOLVE", "s04", {"result": "已修好"}),
+                                   ("ACTION_CLOSE", "s01", {})):
+            self.assertEqual(w.result(action(intake, cid, "B03", kind, staff, **extra),
+                                      timeout=20)["status"], 200, kind)
+        w.wait_for("CASE_CLOSED", cid, timeout=20)
+
+        def history():
+            st, h = a.json("/v1/cases/%s/history" % cid)
+            return h["leaves"] if st == 200 else []
+        wait_until(lambda: "CASE_CLOSED" in [l["type"] for l in history()], timeout=20,
+                   what="the closing in the log")
+        private = [l["index"] for l in history() if l["private_commitment"]]
+        self.assertGreaterEqual(len(private), 2)  # the petition, the router's notes
+        for i in private:
+            st, _ = a.private(i, token="qf-dev-s02", reason="结案复核")
+            self.assertEqual(st, 200, i)
+        # "two days later" the router's retention runs
+        r.stop()
+        r.start(clock_offset_ms=2 * DAY)
+        w.wait_for("PRIVATE_EXPIRED", cid, timeout=30)
+        wait_until(lambda: "PRIVATE_EXPIRED" in [l["type"] for l in history()], timeout=20,
+                   what="the expiry in the log")
+        for i in private + [l["index"] for l in history() if l["type"] == "PRIVATE_READ"]:
+            st, j = a.private(i, token="qf-dev-s02", reason="再次复核")
+            self.assertEqual((st, j["code"]), (404, "private_gone"), i)
+        r.stop()  # it would keep moving the log; what is there must verify
+        a.wait_checkpoint(a.size())
+        res = a.verify()
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        a.stop()
+        for path, data in a.data_files().items():
+            self.assertFalse(plant.encode() in data, path)  # (no dump of the file)
 
 
 class PublicStreamTest(Base):
