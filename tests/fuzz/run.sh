@@ -27,7 +27,12 @@ esac
 
 # generated protobuf code, made by the normal build
 gen=build/gen
-[ -d "$gen/qingfeng" ] || make --no-print-directory "$gen/qingfeng/v1/envelope.pb-c.h" >/dev/null
+# (every message's: protoc-c makes one file's per run, and envelope.proto's
+# code needs events.proto's)
+for p in proto/qingfeng/v1/*.proto; do
+	h="$gen/qingfeng/v1/$(basename "$p" .proto).pb-c.h"
+	[ -f "$h" ] || make --no-print-directory "$h" >/dev/null
+done
 make --no-print-directory "$gen/qf_visibility.c" >/dev/null
 pkgs="libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -I$gen $(pkg-config --cflags $pkgs)"
