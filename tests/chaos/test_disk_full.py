@@ -12,7 +12,10 @@ seconds, then freed.
     was lost), intake stays up, and once space returns the retried
     submissions are accepted;
   * audit's store full: the log stops growing, audit stays up, and catches
-    up by itself once space returns.
+    up by itself once space returns. Meanwhile its replay lag grows and
+    qf_bus_replay_lag_stalled_seconds (how long the lag has not shrunk,
+    what docker/prometheus/alerts.yml alerts on) climbs; both fall back to
+    0 once it has caught up. The alert rules name only exported metrics.
 
 In both, afterwards: every acknowledged submission assigned, on the board,
 in the audit log and notified, exactly once (the whole-system checker).
@@ -22,15 +25,29 @@ otherwise.
 """
 import errno
 import os
+import re
 import shutil
 import time
 import unittest
 
-from tests.chaos.system import Checker, Load, Monitor, Nemesis, System, figures
-from tests.harness.qf import Cluster, wait_until
+from tests.chaos.system import Checker, Load, Monitor, Nemesis, System, figures, http_call
+from tests.harness.qf import ROOT, Cluster, wait_until
 
 SIZE_MB = 24
 LEAVE_KB = 256
+
+
+def lag(system, svc):
+    """(sum of replay lag, largest stalled seconds) of a service, or None."""
+    try:
+        st, _, body = http_call(system.http[svc], "GET", "/metrics", timeout=2)
+    except OSError:
+        return None
+    text = body.decode()
+    lags = [float(v) for v in re.findall(r"^qf_bus_replay_lag_events\{[^}]*\} (\S+)$", text, re.M)]
+    stall = [float(v) for v in re.findall(r"^qf_bus_replay_lag_stalled_seconds\{[^}]*\} (\S+)$",
+                                          text, re.M)]
+    return sum(lags), max(stall or [0.0]), text
 
 
 def unavailable():
@@ -101,6 +118,13 @@ class DiskFull(unittest.TestCase):
             if svc == "intake":
                 wait_until(lambda: load.unavailable >= 5, timeout=20,
                            what="petitions answered 503 while the disk is full")
+            if svc == "audit":
+                # the lag grows and stops shrinking: the alert's figure climbs
+                stalled = wait_until(lambda: (lambda l: l if l and l[0] > 0 and l[1] >= 3
+                                              else None)(lag(s, svc)),
+                                     timeout=30, what="audit's replay lag stalled")
+                print("\n[disk-full] audit full: replay lag %d events, not shrinking for %.0f s"
+                      % stalled[:2])
             time.sleep(3)
             self.assertTrue(proc.alive(), "%s died on a full disk:\n%s" %
                             (svc, proc.output()[-3000:]))
@@ -124,6 +148,17 @@ class DiskFull(unittest.TestCase):
             self.assertIsNotNone(r["converged_s"], "not healed within 30 s")
             self.assertEqual(r["verify_rc"], 0, "\n".join(r["verify"]))
             self.assertTrue(proc.alive())
+            if svc == "audit":
+                healed = wait_until(lambda: (lambda l: l if l and l[:2] == (0, 0) else None)(
+                    lag(s, svc)), timeout=30, what="audit's lag back to 0")
+                # every metric the alert rules ask for is exported
+                with open(os.path.join(ROOT, "docker", "prometheus", "alerts.yml")) as f:
+                    rules = f.read()
+                asked = set(re.findall(r"\b(qf_[a-z_]+)", rules))
+                exported = set(re.findall(r"^(qf_[a-z_]+)", healed[2], re.M))
+                self.assertGreaterEqual(len(asked), 3)
+                self.assertEqual(sorted(asked - exported), [], "alerts.yml asks for figures "
+                                 "no service exports")
 
     def test_intake_disk_full(self):
         self.run_full("intake", "petition_commit_failed")
