@@ -64,7 +64,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all bin deps deps-test deps-bench test test-unit test-integration \
-	test-fuzz test-chaos chaos run demo fuzz clean format format-check container-test settings-doc \
+	test-fuzz test-chaos chaos run demo fuzz clean format format-check container-test \
+	fresh-machine-test settings-doc \
 	privacy-doc security-doc
 .DEFAULT_GOAL := all
 
@@ -187,6 +188,12 @@ demo:
 container-test: deps
 	@tools/install-deps.sh container
 	@docker/container-test.sh
+
+# the README's commands on a pristine Debian 12 container from a clean clone
+# of HEAD: make run until ready, make demo, then QF_FRESH_TEST (make test)
+fresh-machine-test: deps
+	@tools/install-deps.sh container
+	@docker/fresh-machine-test.sh
 
 # ---------------------------------------------------------------- benchmarks
 # each benchmark is bench/bench-<name>.sh BUILD (C helpers: bench/*.c)
