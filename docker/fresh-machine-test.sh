@@ -71,7 +71,10 @@ say "$(. /etc/os-release; echo "$PRETTY_NAME"), $(dpkg-query -W -f '${Package}\n
 apt-get update -qq >/dev/null 2>&1
 apt-get install -y -qq --no-install-recommends make >/dev/null 2>&1 || { say "FAIL: apt-get install make"; exit 1; }
 say "installed make; now: make run"
-setsid make run >/tmp/make-run.log 2>&1 &
+# a background job starts with SIGINT ignored, and make and sh keep it so:
+# give make run the default disposition, in a process group of its own,
+# so that SIGINT to the group below is Ctrl-C in a terminal
+env --default-signal=INT setsid make run >/tmp/make-run.log 2>&1 &
 run=$!
 ready() {
 	command -v curl >/dev/null || return 1
