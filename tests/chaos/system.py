@@ -568,8 +568,8 @@ class Checker:
     def run(self, bound=30):
         r = {"bound_s": bound}
         acked = self.load.acked()
+        self.mon.stop()   # from here on, polled by this thread alone
         done = self.wait_complete(bound)
-        self.mon.stop()
         t0 = self.nem.t_end
         incomplete = [s for s, t in zip(acked, done) if t is None]
         r["converged_s"] = (max(0.0, max(done) - t0) if acked and not incomplete else None)
