@@ -63,6 +63,9 @@ cat >"$TMP/inside.sh" <<'EOF'
 #!/bin/sh
 set -u
 cd /root/qingfeng || exit 2
+# logs beside the clone, so that QF_KEEP=1 keeps them (not part of the tree)
+LOGS=/root/fresh-logs
+mkdir -p "$LOGS"
 t0=$(date +%s)
 say() { printf 'fresh-machine (inside): [%4ss] %s\n' "$(($(date +%s) - t0))" "$*"; }
 say "$(. /etc/os-release; echo "$PRETTY_NAME"), $(dpkg-query -W -f '${Package}\n' | wc -l) packages installed"
@@ -74,7 +77,7 @@ say "installed make; now: make run"
 # a background job starts with SIGINT ignored, and make and sh keep it so:
 # give make run the default disposition, in a process group of its own,
 # so that SIGINT to the group below is Ctrl-C in a terminal
-env --default-signal=INT setsid make run >/tmp/make-run.log 2>&1 &
+env --default-signal=INT setsid make run >$LOGS/make-run.log 2>&1 &
 run=$!
 ready() {
 	command -v curl >/dev/null || return 1
@@ -85,47 +88,54 @@ ready() {
 n=0
 until ready; do
 	if ! kill -0 "$run" 2>/dev/null; then
-		tail -40 /tmp/make-run.log
+		tail -40 $LOGS/make-run.log
 		say "FAIL: make run exited before every service was ready"
 		exit 1
 	fi
 	n=$((n + 1))
 	if [ "$n" -gt 900 ]; then
-		tail -40 /tmp/make-run.log
+		tail -40 $LOGS/make-run.log
 		say "FAIL: not every /readyz answered 200 within 30 minutes"
 		exit 1
 	fi
 	sleep 2
 done
 say "make run: every /readyz answers 200"
-if grep -q cmocka /tmp/make-run.log || dpkg-query -W -f '${db:Status-Status}' libcmocka-dev 2>/dev/null | grep -q '^installed'; then
+if grep -q cmocka $LOGS/make-run.log || dpkg-query -W -f '${db:Status-Status}' libcmocka-dev 2>/dev/null | grep -q '^installed'; then
 	say "FAIL: make run installed or built something of the unit tests (cmocka)"
 	exit 1
 fi
-if ! make demo >/tmp/make-demo.log 2>&1; then
-	tail -30 /tmp/make-demo.log
+if ! make demo >$LOGS/make-demo.log 2>&1; then
+	tail -30 $LOGS/make-demo.log
 	say "FAIL: make demo"
 	exit 1
 fi
-say "make demo: $(tail -1 /tmp/make-demo.log)"
+say "make demo: $(tail -1 $LOGS/make-demo.log)"
 # the tests start their own services on free ports: stop make run first
 kill -INT -"$run"
 wait "$run"
 rc=$?
-grep -q "all stopped" /tmp/make-run.log || { tail -20 /tmp/make-run.log; say "FAIL: make run did not stop cleanly on Ctrl-C (status $rc)"; exit 1; }
+grep -q "all stopped" $LOGS/make-run.log || { tail -20 $LOGS/make-run.log; say "FAIL: make run did not stop cleanly on Ctrl-C (status $rc)"; exit 1; }
 say "make run: Ctrl-C stopped every service"
 say "running: $QF_FRESH_TEST"
-sh -c "$QF_FRESH_TEST" >/tmp/make-test.log 2>&1
+sh -c "$QF_FRESH_TEST" >$LOGS/make-test.log 2>&1
 rc=$?
-tail -25 /tmp/make-test.log
-[ "$rc" = 0 ] || { say "FAIL: $QF_FRESH_TEST exited $rc"; exit 1; }
+tail -25 $LOGS/make-test.log
+if [ "$rc" != 0 ]; then
+	# every failing test with its reason
+	grep -a -E -A 25 '^(FAIL|ERROR): ' $LOGS/make-test.log | grep -a -v 'level=' | head -150
+	say "FAIL: $QF_FRESH_TEST exited $rc"
+	exit 1
+fi
 say "PASS"
 EOF
 
-say "container $NAME from $BASE"
+mkdir -p "$TMP/logs"
+say "container $NAME from $BASE (logs: $TMP/logs with QF_KEEP=1)"
 timeout "$TIMEOUT" podman run --name "$NAME" --privileged \
 	-e QF_FRESH_TEST="$TEST" -e DEBIAN_FRONTEND=noninteractive \
-	-v "$TMP/qingfeng:/root/qingfeng" -v "$TMP/inside.sh:/inside.sh:ro" \
+	-v "$TMP/qingfeng:/root/qingfeng" -v "$TMP/logs:/root/fresh-logs" \
+	-v "$TMP/inside.sh:/inside.sh:ro" \
 	"$BASE" sh /inside.sh 2>&1 | tee "$TMP/inside.log"
 rc=$(podman inspect "$NAME" --format '{{.State.ExitCode}}' 2>/dev/null || echo 1)
 if [ "$rc" != 0 ]; then
