@@ -83,10 +83,11 @@ static struct fz F;
 static uint64_t s_outseq;
 
 static int s_emit(void *arg, struct qf_txn *t, const struct qf_bus_event *ev,
-		  uint32_t *part, uint64_t *seq)
+		  const struct qf_privacy *c, uint32_t *part, uint64_t *seq)
 {
 	(void)arg;
 	(void)t;
+	(void)c;
 	*part = 0;
 	*seq = ++s_outseq;
 	if (ev->type == QINGFENG__V1__EVENT_TYPE__ACTION_RESULT) {
