@@ -2,11 +2,13 @@
 # themselves (tools/install-deps.sh installs missing Debian packages).
 #
 #   make              build everything into build/
-#   make test         install, build, run unit + integration + short fuzz tests
+#   make test         install, build, run unit + integration + short fault
+#                     (tests/chaos) + short fuzz tests
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
 #   make run          install, build what a deployment runs, start and
 #                     supervise every service on loopback (tools/qf-run.sh)
 #   make chaos        the whole-system fault test, long (tests/chaos/)
+#   make fresh-machine-test  make run, demo, test in a pristine Debian 12 container
 #   make bench-bus    backbone benchmark beside raw ZeroMQ (not a test)
 #   make fuzz         longer fuzzing runs
 #   make format / format-check
