@@ -11,6 +11,7 @@ at +13 h and at +25 h again. What the router published is read from the
 public board (each case's timeline: kind, permille, breached) and the
 audit log.
 """
+import json
 import time
 import unittest
 
@@ -40,7 +41,6 @@ class ClockSteps(unittest.TestCase):
                                      "Idempotency-Key": "clock-%d-%d" % (id(self), self.n)},
                                     timeout=10)
             self.assertEqual(st, 201, data)
-            import json
             out.append(json.loads(data)["case_id"])
             self.n += 1
         return out
@@ -93,8 +93,6 @@ class ClockSteps(unittest.TestCase):
         self.expect(first, [half], "at +13 h again")
         self.expect(second, [half], "at +13 h again (new cases)")
         self.router_at(25)
-        breach = [w for w in self.warnings(first[0]) if w[2]]
-        self.assertLessEqual(len(breach), 1)
         def breached(cids):
             return all(any(w[2] for w in (self.warnings(c) or [])) for c in cids)
         wait_until(lambda: breached(first), timeout=30, interval=0.3, what="breaches at +25 h")
