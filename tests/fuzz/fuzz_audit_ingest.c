@@ -12,10 +12,12 @@
 #include "audit.h"
 #include "qf_err.h"
 #include "qf_id.h"
+#include "qf_vault.h"
 
 static struct audit s_a;
 static struct audit_conf s_conf;
 static struct qf_clock s_clock;
+static struct qf_vault *s_vault;
 static char s_dir[64];
 
 static void s_cleanup(void)
@@ -44,10 +46,15 @@ static int s_init(void)
 	struct qf_store_opts so = {.path = s_dir, .no_sync = 1};
 	if (qf_store_open(&s_a.store, &so, NULL, 0))
 		return -1;
+	/* alerts with a private part are sealed in the outbox, as the
+	 * service does (qf_svc opens the vault) */
+	if (qf_vault_open(&s_vault, s_a.store))
+		return -1;
 	void *z = zmq_ctx_new();
 	struct qf_bus_producer_opts po = {.name = "audit",
 					  .pub_endpoint = "inproc://fuzz-pub",
-					  .replay_endpoint = "inproc://fuzz-replay"};
+					  .replay_endpoint = "inproc://fuzz-replay",
+					  .vault = s_vault};
 	if (qf_bus_producer_new(&s_a.prod, z, s_a.store, &s_clock, &po, NULL, 0))
 		return -1;
 	if (audit_ingest_open(&s_a) || audit_rules_open(&s_a) ||
