@@ -2,9 +2,13 @@
 # themselves (tools/install-deps.sh installs missing Debian packages).
 #
 #   make              build everything into build/
-#   make test         install, build, run unit + integration + short fuzz tests
+#   make test         install, build, run unit + integration + short fault
+#                     (tests/chaos) + short fuzz tests
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
-#   make run          install, build, start every service on loopback
+#   make run          install, build what a deployment runs, start and
+#                     supervise every service on loopback (tools/qf-run.sh)
+#   make chaos        the whole-system fault test, long (tests/chaos/)
+#   make fresh-machine-test  make run, demo, test in a pristine Debian 12 container
 #   make bench-bus    backbone benchmark beside raw ZeroMQ (not a test)
 #   make bench        every benchmark, then docs/BENCHMARKS.md (BENCH_QUICK=1: minutes)
 #   make fuzz         longer fuzzing runs
@@ -64,7 +68,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all bin deps deps-test deps-bench test test-unit test-integration \
-	test-fuzz run demo fuzz clean format format-check container-test settings-doc \
+	test-fuzz test-chaos chaos run demo fuzz clean format format-check container-test \
+	fresh-machine-test settings-doc \
 	privacy-doc security-doc
 .DEFAULT_GOAL := all
 
@@ -149,13 +154,24 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBQF)
 # ---------------------------------------------------------------- tests
 test: deps-test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-integration $(if $(SANITIZE),,test-fuzz)
+	@$(MAKE) --no-print-directory test-unit test-integration test-chaos $(if $(SANITIZE),,test-fuzz)
 
 test-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
 test-integration: all
 	QF_BUILD=$(BUILD) QF_SANITIZE=$(SANITIZE) $(PYTHON) -m unittest discover -s tests/integration -t . -p 'test_*.py' $(if $(V),-v)
+
+# the fault tests (tests/chaos/): short in `make test`, long in `make chaos`
+# (the issue's figures: 40-50 submissions/s, a fault every 2-5 s, 165 s)
+test-chaos: all
+	QF_BUILD=$(BUILD) QF_SANITIZE=$(SANITIZE) $(PYTHON) -m unittest discover -s tests/chaos -t . -p 'test_*.py' $(if $(V),-v)
+CHAOS_SECONDS ?= 165
+CHAOS_RATE ?= 40-50
+chaos: deps-test
+	@$(MAKE) --no-print-directory all
+	QF_BUILD=$(BUILD) QF_SANITIZE=$(SANITIZE) QF_CHAOS_SECONDS=$(CHAOS_SECONDS) \
+		QF_CHAOS_RATE=$(CHAOS_RATE) $(PYTHON) -m unittest -v tests.chaos.test_chaos
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 test-fuzz:
@@ -164,8 +180,10 @@ fuzz: deps-test
 	@tests/fuzz/run.sh long $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- running
+# only what a deployment runs (`bin`: no unit tests, no cmocka), only the
+# build profile's packages; qf-run.sh restarts a service that dies
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory bin
 	@tools/qf-run.sh $(BUILD)
 
 demo:
@@ -176,6 +194,12 @@ demo:
 container-test: deps
 	@tools/install-deps.sh container
 	@docker/container-test.sh
+
+# the README's commands on a pristine Debian 12 container from a clean clone
+# of HEAD: make run until ready, make demo, then QF_FRESH_TEST (make test)
+fresh-machine-test: deps
+	@tools/install-deps.sh container
+	@docker/fresh-machine-test.sh
 
 # ---------------------------------------------------------------- benchmarks
 # each benchmark is bench/bench-<name>.sh BUILD (C helpers: bench/*.c)

@@ -36,8 +36,9 @@ int qf_access_gate(void *ctx, struct qf_http_req *r)
 	const struct qf_staff *s = authz && t ? qf_tokens_auth(t, c, authz) : NULL;
 	if (action == QF_ACT_PUBLIC) {
 		/* anyone may; a credential that does not hold is still an error
-		   (RFC 6750), never silently read as "nobody" */
-		if (authz && !s) {
+		   (RFC 6750), never silently read as "nobody", where the service
+		   knows staff at all */
+		if (authz && t && !s) {
 			qf_access_deny(r, QF_DENY_AUTH);
 			return 1;
 		}

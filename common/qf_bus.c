@@ -938,6 +938,9 @@ struct stream {
 	uint8_t placed;     /* from_end: start position decided */
 	uint8_t truncated;  /* history needed is gone: reported once */
 	struct qf_metric *m_lag; /* per-stream lag gauge, made when first seen */
+	struct qf_metric *m_stall; /* seconds the lag has not shrunk */
+	uint64_t lag_prev;  /* lag at the previous tick */
+	int64_t lag_since;  /* mono ms the lag last shrank (or became > 0); 0: no lag */
 };
 
 struct source {
@@ -1788,9 +1791,11 @@ int qf_bus_consumer_process(struct qf_bus_consumer *c)
 	return total;
 }
 
-/* Lag per stream (events heard of, not yet applied) and how long ago each
- * source was last heard from (heartbeats come every second: a growing age
- * means a dead producer or a cut link). Gauges are looked up once per
+/* Lag per stream (events heard of, not yet applied), how long that lag has
+ * not shrunk (0 without lag: an alert on it needs no PromQL arithmetic; a
+ * consumer catching up, however slowly, keeps it near 0), and how long ago
+ * each source was last heard from (heartbeats come every second: a growing
+ * age means a dead producer or a cut link). Gauges are looked up once per
  * stream, then updated with an atomic store on every tick. */
 static void s_stream_metrics(struct qf_bus_consumer *c, int64_t now)
 {
@@ -1822,9 +1827,23 @@ static void s_stream_metrics(struct qf_bus_consumer *c, int64_t now)
 							     "applied, per stream",
 							     l);
 			}
-			qf_metric_set(st->m_lag, st->seen > st->applied
-							 ? (double)(st->seen - st->applied)
-							 : 0);
+			uint64_t lag = st->seen > st->applied ? st->seen - st->applied : 0;
+			qf_metric_set(st->m_lag, (double)lag);
+			if (!st->m_stall) {
+				snprintf(l, sizeof l,
+					 "consumer=\"%s\",producer=\"%s\",partition=\"%u\"",
+					 c->name, s->producer, p);
+				st->m_stall = qf_metrics_gauge(
+				    c->metrics, "qf_bus_replay_lag_stalled_seconds",
+				    "Seconds since the stream's lag last shrank (0: no lag)", l);
+			}
+			if (!lag)
+				st->lag_since = 0;
+			else if (!st->lag_since || lag < st->lag_prev)
+				st->lag_since = now;
+			st->lag_prev = lag;
+			qf_metric_set(st->m_stall,
+				      st->lag_since ? (double)(now - st->lag_since) / 1000 : 0);
 		}
 	}
 }

@@ -134,20 +134,30 @@ static void s_count(struct qf_http_req *r)
 			  (double)(qf_mono_ns() - r->t0) / 1e9);
 }
 
-/* A GET (or HEAD) on a route anyone may read: cacheable and readable from
- * other origins. */
-static int s_public_get(const struct qf_http_req *r)
+static const char *s_header(const struct qf_http_req *r, const char *name)
 {
-	return r->route && r->route->action && !strcmp(r->route->action, "public") &&
-	       (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
+	for (unsigned i = 0; i < r->nheaders; i++)
+		if (!strcasecmp(r->hname[i], name))
+			return r->hval[i];
+	return NULL;
 }
 
 static int s_has_header(const struct qf_http_req *r, const char *name)
 {
-	for (unsigned i = 0; i < r->nheaders; i++)
-		if (!strcasecmp(r->hname[i], name))
-			return 1;
-	return 0;
+	return s_header(r, name) != NULL;
+}
+
+/* A GET (or HEAD) on a route anyone may read, answered for anyone: cacheable
+ * and readable from other origins. A handler that answers one reader only
+ * (a withheld photo shown to staff) says so with Cache-Control private or
+ * no-store, and that answer gets no validator and no CORS. */
+static int s_public_get(const struct qf_http_req *r)
+{
+	if (!r->route || !r->route->action || strcmp(r->route->action, "public") ||
+	    (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")))
+		return 0;
+	const char *cc = s_header(r, "Cache-Control");
+	return !cc || (!strstr(cc, "private") && !strstr(cc, "no-store"));
 }
 
 /* Install a response: called by whoever replies (handler or another thread). */

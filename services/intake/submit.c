@@ -560,7 +560,11 @@ static void s_done(void *arg, int rc)
 	struct intake_sub *s = arg;
 	struct intake *in = s->in;
 	if (rc) {
+		/* nothing was committed: never the answer prepared in the
+		 * transaction (a full disk made every one of them a lost 201) */
 		qf_error("petition_commit_failed", "error=\"%s\"", qf_strerror(rc));
+		s->status = 0;
+		qf_http_add_header(s->r, "Retry-After", "1");
 		intake_err_set(&s->err, 503, "unavailable", NULL,
 			       "暂时无法保存，请稍后重试");
 	} else if (s->have_idem == INTAKE_IDEM_OTHER) {

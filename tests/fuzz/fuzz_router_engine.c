@@ -106,9 +106,10 @@ static int s_emit(void *arg, struct qf_txn *t, const struct qf_bus_event *ev,
 
 static void s_reset(void)
 {
-	rt_db_close(&F.db);
-	if (F.store)
+	if (F.store) {
+		rt_db_close(&F.db); /* the vault handle rt_db_open made */
 		qf_store_destroy(&F.store);
+	}
 	char p[128];
 	snprintf(p, sizeof p, "%s/data.mdb", F.dir);
 	unlink(p);

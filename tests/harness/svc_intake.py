@@ -172,6 +172,18 @@ class IntakeService:
         h.update(headers or {})
         return self.json("POST", "/v1/cases/%s/actions" % case_id, body, h)
 
+    def assign(self, case_id, staff, building="B03"):
+        """The router's CASE_ASSIGNED, as intake consumes it (the test's
+        Emitter stands in for the router), and wait until intake has it:
+        staff act only on what they handle (the access policy)."""
+        assert self.router is not None, "assign needs IntakeService(router=Emitter(...))"
+        self.router.emit("CASE_ASSIGNED", key=building, case_id=case_id, payload={
+            "case_id": case_id, "from_state": "STATE_SUBMITTED", "to_state": "STATE_ASSIGNED",
+            "assignee": staff, "building": building, "actor": {"role": "system"}})
+        wait_until(lambda: self.json("GET", "/v1/cases/" + case_id,
+                                     headers=bearer("supervisor"))[1].get("assignee") == staff,
+                   timeout=10, what="the assignment of %s" % case_id)
+
     # ------------------------------------------------------------ events
     def watch(self, seconds=None, types=None, count=None):
         """Every event intake published so far (qfctl watch --from-start):

@@ -41,6 +41,7 @@ class EventPrivacyTest(unittest.TestCase):
         public = self.submit(description="证件号%s，楼道灯坏了，我叫吴晓明" % ID_CARD)
         private = self.submit(description="不愿公开的诉求内容", consent_public=False)
         sensitive = self.submit(category="integrity_report", description="经办人员要求请吃饭")
+        self.it.assign(public, "s04")
         st, _ = self.it.json("POST", "/v1/cases/%s/actions" % public, {
             "action": "progress", "progress": "已电话联系13912345678，回复邮箱%s" % EMAIL},
             bearer("head1"))

@@ -11,7 +11,7 @@ import json
 import unittest
 from urllib.parse import urlencode
 
-from tests.harness.qf import Cluster, wait_until
+from tests.harness.qf import Cluster, Emitter, wait_until
 from tests.harness.svc_intake import SAMPLE, IntakeService, bearer, jpeg
 
 PHOTO = jpeg(700, seed=55)
@@ -21,7 +21,9 @@ class ExportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.c = Cluster("intake-export")
-        cls.it = IntakeService(cls.c, settings={"intake.action_wait_ms": 200})
+        cls.router = Emitter(cls.c, "router")
+        cls.it = IntakeService(cls.c, router=cls.router,
+                               settings={"intake.action_wait_ms": 200})
 
     @classmethod
     def tearDownClass(cls):
@@ -45,6 +47,7 @@ class ExportTest(unittest.TestCase):
     def test_everything_about_the_petition(self):
         ans = self.submit()
         cid, code, secret = ans["case_id"], ans["tracking_code"], ans["secret"]
+        self.it.assign(cid, "s04")
         st, c = self.it.json("POST", "/v1/cases/%s/contact" % cid, {"reason": "回访"},
                              bearer("head1"))
         self.assertEqual(st, 200, c)

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import unittest
 
-from tests.harness.qf import Cluster
+from tests.harness.qf import Cluster, Emitter
 from tests.harness.svc_intake import SAMPLE, IntakeService, bearer, jpeg, png
 
 
@@ -21,7 +21,9 @@ class MediaAccessTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.c = Cluster("intake-media")
-        cls.it = IntakeService(cls.c, settings={"intake.action_wait_ms": 200})
+        cls.router = Emitter(cls.c, "router")
+        cls.it = IntakeService(cls.c, router=cls.router,
+                               settings={"intake.action_wait_ms": 200})
 
     @classmethod
     def tearDownClass(cls):
@@ -68,6 +70,8 @@ class MediaAccessTest(unittest.TestCase):
         self.assertEqual((st, ans["code"]), (422, "unknown_media"))
         # nor may staff attach it to another, public case
         b = self.submit(consent_public=True)
+        self.it.assign(b["case_id"], "s04")
+        self.it.assign(a["case_id"], "s04")
         st, ans = self.it.action(b["case_id"], "head1", {
             "action": "progress", "progress": "现场照片", "media": [{"sha256": sha}]})
         self.assertEqual((st, ans["code"]), (422, "unknown_media"))
@@ -95,9 +99,9 @@ class MediaAccessTest(unittest.TestCase):
         self.submit(category="integrity_report", concerns_staff="s04", consent_public=True,
                     media=[{"data": b64(photo)}])
         self.assertEqual(self.get(sha)[0], 404)  # sensitive: never public
-        self.assertEqual(self.get(sha, "secretary")[0], 200)
         self.assertEqual(self.get(sha, "supervisor")[0], 200)
         self.assertEqual(self.get(sha, "head1")[0], 404)  # s04: the person concerned
+        self.assertEqual(self.get(sha, "secretary")[0], 404)  # s01 supervises s04
         self.assertEqual(self.get(sha, "civil")[0], 404)  # not handling it
 
     def test_upload_token(self):
@@ -118,12 +122,13 @@ class MediaAccessTest(unittest.TestCase):
             {"sha256": other, "upload_token": up["upload_token"]}]))
         self.assertEqual((st, ans["code"]), (422, "unknown_media"))
         # attached to a withheld case: staff who may see it, not the public
-        a = self.submit(consent_public=False, media=[
+        a = self.submit(consent_public=False, building="B05", media=[
             {"sha256": sha, "upload_token": up["upload_token"]}])
         self.assertEqual(self.get(sha)[0], 404)
-        self.assertEqual(self.get(sha, "head2")[0], 200)  # may see the case
+        self.assertEqual(self.get(sha, "head2")[0], 200)  # heads B05: may see the case
         # attached by a staff note to a consented case: public from then on
         c = self.submit(consent_public=True)
+        self.it.assign(c["case_id"], "s04")
         st, ans = self.it.action(c["case_id"], "head1", {
             "action": "progress", "progress": "已更换", "media": [
                 {"sha256": sha, "upload_token": up["upload_token"]}]})

@@ -68,6 +68,7 @@ class KnownNamesTest(unittest.TestCase):
         note = {"action": "progress", "progress": "已电话联系%s" % NAME,
                 "cause": "昨天%s来电说灯又坏了" % NAME,
                 "result": "%s家的灯也一并修好" % NEIGHBOUR}
+        self.it.assign(cid, "s04")
         st, body = self.it.action(cid, "head1", note)
         self.assertIn(st, (200, 202), body)
         evs = self.events_of(cid, ["PETITION_SUBMITTED", "STAFF_ACTION_REQUESTED"], 2)

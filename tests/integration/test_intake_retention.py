@@ -12,6 +12,7 @@ import os
 import base64
 import time
 import unittest
+from urllib.parse import quote
 
 from tests.harness.qf import Cluster, Emitter, wait_until
 from tests.harness.svc_intake import IntakeService, bearer, jpeg
@@ -78,6 +79,7 @@ class RetentionTest(unittest.TestCase):
             "channel": "app", "anonymous": False})
         self.assertEqual(st, 201, other)
         # staff note, contact view, the router's note, feedback
+        it.assign(cid, "s05", "B05")
         st, body = it.action(cid, "head2", {"action": "progress", "progress": STAFF_NOTE})
         self.assertIn(st, (200, 202), body)
         st, c = it.json("POST", "/v1/cases/%s/contact" % cid, {"reason": VIEW_REASON},
@@ -129,7 +131,8 @@ class RetentionTest(unittest.TestCase):
             self.assertTrue(r.get("private_expired") or "nonce" not in r, r)
             self.assertNotIn("private", r)
         # contact, photo, description, staff notes: gone for staff too
-        st, body = it.json("GET", "/v1/cases/%s/contact" % cid, headers=bearer("secretary"))
+        st, body = it.json("GET", "/v1/cases/%s/contact?reason=%s" % (cid, quote("回访")),
+                           headers=bearer("secretary"))
         self.assertEqual((st, body["code"]), (404, "no_contact"))
         self.assertEqual(it.request("GET", "/v1/media/" + sha,
                                     headers=bearer("secretary"))[0], 404)
@@ -193,8 +196,8 @@ class RetentionTest(unittest.TestCase):
                    == "accepted", what="later events still applied")
         st, view = self.it.track(ans["tracking_code"], ans["secret"])
         self.assertNotIn("personal_data_deleted", view)
-        st, c = self.it.json("GET", "/v1/cases/%s/contact" % ans["case_id"],
-                             headers=bearer("secretary"))
+        st, c = self.it.json("GET", "/v1/cases/%s/contact?reason=%s"
+                             % (ans["case_id"], quote("回访")), headers=bearer("secretary"))
         self.assertEqual((st, c.get("name")), (200, NAME))
         self.assertEqual(self.it.stop(), 0)
 
