@@ -46,6 +46,14 @@ int qf_access_gate(void *ctx, struct qf_http_req *r)
 			qf_http_set_user(r, s, c);
 		return 0;
 	}
+	if (!t) {
+		/* nobody can prove who they are here: say so, not "bad token" */
+		qf_http_reply_error(r, 503, "staff_access_off",
+				    "本服务未配置工作人员令牌（access.tokens_file），"
+				    "不受理需要工作人员身份的请求",
+				    NULL);
+		return 1;
+	}
 	enum qf_verdict v = qf_policy_role_allows(c, s, (enum qf_action)action);
 	const char *subject = qf_http_subject(r);
 	if (v == QF_ALLOW && qf_action_resource(action) == QF_RES_C && subject) {

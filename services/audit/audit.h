@@ -24,6 +24,7 @@
 #include "qf_merkle.h"
 #include "qf_metrics.h"
 #include "qf_note.h"
+#include "qf_policy.h"
 #include "qf_svc.h"
 
 #define AUDIT_MAX_GAPS	  256
@@ -54,14 +55,6 @@ struct audit_conf {
 	char *public_pub;      /* public.pub ("": no public stream) */
 	int public_sndhwm;     /* public.sndhwm */
 	char *tokens_file;     /* access.tokens_file ("": no private reads) */
-};
-
-/* The people of a case the access policy asks about (rules.c keeps them). */
-struct audit_people {
-	char concerns[64];   /* integrity report: the staff member reported */
-	char entered_by[64]; /* staff who entered an offline petition */
-	char parties[AUDIT_MAX_PARTIES][64]; /* staff named as parties */
-	unsigned nparties;
 };
 
 /* A stream that knows of events it has not applied (rules.c). */
@@ -177,12 +170,6 @@ int audit_private_keep(struct audit *a, struct qf_txn *t,
  * kept for it becomes unreadable; the log is unchanged). */
 int audit_private_expired(struct audit *a, struct qf_txn *t,
 			  const Qingfeng__V1__Envelope *env);
-/* The access policy for private parts, in one place: may `who` read the
- * private part of an event of a case with these people? Returns NULL, or a
- * refusal code ("role", "concerned", "party") with a Chinese message in
- * *msg (static strings). */
-const char *audit_private_may_read(const struct qf_staff *who,
-				   const struct audit_people *p, const char **msg);
 /* HTTP: GET /v1/leaves/:index/private, GET /v1/events/:id */
 void audit_h_private(struct qf_http_req *r, void *ctx);
 void audit_h_event(struct qf_http_req *r, void *ctx);
@@ -216,9 +203,14 @@ int audit_alert(struct audit *a, struct qf_txn *t, int kind, const char *case_id
 		const char *detail);
 /* Timers: unhealed gaps, pending contact views. Returns ms to next. */
 int audit_rules_tick(struct audit *a);
-/* The people of a case (zeroed when audit knows nothing of it). */
-int audit_case_people(struct audit *a, struct qf_txn *t, const char *case_id,
-		      struct audit_people *out);
+/* What the access policy (qf_policy.h) asks of a case, as audit's rules
+ * know it: who it concerns, its parties, its current handler (zeroed but
+ * for the id when audit knows nothing of it; `sensitive` is the caller's). */
+int audit_case_facts(struct audit *a, struct qf_txn *t, const char *case_id,
+		     struct qf_case_facts *out);
+/* The access gate's callbacks (qf_access.h): the community and tokens
+ * loaded for private reads and checkpoint.sign; audit's routes name no case. */
+void audit_access(struct audit *a, struct qf_access *out);
 /* Retention: forget what the rules kept of a case (who it concerns, its
  * parties and handlers). */
 int audit_case_forget(struct audit *a, struct qf_txn *t, const char *case_id);

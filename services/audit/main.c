@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "qf_access.h"
 #include "qf_err.h"
 #include "qf_log.h"
 
@@ -162,6 +163,9 @@ int main(int argc, char **argv)
 	if (audit_keys_load(&a) || audit_ckpt_open(&a) || audit_pub_open(&a))
 		goto out;
 	s_metrics(&a, qf_svc_metrics(a.svc));
+	static struct qf_access access;
+	audit_access(&a, &access);
+	qf_svc_set_access(a.svc, &access);
 	if (qf_svc_http_start(a.svc, audit_routes, audit_nroutes, &a, audit_ready))
 		goto out;
 	qf_info("started", "size=%llu checkpoint=%llu origin=%s sources=%u",

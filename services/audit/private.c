@@ -12,8 +12,12 @@
  * Reading one is an event of its own: GET /v1/leaves/<i>/private with a
  * staff token and a reason is decided, unsealed and answered inside one
  * group-commit transaction that also emits PRIVATE_READ and appends it to
- * the log, so no read is ever unrecorded. Who may read is one small
- * function (audit_private_may_read), the whole access policy.
+ * the log, so no read is ever unrecorded. Who may read is the shared
+ * access policy's (qf_policy.h, action private.read): the gate checks the
+ * token and the role before the handler runs, and the transaction asks the
+ * policy again with the case's facts as audit knows them (who a report
+ * concerns, the parties, the handler), so a conflict is decided on the
+ * same snapshot the part is read from.
  *
  * PRIVATE_READ goes out on a partition key of its own (reads_key, chosen so
  * that it never shares a partition with "audit"): every event of that
@@ -21,6 +25,7 @@
  * alerts and checkpoints (partition "audit") stay out of the log.
  */
 #include "audit.h"
+#include "qf_access.h"
 #include "qf_community.h"
 #include "qf_err.h"
 #include "qf_event.h"
@@ -276,30 +281,16 @@ out:
 
 /* ------------------------------------------------------------ policy */
 
-/* The access policy, in one place (a shared policy table will replace it):
- * the secretary and the integrity supervisor may read, never the staff
- * member a report concerns nor a staff member named as a party. */
-const char *audit_private_may_read(const struct qf_staff *who,
-				   const struct audit_people *p, const char **msg)
+static void s_world(void *svc, const struct qf_community **c, const struct qf_tokens **t)
 {
-	static const char *const roles[] = {"secretary", "supervisor"};
-	int role_ok = 0;
-	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-		role_ok |= who->role && !strcmp(who->role, roles[i]);
-	if (!role_ok) {
-		*msg = "只有社区党委书记和廉勤监督员可以查阅非公开内容";
-		return "role";
-	}
-	if (p->concerns[0] && who->id && !strcmp(p->concerns, who->id)) {
-		*msg = "被举报人不能查阅举报其本人的案件的非公开内容";
-		return "concerned";
-	}
-	for (unsigned i = 0; i < p->nparties; i++)
-		if (who->id && !strcmp(p->parties[i], who->id)) {
-			*msg = "案件当事人不能查阅该案件的非公开内容";
-			return "party";
-		}
-	return NULL;
+	const struct audit *a = svc;
+	*c = a->community;
+	*t = a->tokens;
+}
+
+void audit_access(struct audit *a, struct qf_access *out)
+{
+	*out = (struct qf_access){s_world, NULL, a};
 }
 
 /* ------------------------------------------------------------ reading */
@@ -310,9 +301,11 @@ struct read_job {
 	struct qf_http_req *r;
 	uint64_t index;
 	const struct qf_staff *who;
+	const struct qf_community *community;
 	char *reason;
 	/* the verdict, decided in the transaction */
 	unsigned status;
+	enum qf_verdict verdict; /* the policy's, on the case's facts */
 	const char *code, *msg;
 	uint8_t *part; /* the PrivatePart encoding (secret) */
 	size_t part_len;
@@ -421,6 +414,7 @@ static int s_read_apply(struct qf_txn *t, void *arg)
 	struct read_job *j = arg;
 	struct audit *a = j->a;
 	s_job_reset(j); /* a write function may run twice */
+	j->verdict = QF_ALLOW;
 	/* decide first */
 	uint64_t size;
 	int rc = qf_merkle_log_size(a->log, t, &size);
@@ -468,22 +462,20 @@ static int s_read_apply(struct qf_txn *t, void *arg)
 	}
 	if (rc)
 		return rc;
-	struct audit_people people;
-	if (j->case_id[0] && (rc = audit_case_people(a, t, j->case_id, &people)))
+	struct qf_case_facts facts;
+	memset(&facts, 0, sizeof facts);
+	if (j->case_id[0] && (rc = audit_case_facts(a, t, j->case_id, &facts)))
 		return rc;
-	if (!j->case_id[0])
-		memset(&people, 0, sizeof people);
-	const char *msg, *why = audit_private_may_read(j->who, &people, &msg);
-	if (why) {
-		qf_warn("private_read_refused", "leaf=%llu staff=%s reason=%s",
-			(unsigned long long)j->index, j->who->id, why);
+	facts.sensitive = sensitive || facts.concerns[0];
+	j->verdict = qf_policy_case(j->community, j->who, QF_ACT_PRIVATE_READ, &facts);
+	if (j->verdict != QF_ALLOW) {
+		qf_warn("private_read_refused", "leaf=%llu staff=%s verdict=%d",
+			(unsigned long long)j->index, j->who->id, (int)j->verdict);
 		s_job_reset(j);
-		s_deny(j, 403, strcmp(why, "role") ? "conflict_of_interest" : "forbidden",
-		       msg);
 		return QF_OK;
 	}
 	/* then write: the read is on record before anyone sees the text */
-	if ((rc = s_read_event(a, t, j, sensitive || people.concerns[0])))
+	if ((rc = s_read_event(a, t, j, facts.sensitive)))
 		return rc;
 	j->status = 200;
 	return QF_OK;
@@ -499,6 +491,8 @@ static void s_read_done(void *arg, int rc)
 		qf_http_reply_error(r, rc == QF_ERR_STOPPED ? 503 : 500,
 				    rc == QF_ERR_STOPPED ? "unavailable" : "internal",
 				    "读取失败，请稍后再试", NULL);
+	} else if (j->verdict != QF_ALLOW) {
+		qf_access_deny(r, j->verdict); /* as the gate answers */
 	} else if (j->status != 200) {
 		qf_http_reply_error(r, j->status, j->code, j->msg, NULL);
 	} else {
@@ -578,19 +572,10 @@ void audit_h_private(struct qf_http_req *r, void *ctx)
 				    "index");
 		return;
 	}
-	if (!a->tokens) {
-		qf_http_reply_error(r, 503, "private_reads_off",
-				    "本服务未配置工作人员令牌（access.tokens_file），"
-				    "不提供非公开内容查阅",
-				    NULL);
-		return;
-	}
-	const struct qf_staff *who =
-	    qf_tokens_auth(a->tokens, a->community, qf_http_header(r, "Authorization"));
+	/* the gate authenticated the caller and checked the role */
+	const struct qf_staff *who = qf_access_staff(r);
 	if (!who) {
-		qf_http_add_header(r, "WWW-Authenticate", "Bearer");
-		qf_http_reply_error(r, 401, "unauthorized", "需要有效的工作人员令牌",
-				    NULL);
+		qf_access_deny(r, QF_DENY_AUTH);
 		return;
 	}
 	const char *reason = qf_http_query(r, "reason");
@@ -608,12 +593,6 @@ void audit_h_private(struct qf_http_req *r, void *ctx)
 				    "reason");
 		return;
 	}
-	static const struct audit_people nobody;
-	const char *msg;
-	if (audit_private_may_read(who, &nobody, &msg)) { /* the role, early */
-		qf_http_reply_error(r, 403, "forbidden", msg, NULL);
-		return;
-	}
 	struct read_job *j = calloc(1, sizeof *j);
 	if (!j || !(j->reason = strdup(reason))) {
 		free(j);
@@ -624,6 +603,7 @@ void audit_h_private(struct qf_http_req *r, void *ctx)
 	j->r = r;
 	j->index = index;
 	j->who = who;
+	j->community = qf_access_community(r);
 	j->job.apply = s_read_apply;
 	j->job.done = s_read_done;
 	j->job.arg = j;

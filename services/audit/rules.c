@@ -209,20 +209,25 @@ static int s_role_allowed(const struct audit *a, const char *role)
 	return 0;
 }
 
-int audit_case_people(struct audit *a, struct qf_txn *t, const char *case_id,
-		      struct audit_people *out)
+int audit_case_facts(struct audit *a, struct qf_txn *t, const char *case_id,
+		     struct qf_case_facts *out)
 {
 	memset(out, 0, sizeof *out);
+	snprintf(out->id, sizeof out->id, "%s", case_id);
 	struct case_state s;
 	int rc = s_load(a, t, case_id, &s);
 	if (rc <= 0)
 		return rc;
-	_Static_assert(sizeof out->concerns >= ID_MAX, "people ids");
+	_Static_assert(sizeof out->concerns >= ID_MAX, "fact ids");
+	_Static_assert(QF_FACT_PARTIES >= AUDIT_MAX_PARTIES, "fact parties");
 	strcpy(out->concerns, s.concerns);
-	strcpy(out->entered_by, s.entered_by);
 	for (unsigned i = 0; i < s.nparties; i++)
 		strcpy(out->parties[i], s.parties[i]);
 	out->nparties = s.nparties;
+	if (s.nhist) {
+		strcpy(out->assignee, s.hist[s.nhist - 1].assignee);
+		strcpy(out->owner, s.hist[s.nhist - 1].owner);
+	}
 	return QF_OK;
 }
 

@@ -647,7 +647,8 @@ class Checker:
         r["faults_by"] = self.nem.summary()
         r["leaves"] = len(leaves)
         # the log verifies: signature, every tile, every producer's stream
-        self.s.procs["audit"].request("POST", "/v1/checkpoint")
+        self.s.procs["audit"].request("POST", "/v1/checkpoint",
+                                      headers={"Authorization": "Bearer qf-dev-s01"})
         v = self.s.c.run([binary("qfctl"), "audit", "verify", "--url",
                           "http://127.0.0.1:%d" % self.s.http["audit"], "--vkey", self.s.vkey()],
                          timeout=300)

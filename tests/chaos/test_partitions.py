@@ -124,7 +124,7 @@ class Partitions(unittest.TestCase):
         self.assertEqual(len(board), len(set(board)), "a case twice on the board")
         self.assertEqual(set(board), set(cids), "the board differs from what was acknowledged")
         audit = self.d["audit"]
-        audit.request("POST", "/v1/checkpoint")
+        audit.request("POST", "/v1/checkpoint", headers={"Authorization": "Bearer qf-dev-s01"})
         r = audit.host.run([binary("qfctl"), "audit", "verify", "--url",
                             "http://127.0.0.1:%d" % audit.http, "--vkey",
                             os.path.join(self.d.shared, "checkpoint.vkey")], timeout=120 * SLOW)

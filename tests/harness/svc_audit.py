@@ -243,8 +243,13 @@ class Audit:
         return self.start()
 
     # ------------------------------------------------------ reading
-    def json(self, path, method="GET", body=None):
-        return self.proc.json(method, path, body)
+    def json(self, path, method="GET", body=None, token=None):
+        h = {"Authorization": "Bearer " + token} if token else None
+        return self.proc.json(method, path, body, h)
+
+    def sign_now(self):
+        """POST /v1/checkpoint as the secretary (checkpoint.sign)."""
+        return self.json("/v1/checkpoint", "POST", token="qf-dev-s01")
 
     def get(self, path):
         st, hd, body = self.proc.request("GET", path)

@@ -159,12 +159,17 @@ class AuditLogTest(unittest.TestCase):
 
     def test_checkpoints_on_demand_on_time_and_listed(self):
         a = Audit(self.c, [self.intake], checkpoint={"every_entries": 1000000})
-        # nothing new: the first (empty) checkpoint stays
+        # only who may: no token 401, a building head 403 (checkpoint.sign)
         st, j = a.json("/v1/checkpoint", "POST")
+        self.assertEqual((st, j["code"]), (401, "missing_token"))
+        st, j = a.json("/v1/checkpoint", "POST", token="qf-dev-s04")
+        self.assertEqual((st, j["code"]), (403, "forbidden_role"))
+        # nothing new: the first (empty) checkpoint stays
+        st, j = a.sign_now()
         self.assertEqual((st, j["new"], j["size"]), (200, False, 0))
         petition(self.intake, new_case_id())
         a.wait_size(1)
-        st, j = a.json("/v1/checkpoint", "POST")
+        st, j = a.sign_now()
         if st == 200:  # the 1-second timer may have signed it just before
             self.assertEqual(j["size"], 1)
         else:

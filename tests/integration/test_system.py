@@ -101,7 +101,8 @@ class SystemTest(unittest.TestCase):
         vkey = [f for f in os.listdir(self.c.path("var", "audit", "x")[:-2])
                 if f.endswith(".vkey")][0]
         vkey = self.c.path("var", "audit", vkey)
-        self.s.procs["audit"].request("POST", "/v1/checkpoint")
+        self.s.procs["audit"].request("POST", "/v1/checkpoint",
+                                      headers={"Authorization": "Bearer qf-dev-s01"})
         r = self.c.run([binary("qfctl"), "audit", "verify", "--url", audit, "--vkey", vkey,
                         "--state", self.c.path("audit-state")])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

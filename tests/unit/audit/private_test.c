@@ -203,7 +203,7 @@ struct peek {
 	uint8_t *plain;
 	size_t len;
 	int forgotten;
-	struct audit_people people;
+	struct qf_case_facts people;
 	const char *case_id;
 };
 
@@ -219,7 +219,7 @@ static int s_peek(struct qf_txn *t, void *arg)
 		p->rc = qf_vault_unseal(p->f->a.vault, t, v.mv_data, v.mv_size, k, 8,
 					&p->plain, &p->len);
 	p->forgotten = qf_vault_forgotten(p->f->a.vault, t, p->case_id);
-	return audit_case_people(&p->f->a, t, p->case_id, &p->people);
+	return audit_case_facts(&p->f->a, t, p->case_id, &p->people);
 }
 
 static int s_root(struct qf_txn *t, void *arg)
@@ -371,26 +371,6 @@ static void test_subjects(void **state)
 	assert_false(p.forgotten);
 }
 
-static void test_policy(void **state)
-{
-	(void)state;
-	struct qf_staff sec = {.id = "s01", .role = "secretary"};
-	struct qf_staff sup = {.id = "s02", .role = "supervisor"};
-	struct qf_staff head = {.id = "s04", .role = "building_head"};
-	struct audit_people p = {{0}};
-	const char *msg = NULL;
-	assert_null(audit_private_may_read(&sec, &p, &msg));
-	assert_null(audit_private_may_read(&sup, &p, &msg));
-	assert_string_equal(audit_private_may_read(&head, &p, &msg), "role");
-	assert_non_null(msg);
-	strcpy(p.concerns, "s02");
-	assert_string_equal(audit_private_may_read(&sup, &p, &msg), "concerned");
-	assert_null(audit_private_may_read(&sec, &p, &msg));
-	strcpy(p.parties[0], "s01");
-	p.nparties = 1;
-	assert_string_equal(audit_private_may_read(&sec, &p, &msg), "party");
-}
-
 static int s_alert(struct qf_txn *t, void *arg)
 {
 	struct fx *f = arg;
@@ -468,7 +448,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_kept_sealed_then_forgotten, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_subjects, setup, teardown),
-	    cmocka_unit_test(test_policy),
 	    cmocka_unit_test_setup_teardown(test_alerts_public_part, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_old_format_refused, setup, teardown),
 	};
