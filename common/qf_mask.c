@@ -388,8 +388,8 @@ static void s_numbers(struct mask *m)
 	struct qf_norm_num num;
 	size_t at = 0;
 	while (qf_norm_num_next(&m->nm, &at, m->used, &num)) {
-		size_t rest = 0, k = 0;
-		while (k < num.n) {
+		size_t rest = 0, k = 0, safe = qf_norm_num_safe(&num);
+		while (k < safe) {
 			size_t len;
 			enum qf_norm_kind kind = qf_norm_num_at(&num, k, &len);
 			if (!kind) {
@@ -405,6 +405,12 @@ static void s_numbers(struct mask *m)
 			}
 			k += len;
 			rest = k;
+		}
+		if (safe < num.n) { /* cut: the rest is read again as a run */
+			size_t g = qf_norm_num_resume(&num, k, rest);
+			s_other(m, &num, rest, g);
+			at = num.pos[g];
+			continue;
 		}
 		s_other(m, &num, rest, num.n);
 	}

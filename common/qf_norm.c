@@ -485,7 +485,8 @@ static int s_pass_join_numbers(struct qf_norm *nm)
 	size_t at = 0;
 	int any = 0;
 	while (qf_norm_num_next(nm, &at, NULL, &num)) {
-		for (size_t k = 0; k < num.n;) {
+		size_t safe = qf_norm_num_safe(&num), k = 0;
+		while (k < safe) {
 			size_t len;
 			if (!qf_norm_num_at(&num, k, &len)) {
 				k++;
@@ -499,6 +500,8 @@ static int s_pass_join_numbers(struct qf_norm *nm)
 			any |= num.pos[k + len - 1] - num.pos[k] + 1 > len;
 			k += len;
 		}
+		if (safe < num.n)
+			at = num.pos[qf_norm_num_resume(&num, k, 0)];
 	}
 	if (!any)
 		return 0;
@@ -671,6 +674,7 @@ int qf_norm_num_next(const struct qf_norm *nm, size_t *at, const uint8_t *skip,
 			gap = (uint8_t)g;
 			k += g;
 		}
+		r->cut = r->n == QF_NORM_NUM_MAX && k < n && FREE(k);
 		r->n = last + 1; /* a run ends with a digit or X, never a star */
 		r->slot[r->n] = '\0';
 		r->gap[r->n] = 0;
@@ -680,6 +684,19 @@ int qf_norm_num_next(const struct qf_norm *nm, size_t *at, const uint8_t *skip,
 #undef FREE
 	*at = n;
 	return 0;
+}
+
+size_t qf_norm_num_safe(const struct qf_norm_num *r)
+{
+	return r->cut && r->n > QF_NORM_NUM_LONGEST ? r->n - QF_NORM_NUM_LONGEST : r->n;
+}
+
+size_t qf_norm_num_resume(const struct qf_norm_num *r, size_t k, size_t done)
+{
+	size_t g = k;
+	while (g > done && !r->gap[g])
+		g--;
+	return r->gap[g] || (g > 0 && g == done) ? g : k;
 }
 
 static int s_group_start(const struct qf_norm_num *r, size_t k)

@@ -131,7 +131,21 @@ struct qf_norm_num {
 	size_t pos[QF_NORM_NUM_MAX];	  /* normalised position of each slot */
 	uint8_t gap[QF_NORM_NUM_MAX + 1]; /* separators before slot k (0 inside
 					     a group; gap[0] and gap[n] are 0) */
+	int cut;			  /* the run goes on past slot n */
 };
+
+/* Longest number qf_norm_num_at recognises (an ID card). */
+#define QF_NORM_NUM_LONGEST 18
+
+/* A run cut at QF_NORM_NUM_MAX slots (a list of phone numbers joined by
+ * "；") may cut a number in two. Callers look for numbers starting before
+ * qf_norm_num_safe(r) only (those are whole), and call qf_norm_num_next
+ * again from qf_norm_num_resume(r, k, done): the start of the group holding
+ * slot k (their first slot not handled), if that lies after slot `done`
+ * (the first slot they have not consumed), else k itself, as a position to
+ * put in *at. Uncut runs: safe is r->n. */
+size_t qf_norm_num_safe(const struct qf_norm_num *r);
+size_t qf_norm_num_resume(const struct qf_norm_num *r, size_t k, size_t done);
 
 /* Find the first run starting at or after normalised position *at, skipping
  * positions whose skip[] byte is non-zero (skip may be NULL; skipped

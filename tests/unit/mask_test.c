@@ -294,6 +294,20 @@ static void test_mobile_forms(void **state)
 	m = s_mask("13812345678，13912345678", NULL);
 	assert_string_equal(m, "138****5678，139****5678");
 	free(m);
+	/* a long list of numbers is one run of digits longer than the
+	   normaliser reads at once: every number in it is still whole */
+	{
+		char in[2048] = "电话：";
+		for (size_t i = 0; i < sizeof s_mobile_forms / sizeof s_mobile_forms[0]; i++) {
+			strcat(in, s_mobile_forms[i]);
+			strcat(in, "；");
+		}
+		strcat(in, "139 0811 1016；(139)0811 1017；+86 139 0811 1018");
+		m = s_mask(in, NULL);
+		if (s_digits_survive(m, "1234") || s_digits_survive(m, "0811"))
+			fail_msg("a number survived in a list: '%s'", m);
+		free(m);
+	}
 	/* ID cards with separators; dates and times stay */
 	m = s_mask("身份证 510101 19900101 123x，2026-11-25 14:30到", NULL);
 	assert_string_equal(m, "身份证 510**************X，2026-11-25 14:30到");
