@@ -37,7 +37,7 @@ SERVICES = ["intake", "router", "notifier", "disclosure", "audit"]
 BINARY = {"intake": "qf-intake", "router": "qf-router", "notifier": "qf-notifier",
           "disclosure": "qf-disclosure", "audit": "qf-audit"}
 DEFAULT_PORTS = [8080, 8081, 8082, 8083, 8084, 5551, 5552, 5561, 5562, 5571, 5572,
-                 5581, 5582, 5591, 5592, 2525, 9090]
+                 5581, 5582, 5591, 5592, 5593, 2525, 9090]
 HTTP = {"intake": 8080, "router": 8081, "notifier": 8082, "disclosure": 8083, "audit": 8084}
 BUILDINGS = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B09", "B10", "Y01",
              "S01"]

@@ -19,7 +19,7 @@ SERVICES = [("audit", "qf-audit", 8084), ("router", "qf-router", 8081),
             ("notifier", "qf-notifier", 8082), ("disclosure", "qf-disclosure", 8083),
             ("intake", "qf-intake", 8080)]
 DEFAULT_PORTS = [8080, 8081, 8082, 8083, 8084, 5551, 5552, 5561, 5562, 5571, 5572,
-                 5581, 5582, 5591, 5592, 2525, 9090]
+                 5581, 5582, 5591, 5592, 5593, 2525, 9090]
 NAME, PHONE = "吴晓明", "13912345678"
 
 
