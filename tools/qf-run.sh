@@ -13,7 +13,8 @@
 #
 # QF_RUN_DIR: the directory holding config/ (default: the repository), where
 # var/ is made. QF_RUN_BACKOFF_MS / QF_RUN_BACKOFF_MAX_MS / QF_RUN_HEALTHY_S
-# change the back-off (0.5 s, 30 s, 60 s).
+# change the back-off (0.5 s, 30 s, 60 s); QF_RUN_STOP_GRACE_S how long a
+# service may take to stop before SIGKILL (8 s).
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
@@ -23,6 +24,9 @@ cd "${QF_RUN_DIR:-$repo}" || exit 1
 BACKOFF=${QF_RUN_BACKOFF_MS:-500}
 BACKOFF_MAX=${QF_RUN_BACKOFF_MAX_MS:-30000}
 HEALTHY=${QF_RUN_HEALTHY_S:-60}
+# a service that has not stopped this long after SIGTERM gets SIGKILL (every
+# service stops in well under 2 s; a hung one must not hang Ctrl-C)
+GRACE=${QF_RUN_STOP_GRACE_S:-8}
 mkdir -p var var/keys
 state=$(mktemp -d "${TMPDIR:-/tmp}/qf-run-XXXXXX") || exit 1
 
@@ -51,9 +55,14 @@ why() {
 # stop file exists. Runs in a subshell; SIGTERM stops the child and the loop.
 supervise() {
 	name=$1 bin=$2 cfg=$3
-	child="" nap="" restarts=0 delay=$BACKOFF
-	trap 'touch "$state/stop"; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null;
-	      [ -n "$nap" ] && kill "$nap" 2>/dev/null' TERM
+	child="" nap="" reaper="" restarts=0 delay=$BACKOFF
+	trap 'touch "$state/stop"; [ -n "$nap" ] && kill "$nap" 2>/dev/null;
+	      if [ -n "$child" ] && kill -TERM "$child" 2>/dev/null; then
+		      ( sleep "$GRACE"; kill -0 "$child" 2>/dev/null &&
+			log "$name did not stop within ${GRACE}s of SIGTERM: SIGKILL" &&
+			kill -KILL "$child" ) &
+		      reaper=$!
+	      fi' TERM
 	while [ ! -e "$state/stop" ]; do
 		t0=$(date +%s)
 		"$bin" --config "$cfg" &
@@ -72,6 +81,7 @@ supervise() {
 			rc=$?
 		done
 		child=""
+		[ -n "$reaper" ] && kill "$reaper" 2>/dev/null
 		# Ctrl-C reaches the services too (they stop cleanly, status 0)
 		# a moment before the stop file exists: give it that moment
 		[ "$rc" = 0 ] && sleep 0.2

@@ -46,6 +46,13 @@ class Supervisor(unittest.TestCase):
                 pass
         p.kill()
 
+    def stopped(self, run, timeout=15):
+        """run's exit status, or a failure with its log when it hangs."""
+        try:
+            return run.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail("qf-run.sh did not stop within %d s:\n%s" % (timeout, run.output()[-3000:]))
+
     def pids(self, p):
         """service -> pid of its latest start, from the supervisor's log."""
         out = {}
@@ -85,7 +92,7 @@ class Supervisor(unittest.TestCase):
         # Ctrl-C: SIGINT to the whole foreground process group
         t0 = time.time()
         os.killpg(run.pid, signal.SIGINT)
-        self.assertEqual(run.wait(timeout=15), 0, run.output()[-3000:])
+        self.assertEqual(self.stopped(run), 0, run.output()[-3000:])
         self.assertLess(time.time() - t0, 10 * SLOW)
         log = run.output()
         self.assertIn("all stopped", log)
@@ -100,7 +107,7 @@ class Supervisor(unittest.TestCase):
         run = self.start_run("b")
         pids = self.pids(run)
         run.signal(signal.SIGTERM)
-        self.assertEqual(run.wait(timeout=15), 0, run.output()[-3000:])
+        self.assertEqual(self.stopped(run), 0, run.output()[-3000:])
         for svc, pid in pids.items():
             self.assertFalse(os.path.exists("/proc/%d" % pid), "%s survived SIGTERM" % svc)
         # every service ended with status 0 (no "restarting" after a clean stop)
