@@ -123,15 +123,15 @@ rss=$(awk '/^VmRSS/{print $2}' "/proc/$RPID/status")
 anon=$(awk '/^RssAnon/{print $2}' "/proc/$RPID/status")
 file=$(awk '/^RssFile/{print $2}' "/proc/$RPID/status")
 store=$(du -k "$tmp/router/data.mdb" | awk '{print $1}')
-timers=$(metric router_timers)
-open=$(metric router_open_cases)
+timers=$(metric qf_router_timers)
+open=$(metric qf_router_open_cases)
 idle1=$(idle_cpu "$IDLE_S")
 router_stop
 
 # --- timers: every case comes due at once
 t0=$(now)
 router_start $((400 * 3600 * 1000))
-wait_metric router_timers_fired_total "$N"
+wait_metric qf_router_timers_fired_total "$N"
 t1=$(now)
 dt_tim=$(elapsed "$t0" "$t1")
 router_stop

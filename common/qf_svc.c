@@ -6,6 +6,8 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_procmetrics.h"
+#include "qf_version.h"
 #include "qf_vault.h"
 #include "qf_zap.h"
 
@@ -356,7 +358,8 @@ int qf_svc_args_parse(int argc, char **argv, const char *prog,
 			a->print_routes = 1;
 			break;
 		case 'V':
-			printf("%s (qingfeng) 0.1.0, event catalogue v1\n", prog);
+			printf("%s (qingfeng) %s, event catalogue %s\n", prog, QF_VERSION,
+			       QF_CATALOGUE);
 			*exit_code = 0;
 			return 1;
 		case 'h':
@@ -444,7 +447,8 @@ int qf_svc_open(struct qf_svc **out, const struct qf_svc_opts *o,
 	qf_clock_from_env(&s->clock);
 	if ((rc = qf_id_init()))
 		goto fail_msg;
-	if ((rc = qf_metrics_new(&s->metrics)))
+	if ((rc = qf_metrics_new(&s->metrics)) ||
+	    (rc = qf_procmetrics_register(s->metrics, o->service)))
 		goto fail_msg;
 	s->zctx = zmq_ctx_new();
 	if (!s->zctx) {

@@ -115,30 +115,30 @@ static void s_metrics(struct router *r)
 {
 	struct qf_metrics *m = qf_svc_metrics(r->svc);
 #define C(field, name, help) r->field = qf_metrics_counter(m, name, help, NULL)
-	C(m_cases, "router_cases_created_total", "Cases created from petitions");
-	C(m_transitions, "router_transitions_total", "Case transitions emitted");
-	C(m_ok, "router_actions_ok_total", "Staff actions and feedback accepted");
-	C(m_refused, "router_actions_refused_total",
+	C(m_cases, "qf_router_cases_created_total", "Cases created from petitions");
+	C(m_transitions, "qf_router_transitions_total", "Case transitions emitted");
+	C(m_ok, "qf_router_actions_ok_total", "Staff actions and feedback accepted");
+	C(m_refused, "qf_router_actions_refused_total",
 	  "Staff actions and feedback refused");
-	C(m_warnings, "router_deadline_warnings_total", "Early deadline warnings");
-	C(m_breaches, "router_deadline_breaches_total", "Deadlines breached");
-	C(m_reminders, "router_overdue_reminders_total", "Reminders while overdue");
-	C(m_escalations, "router_escalations_total", "Escalations along the chain");
-	C(m_closed, "router_auto_closed_total", "Cases closed by the timer");
-	C(m_hotspots, "router_hotspot_warnings_total", "Hotspot warnings");
-	C(m_repeats, "router_repeats_linked_total", "Repeat petitions linked");
-	C(m_duty, "router_duty_reports_total", "Duty quota reports");
-	C(m_ignored, "router_events_ignored_total",
+	C(m_warnings, "qf_router_deadline_warnings_total", "Early deadline warnings");
+	C(m_breaches, "qf_router_deadline_breaches_total", "Deadlines breached");
+	C(m_reminders, "qf_router_overdue_reminders_total", "Reminders while overdue");
+	C(m_escalations, "qf_router_escalations_total", "Escalations along the chain");
+	C(m_closed, "qf_router_auto_closed_total", "Cases closed by the timer");
+	C(m_hotspots, "qf_router_hotspot_warnings_total", "Hotspot warnings");
+	C(m_repeats, "qf_router_repeats_linked_total", "Repeat petitions linked");
+	C(m_duty, "qf_router_duty_reports_total", "Duty quota reports");
+	C(m_ignored, "qf_router_events_ignored_total",
 	  "Consumed events that could not be used");
-	C(m_timers_fired, "router_timers_fired_total", "Timers fired");
+	C(m_timers_fired, "qf_router_timers_fired_total", "Timers fired");
 	C(m_expired, "qf_router_private_expired_total",
 	  "Subjects whose private data retention forgot (PRIVATE_EXPIRED)");
 #undef C
-	qf_metrics_gauge_fn(m, "router_open_cases", "Cases open and assigned", NULL,
+	qf_metrics_gauge_fn(m, "qf_router_open_cases", "Cases open and assigned", NULL,
 			    s_g_open, r);
-	qf_metrics_gauge_fn(m, "router_cases", "Cases known", NULL, s_g_cases, r);
-	qf_metrics_gauge_fn(m, "router_timers", "Pending timers", NULL, s_g_timers, r);
-	qf_metrics_gauge_fn(m, "router_alert_cases", "Open cases warned or overdue", NULL,
+	qf_metrics_gauge_fn(m, "qf_router_cases", "Cases known", NULL, s_g_cases, r);
+	qf_metrics_gauge_fn(m, "qf_router_timers", "Pending timers", NULL, s_g_timers, r);
+	qf_metrics_gauge_fn(m, "qf_router_alert_cases", "Open cases warned or overdue", NULL,
 			    s_g_alerts, r);
 }
 

@@ -11,6 +11,7 @@ gap named, so they start asserting once the gap is closed.
 import json
 import os
 import re
+import time
 import unittest
 
 from tests.harness.qf import ROOT, Cluster
@@ -60,6 +61,7 @@ class Metrics(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.c = Cluster("ops-metrics")
+        cls.t0 = time.time()
         try:
             cls.d = Deployment(cls.c, SINGLE).start_all()
             cls.cids = [cls.d.submit("intake", building=b, n=i)[0]
@@ -125,6 +127,38 @@ class Metrics(unittest.TestCase):
                 self.assertGreater(self.value(name, "qf_http_requests_total"), 0)
                 self.assertEqual(self.value(name, "qf_bus_replay_lag_events"), 0,
                                  "%s is behind after settling" % name)
+
+    def test_one_prefix(self):
+        """Every figure is qf_* (ours) or process_* (the standard ones)."""
+        for name in SERVICES:
+            with self.subTest(service=name):
+                names = {n for f in self.fams(name).values() for n, _, _ in f["samples"]}
+                other = sorted(n for n in names if not n.startswith(("qf_", "process_")))
+                self.assertEqual(other, [])
+
+    def test_process_and_build_info(self):
+        """The standard process_* figures and qf_build_info, read from /proc."""
+        for name in SERVICES:
+            with self.subTest(service=name):
+                pid = self.d[name].proc.pid
+                self.assertGreater(self.value(name, "process_cpu_seconds_total"), 0)
+                rss = self.value(name, "process_resident_memory_bytes")
+                with open("/proc/%d/statm" % pid) as f:
+                    pages = int(f.read().split()[1])
+                # the same process, read a moment apart: within a factor of 2
+                self.assertGreater(rss, pages * os.sysconf("SC_PAGE_SIZE") / 2)
+                self.assertLess(rss, pages * os.sysconf("SC_PAGE_SIZE") * 2)
+                self.assertGreaterEqual(self.value(name, "process_virtual_memory_bytes"), rss)
+                fds = self.value(name, "process_open_fds")
+                self.assertGreater(fds, 3)
+                self.assertLess(fds, len(os.listdir("/proc/%d/fd" % pid)) + 20)
+                self.assertGreaterEqual(self.value(name, "process_max_fds"), fds)
+                start = self.value(name, "process_start_time_seconds")
+                # started by this test (boot time plus ticks since boot: the
+                # wall clock may have been stepped since boot, by seconds)
+                self.assertGreaterEqual(start, self.t0 - 60)
+                self.assertLessEqual(start, time.time() + 60)
+                self.assertEqual(self.value(name, "qf_build_info", 'version="0.1.0"'), 1)
 
     def test_figures_follow_the_traffic(self):
         self.assertEqual(self.value("intake", "qf_intake_petitions_total", 'outcome="accepted"'),

@@ -29,7 +29,7 @@ class RouterBadInput(unittest.TestCase):
     def ignored(self):
         st, _, data = self.r.proc.request("GET", "/metrics")
         for line in data.decode().splitlines():
-            if line.startswith("router_events_ignored_total "):
+            if line.startswith("qf_router_events_ignored_total "):
                 return float(line.split()[1])
         return 0.0
 

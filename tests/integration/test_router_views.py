@@ -157,9 +157,9 @@ class RouterViews(unittest.TestCase):
         st, _, data = self.r.proc.request("GET", "/metrics")
         self.assertEqual(st, 200)
         text = data.decode()
-        self.assertIn("router_open_cases 6", text)
-        self.assertIn("router_cases_created_total 6", text)
-        self.assertIn("router_actions_ok_total 1", text)
+        self.assertIn("qf_router_open_cases 6", text)
+        self.assertIn("qf_router_cases_created_total 6", text)
+        self.assertIn("qf_router_actions_ok_total 1", text)
         st, _, _ = self.r.proc.request("GET", "/readyz")
         self.assertEqual(st, 200)
 

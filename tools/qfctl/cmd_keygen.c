@@ -35,6 +35,13 @@ static int s_write(const char *path, const char *text, mode_t mode)
 int qfctl_keygen(int argc, char **argv)
 {
 	char pub[65], sec[65];
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: qfctl keygen [--seal] [--out PREFIX]\n"
+		       "  Makes a CURVE key pair for the bus (with --seal: a sealing key\n"
+		       "  pair for contacts); with --out writes PREFIX.pub and PREFIX.key\n"
+		       "  (mode 0600) and prints the public key.\n");
+		return 0;
+	}
 	int seal = argc >= 2 && !strcmp(argv[1], "--seal");
 	if (seal) {
 		argc--;

@@ -55,6 +55,12 @@ static int s_dbs(struct qf_txn *t, void *arg)
 
 int qfctl_store(int argc, char **argv)
 {
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: qfctl store stat DIR\n"
+		       "  Prints each database of the LMDB store in DIR with its entries\n"
+		       "  and pages (read-only; the service may keep running).\n");
+		return 0;
+	}
 	if (argc != 3 || strcmp(argv[1], "stat")) {
 		fprintf(stderr, "usage: qfctl store stat DIR\n");
 		return 2;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qf_id.h"
+#include "qf_version.h"
 #include "qfctl.h"
 
 struct cmd {
@@ -23,7 +24,7 @@ struct cmd {
 
 static void s_usage(FILE *f, const struct cmd *cmds, size_t n)
 {
-	fprintf(f, "usage: qfctl COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: qfctl COMMAND [ARGS]\n       qfctl --version\n\ncommands:\n");
 	for (size_t i = 0; i < n; i++)
 		if (cmds[i].fn)
 			fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
@@ -44,6 +45,10 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		s_usage(argc < 2 ? stderr : stdout, cmds, n);
 		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("qfctl (qingfeng) %s, event catalogue %s\n", QF_VERSION, QF_CATALOGUE);
+		return 0;
 	}
 	if (qf_id_init()) {
 		fprintf(stderr, "qfctl: cannot initialise libsodium\n");
