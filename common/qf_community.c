@@ -103,6 +103,102 @@ static int s_days(config_setting_t *arr, int64_t **out, unsigned *n, int off,
 	return rc;
 }
 
+/* A number setting of either libconfig type (30 and 30.0). */
+static int s_num(const config_setting_t *e, double *out)
+{
+	int t = config_setting_type(e);
+	if (t == CONFIG_TYPE_FLOAT)
+		*out = config_setting_get_float(e);
+	else if (t == CONFIG_TYPE_INT)
+		*out = config_setting_get_int(e);
+	else if (t == CONFIG_TYPE_INT64)
+		*out = (double)config_setting_get_int64(e);
+	else
+		return -1;
+	return 0;
+}
+
+static int s_lat_lng_ok(double lat, double lng)
+{
+	return lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180;
+}
+
+/* A building's optional place: lat and lng together, a footprint of at
+ * least three (lat, lng) vertices as a flat list, aliases as strings. */
+static int s_load_place(config_setting_t *e, struct qf_building *b,
+			struct qf_cfg_errors *errs)
+{
+	int rc = QF_OK;
+	config_setting_t *la = config_setting_get_member(e, "lat");
+	config_setting_t *ln = config_setting_get_member(e, "lng");
+	if (la || ln) {
+		if (!la || !ln || s_num(la, &b->lat) || s_num(ln, &b->lng) ||
+		    !s_lat_lng_ok(b->lat, b->lng)) {
+			qf_cfg_error(errs, la ? la : ln, NULL,
+				     "lat and lng come together, as degrees "
+				     "(-90..90, -180..180)");
+			rc = QF_ERR_CONFIG;
+		} else {
+			b->has_point = 1;
+		}
+	}
+	config_setting_t *fp = config_setting_get_member(e, "footprint");
+	if (fp) {
+		int n = config_setting_length(fp);
+		int t = config_setting_type(fp);
+		if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) || n < 6 || n % 2 ||
+		    n > 2 * QF_MAX_FOOTPRINT) {
+			qf_cfg_error(errs, fp, NULL,
+				     "a footprint is [lat, lng, lat, lng, ...]: 3 to %d "
+				     "vertices",
+				     QF_MAX_FOOTPRINT);
+			return QF_ERR_CONFIG;
+		}
+		b->footprint = calloc((size_t)n, sizeof *b->footprint);
+		if (!b->footprint)
+			return QF_ERR_NOMEM;
+		for (int i = 0; i < n; i++) {
+			config_setting_t *v = config_setting_get_elem(fp, (unsigned)i);
+			if (s_num(v, &b->footprint[i]) ||
+			    (i % 2 && !s_lat_lng_ok(b->footprint[i - 1], b->footprint[i]))) {
+				qf_cfg_error(errs, v, NULL,
+					     "footprint vertices are degrees (-90..90, "
+					     "-180..180)");
+				rc = QF_ERR_CONFIG;
+				break;
+			}
+		}
+		b->nfootprint = (unsigned)n / 2;
+	}
+	config_setting_t *al = config_setting_get_member(e, "aliases");
+	if (al) {
+		int n = config_setting_length(al);
+		int t = config_setting_type(al);
+		if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) || n > QF_MAX_ALIASES) {
+			qf_cfg_error(errs, al, NULL,
+				     "aliases are a list of at most %d strings",
+				     QF_MAX_ALIASES);
+			return QF_ERR_CONFIG;
+		}
+		b->aliases = calloc((size_t)n + 1, sizeof *b->aliases);
+		if (!b->aliases)
+			return QF_ERR_NOMEM;
+		for (int i = 0; i < n; i++) {
+			config_setting_t *v = config_setting_get_elem(al, (unsigned)i);
+			const char *s = config_setting_get_string(v);
+			if (!s || !*s || strlen(s) > 63) {
+				qf_cfg_error(errs, v, NULL,
+					     "an alias is a string of 1..63 bytes");
+				rc = QF_ERR_CONFIG;
+				continue;
+			}
+			if (!(b->aliases[b->naliases++] = s_dup(s)))
+				return QF_ERR_NOMEM;
+		}
+	}
+	return rc;
+}
+
 static int s_load_calendar(config_t *cfg, struct qf_community *c,
 			   struct qf_cfg_errors *errs)
 {
@@ -349,7 +445,9 @@ int qf_community_load(const char *file, struct qf_community **out,
 	c->buildings = calloc((size_t)n + 1, sizeof *c->buildings);
 	for (int i = 0; i < n && c->buildings; i++) {
 		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-		static const char *const allowed[] = {"id", "name", "head", NULL};
+		static const char *const allowed[] = {"id",	   "name",    "head", "lat",
+						      "lng",	   "footprint", "aliases",
+						      NULL};
 		const char *id = NULL, *nm = NULL, *head = NULL;
 		if (!s_group(e, errs) || s_only(e, allowed, errs) ||
 		    qf_cfg_member_str(e, "id", 0, &id, errs) ||
@@ -371,6 +469,8 @@ int qf_community_load(const char *file, struct qf_community **out,
 		b->id = s_dup(id);
 		b->name = s_dup(nm);
 		b->head = s_dup(head);
+		if (s_load_place(e, b, errs))
+			rc = QF_ERR_CONFIG;
 	}
 
 	/* escalation */
@@ -461,6 +561,10 @@ void qf_community_free(struct qf_community **cp)
 		free(c->buildings[i].id);
 		free(c->buildings[i].name);
 		free(c->buildings[i].head);
+		free(c->buildings[i].footprint);
+		for (unsigned j = 0; j < c->buildings[i].naliases; j++)
+			free(c->buildings[i].aliases[j]);
+		free(c->buildings[i].aliases);
 	}
 	for (unsigned i = 0; i < c->nroutes; i++) {
 		free(c->routes[i].category);

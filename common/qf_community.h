@@ -15,6 +15,8 @@
 #include "qf_cfg.h"
 
 #define QF_MAX_SPANS 4
+#define QF_MAX_FOOTPRINT 64 /* vertices of a building's footprint */
+#define QF_MAX_ALIASES 16   /* names residents write for a building */
 
 struct qf_category {
 	char *code, *name;
@@ -35,8 +37,16 @@ struct qf_staff {
 	unsigned nsupervises;
 };
 
+/* A building's place: a point, an optional footprint polygon (vertices in
+ * order, not closed) and the names residents write for it. */
 struct qf_building {
 	char *id, *name, *head; /* head: staff id */
+	int has_point;		/* lat/lng given */
+	double lat, lng;	/* WGS 84 degrees */
+	double *footprint;	/* nfootprint (lat, lng) pairs; NULL if none */
+	unsigned nfootprint;
+	char **aliases;		/* as written in the file: "3栋", "三栋", "3号楼" */
+	unsigned naliases;
 };
 
 struct qf_route {

@@ -59,6 +59,8 @@ struct qf_staff;
 	X(COMMUNITY_READ, "community.read", N,                                     \
 	  "read duty quotas and hotspots of the community")                        \
 	X(SPAM_REVIEW, "spam.review", N, "list, release and dismiss held items")  \
+	X(DISPATCH_ASSIGN, "dispatch.assign", N,                                   \
+	  "list petitions received without a building and assign one")             \
 	X(VISIT_RECORD, "visit.record", N, "record a household or office visit")   \
 	X(VISIT_READ, "visit.read", N, "read the visit log")                       \
 	X(LEDGER_WRITE, "disclosure.ledger", N,                                    \

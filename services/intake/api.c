@@ -76,6 +76,10 @@ static struct qf_http_route s_routes[] = {
      NULL},
     {"POST", "/v1/spam/:id/dismiss", intake_h_hold_dismiss, J, SMALL, "spam", "spam.review",
      NULL},
+    {"GET", "/v1/dispatch", intake_h_dispatch_list, 0, 0, "dispatch", "dispatch.assign",
+     NULL},
+    {"POST", "/v1/dispatch/:id", intake_h_dispatch_assign, J, SMALL, "dispatch",
+     "dispatch.assign", NULL},
     /* Open311 GeoReport v2 (clients identify with their API key) */
     {"GET", "/open311/discovery.:fmt", intake_h_o311_discovery, 0, 0, "open311", "public",
      NULL},
@@ -91,6 +95,10 @@ static struct qf_http_route s_routes[] = {
      "public", NULL},
     {"GET", "/open311/v2/requests/:id", intake_h_o311_request_get, 0, 0, "open311",
      "public", NULL},
+    {"GET", "/open311/v2/tokens/:token", intake_h_o311_token_get, 0, 0, "open311",
+     "public", NULL},
+    {"GET", "/open311/v2/servicerequestupdates.:fmt", intake_h_o311_updates_get, 0, 0,
+     "open311", "public", NULL},
 };
 
 void intake_routes_print(FILE *out)
@@ -183,8 +191,8 @@ int intake_client_addr(struct intake *in, struct qf_http_req *r, char *out, size
 	return rc ? -1 : 0;
 }
 
-int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
-		 const void *key, size_t klen, const char *what)
+int intake_limit_err(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
+		     const void *key, size_t klen, const char *what, struct intake_err *e)
 {
 	int64_t wait = intake_limiter_take(l, key, klen, qf_mono_ms());
 	if (!wait)
@@ -194,9 +202,17 @@ int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter
 	qf_http_add_header(r, "Retry-After", ra);
 	qf_metric_inc(in->m.limited);
 	qf_info("rate_limited", "what=%s retry_after_s=%s", what, ra);
-	char msg[160];
-	snprintf(msg, sizeof msg, "提交过于频繁，请 %s 秒后再试", ra);
-	qf_http_reply_error(r, 429, "rate_limited", msg, NULL);
+	intake_err_set(e, 429, "rate_limited", NULL, "提交过于频繁，请 %s 秒后再试", ra);
+	return -1;
+}
+
+int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
+		 const void *key, size_t klen, const char *what)
+{
+	struct intake_err e = {0};
+	if (!intake_limit_err(in, r, l, key, klen, what, &e))
+		return 0;
+	intake_reply_err(r, &e);
 	return -1;
 }
 

@@ -48,6 +48,65 @@ int intake_conf_parse_strlist(const struct qf_cfg_setting *def, config_setting_t
 	return rc;
 }
 
+/* A host name as a trusted client's list holds it: lower case letters,
+ * digits, '-' and '.', not starting or ending with a dot. */
+static int s_host_ok(const char *h)
+{
+	size_t n = strlen(h);
+	if (!n || n > 253 || h[0] == '.' || h[n - 1] == '.')
+		return 0;
+	for (; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= '0' && *h <= '9') || *h == '-' ||
+		      *h == '.'))
+			return 0;
+	return 1;
+}
+
+/* trust = "trusted" | "standard" (default) and hosts = [ ... ]: the hosts
+ * whose links in a trusted client's descriptions are its own (its report
+ * pages), removed before the spam check. hosts only with trust = trusted. */
+static int s_parse_trust(config_setting_t *g, struct intake_api_key *a,
+			 struct qf_cfg_errors *errs)
+{
+	const char *trust = NULL;
+	a->trusted = 0;
+	a->nhosts = 0;
+	if (qf_cfg_member_str(g, "trust", 1, &trust, errs))
+		return -1;
+	if (trust && strcmp(trust, "trusted") && strcmp(trust, "standard")) {
+		qf_cfg_error(errs, config_setting_get_member(g, "trust"), NULL,
+			     "must be \"trusted\" or \"standard\"");
+		return -1;
+	}
+	a->trusted = trust && !strcmp(trust, "trusted");
+	config_setting_t *hs = config_setting_get_member(g, "hosts");
+	if (!hs)
+		return 0;
+	int t = config_setting_type(hs), n = config_setting_length(hs);
+	if (!a->trusted) {
+		qf_cfg_error(errs, hs, NULL, "hosts are for trust = \"trusted\" clients");
+		return -1;
+	}
+	if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) || n > INTAKE_MAX_TRUSTED_HOSTS) {
+		qf_cfg_error(errs, hs, NULL, "must be a list of at most %d host names",
+			     INTAKE_MAX_TRUSTED_HOSTS);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(hs, (unsigned)i);
+		const char *h = config_setting_get_string(e);
+		if (!h || !s_host_ok(h)) {
+			qf_cfg_error(errs, e, NULL,
+				     "must be a host name in lower case (fms.example.org)");
+			return -1;
+		}
+		if (!(a->hosts[a->nhosts] = strdup(h)))
+			return -1;
+		a->nhosts++;
+	}
+	return 0;
+}
+
 int intake_conf_parse_api_keys(const struct qf_cfg_setting *def, config_setting_t *s,
 			       void *conf, struct qf_cfg_errors *errs)
 {
@@ -87,10 +146,11 @@ int intake_conf_parse_api_keys(const struct qf_cfg_setting *def, config_setting_
 			config_setting_t *e = config_setting_get_elem(g, (unsigned)m);
 			const char *mn = config_setting_name(e);
 			if (strcmp(mn, "client") && strcmp(mn, "sha256") &&
-			    strcmp(mn, "key") && strcmp(mn, "note")) {
-				qf_cfg_error(
-				    errs, e, NULL,
-				    "unknown setting (client, sha256, key, note)");
+			    strcmp(mn, "key") && strcmp(mn, "note") && strcmp(mn, "trust") &&
+			    strcmp(mn, "hosts")) {
+				qf_cfg_error(errs, e, NULL,
+					     "unknown setting (client, sha256, key, note, "
+					     "trust, hosts)");
 				rc = QF_ERR_CONFIG;
 			}
 		}
@@ -130,6 +190,14 @@ int intake_conf_parse_api_keys(const struct qf_cfg_setting *def, config_setting_
 				continue;
 			}
 			crypto_hash_sha256(a->sha256, (const uint8_t *)key, strlen(key));
+		}
+		/* last, so that a key counted (k->n) owns its hosts */
+		if (s_parse_trust(g, a, errs)) {
+			for (unsigned h = 0; h < a->nhosts; h++)
+				free(a->hosts[h]);
+			a->nhosts = 0;
+			rc = QF_ERR_CONFIG;
+			continue;
 		}
 		if (!(a->client = strdup(client)))
 			return QF_ERR_NOMEM;
@@ -213,8 +281,11 @@ void intake_conf_free_extra(struct intake_conf *c)
 	for (unsigned i = 0; i < c->trusted_proxies.n; i++)
 		free(c->trusted_proxies.v[i]);
 	c->trusted_proxies.n = 0;
-	for (unsigned i = 0; i < c->o311_keys.n; i++)
+	for (unsigned i = 0; i < c->o311_keys.n; i++) {
 		free(c->o311_keys.k[i].client);
+		for (unsigned h = 0; h < c->o311_keys.k[i].nhosts; h++)
+			free(c->o311_keys.k[i].hosts[h]);
+	}
 	c->o311_keys.n = 0;
 	intake_recipients_conf_free(&c->seal_to);
 	intake_spam_conf_free(&c->spam);

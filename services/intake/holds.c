@@ -111,7 +111,7 @@ static int s_check(struct qf_txn *t, struct intake_sub *s, struct intake_err *e)
 
 /* Forget a reviewed hold's texts, contact and photos (its readable members
  * stay: status, reviewer, the case it became). h is the hold as read. */
-static int s_forget(struct intake *in, struct qf_txn *t, const char *hold_id, json_t *h)
+int intake_hold_forget(struct intake *in, struct qf_txn *t, const char *hold_id, json_t *h)
 {
 	char subject[48];
 	intake_media_subject(hold_id, subject, sizeof subject);
@@ -148,7 +148,7 @@ static int s_extra(struct qf_txn *t, struct intake_sub *s)
 	json_object_set_new(h, "reviewed_ms", json_integer(now));
 	if (rl->note)
 		json_object_set_new(h, "review_note", json_string(rl->note));
-	int rc = s_forget(in, t, rl->hold_id, h);
+	int rc = intake_hold_forget(in, t, rl->hold_id, h);
 	json_decref(h);
 	if (rc)
 		return rc;
@@ -187,84 +187,117 @@ static int s_hold_read(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
+void intake_hold_read(struct intake *in, const char *id, json_t **rec, json_t **contact)
+{
+	struct hold_read h = {in, id, NULL, NULL};
+	if (strlen(id) < 40)
+		intake_read(in, s_hold_read, &h);
+	*rec = h.rec;
+	*contact = h.contact;
+}
+
+int intake_hold_petition(struct intake *in, const json_t *rec, const json_t *contact,
+			 const char *building, struct intake_petition *p,
+			 struct intake_err *e)
+{
+	json_t *pet = json_deep_copy(json_object_get(rec, "petition"));
+	if (!pet)
+		return intake_err_set(e, 500, "internal", NULL, "内存不足");
+	if (building)
+		json_object_set_new(pet, "building", json_string(building));
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)contact, k, v)
+	{
+		if (json_string_length(v))
+			json_object_set(pet, k, v);
+	}
+	const struct intake_world *w = intake_world_get(in);
+	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
+					  (uint64_t)in->conf->max_media_bytes, 1,
+					  (double)in->conf->locate_within_m};
+	/* fails when the community changed since (a category or building
+	   removed) */
+	int rc = intake_petition_decode(pet, NULL, 0, &po, p, e);
+	json_decref(pet);
+	return rc;
+}
+
+void intake_hold_submit(struct intake *in, struct qf_http_req *r, const json_t *rec,
+			struct intake_petition *p, struct intake_sub_opts *so)
+{
+	const char *client = json_string_value(json_object_get(rec, "client"));
+	so->fmt = INTAKE_FMT_NATIVE;
+	so->client = client ? client : "native";
+	so->skip_spam = 1;
+	so->skip_limits = 1;
+	so->keep_code = json_string_value(json_object_get(rec, "code"));
+	so->keep_secret_hash = json_string_value(json_object_get(rec, "secret_hash"));
+	intake_submit(in, r, p, so);
+}
+
 void intake_h_hold_release(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	const struct qf_staff *s = qf_access_staff(r);
 	const char *id = qf_http_param(r, "id");
-	struct hold_read h = {in, id, NULL, NULL};
-	if (strlen(id) < 40)
-		intake_read(in, s_hold_read, &h);
-	if (!h.rec) {
+	json_t *rec, *contact;
+	intake_hold_read(in, id, &rec, &contact);
+	if (!rec) {
 		qf_http_reply_error(r, 404, "hold_not_found", "没有这条待审核记录", NULL);
 		return;
 	}
-	const char *hst = json_string_value(json_object_get(h.rec, "status"));
+	const char *hst = json_string_value(json_object_get(rec, "status"));
 	if (!hst || strcmp(hst, "held")) {
-		json_decref(h.rec);
-		json_decref(h.contact);
+		json_decref(rec);
+		json_decref(contact);
 		qf_http_reply_error(r, 409, "not_held",
 				    "这条记录已经审核过（已放行或已驳回）", NULL);
 		return;
 	}
 	struct intake_err e = {0};
 	struct release *rl = calloc(1, sizeof *rl);
+	char *bld = NULL;
 	size_t bl;
 	qf_http_body(r, &bl);
 	json_t *body = bl ? intake_body_json(r) : json_object();
-	json_t *pet = json_deep_copy(json_object_get(h.rec, "petition"));
-	if (!body || !rl || !pet) {
-		if (body && (!rl || !pet))
+	if (!body || !rl) {
+		if (body)
 			qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
 		goto out;
 	}
-	if (intake_json_str(body, "note", 0, 500, 1, &rl->note, &e)) {
+	struct intake_petition p;
+	if (intake_json_str(body, "note", 0, 500, 1, &rl->note, &e) ||
+	    intake_json_str(body, "building", 0, 64, 0, &bld, &e) ||
+	    intake_hold_petition(in, rec, contact, bld, &p, &e)) {
 		intake_reply_err(r, &e);
 		goto out;
 	}
-	if (h.contact) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(h.contact, k, v)
-		{
-			if (json_string_length(v))
-				json_object_set(pet, k, v);
-		}
-	}
-	const struct intake_world *w = intake_world_get(in);
-	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
-					  (uint64_t)in->conf->max_media_bytes, 1};
-	struct intake_petition p;
-	if (intake_petition_decode(pet, NULL, 0, &po, &p, &e)) {
-		/* the community changed since (a category or building removed) */
+	if (p.located_by == INTAKE_UNLOCATED) {
+		intake_petition_free(&p);
+		intake_err_set(&e, 422, "building_required", "building",
+			       "这条诉求没有楼栋，放行时请指定楼栋（building）");
 		intake_reply_err(r, &e);
 		goto out;
 	}
 	snprintf(rl->hold_id, sizeof rl->hold_id, "%s", id);
 	rl->actor = s;
-	const char *client = json_string_value(json_object_get(h.rec, "client"));
 	struct intake_sub_opts so = {
-	    .fmt = INTAKE_FMT_NATIVE,
-	    .client = client ? client : "native",
 	    .released_hold_id = rl->hold_id,
-	    .skip_spam = 1,
-	    .skip_limits = 1,
 	    .check = s_check,
 	    .extra = s_extra,
 	    .extra_arg = rl,
 	    .extra_free = s_release_free,
-	    .keep_code = json_string_value(json_object_get(h.rec, "code")),
-	    .keep_secret_hash = json_string_value(json_object_get(h.rec, "secret_hash")),
 	};
 	qf_info("spam_release", "hold=%s staff=%s", id, s->id);
-	intake_submit(in, r, &p, &so);
+	intake_hold_submit(in, r, rec, &p, &so);
 	rl = NULL; /* owned by the submission now */
 out:
+	free(bld);
 	s_release_free(rl);
 	json_decref(body);
-	json_decref(pet);
-	json_decref(h.rec);
-	json_decref(h.contact);
+	json_decref(rec);
+	json_decref(contact);
 }
 
 /* ------------------------------------------------------------ dismiss */
@@ -302,7 +335,7 @@ static int s_dismiss_apply(struct qf_txn *t, void *arg)
 	json_object_set_new(h, "reviewed_ms", json_integer(qf_now_ms(in->clock)));
 	if (j->note)
 		json_object_set_new(h, "review_note", json_string(j->note));
-	int rc = s_forget(in, t, j->hold_id, h);
+	int rc = intake_hold_forget(in, t, j->hold_id, h);
 	json_decref(h);
 	return rc;
 }

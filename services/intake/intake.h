@@ -39,9 +39,14 @@ struct intake_strlist {
 	unsigned n;
 };
 
+#define INTAKE_MAX_TRUSTED_HOSTS 8
+
 struct intake_api_key {
 	char *client;	    /* name of the Open311 client ("city-app") */
 	uint8_t sha256[32]; /* hash of the key */
+	int trusted;	    /* trust = "trusted": its own links are not spam */
+	char *hosts[INTAKE_MAX_TRUSTED_HOSTS]; /* its own hosts (and subdomains) */
+	unsigned nhosts;
 };
 
 struct intake_api_keys {
@@ -64,6 +69,7 @@ struct intake_conf {
 	int64_t max_media_bytes;
 	int64_t petition_max_body;
 	int idempotency_ttl_h;
+	int locate_within_m; /* nearest building point counted for coordinates */
 	int upload_ttl_h;	 /* how long an upload token is valid */
 	/* spam.* */
 	struct intake_spam_conf spam;
@@ -121,7 +127,7 @@ struct intake_world {
 struct intake_waiters;
 
 struct intake_counters {
-	struct qf_metric *accepted, *held, *released, *invalid, *limited, *idem_replay;
+	struct qf_metric *accepted, *held, *unlocated, *released, *invalid, *limited, *idem_replay;
 	struct qf_metric *actions, *action_timeouts, *results, *contact_views;
 	struct qf_metric *visits, *disclosures, *events_applied, *feedback;
 };
@@ -199,6 +205,10 @@ int intake_client_addr(struct intake *in, struct qf_http_req *r, char *out, size
 /* Rate-limit check: 0 to go on, or replied 429 with Retry-After. */
 int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
 		 const void *key, size_t klen, const char *what);
+/* The same, but the refusal (429 rate_limited, with Retry-After already
+ * added) goes to e for the caller to answer in its own format (Open311). */
+int intake_limit_err(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
+		     const void *key, size_t klen, const char *what, struct intake_err *e);
 /* Parse the body as JSON (replies 400 itself and returns NULL). */
 json_t *intake_body_json(struct qf_http_req *r);
 
@@ -401,6 +411,10 @@ struct intake_sub_opts {
 	const char *client;		   /* "native" or the Open311 client */
 	const char *source_visit_id;	   /* made from a visit finding */
 	const char *released_hold_id;	   /* released from the spam hold */
+	const char *dispatched_from_id;	   /* assigned from the dispatch queue */
+	const char *spam_text; /* read by the spam check instead of the description
+				  (a trusted client's own links removed, trust.h);
+				  needed only during intake_submit() */
 	int skip_spam;			   /* released holds and staff entries */
 	int skip_limits;
 	intake_sub_extra extra;
@@ -480,9 +494,36 @@ void intake_h_disclosure_list(struct qf_http_req *r, void *ctx);
 void intake_h_disclosure_roster(struct qf_http_req *r, void *ctx);
 void intake_h_disclosure_correct(struct qf_http_req *r, void *ctx);
 void intake_h_disclosure_get(struct qf_http_req *r, void *ctx);
+/* Forget a reviewed hold's texts, contact and photos and store h (the hold
+ * as read, with its new status) in their place; the hold's readable members
+ * stay. Inside the writer's transaction. */
+int intake_hold_forget(struct intake *in, struct qf_txn *t, const char *hold_id, json_t *h);
+/* Read hold id: its record and its contact (each NULL when absent; the
+ * caller decrefs both). */
+void intake_hold_read(struct intake *in, const char *id, json_t **rec, json_t **contact);
+/* The petition a hold (rec, contact as read) keeps, its contact merged back
+ * and, when building is not NULL, that building; decoded as at submission
+ * into p. 0, or -1 with e set. */
+int intake_hold_petition(struct intake *in, const json_t *rec, const json_t *contact,
+			 const char *building, struct intake_petition *p,
+			 struct intake_err *e);
+/* Submit a reviewed hold's petition p (consumed) as a case: so gives the
+ * hooks; the rest (the hold's client, code and secret, no spam check, no
+ * rate limits) is filled in from rec here. */
+void intake_hold_submit(struct intake *in, struct qf_http_req *r, const json_t *rec,
+			struct intake_petition *p, struct intake_sub_opts *so);
 void intake_h_holds_get(struct qf_http_req *r, void *ctx);
 void intake_h_hold_release(struct qf_http_req *r, void *ctx);
 void intake_h_hold_dismiss(struct qf_http_req *r, void *ctx);
+
+/* The resident's words (Chinese) for a case state or a follow status
+ * ("accepted" -> 已受理); "" for an unknown one. Static storage. */
+const char *intake_state_text(const char *st);
+
+/* ------------------------------------------------------------ dispatch.c */
+
+void intake_h_dispatch_list(struct qf_http_req *r, void *ctx);
+void intake_h_dispatch_assign(struct qf_http_req *r, void *ctx);
 void intake_h_community(struct qf_http_req *r, void *ctx);
 void intake_h_o311_discovery(struct qf_http_req *r, void *ctx);
 void intake_h_o311_services(struct qf_http_req *r, void *ctx);
@@ -490,6 +531,25 @@ void intake_h_o311_service(struct qf_http_req *r, void *ctx);
 void intake_h_o311_requests_get(struct qf_http_req *r, void *ctx);
 void intake_h_o311_requests_post(struct qf_http_req *r, void *ctx);
 void intake_h_o311_request_get(struct qf_http_req *r, void *ctx);
+void intake_h_o311_token_get(struct qf_http_req *r, void *ctx);
+
+/* Helpers of open311.c shared with o311_updates.c. Reply with j (stolen) as
+ * JSON or, when xml, as XML under the element root. */
+void intake_o311_reply(struct qf_http_req *r, int xml, unsigned status, const char *root,
+		       json_t *j);
+/* Reply with the spec's error list [{code, description}]. */
+void intake_o311_error(struct qf_http_req *r, int xml, unsigned status, const char *desc);
+/* The :fmt route parameter: 0 json, 1 xml; -1 after replying 404. */
+int intake_o311_fmt(struct qf_http_req *r);
+/* Open311 enabled and jurisdiction_id (if given) ours: 0; else -1 after
+ * replying 404. */
+int intake_o311_gate(struct intake *in, struct qf_http_req *r, int xml);
+/* Open311 status of an intake case state: "open" or "closed". */
+const char *intake_o311_status(const char *state);
+
+/* ------------------------------------------------------------ o311_updates.c */
+
+void intake_h_o311_updates_get(struct qf_http_req *r, void *ctx);
 
 /* ------------------------------------------------------------ actions.c */
 /* Waiters: requests parked until the router answers a command. */

@@ -42,6 +42,9 @@ static const struct qf_cfg_setting s_settings[] = {
      "how long an Idempotency-Key is remembered"},
     {"intake.upload_ttl_h", QF_CFG_INT, C(upload_ttl_h), "24", 1, 8760, NULL,
      "how long a photo uploaded with POST /v1/media may be attached by its token"},
+    {"intake.locate_within_m", QF_CFG_INT, C(locate_within_m), "60", 0, 5000, NULL,
+     "a petition without building goes to the building whose point is this near "
+     "(metres; 0: footprints only)"},
     /* spam */
     {"spam.enabled", QF_CFG_BOOL, C(spam.enabled), "true", 0, 0, NULL, "filter on"},
     {"spam.keywords", QF_CFG_CUSTOM, C(spam), NULL, 0, 0, intake_spam_parse_keywords,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "trust.h"
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
@@ -96,7 +97,8 @@ static const char *s_item_name(const char *list)
 		 {"attributes", "attribute"},
 		 {"values", "value"},
 		 {"endpoints", "endpoint"},
-		 {"formats", "format"}};
+		 {"formats", "format"},
+		 {"service_request_updates", "request_update"}};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		if (!strcmp(t[i].list, list))
 			return t[i].item;
@@ -167,6 +169,17 @@ static void s_error(struct qf_http_req *r, int xml, unsigned status, const char 
 		json_pack("[{s:i, s:s}]", "code", (int)status, "description", desc));
 }
 
+void intake_o311_reply(struct qf_http_req *r, int xml, unsigned status, const char *root,
+		       json_t *j)
+{
+	s_reply(r, xml, status, root, j);
+}
+
+void intake_o311_error(struct qf_http_req *r, int xml, unsigned status, const char *desc)
+{
+	s_error(r, xml, status, desc);
+}
+
 /* Split "name.fmt": 0 json, 1 xml, -1 neither (name into out). */
 static int s_fmt(const char *p, char *out, size_t n)
 {
@@ -197,8 +210,10 @@ static int s_fmt_param(struct qf_http_req *r, const char *name)
 	return -1;
 }
 
+int intake_o311_fmt(struct qf_http_req *r) { return s_fmt_param(r, "fmt"); }
+
 /* Common gate: Open311 enabled, jurisdiction matches. */
-static int s_gate(struct intake *in, struct qf_http_req *r, int xml)
+int intake_o311_gate(struct intake *in, struct qf_http_req *r, int xml)
 {
 	if (!in->conf->o311_enabled) {
 		s_error(r, xml, 404, "Open311 is not enabled on this server");
@@ -218,7 +233,7 @@ void intake_h_o311_discovery(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	int xml = s_fmt_param(r, "fmt");
-	if (xml < 0 || s_gate(in, r, xml))
+	if (xml < 0 || intake_o311_gate(in, r, xml))
 		return;
 	char url[512];
 	snprintf(url, sizeof url, "%s/open311/v2", in->conf->o311_base_url);
@@ -249,7 +264,7 @@ void intake_h_o311_services(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	int xml = s_fmt_param(r, "fmt");
-	if (xml < 0 || s_gate(in, r, xml))
+	if (xml < 0 || intake_o311_gate(in, r, xml))
 		return;
 	const struct qf_community *c = intake_world_get(in)->community;
 	json_t *arr = json_array();
@@ -276,7 +291,7 @@ void intake_h_o311_service(struct qf_http_req *r, void *ctx)
 		s_error(r, 0, 404, "format must be .json or .xml");
 		return;
 	}
-	if (s_gate(in, r, xml))
+	if (intake_o311_gate(in, r, xml))
 		return;
 	const struct qf_community *c = intake_world_get(in)->community;
 	const struct qf_category *cat = qf_community_category(c, code);
@@ -311,7 +326,7 @@ void intake_h_o311_service(struct qf_http_req *r, void *ctx)
 
 /* ------------------------------------------------------------ requests */
 
-static const char *s_o311_status(const char *state)
+const char *intake_o311_status(const char *state)
 {
 	return state && !intake_state_open(state) ? "closed" : "open";
 }
@@ -361,7 +376,7 @@ static json_t *s_request(struct intake *in, struct qf_txn *t, const json_t *rec)
 		return NULL;
 	json_t *o = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "service_request_id",
-	    json_string_value(json_object_get(rec, "id")), "status", s_o311_status(st),
+	    json_string_value(json_object_get(rec, "id")), "status", intake_o311_status(st),
 	    "status_notes", notes ? notes : "", "service_name", cc ? cc->name : "",
 	    "service_code", cat ? cat : "", "description", desc ? desc : "",
 	    "agency_responsible", agency, "service_notice", "");
@@ -407,7 +422,8 @@ static json_t *s_request(struct intake *in, struct qf_txn *t, const json_t *rec)
 			media = json_string_value(json_object_get(m0, "url"));
 		}
 	}
-	json_object_set_new(o, "media_url", json_string(media ? media : ""));
+	/* null, not "": the GeoReport schema's media_url is a URI or null */
+	json_object_set_new(o, "media_url", media ? json_string(media) : json_null());
 	return o;
 }
 
@@ -465,7 +481,7 @@ static int s_match(const struct req_query *q, const json_t *rec)
 		if (!ok)
 			return 0;
 	}
-	const char *st = s_o311_status(json_string_value(json_object_get(rec, "state")));
+	const char *st = intake_o311_status(json_string_value(json_object_get(rec, "state")));
 	if (!strcmp(st, "open") ? !q->want_open : !q->want_closed)
 		return 0;
 	int64_t sub = json_integer_value(json_object_get(rec, "submitted_ms"));
@@ -526,7 +542,7 @@ void intake_h_o311_requests_get(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	int xml = s_fmt_param(r, "fmt");
-	if (xml < 0 || s_gate(in, r, xml))
+	if (xml < 0 || intake_o311_gate(in, r, xml))
 		return;
 	const struct qf_community *c = intake_world_get(in)->community;
 	struct req_query q = {.in = in, .want_open = 1, .want_closed = 1, .page = 1};
@@ -595,7 +611,7 @@ void intake_h_o311_request_get(struct qf_http_req *r, void *ctx)
 		s_error(r, 0, 404, "format must be .json or .xml");
 		return;
 	}
-	if (s_gate(in, r, xml))
+	if (intake_o311_gate(in, r, xml))
 		return;
 	struct req_query q = {.in = in, .nids = 1, .page = 1, .page_size = 1};
 	q.out = json_array();
@@ -613,16 +629,16 @@ void intake_h_o311_request_get(struct qf_http_req *r, void *ctx)
 
 /* ------------------------------------------------------------ POST */
 
-static const char *s_api_client(struct intake *in, const char *key)
+static const struct intake_api_key *s_api_client(struct intake *in, const char *key)
 {
 	if (!key || !*key || strlen(key) > 256)
 		return NULL;
 	uint8_t h[32];
 	crypto_hash_sha256(h, (const uint8_t *)key, strlen(key));
-	const char *found = NULL;
+	const struct intake_api_key *found = NULL;
 	for (unsigned i = 0; i < in->conf->o311_keys.n; i++)
 		if (sodium_memcmp(h, in->conf->o311_keys.k[i].sha256, 32) == 0)
-			found = in->conf->o311_keys.k[i].client;
+			found = &in->conf->o311_keys.k[i];
 	return found;
 }
 
@@ -643,7 +659,7 @@ static json_t *s_to_petition(json_t *f, struct intake_err *e)
 	json_object_set_new(p, "channel", json_string("open311"));
 	if ((v = F("service_code")))
 		json_object_set_new(p, "category", json_string(v));
-	if ((v = F("address_id")))
+	if ((v = F("address_id")) && *v)
 		json_object_set_new(p, "building", json_string(v));
 	const char *addr = F("address_string");
 	json_object_set_new(p, "address",
@@ -688,14 +704,8 @@ static json_t *s_to_petition(json_t *f, struct intake_err *e)
 	if ((v = F("media_url")) && *v)
 		json_object_set_new(p, "media", json_pack("[s]", v));
 #undef F
-	if (!json_object_get(p, "building")) {
-		json_decref(p);
-		intake_err_set(
-		    e, 400, "missing_field", "address_id",
-		    "address_id (the building id, see the community's buildings) is "
-		    "required");
-		return NULL;
-	}
+	/* no address_id: the building comes from lat/long or address_string,
+	   or the petition waits for the dispatcher (answered with a token) */
 	return p;
 }
 
@@ -706,16 +716,20 @@ void intake_o311_reply_submit(struct qf_http_req *r, enum intake_reply_fmt fmt,
 	int xml = fmt == INTAKE_FMT_O311_XML;
 	json_t *a = answer ? json_loads(answer, 0, NULL) : NULL;
 	if (status == 201 && a) {
+		/* accepted without a building: the spec's token instead of the
+		   service_request_id, which the token answers once the
+		   dispatcher assigned the building */
+		const char *token = json_string_value(json_object_get(a, "dispatch_id"));
+		const char *secret = json_string_value(json_object_get(a, "secret"));
 		json_t *o = json_pack(
-		    "[{s:s, s:s, s:n, s:s, s:s}]", "service_request_id",
-		    json_string_value(json_object_get(a, "case_id")), "service_notice",
-		    "已受理，可凭 tracking_code 和 tracking_secret 查询进展",
+		    "[{s:s, s:s, s:n, s:s, s:s}]", token ? "token" : "service_request_id",
+		    token ? token : json_string_value(json_object_get(a, "case_id")),
+		    "service_notice",
+		    token ? "已受理，正在确认所在楼栋后分派；可凭 token 查询受理编号"
+			  : "已受理，可凭 tracking_code 和 tracking_secret 查询进展",
 		    "account_id", "tracking_code",
-		    json_string_value(json_object_get(a, "tracking_code")),
-		    "tracking_secret",
-		    json_string_value(json_object_get(a, "secret"))
-			? json_string_value(json_object_get(a, "secret"))
-			: "");
+		    json_string_value(json_object_get(a, "tracking_code")), "tracking_secret",
+		    secret ? secret : "");
 		json_decref(a);
 		s_reply(r, xml, 201, "service_requests", o);
 		return;
@@ -741,7 +755,7 @@ void intake_h_o311_requests_post(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	int xml = s_fmt_param(r, "fmt");
-	if (xml < 0 || s_gate(in, r, xml))
+	if (xml < 0 || intake_o311_gate(in, r, xml))
 		return;
 	struct intake_form form;
 	struct intake_err e = {0};
@@ -753,7 +767,7 @@ void intake_h_o311_requests_post(struct qf_http_req *r, void *ctx)
 		    r, xml ? INTAKE_FMT_O311_XML : INTAKE_FMT_O311_JSON, 0, NULL, &e);
 		return;
 	}
-	const char *client =
+	const struct intake_api_key *client =
 	    s_api_client(in, json_string_value(json_object_get(form.fields, "api_key")));
 	if (!client) {
 		intake_form_free(&form);
@@ -782,7 +796,8 @@ void intake_h_o311_requests_post(struct qf_http_req *r, void *ctx)
 	}
 	const struct intake_world *w = intake_world_get(in);
 	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
-					  (uint64_t)in->conf->max_media_bytes, 1};
+					  (uint64_t)in->conf->max_media_bytes, 1,
+					  (double)in->conf->locate_within_m};
 	int rc = intake_petition_decode(p, form.uploads, form.nuploads, &po, &pet, &e);
 	json_decref(p);
 	intake_form_free(&form);
@@ -800,6 +815,63 @@ void intake_h_o311_requests_post(struct qf_http_req *r, void *ctx)
 		intake_o311_reply_submit(r, fmt, 0, NULL, &e);
 		return;
 	}
-	struct intake_sub_opts so = {.fmt = fmt, .client = client, .idem = &idem};
+	/* a trusted client's own links are not spam (trust.h) */
+	char *spam_text = NULL;
+	if (client->trusted && client->nhosts && pet.description &&
+	    !(spam_text = intake_trust_strip(pet.description, client->hosts,
+					     client->nhosts))) {
+		intake_petition_free(&pet);
+		s_error(r, xml, 500, "out of memory");
+		return;
+	}
+	struct intake_sub_opts so = {
+	    .fmt = fmt, .client = client->client, .idem = &idem, .spam_text = spam_text};
 	intake_submit(in, r, &pet, &so);
+	free(spam_text);
+}
+
+/* ------------------------------------------------------------ tokens */
+
+struct token_read {
+	struct intake *in;
+	const char *id;
+	json_t *rec;
+};
+
+static int s_token_read(struct qf_txn *t, void *arg)
+{
+	struct token_read *tr = arg;
+	tr->rec = intake_rec_get(tr->in, t, tr->in->db.holds, tr->id, strlen(tr->id),
+				 &intake_rec_hold);
+	return QF_OK;
+}
+
+/* GET tokens/<token>.<fmt>: the service_request_id of a request accepted
+ * without a building, once the dispatcher assigned it (null until then).
+ * Only dispatch entries are tokens: a spam hold is never found here. */
+void intake_h_o311_token_get(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	char id[64];
+	int xml = s_fmt(qf_http_param(r, "token"), id, sizeof id);
+	if (xml < 0) {
+		s_error(r, 0, 404, "format must be .json or .xml");
+		return;
+	}
+	if (intake_o311_gate(in, r, xml))
+		return;
+	struct token_read tr = {in, id, NULL};
+	if (id[0] == 'H' && strlen(id) < 40)
+		intake_read(in, s_token_read, &tr);
+	const char *st = json_string_value(json_object_get(tr.rec, "status"));
+	const char *cid = json_string_value(json_object_get(tr.rec, "case_id"));
+	if (!st || (strcmp(st, "unlocated") && strcmp(st, "dispatched"))) {
+		json_decref(tr.rec);
+		s_error(r, xml, 404, "token not found");
+		return;
+	}
+	json_t *o = json_pack("[{s:s, s:s?}]", "token", id, "service_request_id",
+			      !strcmp(st, "dispatched") ? cid : NULL);
+	json_decref(tr.rec);
+	s_reply(r, xml, 200, "service_requests", o);
 }

@@ -5,6 +5,7 @@
  * drift apart. Unknown members are ignored (clients may send more than we
  * read), wrong types and bad values are refused with the field named. */
 #include "petition.h"
+#include "locate.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -278,6 +279,23 @@ static int s_channel_ok(const char *c, int open311)
 	return 0;
 }
 
+/* No building named: the one the coordinates or the address point to, or
+ * "" (unlocated: the petition waits for the dispatcher). */
+static int s_locate(const struct intake_petition_opts *o, struct intake_petition *p)
+{
+	const struct qf_building *b = NULL;
+	if (p->has_location) {
+		b = intake_locate_point(o->community, p->lat, p->lng, o->locate_within_m);
+		p->located_by = b ? INTAKE_LOCATED_POINT : 0;
+	}
+	if (!b && (b = intake_locate_address(o->community, p->address)))
+		p->located_by = INTAKE_LOCATED_ADDRESS;
+	if (!b)
+		p->located_by = INTAKE_UNLOCATED;
+	p->building = strdup(b ? b->id : "");
+	return p->building ? 0 : -1;
+}
+
 static int s_location(const json_t *obj, struct intake_petition *p, struct intake_err *e)
 {
 	json_t *la = json_object_get(obj, "lat"), *lo = json_object_get(obj, "lng");
@@ -372,7 +390,7 @@ int intake_petition_decode(const json_t *obj, struct intake_upload *up, unsigned
 		goto out;
 	}
 	if (intake_json_str(obj, "category", 1, 64, 0, &p->category, e) ||
-	    intake_json_str(obj, "building", 1, 64, 0, &p->building, e) ||
+	    intake_json_str(obj, "building", 0, 64, 0, &p->building, e) ||
 	    intake_json_str(obj, "address", 1, INTAKE_ADDRESS_MAX, 0, &p->address, e) ||
 	    intake_json_str(obj, "description", 1, INTAKE_DESCRIPTION_MAX, 1,
 			    &p->description, e) ||
@@ -388,8 +406,13 @@ int intake_petition_decode(const json_t *obj, struct intake_upload *up, unsigned
 		goto out;
 	if (intake_json_str(obj, "name", !p->anonymous, INTAKE_NAME_MAX, 0, &p->name, e))
 		goto out;
+	/* a named petitioner leaves a phone number; an Open311 client may give
+	   an e-mail address instead (FixMyStreet's sends a phone only when it
+	   has one) */
+	const char *em = json_string_value(json_object_get(obj, "email"));
+	int need_phone = !p->anonymous && !(o->open311 && em && *em);
 	char *phone = NULL;
-	if (intake_json_str(obj, "phone", !p->anonymous, 32, 0, &phone, e))
+	if (intake_json_str(obj, "phone", need_phone, 32, 0, &phone, e))
 		goto out;
 	if (phone) {
 		char norm[40];
@@ -425,9 +448,13 @@ int intake_petition_decode(const json_t *obj, struct intake_upload *up, unsigned
 			       "没有这个诉求类别：%s", p->category);
 		goto out;
 	}
-	if (!qf_community_building(o->community, p->building)) {
+	if (p->building && !qf_community_building(o->community, p->building)) {
 		intake_err_set(e, 422, "unknown_building", "building", "没有这个楼栋：%s",
 			       p->building);
+		goto out;
+	}
+	if (!p->building && s_locate(o, p)) {
+		intake_err_set(e, 500, "internal", NULL, "内存不足");
 		goto out;
 	}
 	if (intake_json_str(obj, "concerns_staff", 0, 32, 0, &p->concerns_staff, e))

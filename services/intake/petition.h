@@ -64,6 +64,16 @@ struct intake_petition {
 	unsigned nparties;
 	struct intake_media media[INTAKE_MAX_MEDIA];
 	unsigned nmedia;
+	int located_by;	       /* enum intake_located: how building was found */
+};
+
+/* How a petition's building was found; INTAKE_UNLOCATED: building is "" and
+ * the petition waits for the dispatcher (dispatch.c). */
+enum intake_located {
+	INTAKE_LOCATED_GIVEN = 0, /* the request named it */
+	INTAKE_LOCATED_POINT,	  /* coordinates: footprint or nearest point */
+	INTAKE_LOCATED_ADDRESS,	  /* address text: a building's name or alias */
+	INTAKE_UNLOCATED,
 };
 
 struct intake_petition_opts {
@@ -71,6 +81,7 @@ struct intake_petition_opts {
 	unsigned max_media;	  /* photos + URLs, e.g. 4 */
 	uint64_t max_media_bytes; /* per photo, e.g. 5 MiB */
 	int open311;		  /* channel "open311" allowed (Open311 route) */
+	double locate_within_m;	  /* nearest building point counted (metres) */
 };
 
 /* Decode and validate. On success fills p (free with intake_petition_free)

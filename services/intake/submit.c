@@ -36,7 +36,7 @@ struct intake_sub {
 	struct intake_idem idem;
 	int have_idem;
 	char client[64];
-	char source_visit[32], released_hold[32];
+	char source_visit[32], released_hold[32], dispatched[32];
 	char keep_code[32];
 	int64_t now_ms;
 	/* prepared on the HTTP thread */
@@ -50,6 +50,7 @@ struct intake_sub {
 	unsigned nsealed;
 	const char *sealed_to[INTAKE_MAX_RECIPIENTS];
 	int spam;
+	int unlocated; /* no building found: kept for the dispatcher, no event */
 	char rule[32], rule_detail[80];
 	/* built on the HTTP thread for case_id + code (rebuilt in apply only if
 	   the code collides, or photos by reference had to be looked up) */
@@ -194,6 +195,8 @@ static json_t *s_case_record(struct intake_sub *s)
 	if (s->released_hold[0])
 		json_object_set_new(rec, "released_hold_id",
 				    json_string(s->released_hold));
+	if (s->dispatched[0])
+		json_object_set_new(rec, "dispatched_from_id", json_string(s->dispatched));
 	return rec;
 }
 
@@ -273,6 +276,7 @@ static int s_pack_petition(struct intake_sub *s)
 	m.concerns_staff = p->concerns_staff ? p->concerns_staff : (char *)"";
 	m.source_visit_id = s->source_visit;
 	m.released_hold_id = s->released_hold;
+	m.dispatched_from_id = s->dispatched;
 	m.client = s->client;
 	m.text = (char *)(p->description ? p->description : "");
 	size_t n = protobuf_c_message_get_packed_size(&m.base);
@@ -315,6 +319,8 @@ static char *s_answer_created(struct intake_sub *s, struct qf_txn *t, const json
 		json_object_set_new(j, "released_hold_id", json_string(s->released_hold));
 	if (j && s->source_visit[0])
 		json_object_set_new(j, "visit_id", json_string(s->source_visit));
+	if (j && s->dispatched[0])
+		json_object_set_new(j, "dispatch_id", json_string(s->dispatched));
 	if (j && !s->secret[0]) /* a released hold keeps the secret its petitioner has */
 		json_object_del(j, "secret");
 	json_t *rcpt = pos ? intake_receipt(s->in, t, s->case_id, pos) : NULL;
@@ -361,6 +367,18 @@ static char *s_answer_held(struct intake_sub *s)
 	return out;
 }
 
+static char *s_answer_unlocated(struct intake_sub *s)
+{
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:n, s:s}", "dispatch_id", s->hold_id, "tracking_code",
+	    s->code, "secret", s->secret, "status", "awaiting_dispatch", "building",
+	    "message", "已收到您的诉求。系统未能确定所在楼栋，社区将确认后分派处理，"
+	    "可凭查询码和密钥查看进展");
+	char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return out;
+}
+
 /* The held submission as kept for review: everything but the contact. */
 static json_t *s_hold_record(struct intake_sub *s)
 {
@@ -389,7 +407,8 @@ static json_t *s_hold_record(struct intake_sub *s)
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:b, s:s}", "hold_id",
 			 s->hold_id, "code", s->code, "rule", s->rule, "rule_detail",
 			 s->rule_detail, "secret_hash", s->secret_hash, "held_ms",
-			 (json_int_t)s->now_ms, "status", "held", "petition", pet,
+			 (json_int_t)s->now_ms, "status", s->unlocated ? "unlocated" : "held",
+			 "petition", pet,
 			 "has_contact", s->contact != NULL, "client", s->client);
 }
 
@@ -420,6 +439,15 @@ static int s_apply_hold(struct intake_sub *s, struct qf_txn *t)
 	if (s->contact && (rc = intake_contact_put(in, t, in->db.hold_contact, s->hold_id,
 						  subject, s->contact)))
 		return rc;
+	if (s->unlocated) {
+		/* no event yet: PETITION_SUBMITTED comes with the building */
+		free(s->answer);
+		s->answer = s_answer_unlocated(s);
+		if (!s->answer)
+			return QF_ERR_NOMEM;
+		s->status = 201;
+		return intake_idem_put(in, t, &s->idem, s->status, s->answer, NULL);
+	}
 	Qingfeng__V1__SpamHeld m = QINGFENG__V1__SPAM_HELD__INIT;
 	m.hold_id = s->hold_id;
 	m.rule = s->rule;
@@ -525,18 +553,22 @@ static int s_apply(struct qf_txn *t, void *arg)
 	}
 	if (s->o.check && s->o.check(t, s, &s->err))
 		return QF_OK;
-	if (s->spam) {
+	if (s->spam || s->unlocated) {
 		qf_id_sortable(s->now_ms, s->hold_id + 1);
 		s->hold_id[0] = 'H';
 	}
 	/* photos by hash: only those uploaded with a token the petition holds,
 	   or those of the hold it is released from (never another case's) */
-	const char *from[] = {s->released_hold[0] ? s->released_hold : NULL, NULL};
+	const char *from[] = {s->released_hold[0]  ? s->released_hold
+			      : s->dispatched[0] ? s->dispatched
+						 : NULL,
+			      NULL};
 	for (unsigned i = 0; i < s->p.nmedia; i++) {
 		struct intake_media *m = &s->p.media[i];
 		if (m->kind != INTAKE_MEDIA_REF)
 			continue;
-		int rc = intake_media_attach(in, t, m, s->spam ? s->hold_id : s->case_id,
+		int kept = s->spam || s->unlocated;
+		int rc = intake_media_attach(in, t, m, kept ? s->hold_id : s->case_id,
 					     from);
 		if (rc == QF_ERR_NOTFOUND) {
 			char f[32];
@@ -550,7 +582,7 @@ static int s_apply(struct qf_txn *t, void *arg)
 			return rc;
 		s->built = 0; /* the record and event name the photo's type and size */
 	}
-	return s->spam ? s_apply_hold(s, t) : s_apply_case(s, t);
+	return s->spam || s->unlocated ? s_apply_hold(s, t) : s_apply_case(s, t);
 }
 
 /* ------------------------------------------------------------ done */
@@ -573,13 +605,17 @@ static void s_done(void *arg, int rc)
 	} else if (s->have_idem == INTAKE_IDEM_SAME) {
 		qf_metric_inc(in->m.idem_replay);
 		qf_http_add_header(s->r, "Idempotent-Replayed", "true");
-	} else if (s->status == 201) {
+	} else if (s->status == 201 && !s->unlocated) {
 		qf_metric_inc(in->m.accepted);
 		qf_info("petition_accepted",
 			"case=%s code=%s category=%s building=%s channel=%s "
 			"media=%u",
 			s->case_id, s->code, s->p.category, s->p.building, s->p.channel,
 			s->p.nmedia);
+	} else if (s->status == 201 && s->unlocated) {
+		qf_metric_inc(in->m.unlocated);
+		qf_info("petition_unlocated", "dispatch=%s code=%s category=%s channel=%s",
+			s->hold_id, s->code, s->p.category, s->p.channel);
 	} else if (s->status == 422 && s->spam) {
 		qf_metric_inc(in->m.held);
 		qf_info("petition_held", "hold=%s rule=%s category=%s building=%s",
@@ -634,11 +670,14 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 	if (o->idem)
 		s->idem = *o->idem;
 	s->o.idem = NULL;
+	s->o.spam_text = NULL; /* read below, not kept */
 	snprintf(s->client, sizeof s->client, "%s", o->client ? o->client : "native");
 	snprintf(s->source_visit, sizeof s->source_visit, "%s",
 		 o->source_visit_id ? o->source_visit_id : "");
 	snprintf(s->released_hold, sizeof s->released_hold, "%s",
 		 o->released_hold_id ? o->released_hold_id : "");
+	snprintf(s->dispatched, sizeof s->dispatched, "%s",
+		 o->dispatched_from_id ? o->dispatched_from_id : "");
 	snprintf(s->keep_code, sizeof s->keep_code, "%s",
 		 o->keep_code ? o->keep_code : "");
 	s->now_ms = qf_now_ms(in->clock);
@@ -650,12 +689,13 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 	/* rate limits: per client address, per phone (pseudonym) */
 	if (!o->skip_limits) {
 		char addr[64];
-		if (intake_client_addr(in, r, addr, sizeof addr) ||
-		    intake_limit(in, r, in->lim_ip, addr, strlen(addr), "ip"))
+		if (intake_client_addr(in, r, addr, sizeof addr))
 			goto fail_replied;
-		if (s->has_pseudonym &&
-		    intake_limit(in, r, in->lim_phone, s->pseudonym, 32, "phone"))
-			goto fail_replied;
+		/* refused in the request's own format (Open311 answers XML) */
+		if (intake_limit_err(in, r, in->lim_ip, addr, strlen(addr), "ip", &e) ||
+		    (s->has_pseudonym &&
+		     intake_limit_err(in, r, in->lim_phone, s->pseudonym, 32, "phone", &e)))
+			goto fail;
 	}
 	/* integrity reports never wait in the general spam queue, where the
 	   person reported could be the reviewer: they go straight to the
@@ -664,13 +704,16 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 		qf_community_category(intake_world_get(in)->community, s->p.category);
 	int sensitive = (scat && scat->sensitive) || s->p.concerns_staff;
 	if (!o->skip_spam && !o->entered_by && !sensitive) {
-		s->spam = intake_spam_check(&in->conf->spam, s->p.description, s->rule,
+		s->spam = intake_spam_check(&in->conf->spam,
+					    o->spam_text ? o->spam_text : s->p.description,
+					    s->rule,
 					    sizeof s->rule, s->rule_detail,
 					    sizeof s->rule_detail) ||
 			  intake_spam_check(&in->conf->spam, s->p.address, s->rule,
 					    sizeof s->rule, s->rule_detail,
 					    sizeof s->rule_detail);
 	}
+	s->unlocated = !s->spam && s->p.located_by == INTAKE_UNLOCATED;
 	if (o->keep_secret_hash) {
 		snprintf(s->secret_hash, sizeof s->secret_hash, "%s",
 			 o->keep_secret_hash);
@@ -687,7 +730,7 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 			goto fail;
 		}
 		size_t cl = strlen(cj);
-		for (unsigned i = 0; !s->spam && i < in->keys.nrecip; i++) {
+		for (unsigned i = 0; !s->spam && !s->unlocated && i < in->keys.nrecip; i++) {
 			uint8_t *box = malloc(cl + QF_SEAL_OVERHEAD);
 			if (!box)
 				break;
@@ -707,7 +750,7 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 	int has_ref = 0;
 	for (unsigned i = 0; i < s->p.nmedia; i++)
 		has_ref |= s->p.media[i].kind == INTAKE_MEDIA_REF;
-	if (!s->spam && !s->keep_code[0] && !has_ref) {
+	if (!s->spam && !s->unlocated && !s->keep_code[0] && !has_ref) {
 		intake_code_random(in, s->code, sizeof s->code);
 		if (s_build(s)) {
 			intake_err_set(&e, 500, "internal", NULL, "内存不足");
@@ -807,7 +850,8 @@ void intake_h_petition(struct qf_http_req *r, void *ctx)
 	}
 	const struct intake_world *w = intake_world_get(in);
 	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
-					  (uint64_t)in->conf->max_media_bytes, 0};
+					  (uint64_t)in->conf->max_media_bytes, 0,
+					  (double)in->conf->locate_within_m};
 	struct intake_petition p;
 	int rc = intake_petition_decode(obj, form.uploads, form.nuploads, &po, &p, &e);
 	json_decref(obj);

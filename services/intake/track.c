@@ -75,7 +75,7 @@ static void s_time(struct intake *in, json_t *o, const char *key, int64_t ms)
 	json_object_set_new(o, key, json_string(b));
 }
 
-static const char *s_state_text(const char *st)
+const char *intake_state_text(const char *st)
 {
 	static const struct {
 		const char *k, *v;
@@ -89,6 +89,7 @@ static const char *s_state_text(const char *st)
 		 {"reopened", "重新办理中"},
 		 {"merged", "已合并到其他案件"},
 		 {"held_for_review", "待审核"},
+		 {"awaiting_dispatch", "已收到，正在确认所在楼栋后分派"},
 		 {"dismissed", "经审核认定为广告或虚假信息"}};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		if (!strcmp(t[i].k, st))
@@ -192,7 +193,7 @@ json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
 								    : copy[i],
 					x);
 	}
-	json_object_set_new(v, "status_text", json_string(s_state_text(st ? st : "")));
+	json_object_set_new(v, "status_text", json_string(intake_state_text(st ? st : "")));
 	if (cc)
 		json_object_set_new(v, "category_name", json_string(cc->name));
 	if (bb)
@@ -269,10 +270,11 @@ static json_t *s_hold_view(struct intake *in, struct qf_txn *t, const char *hold
 		return NULL;
 	}
 	const char *st = json_string_value(json_object_get(h, "status"));
-	const char *status =
-	    st && !strcmp(st, "dismissed") ? "dismissed" : "held_for_review";
+	const char *status = st && !strcmp(st, "dismissed")    ? "dismissed"
+			     : st && !strcmp(st, "unlocated") ? "awaiting_dispatch"
+							      : "held_for_review";
 	json_t *v = json_pack("{s:s, s:s, s:s}", "tracking_code", code, "status", status,
-			      "status_text", s_state_text(status));
+			      "status_text", intake_state_text(status));
 	s_time(in, v, "submitted_at", json_integer_value(json_object_get(h, "held_ms")));
 	json_decref(h);
 	return v;

@@ -310,7 +310,7 @@ void intake_h_visit_post(struct qf_http_req *r, void *ctx)
 			json_object_set(po, "media", json_object_get(obj, "media"));
 		struct intake_petition_opts opts = {c, (unsigned)in->conf->max_media,
 						    (uint64_t)in->conf->max_media_bytes,
-						    0};
+						    0, (double)in->conf->locate_within_m};
 		struct intake_petition p;
 		int bad = intake_petition_decode(po, NULL, 0, &opts, &p, &e);
 		json_decref(po);
@@ -321,6 +321,15 @@ void intake_h_visit_post(struct qf_http_req *r, void *ctx)
 			char f[64];
 			snprintf(f, sizeof f, "petition.%.50s", e.field);
 			snprintf(e.field, sizeof e.field, "%s", f);
+			intake_reply_err(r, &e);
+			return;
+		}
+		if (p.located_by == INTAKE_UNLOCATED) {
+			/* staff on a visit know where they are: no dispatch queue */
+			intake_petition_free(&p);
+			s_visit_free(v);
+			intake_err_set(&e, 422, "building_required", "petition.building",
+				       "请填写楼栋（building）");
 			intake_reply_err(r, &e);
 			return;
 		}

@@ -87,7 +87,7 @@ class PublicOutputTest(unittest.TestCase):
         # the integrity report: nothing that places or names anyone
         self.assertEqual((r["address"], r["address_id"], r["agency_responsible"],
                           r["description"], r["media_url"], r["lat"], r["long"]),
-                         ("", "", "", "", "", None, None))
+                         ("", "", "", "", None, None, None))
         self.assertNotIn("陈立伟", r["status_notes"])
         self.assertNotIn(NAME, r["status_notes"])
         shared = (values(n) & values(r)) - GENERIC
@@ -148,7 +148,7 @@ class PublicOutputTest(unittest.TestCase):
             return v["status"] == "in_progress"
         wait_until(noted, what="progress applied")
         got = json.loads(self.o311(a["case_id"]))[0]
-        self.assertEqual((got["description"], got["lat"], got["media_url"]), ("", None, ""))
+        self.assertEqual((got["description"], got["lat"], got["media_url"]), ("", None, None))
         self.assertNotIn("402", got["address"])
         self.assertNotIn("402", got["status_notes"])
         self.assertNotIn(NAME, json.dumps(got, ensure_ascii=False))
