@@ -484,6 +484,16 @@ class PrivacyScanTest(unittest.TestCase):
         get("open311", ip, "/open311/v2/requests.xml")
         for cid in cases:
             get("open311", ip, "/open311/v2/requests/%s.json" % cid, ok=(200, 404))
+        # the servicerequestupdates extension (issue 16): every case's
+        # timeline, over a window wide enough for the services' shifted clocks
+        now = time.time()
+        window = urllib.parse.urlencode({"start_date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                        time.gmtime(now - 2 * 86400)),
+                            "end_date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                      time.gmtime(now + 2 * 86400))})
+        st, body = get("open311", ip, "/open311/v2/servicerequestupdates.json?" + window)
+        self.assertTrue(json.loads(body), "no updates to scan")
+        get("open311", ip, "/open311/v2/servicerequestupdates.xml?" + window)
         # the followers' mail
         for addr in followers:
             ms = self.s.smtp.mails(addr)
