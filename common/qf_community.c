@@ -160,7 +160,8 @@ static int s_load_place(config_setting_t *e, struct qf_building *b,
 		for (int i = 0; i < n; i++) {
 			config_setting_t *v = config_setting_get_elem(fp, (unsigned)i);
 			if (s_num(v, &b->footprint[i]) ||
-			    (i % 2 && !s_lat_lng_ok(b->footprint[i - 1], b->footprint[i]))) {
+			    (i % 2 &&
+			     !s_lat_lng_ok(b->footprint[i - 1], b->footprint[i]))) {
 				qf_cfg_error(errs, v, NULL,
 					     "footprint vertices are degrees (-90..90, "
 					     "-180..180)");
@@ -174,7 +175,8 @@ static int s_load_place(config_setting_t *e, struct qf_building *b,
 	if (al) {
 		int n = config_setting_length(al);
 		int t = config_setting_type(al);
-		if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) || n > QF_MAX_ALIASES) {
+		if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) ||
+		    n > QF_MAX_ALIASES) {
 			qf_cfg_error(errs, al, NULL,
 				     "aliases are a list of at most %d strings",
 				     QF_MAX_ALIASES);
@@ -445,9 +447,8 @@ int qf_community_load(const char *file, struct qf_community **out,
 	c->buildings = calloc((size_t)n + 1, sizeof *c->buildings);
 	for (int i = 0; i < n && c->buildings; i++) {
 		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-		static const char *const allowed[] = {"id",	   "name",    "head", "lat",
-						      "lng",	   "footprint", "aliases",
-						      NULL};
+		static const char *const allowed[] = {
+		    "id", "name", "head", "lat", "lng", "footprint", "aliases", NULL};
 		const char *id = NULL, *nm = NULL, *head = NULL;
 		if (!s_group(e, errs) || s_only(e, allowed, errs) ||
 		    qf_cfg_member_str(e, "id", 0, &id, errs) ||

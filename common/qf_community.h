@@ -16,7 +16,7 @@
 
 #define QF_MAX_SPANS 4
 #define QF_MAX_FOOTPRINT 64 /* vertices of a building's footprint */
-#define QF_MAX_ALIASES 16   /* names residents write for a building */
+#define QF_MAX_ALIASES	 16 /* names residents write for a building */
 
 struct qf_category {
 	char *code, *name;
@@ -45,7 +45,7 @@ struct qf_building {
 	double lat, lng;	/* WGS 84 degrees */
 	double *footprint;	/* nfootprint (lat, lng) pairs; NULL if none */
 	unsigned nfootprint;
-	char **aliases;		/* as written in the file: "3栋", "三栋", "3号楼" */
+	char **aliases; /* as written in the file: "3栋", "三栋", "3号楼" */
 	unsigned naliases;
 };
 

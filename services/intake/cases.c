@@ -89,8 +89,9 @@ static int s_case_read(struct qf_txn *t, void *arg)
 		json_object_set(c->view, "feedback", json_object_get(rec, "feedback"));
 	static const char *const extra[] = {
 	    "assignee", "owner",	   "entered_by",       "concerns_staff",
-	    "parties",	"source_visit_id", "released_hold_id", "client", "dispatched_from_id",
-	    "origin",	"replica",	   "transfer_count",   "has_contact"};
+	    "parties",	"source_visit_id", "released_hold_id", "client",
+	    "origin",	"replica",	   "transfer_count",   "has_contact",
+	    "dispatched_from_id"};
 	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
 		json_t *x = json_object_get(rec, extra[i]);
 		if (x)

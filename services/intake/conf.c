@@ -87,7 +87,8 @@ static int s_parse_trust(config_setting_t *g, struct intake_api_key *a,
 		qf_cfg_error(errs, hs, NULL, "hosts are for trust = \"trusted\" clients");
 		return -1;
 	}
-	if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) || n > INTAKE_MAX_TRUSTED_HOSTS) {
+	if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) ||
+	    n > INTAKE_MAX_TRUSTED_HOSTS) {
 		qf_cfg_error(errs, hs, NULL, "must be a list of at most %d host names",
 			     INTAKE_MAX_TRUSTED_HOSTS);
 		return -1;
@@ -96,8 +97,9 @@ static int s_parse_trust(config_setting_t *g, struct intake_api_key *a,
 		config_setting_t *e = config_setting_get_elem(hs, (unsigned)i);
 		const char *h = config_setting_get_string(e);
 		if (!h || !s_host_ok(h)) {
-			qf_cfg_error(errs, e, NULL,
-				     "must be a host name in lower case (fms.example.org)");
+			qf_cfg_error(
+			    errs, e, NULL,
+			    "must be a host name in lower case (fms.example.org)");
 			return -1;
 		}
 		if (!(a->hosts[a->nhosts] = strdup(h)))
@@ -146,11 +148,12 @@ int intake_conf_parse_api_keys(const struct qf_cfg_setting *def, config_setting_
 			config_setting_t *e = config_setting_get_elem(g, (unsigned)m);
 			const char *mn = config_setting_name(e);
 			if (strcmp(mn, "client") && strcmp(mn, "sha256") &&
-			    strcmp(mn, "key") && strcmp(mn, "note") && strcmp(mn, "trust") &&
-			    strcmp(mn, "hosts")) {
-				qf_cfg_error(errs, e, NULL,
-					     "unknown setting (client, sha256, key, note, "
-					     "trust, hosts)");
+			    strcmp(mn, "key") && strcmp(mn, "note") &&
+			    strcmp(mn, "trust") && strcmp(mn, "hosts")) {
+				qf_cfg_error(
+				    errs, e, NULL,
+				    "unknown setting (client, sha256, key, note, "
+				    "trust, hosts)");
 				rc = QF_ERR_CONFIG;
 			}
 		}

@@ -48,8 +48,8 @@ static int s_list(struct qf_txn *t, void *arg)
 			json_t *p = json_object_get(rec, "petition");
 			char at[40];
 			qf_time_fmt(json_integer_value(json_object_get(rec, "held_ms")),
-				    intake_world_get(q->in)->community->utc_offset_min, at,
-				    sizeof at);
+				    intake_world_get(q->in)->community->utc_offset_min,
+				    at, sizeof at);
 			json_t *o = json_pack(
 			    "{s:O, s:O, s:s, s:O, s:O, s:O, s:O}", "dispatch_id",
 			    json_object_get(rec, "hold_id"), "tracking_code",
@@ -101,8 +101,8 @@ static int s_check(struct qf_txn *t, struct intake_sub *s, struct intake_err *e)
 {
 	struct intake *in = intake_sub_intake(s);
 	struct assign *a = intake_sub_extra_arg(s);
-	json_t *h = intake_rec_get(in, t, in->db.holds, a->id, strlen(a->id),
-				   &intake_rec_hold);
+	json_t *h =
+	    intake_rec_get(in, t, in->db.holds, a->id, strlen(a->id), &intake_rec_hold);
 	const char *st = h ? json_string_value(json_object_get(h, "status")) : NULL;
 	int ok = st && !strcmp(st, UNLOCATED);
 	json_decref(h);
@@ -117,8 +117,8 @@ static int s_extra(struct qf_txn *t, struct intake_sub *s)
 {
 	struct intake *in = intake_sub_intake(s);
 	struct assign *a = intake_sub_extra_arg(s);
-	json_t *h = intake_rec_get(in, t, in->db.holds, a->id, strlen(a->id),
-				   &intake_rec_hold);
+	json_t *h =
+	    intake_rec_get(in, t, in->db.holds, a->id, strlen(a->id), &intake_rec_hold);
 	if (!h)
 		return QF_ERR_NOTFOUND;
 	json_object_set_new(h, "status", json_string("dispatched"));
@@ -175,7 +175,8 @@ void intake_h_dispatch_assign(struct qf_http_req *r, void *ctx)
 	    .extra_arg = a,
 	    .extra_free = s_assign_free,
 	};
-	qf_info("dispatch_assign", "dispatch=%s building=%s staff=%s", id, bld, staff->id);
+	qf_info("dispatch_assign", "dispatch=%s building=%s staff=%s", id, bld,
+		staff->id);
 	intake_hold_submit(in, r, rec, &p, &so);
 	a = NULL; /* owned by the submission now */
 out:

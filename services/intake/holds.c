@@ -111,7 +111,8 @@ static int s_check(struct qf_txn *t, struct intake_sub *s, struct intake_err *e)
 
 /* Forget a reviewed hold's texts, contact and photos (its readable members
  * stay: status, reviewer, the case it became). h is the hold as read. */
-int intake_hold_forget(struct intake *in, struct qf_txn *t, const char *hold_id, json_t *h)
+int intake_hold_forget(struct intake *in, struct qf_txn *t, const char *hold_id,
+		       json_t *h)
 {
 	char subject[48];
 	intake_media_subject(hold_id, subject, sizeof subject);

@@ -92,8 +92,9 @@ static void s_counters(struct intake *in)
 					 "Petitions accepted", "outcome=\"accepted\"");
 	c->held = qf_metrics_counter(m, "qf_intake_petitions_total", "Petitions accepted",
 				     "outcome=\"held_as_spam\"");
-	c->unlocated = qf_metrics_counter(m, "qf_intake_petitions_total",
-					  "Petitions accepted", "outcome=\"awaiting_dispatch\"");
+	c->unlocated =
+	    qf_metrics_counter(m, "qf_intake_petitions_total", "Petitions accepted",
+			       "outcome=\"awaiting_dispatch\"");
 	c->invalid = qf_metrics_counter(m, "qf_intake_petitions_total",
 					"Petitions accepted", "outcome=\"invalid\"");
 	c->released = qf_metrics_counter(m, "qf_intake_spam_released_total",

@@ -69,7 +69,7 @@ struct intake_conf {
 	int64_t max_media_bytes;
 	int64_t petition_max_body;
 	int idempotency_ttl_h;
-	int locate_within_m; /* nearest building point counted for coordinates */
+	int locate_within_m;	 /* nearest building point counted for coordinates */
 	int upload_ttl_h;	 /* how long an upload token is valid */
 	/* spam.* */
 	struct intake_spam_conf spam;
@@ -127,7 +127,8 @@ struct intake_world {
 struct intake_waiters;
 
 struct intake_counters {
-	struct qf_metric *accepted, *held, *unlocated, *released, *invalid, *limited, *idem_replay;
+	struct qf_metric *accepted, *held, *unlocated, *released, *invalid, *limited,
+	    *idem_replay;
 	struct qf_metric *actions, *action_timeouts, *results, *contact_views;
 	struct qf_metric *visits, *disclosures, *events_applied, *feedback;
 };
@@ -208,7 +209,8 @@ int intake_limit(struct intake *in, struct qf_http_req *r, struct intake_limiter
 /* The same, but the refusal (429 rate_limited, with Retry-After already
  * added) goes to e for the caller to answer in its own format (Open311). */
 int intake_limit_err(struct intake *in, struct qf_http_req *r, struct intake_limiter *l,
-		     const void *key, size_t klen, const char *what, struct intake_err *e);
+		     const void *key, size_t klen, const char *what,
+		     struct intake_err *e);
 /* Parse the body as JSON (replies 400 itself and returns NULL). */
 json_t *intake_body_json(struct qf_http_req *r);
 
@@ -497,7 +499,8 @@ void intake_h_disclosure_get(struct qf_http_req *r, void *ctx);
 /* Forget a reviewed hold's texts, contact and photos and store h (the hold
  * as read, with its new status) in their place; the hold's readable members
  * stay. Inside the writer's transaction. */
-int intake_hold_forget(struct intake *in, struct qf_txn *t, const char *hold_id, json_t *h);
+int intake_hold_forget(struct intake *in, struct qf_txn *t, const char *hold_id,
+		       json_t *h);
 /* Read hold id: its record and its contact (each NULL when absent; the
  * caller decrefs both). */
 void intake_hold_read(struct intake *in, const char *id, json_t **rec, json_t **contact);

@@ -14,7 +14,7 @@
 #include "qf_norm.h"
 
 #define EARTH_RADIUS_M 6371008.8
-#define DEG 0.017453292519943295
+#define DEG	       0.017453292519943295
 
 double intake_locate_distance_m(double lat1, double lng1, double lat2, double lng2)
 {
@@ -52,9 +52,9 @@ const struct qf_building *intake_locate_point(const struct qf_community *c, doub
 		if (!b->has_point && !b->nfootprint)
 			continue;
 		double d = b->has_point
-				   ? intake_locate_distance_m(lat, lng, b->lat, b->lng)
-				   : intake_locate_distance_m(lat, lng, b->footprint[0],
-							      b->footprint[1]);
+			       ? intake_locate_distance_m(lat, lng, b->lat, b->lng)
+			       : intake_locate_distance_m(lat, lng, b->footprint[0],
+							  b->footprint[1]);
 		if (d <= best) {
 			best = d;
 			near = b;
@@ -65,7 +65,8 @@ const struct qf_building *intake_locate_point(const struct qf_community *c, doub
 	return near;
 }
 
-/* Length in bytes of name if it occurs in text (both normalised): 0 if absent or only after a digit when name starts with one. */
+/* Length in bytes of name if it occurs in text (both normalised): 0 if absent or only
+ * after a digit when name starts with one. */
 static size_t s_occurs(const char *text, const char *name)
 {
 	size_t nl = strlen(name);

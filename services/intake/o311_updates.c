@@ -22,9 +22,11 @@
 static const struct {
 	const char *state, *status;
 } s_status[] = {
-    {"submitted", "open"},	   {"assigned", "open"},	 {"accepted", "investigating"},
-    {"in_progress", "in_progress"}, {"reopened", "in_progress"}, {"resolved", "fixed"},
-    {"closed", "closed"},	   {"rejected", "no_further_action"}, {"merged", "duplicate"},
+    {"submitted", "open"},	   {"assigned", "open"},
+    {"accepted", "investigating"}, {"in_progress", "in_progress"},
+    {"reopened", "in_progress"},   {"resolved", "fixed"},
+    {"closed", "closed"},	   {"rejected", "no_further_action"},
+    {"merged", "duplicate"},
 };
 
 static const char *s_update_status(const char *state)
@@ -58,8 +60,9 @@ static int s_case_updates(struct upd_query *q, struct qf_txn *t, const json_t *r
 		char uid[96], when[40];
 		snprintf(uid, sizeof uid, "%s-%zu", id, i);
 		json_t *u = json_pack(
-		    "{s:s, s:s, s:s, s:s, s:s, s:n}", "update_id", uid, "service_request_id",
-		    id, "status", s_update_status(to), "updated_datetime",
+		    "{s:s, s:s, s:s, s:s, s:s, s:n}", "update_id", uid,
+		    "service_request_id", id, "status", s_update_status(to),
+		    "updated_datetime",
 		    qf_time_fmt(at, c->utc_offset_min, when, sizeof when), "description",
 		    intake_state_text(to ? to : ""), "media_url");
 		if (!u) {
@@ -101,20 +104,23 @@ void intake_h_o311_updates_get(struct qf_http_req *r, void *ctx)
 	if (xml < 0 || intake_o311_gate(in, r, xml))
 		return;
 	const struct qf_community *c = intake_world_get(in)->community;
-	const char *sd = qf_http_query(r, "start_date"), *ed = qf_http_query(r, "end_date");
+	const char *sd = qf_http_query(r, "start_date"),
+		   *ed = qf_http_query(r, "end_date");
 	int64_t now = qf_now_ms(in->clock);
 	struct upd_query q = {.in = in,
 			      .start = now - 2 * 3600000LL,
 			      .end = now,
 			      .max = (size_t)in->conf->o311_max_page};
 	if (sd && qf_time_parse(sd, c->utc_offset_min, &q.start)) {
-		intake_o311_error(r, xml, 400,
-				  "start_date must be a w3c datetime (2026-01-31T00:00:00+08:00)");
+		intake_o311_error(
+		    r, xml, 400,
+		    "start_date must be a w3c datetime (2026-01-31T00:00:00+08:00)");
 		return;
 	}
 	if (ed && qf_time_parse(ed, c->utc_offset_min, &q.end)) {
-		intake_o311_error(r, xml, 400,
-				  "end_date must be a w3c datetime (2026-01-31T00:00:00+08:00)");
+		intake_o311_error(
+		    r, xml, 400,
+		    "end_date must be a w3c datetime (2026-01-31T00:00:00+08:00)");
 		return;
 	}
 	if (q.start > q.end) {
@@ -122,7 +128,8 @@ void intake_h_o311_updates_get(struct qf_http_req *r, void *ctx)
 		return;
 	}
 	if (q.end - q.start > 31LL * 86400000) {
-		intake_o311_error(r, xml, 400, "at most 31 days between start_date and end_date");
+		intake_o311_error(r, xml, 400,
+				  "at most 31 days between start_date and end_date");
 		return;
 	}
 	q.out = json_array();

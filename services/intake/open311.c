@@ -376,10 +376,10 @@ static json_t *s_request(struct intake *in, struct qf_txn *t, const json_t *rec)
 		return NULL;
 	json_t *o = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "service_request_id",
-	    json_string_value(json_object_get(rec, "id")), "status", intake_o311_status(st),
-	    "status_notes", notes ? notes : "", "service_name", cc ? cc->name : "",
-	    "service_code", cat ? cat : "", "description", desc ? desc : "",
-	    "agency_responsible", agency, "service_notice", "");
+	    json_string_value(json_object_get(rec, "id")), "status",
+	    intake_o311_status(st), "status_notes", notes ? notes : "", "service_name",
+	    cc ? cc->name : "", "service_code", cat ? cat : "", "description",
+	    desc ? desc : "", "agency_responsible", agency, "service_notice", "");
 	free(desc);
 	if (!o)
 		return NULL;
@@ -481,7 +481,8 @@ static int s_match(const struct req_query *q, const json_t *rec)
 		if (!ok)
 			return 0;
 	}
-	const char *st = intake_o311_status(json_string_value(json_object_get(rec, "state")));
+	const char *st =
+	    intake_o311_status(json_string_value(json_object_get(rec, "state")));
 	if (!strcmp(st, "open") ? !q->want_open : !q->want_closed)
 		return 0;
 	int64_t sub = json_integer_value(json_object_get(rec, "submitted_ms"));
@@ -728,8 +729,8 @@ void intake_o311_reply_submit(struct qf_http_req *r, enum intake_reply_fmt fmt,
 		    token ? "已受理，正在确认所在楼栋后分派；可凭 token 查询受理编号"
 			  : "已受理，可凭 tracking_code 和 tracking_secret 查询进展",
 		    "account_id", "tracking_code",
-		    json_string_value(json_object_get(a, "tracking_code")), "tracking_secret",
-		    secret ? secret : "");
+		    json_string_value(json_object_get(a, "tracking_code")),
+		    "tracking_secret", secret ? secret : "");
 		json_decref(a);
 		s_reply(r, xml, 201, "service_requests", o);
 		return;
@@ -818,8 +819,8 @@ void intake_h_o311_requests_post(struct qf_http_req *r, void *ctx)
 	/* a trusted client's own links are not spam (trust.h) */
 	char *spam_text = NULL;
 	if (client->trusted && client->nhosts && pet.description &&
-	    !(spam_text = intake_trust_strip(pet.description, client->hosts,
-					     client->nhosts))) {
+	    !(spam_text =
+		  intake_trust_strip(pet.description, client->hosts, client->nhosts))) {
 		intake_petition_free(&pet);
 		s_error(r, xml, 500, "out of memory");
 		return;

@@ -64,7 +64,7 @@ struct intake_petition {
 	unsigned nparties;
 	struct intake_media media[INTAKE_MAX_MEDIA];
 	unsigned nmedia;
-	int located_by;	       /* enum intake_located: how building was found */
+	int located_by; /* enum intake_located: how building was found */
 };
 
 /* How a petition's building was found; INTAKE_UNLOCATED: building is "" and

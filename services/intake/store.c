@@ -36,8 +36,8 @@ static const char *const s_case_clear[] = {
     "secret_hash",    "origin",	      "state",		"timeline_n",	 "has_contact",
     "replica",	      "priority",     "respond_due_ms", "resolve_due_ms", "transfer_count",
     "merged_into",    "resolved_n",   "feedback_n",	"released_hold_id", "events",
-    "dispatched_from_id",
-    "expired_ms",     "final_ms",     "retention_days", "status_notes_public", NULL};
+    "expired_ms",     "final_ms",     "retention_days", "status_notes_public",
+    "dispatched_from_id", NULL};
 static const char *const s_case_nonsensitive[] = {
     "building", "assignee", "assignee_name", "assignee_post", "owner", NULL};
 static const char *const s_tl_clear[] = {

@@ -196,7 +196,8 @@ static json_t *s_case_record(struct intake_sub *s)
 		json_object_set_new(rec, "released_hold_id",
 				    json_string(s->released_hold));
 	if (s->dispatched[0])
-		json_object_set_new(rec, "dispatched_from_id", json_string(s->dispatched));
+		json_object_set_new(rec, "dispatched_from_id",
+				    json_string(s->dispatched));
 	return rec;
 }
 
@@ -369,11 +370,12 @@ static char *s_answer_held(struct intake_sub *s)
 
 static char *s_answer_unlocated(struct intake_sub *s)
 {
-	json_t *j = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:n, s:s}", "dispatch_id", s->hold_id, "tracking_code",
-	    s->code, "secret", s->secret, "status", "awaiting_dispatch", "building",
-	    "message", "已收到您的诉求。系统未能确定所在楼栋，社区将确认后分派处理，"
-	    "可凭查询码和密钥查看进展");
+	json_t *j =
+	    json_pack("{s:s, s:s, s:s, s:s, s:n, s:s}", "dispatch_id", s->hold_id,
+		      "tracking_code", s->code, "secret", s->secret, "status",
+		      "awaiting_dispatch", "building", "message",
+		      "已收到您的诉求。系统未能确定所在楼栋，社区将确认后分派处理，"
+		      "可凭查询码和密钥查看进展");
 	char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	return out;
@@ -407,8 +409,8 @@ static json_t *s_hold_record(struct intake_sub *s)
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:b, s:s}", "hold_id",
 			 s->hold_id, "code", s->code, "rule", s->rule, "rule_detail",
 			 s->rule_detail, "secret_hash", s->secret_hash, "held_ms",
-			 (json_int_t)s->now_ms, "status", s->unlocated ? "unlocated" : "held",
-			 "petition", pet,
+			 (json_int_t)s->now_ms, "status",
+			 s->unlocated ? "unlocated" : "held", "petition", pet,
 			 "has_contact", s->contact != NULL, "client", s->client);
 }
 
@@ -559,17 +561,17 @@ static int s_apply(struct qf_txn *t, void *arg)
 	}
 	/* photos by hash: only those uploaded with a token the petition holds,
 	   or those of the hold it is released from (never another case's) */
-	const char *from[] = {s->released_hold[0]  ? s->released_hold
-			      : s->dispatched[0] ? s->dispatched
-						 : NULL,
+	const char *from[] = {s->released_hold[0] ? s->released_hold
+			      : s->dispatched[0]  ? s->dispatched
+						  : NULL,
 			      NULL};
 	for (unsigned i = 0; i < s->p.nmedia; i++) {
 		struct intake_media *m = &s->p.media[i];
 		if (m->kind != INTAKE_MEDIA_REF)
 			continue;
 		int kept = s->spam || s->unlocated;
-		int rc = intake_media_attach(in, t, m, kept ? s->hold_id : s->case_id,
-					     from);
+		int rc =
+		    intake_media_attach(in, t, m, kept ? s->hold_id : s->case_id, from);
 		if (rc == QF_ERR_NOTFOUND) {
 			char f[32];
 			snprintf(f, sizeof f, "media[%u]", i);
@@ -614,8 +616,9 @@ static void s_done(void *arg, int rc)
 			s->p.nmedia);
 	} else if (s->status == 201 && s->unlocated) {
 		qf_metric_inc(in->m.unlocated);
-		qf_info("petition_unlocated", "dispatch=%s code=%s category=%s channel=%s",
-			s->hold_id, s->code, s->p.category, s->p.channel);
+		qf_info("petition_unlocated",
+			"dispatch=%s code=%s category=%s channel=%s", s->hold_id, s->code,
+			s->p.category, s->p.channel);
 	} else if (s->status == 422 && s->spam) {
 		qf_metric_inc(in->m.held);
 		qf_info("petition_held", "hold=%s rule=%s category=%s building=%s",
@@ -693,8 +696,8 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 			goto fail_replied;
 		/* refused in the request's own format (Open311 answers XML) */
 		if (intake_limit_err(in, r, in->lim_ip, addr, strlen(addr), "ip", &e) ||
-		    (s->has_pseudonym &&
-		     intake_limit_err(in, r, in->lim_phone, s->pseudonym, 32, "phone", &e)))
+		    (s->has_pseudonym && intake_limit_err(in, r, in->lim_phone,
+							  s->pseudonym, 32, "phone", &e)))
 			goto fail;
 	}
 	/* integrity reports never wait in the general spam queue, where the
@@ -704,14 +707,13 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 		qf_community_category(intake_world_get(in)->community, s->p.category);
 	int sensitive = (scat && scat->sensitive) || s->p.concerns_staff;
 	if (!o->skip_spam && !o->entered_by && !sensitive) {
-		s->spam = intake_spam_check(&in->conf->spam,
-					    o->spam_text ? o->spam_text : s->p.description,
-					    s->rule,
-					    sizeof s->rule, s->rule_detail,
-					    sizeof s->rule_detail) ||
-			  intake_spam_check(&in->conf->spam, s->p.address, s->rule,
-					    sizeof s->rule, s->rule_detail,
-					    sizeof s->rule_detail);
+		s->spam =
+		    intake_spam_check(
+			&in->conf->spam, o->spam_text ? o->spam_text : s->p.description,
+			s->rule, sizeof s->rule, s->rule_detail, sizeof s->rule_detail) ||
+		    intake_spam_check(&in->conf->spam, s->p.address, s->rule,
+				      sizeof s->rule, s->rule_detail,
+				      sizeof s->rule_detail);
 	}
 	s->unlocated = !s->spam && s->p.located_by == INTAKE_UNLOCATED;
 	if (o->keep_secret_hash) {
@@ -730,7 +732,8 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 			goto fail;
 		}
 		size_t cl = strlen(cj);
-		for (unsigned i = 0; !s->spam && !s->unlocated && i < in->keys.nrecip; i++) {
+		for (unsigned i = 0; !s->spam && !s->unlocated && i < in->keys.nrecip;
+		     i++) {
 			uint8_t *box = malloc(cl + QF_SEAL_OVERHEAD);
 			if (!box)
 				break;

@@ -193,7 +193,8 @@ json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
 								    : copy[i],
 					x);
 	}
-	json_object_set_new(v, "status_text", json_string(intake_state_text(st ? st : "")));
+	json_object_set_new(v, "status_text",
+			    json_string(intake_state_text(st ? st : "")));
 	if (cc)
 		json_object_set_new(v, "category_name", json_string(cc->name));
 	if (bb)
@@ -270,7 +271,7 @@ static json_t *s_hold_view(struct intake *in, struct qf_txn *t, const char *hold
 		return NULL;
 	}
 	const char *st = json_string_value(json_object_get(h, "status"));
-	const char *status = st && !strcmp(st, "dismissed")    ? "dismissed"
+	const char *status = st && !strcmp(st, "dismissed")   ? "dismissed"
 			     : st && !strcmp(st, "unlocated") ? "awaiting_dispatch"
 							      : "held_for_review";
 	json_t *v = json_pack("{s:s, s:s, s:s}", "tracking_code", code, "status", status,

@@ -24,7 +24,8 @@ static int s_host_trusted(const char *h, size_t hl, char *const *hosts, unsigned
 		size_t tl = strlen(hosts[i]);
 		if (hl == tl && !strncasecmp(h, hosts[i], tl))
 			return 1;
-		if (hl > tl && h[hl - tl - 1] == '.' && !strncasecmp(h + hl - tl, hosts[i], tl))
+		if (hl > tl && h[hl - tl - 1] == '.' &&
+		    !strncasecmp(h + hl - tl, hosts[i], tl))
 			return 1;
 	}
 	return 0;

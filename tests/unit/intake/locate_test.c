@@ -32,7 +32,8 @@ static int s_setup(void **st)
 		    qf_community_load(tries[i], &s_com, &e) == 0)
 			return 0;
 	}
-	fprintf(stderr, "locate_test: config/community.cfg not found (run from the repo)\n");
+	fprintf(stderr,
+		"locate_test: config/community.cfg not found (run from the repo)\n");
 	return -1;
 }
 
@@ -88,17 +89,17 @@ static void t_addresses(void **st)
 	(void)st;
 	assert_string_equal(s_addr("3栋2单元"), "B03");
 	assert_string_equal(s_addr("三号楼楼道"), "B03");
-	assert_string_equal(s_addr("３栋"), "B03");	      /* full-width digit */
+	assert_string_equal(s_addr("３栋"), "B03"); /* full-width digit */
 	assert_string_equal(s_addr("３号楼"), "B03");
 	assert_string_equal(s_addr("十一栋门口"), "B11"); /* not 一栋 */
-	assert_string_equal(s_addr("11栋"), "B11");	      /* not 1栋 */
+	assert_string_equal(s_addr("11栋"), "B11");	  /* not 1栋 */
 	assert_string_equal(s_addr("东边院子"), "Y01");
 	assert_string_equal(s_addr("平安街门面"), "S01");
-	assert_null(s_addr("13栋"));	/* no such building, and not 3栋 */
+	assert_null(s_addr("13栋")); /* no such building, and not 3栋 */
 	assert_null(s_addr("小区大门口"));
 	assert_null(s_addr(""));
 	assert_null(s_addr(NULL));
-	assert_null(s_addr("3栋和5栋之间")); /* two, as long: no guess */
+	assert_null(s_addr("3栋和5栋之间"));		      /* two, as long: no guess */
 	assert_string_equal(s_addr("3号楼和5栋之间"), "B03"); /* the longer name */
 }
 
