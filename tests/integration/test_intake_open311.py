@@ -249,3 +249,36 @@ class Open311Test(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TrustConfigTest(unittest.TestCase):
+    """open311.api_keys' trust and hosts (issue 16): every mistake named
+    with file, line and setting, and the trusted client's entry accepted."""
+
+    def test_trust_settings(self):
+        bad = [('trust = "very";', "trust"),
+               ('hosts = [ "fms.example.org" ];', "hosts are for trust"),
+               ('trust = "trusted"; hosts = [ "FMS.example.org" ];', "host name"),
+               ('trust = "trusted"; hosts = [ ".example.org" ];', "host name"),
+               ('trust = "trusted"; hosts = "fms.example.org";', "hosts"),
+               ('trust = "trusted"; hosts = [ 7 ];', "host name"),
+               ('trust = "trusted"; hosts = [ "a.org", "b.org", "c.org", "d.org", "e.org", '
+                '"f.org", "g.org", "h.org", "i.org" ];', "at most 8"),
+               ('trust = "trusted"; sites = [ "a.org" ];', "unknown setting")]
+        with Cluster("intake-o311-cfg") as c:
+            for i, (extra, word) in enumerate(bad):
+                with self.subTest(extra=extra):
+                    it = IntakeService(c, name="intake-%d" % i, start=False, sections={
+                        "open311": 'enabled = true; api_keys = ( { client = "fms"; '
+                                   'key = "a-long-enough-key"; %s } );' % extra})
+                    r = it.check_config()
+                    self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                    self.assertRegex(r.stderr,
+                                     r"intake\.cfg:\d+: setting 'open311\.api_keys")
+                    self.assertIn(word, r.stderr)
+            it = IntakeService(c, name="intake-ok", start=False, sections={
+                "open311": 'enabled = true; api_keys = ( { client = "fms"; '
+                           'key = "a-long-enough-key"; trust = "trusted"; '
+                           'hosts = [ "fms.example.org", "example.com" ]; } );'})
+            r = it.check_config()
+            self.assertEqual(r.returncode, 0, r.stderr)

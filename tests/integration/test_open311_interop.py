@@ -11,7 +11,8 @@ What FixMyStreet's client does, and this one does the same:
 - a report is sent as description ("title\\n\\ndetail\\n\\nURL\\n", the report's
   URL last), service_code, first_name/last_name (its split_name: the first
   word, then the rest), email, phone, lat/long (6 decimals, trailing zeros
-  cut) and no address_id nor address_string;
+  cut) and no address_id nor address_string (a report not placed on the
+  map sends address_string instead of lat/long);
 - the answer is XML, read by a generic parser (here xml.etree): request's
   service_request_id, or a token it then polls at tokens/<token>.xml;
 - updates are GET servicerequestupdates.xml with start_date and end_date
@@ -212,6 +213,22 @@ class Open311InteropTest(unittest.TestCase):
         self.assertIn(sid, [x["service_request_id"] for x in many])
         self.validate("requests", [one, many])
         self.validate("request", [one[0]])
+
+    def test_address_string_without_coordinates(self):
+        # Open311.pm sends address_string (the report's postcode field)
+        # instead of lat/long for a report not placed on the map
+        for addr, bld in (("三号楼2单元", "B03"), ("平安街门面", "S01")):
+            with self.subTest(address_string=addr):
+                st, _, data = self.fms._request("POST", "requests.xml", {
+                    "service_code": "facility_repair", "address_string": addr,
+                    "description": "楼道灯坏了\n\n楼道灯坏了\n\n"
+                                   "https://fms.example.org/report/99\n",
+                    "first_name": "Lan", "last_name": "Jiang",
+                    "email": "jiang.lan@example.org"})
+                self.assertEqual(st, 201, data)
+                sid = ET.fromstring(data).find("request/service_request_id").text
+                st, reqs = self.fms.get_service_requests([sid])
+                self.assertEqual(reqs[0].find("address_id").text, bld)
 
     def test_post_answer_in_json(self):
         first, last = split_name("Lan Jiang")
