@@ -7,6 +7,7 @@ into the dispatcher's queue, and becomes a case (PETITION_SUBMITTED) only
 when a dispatcher assigns the building. Every kind of bad dispatch input has
 its own answer. The whole way with the real router is in
 test_intake_locate_system below."""
+import json
 import os
 import unittest
 
@@ -160,6 +161,13 @@ class LocateTest(unittest.TestCase):
         st, err = self.it.json("POST", "/v1/dispatch/" + held["hold_id"], {"building": "B01"},
                                sec)
         self.assertEqual(st, 404, err)
+        # the spam review does not see, release or dismiss the queue's entries
+        sup = bearer("supervisor")
+        st, lst = self.it.json("GET", "/v1/spam?status=all", headers=sup)
+        self.assertNotIn(did, [h["hold_id"] for h in lst["holds"]])
+        for verb in ("release", "dismiss"):
+            st, err = self.it.json("POST", "/v1/spam/%s/%s" % (did, verb), {}, sup)
+            self.assertEqual((st, err["code"]), (404, "hold_not_found"))
         # still waiting after all that
         st, v = self.it.track(ans["tracking_code"], ans["secret"])
         self.assertEqual(v["status"], "awaiting_dispatch")
@@ -175,6 +183,13 @@ class LocateTest(unittest.TestCase):
                                 {"building": "B02"}, sup)
         self.assertEqual(st, 201, case)
         self.assertEqual(self.building_of(case), "B02")
+
+    def test_export_while_waiting(self):
+        ans = self.submit(unplaced(address="小区大门口"))
+        st, doc = self.it.json("GET", "/v1/track/%s/export" % ans["tracking_code"],
+                               headers={"X-Tracking-Secret": ans["secret"]})
+        self.assertEqual(st, 200, doc)
+        self.assertIn("小区大门口", json.dumps(doc, ensure_ascii=False))
 
     def test_visit_petition_needs_a_building(self):
         st, err = self.it.json("POST", "/v1/visits", {
