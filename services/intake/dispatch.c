@@ -170,6 +170,8 @@ void intake_h_dispatch_assign(struct qf_http_req *r, void *ctx)
 	a->actor = staff;
 	struct intake_sub_opts so = {
 	    .dispatched_from_id = a->id,
+	    /* the resident waited for no one: deadlines count from receipt */
+	    .received_ms = json_integer_value(json_object_get(rec, "held_ms")),
 	    .check = s_check,
 	    .extra = s_extra,
 	    .extra_arg = a,

@@ -414,6 +414,8 @@ struct intake_sub_opts {
 	const char *source_visit_id;	   /* made from a visit finding */
 	const char *released_hold_id;	   /* released from the spam hold */
 	const char *dispatched_from_id;	   /* assigned from the dispatch queue */
+	int64_t received_ms; /* > 0: when the petition was received (a dispatched
+				one): its submitted_ms, so deadlines count from then */
 	const char *spam_text; /* read by the spam check instead of the description
 				  (a trusted client's own links removed, trust.h);
 				  needed only during intake_submit() */

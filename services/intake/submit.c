@@ -39,6 +39,7 @@ struct intake_sub {
 	char source_visit[32], released_hold[32], dispatched[32];
 	char keep_code[32];
 	int64_t now_ms;
+	int64_t submitted_ms; /* now, or when a dispatched petition was received */
 	/* prepared on the HTTP thread */
 	char secret[24];
 	char secret_hash[65];
@@ -160,7 +161,7 @@ static json_t *s_case_record(struct intake_sub *s)
 	    p->building, "address", p->address, "description", p->description, "channel",
 	    p->channel, "anonymous", p->anonymous, "consent_public", p->consent_public,
 	    "name_masked", p->name_masked, "phone_masked", p->phone_masked, "media",
-	    s_media_json(p), "submitted_ms", (json_int_t)s->now_ms, "client", s->client,
+	    s_media_json(p), "submitted_ms", (json_int_t)s->submitted_ms, "client", s->client,
 	    "secret_hash", s->secret_hash, "origin", "local", "state", "submitted",
 	    "updated_ms", (json_int_t)s->now_ms, "timeline_n", 0, "has_contact",
 	    s->contact != NULL, "replica", s->in->conf->svc.node);
@@ -271,7 +272,7 @@ static int s_pack_petition(struct intake_sub *s)
 		actor.name = s->o.entered_by->name;
 		m.entered_by = &actor;
 	}
-	m.submitted_ms = s->now_ms;
+	m.submitted_ms = s->submitted_ms;
 	m.n_parties = p->nparties;
 	m.parties = (char **)p->parties;
 	m.concerns_staff = p->concerns_staff ? p->concerns_staff : (char *)"";
@@ -295,7 +296,7 @@ static int s_pack_petition(struct intake_sub *s)
 static char *s_answer_created(struct intake_sub *s, struct qf_txn *t, const json_t *pos)
 {
 	char at[40];
-	qf_time_fmt(s->now_ms, intake_world_get(s->in)->community->utc_offset_min, at,
+	qf_time_fmt(s->submitted_ms, intake_world_get(s->in)->community->utc_offset_min, at,
 		    sizeof at);
 	json_t *media = json_array();
 	for (unsigned i = 0; i < s->p.nmedia; i++) {
@@ -684,6 +685,8 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 	snprintf(s->keep_code, sizeof s->keep_code, "%s",
 		 o->keep_code ? o->keep_code : "");
 	s->now_ms = qf_now_ms(in->clock);
+	s->submitted_ms = o->received_ms > 0 && o->received_ms < s->now_ms ? o->received_ms
+									  : s->now_ms;
 	intake_mask_init(&s->mask, in->keys.names, s->p.name_masked, s->p.name, NULL);
 	if (s->p.phone) {
 		intake_keys_pseudonym(&in->keys, s->p.phone, s->pseudonym);

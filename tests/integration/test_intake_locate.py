@@ -119,6 +119,8 @@ class LocateTest(unittest.TestCase):
         self.assertEqual(st, 201, case)
         self.assertEqual(case["tracking_code"], ans["tracking_code"])
         self.assertEqual(case["dispatch_id"], did)
+        # deadlines count from when the resident sent it, not from dispatch
+        self.assertEqual(case["submitted_at"], item[0]["received_at"])
         self.assertEqual(self.building_of(case), "B09")
         st, v = self.it.track(ans["tracking_code"], ans["secret"])
         self.assertEqual((st, v["status"]), (200, "submitted"))
@@ -127,6 +129,7 @@ class LocateTest(unittest.TestCase):
         self.assertEqual(len(evs), 1)
         self.assertEqual(evs[0]["payload"]["dispatched_from_id"], did)
         self.assertEqual(evs[0]["payload"]["building"], "B09")
+        self.assertLess(int(evs[0]["payload"]["submitted_ms"]), int(evs[0]["time_ms"]))
         # gone from the queue; a second assignment is refused
         st, q = self.it.json("GET", "/v1/dispatch", headers=bearer("staff"))
         self.assertEqual(st, 200)
