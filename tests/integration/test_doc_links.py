@@ -50,6 +50,16 @@ class DocLinksTest(unittest.TestCase):
         self.assertGreater(checked, 0)
         self.assertEqual(bad, [])
 
+    def test_every_common_module_on_the_map(self):
+        """docs/ARCHITECTURE.md's table of common/ names every module."""
+        with open(os.path.join(ROOT, "docs", "ARCHITECTURE.md"), encoding="utf-8") as f:
+            text = f.read()
+        modules = sorted(os.path.basename(h)[:-2]
+                         for h in glob.glob(os.path.join(ROOT, "common", "*.h")))
+        self.assertTrue(modules)
+        missing = [m for m in modules if "| `%s` |" % m not in text]
+        self.assertEqual(missing, [], "common/ modules missing from docs/ARCHITECTURE.md")
+
 
 if __name__ == "__main__":
     unittest.main()
