@@ -117,6 +117,7 @@ static const struct {
     {"有意者", INTAKE_SPAM_AD_STRONG},
     {"免费领取", INTAKE_SPAM_AD_STRONG},
     {"领红包", INTAKE_SPAM_AD_WEAK},
+    {"领取", INTAKE_SPAM_AD_WEAK},
     {"详情咨询", INTAKE_SPAM_AD_WEAK},
     {"咨询热线", INTAKE_SPAM_AD_WEAK},
     {"私聊", INTAKE_SPAM_AD_WEAK},
