@@ -51,6 +51,7 @@ struct intake_sub {
 	const char *sealed_to[INTAKE_MAX_RECIPIENTS];
 	int spam;
 	char rule[32], rule_detail[80];
+	struct intake_spam_verdict verdict; /* the spam score and its signals */
 	/* built on the HTTP thread for case_id + code (rebuilt in apply only if
 	   the code collides, or photos by reference had to be looked up) */
 	int built;
@@ -386,11 +387,13 @@ static json_t *s_hold_record(struct intake_sub *s)
 			json_array_append_new(a, json_string(p->parties[i]));
 		json_object_set_new(pet, "parties", a);
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:b, s:s}", "hold_id",
-			 s->hold_id, "code", s->code, "rule", s->rule, "rule_detail",
-			 s->rule_detail, "secret_hash", s->secret_hash, "held_ms",
-			 (json_int_t)s->now_ms, "status", "held", "petition", pet,
-			 "has_contact", s->contact != NULL, "client", s->client);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:b, s:s, s:i, s:o}",
+			 "hold_id", s->hold_id, "code", s->code, "rule", s->rule,
+			 "rule_detail", s->rule_detail, "secret_hash", s->secret_hash,
+			 "held_ms", (json_int_t)s->now_ms, "status", "held", "petition",
+			 pet, "has_contact", s->contact != NULL, "client", s->client,
+			 "score", s->verdict.score, "signals",
+			 intake_spam_signals_json(&s->verdict));
 }
 
 /* ------------------------------------------------------------ apply */
@@ -664,12 +667,9 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 		qf_community_category(intake_world_get(in)->community, s->p.category);
 	int sensitive = (scat && scat->sensitive) || s->p.concerns_staff;
 	if (!o->skip_spam && !o->entered_by && !sensitive) {
-		s->spam = intake_spam_check(&in->conf->spam, s->p.description, s->rule,
-					    sizeof s->rule, s->rule_detail,
-					    sizeof s->rule_detail) ||
-			  intake_spam_check(&in->conf->spam, s->p.address, s->rule,
-					    sizeof s->rule, s->rule_detail,
-					    sizeof s->rule_detail);
+		s->spam = intake_spam_judge(in, s->p.description, s->p.address,
+					    &s->verdict, s->rule, sizeof s->rule,
+					    s->rule_detail, sizeof s->rule_detail);
 	}
 	if (o->keep_secret_hash) {
 		snprintf(s->secret_hash, sizeof s->secret_hash, "%s",
