@@ -2020,6 +2020,13 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 		else if (rc == 0)
 			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	}
+	/* the index and its key range alone decide the set (at most one of
+	   category, building or an exact state, which is then the index):
+	   the cases before the offset are counted off the index without
+	   reading them (a deep page read every case before it) */
+	int decided = !by_due && !q->handler && q->state != CQ_STATE_OPEN &&
+		      q->state != CQ_STATE_DONE &&
+		      !!q->category + !!q->building + (q->state >= 0) <= 1;
 	uint64_t seen = 0, given = 0;
 	int stopped = 0, oom = 0;
 	struct buf sum;
@@ -2032,6 +2039,11 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 				break;
 		} else if (memcmp(k.mv_data, lo, lol) < 0) {
 			break;
+		}
+		if (decided && seen < q->offset && k.mv_size - pl - 8 < 72) {
+			seen++;
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+			continue;
 		}
 		const char *idp = (const char *)k.mv_data + pl + 8;
 		size_t idl = k.mv_size - pl - 8;
