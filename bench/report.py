@@ -200,11 +200,18 @@ def ratios(out):
     rt = read(out, "router")
     cmd = "make bench-router (bench/bench-router.sh)"
     got = {m.group(1).strip(): float(m.group(2)) for m in re.finditer(
-        r"^(baseline: bare durable consumer|router: [^\d]+?)\s+\d+\s+[\d.]+\s+([\d.]+)\s*$",
+        r"^(baseline: bare durable consumer|router: .+?)\s+\d+\s+[\d.]+\s+([\d.]+)\s*$",
         rt, re.M)}
     base = got.pop("baseline: bare durable consumer", None)
     for k, v in got.items():
         add("router", k, v, "events/s", "bare durable consumer, same run", base, cmd)
+    nt = read(out, "notifier")
+    m, b = re.search(r"send:\s+(\d+) deliveries/s", nt), re.search(r"baseline:\s+(\d+) deliveries/s",
+                                                                     nt)
+    if m and b:
+        add("notifier", "webhook deliveries (10% answered 503 and retried)", float(m.group(1)),
+            "deliveries/s", "bare libcurl multi client, same receiver and failures",
+            float(b.group(1)), "make bench-notifier (bench/bench-notifier.sh)")
     cmd = "make bench-e2e (bench/bench-e2e.sh)"
     for r in jsonl(read(out, "e2e")):
         if r.get("bench") != "e2e":
