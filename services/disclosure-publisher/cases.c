@@ -155,6 +155,7 @@ enum {
 	NFIELDS
 };
 static const size_t s_fsize[NFIELDS] = {80, 80, 80, 160, 300, 256, 256, 80, 40, 80, 80};
+#define FIELDS_BYTES (80 + 80 + 80 + 160 + 300 + 256 + 256 + 80 + 40 + 80 + 80)
 
 struct centry {
 	int64_t at;
@@ -174,7 +175,8 @@ struct ccase {
 	int dirty;
 	struct case_head h0, h;
 	char f0[3][80]; /* stored category, building, tracking code */
-	char *f[NFIELDS];
+	char *f[NFIELDS]; /* into fmem */
+	char fmem[FIELDS_BYTES];
 	unsigned char names[CASE_NAMES][QF_MASK_HASH]; /* dp.case_names */
 	unsigned nnames;
 	int names_loaded, names_dirty;
@@ -207,22 +209,23 @@ static void s_case_free(struct ccase *c)
 		s_entry_free(&c->e[i]);
 	free(c->e);
 	free(c->base);
-	for (int i = 0; i < NFIELDS; i++)
-		free(c->f[i]);
 	free(c);
 }
 
+/* One allocation per case, its derived strings inside it: a catching-up
+ * replica loads tens of thousands of cases per second, and twelve callocs
+ * and frees each were a tenth of the apply path. */
 static struct ccase *s_case_new(const char *id)
 {
 	struct ccase *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	snprintf(c->id, sizeof c->id, "%s", id);
-	for (int i = 0; i < NFIELDS; i++)
-		if (!(c->f[i] = calloc(1, s_fsize[i]))) {
-			s_case_free(c);
-			return NULL;
-		}
+	char *f = c->fmem;
+	for (int i = 0; i < NFIELDS; i++) {
+		c->f[i] = f;
+		f += s_fsize[i];
+	}
 	return c;
 }
 
