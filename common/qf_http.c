@@ -227,7 +227,8 @@ void qf_http_reply_take(struct qf_http_req *r, unsigned status, const char *ctyp
 			'q', 'f', '-', 'e', 't', 'a', 'g'};
 		uint8_t h[crypto_shorthash_siphashx24_BYTES];
 		char etag[40] = "\"";
-		crypto_shorthash_siphashx24(h, (const uint8_t *)(body ? body : ""), len, key);
+		crypto_shorthash_siphashx24(h, (const uint8_t *)(body ? body : ""), len,
+					    key);
 		qf_hex(h, sizeof h, etag + 1);
 		strcat(etag, "\"");
 		qf_http_add_header(r, "ETag", etag);

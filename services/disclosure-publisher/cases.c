@@ -174,7 +174,7 @@ struct ccase {
 	int stored; /* in the store: h0, f0 are what its index keys say */
 	int dirty;
 	struct case_head h0, h;
-	char f0[3][80]; /* stored category, building, tracking code */
+	char f0[3][80];	  /* stored category, building, tracking code */
 	char *f[NFIELDS]; /* into fmem */
 	char fmem[FIELDS_BYTES];
 	unsigned char names[CASE_NAMES][QF_MASK_HASH]; /* dp.case_names */
