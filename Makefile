@@ -10,7 +10,9 @@
 #   make chaos        the whole-system fault test, long (tests/chaos/)
 #   make fresh-machine-test  make run, demo, test in a pristine Debian 12 container
 #   make bench-bus    backbone benchmark beside raw ZeroMQ (not a test)
-#   make bench        every benchmark, then docs/BENCHMARKS.md (BENCH_QUICK=1: minutes)
+#   make bench        every benchmark, then docs/BENCHMARKS.md (BENCH_QUICK=1: minutes;
+#                     BENCH_VS=DIR: disclosure also paired against that build)
+#   make bench-report docs/BENCHMARKS.md again from the last run's outputs
 #   make fuzz         longer fuzzing runs
 #   make format / format-check
 #   make settings-doc docs/SETTINGS.md from the services' settings tables
@@ -204,7 +206,7 @@ fresh-machine-test: deps
 # ---------------------------------------------------------------- benchmarks
 # each benchmark is bench/bench-<name>.sh BUILD (C helpers: bench/*.c)
 BENCHES := bus intake router notifier disclosure audit e2e memory
-.PHONY: bench $(addprefix bench-,$(BENCHES))
+.PHONY: bench bench-report $(addprefix bench-,$(BENCHES))
 $(addprefix bench-,$(BENCHES)): bench-%: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bench/bench-$*.sh $(BUILD)
@@ -219,7 +221,13 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	@BENCH_OUT=$(abspath $(BENCH_OUT)) BUILD=$(BUILD) QUICK=$(BENCH_QUICK) \
-		CONNS="$(BENCH_INTAKE_CONNS)" bench/bench-all.sh
+		CONNS="$(BENCH_INTAKE_CONNS)" BENCH_VS="$(BENCH_VS)" bench/bench-all.sh
+	@$(MAKE) --no-print-directory bench-report
+
+# docs/BENCHMARKS.md and docs/bench/*.svg from the last `make bench` run's
+# outputs in $(BENCH_OUT), without running anything again
+bench-report:
+	@test -f $(BENCH_OUT)/meta.json || { echo "bench-report: no run in $(BENCH_OUT) (make bench)" >&2; exit 1; }
 	@$(PYTHON) bench/report.py $(BENCH_OUT) docs/BENCHMARKS.md docs/bench
 	@echo "bench: wrote docs/BENCHMARKS.md"
 

@@ -2,6 +2,8 @@
 # bench-all.sh: what `make bench` runs: every benchmark, each one's output in
 # $BENCH_OUT/<name>.log (JSON lines and series for bench/report.py).
 # QUICK=1: small sizes and short durations, to check the whole chain.
+# BENCH_VS=DIR: a baseline build (bin/ of main, say): the disclosure figures
+# are also taken paired against it (bench-disclosure.sh, DISCLOSURE_BENCH_VS).
 set -u
 : "${BENCH_OUT:?}" "${BUILD:=build}"
 CONNS=${CONNS:-8 32 128}
@@ -20,9 +22,15 @@ run() { # name command...
 	"$@" >"$BENCH_OUT/$name.log" 2>&1 || echo "bench: $name failed (see $BENCH_OUT/$name.log)" >&2
 	echo "bench: $name took $(($(date +%s) - t0)) s" >&2
 }
-printf '{"date": "%s", "command": "make bench%s", "load": "%s"}\n' \
-	"$(date -u '+%Y-%m-%d %H:%M UTC')" "${QUICK:+ BENCH_QUICK=$QUICK}" \
-	"$(cut -d' ' -f1-3 /proc/loadavg)" >"$BENCH_OUT/meta.json"
+CMD="make bench${QUICK:+ BENCH_QUICK=$QUICK}${BENCH_VS:+ BENCH_VS=$BENCH_VS}"
+[ -n "${BENCH_VS:-}" ] && export DISCLOSURE_BENCH_VS="$BENCH_VS"
+meta() { # the machine, the date and the load at the start and at the end
+	printf '{"date": "%s", "command": "%s", "nproc": %s, "load": "%s", "load_end": "%s"}\n' \
+		"$START" "$CMD" "$(nproc)" "$LOAD0" "$1" >"$BENCH_OUT/meta.json"
+}
+START=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+meta "(still running)"
 run memory bench/bench-memory.sh "$BUILD"
 run bus bench/bench-bus.sh "$BUILD"
 for c in $CONNS; do
@@ -33,6 +41,4 @@ run notifier bench/bench-notifier.sh "$BUILD"
 run disclosure bench/bench-disclosure.sh "$BUILD"
 run audit bench/bench-audit.sh "$BUILD"
 run e2e bench/bench-e2e.sh "$BUILD"
-printf '{"date": "%s", "command": "make bench%s", "load": "%s (at the end)"}\n' \
-	"$(date -u '+%Y-%m-%d %H:%M UTC')" "${QUICK:+ BENCH_QUICK=$QUICK}" \
-	"$(cut -d' ' -f1-3 /proc/loadavg)" >"$BENCH_OUT/meta.json"
+meta "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -20,6 +20,13 @@
 # rebuild progress series (seconds, events applied) go to DIR/rebuild-*.txt.
 # DISCLOSURE_BENCH_CASES=N, DISCLOSURE_BENCH_SECONDS=S (wrk duration),
 # DISCLOSURE_BENCH_CONNS=C, DISCLOSURE_BENCH_REBUILD=0 skips router/audit.
+# DISCLOSURE_BENCH_VS=DIR (a build folder with bin/qf-disclosure, such as a
+# build of main): a paired run against that baseline on the same events: B
+# (the baseline) rebuilds its own fresh replica, then A (this build); both
+# then serve their stores side by side and each HTTP figure is taken in turns
+# A B B A A B ... (DISCLOSURE_BENCH_ROUNDS, default 4, of S/ROUNDS seconds each);
+# every figure is given as the ratio A/B ("#json" bench "disclosure_vs").
+# DISCLOSURE_BENCH_PAIRS=P: P rebuild pairs (A B, ..., then B A), summed.
 set -eu
 BUILD=${1:-build}
 BIN=$BUILD/bin
@@ -36,11 +43,18 @@ for b in "$BIN/qf-disclosure" "$BIN/qf-router" "$BIN/qf-audit" "$FILL" "$DRAIN";
 done
 command -v wrk >/dev/null || { echo "bench-disclosure: wrk missing (tools/install-deps.sh bench)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/qf-bench-disclosure-XXXXXX)
+VS=${DISCLOSURE_BENCH_VS:-}
+ROUNDS=${DISCLOSURE_BENCH_ROUNDS:-4}
+if [ -n "$VS" ] && [ ! -x "$VS/bin/qf-disclosure" ]; then
+	echo "bench-disclosure: $VS/bin/qf-disclosure not built" >&2; exit 1
+fi
 FPID=""
 SPID=""
+BPID=""
 cleanup() {
 	set +e
 	if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
+	if [ -n "$BPID" ]; then kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null; fi
 	exec 3>&- 2>/dev/null
 	if [ -n "$FPID" ]; then kill "$FPID" 2>/dev/null; wait "$FPID" 2>/dev/null; fi
 	rm -rf "$tmp"
@@ -121,6 +135,35 @@ CFG
 
 echo "bench-disclosure: $EVENTS events; the peer drains them, then a fresh qf-disclosure catches up..."
 PEER=$(drain disclosure "$EVENTS" --public-only --source "$INTAKE_SRC" --source "$ROUTER_SRC")
+if [ -n "$VS" ]; then
+	BHP=$(port)
+	sed -e "s/port = $HP;/port = $BHP;/" -e "s/127.0.0.1:$DP\"/127.0.0.1:$(port)\"/" \
+		-e "s/127.0.0.1:$DR\"/127.0.0.1:$(port)\"/" -e 's/data_dir = "data"/data_dir = "data-b"/' \
+		"$tmp/disclosure.cfg" >"$tmp/disclosure-b.cfg"
+	# DISCLOSURE_BENCH_PAIRS - 1 rebuild pairs thrown away after timing (A
+	# first, then B), then the last pair, B first, whose replicas serve
+	PAIRS=${DISCLOSURE_BENCH_PAIRS:-1}
+	A_SUM=0; A_CPU_SUM=0; B_SUM=0; B_CPU_SUM=0
+	add() { echo "$1 $2" | awk '{printf "%.2f", $1 + $2}'; }
+	for r in $(seq 2 "$PAIRS"); do
+		catchup disclosure "$HP" "$EVENTS" qf_bus_events_applied_total \
+			"$BIN/qf-disclosure" --config "$tmp/disclosure.cfg"
+		A_SUM=$(add "$A_SUM" "$SECS_"); A_CPU_SUM=$(add "$A_CPU_SUM" "$CPU_")
+		stop_svc; rm -rf "$tmp/data"
+		catchup disclosure-baseline "$BHP" "$EVENTS" qf_bus_events_applied_total \
+			"$VS/bin/qf-disclosure" --config "$tmp/disclosure-b.cfg"
+		B_SUM=$(add "$B_SUM" "$SECS_"); B_CPU_SUM=$(add "$B_CPU_SUM" "$CPU_")
+		stop_svc; rm -rf "$tmp/data-b"
+	done
+	# the baseline on its own fresh store and ports; it keeps serving
+	catchup disclosure-baseline "$BHP" "$EVENTS" qf_bus_events_applied_total \
+		"$VS/bin/qf-disclosure" --config "$tmp/disclosure-b.cfg"
+	B_S=$(add "$B_SUM" "$SECS_")
+	B_CPU=$(add "$B_CPU_SUM" "$CPU_")
+	B_STORE=$(du -sb "$tmp/data-b" | awk '{print $1}')
+	BPID=$SPID
+	SPID=""
+fi
 catchup disclosure "$HP" "$EVENTS" qf_bus_events_applied_total \
 	${DISCLOSURE_BENCH_WRAP:-} "$BIN/qf-disclosure" --config "$tmp/disclosure.cfg"
 APPLY_S=$SECS_
@@ -165,6 +208,45 @@ bench deep "GET /v1/public/cases?category&page=50" \
 bench case "GET /v1/public/cases/<id> (JSON case)" "http://127.0.0.1:$HP/v1/public/cases/$CASE"
 bench case_html "GET /cases/<id> (HTML case page)" "http://127.0.0.1:$HP/cases/$CASE"
 bench board "GET / (HTML board, first page)" "http://127.0.0.1:$HP/"
+
+if [ -n "$VS" ]; then
+	# wrk_rps URL SECONDS: requests per second
+	wrk_rps() { wrk -t1 -c"$CONNS" -d"$2s" "$1" 2>&1 | awk '/^Requests\/sec/ {printf "%.0f", $2}'; }
+	rs=$(echo "$SECS $ROUNDS" | awk '{s = int($1 / $2); print s < 1 ? 1 : s}')
+	pair() { # key name path: A and B in turns, the ratio of the sums
+		a=0; b=0
+		for r in $(seq "$ROUNDS"); do # A first in odd rounds, B first in even
+			if [ $((r % 2)) = 1 ]; then
+				a=$((a + $(wrk_rps "http://127.0.0.1:$HP$3" "$rs")))
+				b=$((b + $(wrk_rps "http://127.0.0.1:$BHP$3" "$rs")))
+			else
+				b=$((b + $(wrk_rps "http://127.0.0.1:$BHP$3" "$rs")))
+				a=$((a + $(wrk_rps "http://127.0.0.1:$HP$3" "$rs")))
+			fi
+		done
+		a=$((a / ROUNDS)); b=$((b / ROUNDS))
+		ratio=$(echo "$a $b" | awk '{printf "%.2f", ($2 > 0 ? $1 / $2 : 0)}')
+		printf '  %-44s A %8s req/s   B %8s req/s   A/B %s\n' "$2" "$a" "$b" "$ratio"
+		json "{\"bench\":\"disclosure_vs\",\"key\":\"$1\",\"name\":\"$2\",\"a\":$a,\"b\":$b,\"ratio\":$ratio,\"unit\":\"req/s\",\"rounds\":$ROUNDS}"
+	}
+	echo
+	echo "== paired against the baseline $VS (A: this build, B: the baseline; same events, both serving, $ROUNDS rounds of ${rs}s in turns)"
+	A_S=$(add "$A_SUM" "$APPLY_S")
+	A_CPU=$(add "$A_CPU_SUM" "$APPLY_CPU")
+	ev=$((EVENTS * PAIRS))
+	ratio=$(echo "$B_S $A_S" | awk '{printf "%.2f", ($2 > 0 ? $1 / $2 : 0)}')
+	cratio=$(echo "$B_CPU $A_CPU" | awk '{printf "%.2f", ($2 > 0 ? $1 / $2 : 0)}')
+	printf '  %-44s A %8s s        B %8s s        A/B %s\n' "replica rebuild, $PAIRS x $EVENTS events, wall" "$A_S" "$B_S" "$ratio"
+	printf '  %-44s A %8s CPU s    B %8s CPU s    A/B %s\n' "the same, CPU time of the service" "$A_CPU" "$B_CPU" "$cratio"
+	json "{\"bench\":\"disclosure_vs\",\"key\":\"rebuild\",\"name\":\"replica rebuild, wall clock (events/s)\",\"a\":$(rate "$ev" "$A_S"),\"b\":$(rate "$ev" "$B_S"),\"ratio\":$ratio,\"unit\":\"events/s\",\"rounds\":$PAIRS,\"a_store\":$STORE_B,\"b_store\":$B_STORE}"
+	json "{\"bench\":\"disclosure_vs\",\"key\":\"rebuild_cpu\",\"name\":\"replica rebuild, per CPU second of the service (events/s)\",\"a\":$(rate "$ev" "$A_CPU"),\"b\":$(rate "$ev" "$B_CPU"),\"ratio\":$cratio,\"unit\":\"events/s\",\"rounds\":$PAIRS}"
+	pair static "GET /static/live.js" "/static/live.js"
+	pair list "GET /v1/public/cases" "/v1/public/cases"
+	pair deep "GET /v1/public/cases?category&page=50" "/v1/public/cases?category=facility_repair&page=50"
+	pair case "GET /v1/public/cases/<id>" "/v1/public/cases/$CASE"
+	pair board "GET /" "/"
+	kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null || true; BPID=""
+fi
 stop_svc
 
 [ "$OTHERS" = 0 ] && exit 0

@@ -5,8 +5,12 @@
 OUTDIR holds each benchmark's output (<name>.log, with "#json {...}" lines
 where the benchmark prints them) and the series the benchmarks wrote
 (rebuild-*.txt, e2e-*.txt). Every figure goes beside the peer it was
-measured with in the same run. The plots are written by hand (no plotting
-library): line charts and histograms as plain SVG.
+measured with in the same run, and the first table gives each one as a ratio
+to that peer (the machines are shared and noisy: an absolute figure alone
+says little), with the command that measured it. Where a benchmark has no
+peer (latency, memory) the ratio is to the goal, and the table says so. The
+plots are written by hand (no plotting library): line charts, histograms and
+a bar chart of the ratios as plain SVG.
 """
 import glob
 import html
@@ -89,6 +93,143 @@ def svg_hist(path, title, xlabel, groups, bins=40):
                     xlabel, "share", series)
 
 
+def svg_bars(path, title, rows):
+    """rows: [(label, ratio)]; horizontal bars on a log scale, 1.0 marked."""
+    rows = [(l, r) for l, r in rows if r and r > 0]
+    if not rows:
+        return False
+    W, L, R, T, BH = 860, 380, 60, 40, 18
+    H = T + BH * len(rows) + 40
+    lo = min(0.05, min(r for _, r in rows))
+    hi = max(2.0, max(r for _, r in rows))
+    a, b = math.log10(lo), math.log10(hi)
+    sx = lambda v: L + (math.log10(v) - a) / (b - a) * (W - L - R)  # noqa: E731
+    o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+         'font-family="sans-serif" font-size="11">' % (W, H),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="10" y="22" font-size="15">%s</text>' % html.escape(title)]
+    for v in (0.01, 0.1, 0.5, 1, 2, 5, 10, 100):
+        if lo <= v <= hi:
+            o.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>' % (
+                sx(v), T - 4, sx(v), H - 30, "black" if v == 1 else "#ddd"))
+            o.append('<text x="%.1f" y="%d" text-anchor="middle">%gx</text>' % (sx(v), H - 16, v))
+    for i, (label, r) in enumerate(rows):
+        y = T + BH * i
+        x0, x1 = sorted((sx(1), sx(r)))
+        o.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (L - 6, y + 12,
+                                                                    html.escape(label[:60])))
+        o.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>' % (
+            x0, y + 2, max(1, x1 - x0), BH - 5, COLORS[0] if r >= 1 else COLORS[1]))
+        o.append('<text x="%.1f" y="%d">%.2fx</text>' % (max(x1, sx(1)) + 4, y + 12, r))
+    o.append("</svg>")
+    open(path, "w").write("\n".join(o) + "\n")
+    return True
+
+
+def num(v):
+    try:
+        return float(str(v).replace(",", ""))
+    except ValueError:
+        return None
+
+
+def ms(v):
+    """wrk's latency ("812.00us", "4.58ms", "1.02s") in milliseconds."""
+    v = str(v)
+    for suf, k in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if v.endswith(suf) and num(v[:-len(suf)]) is not None:
+            return num(v[:-len(suf)]) * k
+    return None
+
+
+def ratios(out):
+    """Every figure with its same-run baseline: (bench, figure, value, unit,
+    baseline, baseline value, ratio, kind, command). kind: "peer" (measured
+    beside it) or "goal" (no peer exists; the goal of issue 18)."""
+    rows = []
+
+    def add(bench, fig, v, unit, base, bv, cmd, kind="peer", higher=True):
+        if v is None or bv is None or not bv or not v:
+            return
+        r = v / bv if higher else bv / v
+        rows.append((bench, fig, v, unit, base, bv, r, kind, cmd))
+
+    dis = jsonl(read(out, "disclosure"))
+    cmd = "make bench-disclosure (bench/bench-disclosure.sh)"
+    for j in dis:
+        if j.get("bench") == "rebuild":
+            add("rebuild", "%s replica rebuild by replay" % j["service"], j["events_per_s"],
+                "events/s", "replay_drain on the same events (applies nothing)",
+                j["peer_events_per_s"], cmd)
+    http = {j["key"]: j for j in dis if j.get("bench") == "disclosure_http"}
+    st = http.get("static")
+    for k, j in http.items():
+        if st and k != "static":
+            add("disclosure", j["name"], j["rps"], "req/s", "static asset, same server",
+                st["rps"], cmd)
+    for j in dis:
+        if j.get("bench") == "disclosure_vs":
+            add("disclosure A/B", j["name"] + " (this build)", j["a"], j["unit"],
+                "the baseline build, paired in turns", j["b"],
+                "make bench-disclosure DISCLOSURE_BENCH_VS=DIR")
+    bus = read(out, "bus")
+    cmd = "make bench-bus (bench/bench-bus.sh)"
+    for block in re.split(r"^## payload ", bus, flags=re.M)[1:]:
+        size = block.split()[0]
+        got = {m.group(1): float(m.group(2)) for m in re.finditer(
+            r"^(\S+)\s+size=.*?events_per_s=([\d.]+)", block, re.M)}
+        raw = got.get("raw-zmq-pubsub")
+        for name, fig in (("durable-e2e", "durable bus end to end"),
+                          ("replay-catch-up", "bus replay catch-up")):
+            add("bus", "%s, %s B" % (fig, size), got.get(name), "events/s",
+                "raw ZeroMQ PUB/SUB, same size", raw, cmd)
+    cmd = "make bench-intake BENCH_CONNECTIONS=N (bench/bench-intake.sh)"
+    for p in sorted(glob.glob(os.path.join(out, "intake-*.log"))):
+        conns = int(re.findall(r"intake-(\d+)", p)[0])
+        got = {}
+        for line in open(p, encoding="utf-8", errors="replace"):
+            m = re.match(r"\|\s*(.+?)\s*\|\s*([\d.]+)\s*\|", line)
+            if m and not m.group(1).startswith("system"):
+                got[m.group(1)] = float(m.group(2))
+        mine = [k for k in got if k.startswith("qf-intake") or k.startswith("same,")]
+        for k in mine:
+            for peer in got:
+                if peer not in mine:
+                    add("intake", "%s, %d connections" % (k, conns), got[k], "ops/s", peer,
+                        got[peer], cmd)
+    rt = read(out, "router")
+    cmd = "make bench-router (bench/bench-router.sh)"
+    got = {m.group(1).strip(): float(m.group(2)) for m in re.finditer(
+        r"^(baseline: bare durable consumer|router: .+?)\s+\d+\s+[\d.]+\s+([\d.]+)\s*$",
+        rt, re.M)}
+    base = got.pop("baseline: bare durable consumer", None)
+    for k, v in got.items():
+        add("router", k, v, "events/s", "bare durable consumer, same run", base, cmd)
+    nt = read(out, "notifier")
+    m, b = re.search(r"send:\s+(\d+) deliveries/s", nt), re.search(r"baseline:\s+(\d+) deliveries/s",
+                                                                     nt)
+    if m and b:
+        add("notifier", "webhook deliveries (10% answered 503 and retried)", float(m.group(1)),
+            "deliveries/s", "bare libcurl multi client, same receiver and failures",
+            float(b.group(1)), "make bench-notifier (bench/bench-notifier.sh)")
+    cmd = "make bench-e2e (bench/bench-e2e.sh)"
+    for r in jsonl(read(out, "e2e")):
+        if r.get("bench") != "e2e":
+            continue
+        for k, goal in (("board", 100), ("webhook", 100), ("checkpoint", 11000)):
+            x = r.get(k) or {}
+            add("e2e", "%s p99 at %g/s" % (k, r["rate"]), num(x.get("p99")), "ms",
+                "goal (p99 <= %d ms); lower is better" % goal, goal, cmd, "goal",
+                higher=False)
+    cmd = "make bench-memory (bench/bench-memory.sh)"
+    for m in jsonl(read(out, "memory")):
+        if m.get("bench") == "memory":
+            for svc, kb in sorted(m["rss_kb"].items()):
+                add("memory", "idle RSS of %s" % svc, kb / 1024, "MiB",
+                    "goal (16 MiB); lower is better", 16, cmd, "goal", higher=False)
+    return rows
+
+
 def fmt(v):
     if v >= 100000:
         return "%.0fk" % (v / 1000)
@@ -132,12 +273,42 @@ def main():
     w = []
     w.append("# Benchmarks\n")
     w.append("Generated by `make bench` (bench/report.py) from one run; do not edit by hand.\n")
-    w.append("- machine: %d cores, %s, kernel %s" % (os.cpu_count(), model, platform.release()))
+    mem_gib = "?"
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal"):
+            mem_gib = "%.1f GiB" % (int(line.split()[1]) / 1048576)
+    w.append("- machine: nproc %s (%d cores), %s, %s memory, kernel %s" % (
+        meta.get("nproc", "?"), os.cpu_count(), model, mem_gib, platform.release()))
     w.append("- date: %s" % meta.get("date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
-    w.append("- command: `%s`" % meta.get("command", "make bench"))
-    w.append("- load average while it ran: %s (the machine is shared: absolute figures move "
-             "with it; read each figure against the peer measured beside it in the same run)\n"
-             % meta.get("load", "?"))
+    w.append("- command: `%s` (then `make bench-report` writes this page from %s)" % (
+        meta.get("command", "make bench"), "its outputs"))
+    w.append("- load average (1, 5, 15 min) at the start: %s; at the end: %s. The machine is "
+             "shared: absolute figures move with its load; read each figure as its ratio "
+             "to the baseline measured beside it in the same run.\n"
+             % (meta.get("load", "?"), meta.get("load_end", "?")))
+
+    # ------------------------------------------------------------ ratios
+    rr = ratios(out)
+    w.append("## Every figure as a ratio to its baseline in the same run\n")
+    w.append("Ratio: the figure over its baseline when higher is better (events/s, req/s), "
+             "the baseline over the figure when lower is better (latency, memory); above "
+             "1 is better than the baseline. *peer*: measured beside it in the same run; "
+             "*goal*: nothing comparable runs beside it, so the ratio is to issue 18's "
+             "goal.\n")
+    w.append("| benchmark | figure | value | baseline | baseline value | ratio | kind | "
+             "command |")
+    w.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for bench, fig, v, unit, base, bv, r, kind, cmd in rr:
+        w.append("| %s | %s | %s %s | %s | %s | %.2fx | %s | `%s` |" % (
+            bench, fig, fmt(v), unit, base, fmt(bv), r, kind, cmd))
+    if svg_bars(os.path.join(svgdir, "ratios.svg"), "Each figure over its same-run baseline "
+                "(log scale; 1x = level with it)", [("%s: %s" % (b, f), r) for b, f, _, _, _, _,
+                                                    r, _, _ in rr]):
+        w.append("\n![ratios](%s/ratios.svg)\n" % rel)
+    missing = [n for n in ("memory", "bus", "router", "notifier", "disclosure", "audit", "e2e")
+               if not read(out, n)]
+    if missing:
+        w.append("Not in this run (failed or not run): %s.\n" % ", ".join(missing))
 
     # ------------------------------------------------------------ goals
     dis = jsonl(read(out, "disclosure"))
@@ -213,6 +384,19 @@ def main():
                 "seconds since start", "events applied", ser):
         w.append("\n![rebuild over time](%s/rebuild.svg)\n" % rel)
 
+    vs = [j for j in dis if j.get("bench") == "disclosure_vs"]
+    if vs:
+        w.append("## Disclosure paired against a baseline build\n")
+        w.append("`make bench BENCH_VS=DIR` (bench-disclosure.sh, DISCLOSURE_BENCH_VS): the "
+                 "baseline build B rebuilds its own replica from the same events, then this "
+                 "build A; then both serve and each URL is loaded in turns (A B B A ...).\n")
+        w.append("| figure | A (this build) | B (baseline) | A/B |")
+        w.append("| --- | --- | --- | --- |")
+        for j in vs:
+            w.append("| %s | %s %s | %s %s | %.2fx |" % (j["name"], f"{j['a']:,}", j["unit"],
+                                                       f"{j['b']:,}", j["unit"], j["ratio"]))
+        w.append("")
+
     # ------------------------------------------------------------ e2e
     w.append("## End to end: from the 201 to the board, a checkpoint, the handler\n")
     e2e_log = read(out, "e2e")
@@ -258,7 +442,8 @@ def main():
                         ("memory", "Idle memory (bench-memory)")):
         t = read(out, name)
         if t:
-            w.append("## %s\n\n```\n%s\n```\n" % (title, "\n".join(
+            w.append("## %s\n\nCommand: `make bench-%s` (bench/bench-%s.sh).\n\n```\n%s\n```\n"
+                     % (title, name, name, "\n".join(
                 l for l in t.splitlines() if not l.startswith("#json")).strip()))
     open(md, "w", encoding="utf-8").write("\n".join(w) + "\n")
 

@@ -158,7 +158,9 @@ static int s_extra(struct qf_txn *t, struct intake_sub *s)
 	json_object_set_new(h, "reviewed_ms", json_integer(now));
 	if (rl->note)
 		json_object_set_new(h, "review_note", json_string(rl->note));
-	int rc = intake_hold_forget(in, t, rl->hold_id, h);
+	int rc = intake_spam_review_count(in, t, h, 1);
+	if (!rc)
+		rc = intake_hold_forget(in, t, rl->hold_id, h);
 	json_decref(h);
 	if (rc)
 		return rc;
@@ -348,7 +350,9 @@ static int s_dismiss_apply(struct qf_txn *t, void *arg)
 	json_object_set_new(h, "reviewed_ms", json_integer(qf_now_ms(in->clock)));
 	if (j->note)
 		json_object_set_new(h, "review_note", json_string(j->note));
-	int rc = intake_hold_forget(in, t, j->hold_id, h);
+	int rc = intake_spam_review_count(in, t, h, 0);
+	if (!rc)
+		rc = intake_hold_forget(in, t, j->hold_id, h);
 	json_decref(h);
 	return rc;
 }

@@ -186,7 +186,8 @@ int intake_open(struct intake *in, struct qf_svc *svc)
 		   {"intake.hold_contact", &in->db.hold_contact},
 		   {"intake.visit", &in->db.visits},
 		   {"intake.disclosure", &in->db.disc},
-		   {"intake.contact_view", &in->db.views}};
+		   {"intake.contact_view", &in->db.views},
+		   {"intake.spam_terms", &in->db.spam_terms}};
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
 		if ((rc = s_dbi(in, dbs[i].name, dbs[i].dbi)))
 			goto fail;
@@ -197,7 +198,9 @@ int intake_open(struct intake *in, struct qf_svc *svc)
 				     (int64_t)conf->rl_phone_window_s * 1000)) ||
 	    (rc = intake_limiter_new(&in->lim_follow, slots, (unsigned)conf->rl_follow,
 				     (int64_t)conf->rl_follow_window_s * 1000)) ||
-	    (rc = intake_waiters_new(&in->waiters)))
+	    (rc = intake_waiters_new(&in->waiters)) ||
+	    (rc = intake_spamdup_new(&in->spamdup,
+				     (int64_t)conf->spam.dup_window_s * 1000)))
 		goto fail;
 	s_counters(in);
 	return QF_OK;
@@ -215,6 +218,7 @@ void intake_destroy(struct intake **inp)
 	intake_limiter_destroy(&in->lim_ip);
 	intake_limiter_destroy(&in->lim_phone);
 	intake_limiter_destroy(&in->lim_follow);
+	intake_spamdup_destroy(&in->spamdup);
 	intake_keys_free(&in->keys);
 	struct intake_world *w = in->retired;
 	while (w) {

@@ -30,6 +30,7 @@
 #include "qf_svc.h"
 #include "qf_tokens.h"
 #include "spam.h"
+#include "spamdup.h"
 
 #define INTAKE_MAX_PROXIES  16
 #define INTAKE_MAX_API_KEYS 16
@@ -115,6 +116,8 @@ struct intake_db {
 	MDB_dbi visits;	      /* visit id -> visit record (JSON) */
 	MDB_dbi disc;	      /* record id || be32 version -> disclosure (JSON) */
 	MDB_dbi views;	      /* case id || be64 ms || staff id -> view (JSON) */
+	MDB_dbi spam_terms;   /* community \x1f rule \x1f term -> be32 released
+				 || be32 dismissed (spamadj.c) */
 };
 
 /* Community and tokens, replaced together on SIGHUP. */
@@ -147,6 +150,7 @@ struct intake {
 	struct intake_keys keys;
 	struct intake_db db;
 	struct intake_limiter *lim_ip, *lim_phone, *lim_follow;
+	struct intake_spamdup *spamdup; /* recent texts (duplicate signal) */
 	struct intake_waiters *waiters;
 	char prefix[16]; /* tracking code prefix ("LSJ") */
 	char replica;	 /* replica character or '\0' */
@@ -432,6 +436,23 @@ struct intake_sub_opts {
 	const char *keep_code;
 	const char *keep_secret_hash;
 };
+
+/* The spam judgement of a submission (spamadj.c): score its description
+ * and address, count the description in the recent-texts table, switch off
+ * the terms the supervisor keeps releasing in this community (a read
+ * transaction), and decide; v gets the verdict. 1 (hold: rule and detail
+ * set) or 0. */
+int intake_spam_judge(struct intake *in, const char *description, const char *address,
+		      struct intake_spam_verdict *v, char *rule, size_t rn, char *detail,
+		      size_t dn);
+/* The verdict's hits as a hold record keeps them: [{rule, term, weight}]
+ * (a new reference; NULL when out of memory). */
+json_t *intake_spam_signals_json(const struct intake_spam_verdict *v);
+/* Count a review decision (released 1: released, 0: dismissed) for every
+ * signal of hold record h ("signals") in write transaction t. 0 or a store
+ * error. */
+int intake_spam_review_count(struct intake *in, struct qf_txn *t, const json_t *h,
+			     int released);
 
 /* Take a validated petition (ownership moves in) and carry it through spam
  * check, rate limits, the group commit and the reply. Always replies. */

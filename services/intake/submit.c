@@ -53,6 +53,7 @@ struct intake_sub {
 	int spam;
 	int unlocated; /* no building found: kept for the dispatcher, no event */
 	char rule[32], rule_detail[80];
+	struct intake_spam_verdict verdict; /* the spam score and its signals */
 	/* built on the HTTP thread for case_id + code (rebuilt in apply only if
 	   the code collides, or photos by reference had to be looked up) */
 	int built;
@@ -407,12 +408,13 @@ static json_t *s_hold_record(struct intake_sub *s)
 			json_array_append_new(a, json_string(p->parties[i]));
 		json_object_set_new(pet, "parties", a);
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:b, s:s}", "hold_id",
-			 s->hold_id, "code", s->code, "rule", s->rule, "rule_detail",
-			 s->rule_detail, "secret_hash", s->secret_hash, "held_ms",
-			 (json_int_t)s->now_ms, "status",
-			 s->unlocated ? "unlocated" : "held", "petition", pet,
-			 "has_contact", s->contact != NULL, "client", s->client);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:b, s:s, s:i, s:o}",
+			 "hold_id", s->hold_id, "code", s->code, "rule", s->rule,
+			 "rule_detail", s->rule_detail, "secret_hash", s->secret_hash,
+			 "held_ms", (json_int_t)s->now_ms, "status",
+			 s->unlocated ? "unlocated" : "held", "petition", pet, "has_contact",
+			 s->contact != NULL, "client", s->client, "score", s->verdict.score,
+			 "signals", intake_spam_signals_json(&s->verdict));
 }
 
 /* ------------------------------------------------------------ apply */
@@ -710,13 +712,10 @@ void intake_submit(struct intake *in, struct qf_http_req *r, struct intake_petit
 		qf_community_category(intake_world_get(in)->community, s->p.category);
 	int sensitive = (scat && scat->sensitive) || s->p.concerns_staff;
 	if (!o->skip_spam && !o->entered_by && !sensitive) {
-		s->spam =
-		    intake_spam_check(
-			&in->conf->spam, o->spam_text ? o->spam_text : s->p.description,
-			s->rule, sizeof s->rule, s->rule_detail, sizeof s->rule_detail) ||
-		    intake_spam_check(&in->conf->spam, s->p.address, s->rule,
-				      sizeof s->rule, s->rule_detail,
-				      sizeof s->rule_detail);
+		/* a trusted Open311 client's own links are not counted (trust.h) */
+		s->spam = intake_spam_judge(in, o->spam_text ? o->spam_text : s->p.description,
+					    s->p.address, &s->verdict, s->rule, sizeof s->rule,
+					    s->rule_detail, sizeof s->rule_detail);
 	}
 	s->unlocated = !s->spam && s->p.located_by == INTAKE_UNLOCATED;
 	if (o->keep_secret_hash) {

@@ -280,6 +280,9 @@ class Deployment:
             sub(r'audit_url = "[^"]*";', 'audit_url = "http://%s:%d";' % (audit.addr, audit.http))
         if n.svc == "audit":
             sub(r'every_seconds = \d+;', "every_seconds = 1;")
+            # the public event stream on a port of its own, like the bus's
+            sub(r'(public = \{\s*pub = )"tcp://0\.0\.0\.0:\d+";',
+                'public = {\n  pub = "tcp://%s:%d";' % (bus_bind, free_port()))
         if not self.curve:
             # no CURVE: the key files named in curve.* are not needed
             text = re.sub(r'curve = \{.*?\n\};', 'curve = { enabled = false; };', text, flags=re.S)

@@ -42,8 +42,11 @@ class NotifierSecurityTest(unittest.TestCase):
                  concerns="s04", description="楼长收取维修费不开收据。")
         transition(self.router, "CASE_ASSIGNED", cid, category="integrity_report",
                    assignee="s02", concerns_staff="s04")
-        wait_until(lambda: self.ids("qf-dev-s02", "/v1/cases/%s/deliveries" % cid),
-                   timeout=10, what="the report's deliveries")
+        # until the notifier has consumed the case it does not know it: 404
+        def known():
+            st, body = self.n.api("GET", "/v1/cases/%s/deliveries" % cid, token="qf-dev-s02")
+            return st == 200 and body["items"]
+        wait_until(known, timeout=10, what="the report's deliveries")
         # s03 (above s04) now reads no deliveries at all: 403 for the role
         st, body = self.n.api("GET", "/v1/cases/%s/deliveries" % cid, token="qf-dev-s03")
         self.assertEqual((st, body["code"]), (403, "forbidden_role"))

@@ -13,6 +13,7 @@
 
 #include "ratelimit.h"
 #include "spam.h"
+#include "spam_conf.h"
 #include "text.h"
 
 static void t_utf8(void **st)
@@ -128,70 +129,114 @@ static void t_misc(void **st)
 	free(t);
 }
 
+/* A score, not a rule: one weak signal (a link, an id, a phone number)
+ * does not hold; signals together do. */
 static void t_spam(void **st)
 {
 	(void)st;
-	char *kw[] = {"贷款", "发票"};
-	struct intake_spam_conf c = {1, kw, 2, 1, 1, 1, 10};
+	char *kw[] = {"团购"};
+	struct intake_spam_conf c = test_spam_conf(kw, 1);
 	char rule[32], detail[80];
+	static const char *const held[][3] = {
+	    {"低息贷款", "keyword", "贷款"},
+	    {"优惠活动看这里 https://x.example", "link", ""},
+	    {"加微信：dk88888", "contact_id", ""},
+	    {"啊啊啊啊啊啊啊啊啊啊啊", "repeat", ""},
+	    /* issue 16: a full-width WeChat id with a loan offer, a QQ group
+	       with a typing job, a two-character word sixteen times */
+	    {"贷款找我，ＶＸ：ｄｋ６６６６６", "contact_id", ""},
+	    {"QQ群 123456789 招兼职打字员", "group_invite", ""},
+	    {"刷单刷单刷单刷单刷单刷单刷单刷单刷单刷单刷单刷单刷单刷单刷单刷单",
+	     "repeat_phrase", ""},
+	    {"好评 返现 好评 返现 好评 返现 好评 返现 好评 返现 好评 返现",
+	     "repeat_phrase", ""},
+	    {"扣扣：三八六七二九一五四，日结", "contact_id", ""},
+	    {"企鹅 ⑨⑧⑦⑥⑤④③②① 打字员", "contact_id", ""},
+	    {"有意者请联系13800138000", "keyword", "有意者"},
+	    {"代_开_发_票，速来", "keyword", "代开发票"},
+	};
+	for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
+		if (intake_spam_check(&c, held[i][0], rule, sizeof rule, detail,
+				      sizeof detail) != 1)
+			fail_msg("not held: %s", held[i][0]);
+		assert_string_equal(rule, held[i][1]);
+		assert_string_equal(detail, held[i][2]);
+	}
+	static const char *const clean[] = {
+	    "我的电话13987654321，请联系", /* issue 16: a resident's own phone */
+	    "电话13800138000",
+	    "找 0818-0000002",
+	    "我的微信 vx abcdef12",
+	    "访问 abc.com 查看通知", /* a link alone */
+	    "版本号 1.0 发布",
+	    "业主微信群里说过",
+	    "xwx abcdef12",
+	    "订单号 138001380001234",
+	    "啊啊啊啊啊啊啊啊啊啊",
+	    "楼道灯坏了！！！",
+	    "救命救命救命救命",
+	    "想咨询一下公积金贷款的办理流程",
+	    "楼道里贴满了贷款小广告，请物业清理",
+	    "小区团购的菜有问题", /* a config keyword alone: 6 */
+	};
+	for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++)
+		if (intake_spam_check(&c, clean[i], rule, 32, detail, 80))
+			fail_msg("held (%s): %s", rule, clean[i]);
+	/* a config keyword counts keyword_weight */
+	c.keyword_weight = 10;
 	assert_int_equal(
-	    intake_spam_check(&c, "低息贷款", rule, sizeof rule, detail, sizeof detail),
-	    1);
-	assert_string_equal(rule, "keyword");
-	assert_string_equal(detail, "贷款");
-	assert_int_equal(
-	    intake_spam_check(&c, "看这里 https://x.example", rule, 32, detail, 80), 1);
-	assert_string_equal(rule, "link");
-	assert_int_equal(intake_spam_check(&c, "访问 abc.com 领取", rule, 32, detail, 80),
-			 1);
-	assert_int_equal(intake_spam_check(&c, "版本号 1.0 发布", rule, 32, detail, 80),
-			 0);
-	assert_int_equal(intake_spam_check(&c, "加微信：dk88888", rule, 32, detail, 80),
-			 1);
-	assert_string_equal(rule, "wechat");
-	assert_int_equal(intake_spam_check(&c, "业主微信群里说过", rule, 32, detail, 80),
-			 0);
-	assert_int_equal(intake_spam_check(&c, "vx abcdef12", rule, 32, detail, 80), 1);
-	assert_int_equal(intake_spam_check(&c, "xwx abcdef12", rule, 32, detail, 80), 0);
-	assert_int_equal(intake_spam_check(&c, "电话13800138000", rule, 32, detail, 80),
-			 1);
-	assert_string_equal(rule, "phone_number");
-	assert_int_equal(
-	    intake_spam_check(&c, "订单号 138001380001234", rule, 32, detail, 80), 0);
-	assert_int_equal(intake_spam_check(&c, "找 0818-2100002", rule, 32, detail, 80),
-			 1);
-	assert_int_equal(
-	    intake_spam_check(&c, "啊啊啊啊啊啊啊啊啊啊啊", rule, 32, detail, 80), 1);
-	assert_string_equal(rule, "repeat");
-	assert_int_equal(
-	    intake_spam_check(&c, "啊啊啊啊啊啊啊啊啊啊", rule, 32, detail, 80), 0);
-	assert_int_equal(intake_spam_check(&c, "楼道灯坏了！！！", rule, 32, detail, 80),
-			 0);
+	    intake_spam_check(&c, "小区团购的菜有问题", rule, 32, detail, 80), 1);
+	assert_string_equal(detail, "团购");
 	c.enabled = 0;
-	assert_int_equal(intake_spam_check(&c, "贷款", rule, 32, detail, 80), 0);
+	assert_int_equal(
+	    intake_spam_check(&c, "贷款刷单加微信 dk88888", rule, 32, detail, 80), 0);
 }
 
-/* The rules match on the shared normaliser's output: digits in any script,
- * Chinese numerals, separators inside a mobile number, full-width forms,
- * spaces between Han characters. */
+/* The verdict lists every signal once; set_weight keeps the sum. */
+static void t_spam_verdict(void **st)
+{
+	(void)st;
+	struct intake_spam_conf c = test_spam_conf(NULL, 0);
+	struct intake_spam_verdict v = {0};
+	intake_spam_eval(&c, "低息贷款，贷款秒批，电话13900001234", &v);
+	intake_spam_eval(&c, "贷款", &v); /* the address: 贷款 counted once */
+	assert_int_equal(v.score, 4 + 6 + 4 + 4);
+	assert_int_equal(v.n, 4);
+	char rule[32], detail[80];
+	assert_int_equal(intake_spam_decide(&c, &v, rule, 32, detail, 80), 1);
+	for (unsigned i = 0; i < v.n; i++)
+		if (!strcmp(v.hit[i].term, "贷款"))
+			intake_spam_set_weight(&v, i, 0);
+	assert_int_equal(v.score, 12);
+	intake_spam_add(&v, INTAKE_SPAM_COMPLAINT, NULL,
+			intake_spam_weight(INTAKE_SPAM_COMPLAINT));
+	assert_int_equal(v.score, 8);
+	assert_int_equal(intake_spam_decide(&c, &v, rule, 32, detail, 80), 0);
+	char *fp = intake_spam_fingerprint_text("Ａ－１ 楼道，灯坏了！", 100);
+	assert_string_equal(fp, "a1楼道灯坏了");
+	free(fp);
+}
+
+/* The signals are found on the shared normaliser's output: digits in any
+ * script, Chinese numerals, separators inside a mobile number, full-width
+ * forms, spaces between Han characters. */
 static void t_spam_normalised(void **st)
 {
 	(void)st;
-	char *kw[] = {"贷款"};
-	struct intake_spam_conf c = {1, kw, 1, 1, 1, 1, 10};
+	struct intake_spam_conf c = test_spam_conf(NULL, 0);
 	char rule[32], detail[80];
 	static const char *const held[][2] = {
-	    {"有意者请联系 138-0013-8000", "phone_number"},
-	    {"有意者请联系138.0013.8000", "phone_number"},
-	    {"有意者请联系 一三八 〇〇一三 八〇〇〇", "phone_number"},
-	    {"有意者请联系壹叁捌零零壹叁捌零零零", "phone_number"},
-	    {"有意者请联系١٣٨٠٠١٣٨٠٠٠", "phone_number"},
-	    {"有意者请联系①③⑧⓪⓪①③⑧⓪⓪⓪", "phone_number"},
-	    {"有意者请联系138\u00AD0013\u00AD8000", "phone_number"},
+	    {"有意者请联系 138-0013-8000", "keyword"},
+	    {"有意者请联系138.0013.8000", "keyword"},
+	    {"有意者请联系 一三八 〇〇一三 八〇〇〇", "keyword"},
+	    {"有意者请联系壹叁捌零零壹叁捌零零零", "keyword"},
+	    {"有意者请联系١٣٨٠٠١٣٨٠٠٠", "keyword"},
+	    {"有意者请联系①③⑧⓪⓪①③⑧⓪⓪⓪", "keyword"},
+	    {"有意者请联系138\u00AD0013\u00AD8000", "keyword"},
 	    {"低息贷 款", "keyword"},
 	    {"低息贷\u200B款", "keyword"},
-	    {"加ＶＸ：ｄｋ８８８８８", "wechat"},
-	    {"看 ｗｗｗ．example．com", "link"},
+	    {"加ＶＸ：ｄｋ８８８８８", "contact_id"},
+	    {"优惠请看 ｗｗｗ．example．com", "link"},
 	};
 	for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
 		if (intake_spam_check(&c, held[i][0], rule, sizeof rule, detail,
@@ -199,10 +244,13 @@ static void t_spam_normalised(void **st)
 			fail_msg("not held: %s", held[i][0]);
 		assert_string_equal(rule, held[i][1]);
 	}
-	static const char *const clean[] = {"一楼两个人说电梯坏了", "3栋2单元301室，下午3点半",
-					    "订单号 138001380001234"};
+	/* "有意者" (6) needs the phone number (4): without it, not held */
+	assert_int_equal(intake_spam_check(&c, "有意者请联系", rule, 32, detail, 80), 0);
+	static const char *const clean[] = {
+	    "一楼两个人说电梯坏了", "3栋2单元301室，下午3点半", "订单号 138001380001234"};
 	for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++)
-		assert_int_equal(intake_spam_check(&c, clean[i], rule, 32, detail, 80), 0);
+		assert_int_equal(intake_spam_check(&c, clean[i], rule, 32, detail, 80),
+				 0);
 }
 
 static void t_limiter(void **st)
@@ -237,10 +285,10 @@ static void t_limiter(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_utf8),  cmocka_unit_test(t_phones),
-	    cmocka_unit_test(t_names), cmocka_unit_test(t_misc),
-	    cmocka_unit_test(t_spam),  cmocka_unit_test(t_spam_normalised),
-	    cmocka_unit_test(t_limiter),
+	    cmocka_unit_test(t_utf8),	      cmocka_unit_test(t_phones),
+	    cmocka_unit_test(t_names),	      cmocka_unit_test(t_misc),
+	    cmocka_unit_test(t_spam),	      cmocka_unit_test(t_spam_normalised),
+	    cmocka_unit_test(t_spam_verdict), cmocka_unit_test(t_limiter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
