@@ -440,6 +440,14 @@ int ntf_facts_build(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
 		return rc;
 	f->sensitive = pc ? pc->sensitive : 1;
 	f->consent = pc ? pc->consent : 0;
+	/* a sensitive case's outcomes travel as intake's and the router's do,
+	   on the partition key "sensitive": the envelope is public, and its
+	   building would tell where an integrity report came from */
+	if (pc && pc->sensitive && f->case_id && f->case_id[0]) {
+		f->pkey = ntf_facts_keep(f, "sensitive");
+		if (!f->pkey)
+			return QF_ERR_NOMEM;
+	}
 	if (!pub)
 		return 0;
 	struct ntf_facts p;

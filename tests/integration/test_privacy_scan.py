@@ -580,8 +580,18 @@ class PrivacyScanTest(unittest.TestCase):
         # nor does the report name whom it concerns, in any public output
         # (the values, not the bookkeeping: a base64 hash may hold "s05")
         text = json.dumps(sorted(values(report)), ensure_ascii=False)
-        for who in ("s05", "张秀英"):
+        for who in ("s05", "张秀英", "B05", "5栋"):
             self.assertNotIn(who, text)
+        # and every producer's envelope of it travels on the partition key
+        # "sensitive", never its building (the partition is public too)
+        st, body = fetch(self.s.port[8084], "/v1/cases/%s/history" % report)
+        self.assertEqual(st, 200)
+        keys = {}
+        for leaf in json.loads(body)["leaves"]:
+            st, full = fetch(self.s.port[8084], "/v1/leaves/%d" % leaf["index"])
+            ev = json.loads(full)["event"]
+            keys.setdefault(ev.get("partition_key"), set()).add(ev.get("producer"))
+        self.assertEqual(set(keys), {"sensitive"}, keys)
 
 
 if __name__ == "__main__":
