@@ -83,8 +83,15 @@ supervise() {
 		child=""
 		[ -n "$reaper" ] && kill "$reaper" 2>/dev/null
 		# Ctrl-C reaches the services too (they stop cleanly, status 0)
-		# a moment before the stop file exists: give it that moment
-		[ "$rc" = 0 ] && sleep 0.2
+		# a moment before the stop file exists: give it up to 2 s (a
+		# loaded machine) before taking the exit for a crash
+		if [ "$rc" = 0 ]; then
+			n=0
+			while [ ! -e "$state/stop" ] && [ "$n" -lt 20 ]; do
+				sleep 0.1
+				n=$((n + 1))
+			done
+		fi
 		[ -e "$state/stop" ] && break
 		ran=$(($(date +%s) - t0))
 		[ "$ran" -ge "$HEALTHY" ] && delay=$BACKOFF
@@ -137,9 +144,11 @@ stop() {
 trap 'stop' INT TERM
 
 # the supervisors never end by themselves; wait is interrupted by the trap
+# (a short nap: a signal that slips in just before wait is still acted on
+# within a second)
 nap=""
 while :; do
-	sleep 3600 &
+	sleep 1 &
 	nap=$!
 	wait "$nap" 2>/dev/null
 done

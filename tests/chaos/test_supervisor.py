@@ -22,6 +22,16 @@ SCRIPT = os.path.join(ROOT, "tools", "qf-run.sh")
 
 
 class Supervisor(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Ctrl-C in a terminal is what is tested. Started in the background
+        # (nohup, some CI runners) this process may have SIGINT ignored on
+        # entry; qf-run.sh would inherit that, and a shell cannot trap a
+        # signal ignored on entry, so it would never stop. Give the children
+        # a terminal's disposition (a handler is reset to default on exec).
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
     def setUp(self):
         self.c = Cluster("qf-run")
         self.addCleanup(self.c.close)
