@@ -2066,14 +2066,16 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 				if (seen >= q->offset &&
 				    (!q->limit || given < q->limit) && !stopped) {
 					given++;
-					buf_reset(&sum);
-					s_summary(&cv, &sum);
-					if (!buf_ok(&sum)) {
-						oom = 1;
-						stopped = 1;
+					if (!q->no_summary) {
+						buf_reset(&sum);
+						s_summary(&cv, &sum);
+						if (!buf_ok(&sum)) {
+							oom = 1;
+							stopped = 1;
+						}
+						cv.summary = sum.p;
+						cv.summary_len = sum.len;
 					}
-					cv.summary = sum.p;
-					cv.summary_len = sum.len;
 					if (!oom && fn && fn(arg, &cv, overdue))
 						stopped = 1;
 				}

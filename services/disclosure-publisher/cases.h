@@ -109,6 +109,7 @@ struct case_query {
 	int64_t from_ms, to_ms; /* submitted in [from, to); 0: unbounded */
 	int overdue;		/* only overdue cases (ordered by due time) */
 	unsigned offset, limit;
+	int no_summary; /* the callback reads no v->summary: do not write it */
 };
 
 /* Called per matching case in order (newest first; overdue: most overdue

@@ -203,7 +203,9 @@ static int s_board_txn(struct qf_txn *t, void *arg)
 	if (!bd->r->static_site)
 		s_filters(b, bd->r, bd->f);
 	buf_puts(b, "<ul class=\"cases\">");
-	int rc = cases_query(dp, t, &bd->f->q, bd->r->now, s_board_item, bd, &bd->total);
+	struct case_query q = bd->f->q;
+	q.no_summary = 1; /* s_case_item renders from the record */
+	int rc = cases_query(dp, t, &q, bd->r->now, s_board_item, bd, &bd->total);
 	buf_puts(b, "</ul>");
 	return rc;
 }
