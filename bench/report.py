@@ -237,8 +237,8 @@ WHY = {
              "with jansson (half the CPU of the request); now rendered from the record, "
              "3.67x of main's req/s paired",
     "webhook": "before perf18b the bench's receiver held each answer 40 ms (Nagle and "
-               "delayed ACK): 400 deliveries/s; now the Python generator on the same "
-               "2 cores",
+               "delayed ACK): 400 deliveries/s; fixed, p99 now about 1.5 s: a second of "
+               "queue in the notifier on saturated cores",
     "e2e": "the Python generator shares the 2 cores (achieved rate, late start)",
 }
 
