@@ -184,13 +184,7 @@ def ratios(out):
             add("bus", "%s, %s B" % (fig, size), got.get(name), "events/s",
                 "raw ZeroMQ PUB/SUB, same size", raw, cmd)
     cmd = "make bench-intake BENCH_CONNECTIONS=N (bench/bench-intake.sh)"
-    for p in sorted(glob.glob(os.path.join(out, "intake-*.log"))):
-        conns = int(re.findall(r"intake-(\d+)", p)[0])
-        got = {}
-        for line in open(p, encoding="utf-8", errors="replace"):
-            m = re.match(r"\|\s*(.+?)\s*\|\s*([\d.]+)\s*\|", line)
-            if m and not m.group(1).startswith("system"):
-                got[m.group(1)] = float(m.group(2))
+    for conns, got in intake_logs(out):
         mine = [k for k in got if k.startswith("qf-intake") or k.startswith("same,")]
         for k in mine:
             for peer in got:
@@ -230,6 +224,29 @@ def ratios(out):
     return rows
 
 
+# Why a goal is not met: one line each, the analysis (figures, commands, next
+# levers) is in docs/ARCHITECTURE.md's performance section.
+WHY_LINK = "[why](ARCHITECTURE.md#why-the-goals-not-met-are-not-met)"
+WHY = {
+    "rebuild": "CPU per event applied (about 13 us: the case cache, re-encode, puts)",
+    "store": "the case record (653 B, in pages 61 to 68% full: about 1 KB), six "
+             "indexes (about 400 B) and about 9 MB of free pages left by the rebuild",
+    "intake": "CPU per petition (about 190 us: parse, checks, seal, JSON, malloc, "
+              "syscalls) on 2 cores shared with the load generator; not the fsync",
+    "board": "before perf18b each of the 20 items was written as JSON and parsed back "
+             "with jansson (half the CPU of the request); now rendered from the record, "
+             "3.67x of main's req/s paired",
+    "webhook": "before perf18b the bench's receiver held each answer 40 ms (Nagle and "
+               "delayed ACK): 400 deliveries/s; fixed, p99 now about 1.5 s: a second of "
+               "queue in the notifier on saturated cores",
+    "e2e": "the Python generator shares the 2 cores (achieved rate, late start)",
+}
+
+
+def why(key, met):
+    return "" if met else "%s; %s" % (WHY[key], WHY_LINK)
+
+
 def fmt(v):
     if v >= 100000:
         return "%.0fk" % (v / 1000)
@@ -247,6 +264,19 @@ def jsonl(text):
 def read(out, name):
     p = os.path.join(out, name + ".log")
     return open(p, encoding="utf-8", errors="replace").read() if os.path.exists(p) else ""
+
+
+def intake_logs(out):
+    """[(connections, {system: ops/s})] from bench-intake's tables, fewest first."""
+    res = []
+    for p in glob.glob(os.path.join(out, "intake-*.log")):
+        got = {}
+        for line in open(p, encoding="utf-8", errors="replace"):
+            m = re.match(r"\|\s*(.+?)\s*\|\s*([\d.]+)\s*\|", line)
+            if m and not m.group(1).startswith("system"):
+                got[m.group(1)] = float(m.group(2))
+        res.append((int(re.findall(r"intake-(\d+)", p)[0]), got))
+    return sorted(res, key=lambda r: r[0])
 
 
 def series_file(p):
@@ -317,44 +347,61 @@ def main():
     e2e = [j for j in jsonl(read(out, "e2e")) if j.get("bench") == "e2e"]
     mem = [j for j in jsonl(read(out, "memory")) if j.get("bench") == "memory"]
     w.append("## Goals of issue 18, each beside its peer\n")
-    w.append("| goal | figure | peer (same run) | met? |")
-    w.append("| --- | --- | --- | --- |")
+    w.append("| goal | figure | peer (same run) | met? | why not (docs/ARCHITECTURE.md) |")
+    w.append("| --- | --- | --- | --- | --- |")
     d = reb.get("disclosure")
     if d:
         w.append("| disclosure replica rebuild >= 200,000 events/s | %s events/s wall clock "
                  "(%s per CPU second of the service), %s events | bus replay to a consumer "
-                 "applying nothing: %s events/s | %s |" % (
+                 "applying nothing: %s events/s | %s | %s |" % (
                      f"{d['events_per_s']:,}", f"{d['events_per_cpu_s']:,}", f"{d['events']:,}",
                      f"{d['peer_events_per_s']:,}",
-                     "yes" if d["events_per_s"] >= 200000 else "no"))
-        w.append("| disclosure store <= 1.5 KB per case | %s bytes per case (%s cases) | | %s |" % (
-            f"{d['bytes_per_case']:,}", f"{d['cases']:,}",
-            "yes" if d["bytes_per_case"] <= 1536 else "no"))
+                     "yes" if d["events_per_s"] >= 200000 else "no",
+                     why("rebuild", d["events_per_s"] >= 200000)))
+        w.append("| disclosure store <= 1.5 KB per case | %s bytes per case (%s cases) | | %s "
+                 "| %s |" % (f"{d['bytes_per_case']:,}", f"{d['cases']:,}",
+                             "yes" if d["bytes_per_case"] <= 1536 else "no",
+                             why("store", d["bytes_per_case"] <= 1536)))
     for key in ("list", "deep", "case", "board"):
         h, s = http.get(key), http.get("static")
         if h and s:
             p99 = h["p99"]
             ms = float(p99[:-2]) if p99.endswith("ms") else float(p99[:-2]) / 1000 \
                 if p99.endswith("us") else float(p99.rstrip("s")) * 1000
+            ok = h["rps"] >= 20000 and ms < 20
             w.append("| %s: >= 20k req/s, p99 < 20 ms | %s req/s, p99 %s | static asset, "
-                     "same server: %s req/s, p99 %s | %s |" % (
+                     "same server: %s req/s, p99 %s | %s | %s |" % (
                          h["name"], f"{h['rps']:,}", p99, f"{s['rps']:,}", s["p99"],
-                         "yes" if h["rps"] >= 20000 and ms < 20 else "no"))
+                         "yes" if ok else "no",
+                         "" if ok else why("board", False) if key == "board" else WHY_LINK))
+    for conns, got in intake_logs(out):
+        qf = next((v for k, v in got.items() if k.startswith("qf-intake")), None)
+        rd = next((v for k, v in got.items() if k.startswith("Redis")), None)
+        if qf and rd:
+            w.append("| intake durable accepts >= Redis XADD appendfsync always, %d connections "
+                     "| %s/s | Redis 7: %s/s (%.2fx) | %s | %s |" % (
+                         conns, f"{qf:,.0f}", f"{rd:,.0f}", qf / rd,
+                         "yes" if qf >= rd else "no", why("intake", qf >= rd)))
     for r in e2e:
         for k, g in (("board", "(a) board p99 <= 100 ms"), ("webhook", "(c) webhook p99 <= 100 ms"),
                      ("checkpoint", "(b) checkpoint bounded by the interval (10 s)")):
             x = r[k]
             limit = 10000 + 1000 if k == "checkpoint" else 100
             goal = r["rate"] >= 1000 or k == "checkpoint"
+            ok = x["p99"] <= limit and not x["missing"]
+            note = ""
+            if goal and not ok:
+                note = why("webhook", False) if k == "webhook" else (
+                    "p99 inside the goal; %d cases not seen within the wait (not analysed); %s"
+                    % (x["missing"], WHY_LINK) if x["p99"] <= limit else why("e2e", False))
             w.append("| %s at %g/s | p50 %s, p99 %s, max %s ms (n=%d, %d missing) | generator: %s/s "
-                     "achieved, late start p99 %s ms | %s |" % (
+                     "achieved, late start p99 %s ms | %s | %s |" % (
                          g, r["rate"], x["p50"], x["p99"], x["max"], x["n"], x["missing"],
                          r["achieved_rate"], r["late_start_p99_ms"],
-                         ("yes" if x["p99"] <= limit and not x["missing"] else "no")
-                         if goal else "(goal is at 1,000/s)"))
+                         ("yes" if ok else "no") if goal else "(goal is at 1,000/s)", note))
     for m in mem:
         for s, kb in sorted(m["rss_kb"].items()):
-            w.append("| idle RSS of %s <= 16 MiB | %.1f MiB | | %s |" % (
+            w.append("| idle RSS of %s <= 16 MiB | %.1f MiB | | %s | |" % (
                 s, kb / 1024, "yes" if kb <= 16384 else "no"))
     w.append("")
 

@@ -1715,14 +1715,19 @@ static void sw_int(struct sw *w, int64_t v)
 
 /* The list summary of a case: a JSON object without its closing brace,
  * members in the order lists have always had them. */
-static void s_summary(const struct case_view *v, struct buf *b)
+void case_view_title(const struct case_view *v, char *out, size_t size)
 {
-	/* title: the first 40 characters of the masked description */
-	char title[200] = "";
 	struct crec_v d;
+	out[0] = '\0';
 	if (!(v->h.flags & CH_WITHHELD) &&
 	    crec_find(v->base, v->base_len, K_DESCRIPTION, &d) && d.type == CT_STR)
-		s_excerpt(d.s, d.n, title, sizeof title, 40);
+		s_excerpt(d.s, d.n, out, size, 40);
+}
+
+static void s_summary(const struct case_view *v, struct buf *b)
+{
+	char title[200];
+	case_view_title(v, title, sizeof title);
 	const char *code = case_state_code(v->h.state),
 		   *label = case_state_label(v->h.state);
 	size_t strs = strlen(v->id) + strlen(v->tracking_code) + strlen(v->category) +
@@ -2061,14 +2066,16 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 				if (seen >= q->offset &&
 				    (!q->limit || given < q->limit) && !stopped) {
 					given++;
-					buf_reset(&sum);
-					s_summary(&cv, &sum);
-					if (!buf_ok(&sum)) {
-						oom = 1;
-						stopped = 1;
+					if (!q->no_summary) {
+						buf_reset(&sum);
+						s_summary(&cv, &sum);
+						if (!buf_ok(&sum)) {
+							oom = 1;
+							stopped = 1;
+						}
+						cv.summary = sum.p;
+						cv.summary_len = sum.len;
 					}
-					cv.summary = sum.p;
-					cv.summary_len = sum.len;
 					if (!oom && fn && fn(arg, &cv, overdue))
 						stopped = 1;
 				}

@@ -68,6 +68,9 @@ struct case_view {
 /* Parse a case record (pointers into v). 0 or QF_ERR_PROTO. */
 int case_view_parse(const void *v, size_t n, const char *id, size_t idlen,
 		    struct case_view *out);
+/* A list item's title: the first 40 characters of the masked description,
+ * "" when the case is withheld. size >= 200 bytes. */
+void case_view_title(const struct case_view *v, char *out, size_t size);
 /* Open: not resolved, closed, rejected or merged. */
 int case_state_open(unsigned state);
 /* Overdue at `now`: open and past the response deadline while not yet
@@ -106,6 +109,7 @@ struct case_query {
 	int64_t from_ms, to_ms; /* submitted in [from, to); 0: unbounded */
 	int overdue;		/* only overdue cases (ordered by due time) */
 	unsigned offset, limit;
+	int no_summary; /* the callback reads no v->summary: do not write it */
 };
 
 /* Called per matching case in order (newest first; overdue: most overdue
