@@ -1,13 +1,21 @@
 """Every program answers -h/--help on stdout with status 0, --version with
 the release and event catalogue, and an unknown option with status 2 and a
 message on stderr (issue 17's convention); so does every qfctl command."""
+import http.server
+import json
+import os
+import re
 import subprocess
+import threading
 import unittest
 
-from tests.harness.qf import binary
+from tests.harness.qf import CONFIG, Cluster, binary
+from tests.harness.svc_intake import IntakeService
 
 SERVICES = ["qf-intake", "qf-router", "qf-notifier", "qf-disclosure", "qf-audit"]
 QFCTL = ["watch", "store", "keygen", "health", "audit", "notify", "policy"]
+# every command that reports takes --json (issue 17)
+JSON = ["watch", "store", "health", "notify", "policy"]
 
 
 def run(argv):
@@ -43,9 +51,61 @@ class CliTest(unittest.TestCase):
                 r2 = run([binary("qfctl"), cmd, "--help"])
                 self.assertEqual((r2.returncode, r2.stderr), (0, ""), r2.stdout)
                 self.assertIn("usage", r2.stdout.lower())
+                if cmd in JSON:
+                    self.assertIn("--json", r2.stdout)
         r = run([binary("qfctl"), "no-such-command"])
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown command", r.stderr)
+
+    def test_json_reports(self):
+        """--json on the commands that report: the same facts as the text."""
+        # policy: the Markdown table and the JSON agree cell by cell
+        community = os.path.join(CONFIG, "community.cfg")
+        md = run([binary("qfctl"), "policy", "--community", community]).stdout
+        r = run([binary("qfctl"), "policy", "--community", community, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        rows = [l for l in md.splitlines() if l.startswith("| `")]
+        self.assertEqual(len(rows), len(doc["actions"]))
+        roles = [c.strip() for c in md.splitlines()[0].split("|")[4:-1]]
+        for row, act in zip(rows, doc["actions"]):
+            cells = [c.strip() for c in row.split("|")[1:-1]]
+            self.assertEqual(cells[0], "`%s`" % act["action"])
+            for role, cell in zip(roles, cells[3:]):
+                self.assertEqual(bool(cell), role in act["roles"], (act["action"], role))
+        # health: one line per URL, against a real HTTP server
+        class Ok(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200 if self.path == "/healthz" else 503)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.shutdown)
+        base = "http://127.0.0.1:%d" % srv.server_address[1]
+        r = run([binary("qfctl"), "health", "--json", base + "/healthz", base + "/readyz"])
+        self.assertEqual(r.returncode, 1)
+        lines = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual([(l["status"], l["ok"]) for l in lines], [(200, True), (503, False)])
+        self.assertEqual(lines[1]["error"], "not 200")
+        # store stat: the same databases and entries as the text
+        with Cluster("cli-store") as c:
+            it = IntakeService(c)
+            st, _ = it.petition()
+            self.assertEqual(st, 201)
+            self.assertEqual(it.stop(), 0)
+            text = run([binary("qfctl"), "store", "stat", it.data]).stdout
+            r = run([binary("qfctl"), "store", "stat", "--json", it.data])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            doc = json.loads(r.stdout)
+            want = {m.group(1): int(m.group(2)) for m in
+                    re.finditer(r"^database   name=(\S+) entries=(\d+)$", text, re.M)}
+            self.assertTrue(want)
+            self.assertEqual({d["name"]: d["entries"] for d in doc["databases"]}, want)
+            self.assertEqual(len(doc["streams"]), text.count("\nstream "))
+            self.assertTrue(doc["streams"])
 
 
 if __name__ == "__main__":

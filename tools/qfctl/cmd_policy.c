@@ -2,9 +2,11 @@
  * action of the catalogue with what it means and each role's scope, from a
  * community file (docs/SECURITY.md embeds this table; a test keeps it true).
  *
- *   qfctl policy [--community FILE]     Markdown table on stdout
+ *   qfctl policy [--community FILE] [--json]   Markdown table (or JSON)
  */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qf_community.h"
@@ -14,13 +16,16 @@
 int qfctl_policy(int argc, char **argv)
 {
 	const char *file = "config/community.cfg";
+	int as_json = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--community") && i + 1 < argc) {
 			file = argv[++i];
+		} else if (!strcmp(argv[i], "--json")) {
+			as_json = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: qfctl policy [--community FILE]\n"
+			printf("usage: qfctl policy [--community FILE] [--json]\n"
 			       "  print every action of the access policy and each role's "
-			       "scope (Markdown)\n");
+			       "scope (Markdown; --json: one object)\n");
 			return 0;
 		} else {
 			fprintf(stderr, "qfctl policy: unknown argument '%s'\n", argv[i]);
@@ -34,6 +39,31 @@ int qfctl_policy(int argc, char **argv)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		return 1;
 	}
+	static const char *const on[] = {"role", "a case", "own record"};
+	if (as_json) {
+		json_t *acts = json_array();
+		for (int a = 0; a < QF_NACTIONS; a++) {
+			json_t *roles = json_object();
+			for (unsigned r = 0; r < c->nroles; r++) {
+				int sc = a == QF_ACT_PUBLIC ? QF_SCOPE_ALL : c->roles[r].scope[a];
+				if (sc != QF_SCOPE_NONE)
+					json_object_set_new(roles, c->roles[r].name,
+							    json_string(qf_scope_name(sc)));
+			}
+			json_array_append_new(
+			    acts, json_pack("{s:s, s:s, s:s, s:o}", "action", qf_action_name(a),
+					    "meaning", qf_action_meaning(a), "on",
+					    on[qf_action_resource(a)], "roles", roles));
+		}
+		json_t *o = json_pack("{s:s, s:o}", "community", file, "actions", acts);
+		char *s = o ? json_dumps(o, JSON_INDENT(1)) : NULL;
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+		qf_community_free(&c);
+		return s ? 0 : 1;
+	}
 	printf("| action | what it allows | on |");
 	for (unsigned r = 0; r < c->nroles; r++)
 		printf(" %s |", c->roles[r].name);
@@ -41,7 +71,6 @@ int qfctl_policy(int argc, char **argv)
 	for (unsigned r = 0; r < c->nroles; r++)
 		printf(" --- |");
 	printf("\n");
-	static const char *const on[] = {"role", "a case", "own record"};
 	for (int a = 0; a < QF_NACTIONS; a++) {
 		printf("| `%s` | %s | %s |", qf_action_name(a), qf_action_meaning(a),
 		       on[qf_action_resource(a)]);
