@@ -170,8 +170,8 @@ class Sighup(Base):
         cfg = os.path.join(self.d["router"].dir, "community.cfg")
         cid, before = self.handler_of("B03")
         self.assertEqual(before, "李建国")
-        self.edit(cfg, '{ id = "B03"; name = "3栋"; head = "s04"; }',
-                  '{ id = "B03"; name = "3栋"; head = "s05"; }')
+        self.edit(cfg, '{ id = "B03"; name = "3栋"; head = "s04";',
+                  '{ id = "B03"; name = "3栋"; head = "s05";')
         self.assertEqual(self.hup("router", "reloaded", ["reload_failed"]), "reloaded")
         cid, after = self.handler_of("B03")
         self.assertEqual(after, "张秀英", "the new routing rule was not applied")

@@ -78,10 +78,10 @@ class RouterBasic(unittest.TestCase):
             intake, r, w = start(c)
             path = os.path.join(c.dir, "community.cfg")
             text = pathlib.Path(path).read_text(encoding="utf-8")
-            old = '{ id = "B03"; name = "3栋"; head = "s04"; }'
+            old = '{ id = "B03"; name = "3栋"; head = "s04";'
             self.assertIn(old, text)
             with open(path, "w", encoding="utf-8") as f:
-                f.write(text.replace(old, '{ id = "B03"; name = "3栋"; head = "s05"; }'))
+                f.write(text.replace(old, '{ id = "B03"; name = "3栋"; head = "s05";'))
             r.proc.signal(signal.SIGHUP)
             wait_until(lambda: "event=reloaded" in r.output(), what="reload")
             cid = new_case_id()
