@@ -34,6 +34,14 @@ case "$profile" in
   *) echo "install-deps.sh: unknown profile '$profile' (build|test|bench|container)" >&2; exit 2 ;;
 esac
 
+# The test tools Debian lacks (tests/js: an OpenAPI and JSON validator,
+# axe-core) are installed by npm, pinned by its lock file: Debian's npm
+# (with its nodejs) unless an npm is already on the PATH (a NodeSource
+# install, say, which Debian's npm would conflict with).
+case "$profile" in
+  test|bench) command -v npm >/dev/null 2>&1 || want="$want npm" ;;
+esac
+
 missing=""
 for p in $want; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
