@@ -131,8 +131,15 @@ say "PASS"
 EOF
 
 mkdir -p "$TMP/logs"
+# The host's CA bundle as extra trust for npm (the pinned test tools): a
+# network whose TLS is inspected by a local CA reaches the registry only
+# with it. The container's own CA store stays Debian's.
+ca=""
+[ -r /etc/ssl/certs/ca-certificates.crt ] &&
+	ca="-v /etc/ssl/certs/ca-certificates.crt:/etc/qf-host-ca.crt:ro -e NODE_EXTRA_CA_CERTS=/etc/qf-host-ca.crt"
 say "container $NAME from $BASE (logs: $TMP/logs with QF_KEEP=1)"
-timeout "$TIMEOUT" podman run --name "$NAME" --privileged \
+# shellcheck disable=SC2086
+timeout "$TIMEOUT" podman run --name "$NAME" --privileged $ca \
 	-e QF_FRESH_TEST="$TEST" -e DEBIAN_FRONTEND=noninteractive \
 	-v "$TMP/qingfeng:/root/qingfeng" -v "$TMP/logs:/root/fresh-logs" \
 	-v "$TMP/inside.sh:/inside.sh:ro" \
