@@ -61,7 +61,7 @@ static void s_reply(struct qf_http_req *r, json_t *j, const char *what)
 /* ------------------------------------------------------------ cases */
 
 struct list_ctx {
-	struct buf *b;
+	struct qf_buf *b;
 	unsigned n;
 };
 
@@ -69,9 +69,9 @@ static int s_list_item(void *arg, const struct case_view *v, int overdue)
 {
 	struct list_ctx *c = arg;
 	if (c->n++)
-		buf_putc(c->b, ',');
-	buf_add(c->b, v->summary, v->summary_len);
-	buf_puts(c->b, overdue ? ",\"overdue\":true}" : ",\"overdue\":false}");
+		qf_buf_putc(c->b, ',');
+	qf_buf_add(c->b, v->summary, v->summary_len);
+	qf_buf_puts(c->b, overdue ? ",\"overdue\":true}" : ",\"overdue\":false}");
 	return 0;
 }
 
@@ -79,7 +79,7 @@ struct list_call {
 	struct dp *dp;
 	const struct case_filter *f;
 	int64_t now;
-	struct buf *b;
+	struct qf_buf *b;
 	int rc;
 };
 
@@ -88,10 +88,10 @@ static int s_list_cb(struct qf_txn *t, void *arg)
 	struct list_call *c = arg;
 	struct list_ctx lc = {c->b, 0};
 	uint64_t total = 0;
-	buf_puts(c->b, "{\"items\":[");
+	qf_buf_puts(c->b, "{\"items\":[");
 	c->rc = cases_query(c->dp, t, &c->f->q, c->now, s_list_item, &lc, &total);
 	uint64_t pages = (total + c->f->page_size - 1) / c->f->page_size;
-	buf_printf(c->b,
+	qf_buf_printf(c->b,
 		   "],\"total\":%llu,\"page\":%u,\"page_size\":%u,\"pages\":%llu,"
 		   "\"now_ms\":%lld}",
 		   (unsigned long long)total, c->f->page, c->f->page_size,
@@ -100,7 +100,7 @@ static int s_list_cb(struct qf_txn *t, void *arg)
 }
 
 int api_cases_json(struct dp *dp, const struct case_filter *f, int64_t now,
-		   struct buf *out)
+		   struct qf_buf *out)
 {
 	struct list_call c = {dp, f, now, out, 0};
 	int rc = qf_store_read(dp->store, s_list_cb, &c);
@@ -116,10 +116,10 @@ void api_cases(struct qf_http_req *r, void *ctx)
 		qf_http_reply_error(r, 400, e.code, e.message, e.field);
 		return;
 	}
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	if (api_cases_json(dp, &f, qf_now_ms(dp->clock), &b)) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		qf_http_reply_error(r, 500, "internal", "读取案件失败", NULL);
 		return;
 	}

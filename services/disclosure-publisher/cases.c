@@ -23,7 +23,7 @@
  * counters from the stored head to the new one. Folding rather than
  * patching is what makes the view independent of arrival order. */
 #include "cases.h"
-#include "buf.h"
+#include "qf_buf.h"
 #include "crec.h"
 #include "live.h"
 #include "qf_mask.h"
@@ -282,8 +282,8 @@ static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
 	if (cnt && !(c->e = calloc(cnt, sizeof *c->e)))
 		return QF_ERR_NOMEM;
 	c->cap = (unsigned)cnt;
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	struct crec_v prev[K_COUNT];
 	memset(prev, 0, sizeof prev);
 	for (uint64_t i = 0; i < cnt; i++) {
@@ -307,21 +307,21 @@ static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
 		e->at = (int64_t)(at >> 1) ^ -(int64_t)(at & 1);
 		e->etype = (uint16_t)et;
 		/* expand members written as "same as the previous entry" */
-		buf_reset(&b);
+		qf_buf_reset(&b);
 		struct crec_it it;
 		struct crec_v v;
 		int r;
 		crec_it_init(&it, p, len, 0);
 		while ((r = crec_next(&it, &v)) > 0) {
 			if (v.type != CT_SAME) {
-				buf_add(&b, v.at, v.size);
+				qf_buf_add(&b, v.at, v.size);
 				continue;
 			}
 			if (!prev[v.key].size)
 				goto bad;
-			buf_add(&b, prev[v.key].at, prev[v.key].size);
+			qf_buf_add(&b, prev[v.key].at, prev[v.key].size);
 		}
-		if (r < 0 || !buf_ok(&b))
+		if (r < 0 || !qf_buf_ok(&b))
 			goto bad;
 		p += len;
 		e->n = b.len;
@@ -335,24 +335,24 @@ static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
 		while (crec_next(&it, &v) > 0)
 			prev[v.key] = v;
 	}
-	buf_free(&b);
+	qf_buf_free(&b);
 	return QF_OK;
 bad:
-	buf_free(&b);
+	qf_buf_free(&b);
 	return QF_ERR_PROTO;
 }
 
 /* The record of c, into b. */
-static void s_encode(const struct ccase *c, struct buf *b)
+static void s_encode(const struct ccase *c, struct qf_buf *b)
 {
-	buf_add(b, &c->h, sizeof c->h);
+	qf_buf_add(b, &c->h, sizeof c->h);
 	for (int i = 0; i < NFIELDS; i++)
-		buf_add(b, c->f[i], strlen(c->f[i]) + 1);
+		qf_buf_add(b, c->f[i], strlen(c->f[i]) + 1);
 	crec_varint(b, c->nbase);
-	buf_add(b, c->base, c->nbase);
+	qf_buf_add(b, c->base, c->nbase);
 	crec_varint(b, c->ne);
-	struct buf m;
-	buf_init(&m);
+	struct qf_buf m;
+	qf_buf_init(&m);
 	/* the previous entry's members by key */
 	struct crec_v prev[K_COUNT], cur[K_COUNT];
 	memset(prev, 0, sizeof prev);
@@ -360,14 +360,14 @@ static void s_encode(const struct ccase *c, struct buf *b)
 		const struct centry *e = &c->e[i];
 		memset(cur, 0, sizeof cur);
 		size_t pl = strlen(e->prod);
-		buf_add(b, &e->cls, 1);
+		qf_buf_add(b, &e->cls, 1);
 		crec_varint(b, pl);
-		buf_add(b, e->prod, pl);
+		qf_buf_add(b, e->prod, pl);
 		crec_varint(b, e->part);
 		crec_varint(b, e->seq);
 		crec_varint(b, ((uint64_t)e->at << 1) ^ (uint64_t)(e->at >> 63));
 		crec_varint(b, e->etype);
-		buf_reset(&m);
+		qf_buf_reset(&m);
 		struct crec_it it;
 		struct crec_v v, pv;
 		crec_it_init(&it, e->b, e->n, 0);
@@ -377,16 +377,16 @@ static void s_encode(const struct ccase *c, struct buf *b)
 			if (v.size > 3 && pv.size == v.size &&
 			    !memcmp(pv.at, v.at, v.size)) {
 				uint8_t same[2] = {(uint8_t)v.key, CT_SAME};
-				buf_add(&m, same, 2);
+				qf_buf_add(&m, same, 2);
 			} else {
-				buf_add(&m, v.at, v.size);
+				qf_buf_add(&m, v.at, v.size);
 			}
 		}
 		crec_varint(b, m.len);
-		buf_add(b, m.p, m.len);
+		qf_buf_add(b, m.p, m.len);
 		memcpy(prev, cur, sizeof prev);
 	}
-	buf_free(&m);
+	qf_buf_free(&m);
 }
 
 /* The transaction's copy of a case: cached, else loaded, else a new
@@ -430,17 +430,17 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 		*existed = 1;
 	} else if (g == QF_ERR_NOTFOUND) {
 		/* a placeholder: a router event for a case not yet seen */
-		struct buf b;
-		buf_init(&b);
+		struct qf_buf b;
+		qf_buf_init(&b);
 		crec_str(&b, K_ID, id);
 		crec_bool(&b, K_PETITION, 0);
-		if (!buf_ok(&b)) {
-			buf_free(&b);
+		if (!qf_buf_ok(&b)) {
+			qf_buf_free(&b);
 			s_case_free(c);
 			*rc = QF_ERR_NOMEM;
 			return NULL;
 		}
-		c->base = (uint8_t *)buf_take(&b, &c->nbase);
+		c->base = (uint8_t *)qf_buf_take(&b, &c->nbase);
 		*existed = 0;
 	} else {
 		s_case_free(c);
@@ -470,7 +470,7 @@ static int s_base_true(const struct ccase *c, unsigned key)
 }
 
 /* A masked free-text member (absent when empty). */
-static int s_put_masked(struct buf *b, unsigned key, const char *text,
+static int s_put_masked(struct qf_buf *b, unsigned key, const char *text,
 			const struct qf_mask_opts *mo)
 {
 	if (!text || !*text)
@@ -484,7 +484,7 @@ static int s_put_masked(struct buf *b, unsigned key, const char *text,
 }
 
 /* A cleaned official text member (staff names, posts): no masking. */
-static int s_put_clean(struct buf *b, unsigned key, const char *text, size_t max)
+static int s_put_clean(struct qf_buf *b, unsigned key, const char *text, size_t max)
 {
 	if (!text || !*text)
 		return QF_OK;
@@ -496,7 +496,7 @@ static int s_put_clean(struct buf *b, unsigned key, const char *text, size_t max
 	return QF_OK;
 }
 
-static void s_put_id(struct buf *b, unsigned key, const char *id)
+static void s_put_id(struct qf_buf *b, unsigned key, const char *id)
 {
 	if (id && *id && dp_id_ok(id))
 		crec_str(b, key, id);
@@ -552,8 +552,8 @@ static int s_mask_begin(struct dp *dp, struct qf_txn *t, struct ccase *c, struct
  * only what is newly recognisable changes). NULL on out of memory. */
 static int s_remask_run(uint8_t **p, size_t *n, const struct qf_mask_opts *mo)
 {
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	struct crec_it it;
 	struct crec_v v;
 	int touched = 0;
@@ -564,26 +564,26 @@ static int s_remask_run(uint8_t **p, size_t *n, const struct qf_mask_opts *mo)
 						v.key == K_CAUSE || v.key == K_PROGRESS ||
 						v.key == K_RESULT || v.key == K_COMMENT);
 		if (!text) {
-			buf_add(&b, v.at, v.size);
+			qf_buf_add(&b, v.at, v.size);
 			continue;
 		}
 		char *m = qf_mask_text(v.s, v.n, mo);
 		if (!m) {
-			buf_free(&b);
+			qf_buf_free(&b);
 			return QF_ERR_NOMEM;
 		}
 		crec_str(&b, v.key, m);
 		free(m);
 		touched = 1;
 	}
-	if (!buf_ok(&b))
+	if (!qf_buf_ok(&b))
 		return QF_ERR_NOMEM;
 	if (!touched) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		return QF_OK;
 	}
 	free(*p);
-	*p = (uint8_t *)buf_take(&b, n);
+	*p = (uint8_t *)qf_buf_take(&b, n);
 	return QF_OK;
 }
 
@@ -617,13 +617,13 @@ static int s_ascii(const char *s)
 }
 
 /* The media array member. */
-static void s_media(struct buf *out, unsigned key, Qingfeng__V1__Attachment **m, size_t n)
+static void s_media(struct qf_buf *out, unsigned key, Qingfeng__V1__Attachment **m, size_t n)
 {
-	struct buf a, o;
-	buf_init(&a);
-	buf_init(&o);
+	struct qf_buf a, o;
+	qf_buf_init(&a);
+	qf_buf_init(&o);
 	for (size_t i = 0; i < n && i < 16; i++) {
-		buf_reset(&o);
+		qf_buf_reset(&o);
 		const char *sha = m[i]->sha256 ? m[i]->sha256 : "";
 		int sha_ok = strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64;
 		const char *ct = m[i]->content_type ? m[i]->content_type : "";
@@ -638,14 +638,14 @@ static void s_media(struct buf *out, unsigned key, Qingfeng__V1__Attachment **m,
 			crec_str(&o, K_URL, url);
 		if (o.len) {
 			uint8_t t = CT_OBJ;
-			buf_add(&a, &t, 1);
+			qf_buf_add(&a, &t, 1);
 			crec_varint(&a, o.len);
-			buf_add(&a, o.p, o.len);
+			qf_buf_add(&a, o.p, o.len);
 		}
 	}
 	crec_nested(out, key, CT_ARR, a.p ? a.p : "", a.len);
-	buf_free(&a);
-	buf_free(&o);
+	qf_buf_free(&a);
+	qf_buf_free(&o);
 }
 
 /* Timeline order: (at, class, producer, partition, seq), which is the
@@ -718,15 +718,15 @@ static void s_entry_init(struct centry *e, const Qingfeng__V1__Envelope *env, ch
 }
 
 /* Take the members of b as the entry's. */
-static int s_entry_take(struct centry *e, struct buf *b)
+static int s_entry_take(struct centry *e, struct qf_buf *b)
 {
-	if (!buf_ok(b)) {
-		buf_free(b);
+	if (!qf_buf_ok(b)) {
+		qf_buf_free(b);
 		return QF_ERR_NOMEM;
 	}
 	if (!b->p)
-		buf_add(b, "", 0);
-	e->b = (uint8_t *)buf_take(b, &e->n);
+		qf_buf_add(b, "", 0);
+	e->b = (uint8_t *)qf_buf_take(b, &e->n);
 	return e->b ? QF_OK : QF_ERR_NOMEM;
 }
 
@@ -974,16 +974,16 @@ static int s_save(struct dp *dp, struct ccase *c)
 /* A live note's data written as json_pack + json_dumps(JSON_COMPACT |
  * JSON_PRESERVE_ORDER) would write it, without building JSON values. */
 struct jw {
-	struct buf b;
+	struct qf_buf b;
 	int n;
 };
 
 static void jw_key(struct jw *w, const char *k)
 {
-	buf_putc(&w->b, w->n++ ? ',' : '{');
-	buf_putc(&w->b, '"');
-	buf_puts(&w->b, k);
-	buf_puts(&w->b, "\":");
+	qf_buf_putc(&w->b, w->n++ ? ',' : '{');
+	qf_buf_putc(&w->b, '"');
+	qf_buf_puts(&w->b, k);
+	qf_buf_puts(&w->b, "\":");
 }
 
 static void jw_str(struct jw *w, const char *k, const char *v)
@@ -992,7 +992,7 @@ static void jw_str(struct jw *w, const char *k, const char *v)
 	crec_json_str(&w->b, v, strlen(v));
 }
 
-static void s_int(struct buf *b, int64_t v);
+static void s_int(struct qf_buf *b, int64_t v);
 
 static void jw_int(struct jw *w, const char *k, int64_t v)
 {
@@ -1003,18 +1003,18 @@ static void jw_int(struct jw *w, const char *k, int64_t v)
 static void jw_bool(struct jw *w, const char *k, int v)
 {
 	jw_key(w, k);
-	buf_puts(&w->b, v ? "true" : "false");
+	qf_buf_puts(&w->b, v ? "true" : "false");
 }
 
 static int jw_note(struct jw *w, struct dp *dp, struct qf_txn *t, const char *kind,
 		   int64_t at, const char *day)
 {
 	if (!w->n)
-		buf_putc(&w->b, '{');
-	buf_putc(&w->b, '}');
-	int rc = buf_ok(&w->b) ? live_note_text(dp, t, kind, at, day, w->b.p, w->b.len)
+		qf_buf_putc(&w->b, '{');
+	qf_buf_putc(&w->b, '}');
+	int rc = qf_buf_ok(&w->b) ? live_note_text(dp, t, kind, at, day, w->b.p, w->b.len)
 			       : QF_ERR_NOMEM;
-	buf_free(&w->b);
+	qf_buf_free(&w->b);
 	return rc;
 }
 
@@ -1106,7 +1106,7 @@ static int s_counters(struct dp *dp, struct qf_txn *t, const struct case_head *h
 }
 
 /* Write one dirty case: record, changed index keys, counters. */
-static int s_flush_case(struct dp *dp, struct qf_txn *t, struct ccase *c, struct buf *b)
+static int s_flush_case(struct dp *dp, struct qf_txn *t, struct ccase *c, struct qf_buf *b)
 {
 	int rc;
 	MDB_dbi ix[5] = {dp->db.by_time, dp->db.by_cat, dp->db.by_bld, dp->db.by_state,
@@ -1141,9 +1141,9 @@ static int s_flush_case(struct dp *dp, struct qf_txn *t, struct ccase *c, struct
 	    (rc = qf_txn_put(t, dp->db.case_names, c->id, strlen(c->id), c->names,
 			     (size_t)c->nnames * QF_MASK_HASH, 0)))
 		return rc;
-	buf_reset(b);
+	qf_buf_reset(b);
 	s_encode(c, b);
-	if (!buf_ok(b))
+	if (!qf_buf_ok(b))
 		return QF_ERR_NOMEM;
 	return qf_txn_put(t, dp->db.cases, c->id, strlen(c->id), b->p, b->len, 0);
 }
@@ -1167,8 +1167,8 @@ int cases_flush(struct dp *dp, struct qf_txn *t)
 		if (c->dirty)
 			v[n++] = c;
 	qsort(v, n, sizeof *v, s_ccase_cmp);
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	int rc = QF_OK;
 	for (unsigned i = 0; i < n && !rc; i++)
 		if (!(rc = s_flush_case(dp, t, v[i], &b))) {
@@ -1181,7 +1181,7 @@ int cases_flush(struct dp *dp, struct qf_txn *t)
 			snprintf(v[i]->f0[1], 80, "%s", v[i]->f[F_BLD]);
 			snprintf(v[i]->f0[2], 80, "%s", v[i]->f[F_CODE]);
 		}
-	buf_free(&b);
+	qf_buf_free(&b);
 	free(v);
 	return rc;
 }
@@ -1227,8 +1227,8 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 		pthread_rwlock_unlock(&dp->community_lock);
 	}
 	/* the petition's members replace the placeholder's */
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	crec_str(&b, K_ID, id);
 	crec_bool(&b, K_PETITION, 1);
 	crec_str(&b, K_NAME, name);
@@ -1246,22 +1246,22 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 	crec_int(&b, K_SUBMITTED_MS, sub);
 	if (sensitive)
 		crec_bool(&b, K_SENSITIVE, 1);
-	if (!buf_ok(&b)) {
-		buf_free(&b);
+	if (!qf_buf_ok(&b)) {
+		qf_buf_free(&b);
 		return QF_ERR_NOMEM;
 	}
 	free(c->base);
-	c->base = (uint8_t *)buf_take(&b, &c->nbase);
+	c->base = (uint8_t *)qf_buf_take(&b, &c->nbase);
 	if (!c->base)
 		return QF_ERR_NOMEM;
 	struct cmask cm;
 	if ((rc = s_mask_begin(dp, t, c, &cm)))
 		return rc;
-	buf_init(&b);
-	buf_add(&b, c->base, c->nbase);
+	qf_buf_init(&b);
+	qf_buf_add(&b, c->base, c->nbase);
 	if ((rc = s_put_masked(&b, K_DESCRIPTION, p->description, &cm.mo)) ||
 	    (rc = s_put_masked(&b, K_ADDRESS, p->address, &cm.mo))) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		return rc;
 	}
 	s_media(&b, K_MEDIA, p->media, p->n_media);
@@ -1270,19 +1270,19 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 		double scale = 1;
 		for (int i = 0; i < dp->conf->location_decimals; i++)
 			scale *= 10;
-		struct buf l;
-		buf_init(&l);
+		struct qf_buf l;
+		qf_buf_init(&l);
 		crec_real(&l, K_LAT, (double)(long long)(p->lat * scale) / scale);
 		crec_real(&l, K_LNG, (double)(long long)(p->lng * scale) / scale);
 		crec_nested(&b, K_LOCATION, CT_OBJ, l.p, l.len);
-		buf_free(&l);
+		qf_buf_free(&l);
 	}
-	if (!buf_ok(&b)) {
-		buf_free(&b);
+	if (!qf_buf_ok(&b)) {
+		qf_buf_free(&b);
 		return QF_ERR_NOMEM;
 	}
 	free(c->base);
-	c->base = (uint8_t *)buf_take(&b, &c->nbase);
+	c->base = (uint8_t *)qf_buf_take(&b, &c->nbase);
 	if (!c->base)
 		return QF_ERR_NOMEM;
 	if (existed && (rc = s_remask(c, &cm.mo)))
@@ -1291,17 +1291,17 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 		return rc;
 	struct centry e;
 	s_entry_init(&e, env, '0', ET(PETITION_SUBMITTED), sub);
-	buf_init(&b);
+	qf_buf_init(&b);
 	s_put_id(&b, K_CHANNEL, p->channel);
 	if (p->entered_by && p->entered_by->staff_id && *p->entered_by->staff_id) {
-		struct buf a;
-		buf_init(&a);
+		struct qf_buf a;
+		qf_buf_init(&a);
 		s_put_id(&a, K_STAFF_ID, p->entered_by->staff_id);
 		rc = s_put_clean(&a, K_NAME, p->entered_by->name, 32);
 		crec_nested(&b, K_ENTERED_BY, CT_OBJ, a.p ? a.p : "", a.len);
-		buf_free(&a);
+		qf_buf_free(&a);
 		if (rc) {
-			buf_free(&b);
+			qf_buf_free(&b);
 			return rc;
 		}
 	}
@@ -1346,12 +1346,12 @@ static const char *s_reject_code(int r)
 	}
 }
 
-static int s_actor(struct buf *e, const Qingfeng__V1__Actor *a)
+static int s_actor(struct qf_buf *e, const Qingfeng__V1__Actor *a)
 {
 	if (!a)
 		return QF_OK;
-	struct buf o;
-	buf_init(&o);
+	struct qf_buf o;
+	qf_buf_init(&o);
 	int rc = QF_OK;
 	const char *role = a->role ? a->role : "";
 	if (!strcmp(role, "petitioner")) {
@@ -1366,7 +1366,7 @@ static int s_actor(struct buf *e, const Qingfeng__V1__Actor *a)
 	if (dp_id_ok(role))
 		crec_str(&o, K_ROLE, role);
 	crec_nested(e, K_ACTOR, CT_OBJ, o.p ? o.p : "", o.len);
-	buf_free(&o);
+	qf_buf_free(&o);
 	return rc;
 }
 
@@ -1394,8 +1394,8 @@ int cases_apply_transition(struct dp *dp, struct qf_txn *t,
 	int64_t at = ct->at_ms ? ct->at_ms : env->time_ms;
 	struct centry e;
 	s_entry_init(&e, env, '1', env->type, at);
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	if (ct->from_state > 0 && ct->from_state < (int)NSTATES)
 		crec_small(&b, K_FROM, CT_STATE, (uint64_t)ct->from_state);
 	if (ct->to_state > 0 && ct->to_state < (int)NSTATES)
@@ -1403,7 +1403,7 @@ int cases_apply_transition(struct dp *dp, struct qf_txn *t,
 	if ((rc = s_actor(&b, ct->actor)) ||
 	    (rc = s_put_clean(&b, K_ASSIGNEE_NAME, ct->assignee_name, 32)) ||
 	    (rc = s_put_clean(&b, K_ASSIGNEE_POST, ct->assignee_post, 64))) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		return rc;
 	}
 	s_put_id(&b, K_ASSIGNEE, ct->assignee);
@@ -1420,7 +1420,7 @@ int cases_apply_transition(struct dp *dp, struct qf_txn *t,
 		   (rc = s_put_masked(&b, K_PROGRESS, ct->progress, &cm.mo)) ||
 		   (rc = s_put_masked(&b, K_RESULT, ct->result, &cm.mo)) ||
 		   (rc = s_put_masked(&b, K_COMMENT, ct->comment, &cm.mo))) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		return rc;
 	}
 	crec_str(&b, K_REJECT_REASON, s_reject_code(ct->reject_reason));
@@ -1498,8 +1498,8 @@ int cases_apply_warning(struct dp *dp, struct qf_txn *t,
 								       : "";
 	struct centry e;
 	s_entry_init(&e, env, '1', ET(DEADLINE_WARNING), at);
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	if (*kind)
 		crec_str(&b, K_KIND, kind);
 	else
@@ -1546,8 +1546,8 @@ int cases_apply_repeat(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Enve
 	}
 	struct centry e;
 	s_entry_init(&e, env, '1', ET(REPEAT_LINKED), r->at_ms ? r->at_ms : env->time_ms);
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	s_put_id(&b, K_RELATED_CASE, r->earlier_case_id);
 	crec_int(&b, K_REPEAT_COUNT, r->repeat_count);
 	int rc = s_entry_take(&e, &b);
@@ -1605,7 +1605,7 @@ int cases_head(struct dp *dp, struct qf_txn *t, const char *id, struct case_view
 
 /* An integer as %lld writes it (lists render thousands per second:
  * vsnprintf was a third of a list request). */
-static void s_int(struct buf *b, int64_t v)
+static void s_int(struct qf_buf *b, int64_t v)
 {
 	char t[24];
 	int n = 0;
@@ -1619,7 +1619,7 @@ static void s_int(struct buf *b, int64_t v)
 	char o[24];
 	for (int i = 0; i < n; i++)
 		o[i] = t[n - 1 - i];
-	buf_add(b, o, (size_t)n);
+	qf_buf_add(b, o, (size_t)n);
 }
 
 /* A small writer into memory sized beforehand: a list renders thousands
@@ -1724,7 +1724,7 @@ void case_view_title(const struct case_view *v, char *out, size_t size)
 		s_excerpt(d.s, d.n, out, size, 40);
 }
 
-static void s_summary(const struct case_view *v, struct buf *b)
+static void s_summary(const struct case_view *v, struct qf_buf *b)
 {
 	char title[200];
 	case_view_title(v, title, sizeof title);
@@ -1770,7 +1770,7 @@ static void s_summary(const struct case_view *v, struct buf *b)
 	}
 	SW_KEY(&w, "reopen_count");
 	sw_int(&w, v->h.reopen_count);
-	buf_add(b, mem, (size_t)(w.p - mem));
+	qf_buf_add(b, mem, (size_t)(w.p - mem));
 	if (mem != stack)
 		free(mem);
 }
@@ -1786,8 +1786,8 @@ static json_t *s_render(const char *id, const uint8_t *p, size_t n)
 		goto out;
 	const struct case_head *h = &c->h;
 	/* the petition's members, less those the fold derives */
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	struct crec_it it;
 	struct crec_v v;
 	crec_it_init(&it, c->base, c->nbase, 0);
@@ -1795,7 +1795,7 @@ static json_t *s_render(const char *id, const uint8_t *p, size_t n)
 		if (v.key != K_CATEGORY && v.key != K_BUILDING &&
 		    v.key != K_TRACKING_CODE && v.key != K_PRIORITY &&
 		    v.key != K_SUBMITTED_MS)
-			buf_add(&b, v.at, v.size);
+			qf_buf_add(&b, v.at, v.size);
 	json_t *tl = json_array();
 	for (unsigned i = 0; tl && i < c->ne; i++) {
 		const struct centry *e = &c->e[i];
@@ -1847,12 +1847,12 @@ static json_t *s_render(const char *id, const uint8_t *p, size_t n)
 	ADD(K_WITHHELD, json_boolean(h->flags & CH_WITHHELD));
 	ADD(K_TIMELINE, tl);
 #undef ADD
-	if (buf_ok(&b))
+	if (qf_buf_ok(&b))
 		doc = crec_object_json(b.p ? b.p : "", b.len, keys, x, nx);
 	else
 		for (unsigned i = 0; i < nx; i++)
 			json_decref(x[i]);
-	buf_free(&b);
+	qf_buf_free(&b);
 out:
 	s_case_free(c);
 	return doc;
@@ -2037,8 +2037,8 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 		      !!q->category + !!q->building + (q->state >= 0) <= 1;
 	uint64_t seen = 0, given = 0;
 	int stopped = 0, oom = 0;
-	struct buf sum;
-	buf_init(&sum);
+	struct qf_buf sum;
+	qf_buf_init(&sum);
 	while (rc == 0) {
 		if (k.mv_size < pl + 8 || memcmp(k.mv_data, pre, pl) != 0)
 			break;
@@ -2067,9 +2067,9 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 				    (!q->limit || given < q->limit) && !stopped) {
 					given++;
 					if (!q->no_summary) {
-						buf_reset(&sum);
+						qf_buf_reset(&sum);
 						s_summary(&cv, &sum);
-						if (!buf_ok(&sum)) {
+						if (!qf_buf_ok(&sum)) {
 							oom = 1;
 							stopped = 1;
 						}
@@ -2089,7 +2089,7 @@ int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int
 		rc = mdb_cursor_get(c, &k, &v, by_due ? MDB_NEXT : MDB_PREV);
 	}
 	mdb_cursor_close(c);
-	buf_free(&sum);
+	qf_buf_free(&sum);
 	if (total && !counted)
 		*total = seen;
 	return oom ? QF_ERR_NOMEM : QF_OK;

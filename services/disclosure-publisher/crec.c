@@ -19,7 +19,7 @@ const char *crec_key_name(unsigned key) { return key < K_COUNT ? s_names[key] : 
 
 /* ------------------------------------------------------------ writing */
 
-void crec_varint(struct buf *b, uint64_t v)
+void crec_varint(struct qf_buf *b, uint64_t v)
 {
 	uint8_t t[10];
 	size_t n = 0;
@@ -28,60 +28,60 @@ void crec_varint(struct buf *b, uint64_t v)
 		v >>= 7;
 	}
 	t[n++] = (uint8_t)v;
-	buf_add(b, t, n);
+	qf_buf_add(b, t, n);
 }
 
-static void s_head(struct buf *b, unsigned key, unsigned type)
+static void s_head(struct qf_buf *b, unsigned key, unsigned type)
 {
 	uint8_t h[2] = {(uint8_t)key, (uint8_t)type};
-	buf_add(b, h, 2);
+	qf_buf_add(b, h, 2);
 }
 
-void crec_strn(struct buf *b, unsigned key, const char *s, size_t n)
+void crec_strn(struct qf_buf *b, unsigned key, const char *s, size_t n)
 {
 	if (!s || !n || !dp_utf8_ok(s, n))
 		return;
 	s_head(b, key, CT_STR);
 	crec_varint(b, n);
-	buf_add(b, s, n);
+	qf_buf_add(b, s, n);
 }
 
-void crec_str(struct buf *b, unsigned key, const char *s)
+void crec_str(struct qf_buf *b, unsigned key, const char *s)
 {
 	if (s)
 		crec_strn(b, key, s, strlen(s));
 }
 
-void crec_int(struct buf *b, unsigned key, int64_t v)
+void crec_int(struct qf_buf *b, unsigned key, int64_t v)
 {
 	s_head(b, key, CT_INT);
 	crec_varint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-void crec_bool(struct buf *b, unsigned key, int v)
+void crec_bool(struct qf_buf *b, unsigned key, int v)
 {
 	s_head(b, key, v ? CT_TRUE : CT_FALSE);
 }
 
-void crec_null(struct buf *b, unsigned key) { s_head(b, key, CT_NULL); }
+void crec_null(struct qf_buf *b, unsigned key) { s_head(b, key, CT_NULL); }
 
-void crec_real(struct buf *b, unsigned key, double v)
+void crec_real(struct qf_buf *b, unsigned key, double v)
 {
 	s_head(b, key, CT_REAL);
-	buf_add(b, &v, sizeof v);
+	qf_buf_add(b, &v, sizeof v);
 }
 
-void crec_small(struct buf *b, unsigned key, unsigned type, uint64_t v)
+void crec_small(struct qf_buf *b, unsigned key, unsigned type, uint64_t v)
 {
 	s_head(b, key, type);
 	crec_varint(b, v);
 }
 
-void crec_nested(struct buf *b, unsigned key, unsigned type, const void *body, size_t n)
+void crec_nested(struct qf_buf *b, unsigned key, unsigned type, const void *body, size_t n)
 {
 	s_head(b, key, type);
 	crec_varint(b, n);
-	buf_add(b, body, n);
+	qf_buf_add(b, body, n);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -302,10 +302,10 @@ json_t *crec_object_json(const void *p, size_t n, const unsigned *extra_keys,
 	return o;
 }
 
-void crec_json_str(struct buf *b, const char *s, size_t n)
+void crec_json_str(struct qf_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	buf_putc(b, '"');
+	qf_buf_putc(b, '"');
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -313,7 +313,7 @@ void crec_json_str(struct buf *b, const char *s, size_t n)
 		char u[7];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		buf_add(b, s + run, i - run);
+		qf_buf_add(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {
 		case '"':
@@ -347,8 +347,8 @@ void crec_json_str(struct buf *b, const char *s, size_t n)
 			u[6] = '\0';
 			e = u;
 		}
-		buf_puts(b, e);
+		qf_buf_puts(b, e);
 	}
-	buf_add(b, s + run, n - run);
-	buf_putc(b, '"');
+	qf_buf_add(b, s + run, n - run);
+	qf_buf_putc(b, '"');
 }

@@ -9,7 +9,7 @@
  * members by name, so the JSON is what a document written with sorted keys
  * gives back. Nothing here knows about cases: cases.c decides the members.
  *
- * Memory: writers append to a struct buf (buf.h); readers point into the
+ * Memory: writers append to a struct qf_buf (buf.h); readers point into the
  * bytes they are given and copy nothing.
  */
 #ifndef DP_CREC_H
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "qf_buf.h"
 
 /* Member names, in strcmp order (crec_key_name). */
 #define CREC_KEYS(X)                                                                     \
@@ -117,19 +117,19 @@ enum crec_type {
 const char *crec_key_name(unsigned key);
 
 /* ------------------------------------------------------------ writing */
-void crec_varint(struct buf *b, uint64_t v);
+void crec_varint(struct qf_buf *b, uint64_t v);
 /* A string member; skipped when s is NULL, empty, or not valid UTF-8
  * (what a JSON document could not hold either). */
-void crec_str(struct buf *b, unsigned key, const char *s);
-void crec_strn(struct buf *b, unsigned key, const char *s, size_t n);
-void crec_int(struct buf *b, unsigned key, int64_t v);
-void crec_bool(struct buf *b, unsigned key, int v);
-void crec_null(struct buf *b, unsigned key);
-void crec_real(struct buf *b, unsigned key, double v);
-void crec_small(struct buf *b, unsigned key, unsigned type,
+void crec_str(struct qf_buf *b, unsigned key, const char *s);
+void crec_strn(struct qf_buf *b, unsigned key, const char *s, size_t n);
+void crec_int(struct qf_buf *b, unsigned key, int64_t v);
+void crec_bool(struct qf_buf *b, unsigned key, int v);
+void crec_null(struct qf_buf *b, unsigned key);
+void crec_real(struct qf_buf *b, unsigned key, double v);
+void crec_small(struct qf_buf *b, unsigned key, unsigned type,
 		uint64_t v); /* ETYPE, STATE */
 /* An object or array member whose encoded body is `body` (n bytes). */
-void crec_nested(struct buf *b, unsigned key, unsigned type, const void *body, size_t n);
+void crec_nested(struct qf_buf *b, unsigned key, unsigned type, const void *body, size_t n);
 
 /* ------------------------------------------------------------ reading */
 struct crec_v {
@@ -164,6 +164,6 @@ json_t *crec_object_json(const void *p, size_t n, const unsigned *extra_keys,
 			 json_t **extra, unsigned nextra);
 
 /* A JSON string literal escaped exactly as jansson's json_dumps does. */
-void crec_json_str(struct buf *b, const char *s, size_t n);
+void crec_json_str(struct qf_buf *b, const char *s, size_t n);
 
 #endif

@@ -36,7 +36,7 @@ static int s_mkdirs(const char *path)
 }
 
 /* Write b to dir/rel (directories created); the buffer is reset. */
-static int s_write(const char *dir, const char *rel, struct buf *b, unsigned *files)
+static int s_write(const char *dir, const char *rel, struct qf_buf *b, unsigned *files)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, rel);
@@ -46,7 +46,7 @@ static int s_write(const char *dir, const char *rel, struct buf *b, unsigned *fi
 	*slash = '/';
 	if (rc)
 		goto fail;
-	if (!buf_ok(b)) {
+	if (!qf_buf_ok(b)) {
 		rc = QF_ERR_NOMEM;
 		goto fail;
 	}
@@ -63,12 +63,12 @@ static int s_write(const char *dir, const char *rel, struct buf *b, unsigned *fi
 		rc = QF_ERR_IO;
 		goto fail;
 	}
-	buf_reset(b);
+	qf_buf_reset(b);
 	(*files)++;
 	return QF_OK;
 fail:
 	qf_error("export_write_failed", "file=%s error=\"%s\"", path, qf_strerror(rc));
-	buf_reset(b);
+	qf_buf_reset(b);
 	return rc;
 }
 
@@ -162,8 +162,8 @@ int dp_export(struct dp *dp, const char *dir)
 		goto out;
 	}
 	struct render r = {dp, g.now, 1, 0};
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	unsigned files = 0;
 	char rel[256];
 	struct case_filter f;
@@ -179,7 +179,7 @@ int dp_export(struct dp *dp, const char *dir)
 	} while (0)
 	r.depth = 0;
 	STEP(render_board(&r, &f, &b), "index.html");
-	buf_add(&b, dp_css, strlen(dp_css));
+	qf_buf_add(&b, dp_css, strlen(dp_css));
 	STEP(QF_OK, "static/site.css");
 	STEP(feed_cases_render(dp, &b), "feeds/cases.atom");
 	STEP(feed_disclosures_render(dp, &b), "feeds/disclosures.atom");
@@ -213,7 +213,7 @@ int dp_export(struct dp *dp, const char *dir)
 	}
 #undef STEP
 done:
-	buf_free(&b);
+	qf_buf_free(&b);
 	if (rc)
 		qf_error("export_failed", "dir=%s error=\"%s\"", dir, qf_strerror(rc));
 	else

@@ -15,35 +15,35 @@
 
 static const char BOM[] = "\xEF\xBB\xBF";
 
-static void s_rfc3339(struct buf *b, int64_t ms)
+static void s_rfc3339(struct qf_buf *b, int64_t ms)
 {
 	char t[40];
 	qf_time_fmt(ms > 0 ? ms : 0, 0, t, sizeof t);
-	buf_puts(b, t);
+	qf_buf_puts(b, t);
 }
 
-static void s_feed_head(struct buf *b, struct dp *dp, const char *path, const char *title,
+static void s_feed_head(struct qf_buf *b, struct dp *dp, const char *path, const char *title,
 			int64_t updated)
 {
-	buf_puts(
+	qf_buf_puts(
 	    b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	       "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"zh-CN\"><title>");
-	buf_xml(b, dp->title);
-	buf_puts(b, " · ");
-	buf_xml(b, title);
-	buf_puts(b, "</title><id>");
-	buf_xml(b, dp->conf->public_url);
-	buf_xml(b, path);
-	buf_puts(b, "</id><link rel=\"self\" type=\"application/atom+xml\" href=\"");
-	buf_xml(b, dp->conf->public_url);
-	buf_xml(b, path);
-	buf_puts(b, "\"/><link rel=\"alternate\" type=\"text/html\" href=\"");
-	buf_xml(b, dp->conf->public_url);
-	buf_puts(b, "/\"/><updated>");
+	qf_buf_xml(b, dp->title);
+	qf_buf_puts(b, " · ");
+	qf_buf_xml(b, title);
+	qf_buf_puts(b, "</title><id>");
+	qf_buf_xml(b, dp->conf->public_url);
+	qf_buf_xml(b, path);
+	qf_buf_puts(b, "</id><link rel=\"self\" type=\"application/atom+xml\" href=\"");
+	qf_buf_xml(b, dp->conf->public_url);
+	qf_buf_xml(b, path);
+	qf_buf_puts(b, "\"/><link rel=\"alternate\" type=\"text/html\" href=\"");
+	qf_buf_xml(b, dp->conf->public_url);
+	qf_buf_puts(b, "/\"/><updated>");
 	s_rfc3339(b, updated);
-	buf_puts(b, "</updated><author><name>");
-	buf_xml(b, dp->title);
-	buf_puts(
+	qf_buf_puts(b, "</updated><author><name>");
+	qf_buf_xml(b, dp->title);
+	qf_buf_puts(
 	    b, "</name></author><generator>qingfeng disclosure-publisher</generator>\n");
 }
 
@@ -92,7 +92,7 @@ static int s_query_txn(struct qf_txn *t, void *arg)
 	return cases_query(qc->dp, t, &qc->q, qc->now, s_collect, &qc->c, NULL);
 }
 
-int feed_cases_render(struct dp *dp, struct buf *b)
+int feed_cases_render(struct dp *dp, struct qf_buf *b)
 {
 	struct query_call qc = {
 	    dp,
@@ -112,47 +112,47 @@ int feed_cases_render(struct dp *dp, struct buf *b)
 	s_feed_head(b, dp, "/feeds/cases.atom", "新案件", updated);
 	json_array_foreach(qc.c.arr, i, s)
 	{
-		buf_puts(b, "<entry><title>");
-		buf_xml(b, html_js(s, "category_name"));
-		buf_puts(b, " · ");
-		buf_xml(b, html_js(s, "building_name"));
-		buf_puts(b, "（");
-		buf_xml(b, html_js(s, "state_name"));
-		buf_puts(b, "）</title><id>");
-		buf_xml(b, dp->conf->public_url);
-		buf_puts(b, "/cases/");
-		buf_xml(b, html_js(s, "id"));
-		buf_puts(b, "</id><link rel=\"alternate\" type=\"text/html\" href=\"");
-		buf_xml(b, dp->conf->public_url);
-		buf_puts(b, "/cases/");
-		buf_xml(b, html_js(s, "id"));
-		buf_puts(b, "\"/><published>");
+		qf_buf_puts(b, "<entry><title>");
+		qf_buf_xml(b, html_js(s, "category_name"));
+		qf_buf_puts(b, " · ");
+		qf_buf_xml(b, html_js(s, "building_name"));
+		qf_buf_puts(b, "（");
+		qf_buf_xml(b, html_js(s, "state_name"));
+		qf_buf_puts(b, "）</title><id>");
+		qf_buf_xml(b, dp->conf->public_url);
+		qf_buf_puts(b, "/cases/");
+		qf_buf_xml(b, html_js(s, "id"));
+		qf_buf_puts(b, "</id><link rel=\"alternate\" type=\"text/html\" href=\"");
+		qf_buf_xml(b, dp->conf->public_url);
+		qf_buf_puts(b, "/cases/");
+		qf_buf_xml(b, html_js(s, "id"));
+		qf_buf_puts(b, "\"/><published>");
 		s_rfc3339(b, html_ji(s, "submitted_ms"));
-		buf_puts(b, "</published><updated>");
+		qf_buf_puts(b, "</published><updated>");
 		s_rfc3339(b, html_ji(s, "updated_ms"));
-		buf_puts(b, "</updated><category term=\"");
-		buf_xml(b, html_js(s, "category"));
-		buf_puts(b, "\" label=\"");
-		buf_xml(b, html_js(s, "category_name"));
-		buf_puts(b, "\"/><summary type=\"text\">");
-		buf_xml(b, html_js(s, "tracking_code"));
-		buf_puts(b, " ");
-		buf_xml(b, json_is_true(json_object_get(s, "withheld"))
+		qf_buf_puts(b, "</updated><category term=\"");
+		qf_buf_xml(b, html_js(s, "category"));
+		qf_buf_puts(b, "\" label=\"");
+		qf_buf_xml(b, html_js(s, "category_name"));
+		qf_buf_puts(b, "\"/><summary type=\"text\">");
+		qf_buf_xml(b, html_js(s, "tracking_code"));
+		qf_buf_puts(b, " ");
+		qf_buf_xml(b, json_is_true(json_object_get(s, "withheld"))
 			       ? "（诉求内容未公开）"
 			       : html_js(s, "title"));
-		buf_puts(b, "</summary></entry>\n");
+		qf_buf_puts(b, "</summary></entry>\n");
 	}
-	buf_puts(b, "</feed>\n");
+	qf_buf_puts(b, "</feed>\n");
 	json_decref(qc.c.arr);
 	return QF_OK;
 }
 
 void feed_cases_atom(struct qf_http_req *r, void *ctx)
 {
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	if (feed_cases_render(ctx, &b)) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		qf_http_reply_error(r, 500, "internal", "订阅源生成失败", NULL);
 		return;
 	}
@@ -171,24 +171,24 @@ static int s_recent_txn(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
-static void s_disclosure_link(struct buf *b, struct dp *dp, json_t *d)
+static void s_disclosure_link(struct qf_buf *b, struct dp *dp, json_t *d)
 {
 	const char *kind = html_js(d, "kind");
-	buf_xml(b, dp->conf->public_url);
+	qf_buf_xml(b, dp->conf->public_url);
 	if (!strcmp(kind, "ledger_entry") || !strcmp(kind, "balance")) {
-		buf_puts(b, "/affairs/ledger/");
-		buf_xml(b, html_js(d, "quarter"));
+		qf_buf_puts(b, "/affairs/ledger/");
+		qf_buf_xml(b, html_js(d, "quarter"));
 	} else if (!strcmp(kind, "list")) {
-		buf_puts(b, "/affairs/lists/");
-		buf_xml(b, html_js(d, "record_id"));
+		qf_buf_puts(b, "/affairs/lists/");
+		qf_buf_xml(b, html_js(d, "record_id"));
 	} else if (!strcmp(kind, "roster")) {
-		buf_puts(b, "/roster");
+		qf_buf_puts(b, "/roster");
 	} else {
-		buf_puts(b, "/affairs");
+		qf_buf_puts(b, "/affairs");
 	}
 }
 
-int feed_disclosures_render(struct dp *dp, struct buf *b)
+int feed_disclosures_render(struct dp *dp, struct qf_buf *b)
 {
 	struct recent_call c = {dp, NULL};
 	int rc = qf_store_read(dp->store, s_recent_txn, &c);
@@ -204,66 +204,66 @@ int feed_disclosures_render(struct dp *dp, struct buf *b)
 	json_array_foreach(c.out, i, d)
 	{
 		const char *kind = html_js(d, "kind");
-		buf_puts(b, "<entry><title>");
-		buf_xml(b, affairs_kind_label(kind));
-		buf_puts(b, "：");
+		qf_buf_puts(b, "<entry><title>");
+		qf_buf_xml(b, affairs_kind_label(kind));
+		qf_buf_puts(b, "：");
 		if (!strcmp(kind, "ledger_entry")) {
-			buf_xml(b, html_js(d, "date"));
-			buf_puts(b, json_is_true(json_object_get(d, "income"))
+			qf_buf_xml(b, html_js(d, "date"));
+			qf_buf_puts(b, json_is_true(json_object_get(d, "income"))
 					? " 收入 "
 					: " 支出 ");
-			struct buf m;
-			buf_init(&m);
-			buf_yuan(&m, html_ji(d, "amount_fen"));
-			buf_xml(b, m.p);
-			buf_free(&m);
-			buf_puts(b, " 元 ");
-			buf_xml(b, html_js(d, "reason"));
+			struct qf_buf m;
+			qf_buf_init(&m);
+			qf_buf_yuan(&m, html_ji(d, "amount_fen"));
+			qf_buf_xml(b, m.p);
+			qf_buf_free(&m);
+			qf_buf_puts(b, " 元 ");
+			qf_buf_xml(b, html_js(d, "reason"));
 		} else if (!strcmp(kind, "balance")) {
-			buf_xml(b, html_js(d, "quarter"));
-			buf_puts(b, " 银行余额");
+			qf_buf_xml(b, html_js(d, "quarter"));
+			qf_buf_puts(b, " 银行余额");
 		} else if (!strcmp(kind, "roster")) {
-			buf_xml(b, html_js(d, "name"));
-			buf_puts(b, " ");
-			buf_xml(b, html_js(d, "post"));
+			qf_buf_xml(b, html_js(d, "name"));
+			qf_buf_puts(b, " ");
+			qf_buf_xml(b, html_js(d, "post"));
 		} else {
-			buf_xml(b, html_js(d, "title"));
+			qf_buf_xml(b, html_js(d, "title"));
 		}
 		if (html_ji(d, "version") > 1)
-			buf_printf(b, "（第%lld版更正）",
+			qf_buf_printf(b, "（第%lld版更正）",
 				   (long long)html_ji(d, "version"));
-		buf_puts(b, "</title><id>");
-		buf_xml(b, dp->conf->public_url);
-		buf_puts(b, "/records/");
-		buf_xml(b, html_js(d, "record_id"));
-		buf_printf(
+		qf_buf_puts(b, "</title><id>");
+		qf_buf_xml(b, dp->conf->public_url);
+		qf_buf_puts(b, "/records/");
+		qf_buf_xml(b, html_js(d, "record_id"));
+		qf_buf_printf(
 		    b, "#v%lld</id><link rel=\"alternate\" type=\"text/html\" href=\"",
 		    (long long)html_ji(d, "version"));
 		s_disclosure_link(b, dp, d);
-		buf_puts(b, "\"/><updated>");
+		qf_buf_puts(b, "\"/><updated>");
 		s_rfc3339(b, html_ji(d, "submitted_ms"));
-		buf_puts(b, "</updated><summary type=\"text\">");
+		qf_buf_puts(b, "</updated><summary type=\"text\">");
 		if (*html_js(d, "body"))
-			buf_xml(b, html_js(d, "body"));
+			qf_buf_xml(b, html_js(d, "body"));
 		else if (*html_js(d, "correction_reason")) {
-			buf_puts(b, "更正理由：");
-			buf_xml(b, html_js(d, "correction_reason"));
+			qf_buf_puts(b, "更正理由：");
+			qf_buf_xml(b, html_js(d, "correction_reason"));
 		} else {
-			buf_xml(b, affairs_kind_label(kind));
+			qf_buf_xml(b, affairs_kind_label(kind));
 		}
-		buf_puts(b, "</summary></entry>\n");
+		qf_buf_puts(b, "</summary></entry>\n");
 	}
-	buf_puts(b, "</feed>\n");
+	qf_buf_puts(b, "</feed>\n");
 	json_decref(c.out);
 	return QF_OK;
 }
 
 void feed_disclosures_atom(struct qf_http_req *r, void *ctx)
 {
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	if (feed_disclosures_render(ctx, &b)) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		qf_http_reply_error(r, 500, "internal", "订阅源生成失败", NULL);
 		return;
 	}
@@ -272,21 +272,21 @@ void feed_disclosures_atom(struct qf_http_req *r, void *ctx)
 
 /* ------------------------------------------------------------ CSV */
 
-static void s_csv_time(struct buf *b, struct dp *dp, int64_t ms)
+static void s_csv_time(struct qf_buf *b, struct dp *dp, int64_t ms)
 {
 	if (!ms) {
-		buf_puts(b, "\"\"");
+		qf_buf_puts(b, "\"\"");
 		return;
 	}
 	char t[40];
 	qf_time_fmt(ms, dp_tz(dp), t, sizeof t);
 	t[10] = ' ';
 	t[19] = '\0';
-	buf_csv(b, t);
+	qf_buf_csv(b, t);
 }
 
 int csv_cases_render(struct dp *dp, const struct case_query *q, int64_t now,
-		     struct buf *b)
+		     struct qf_buf *b)
 {
 	struct query_call qc = {dp, *q, now, {json_array()}};
 	qc.q.offset = 0;
@@ -296,8 +296,8 @@ int csv_cases_render(struct dp *dp, const struct case_query *q, int64_t now,
 		json_decref(qc.c.arr);
 		return rc;
 	}
-	buf_puts(b, BOM);
-	buf_puts(
+	qf_buf_puts(b, BOM);
+	qf_buf_puts(
 	    b,
 	    "案件编号,查询码,类别,楼栋,状态,提交时间,经办人,经办人职务,响应时限,首次响应,"
 	    "办结时限,办结时间,评分,是否超时,摘要\r\n");
@@ -305,39 +305,39 @@ int csv_cases_render(struct dp *dp, const struct case_query *q, int64_t now,
 	json_t *s;
 	json_array_foreach(qc.c.arr, i, s)
 	{
-		buf_csv(b, html_js(s, "id"));
-		buf_putc(b, ',');
-		buf_csv(b, html_js(s, "tracking_code"));
-		buf_putc(b, ',');
-		buf_csv(b, html_js(s, "category_name"));
-		buf_putc(b, ',');
-		buf_csv(b, html_js(s, "building_name"));
-		buf_putc(b, ',');
-		buf_csv(b, html_js(s, "state_name"));
-		buf_putc(b, ',');
+		qf_buf_csv(b, html_js(s, "id"));
+		qf_buf_putc(b, ',');
+		qf_buf_csv(b, html_js(s, "tracking_code"));
+		qf_buf_putc(b, ',');
+		qf_buf_csv(b, html_js(s, "category_name"));
+		qf_buf_putc(b, ',');
+		qf_buf_csv(b, html_js(s, "building_name"));
+		qf_buf_putc(b, ',');
+		qf_buf_csv(b, html_js(s, "state_name"));
+		qf_buf_putc(b, ',');
 		s_csv_time(b, dp, html_ji(s, "submitted_ms"));
-		buf_putc(b, ',');
-		buf_csv(b, html_js(s, "handler_name"));
-		buf_putc(b, ',');
-		buf_csv(b, html_js(s, "handler_post"));
-		buf_putc(b, ',');
+		qf_buf_putc(b, ',');
+		qf_buf_csv(b, html_js(s, "handler_name"));
+		qf_buf_putc(b, ',');
+		qf_buf_csv(b, html_js(s, "handler_post"));
+		qf_buf_putc(b, ',');
 		s_csv_time(b, dp, html_ji(s, "respond_due_ms"));
-		buf_putc(b, ',');
+		qf_buf_putc(b, ',');
 		s_csv_time(b, dp, html_ji(s, "first_response_ms"));
-		buf_putc(b, ',');
+		qf_buf_putc(b, ',');
 		s_csv_time(b, dp, html_ji(s, "resolve_due_ms"));
-		buf_putc(b, ',');
+		qf_buf_putc(b, ',');
 		s_csv_time(b, dp, html_ji(s, "resolved_ms"));
-		buf_putc(b, ',');
+		qf_buf_putc(b, ',');
 		if (json_is_integer(json_object_get(s, "rating")))
-			buf_printf(b, "%lld", (long long)html_ji(s, "rating"));
-		buf_putc(b, ',');
-		buf_puts(b, json_is_true(json_object_get(s, "overdue")) ? "是" : "否");
-		buf_putc(b, ',');
-		buf_csv(b, json_is_true(json_object_get(s, "withheld"))
+			qf_buf_printf(b, "%lld", (long long)html_ji(s, "rating"));
+		qf_buf_putc(b, ',');
+		qf_buf_puts(b, json_is_true(json_object_get(s, "overdue")) ? "是" : "否");
+		qf_buf_putc(b, ',');
+		qf_buf_csv(b, json_is_true(json_object_get(s, "withheld"))
 			       ? "（未公开）"
 			       : html_js(s, "title"));
-		buf_puts(b, "\r\n");
+		qf_buf_puts(b, "\r\n");
 	}
 	json_decref(qc.c.arr);
 	return QF_OK;
@@ -352,10 +352,10 @@ void csv_cases(struct qf_http_req *r, void *ctx)
 		qf_http_reply_error(r, 400, e.code, e.message, e.field);
 		return;
 	}
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	if (csv_cases_render(dp, &f.q, qf_now_ms(dp->clock), &b)) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		qf_http_reply_error(r, 500, "internal", "导出失败", NULL);
 		return;
 	}
@@ -392,7 +392,7 @@ static int s_ledger_txn(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
-int csv_ledger_render(struct dp *dp, const char *quarter, struct buf *b)
+int csv_ledger_render(struct dp *dp, const char *quarter, struct qf_buf *b)
 {
 	struct ledger_call c = {dp, quarter, NULL};
 	int rc = qf_store_read(dp->store, s_ledger_txn, &c);
@@ -404,8 +404,8 @@ int csv_ledger_render(struct dp *dp, const char *quarter, struct buf *b)
 		json_decref(c.quarters);
 		return QF_ERR_NOTFOUND;
 	}
-	buf_puts(b, BOM);
-	buf_puts(
+	qf_buf_puts(b, BOM);
+	qf_buf_puts(
 	    b, "季度,日期,收支,金额（元）,事由,对方,凭证号,余额（元）,记录编号,版本\r\n");
 	size_t i, j;
 	json_t *q, *e;
@@ -413,27 +413,27 @@ int csv_ledger_render(struct dp *dp, const char *quarter, struct buf *b)
 	{
 		json_array_foreach(json_object_get(q, "entries"), j, e)
 		{
-			buf_csv(b, html_js(q, "quarter"));
-			buf_putc(b, ',');
-			buf_csv(b, html_js(e, "date"));
-			buf_putc(b, ',');
-			buf_puts(b, json_is_true(json_object_get(e, "income")) ? "收入,"
+			qf_buf_csv(b, html_js(q, "quarter"));
+			qf_buf_putc(b, ',');
+			qf_buf_csv(b, html_js(e, "date"));
+			qf_buf_putc(b, ',');
+			qf_buf_puts(b, json_is_true(json_object_get(e, "income")) ? "收入,"
 									       : "支出,");
 			int64_t amt = html_ji(e, "amount_fen");
-			buf_printf(b, "%s%lld.%02lld,", "", (long long)(amt / 100),
+			qf_buf_printf(b, "%s%lld.%02lld,", "", (long long)(amt / 100),
 				   (long long)(amt % 100));
-			buf_csv(b, html_js(e, "reason"));
-			buf_putc(b, ',');
-			buf_csv(b, html_js(e, "counterparty"));
-			buf_putc(b, ',');
-			buf_csv(b, html_js(e, "voucher"));
-			buf_putc(b, ',');
+			qf_buf_csv(b, html_js(e, "reason"));
+			qf_buf_putc(b, ',');
+			qf_buf_csv(b, html_js(e, "counterparty"));
+			qf_buf_putc(b, ',');
+			qf_buf_csv(b, html_js(e, "voucher"));
+			qf_buf_putc(b, ',');
 			int64_t bal = html_ji(e, "balance_fen");
-			buf_printf(b, "%s%lld.%02lld,", bal < 0 ? "-" : "",
+			qf_buf_printf(b, "%s%lld.%02lld,", bal < 0 ? "-" : "",
 				   (long long)((bal < 0 ? -bal : bal) / 100),
 				   (long long)((bal < 0 ? -bal : bal) % 100));
-			buf_csv(b, html_js(e, "record_id"));
-			buf_printf(b, ",%lld\r\n", (long long)html_ji(e, "version"));
+			qf_buf_csv(b, html_js(e, "record_id"));
+			qf_buf_printf(b, ",%lld\r\n", (long long)html_ji(e, "version"));
 		}
 	}
 	json_decref(c.quarters);
@@ -450,17 +450,17 @@ void csv_ledger(struct qf_http_req *r, void *ctx)
 				    "quarter");
 		return;
 	}
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	int rc = csv_ledger_render(ctx, q, &b);
 	if (rc == QF_ERR_NOTFOUND) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		qf_http_reply_error(r, 404, "not_found", "没有找到这个季度的财务公开",
 				    "quarter");
 		return;
 	}
 	if (rc) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		qf_http_reply_error(r, 500, "internal", "导出失败", NULL);
 		return;
 	}

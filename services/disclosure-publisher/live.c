@@ -7,7 +7,7 @@
  * connection (qf_http_reply_stream_wait) until the next publish wakes it.
  * Nothing blocks an HTTP thread, and an idle client costs no CPU. */
 #include "live.h"
-#include "buf.h"
+#include "qf_buf.h"
 #include "cases.h"
 
 #include "qf_clock.h"
@@ -144,17 +144,17 @@ int live_note_text(struct dp *dp, struct qf_txn *t, const char *kind, int64_t at
 		return rc;
 	/* the record as json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) of
 	   {seq, kind, at_ms, data} writes it */
-	struct buf b;
-	buf_init(&b);
-	buf_printf(&b, "{\"seq\":%lld,\"kind\":\"%s\",\"at_ms\":%lld,\"data\":",
+	struct qf_buf b;
+	qf_buf_init(&b);
+	qf_buf_printf(&b, "{\"seq\":%lld,\"kind\":\"%s\",\"at_ms\":%lld,\"data\":",
 		   (long long)seq, kind, (long long)at);
-	buf_add(&b, data, n);
-	buf_putc(&b, '}');
-	if (!buf_ok(&b))
+	qf_buf_add(&b, data, n);
+	qf_buf_putc(&b, '}');
+	if (!qf_buf_ok(&b))
 		return QF_ERR_NOMEM;
 	/* kept in memory; stored by live_flush, published on commit only */
 	if (!dp->pending && !(dp->pending = calloc(1, sizeof *dp->pending))) {
-		buf_free(&b);
+		qf_buf_free(&b);
 		return QF_ERR_NOMEM;
 	}
 	struct live_msg *m = calloc(1, sizeof *m);
@@ -162,11 +162,11 @@ int live_note_text(struct dp *dp, struct qf_txn *t, const char *kind, int64_t at
 	if (!m || !ev) {
 		free(m);
 		free(ev);
-		buf_free(&b);
+		qf_buf_free(&b);
 		return QF_ERR_NOMEM;
 	}
 	m->event = ev;
-	m->data = buf_take(&b, NULL);
+	m->data = qf_buf_take(&b, NULL);
 	m->seq = seq;
 	if (dp->pending->tail)
 		dp->pending->tail->next = m;
@@ -349,14 +349,14 @@ static void s_wake_all(struct sse_hub *h)
 
 void sse_hub_publish(struct sse_hub *h, const char *event, const char *data)
 {
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	pthread_mutex_lock(&h->lock);
 	uint64_t id = h->next;
-	buf_printf(&b, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)id, event,
+	qf_buf_printf(&b, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)id, event,
 		   data);
 	size_t len;
-	char *txt = buf_take(&b, &len);
+	char *txt = qf_buf_take(&b, &len);
 	if (txt) {
 		struct sse_msg *m = &h->ring[id % h->cap];
 		free(m->text);
@@ -478,11 +478,11 @@ void sse_handle(struct qf_http_req *r, void *ctx)
 	char *cj = g.counters ? json_dumps(g.counters, JSON_COMPACT) : NULL;
 	json_decref(g.counters);
 	struct sse_sub *s = calloc(1, sizeof *s);
-	struct buf b;
-	buf_init(&b);
-	buf_printf(&b, "retry: 3000\n\nevent: counters\ndata: %s\n\n", cj ? cj : "{}");
+	struct qf_buf b;
+	qf_buf_init(&b);
+	qf_buf_printf(&b, "retry: 3000\n\nevent: counters\ndata: %s\n\n", cj ? cj : "{}");
 	free(cj);
-	if (!s || !(s->pre = buf_take(&b, &s->pre_len))) {
+	if (!s || !(s->pre = qf_buf_take(&b, &s->pre_len))) {
 		free(s);
 		qf_http_reply_error(r, 500, "internal", "服务器内存不足", NULL);
 		return;

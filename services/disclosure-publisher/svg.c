@@ -8,26 +8,26 @@
 #include <stdio.h>
 #include <string.h>
 
-static void s_open(struct buf *b, int w, int h, const char *title)
+static void s_open(struct qf_buf *b, int w, int h, const char *title)
 {
-	buf_printf(b,
+	qf_buf_printf(b,
 		   "<figure class=\"chart\"><svg viewBox=\"0 0 %d %d\" width=\"100%%\" "
 		   "role=\"img\" aria-label=\"",
 		   w, h);
-	buf_html(b, title);
-	buf_puts(b, "\" xmlns=\"http://www.w3.org/2000/svg\"><title>");
-	buf_html(b, title);
-	buf_puts(b, "</title>");
+	qf_buf_html(b, title);
+	qf_buf_puts(b, "\" xmlns=\"http://www.w3.org/2000/svg\"><title>");
+	qf_buf_html(b, title);
+	qf_buf_puts(b, "</title>");
 }
 
-static void s_close(struct buf *b, const char *caption)
+static void s_close(struct qf_buf *b, const char *caption)
 {
-	buf_puts(b, "</svg><figcaption>");
-	buf_html(b, caption);
-	buf_puts(b, "</figcaption></figure>");
+	qf_buf_puts(b, "</svg><figcaption>");
+	qf_buf_html(b, caption);
+	qf_buf_puts(b, "</figcaption></figure>");
 }
 
-void svg_rate_bars(struct buf *b, const char *title, const struct svg_bar *bars, size_t n)
+void svg_rate_bars(struct qf_buf *b, const char *title, const struct svg_bar *bars, size_t n)
 {
 	const int w = 480, row = 32, top = 10, label_w = 118, bar_w = 250;
 	int h = top * 2 + (int)n * row + 16;
@@ -35,24 +35,24 @@ void svg_rate_bars(struct buf *b, const char *title, const struct svg_bar *bars,
 	/* grid: 0, 50, 100% */
 	for (int g = 0; g <= 4; g++) {
 		int x = label_w + bar_w * g / 4;
-		buf_printf(
+		qf_buf_printf(
 		    b,
 		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#d8e3e0\" "
 		    "stroke-width=\"1\"/>",
 		    x, top, x, top + (int)n * row);
-		buf_printf(b,
+		qf_buf_printf(b,
 			   "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5b6b68\" "
 			   "text-anchor=\"middle\">%d%%</text>",
 			   x, top + (int)n * row + 14, g * 25);
 	}
 	for (size_t i = 0; i < n; i++) {
 		int y = top + (int)i * row;
-		buf_printf(b,
+		qf_buf_printf(b,
 			   "<text x=\"%d\" y=\"%d\" font-size=\"15\" fill=\"#1f2d2b\" "
 			   "text-anchor=\"end\">",
 			   label_w - 8, y + 20);
-		buf_html(b, bars[i].label);
-		buf_puts(b, "</text>");
+		qf_buf_html(b, bars[i].label);
+		qf_buf_puts(b, "</text>");
 		if (bars[i].has) {
 			double v = bars[i].value < 0   ? 0
 				   : bars[i].value > 1 ? 1
@@ -61,35 +61,35 @@ void svg_rate_bars(struct buf *b, const char *title, const struct svg_bar *bars,
 			const char *fill = v >= 0.9   ? "#0f766e"
 					   : v >= 0.7 ? "#d97706"
 						      : "#b91c1c";
-			buf_printf(
+			qf_buf_printf(
 			    b,
 			    "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"20\" rx=\"3\" "
 			    "fill=\"%s\"/>",
 			    label_w, y + 5, bw, fill);
 			int inside = bw > bar_w * 3 / 5;
-			buf_printf(b,
+			qf_buf_printf(b,
 				   "<text x=\"%d\" y=\"%d\" font-size=\"13\" "
 				   "fill=\"%s\"%s>%.1f%%",
 				   inside ? label_w + bw - 6 : label_w + bw + 6, y + 20,
 				   inside ? "#ffffff" : "#1f2d2b",
 				   inside ? " text-anchor=\"end\"" : "", v * 100.0);
 		} else {
-			buf_printf(
+			qf_buf_printf(
 			    b,
 			    "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"#5b6b68\">—",
 			    label_w + 6, y + 20);
 		}
 		if (bars[i].note && *bars[i].note) {
-			buf_puts(b, " (");
-			buf_html(b, bars[i].note);
-			buf_puts(b, ")");
+			qf_buf_puts(b, " (");
+			qf_buf_html(b, bars[i].note);
+			qf_buf_puts(b, ")");
 		}
-		buf_puts(b, "</text>");
+		qf_buf_puts(b, "</text>");
 	}
 	s_close(b, title);
 }
 
-void svg_daily(struct buf *b, const char *title, json_t *daily)
+void svg_daily(struct qf_buf *b, const char *title, json_t *daily)
 {
 	size_t n = json_array_size(daily);
 	if (!n)
@@ -108,7 +108,7 @@ void svg_daily(struct buf *b, const char *title, json_t *daily)
 	double slot = (double)plot_w / (double)n;
 	for (int g = 0; g <= 2; g++) {
 		int y = top + plot_h - plot_h * g / 2;
-		buf_printf(
+		qf_buf_printf(
 		    b,
 		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#d8e3e0\"/>"
 		    "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5b6b68\" "
@@ -121,32 +121,32 @@ void svg_daily(struct buf *b, const char *title, json_t *daily)
 		double bw = slot * 0.4 > 1 ? slot * 0.4 : 1;
 		int hn = (int)(plot_h * html_ji(d, "new") / max);
 		int hr = (int)(plot_h * html_ji(d, "resolved") / max);
-		buf_printf(b,
+		qf_buf_printf(b,
 			   "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 			   "fill=\"#2563eb\">"
 			   "<title>",
 			   x + slot * 0.1, top + plot_h - hn, bw, hn);
-		buf_html(b, html_js(d, "date"));
-		buf_printf(b, " 新增 %lld</title></rect>", (long long)html_ji(d, "new"));
-		buf_printf(b,
+		qf_buf_html(b, html_js(d, "date"));
+		qf_buf_printf(b, " 新增 %lld</title></rect>", (long long)html_ji(d, "new"));
+		qf_buf_printf(b,
 			   "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 			   "fill=\"#0f766e\">"
 			   "<title>",
 			   x + slot * 0.5, top + plot_h - hr, bw, hr);
-		buf_html(b, html_js(d, "date"));
-		buf_printf(b, " 办结 %lld</title></rect>",
+		qf_buf_html(b, html_js(d, "date"));
+		qf_buf_printf(b, " 办结 %lld</title></rect>",
 			   (long long)html_ji(d, "resolved"));
 		if (n <= 16 || i % ((n + 7) / 8) == 0) {
-			buf_printf(
+			qf_buf_printf(
 			    b,
 			    "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#5b6b68\" "
 			    "text-anchor=\"middle\">",
 			    x + slot / 2, h - bottom + 14);
-			buf_html(b, html_js(d, "date") + 5);
-			buf_puts(b, "</text>");
+			qf_buf_html(b, html_js(d, "date") + 5);
+			qf_buf_puts(b, "</text>");
 		}
 	}
-	buf_printf(
+	qf_buf_printf(
 	    b,
 	    "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"#2563eb\"/>"
 	    "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f2d2b\">新增</text>"
@@ -156,7 +156,7 @@ void svg_daily(struct buf *b, const char *title, json_t *daily)
 	s_close(b, title);
 }
 
-void svg_balance(struct buf *b, const char *title, json_t *entries, int64_t opening)
+void svg_balance(struct qf_buf *b, const char *title, json_t *entries, int64_t opening)
 {
 	size_t n = json_array_size(entries);
 	if (!n)
@@ -176,16 +176,16 @@ void svg_balance(struct buf *b, const char *title, json_t *entries, int64_t open
 	int plot_w = w - left - 10, plot_h = h - top - bottom;
 	for (int g = 0; g <= 2; g++) {
 		int y = top + plot_h - plot_h * g / 2;
-		buf_printf(
+		qf_buf_printf(
 		    b,
 		    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#d8e3e0\"/>"
 		    "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5b6b68\" "
 		    "text-anchor=\"end\">",
 		    left, y, w - 10, y, left - 4, y + 4);
-		buf_yuan(b, lo + (hi - lo) * g / 2);
-		buf_puts(b, "</text>");
+		qf_buf_yuan(b, lo + (hi - lo) * g / 2);
+		qf_buf_puts(b, "</text>");
 	}
-	buf_puts(
+	qf_buf_puts(
 	    b, "<polyline fill=\"none\" stroke=\"#0f766e\" stroke-width=\"2\" points=\"");
 	double step = (double)plot_w / (double)n;
 	int64_t prev = opening;
@@ -198,10 +198,10 @@ void svg_balance(struct buf *b, const char *title, json_t *entries, int64_t open
 		double y =
 		    top + plot_h - (double)plot_h * (double)(v - lo) / (double)(hi - lo);
 		if (i)
-			buf_printf(b, "%.1f,%.1f ", x, yp);
-		buf_printf(b, "%.1f,%.1f ", x, y);
+			qf_buf_printf(b, "%.1f,%.1f ", x, yp);
+		qf_buf_printf(b, "%.1f,%.1f ", x, y);
 		prev = v;
 	}
-	buf_puts(b, "\"/>");
+	qf_buf_puts(b, "\"/>");
 	s_close(b, title);
 }

@@ -53,31 +53,31 @@ const struct qf_http_route dp_routes[] = {
 };
 const size_t dp_nroutes = sizeof dp_routes / sizeof dp_routes[0];
 
-void web_link(struct buf *b, const struct render *r, const char *path)
+void web_link(struct qf_buf *b, const struct render *r, const char *path)
 {
 	if (!r->static_site) {
-		buf_html(b, path);
+		qf_buf_html(b, path);
 		return;
 	}
 	for (int i = 0; i < r->depth; i++)
-		buf_puts(b, "../");
+		qf_buf_puts(b, "../");
 	const char *p = path[0] == '/' ? path + 1 : path;
 	if (!*p) {
-		buf_puts(b, "index.html");
+		qf_buf_puts(b, "index.html");
 		return;
 	}
 	/* files (css, js, feeds, csv) as they are; pages are directories */
 	const char *dot = strrchr(p, '.'), *slash = strrchr(p, '/');
-	buf_html(b, p);
+	qf_buf_html(b, p);
 	if (!dot || (slash && dot < slash))
-		buf_puts(b, "/index.html");
+		qf_buf_puts(b, "/index.html");
 }
 
 void web_reply_buf(struct qf_http_req *r, unsigned status, const char *ctype,
-		   struct buf *b)
+		   struct qf_buf *b)
 {
 	size_t len;
-	char *body = buf_take(b, &len);
+	char *body = qf_buf_take(b, &len);
 	if (!body) {
 		qf_http_reply_error(r, 500, "internal", "服务器内存不足", NULL);
 		return;
@@ -85,7 +85,7 @@ void web_reply_buf(struct qf_http_req *r, unsigned status, const char *ctype,
 	qf_http_reply_take(r, status, ctype, body, len);
 }
 
-void web_reply_html(struct qf_http_req *r, struct dp *dp, unsigned status, struct buf *b)
+void web_reply_html(struct qf_http_req *r, struct dp *dp, unsigned status, struct qf_buf *b)
 {
 	/* scripts and styles only from this service (no inline script, so an
 	 * injected <script> cannot run even if escaping failed); forms and the
@@ -212,7 +212,7 @@ int web_case_filter(struct qf_http_req *r, struct dp *dp, struct case_filter *f,
 	return 0;
 }
 
-void web_filter_query(struct buf *b, const struct case_filter *f)
+void web_filter_query(struct qf_buf *b, const struct case_filter *f)
 {
 	const struct {
 		const char *k, *v;
@@ -223,14 +223,14 @@ void web_filter_query(struct buf *b, const struct case_filter *f)
 	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
 		if (!kv[i].v[0])
 			continue;
-		buf_puts(b, first ? "" : "&");
-		buf_puts(b, kv[i].k);
-		buf_putc(b, '=');
-		buf_url(b, kv[i].v);
+		qf_buf_puts(b, first ? "" : "&");
+		qf_buf_puts(b, kv[i].k);
+		qf_buf_putc(b, '=');
+		qf_buf_url(b, kv[i].v);
 		first = 0;
 	}
 	if (f->overdue) {
-		buf_puts(b, first ? "" : "&");
-		buf_puts(b, "overdue=1");
+		qf_buf_puts(b, first ? "" : "&");
+		qf_buf_puts(b, "overdue=1");
 	}
 }

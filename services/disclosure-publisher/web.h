@@ -1,6 +1,6 @@
 /* web.h: everything the service serves: the route table, the JSON API
  * (api.c), the HTML pages (pages.c, with html.c and svg.c), feeds and CSV
- * (feeds.c), and the static assets. Renderers write into a struct buf and
+ * (feeds.c), and the static assets. Renderers write into a struct qf_buf and
  * take a struct render, so the static export (export.c) produces the very
  * same pages with file links instead of server links.
  */
@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "buf.h"
+#include "qf_buf.h"
 #include "cases.h"
 #include "dp.h"
 #include "qf_http.h"
@@ -28,7 +28,7 @@ struct render {
 /* A link to a site path ("/cases/C1"): as is on the server, relative to
  * the page and ending in index.html in a static export. Escaped for an
  * attribute. */
-void web_link(struct buf *b, const struct render *r, const char *path);
+void web_link(struct qf_buf *b, const struct render *r, const char *path);
 
 /* Case list filters from query arguments (category, building, state, from,
  * to, overdue, handler, page, page_size). Returns 0, or -1 with an error
@@ -45,13 +45,13 @@ struct web_err {
 int web_case_filter(struct qf_http_req *r, struct dp *dp, struct case_filter *f,
 		    struct web_err *e);
 /* The same filters as a query string ("category=..&state=..", no page). */
-void web_filter_query(struct buf *b, const struct case_filter *f);
+void web_filter_query(struct qf_buf *b, const struct case_filter *f);
 
 /* Reply with a rendered buffer (takes the buffer). */
 void web_reply_buf(struct qf_http_req *r, unsigned status, const char *ctype,
-		   struct buf *b);
+		   struct qf_buf *b);
 /* Reply with an HTML page: security headers added (CSP etc.). */
-void web_reply_html(struct qf_http_req *r, struct dp *dp, unsigned status, struct buf *b);
+void web_reply_html(struct qf_http_req *r, struct dp *dp, unsigned status, struct qf_buf *b);
 
 /* ------------------------------------------------------------ api.c */
 void api_cases(struct qf_http_req *r, void *ctx);
@@ -71,19 +71,19 @@ void api_dashboard(struct qf_http_req *r, void *ctx);
 void api_checkpoints(struct qf_http_req *r, void *ctx);
 /* The JSON case list body (shared with the export): {"total","page",...} */
 int api_cases_json(struct dp *dp, const struct case_filter *f, int64_t now,
-		   struct buf *out);
+		   struct qf_buf *out);
 
 /* ------------------------------------------------------------ feeds.c */
 void feed_cases_atom(struct qf_http_req *r, void *ctx);
 void feed_disclosures_atom(struct qf_http_req *r, void *ctx);
 void csv_cases(struct qf_http_req *r, void *ctx);
 void csv_ledger(struct qf_http_req *r, void *ctx);
-int feed_cases_render(struct dp *dp, struct buf *b);
-int feed_disclosures_render(struct dp *dp, struct buf *b);
+int feed_cases_render(struct dp *dp, struct qf_buf *b);
+int feed_disclosures_render(struct dp *dp, struct qf_buf *b);
 int csv_cases_render(struct dp *dp, const struct case_query *q, int64_t now,
-		     struct buf *b);
+		     struct qf_buf *b);
 /* 0, or QF_ERR_NOTFOUND for an unknown quarter */
-int csv_ledger_render(struct dp *dp, const char *quarter, struct buf *b);
+int csv_ledger_render(struct dp *dp, const char *quarter, struct qf_buf *b);
 
 /* ------------------------------------------------------------ pages.c */
 void page_board(struct qf_http_req *r, void *ctx);
@@ -105,17 +105,17 @@ extern const char dp_live_js[];
 extern const char dp_question_js[];
 
 /* Renderers: 0, or QF_ERR_NOTFOUND (then the caller shows a 404 page). */
-int render_board(const struct render *r, const struct case_filter *f, struct buf *b);
-int render_case(const struct render *r, const char *id, struct buf *b);
-int render_affairs(const struct render *r, struct buf *b);
-int render_ledger(const struct render *r, const char *quarter, struct buf *b);
-int render_list(const struct render *r, const char *id, struct buf *b);
-int render_record(const struct render *r, const char *id, struct buf *b);
-int render_roster(const struct render *r, struct buf *b);
+int render_board(const struct render *r, const struct case_filter *f, struct qf_buf *b);
+int render_case(const struct render *r, const char *id, struct qf_buf *b);
+int render_affairs(const struct render *r, struct qf_buf *b);
+int render_ledger(const struct render *r, const char *quarter, struct qf_buf *b);
+int render_list(const struct render *r, const char *id, struct qf_buf *b);
+int render_record(const struct render *r, const char *id, struct qf_buf *b);
+int render_roster(const struct render *r, struct qf_buf *b);
 int render_stats(const struct render *r, int64_t from, int64_t to, const char *label,
-		 struct buf *b);
-int render_live(const struct render *r, struct buf *b);
-int render_verify(const struct render *r, struct buf *b);
-int render_not_found(const struct render *r, const char *what, struct buf *b);
+		 struct qf_buf *b);
+int render_live(const struct render *r, struct qf_buf *b);
+int render_verify(const struct render *r, struct qf_buf *b);
+int render_not_found(const struct render *r, const char *what, struct qf_buf *b);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "form.h"
 #include "trust.h"
+#include "qf_buf.h"
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
@@ -27,65 +28,6 @@
 #define CHANGESET "2026-01-01T00:00:00+08:00"
 
 /* ------------------------------------------------------------ XML writer */
-
-struct buf {
-	char *p;
-	size_t n, cap;
-	int oom;
-};
-
-static void b_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap * 2 : 4096;
-		while (c < b->n + n + 1)
-			c *= 2;
-		char *np = realloc(b->p, c);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = c;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void b_str(struct buf *b, const char *s) { b_add(b, s, strlen(s)); }
-
-/* Text content with XML's five special characters escaped and characters
- * XML 1.0 forbids (C0 controls but tab, LF, CR) dropped. */
-static void s_xml_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&':
-			b_str(b, "&amp;");
-			break;
-		case '<':
-			b_str(b, "&lt;");
-			break;
-		case '>':
-			b_str(b, "&gt;");
-			break;
-		case '"':
-			b_str(b, "&quot;");
-			break;
-		case '\'':
-			b_str(b, "&apos;");
-			break;
-		default:
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				break;
-			b_add(b, s, 1);
-		}
-	}
-}
 
 static const char *s_item_name(const char *list)
 {
@@ -105,42 +47,42 @@ static const char *s_item_name(const char *list)
 	return "item";
 }
 
-static void s_xml_value(struct buf *b, const char *name, const json_t *v)
+static void s_xml_value(struct qf_buf *b, const char *name, const json_t *v)
 {
 	char num[64];
 	if (json_is_array(v)) {
-		b_str(b, "<");
-		b_str(b, name);
-		b_str(b, ">");
+		qf_buf_puts(b, "<");
+		qf_buf_puts(b, name);
+		qf_buf_puts(b, ">");
 		size_t i;
 		const json_t *x;
 		json_array_foreach(v, i, x) { s_xml_value(b, s_item_name(name), x); }
-		b_str(b, "</");
-		b_str(b, name);
-		b_str(b, ">");
+		qf_buf_puts(b, "</");
+		qf_buf_puts(b, name);
+		qf_buf_puts(b, ">");
 		return;
 	}
-	b_str(b, "<");
-	b_str(b, name);
-	b_str(b, ">");
+	qf_buf_puts(b, "<");
+	qf_buf_puts(b, name);
+	qf_buf_puts(b, ">");
 	if (json_is_object(v)) {
 		const char *k;
 		const json_t *x;
 		json_object_foreach((json_t *)v, k, x) { s_xml_value(b, k, x); }
 	} else if (json_is_string(v)) {
-		s_xml_escape(b, json_string_value(v));
+		qf_buf_xml(b, json_string_value(v));
 	} else if (json_is_integer(v)) {
 		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-		b_str(b, num);
+		qf_buf_puts(b, num);
 	} else if (json_is_real(v)) {
 		snprintf(num, sizeof num, "%.7f", json_real_value(v));
-		b_str(b, num);
+		qf_buf_puts(b, num);
 	} else if (json_is_boolean(v)) {
-		b_str(b, json_is_true(v) ? "true" : "false");
+		qf_buf_puts(b, json_is_true(v) ? "true" : "false");
 	}
-	b_str(b, "</");
-	b_str(b, name);
-	b_str(b, ">");
+	qf_buf_puts(b, "</");
+	qf_buf_puts(b, name);
+	qf_buf_puts(b, ">");
 }
 
 /* Reply with j (stolen) as JSON or as XML under root. */
@@ -151,16 +93,18 @@ static void s_reply(struct qf_http_req *r, int xml, unsigned status, const char 
 		qf_http_reply_json(r, status, j);
 		return;
 	}
-	struct buf b = {0};
-	b_str(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+	struct qf_buf b;
+	qf_buf_init(&b);
+	qf_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>");
 	s_xml_value(&b, root, j);
 	json_decref(j);
-	if (b.oom) {
-		free(b.p);
+	size_t n;
+	char *p = qf_buf_take(&b, &n);
+	if (!p) {
 		qf_http_reply(r, 500, "text/plain", "out of memory", 13);
 		return;
 	}
-	qf_http_reply_take(r, status, "text/xml; charset=utf-8", b.p, b.n);
+	qf_http_reply_take(r, status, "text/xml; charset=utf-8", p, n);
 }
 
 static void s_error(struct qf_http_req *r, int xml, unsigned status, const char *desc)

@@ -128,8 +128,8 @@ static int s_apply(struct qf_txn *t, void *arg)
 static void s_render(void)
 {
 	struct render r = {&s_dp, qf_now_ms(&s_clock), 0, 0};
-	struct buf b;
-	buf_init(&b);
+	struct qf_buf b;
+	qf_buf_init(&b);
 	struct case_filter f;
 	memset(&f, 0, sizeof f);
 	f.q.state = CQ_STATE_ANY;
@@ -138,26 +138,26 @@ static void s_render(void)
 	f.page_size = 5;
 	if (render_board(&r, &f, &b))
 		abort();
-	buf_reset(&b);
+	qf_buf_reset(&b);
 	render_affairs(&r, &b);
-	buf_reset(&b);
+	qf_buf_reset(&b);
 	render_roster(&r, &b);
-	buf_reset(&b);
+	qf_buf_reset(&b);
 	render_live(&r, &b);
-	buf_reset(&b);
+	qf_buf_reset(&b);
 	render_stats(&r, 0, 0, "全部", &b);
-	buf_reset(&b);
+	qf_buf_reset(&b);
 	/* the case just touched, the quarters and lists */
 	render_case(&r, "FUZZ1", &b);
-	buf_reset(&b);
+	qf_buf_reset(&b);
 	render_ledger(&r, "2026Q1", &b);
-	buf_free(&b);
+	qf_buf_free(&b);
 	feed_cases_render(&s_dp, &b);
-	buf_free(&b);
+	qf_buf_free(&b);
 	feed_disclosures_render(&s_dp, &b);
-	buf_free(&b);
+	qf_buf_free(&b);
 	csv_ledger_render(&s_dp, NULL, &b);
-	buf_free(&b);
+	qf_buf_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

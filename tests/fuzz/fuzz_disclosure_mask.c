@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "qf_buf.h"
 #include "dp.h"
 #include "qf_mask.h"
 
@@ -51,12 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *m2 = qf_mask_text(m, strlen(m), &o);
 	if (!m2 || strcmp(m, m2))
 		abort();
-	struct buf b;
-	buf_init(&b);
-	buf_html(&b, m);
+	struct qf_buf b;
+	qf_buf_init(&b);
+	qf_buf_html(&b, m);
 	if (b.p && (strchr(b.p, '<') || strchr(b.p, '>') || strchr(b.p, '"')))
 		abort();
-	buf_free(&b);
+	qf_buf_free(&b);
 	/* the name and phone maskers take strings */
 	char *z = malloc(size);
 	memcpy(z, data + 1, size - 1);

@@ -1,48 +1,48 @@
-/* buf.c: growable buffer and the escaping rules of every output format
- * (buf.h). One place decides how text is escaped, so a page cannot forget. */
-#include "buf.h"
+/* qf_buf.c: growable buffer and the escaping rules of every output format
+ * (qf_buf.h). One place decides how text is escaped, so a page cannot forget. */
+#include "qf_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void buf_init(struct buf *b) { memset(b, 0, sizeof *b); }
+void qf_buf_init(struct qf_buf *b) { memset(b, 0, sizeof *b); }
 
-void buf_free(struct buf *b)
+void qf_buf_free(struct qf_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof *b);
 }
 
-void buf_reset(struct buf *b)
+void qf_buf_reset(struct qf_buf *b)
 {
 	b->len = 0;
 	if (b->p)
 		b->p[0] = '\0';
 }
 
-int buf_ok(const struct buf *b) { return !b->oom; }
+int qf_buf_ok(const struct qf_buf *b) { return !b->oom; }
 
-char *buf_take(struct buf *b, size_t *len)
+char *qf_buf_take(struct qf_buf *b, size_t *len)
 {
 	if (b->oom) {
-		buf_free(b);
+		qf_buf_free(b);
 		return NULL;
 	}
 	if (!b->p)
-		buf_add(b, "", 0);
+		qf_buf_add(b, "", 0);
 	char *p = b->p;
 	if (len)
 		*len = b->len;
 	if (b->oom) {
-		buf_free(b);
+		qf_buf_free(b);
 		return NULL;
 	}
 	memset(b, 0, sizeof *b);
 	return p;
 }
 
-static int s_grow(struct buf *b, size_t extra)
+static int s_grow(struct qf_buf *b, size_t extra)
 {
 	if (b->oom)
 		return 0;
@@ -61,7 +61,7 @@ static int s_grow(struct buf *b, size_t extra)
 	return 1;
 }
 
-void buf_add(struct buf *b, const void *data, size_t n)
+void qf_buf_add(struct qf_buf *b, const void *data, size_t n)
 {
 	if (!s_grow(b, n))
 		return;
@@ -71,15 +71,15 @@ void buf_add(struct buf *b, const void *data, size_t n)
 	b->p[b->len] = '\0';
 }
 
-void buf_puts(struct buf *b, const char *s)
+void qf_buf_puts(struct qf_buf *b, const char *s)
 {
 	if (s)
-		buf_add(b, s, strlen(s));
+		qf_buf_add(b, s, strlen(s));
 }
 
-void buf_putc(struct buf *b, char c) { buf_add(b, &c, 1); }
+void qf_buf_putc(struct qf_buf *b, char c) { qf_buf_add(b, &c, 1); }
 
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+void qf_buf_vprintf(struct qf_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
 	va_copy(ap2, ap);
@@ -90,7 +90,7 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 		return;
 	}
 	if ((size_t)n < sizeof small) {
-		buf_add(b, small, (size_t)n);
+		qf_buf_add(b, small, (size_t)n);
 	} else if (s_grow(b, (size_t)n)) {
 		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap2);
 		b->len += (size_t)n;
@@ -98,15 +98,15 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_end(ap2);
 }
 
-void buf_printf(struct buf *b, const char *fmt, ...)
+void qf_buf_printf(struct qf_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vprintf(b, fmt, ap);
+	qf_buf_vprintf(b, fmt, ap);
 	va_end(ap);
 }
 
-void buf_htmln(struct buf *b, const char *s, size_t n)
+void qf_buf_htmln(struct qf_buf *b, const char *s, size_t n)
 {
 	if (!s)
 		return;
@@ -133,21 +133,21 @@ void buf_htmln(struct buf *b, const char *s, size_t n)
 			break;
 		}
 		if (rep) {
-			buf_add(b, s + start, i - start);
-			buf_puts(b, rep);
+			qf_buf_add(b, s + start, i - start);
+			qf_buf_puts(b, rep);
 			start = i + 1;
 		}
 	}
-	buf_add(b, s + start, n - start);
+	qf_buf_add(b, s + start, n - start);
 }
 
-void buf_html(struct buf *b, const char *s)
+void qf_buf_html(struct qf_buf *b, const char *s)
 {
 	if (s)
-		buf_htmln(b, s, strlen(s));
+		qf_buf_htmln(b, s, strlen(s));
 }
 
-void buf_xml(struct buf *b, const char *s)
+void qf_buf_xml(struct qf_buf *b, const char *s)
 {
 	/* the same five entities are valid XML 1.0; control characters other
 	 * than tab/newline are not allowed in XML at all: drop them */
@@ -157,14 +157,14 @@ void buf_xml(struct buf *b, const char *s)
 	for (; s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-			buf_htmln(b, s + start, i - start);
+			qf_buf_htmln(b, s + start, i - start);
 			start = i + 1;
 		}
 	}
-	buf_htmln(b, s + start, i - start);
+	qf_buf_htmln(b, s + start, i - start);
 }
 
-void buf_url(struct buf *b, const char *s)
+void qf_buf_url(struct qf_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	if (!s)
@@ -174,87 +174,87 @@ void buf_url(struct buf *b, const char *s)
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
 		    c == '~') {
-			buf_putc(b, (char)c);
+			qf_buf_putc(b, (char)c);
 		} else {
 			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			buf_add(b, e, 3);
+			qf_buf_add(b, e, 3);
 		}
 	}
 }
 
-void buf_csv(struct buf *b, const char *s)
+void qf_buf_csv(struct qf_buf *b, const char *s)
 {
-	buf_putc(b, '"');
+	qf_buf_putc(b, '"');
 	if (s) {
 		/* a cell starting with = + - @ (or tab/CR) is a formula in
 		 * spreadsheets: prefix an apostrophe (OWASP CSV injection) */
 		if (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' ||
 		    *s == '\r')
-			buf_putc(b, '\'');
+			qf_buf_putc(b, '\'');
 		for (; *s; s++) {
 			if (*s == '"')
-				buf_putc(b, '"');
-			buf_putc(b, *s);
+				qf_buf_putc(b, '"');
+			qf_buf_putc(b, *s);
 		}
 	}
-	buf_putc(b, '"');
+	qf_buf_putc(b, '"');
 }
 
-void buf_json_str(struct buf *b, const char *s)
+void qf_buf_json_str(struct qf_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	buf_putc(b, '"');
+	qf_buf_putc(b, '"');
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		switch (c) {
 		case '"':
-			buf_puts(b, "\\\"");
+			qf_buf_puts(b, "\\\"");
 			break;
 		case '\\':
-			buf_puts(b, "\\\\");
+			qf_buf_puts(b, "\\\\");
 			break;
 		case '\n':
-			buf_puts(b, "\\n");
+			qf_buf_puts(b, "\\n");
 			break;
 		case '\r':
-			buf_puts(b, "\\r");
+			qf_buf_puts(b, "\\r");
 			break;
 		case '\t':
-			buf_puts(b, "\\t");
+			qf_buf_puts(b, "\\t");
 			break;
 		case '<':
-			buf_puts(b, "\\u003c");
+			qf_buf_puts(b, "\\u003c");
 			break; /* safe inside <script> */
 		case '>':
-			buf_puts(b, "\\u003e");
+			qf_buf_puts(b, "\\u003e");
 			break;
 		case '&':
-			buf_puts(b, "\\u0026");
+			qf_buf_puts(b, "\\u0026");
 			break;
 		default:
 			if (c < 0x20) {
 				char e[6] = {'\\', 'u',		'0',
 					     '0',  hex[c >> 4], hex[c & 15]};
-				buf_add(b, e, 6);
+				qf_buf_add(b, e, 6);
 			} else {
-				buf_putc(b, (char)c);
+				qf_buf_putc(b, (char)c);
 			}
 		}
 	}
-	buf_putc(b, '"');
+	qf_buf_putc(b, '"');
 }
 
-void buf_yuan(struct buf *b, int64_t fen)
+void qf_buf_yuan(struct qf_buf *b, int64_t fen)
 {
 	uint64_t a = fen < 0 ? (uint64_t)(-(fen + 1)) + 1 : (uint64_t)fen;
 	char digits[32];
 	int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(a / 100));
 	if (fen < 0)
-		buf_putc(b, '-');
+		qf_buf_putc(b, '-');
 	for (int i = 0; i < n; i++) {
 		if (i && (n - i) % 3 == 0)
-			buf_putc(b, ',');
-		buf_putc(b, digits[i]);
+			qf_buf_putc(b, ',');
+		qf_buf_putc(b, digits[i]);
 	}
-	buf_printf(b, ".%02u", (unsigned)(a % 100));
+	qf_buf_printf(b, ".%02u", (unsigned)(a % 100));
 }
