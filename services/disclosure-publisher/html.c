@@ -39,7 +39,7 @@ void html_begin(struct qf_buf *b, const struct render *r, const char *title,
 	qf_buf_puts(b, "\">");
 	qf_buf_html(b, site);
 	qf_buf_puts(b, "</a><span class=\"motto\">清风 · 阳光公开</span></div><nav "
-		    "class=\"wrap nav\" aria-label=\"主导航\">");
+		       "class=\"wrap nav\" aria-label=\"主导航\">");
 	for (size_t i = 0; i < sizeof s_nav / sizeof s_nav[0]; i++) {
 		if (r->static_site && !strcmp(s_nav[i].key, "live"))
 			continue;
@@ -162,7 +162,8 @@ void html_question(struct qf_buf *b, const struct render *r, const char *ref,
 
 void html_scroll(struct qf_buf *b, const char *label)
 {
-	qf_buf_puts(b, "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"");
+	qf_buf_puts(b,
+		    "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"");
 	qf_buf_html(b, label);
 	qf_buf_puts(b, "\">");
 }

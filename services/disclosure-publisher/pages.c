@@ -615,11 +615,10 @@ int render_affairs(const struct render *r, struct qf_buf *b)
 		qf_buf_puts(b, "<p class=\"empty\">暂无财务公开。</p>");
 	} else {
 		html_scroll(b, "财务公开（按季度）");
-		qf_buf_puts(
-		    b, "<table><thead><tr><th>季度</th><th>期初余额</th>"
-		       "<th>收入</th><th>支出</th><th>计算期末</th><th>公布余额</"
-		       "th><th>核对</th>"
-		       "</tr></thead><tbody>");
+		qf_buf_puts(b, "<table><thead><tr><th>季度</th><th>期初余额</th>"
+			       "<th>收入</th><th>支出</th><th>计算期末</th><th>公布余额</"
+			       "th><th>核对</th>"
+			       "</tr></thead><tbody>");
 		size_t i;
 		json_t *q;
 		json_array_foreach(a.ledger, i, q)
@@ -860,9 +859,9 @@ int render_ledger(const struct render *r, const char *quarter, struct qf_buf *b)
 	qf_buf_puts(b, "<h2>收支明细</h2>");
 	html_scroll(b, "收支明细");
 	qf_buf_puts(b, "<table><thead><tr><th>日期</th>"
-		 "<th>收支</th><th>金额</th><th>事由</th><th>对方</th><th>凭证号</"
-		 "th><th>余额</th>"
-		 "<th>版本</th></tr></thead><tbody>");
+		       "<th>收支</th><th>金额</th><th>事由</th><th>对方</th><th>凭证号</"
+		       "th><th>余额</th>"
+		       "<th>版本</th></tr></thead><tbody>");
 	size_t i;
 	json_t *e;
 	json_array_foreach(entries, i, e)
@@ -934,8 +933,8 @@ int render_list(const struct render *r, const char *id, struct qf_buf *b)
 	qf_buf_puts(b, "。如发现不符合条件的情况，请向社区质询。</p>");
 	html_scroll(b, html_js(l, "title"));
 	qf_buf_puts(b, "<table><thead>"
-		    "<tr><th>姓名</th><th>楼栋</th><th>说明</th><th>金额</th></tr></"
-		    "thead><tbody>");
+		       "<tr><th>姓名</th><th>楼栋</th><th>说明</th><th>金额</th></tr></"
+		       "thead><tbody>");
 	size_t i;
 	json_t *it;
 	json_array_foreach(json_object_get(l, "items"), i, it) s_list_row(b, it, 0);
@@ -1208,10 +1207,10 @@ static void s_stats_table(struct qf_buf *b, const char *title, json_t *rows)
 	qf_buf_puts(b, "</h2>");
 	html_scroll(b, title);
 	qf_buf_puts(b, "<table><thead><tr><th>名称</th><th>件数</th>"
-		 "<th>响应率</th><th>按时办结率</th><th>解决率</th><th>满意率</th>"
-		 "<th>响应用时（中位）</th><th>办结用时（中位）</th><th>办理中</"
-		 "th><th>超时</th>"
-		 "</tr></thead><tbody>");
+		       "<th>响应率</th><th>按时办结率</th><th>解决率</th><th>满意率</th>"
+		       "<th>响应用时（中位）</th><th>办结用时（中位）</th><th>办理中</"
+		       "th><th>超时</th>"
+		       "</tr></thead><tbody>");
 	size_t i;
 	json_t *x;
 	json_array_foreach(rows, i, x)
@@ -1719,10 +1718,11 @@ int render_verify(const struct render *r, struct qf_buf *b)
 	qf_buf_puts(b, "\">");
 	qf_buf_html(b, dp_audit_public(dp));
 	qf_buf_puts(b, "</a>）按公告事件的分区和序号查到日志条目，用 <code>qfctl audit "
-		    "verify</code> "
-		    "校验包含证明和检查点签名。</li></ol><h2>当前快照</h2>");
+		       "verify</code> "
+		       "校验包含证明和检查点签名。</li></ol><h2>当前快照</h2>");
 	html_scroll(b, "当前快照");
-	qf_buf_puts(b, "<table>"
+	qf_buf_puts(b,
+		    "<table>"
 		    "<thead><tr><th>类型</th><th>编号</th><th>版本</th><th>SHA-256</th></"
 		    "tr></thead>"
 		    "<tbody>");
