@@ -72,6 +72,7 @@ class PublicPagesA11yTest(unittest.TestCase):
             ("live", base + "/live"),
             ("not-found", base + "/cases/C00000000000000000000000000"),
             ("receipt", cls.a.url + "/receipt"),
+            ("receipt-checked", cls.a.url + "/receipt"),
         ]
 
     @classmethod
@@ -84,8 +85,9 @@ class PublicPagesA11yTest(unittest.TestCase):
             for name, url in self.pages:
                 with self.subTest(page=name, viewport=viewport):
                     b.open(url)
-                    if name == "live":
-                        self.live_event(b)
+                    prepare = self.PREPARE.get(name)
+                    if prepare:
+                        prepare(self, b)
                     b.screenshot(self.cluster.path("screenshots",
                                                    "%s-%s.png" % (name, viewport)))
                     assert_no_serious(self, b, "%s-%s" % (name, viewport))
@@ -100,6 +102,15 @@ class PublicPagesA11yTest(unittest.TestCase):
         self.src.warning(self.info["cases"][1], "B01", breached=True, kind="DEADLINE_RESPOND")
         b.wait_for("document.querySelectorAll('#live-feed li.js.k-case').length >= 1")
         b.wait_for("document.querySelectorAll('#live-feed li.js.k-breach').length >= 1")
+
+    def receipt_checked(self, b):
+        """The receipt page showing its verdict on a receipt that is not
+        one (the failed steps, in their colours)."""
+        b.eval("document.getElementById('receipt').value = '{\"hello\": 1}'")
+        b.eval("document.getElementById('check').click()")
+        b.wait_for("document.getElementById('result').hasAttribute('data-ok')", timeout=20)
+
+    PREPARE = {"live": live_event, "receipt-checked": receipt_checked}
 
     def test_phone(self):
         self.check_viewport("phone")
