@@ -59,13 +59,11 @@ int qf_page_parse(struct qf_http_req *r, const struct qf_page_rule *rule,
 {
 	pg->limit = rule->def;
 	pg->cursor = NULL;
-	const char *field = "limit", *v = qf_http_query(r, "limit");
-	if (!v && rule->limit_alias)
-		v = qf_http_query(r, field = rule->limit_alias);
+	const char *v = qf_http_query(r, "limit");
 	if (v && s_limit(v, rule->max, &pg->limit)) {
 		char msg[128];
-		snprintf(msg, sizeof msg, "%s 须为 1 至 %u 的整数", field, rule->max);
-		return s_bad(r, field, msg);
+		snprintf(msg, sizeof msg, "limit 须为 1 至 %u 的整数", rule->max);
+		return s_bad(r, "limit", msg);
 	}
 	const char *c = qf_http_query(r, "cursor");
 	if (c && *c) {

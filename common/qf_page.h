@@ -28,12 +28,9 @@
 #define QF_PAGE_CURSOR_MAX 192 /* characters of a cursor */
 #define QF_PAGE_U64_LEN	   12  /* a u64 cursor with its NUL */
 
-/* A list's page rules: the default and the largest limit, and the name of
- * an older parameter accepted for limit (e.g. "page_size"; NULL for none).
- * The alias is read only when `limit` is absent. */
+/* A list's page rules: the default and the largest limit. */
 struct qf_page_rule {
 	unsigned def, max;
-	const char *limit_alias;
 };
 
 struct qf_page {

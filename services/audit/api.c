@@ -156,7 +156,7 @@ static const char *const s_page_legacy[] = {"from", NULL};
  * replying 400. */
 static int s_page_in(struct qf_http_req *r, uint64_t *from, uint64_t *limit)
 {
-	static const struct qf_page_rule rule = {PAGE_DEFAULT, PAGE_MAX, NULL};
+	static const struct qf_page_rule rule = {PAGE_DEFAULT, PAGE_MAX};
 	struct qf_page pg;
 	if (qf_page_parse(r, &rule, &pg))
 		return -1;

@@ -132,8 +132,7 @@ static const char *const s_page_legacy[] = {"page", "page_size", NULL};
  * release as aliases). 0, or -1 after replying 400. */
 static int s_page(struct qf_http_req *r, struct dp *dp, struct case_filter *f)
 {
-	struct qf_page_rule rule = {f->page_size, (unsigned)dp->conf->max_page_size,
-				    NULL};
+	struct qf_page_rule rule = {f->page_size, (unsigned)dp->conf->max_page_size};
 	struct qf_page pg;
 	if (qf_page_parse(r, &rule, &pg))
 		return -1;

@@ -201,7 +201,7 @@ static int s_filter(const struct view *v, struct qf_http_req *req, struct filter
 		return -1;
 	if (f->from && f->to && f->to <= f->from)
 		return s_bad(req, "to", "结束日期须晚于开始日期");
-	static const struct qf_page_rule rule = {DEFAULT_LIMIT, MAX_LIMIT, NULL};
+	static const struct qf_page_rule rule = {DEFAULT_LIMIT, MAX_LIMIT};
 	struct qf_page pg;
 	if (qf_page_parse(req, &rule, &pg))
 		return -1;
