@@ -102,6 +102,15 @@ static int s_case_read(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
+json_t *intake_case_staff_view(struct intake *in, const struct qf_staff *s,
+			       const char *case_id, int *status)
+{
+	struct case_read c = {in, case_id, s, NULL, 404};
+	intake_read(in, s_case_read, &c);
+	*status = c.status;
+	return c.view;
+}
+
 void intake_h_case(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
@@ -125,33 +134,43 @@ struct case_list {
 	json_t *items;
 };
 
-static int s_list(struct qf_txn *t, void *arg)
+int intake_cases_each(struct intake *in, struct qf_txn *t, const struct qf_staff *s,
+		      int (*fn)(void *arg, struct qf_txn *t, const json_t *rec), void *arg)
 {
-	struct case_list *l = arg;
 	MDB_cursor *c;
-	if (mdb_cursor_open(qf_txn_mdb(t), l->in->db.cases, &c))
+	if (mdb_cursor_open(qf_txn_mdb(t), in->db.cases, &c))
 		return QF_ERR_STORE;
 	MDB_val k, v;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	while (rc == 0 && (long)json_array_size(l->items) < l->limit) {
-		json_t *rec = intake_rec_parse(l->in, t, &intake_rec_case, k.mv_data, k.mv_size,
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST), stop = 0;
+	while (rc == 0 && !stop) {
+		json_t *rec = intake_rec_parse(in, t, &intake_rec_case, k.mv_data, k.mv_size,
 					       v.mv_data, v.mv_size);
-		if (rec && intake_may(l->in, l->staff, QF_ACT_CASE_READ, rec)) {
-#define MATCH(f, key)                                                                    \
-	(!(f) || (json_string_value(json_object_get(rec, key)) &&                        \
-		  !strcmp(json_string_value(json_object_get(rec, key)), (f))))
-			if (MATCH(l->state, "state") && MATCH(l->building, "building") &&
-			    MATCH(l->assignee, "assignee") &&
-			    MATCH(l->category, "category"))
-				json_array_append_new(l->items,
-						      intake_case_view(l->in, t, rec, 0));
-#undef MATCH
-		}
+		if (rec && intake_may(in, s, QF_ACT_CASE_READ, rec))
+			stop = fn(arg, t, rec);
 		json_decref(rec);
 		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	}
 	mdb_cursor_close(c);
 	return QF_OK;
+}
+
+static int s_list_one(void *arg, struct qf_txn *t, const json_t *rec)
+{
+	struct case_list *l = arg;
+#define MATCH(f, key)                                                                    \
+	(!(f) || (json_string_value(json_object_get(rec, key)) &&                        \
+		  !strcmp(json_string_value(json_object_get(rec, key)), (f))))
+	if (MATCH(l->state, "state") && MATCH(l->building, "building") &&
+	    MATCH(l->assignee, "assignee") && MATCH(l->category, "category"))
+		json_array_append_new(l->items, intake_case_view(l->in, t, rec, 0));
+#undef MATCH
+	return (long)json_array_size(l->items) >= l->limit;
+}
+
+static int s_list(struct qf_txn *t, void *arg)
+{
+	struct case_list *l = arg;
+	return intake_cases_each(l->in, t, l->staff, s_list_one, l);
 }
 
 void intake_h_cases(struct qf_http_req *r, void *ctx)

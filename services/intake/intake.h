@@ -31,6 +31,7 @@
 #include "qf_tokens.h"
 #include "spam.h"
 #include "spamdup.h"
+#include "staff.h"
 
 #define INTAKE_MAX_PROXIES  16
 #define INTAKE_MAX_API_KEYS 16
@@ -87,6 +88,8 @@ struct intake_conf {
 	char *o311_contact;
 	int o311_max_page;
 	struct intake_api_keys o311_keys;
+	/* staff.* (staff.h) */
+	struct intake_staff_conf staff;
 };
 
 /* Custom configuration parsers (conf.c). */
@@ -118,6 +121,8 @@ struct intake_db {
 	MDB_dbi views;	      /* case id || be64 ms || staff id -> view (JSON) */
 	MDB_dbi spam_terms;   /* community \x1f rule \x1f term -> be32 released
 				 || be32 dismissed (spamadj.c) */
+	MDB_dbi accounts;     /* staff id -> account (JSON: Argon2id hash, lock) */
+	MDB_dbi sessions;     /* sha256(session id) -> session (JSON) */
 };
 
 /* Community and tokens, replaced together on SIGHUP. */
@@ -596,6 +601,27 @@ void intake_command_reply(struct qf_http_req *r, const json_t *record, int waite
  * already suspended r. kind: "staff" (ACTION_RESULT only) or "feedback". */
 void intake_waiters_add(struct intake *in, struct qf_http_req *r, const char *cmd,
 			int feedback);
+/* Make the waiter of cmd a page's: answered by a 303 to the case page
+ * /staff/cases/<case_id>?cmd=<cmd> (verdict or timeout alike). */
+void intake_waiters_page(struct intake *in, const char *cmd, const char *case_id);
+/* Start a staff action on case_id from obj (the JSON of POST
+ * /v1/cases/:id/actions) as qf_access_staff(r): the same decoding, command
+ * and wait for both the API and the pages (page 1: answered by a redirect
+ * to the case page, a refusal by intake_staff_act_refused). 1 when r is
+ * answered or queued; -1 with the refusal in e (the caller answers). */
+int intake_action_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			const json_t *obj, int page, struct intake_err *e);
+/* The case page answering a refused page action (staffweb.c). */
+void intake_staff_act_refused(struct intake *in, struct qf_http_req *r, const char *case_id,
+			      const struct intake_err *e);
+/* A case as staff s may read it (GET /v1/cases/:id's view, with the notes
+ * as written): a new object and *status 200, or NULL with 404 / 403. */
+json_t *intake_case_staff_view(struct intake *in, const struct qf_staff *s,
+			       const char *case_id, int *status);
+/* Call fn for each case record s may read (newest first) until it returns
+ * non-zero; in a read transaction (t). */
+int intake_cases_each(struct intake *in, struct qf_txn *t, const struct qf_staff *s,
+		      int (*fn)(void *arg, struct qf_txn *t, const json_t *rec), void *arg);
 
 /* A decoded staff action (POST /v1/cases/:id/actions). */
 struct intake_action {

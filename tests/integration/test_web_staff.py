@@ -1,0 +1,277 @@
+"""Staff workbench pages served by intake (issue 15, staff part): sign-in
+with a password (Argon2id), a session cookie (HttpOnly, SameSite=Strict),
+CSRF tokens on every form, lockout after repeated failures with one generic
+answer, my queue, a case page whose actions go through the same path as
+POST /v1/cases/:id/actions (a real router decides), and the secretary's
+accounts page."""
+import re
+import time
+import unittest
+from urllib.parse import urlencode
+
+from tests.harness.qf import Cluster, Emitter, binary, wait_until
+from tests.harness.svc_intake import IntakeService
+from tests.harness.system import System
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+GENERIC = "工号或密码不正确，或尝试次数过多已暂时锁定。"
+
+
+def cookie_of(headers):
+    m = re.match(r"qf_staff=([0-9a-f]{64});", headers.get("set-cookie", ""))
+    return m.group(1) if m else None
+
+
+def csrf_of(body):
+    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', body.decode("utf-8"))
+    return m.group(1) if m else None
+
+
+class Web:
+    """A browser's part over plain HTTP: a cookie and forms."""
+
+    def __init__(self, proc):
+        self.p = proc
+        self.sid = None
+
+    def h(self, extra=None):
+        h = {"Cookie": "qf_staff=" + self.sid} if self.sid else {}
+        h.update(extra or {})
+        return h
+
+    def get(self, path):
+        st, hd, body = self.p.request("GET", path, headers=self.h())
+        return st, hd, body
+
+    def post(self, path, fields, extra=None):
+        return self.p.request("POST", path, urlencode(fields), self.h(dict(FORM, **(extra or {}))))
+
+    def login(self, staff, pw):
+        st, hd, body = self.post("/staff/login", {"staff": staff, "password": pw})
+        if st == 303:
+            self.sid = cookie_of(hd)
+        return st, hd, body
+
+    def csrf(self, path="/staff/"):
+        st, _, body = self.get(path)
+        assert st == 200, (st, body[:300])
+        return csrf_of(body)
+
+
+def hash_password(c, pw):
+    r = c.run([binary("qf-intake"), "--hash-password"], input=pw + "\n", check=True)
+    return r.stdout.strip()
+
+
+class WorkbenchTest(unittest.TestCase):
+    """The whole system: the real router decides the actions."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Cluster("web-staff")
+        cls.s = System(cls.c)
+        cls.it = cls.s.procs["intake"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+        cls.c.close()
+
+    def set_password(self, staff, pw, who="s01"):
+        st, _, body = self.it.request("POST", "/staff/accounts",
+                                      urlencode({"staff": staff, "password": pw}),
+                                      dict(FORM, Authorization="Bearer qf-dev-" + who))
+        return st, body.decode("utf-8")
+
+    def petition(self, building="B01"):
+        st, ans = self.it.json("POST", "/v1/petitions", {
+            "category": "facility_repair", "building": building, "address": "1栋2单元",
+            "description": "楼道灯坏了一个星期", "channel": "app", "anonymous": True})
+        self.assertEqual(st, 201, ans)
+        cid = ans["case_id"]
+        wait_until(lambda: self.it.json("GET", "/v1/cases/" + cid, headers={
+            "Authorization": "Bearer qf-dev-s01"})[1].get("status") == "assigned",
+                   timeout=15, what="the router's assignment")
+        return cid
+
+    def status(self, cid):
+        return self.it.json("GET", "/v1/cases/" + cid,
+                            headers={"Authorization": "Bearer qf-dev-s01"})[1]["status"]
+
+    def act(self, w, cid, fields):
+        token = w.csrf("/staff/cases/" + cid)
+        st, hd, _ = w.post("/staff/cases/%s/act" % cid, dict(fields, csrf=token))
+        self.assertEqual(st, 303)
+        st, _, body = w.get(hd["location"])
+        self.assertEqual(st, 200)
+        return body.decode("utf-8")
+
+    def test_head_handles_a_case(self):
+        st, body = self.set_password("s04", "lou-zhang-2026!")
+        self.assertEqual(st, 200, body)
+        self.assertIn("已为 s04 设置新密码", body)
+        cid = self.petition("B01")
+        w = Web(self.it)
+        st, hd, _ = w.login("s04", "lou-zhang-2026!")
+        self.assertEqual(st, 303)
+        self.assertEqual(hd["location"], "/staff/")
+        attrs = [a.strip() for a in hd["set-cookie"].split(";")]
+        self.assertIn("HttpOnly", attrs)
+        self.assertIn("SameSite=Strict", attrs)
+        self.assertIn("Path=/", attrs)
+        self.assertNotIn("Secure", attrs)  # served over plain HTTP in the test
+        st, hd, body = w.get("/staff/")
+        self.assertEqual(st, 200)
+        page = body.decode("utf-8")
+        self.assertIn('lang="zh-CN"', page)
+        self.assertIn("/staff/cases/" + cid, page)
+        self.assertIn("script-src 'self'", hd["content-security-policy"])
+        # the case page: the actions the policy allows s04 (the assignee)
+        st, _, body = w.get("/staff/cases/" + cid)
+        page = body.decode("utf-8")
+        self.assertEqual(st, 200)
+        self.assertIn('value="accept"', page)
+        self.assertIn("楼道灯坏了一个星期", page)
+        page = self.act(w, cid, {"action": "accept"})
+        self.assertIn("操作成功", page)
+        self.assertEqual(self.status(cid), "accepted")
+        page = self.act(w, cid, {"action": "progress", "progress": "已联系电工明天上午更换"})
+        self.assertIn("操作成功", page)
+        self.assertIn("已联系电工明天上午更换", page)
+        page = self.act(w, cid, {"action": "resolve", "result": "灯已更换"})
+        self.assertIn("操作成功", page)
+        self.assertEqual(self.status(cid), "resolved")
+        # resolved again: the router refuses and the page says so
+        page = self.act(w, cid, {"action": "accept"}) if 'value="accept"' in w.get(
+            "/staff/cases/" + cid)[2].decode("utf-8") else None
+        if page is not None:
+            self.assertIn("操作未成功", page)
+
+    def test_csrf_and_origin(self):
+        self.set_password("s05", "zhang-xiu-ying-5")
+        cid = self.petition("B05")
+        w = Web(self.it)
+        self.assertEqual(w.login("s05", "zhang-xiu-ying-5")[0], 303)
+        token = w.csrf("/staff/cases/" + cid)
+        self.assertTrue(token)
+        for fields in ({"action": "accept"}, {"action": "accept", "csrf": "0" * 64}):
+            st, _, body = w.post("/staff/cases/%s/act" % cid, fields)
+            self.assertEqual(st, 403, body[:200])
+        st, _, _ = w.post("/staff/cases/%s/act" % cid, {"action": "accept", "csrf": token},
+                          {"Origin": "https://evil.example"})
+        self.assertEqual(st, 403)
+        st, _, _ = w.post("/staff/logout", {"csrf": token}, {"Sec-Fetch-Site": "cross-site"})
+        self.assertEqual(st, 403)
+        time.sleep(0.5)
+        self.assertEqual(self.status(cid), "assigned")  # nothing changed
+        # the API with the cookie: only with the token in a header
+        st, _ = self.it.json("POST", "/v1/cases/%s/actions" % cid, {"action": "accept"},
+                             w.h())
+        self.assertEqual(st, 401)
+        # sign out: the cookie is cleared and the session gone
+        st, hd, _ = w.post("/staff/logout", {"csrf": token})
+        self.assertEqual(st, 303)
+        self.assertIn("Max-Age=0", hd["set-cookie"])
+        st, _, body = w.get("/staff/")
+        self.assertEqual(st, 401)
+        self.assertIn("请先登录", body.decode("utf-8"))
+
+    def test_only_what_the_policy_allows(self):
+        self.set_password("s06", "liu-zhi-gang-66")
+        other = self.petition("B05")  # s05's building
+        w = Web(self.it)
+        self.assertEqual(w.login("s06", "liu-zhi-gang-66")[0], 303)
+        st, _, _ = w.get("/staff/cases/" + other)
+        self.assertEqual(st, 404)
+        self.assertEqual(self.it.json("GET", "/v1/cases/" + other,
+                                      headers={"Authorization": "Bearer qf-dev-s06"})[0], 404)
+        token = w.csrf()
+        st, _, _ = w.post("/staff/cases/%s/act" % other, {"action": "accept", "csrf": token})
+        self.assertEqual(st, 404)
+        # not the secretary: no accounts page
+        self.assertEqual(w.get("/staff/accounts")[0], 403)
+        self.assertNotIn("/staff/accounts", w.get("/staff/")[2].decode("utf-8"))
+        # the secretary (s01) reads the case but does not handle it: the
+        # router has the last word on the state machine and who acts
+        self.assertEqual(self.status(other), "assigned")
+
+    def test_accounts_page_errors(self):
+        st, body = self.set_password("s99", "whatever-long-1")
+        self.assertEqual(st, 422)
+        self.assertIn('aria-describedby="acc-err"', body)
+        st, body = self.set_password("s04", "short")
+        self.assertEqual(st, 422)
+        self.assertIn("密码长度", body)
+
+
+class LockoutTest(unittest.TestCase):
+    """Bootstrap account, lockout and its window, session expiry: intake
+    alone (a test emitter stands in for the router), its clock moved with
+    QF_CLOCK_OFFSET_MS across restarts."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Cluster("web-staff-lock")
+        cls.router = Emitter(cls.c, "router")
+        cls.pw = "shu-ji-zhou-2026"
+        cls.it = IntakeService(cls.c, router=cls.router, settings={
+            "staff.bootstrap_staff": "s01",
+            "staff.bootstrap_hash": hash_password(cls.c, cls.pw)})
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.it.stop()
+        cls.c.close()
+        assert rc == 0, "qf-intake exited with %s" % rc
+
+    def restart_at(self, minutes):
+        self.it.env = {"QF_CLOCK_OFFSET_MS": str(minutes * 60000)}
+        self.it.restart()
+
+    def test_lockout_generic_and_expiry(self):
+        w = Web(self.it)
+        st, hd, _ = w.login("s01", self.pw)
+        self.assertEqual(st, 303)
+        self.assertEqual(w.get("/staff/accounts")[0], 200)
+        bodies = set()
+        for who, pw in (("s01", "wrong-password-1"), ("nobody", "wrong-password-1"),
+                        ("s04", "no-account-here"), ("s01", "")):
+            st, _, body = Web(self.it).login(who, pw)
+            self.assertEqual(st, 401)
+            text = body.decode("utf-8")
+            self.assertIn(GENERIC, text)
+            bodies.add(text.replace('value="%s"' % who, ""))
+        self.assertEqual(len(bodies), 1)
+        for _ in range(3):
+            self.assertEqual(Web(self.it).login("s01", "wrong-again-22")[0], 401)
+        # five failures: locked, the right password too gets the same answer
+        st, _, body = Web(self.it).login("s01", self.pw)
+        self.assertEqual(st, 401)
+        self.assertIn(GENERIC, body.decode("utf-8"))
+        # the session made before is still good (and after 31 idle minutes not)
+        self.assertEqual(w.get("/staff/")[0], 200)
+        self.restart_at(16)
+        st, _, _ = Web(self.it).login("s01", self.pw)
+        self.assertEqual(st, 303)
+        self.restart_at(16 + 31)
+        st, _, body = w.get("/staff/")
+        self.assertEqual(st, 401)
+        self.assertIn("请先登录", body.decode("utf-8"))
+        self.restart_at(0)
+
+    def test_bad_forms(self):
+        st, _, _ = self.it.request("POST", "/staff/login", b"\xff\xfe=\xff", FORM)
+        self.assertIn(st, (400, 401))
+        st, _, _ = self.it.request("POST", "/staff/login", urlencode(
+            {"staff": "s01", "password": "x" * 500}), FORM)
+        self.assertEqual(st, 401)
+        st, _, _ = self.it.request("POST", "/staff/login", urlencode(
+            {"staff": "s01", "password": self.pw}), dict(FORM, Origin="https://evil.example"))
+        self.assertEqual(st, 403)
+        # a cookie that is not a session: not signed in
+        st, _, _ = self.it.request("GET", "/staff/", headers={"Cookie": "qf_staff=" + "a" * 64})
+        self.assertEqual(st, 401)
+
+
+if __name__ == "__main__":
+    unittest.main()
