@@ -157,3 +157,65 @@ void web_h_large(struct qf_http_req *r, void *ctx)
 	qf_http_add_header(r, "Cache-Control", "no-store");
 	qf_http_reply(r, 303, "text/plain; charset=utf-8", "", 0);
 }
+
+int web_err_is(const struct intake_err *e, const char *field)
+{
+	return e && e->code && !strcmp(e->field, field);
+}
+
+void web_field_attrs(struct qf_buf *b, const char *field, int hint,
+		     const struct intake_err *e)
+{
+	qf_buf_puts(b, " id=\"f-");
+	qf_buf_html(b, field);
+	qf_buf_puts(b, "\" name=\"");
+	qf_buf_html(b, field);
+	qf_buf_putc(b, '"');
+	int bad = web_err_is(e, field);
+	if (hint || bad) {
+		qf_buf_puts(b, " aria-describedby=\"");
+		if (hint) {
+			qf_buf_puts(b, "h-");
+			qf_buf_html(b, field);
+		}
+		if (bad) {
+			qf_buf_puts(b, hint ? " e-" : "e-");
+			qf_buf_html(b, field);
+		}
+		qf_buf_putc(b, '"');
+	}
+	if (bad)
+		qf_buf_puts(b, " aria-invalid=\"true\"");
+}
+
+void web_field_err(struct qf_buf *b, const char *field, const struct intake_err *e,
+		   const char *message)
+{
+	if (!web_err_is(e, field))
+		return;
+	qf_buf_puts(b, "<span class=\"err\" role=\"alert\" id=\"e-");
+	qf_buf_html(b, field);
+	qf_buf_puts(b, "\">");
+	qf_buf_html(b, message ? message : e->message);
+	qf_buf_puts(b, "</span>");
+}
+
+void web_field_value(struct qf_buf *b, const json_t *fields, const char *field)
+{
+	qf_buf_html(b, json_string_value(json_object_get(fields, field)));
+}
+
+int web_origin(struct qf_http_req *r, char *out, size_t n)
+{
+	const char *h = qf_http_header(r, "Host");
+	const char *xp = qf_http_header(r, "X-Forwarded-Proto");
+	out[0] = '\0';
+	if (!h || !*h || strlen(h) > 253)
+		return -1;
+	for (const char *c = h; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
+			    *c))
+			return -1;
+	snprintf(out, n, "%s://%s", xp && !strcmp(xp, "https") ? "https" : "http", h);
+	return 0;
+}

@@ -13,8 +13,11 @@
 #ifndef INTAKE_WEB_H
 #define INTAKE_WEB_H
 
+#include <jansson.h>
+
 #include "qf_buf.h"
 #include "qf_http.h"
+#include "text.h"
 
 /* Which part of the site a page belongs to (its navigation). */
 enum web_area {
@@ -65,6 +68,33 @@ int web_large(struct qf_http_req *r);
 /* A local path safe to send a browser back to ("/t/ABC"): starts with one
  * '/', no "//" or '\\' or control characters, at most 200 bytes. */
 int web_local_path(const char *p);
+
+/* Form fields with their errors (WCAG: each error is tied to its field).
+ * e may be NULL; an error belongs to field when e->field equals it. */
+int web_err_is(const struct intake_err *e, const char *field);
+/* For a field's input: ` id="f-<field>" name="<field>"` plus, when it has
+ * a hint (hint != 0) or an error, aria-describedby naming them and
+ * aria-invalid="true". */
+void web_field_attrs(struct qf_buf *b, const char *field, int hint,
+		     const struct intake_err *e);
+/* The error text of field (id "e-<field>", class err, role alert), or
+ * nothing; message is the text shown (escaped). */
+void web_field_err(struct qf_buf *b, const char *field, const struct intake_err *e,
+		   const char *message);
+/* A text field's value kept from the resident's input (escaped), or
+ * nothing. */
+void web_field_value(struct qf_buf *b, const json_t *fields, const char *field);
+
+/* The origin the browser used ("http://host:port"), for links that leave
+ * the screen (a QR code): Host checked to be a plain host[:port], the
+ * scheme https when X-Forwarded-Proto says so. Returns 0, or -1 (no usable
+ * Host: out is ""). */
+int web_origin(struct qf_http_req *r, char *out, size_t n);
+
+/* ------------------------------------------------------------ web_qr.c */
+/* Write text as a QR code in inline SVG (class "qr", role img, aria-label
+ * label). Returns 0, or -1 when it cannot be encoded (nothing written). */
+int web_qr_svg(struct qf_buf *b, const char *text, const char *label);
 
 /* Handlers (routes in api.c). */
 /* GET /assets/:name: a compiled-in asset (table in web_assets.c). */

@@ -95,14 +95,19 @@ static const char s_css[] =
     "@media print{.top,.nav,.foot,.noprint,button{display:none!important}"
     "body{background:#fff}.card{border:0}.secret{border-color:#000}}\n";
 
-/* follow.js: on /t/<code>, read the secret from the URL fragment (never sent
- * to a server), ask GET /v1/track/<code> with it in X-Tracking-Secret, and
- * render the follow view; without it the page's POST form does the same. */
-static const char s_follow_js[] = "(function(){'use strict';})();\n";
+/* resident.js: the receipt's print button; on /t/<code>, read the secret
+ * from the URL fragment (never sent to a server), ask GET /v1/track/<code>
+ * with it in X-Tracking-Secret, and render the follow view; without it the
+ * page's POST form does the same. */
+static const char s_resident_js[] =
+    "(function(){'use strict';\n"
+    "var p=document.getElementById('print');\n"
+    "if(p){p.hidden=false;p.addEventListener('click',function(){window.print();});}\n"
+    "})();\n";
 
 static const struct web_asset s_assets[] = {
     {"intake.css", "text/css; charset=utf-8", s_css},
-    {"follow.js", "text/javascript; charset=utf-8", s_follow_js},
+    {"resident.js", "text/javascript; charset=utf-8", s_resident_js},
 };
 
 const struct web_asset *web_asset_find(const char *name)
