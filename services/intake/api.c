@@ -18,6 +18,8 @@
 #include "qf_err.h"
 #include "qf_log.h"
 #include "ratelimit.h"
+#include "page.h"
+#include "web.h"
 
 #define SMALL (256u << 10)
 #define J     QF_HTTP_JSON
@@ -43,6 +45,11 @@ static struct qf_http_route s_routes[] = {
      "public", NULL},
     {"GET", "/v1/community", intake_h_community, 0, 0, "community", "public", NULL},
     {"GET", "/v1/media/:sha", intake_h_media_get, 0, 0, "media", "public", NULL},
+    /* resident web pages (web*.c, page_*.c) */
+    {"GET", "/assets/:name", web_h_asset, 0, 0, "assets", "public", NULL},
+    {"GET", "/large", web_h_large, 0, 0, "large", "public", NULL},
+    {"GET", "/", page_h_start, 0, 0, "page_start", "public", NULL},
+    {"POST", "/", page_h_submit, F | M, 0, "page_start", "public", NULL},
     /* staff */
     {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases", "case.read", NULL},
     {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case", "case.read", "id"},

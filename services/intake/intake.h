@@ -440,6 +440,13 @@ struct intake_sub_opts {
 	/* for released holds: keep the code and secret hash the hold had */
 	const char *keep_code;
 	const char *keep_secret_hash;
+	/* Answer in another form than fmt (the resident's web page): called
+	 * once, from any thread, with the status and JSON answer fmt NATIVE
+	 * would send (answer non-NULL), or the refusal (e non-NULL). The hook
+	 * replies to r itself; reply_arg is the hook's and outlives the call. */
+	void (*reply)(struct qf_http_req *r, unsigned status, const char *answer,
+		      const struct intake_err *e, void *reply_arg);
+	void *reply_arg;
 };
 
 /* The spam judgement of a submission (spamadj.c): score its description
@@ -472,6 +479,21 @@ struct intake_mask *intake_sub_mask(struct intake_sub *s);
 struct intake *intake_sub_intake(const struct intake_sub *s);
 /* Handlers: POST /v1/petitions. */
 void intake_h_petition(struct qf_http_req *r, void *ctx);
+/* The body of a petition request (JSON, or a form with photos) as the JSON
+ * object the decoder takes (*obj: new reference) and the form's uploads
+ * (form: intake_form_free after, also on -1: the fields read before the
+ * fault stay in form->fields). Returns 0; -1 with the verdict in e; -2
+ * when it has replied itself (a malformed JSON body). */
+struct intake_form;
+int intake_petition_read(struct intake *in, struct qf_http_req *r, json_t **obj,
+			 struct intake_form *form, struct intake_err *e);
+/* Decode obj (with form's uploads, consumed) as a petition from this
+ * request and submit it with the options so (fmt, reply hook; entered_by,
+ * client and skip_limits are set here from the request's staff token).
+ * Always replies, refusals through so's format or hook. */
+void intake_petition_submit(struct intake *in, struct qf_http_req *r, const json_t *obj,
+			    struct intake_form *form, const struct intake_idem *idem,
+			    const struct intake_sub_opts *so);
 /* Build the petitioner's contact JSON ({"name","phone","email"}). */
 char *intake_contact_json(const struct intake_petition *p);
 
