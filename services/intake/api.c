@@ -88,7 +88,6 @@ static struct qf_http_route s_routes[] = {
     {"POST", "/v1/dispatch/:id", intake_h_dispatch_assign, J, SMALL, "dispatch",
      "dispatch.assign", NULL},
     /* staff workbench pages (staffweb.c): the session cookie or a token */
-    {"GET", "/staff/app.css", intake_h_staff_css, 0, 0, "staff", "public", NULL},
     {"GET", "/staff/login", intake_h_staff_login_get, 0, 0, "staff", "public", NULL},
     {"POST", "/staff/login", intake_h_staff_login_post, F, SMALL, "staff", "public", NULL},
     {"POST", "/staff/logout", intake_h_staff_logout, F, SMALL, "staff", "self.read", NULL},

@@ -98,7 +98,6 @@ void intake_h_staff_case(struct qf_http_req *r, void *ctx);
 void intake_h_staff_act(struct qf_http_req *r, void *ctx);
 void intake_h_staff_accounts_get(struct qf_http_req *r, void *ctx);
 void intake_h_staff_accounts_post(struct qf_http_req *r, void *ctx);
-void intake_h_staff_css(struct qf_http_req *r, void *ctx);
 /* The sign-in page with a status (the gate's 401 for pages). */
 void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned status,
 			     const char *notice, const char *staff_id, int failed);

@@ -22,77 +22,62 @@
 #include "qf_case.h"
 #include "qf_err.h"
 #include "qf_log.h"
+#include "web.h"
 
 #define FORM_MAX (64u << 10)
 
 /* ------------------------------------------------------------ frame */
 
-static const char s_css[] =
-    "*{box-sizing:border-box}body{margin:0;font:16px/1.6 system-ui,sans-serif;"
-    "color:#1a1a1a;background:#fff}header,main{max-width:40rem;margin:0 auto;"
-    "padding:.75rem 1rem}header{display:flex;justify-content:space-between;"
-    "flex-wrap:wrap;border-bottom:1px solid #767676}a{color:#0b57d0}"
-    "label{display:block;font-weight:600;margin-top:.75rem}"
-    "input,select,textarea,button{font:inherit;width:100%;padding:.5rem;"
-    "border:1px solid #555;border-radius:4px}button{width:auto;background:#0b57d0;"
-    "color:#fff;border-color:#0b57d0;margin-top:.75rem;cursor:pointer}"
-    ":focus-visible{outline:3px solid #b3261e;outline-offset:2px}"
-    ".err{color:#b3261e;font-weight:600}.ok{color:#146c2e;font-weight:600}"
-    "ul.q{list-style:none;padding:0}ul.q li{border-bottom:1px solid #ccc;padding:.5rem 0}"
-    ".mark{font-weight:700}details{margin:.75rem 0;border:1px solid #ccc;padding:.5rem;"
-    "border-radius:4px}summary{font-weight:600;cursor:pointer}"
-    "@media print{header nav,form{display:none}}";
+static const struct web_link s_nav[] = {
+    {"queue", "/staff/", "我的待办"},
+    {"accounts", "/staff/accounts", "账号管理"},
+};
 
-void intake_h_staff_css(struct qf_http_req *r, void *ctx)
+/* Open a page in the shell (web.h): the staff nav when someone is signed
+ * in (the accounts link only for who may manage them), and the sign-out
+ * form when the person came with a session (csrf). */
+static void s_head(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
+		   const char *title, const struct qf_staff *who, const char *csrf)
 {
-	(void)ctx;
-	qf_http_add_header(r, "Cache-Control", "public, max-age=3600");
-	qf_http_reply(r, 200, "text/css; charset=utf-8", s_css, sizeof s_css - 1);
-}
-
-static void s_head(struct qf_buf *b, const char *title, const struct qf_staff *who,
-		   const char *csrf)
-{
-	qf_buf_puts(b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-		       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-		       "<title>");
-	qf_buf_html(b, title);
-	qf_buf_puts(b, " · 清风工作台</title><link rel=\"stylesheet\" href=\"/staff/app.css\">"
-		       "</head><body><header><strong>清风工作台</strong>");
+	int accounts = who && qf_policy_role_allows(qf_access_community(r), who,
+						    QF_ACT_ACCOUNT_MANAGE) == QF_ALLOW;
+	*p = (struct web_page){.title = title,
+			       .area = WEB_AREA_STAFF,
+			       .active = strcmp(qf_http_path(r), "/staff/accounts") ? "queue"
+										: "accounts",
+			       .nav = who ? s_nav : NULL,
+			       .nnav = who ? 1u + (unsigned)accounts : 0u,
+			       .large = web_large(r),
+			       .secret = 1,
+			       .here = qf_http_path(r)};
+	qf_buf_init(b);
+	web_begin(b, p);
 	if (who) {
-		qf_buf_puts(b, "<nav><a href=\"/staff/\">我的待办</a> · ");
+		qf_buf_puts(b, "<p class=\"note\">");
 		qf_buf_html(b, who->name);
+		qf_buf_puts(b, "（");
+		qf_buf_html(b, who->post);
+		qf_buf_puts(b, "）");
 		if (csrf) {
-			qf_buf_puts(b, " <form method=\"post\" action=\"/staff/logout\">"
+			qf_buf_puts(b, "</p><form method=\"post\" action=\"/staff/logout\">"
 				       "<input type=\"hidden\" name=\"csrf\" value=\"");
 			qf_buf_html(b, csrf);
-			qf_buf_puts(b, "\"><button type=\"submit\">退出登录</button></form>");
+			qf_buf_puts(b, "\"><button type=\"submit\" class=\"plain\">退出登录</button>"
+				       "</form>");
+		} else {
+			qf_buf_puts(b, "</p>");
 		}
-		qf_buf_puts(b, "</nav>");
 	}
-	qf_buf_puts(b, "</header><main><h1>");
+	qf_buf_puts(b, "<h1>");
 	qf_buf_html(b, title);
 	qf_buf_puts(b, "</h1>");
 }
 
-static void s_send(struct qf_http_req *r, unsigned status, struct qf_buf *b)
+static void s_send(struct qf_http_req *r, unsigned status, const struct web_page *p,
+		   struct qf_buf *b)
 {
-	qf_buf_puts(b, "</main></body></html>");
-	qf_http_add_header(r, "Content-Security-Policy",
-			   "default-src 'self'; script-src 'self'; style-src 'self'; "
-			   "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
-			   "base-uri 'none'");
-	qf_http_add_header(r, "X-Content-Type-Options", "nosniff");
-	qf_http_add_header(r, "Referrer-Policy", "same-origin");
-	qf_http_add_header(r, "Cache-Control", "no-store");
-	if (!qf_buf_ok(b)) {
-		qf_buf_free(b);
-		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
-		return;
-	}
-	size_t len;
-	char *body = qf_buf_take(b, &len);
-	qf_http_reply_take(r, status, "text/html; charset=utf-8", body, len);
+	web_end(b, p);
+	web_reply(r, status, p, b);
 }
 
 static void s_redirect(struct qf_http_req *r, const char *to, const char *cookie)
@@ -116,12 +101,12 @@ static void s_message(struct qf_http_req *r, unsigned status, const char *title,
 		      const char *msg)
 {
 	struct qf_buf b;
-	qf_buf_init(&b);
-	s_head(&b, title, NULL, NULL);
+	struct web_page pg;
+	s_head(&b, &pg, r, title, NULL, NULL);
 	qf_buf_puts(&b, "<p class=\"err\" role=\"alert\">");
 	qf_buf_html(&b, msg);
 	qf_buf_puts(&b, "</p><p><a href=\"/staff/\">回到我的待办</a></p>");
-	s_send(r, status, &b);
+	s_send(r, status, &pg, &b);
 }
 
 /* ------------------------------------------------------------ forms */
@@ -212,8 +197,8 @@ void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned 
 {
 	(void)in;
 	struct qf_buf b;
-	qf_buf_init(&b);
-	s_head(&b, "工作人员登录", NULL, NULL);
+	struct web_page pg;
+	s_head(&b, &pg, r, "工作人员登录", NULL, NULL);
 	if (notice) {
 		qf_buf_puts(&b, "<p role=\"status\">");
 		qf_buf_html(&b, notice);
@@ -235,7 +220,7 @@ void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned 
 			  "<p><a href=\"/\">返回居民首页</a></p>"
 			  "<p>短信验证码登录暂未开放；忘记密码请联系社区书记重置。</p>",
 		      INTAKE_PW_MAX, desc);
-	s_send(r, status, &b);
+	s_send(r, status, &pg, &b);
 }
 
 void intake_h_staff_login_get(struct qf_http_req *r, void *ctx)
@@ -403,8 +388,8 @@ void intake_h_staff_queue(struct qf_http_req *r, void *ctx)
 	qsort(q->it, q->n, sizeof q->it[0], s_by_due);
 	int64_t now = qf_now_ms(in->clock);
 	struct qf_buf b;
-	qf_buf_init(&b);
-	s_head(&b, "我的待办", me, s.csrf[0] ? s.csrf : NULL);
+	struct web_page pg;
+	s_head(&b, &pg, r, "我的待办", me, s.csrf[0] ? s.csrf : NULL);
 	if (!q->n)
 		qf_buf_puts(&b, "<p>目前没有待办案件。</p>");
 	qf_buf_puts(&b, "<ul class=\"q\">");
@@ -430,40 +415,39 @@ void intake_h_staff_queue(struct qf_http_req *r, void *ctx)
 		json_decref(v);
 	}
 	qf_buf_puts(&b, "</ul>");
-	if (qf_policy_role_allows(qf_access_community(r), me, QF_ACT_ACCOUNT_MANAGE) ==
-	    QF_ALLOW)
-		qf_buf_puts(&b, "<p><a href=\"/staff/accounts\">工作人员账号管理</a></p>");
 	free(q);
-	s_send(r, 200, &b);
+	s_send(r, 200, &pg, &b);
 }
 
 /* ------------------------------------------------------------ case */
 
 /* The action forms, in the order a handler meets them. */
 struct act_form {
+	int kind; /* ActionKind */
 	const char *action, *label, *fields;
 };
+#define K(x) QINGFENG__V1__ACTION_KIND__ACTION_##x
 
 static const struct act_form s_acts[] = {
-    {"accept", "受理", ""},
-    {"progress", "记录进度",
+    {K(ACCEPT), "accept", "受理", ""},
+    {K(PROGRESS), "progress", "记录进度",
      "<label for=\"f-progress\">进度说明</label>"
      "<textarea id=\"f-progress\" name=\"progress\" required maxlength=\"2000\"></textarea>"},
-    {"resolve", "办结",
+    {K(RESOLVE), "resolve", "办结",
      "<label for=\"f-result\">处理结果</label>"
      "<textarea id=\"f-result\" name=\"result\" required maxlength=\"2000\"></textarea>"},
-    {"transfer", "转办",
+    {K(TRANSFER), "transfer", "转办",
      "<label for=\"f-target\">接手人工号</label>"
      "<input id=\"f-target\" name=\"target_staff\" required maxlength=\"32\">"
      "<label for=\"f-treason\">转办理由</label>"
      "<textarea id=\"f-treason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
-    {"extend_request", "申请延期",
+    {K(EXTEND_REQUEST), "extend_request", "申请延期",
      "<label for=\"f-hours\">延长小时数</label>"
      "<input id=\"f-hours\" name=\"extension_hours\" type=\"number\" min=\"1\" max=\"720\" "
      "required>"
      "<label for=\"f-ereason\">延期理由</label>"
      "<textarea id=\"f-ereason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
-    {"reject", "不予受理",
+    {K(REJECT), "reject", "不予受理",
      "<label for=\"f-rr\">原因</label><select id=\"f-rr\" name=\"reject_reason\">"
      "<option value=\"not_our_responsibility\">不属于本社区职责</option>"
      "<option value=\"duplicate\">重复诉求</option>"
@@ -472,10 +456,15 @@ static const struct act_form s_acts[] = {
      "<input id=\"f-rrel\" name=\"related_case\" maxlength=\"40\">"
      "<label for=\"f-rreason\">说明</label>"
      "<textarea id=\"f-rreason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
-    {"merge", "合并到其他案件",
+    {K(MERGE), "merge", "合并到其他案件",
      "<label for=\"f-mrel\">并入的案件编号</label>"
      "<input id=\"f-mrel\" name=\"related_case\" required maxlength=\"40\">"},
+    {K(REOPEN), "reopen", "重新办理",
+     "<label for=\"f-oreason\">重新办理的理由</label>"
+     "<textarea id=\"f-oreason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
+    {K(CLOSE), "close", "结案", ""},
 };
+#undef K
 
 struct cmd_read {
 	struct intake *in;
@@ -531,11 +520,11 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 	struct intake_session s;
 	intake_session_get(in, r, &s);
 	struct qf_buf b;
-	qf_buf_init(&b);
+	struct web_page pg;
 	char title[160];
 	snprintf(title, sizeof title, "%s · %s", s_str(v, "category_name"),
 		 s_str(v, "building_name"));
-	s_head(&b, title, me, s.csrf[0] ? s.csrf : NULL);
+	s_head(&b, &pg, r, title, me, s.csrf[0] ? s.csrf : NULL);
 	s_verdict(in, r, &b, me);
 	if (err) {
 		qf_buf_puts(&b, "<p class=\"err\" role=\"alert\">操作未成功：");
@@ -575,16 +564,22 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 		qf_buf_puts(&b, "</li>");
 	}
 	qf_buf_puts(&b, "</ol>");
-	/* the actions: the same policy as POST /v1/cases/:id/actions; the
-	   router's state machine has the last word (its refusal shows above) */
+	/* the actions: the same policy as POST /v1/cases/:id/actions, and
+	   the forms the case's state admits (qf_case_admits: the router's
+	   table); the router's guards have the last word (its refusal shows
+	   above) */
 	json_t *rec = intake_case_load(in, case_id);
-	const char *state = s_str(v, "status");
-	if (rec && intake_may(in, me, QF_ACT_CASE_ACT, rec) &&
-	    !qf_case_state_final(qf_case_state_parse(state))) {
-		qf_buf_puts(&b, "<h2>办理</h2>");
+	int state = qf_case_state_parse(s_str(v, "status"));
+	if (rec && intake_may(in, me, QF_ACT_CASE_ACT, rec)) {
+		int first = 1;
 		for (size_t a = 0; a < sizeof s_acts / sizeof s_acts[0]; a++) {
+			if (!qf_case_admits(state, s_acts[a].kind))
+				continue;
+			if (first)
+				qf_buf_puts(&b, "<h2>办理</h2>");
 			qf_buf_printf(&b, "<details%s><summary>%s</summary>",
-				      a == 0 ? " open" : "", s_acts[a].label);
+				      first ? " open" : "", s_acts[a].label);
+			first = 0;
 			qf_buf_puts(&b, "<form method=\"post\" action=\"/staff/cases/");
 			qf_buf_url(&b, case_id);
 			qf_buf_printf(&b, "/act\"><input type=\"hidden\" name=\"action\" "
@@ -598,7 +593,7 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 	}
 	json_decref(rec);
 	json_decref(v);
-	s_send(r, status, &b);
+	s_send(r, status, &pg, &b);
 }
 
 void intake_h_staff_case(struct qf_http_req *r, void *ctx)
@@ -649,8 +644,8 @@ static void s_accounts_page(struct intake *in, struct qf_http_req *r, unsigned s
 	struct intake_session s;
 	intake_session_get(in, r, &s);
 	struct qf_buf b;
-	qf_buf_init(&b);
-	s_head(&b, "工作人员账号", me, s.csrf[0] ? s.csrf : NULL);
+	struct web_page pg;
+	s_head(&b, &pg, r, "工作人员账号", me, s.csrf[0] ? s.csrf : NULL);
 	if (ok) {
 		qf_buf_puts(&b, "<p class=\"ok\" role=\"status\">");
 		qf_buf_html(&b, ok);
@@ -689,7 +684,7 @@ static void s_accounts_page(struct intake *in, struct qf_http_req *r, unsigned s
 			  "<p>重置密码后，此人已登录的会话全部失效，锁定同时解除。</p>",
 		      field && !strcmp(field, "staff") ? d : "", INTAKE_PW_MIN, INTAKE_PW_MAX,
 		      INTAKE_PW_MIN, INTAKE_PW_MAX, field && !strcmp(field, "password") ? d : "");
-	s_send(r, status, &b);
+	s_send(r, status, &pg, &b);
 }
 
 void intake_h_staff_accounts_get(struct qf_http_req *r, void *ctx)
