@@ -95,6 +95,8 @@ static struct qf_http_route s_routes[] = {
     {"GET", "/staff/cases/:id", intake_h_staff_case, 0, 0, "staff", "case.read", "id"},
     {"POST", "/staff/cases/:id/act", intake_h_staff_act, F, SMALL, "staff", "case.act",
      "id"},
+    {"POST", "/staff/cases/:id/contact", intake_h_staff_contact, F, SMALL, "staff",
+     "case.contact", "id"},
     {"GET", "/staff/accounts", intake_h_staff_accounts_get, 0, 0, "staff",
      "account.manage", NULL},
     {"POST", "/staff/accounts", intake_h_staff_accounts_post, F, SMALL, "staff",

@@ -254,6 +254,7 @@ static int s_sweep_apply(struct qf_txn *t, void *arg)
 	struct sweep *s = arg;
 	s->n = intake_idem_sweep(s->in, t, s->now, 1000);
 	s->n += intake_upload_sweep(s->in, t, s->now, 1000);
+	s->n += intake_session_sweep(s->in, t, s->now, 1000);
 	return QF_OK;
 }
 

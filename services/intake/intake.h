@@ -640,6 +640,18 @@ void intake_staff_act_refused(struct intake *in, struct qf_http_req *r, const ch
  * as written): a new object and *status 200, or NULL with 404 / 403. */
 json_t *intake_case_staff_view(struct intake *in, const struct qf_staff *s,
 			       const char *case_id, int *status);
+/* The petitioner's contact details for a staff page (GET/POST
+ * /v1/cases/:id/contact's path: the policy, the view record and its
+ * CONTACT_VIEWED event in one commit, before anything is shown): page runs
+ * after the commit with the contact (the caller shows it; owned by the
+ * job) or the refusal. reason (malloc'd, non-empty, checked) is taken.
+ * QF_OK when queued (or answered 503 by intake_queue), QF_ERR_NOMEM /
+ * QF_ERR_NOTFOUND when not (the caller answers). */
+typedef void (*intake_contact_page)(struct intake *in, struct qf_http_req *r,
+				    const char *case_id, const json_t *contact,
+				    const struct intake_err *e);
+int intake_contact_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			 char *reason, intake_contact_page page);
 /* Call fn for each case record s may read (newest first) until it returns
  * non-zero; in a read transaction (t). */
 int intake_cases_each(struct intake *in, struct qf_txn *t, const struct qf_staff *s,

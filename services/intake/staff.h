@@ -56,6 +56,10 @@ int intake_staff_hash(int ops, int mem_kib, const char *pw, char *out);
  * generation): 0 with *s filled, or QF_ERR_NOTFOUND. Refreshes the idle
  * time now and then (a write queued, not waited for). */
 int intake_session_get(struct intake *in, struct qf_http_req *r, struct intake_session *s);
+/* Delete sessions past their idle or absolute end (at most max), in write
+ * transaction t (intake's periodic sweep); returns the count. */
+struct qf_txn;
+int intake_session_sweep(struct intake *in, struct qf_txn *t, int64_t now, unsigned max);
 /* Does token match the session's CSRF token (constant time)? */
 int intake_csrf_ok(const struct intake_session *s, const char *token);
 /* Is r from this site? 1 when its Origin (or Sec-Fetch-Site) is absent or
@@ -96,6 +100,7 @@ void intake_h_staff_logout(struct qf_http_req *r, void *ctx);
 void intake_h_staff_queue(struct qf_http_req *r, void *ctx);
 void intake_h_staff_case(struct qf_http_req *r, void *ctx);
 void intake_h_staff_act(struct qf_http_req *r, void *ctx);
+void intake_h_staff_contact(struct qf_http_req *r, void *ctx);
 void intake_h_staff_accounts_get(struct qf_http_req *r, void *ctx);
 void intake_h_staff_accounts_post(struct qf_http_req *r, void *ctx);
 /* The sign-in page with a status (the gate's 401 for pages). */

@@ -191,6 +191,31 @@ int intake_session_get(struct intake *in, struct qf_http_req *r, struct intake_s
 	return QF_OK;
 }
 
+int intake_session_sweep(struct intake *in, struct qf_txn *t, int64_t now, unsigned max)
+{
+	const struct intake_staff_conf *sc = &in->conf->staff;
+	MDB_cursor *c;
+	if (mdb_cursor_open(qf_txn_mdb(t), in->db.sessions, &c))
+		return 0;
+	MDB_val k, v;
+	int n = 0, rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0 && (unsigned)n < max) {
+		json_t *sess = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		int64_t created = json_integer_value(json_object_get(sess, "created_ms"));
+		int64_t seen = json_integer_value(json_object_get(sess, "seen_ms"));
+		json_decref(sess);
+		if (now - created >= (int64_t)sc->max_h * 3600000 ||
+		    now - seen >= (int64_t)sc->idle_min * 60000) {
+			if (mdb_cursor_del(c, 0))
+				break;
+			n++;
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	return n;
+}
+
 int intake_csrf_ok(const struct intake_session *s, const char *token)
 {
 	return token && strlen(token) == 64 && s->csrf[0] &&

@@ -591,6 +591,17 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 				      s_acts[a].fields, s_acts[a].label);
 		}
 	}
+	if (rec && intake_may(in, me, QF_ACT_CASE_CONTACT, rec) &&
+	    json_is_true(json_object_get(v, "has_contact"))) {
+		qf_buf_puts(&b, "<h2>联系诉求人</h2><form method=\"post\" action=\"/staff/cases/");
+		qf_buf_url(&b, case_id);
+		qf_buf_puts(&b, "/contact\">");
+		if (s.csrf[0])
+			s_csrf_field(&b, s.csrf);
+		qf_buf_puts(&b, "<label for=\"f-creason\">查看事由（将记录并告知诉求人）</label>"
+				"<input id=\"f-creason\" name=\"reason\" required maxlength=\"200\">"
+				"<button type=\"submit\">查看联系方式</button></form>");
+	}
 	json_decref(rec);
 	json_decref(v);
 	s_send(r, status, &pg, &b);
@@ -631,6 +642,58 @@ void intake_h_staff_act(struct qf_http_req *r, void *ctx)
 	const char *id = qf_http_param(r, "id");
 	if (intake_action_start(in, r, id, f, 1, &e) < 0)
 		s_case_page(in, r, id, e.status ? e.status : 400, &e);
+	json_decref(f);
+}
+
+/* ------------------------------------------------------------ contact */
+
+static void s_contact_page(struct intake *in, struct qf_http_req *r, const char *case_id,
+			   const json_t *c, const struct intake_err *e)
+{
+	if (!c) {
+		s_case_page(in, r, case_id, e && e->status ? e->status : 500, e);
+		return;
+	}
+	struct qf_buf b;
+	struct web_page pg;
+	s_head(&b, &pg, r, "诉求人联系方式", qf_access_staff(r), NULL);
+	static const char *const rows[][2] = {
+	    {"name", "姓名"}, {"phone", "电话"}, {"email", "电子邮箱"}};
+	qf_buf_puts(&b, "<dl class=\"facts\">");
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const char *x = s_str(c, rows[i][0]);
+		if (!*x)
+			continue;
+		qf_buf_printf(&b, "<dt>%s</dt><dd>", rows[i][1]);
+		qf_buf_html(&b, x);
+		qf_buf_puts(&b, "</dd>");
+	}
+	qf_buf_puts(&b, "</dl><p class=\"note\">");
+	qf_buf_html(&b, s_str(c, "notice"));
+	qf_buf_puts(&b, "</p><p><a href=\"/staff/cases/");
+	qf_buf_url(&b, case_id);
+	qf_buf_puts(&b, "\">返回案件</a></p>");
+	s_send(r, 200, &pg, &b);
+}
+
+void intake_h_staff_contact(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	struct intake_session s;
+	json_t *f = s_checked_form(in, r, &s);
+	if (!f)
+		return;
+	const char *id = qf_http_param(r, "id");
+	struct intake_err e = {0};
+	char *reason = NULL;
+	if (intake_json_str(f, "reason", 1, 200, 0, &reason, &e)) {
+		s_case_page(in, r, id, e.status ? e.status : 400, &e);
+	} else {
+		int rc = intake_contact_start(in, r, id, reason, s_contact_page);
+		if (rc)
+			s_message(r, rc == QF_ERR_NOMEM ? 500 : 404, "出错了",
+				  rc == QF_ERR_NOMEM ? "内存不足" : "没有这个案件");
+	}
 	json_decref(f);
 }
 

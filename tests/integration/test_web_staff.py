@@ -85,11 +85,13 @@ class WorkbenchTest(unittest.TestCase):
                                       dict(FORM, Authorization="Bearer qf-dev-" + who))
         return st, body.decode("utf-8")
 
-    def petition(self, building="B01"):
-        st, ans = self.it.json("POST", "/v1/petitions", {
-            "category": "facility_repair", "building": building, "address": "1栋2单元",
-            "description": "楼道灯坏了一个星期", "channel": "app", "anonymous": True})
+    def petition(self, building="B01", **kw):
+        body = {"category": "facility_repair", "building": building, "address": "1栋2单元",
+                "description": "楼道灯坏了一个星期", "channel": "app", "anonymous": True}
+        body.update(kw)
+        st, ans = self.it.json("POST", "/v1/petitions", body)
         self.assertEqual(st, 201, ans)
+        self.last = ans
         cid = ans["case_id"]
         wait_until(lambda: self.it.json("GET", "/v1/cases/" + cid, headers={
             "Authorization": "Bearer qf-dev-s01"})[1].get("status") == "assigned",
@@ -204,6 +206,33 @@ class WorkbenchTest(unittest.TestCase):
             self.assertIn("电工已到场检查线路", text)
             shot("resolved")
         self.assertEqual(self.status(cid), "resolved")
+
+    def test_contact_on_request(self):
+        self.set_password("s04", "lou-zhang-contact")
+        cid = self.petition("B04", anonymous=False, name="冯建设", phone="13855556666")
+        ans = self.last
+        w = Web(self.it)
+        self.assertEqual(w.login("s04", "lou-zhang-contact")[0], 303)
+        token = w.csrf("/staff/cases/" + cid)
+        st, _, body = w.get("/staff/cases/" + cid)
+        self.assertIn('action="/staff/cases/%s/contact"' % cid, body.decode("utf-8"))
+        self.assertNotIn("13855556666", body.decode("utf-8"))
+        # a reason is required: the error is on the case page
+        st, _, body = w.post("/staff/cases/%s/contact" % cid, {"csrf": token, "reason": ""})
+        self.assertEqual(st, 400)
+        st, hd, body = w.post("/staff/cases/%s/contact" % cid,
+                              {"csrf": token, "reason": "上门维修前电话确认"})
+        self.assertEqual(st, 200, body[:300])
+        page = body.decode("utf-8")
+        self.assertIn("13855556666", page)
+        self.assertIn("冯建设", page)
+        self.assertEqual(hd["cache-control"], "no-store")
+        # the view is recorded as the API's are: the petitioner sees who, why
+        st, v = self.it.json("GET", "/v1/track/" + ans["tracking_code"],
+                             headers={"X-Tracking-Secret": ans["secret"]})
+        self.assertEqual(st, 200, v)
+        self.assertEqual([(x["actor"]["staff_id"], x["reason"]) for x in v["contact_views"]],
+                         [("s04", "上门维修前电话确认")])
 
     def test_csrf_and_origin(self):
         self.set_password("s05", "zhang-xiu-ying-5")
