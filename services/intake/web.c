@@ -219,3 +219,14 @@ int web_origin(struct qf_http_req *r, char *out, size_t n)
 	snprintf(out, n, "%s://%s", xp && !strcmp(xp, "https") ? "https" : "http", h);
 	return 0;
 }
+
+void web_time(struct qf_buf *b, const char *iso)
+{
+	if (iso && strlen(iso) >= 16 && iso[10] == 'T') {
+		qf_buf_htmln(b, iso, 10);
+		qf_buf_putc(b, ' ');
+		qf_buf_htmln(b, iso + 11, 5);
+	} else {
+		qf_buf_html(b, iso);
+	}
+}

@@ -85,6 +85,10 @@ void web_field_err(struct qf_buf *b, const char *field, const struct intake_err 
  * nothing. */
 void web_field_value(struct qf_buf *b, const json_t *fields, const char *field);
 
+/* An ISO 8601 time of the API ("2026-12-08T12:24:18+08:00") as residents
+ * read it ("2026-12-08 12:24"), escaped; other text as is (escaped). */
+void web_time(struct qf_buf *b, const char *iso);
+
 /* The origin the browser used ("http://host:port"), for links that leave
  * the screen (a QR code): Host checked to be a plain host[:port], the
  * scheme https when X-Forwarded-Proto says so. Returns 0, or -1 (no usable
