@@ -231,6 +231,32 @@ class ResidentPagesTest(unittest.TestCase):
         self.assertEqual(st, 409, html[:1500])
         self.assertIn("办结后才能评价", html)
 
+    def test_rate_a_resolved_case_without_js(self):
+        code, secret = self.submit()
+        view = wait_until(lambda: (lambda v: v if v.get("handler") else None)(
+            self.it.track(code, secret)[1]), timeout=15, what="the assignment")
+        cid = view["case_id"]
+        for act in ({"action": "accept"}, {"action": "resolve", "result": "声控灯已更换。"}):
+            st, body = self.it.action(cid, "head1", act)
+            self.assertEqual(st, 200, body)
+        wait_until(lambda: self.it.track(code, secret)[1].get("can_give_feedback"),
+                   timeout=15, what="resolved")
+        st, _, html = post(self.base, "/t/" + code, {"secret": secret})
+        self.assertIn('id="feedback-form"', html)
+        self.assertIn("已办结", html)
+        # a rating out of range: the error at the rating, the view kept
+        st, _, html = post(self.base, "/t/%s/feedback" % code,
+                           {"secret": secret, "rating": "9"})
+        self.assertEqual(st, 400, html[:1500])
+        self.assertIn("1 到 5 分", html)
+        self.assertIn('aria-describedby="e-rating"', html)
+        st, _, html = post(self.base, "/t/%s/feedback" % code,
+                           {"secret": secret, "rating": "5", "comment": "修得很快，谢谢！"})
+        self.assertEqual(st, 200, html[:1500])
+        self.assertIn("感谢您的评价", html)
+        st, view = self.it.track(code, secret)
+        self.assertFalse(view["can_give_feedback"], view)
+
     # -------------------------------------------------------- browser
     def test_browser_submit_receipt_follow(self):
         photo = self.cluster.path("photo.png")
