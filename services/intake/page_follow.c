@@ -35,7 +35,8 @@ static void s_page(struct web_page *p, struct qf_http_req *r, struct intake *in,
 /* The secret form: code typed (no code known) or fixed in the action. */
 static void s_secret_form(struct qf_buf *b, const char *code, const struct intake_err *e)
 {
-	qf_buf_puts(b, "<form method=\"post\" class=\"card\" id=\"secret-form\" action=\"");
+	qf_buf_puts(b,
+		    "<form method=\"post\" class=\"card\" id=\"secret-form\" action=\"");
 	if (code) {
 		qf_buf_puts(b, "/t/");
 		qf_buf_url(b, code);
@@ -44,17 +45,19 @@ static void s_secret_form(struct qf_buf *b, const char *code, const struct intak
 	}
 	qf_buf_puts(b, "\">");
 	if (!code) {
-		qf_buf_puts(b, "<div class=\"field\"><label for=\"f-tracking_code\">查询码"
-			       "</label><input type=\"text\" autocomplete=\"off\" "
-			       "autocapitalize=\"characters\"");
+		qf_buf_puts(b,
+			    "<div class=\"field\"><label for=\"f-tracking_code\">查询码"
+			    "</label><input type=\"text\" autocomplete=\"off\" "
+			    "autocapitalize=\"characters\"");
 		web_field_attrs(b, "tracking_code", 0, e);
 		qf_buf_puts(b, "></div>");
 	}
 	qf_buf_puts(b, web_err_is(e, "secret") ? "<div class=\"field bad\">"
 					       : "<div class=\"field\">");
-	qf_buf_puts(b, "<label for=\"f-secret\">密钥</label><span class=\"hint\" "
-		       "id=\"h-secret\">提交时回执上显示的那串字母和数字。</span>"
-		       "<input type=\"password\" autocomplete=\"off\" spellcheck=\"false\"");
+	qf_buf_puts(b,
+		    "<label for=\"f-secret\">密钥</label><span class=\"hint\" "
+		    "id=\"h-secret\">提交时回执上显示的那串字母和数字。</span>"
+		    "<input type=\"password\" autocomplete=\"off\" spellcheck=\"false\"");
 	web_field_attrs(b, "secret", 1, e);
 	qf_buf_puts(b, ">");
 	web_field_err(b, "secret", e, NULL);
@@ -91,18 +94,21 @@ static void s_feedback_form(struct qf_buf *b, const char *code, const char *secr
 	if (web_err_is(e, "rating"))
 		qf_buf_puts(b, " aria-describedby=\"e-rating\"");
 	qf_buf_puts(b, "><legend>满意程度</legend>");
-	static const char *const labels[] = {"很不满意", "不满意", "一般", "满意", "很满意"};
+	static const char *const labels[] = {"很不满意", "不满意", "一般", "满意",
+					     "很满意"};
 	for (int i = 5; i >= 1; i--)
-		qf_buf_printf(b,
-			      "<label class=\"choice\"><input type=\"radio\" name=\"rating\" "
-			      "value=\"%d\">%d 分 · %s</label>",
-			      i, i, labels[i - 1]);
+		qf_buf_printf(
+		    b,
+		    "<label class=\"choice\"><input type=\"radio\" name=\"rating\" "
+		    "value=\"%d\">%d 分 · %s</label>",
+		    i, i, labels[i - 1]);
 	web_field_err(b, "rating", e, NULL);
 	qf_buf_puts(b, "</fieldset>");
 	qf_buf_puts(b, web_err_is(e, "comment") ? "<div class=\"field bad\">"
 						: "<div class=\"field\">");
-	qf_buf_puts(b, "<label for=\"f-comment\">意见（可选）</label><textarea rows=\"3\" "
-		       "maxlength=\"500\"");
+	qf_buf_puts(b,
+		    "<label for=\"f-comment\">意见（可选）</label><textarea rows=\"3\" "
+		    "maxlength=\"500\"");
 	web_field_attrs(b, "comment", 0, e);
 	qf_buf_puts(b, "></textarea>");
 	web_field_err(b, "comment", e, NULL);
@@ -114,8 +120,9 @@ static void s_view(struct qf_buf *b, const json_t *v, const char *secret,
 		   const struct intake_err *fe)
 {
 	const char *code = json_string_value(json_object_get(v, "tracking_code"));
-	qf_buf_puts(b, "<section id=\"view\" aria-labelledby=\"view-h\"><h2 id=\"view-h\">"
-		       "当前状态：");
+	qf_buf_puts(b,
+		    "<section id=\"view\" aria-labelledby=\"view-h\"><h2 id=\"view-h\">"
+		    "当前状态：");
 	s_str(b, v, "status_text");
 	qf_buf_puts(b, "</h2><div class=\"card\"><dl class=\"facts\">");
 	s_fact(b, "查询码", v, "tracking_code");
@@ -158,7 +165,8 @@ static void s_view(struct qf_buf *b, const json_t *v, const char *secret,
 		qf_buf_puts(b, "<li><span class=\"when\">");
 		web_time(b, json_string_value(json_object_get(e, "at")));
 		qf_buf_puts(b, "</span> <span class=\"what\">");
-		qf_buf_html(b, *what ? what : json_string_value(json_object_get(e, "note")));
+		qf_buf_html(b,
+			    *what ? what : json_string_value(json_object_get(e, "note")));
 		qf_buf_puts(b, "</span>");
 		const char *note = json_string_value(json_object_get(e, "note"));
 		if (note && *what) {
@@ -212,7 +220,8 @@ static void s_reply(struct qf_http_req *r, struct intake *in, unsigned status,
 			qf_buf_html(&b, code);
 			qf_buf_puts(&b, "\" aria-live=\"polite\"></div>");
 		}
-		qf_buf_puts(&b, "<p id=\"secret-intro\">请输入提交时拿到的密钥查看进度。</p>");
+		qf_buf_puts(
+		    &b, "<p id=\"secret-intro\">请输入提交时拿到的密钥查看进度。</p>");
 		s_secret_form(&b, code, e);
 	}
 	web_end(&b, &p);

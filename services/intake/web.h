@@ -31,8 +31,8 @@ struct web_link {
 };
 
 struct web_page {
-	const char *title;  /* page title (plain text; escaped) */
-	const char *site;   /* site name (the community's), NULL: "清风" */
+	const char *title; /* page title (plain text; escaped) */
+	const char *site;  /* site name (the community's), NULL: "清风" */
 	enum web_area area;
 	const char *active; /* key of the nav link shown as current, or NULL */
 	/* nav for WEB_AREA_STAFF (resident pages use the built-in one);

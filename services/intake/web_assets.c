@@ -2,9 +2,10 @@
  * so the service needs no files beside its binary (served at /assets/).
  *
  * The palette is the disclosure publisher's (assets.c there); every text
- * colour keeps a contrast of at least 4.5:1 on its background (WCAG 2.1 AA)
- * and focus is always visible. Scripts only enhance pages that work without
- * them, and only ever insert text with textContent. */
+ * colour keeps a contrast of at least 4.5:1 on its background and every
+ * form border 3:1 (WCAG 2.1 AA), and focus is always visible. Scripts only
+ * enhance pages that work without them, and only ever insert text with
+ * textContent. */
 #include "web.h"
 
 #include <string.h>
@@ -50,7 +51,7 @@ static const char s_css[] =
     ".err{display:block;color:var(--bad);font-weight:600;margin:4px 0}\n"
     ".field.bad input,.field.bad select,.field.bad textarea{border-color:var(--bad);"
     "border-width:2px}\n"
-    "select,input,textarea,button{font:inherit;padding:10px;border:1px solid #8a9b97;"
+    "select,input,textarea,button{font:inherit;padding:10px;border:1px solid #6f7f7b;"
     "border-radius:6px;background:#fff;color:var(--ink);max-width:100%}\n"
     "input[type=text],input[type=tel],input[type=password],select,textarea{"
     "width:100%}\n"
@@ -109,9 +110,11 @@ static const char s_resident_js[] =
     "if(!m)return;\n"
     "var secret;try{secret=decodeURIComponent(m[1]);}catch(e){return;}\n"
     "var code=box.getAttribute('data-code');\n"
-    "function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;\n"
+    "function el(tag,cls,text){var "
+    "e=document.createElement(tag);if(cls)e.className=cls;\n"
     "if(text!=null)e.textContent=text;return e;}\n"
-    "function tm(s){return s&&s.length>=16&&s[10]==='T'?s.slice(0,10)+' '+s.slice(11,16):s;}\n"
+    "function tm(s){return s&&s.length>=16&&s[10]==='T'?s.slice(0,10)+' "
+    "'+s.slice(11,16):s;}\n"
     "function fact(dl,label,v){if(!v)return;dl.appendChild(el('dt',null,label));\n"
     "dl.appendChild(el('dd',null,tm(v)));}\n"
     "function hideForm(){['secret-form','secret-intro'].forEach(function(id){\n"
@@ -127,28 +130,34 @@ static const char s_resident_js[] =
     "r.name='rating';r.value=String(i);l.appendChild(r);\n"
     "l.appendChild(document.createTextNode(i+' 分 · '+L[i-1]));fs.appendChild(l);}\n"
     "f.appendChild(fs);\n"
-    "var d=el('div','field');var lb=el('label',null,'意见（可选）');lb.htmlFor='f-comment';\n"
+    "var d=el('div','field');var "
+    "lb=el('label',null,'意见（可选）');lb.htmlFor='f-comment';\n"
     "var t=el('textarea');t.id='f-comment';t.name='comment';t.rows=3;t.maxLength=500;\n"
     "d.appendChild(lb);d.appendChild(t);f.appendChild(d);\n"
-    "var b=el('button',null,'提交评价');b.type='submit';f.appendChild(b);s.appendChild(f);}\n"
+    "var "
+    "b=el('button',null,'提交评价');b.type='submit';f.appendChild(b);s.appendChild(f);}\n"
     "function render(v){\n"
     "hideForm();\n"
     "var s=el('section');s.id='view';\n"
-    "var h2=el('h2',null,'当前状态：'+(v.status_text||''));h2.id='view-h';s.appendChild(h2);\n"
+    "var "
+    "h2=el('h2',null,'当前状态：'+(v.status_text||''));h2.id='view-h';s.appendChild(h2);"
+    "\n"
     "var card=el('div','card'),dl=el('dl','facts');\n"
     "fact(dl,'查询码',v.tracking_code);fact(dl,'类别',v.category_name);\n"
     "fact(dl,'楼栋',v.building_name);fact(dl,'位置',v.address);\n"
     "fact(dl,'提交时间',v.submitted_at);fact(dl,'最近更新',v.updated_at);\n"
     "var d=v.deadlines||{};fact(dl,'应受理时限',d.respond_due_at);\n"
     "fact(dl,'应办结时限',d.resolve_due_at);\n"
-    "if(v.handler)fact(dl,'经办人',v.handler.name+(v.handler.post?'（'+v.handler.post+'）':''));\n"
+    "if(v.handler)fact(dl,'经办人',v.handler.name+(v.handler.post?'（'+v.handler.post+'"
+    "）':''));\n"
     "card.appendChild(dl);\n"
     "if(v.status_notes)card.appendChild(el('p','note',v.status_notes));\n"
     "s.appendChild(card);\n"
     "s.appendChild(el('h2',null,'办理过程'));\n"
     "var ol=el('ol','timeline');ol.id='timeline';\n"
     "(v.timeline||[]).forEach(function(e){var li=el('li');\n"
-    "li.appendChild(el('span','when',tm(e.at||'')));li.appendChild(document.createTextNode(' '));\n"
+    "li.appendChild(el('span','when',tm(e.at||'')));li.appendChild(document."
+    "createTextNode(' '));\n"
     "li.appendChild(el('span','what',e.status_text||e.note||''));\n"
     "if(e.note&&e.status_text)li.appendChild(el('div','note',e.note));\n"
     "if(e.actor&&e.actor.name)li.appendChild(el('div','when','经办：'+e.actor.name));\n"
@@ -161,7 +170,8 @@ static const char s_resident_js[] =
     "return r.json().then(function(j){return{ok:r.ok,j:j};});}).then(function(res){\n"
     "if(res.ok){render(res.j);return;}\n"
     "box.appendChild(el('p','alert',(res.j&&res.j.detail)||'查询码或密钥不正确'));\n"
-    "}).catch(function(){box.appendChild(el('p','alert','网络连接失败，请用下面的表单重试。'));});\n"
+    "}).catch(function(){box.appendChild(el('p','alert','"
+    "网络连接失败，请用下面的表单重试。'));});\n"
     "})();\n";
 
 static const struct web_asset s_assets[] = {

@@ -70,7 +70,8 @@ static void test_qr(void **st)
 	(void)st;
 	struct qf_buf b;
 	qf_buf_init(&b);
-	assert_int_equal(web_qr_svg(&b, "http://127.0.0.1:8080/t/LSJ-ABC123#k=X", "二维码"), 0);
+	assert_int_equal(
+	    web_qr_svg(&b, "http://127.0.0.1:8080/t/LSJ-ABC123#k=X", "二维码"), 0);
 	assert_non_null(strstr(b.p, "<svg class=\"qr\""));
 	assert_non_null(strstr(b.p, "aria-label=\"二维码\""));
 	assert_non_null(strstr(b.p, "M4 4h1v1h-1z")); /* the finder pattern's corner */
