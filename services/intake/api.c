@@ -50,6 +50,12 @@ static struct qf_http_route s_routes[] = {
     {"GET", "/large", web_h_large, 0, 0, "large", "public", NULL},
     {"GET", "/", page_h_start, 0, 0, "page_start", "public", NULL},
     {"POST", "/", page_h_submit, F | M, 0, "page_start", "public", NULL},
+    {"GET", "/t", page_h_follow, 0, 0, "page_follow", "public", NULL},
+    {"POST", "/t", page_h_follow_post, F, SMALL, "page_follow", "public", NULL},
+    {"GET", "/t/:code", page_h_follow, 0, 0, "page_follow", "public", NULL},
+    {"POST", "/t/:code", page_h_follow_post, F, SMALL, "page_follow", "public", NULL},
+    {"POST", "/t/:code/feedback", page_h_feedback, F, SMALL, "page_feedback", "public",
+     NULL},
     /* staff */
     {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases", "case.read", NULL},
     {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case", "case.read", "id"},

@@ -195,6 +195,25 @@ int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
 int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,
 			  uint64_t old_epoch, uint64_t new_epoch);
 
+/* ------------------------------------------------------------ track.c */
+/* The follow view of a case (what GET /v1/track/:code answers) for code and
+ * secret: 1 with *view (new reference), 0 for an unknown code or a wrong
+ * secret, -1 for a malformed code. No rate limit: the caller's. */
+int intake_track_view(struct intake *in, const char *code, const char *secret,
+		      json_t **view);
+/* Called once the feedback is committed (e NULL) or refused (e set); it
+ * replies to r itself. */
+typedef void (*intake_feedback_done)(struct qf_http_req *r, const struct intake_err *e,
+				     void *arg);
+/* Queue the petitioner's feedback on a resolved case (POST
+ * /v1/track/:code/feedback's path): comment (malloc'd or NULL) is taken.
+ * done NULL: the answer waits for the router's verdict (the API). Returns
+ * 0 (queued), -1 with the verdict in e (nothing queued, not replied), -2
+ * (answered 503: shutting down). */
+int intake_feedback_queue(struct intake *in, struct qf_http_req *r, const char *code,
+			  const char *secret, unsigned rating, char *comment,
+			  intake_feedback_done done, void *done_arg, struct intake_err *e);
+
 /* ------------------------------------------------------------ api.c */
 /* Reply with a verdict ({code, message, field}). */
 void intake_reply_err(struct qf_http_req *r, const struct intake_err *e);

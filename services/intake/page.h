@@ -18,6 +18,14 @@ struct intake;
 void page_h_start(struct qf_http_req *r, void *ctx);
 void page_h_submit(struct qf_http_req *r, void *ctx);
 
+/* GET /t (code and secret form), GET /t/:code (the script reads the
+ * secret from the fragment; a form asks for it), POST /t and POST /t/:code
+ * (the secret in the body: the view rendered here), POST
+ * /t/:code/feedback (rating and comment on a resolved case). */
+void page_h_follow(struct qf_http_req *r, void *ctx);
+void page_h_follow_post(struct qf_http_req *r, void *ctx);
+void page_h_feedback(struct qf_http_req *r, void *ctx);
+
 /* Answer r with the receipt page of a submission's JSON answer a (as POST
  * /v1/petitions gives it: tracking_code, secret, receipt, ...), status as
  * given. The page is no-store: it shows the secret, once. */

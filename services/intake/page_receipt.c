@@ -18,23 +18,24 @@
 static const struct {
 	const char *key, *label;
 } s_receipt_labels[] = {
-    {"case_id", "案件编号"}, {"producer", "记录方"}, {"type", "事件类型"},
-    {"partition", "分区"},   {"seq", "序号"},	 {"event_id", "事件编号"},
-    {"commitment", "承诺值"}, {"nonce", "随机数"},	 {"private", "私有部分"},
+    {"case_id", "案件编号"},  {"producer", "记录方"}, {"type", "事件类型"},
+    {"partition", "分区"},    {"seq", "序号"},	      {"event_id", "事件编号"},
+    {"commitment", "承诺值"}, {"nonce", "随机数"},    {"private", "私有部分"},
 };
 
 static void s_receipt(struct qf_buf *b, const json_t *rc)
 {
-	qf_buf_puts(b, "<details class=\"card\" open><summary>提交凭证（审计记录）</summary>"
-		       "<p class=\"hint\">这份凭证证明您的诉求已经写入不可篡改的审计日志。"
-		       "日后如有争议，可凭它核对。</p><dl class=\"facts\">");
+	qf_buf_puts(b,
+		    "<details class=\"card\" open><summary>提交凭证（审计记录）</summary>"
+		    "<p class=\"hint\">这份凭证证明您的诉求已经写入不可篡改的审计日志。"
+		    "日后如有争议，可凭它核对。</p><dl class=\"facts\">");
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)rc, k, v)
 	{
 		const char *label = k;
-		for (size_t i = 0; i < sizeof s_receipt_labels / sizeof s_receipt_labels[0];
-		     i++)
+		for (size_t i = 0;
+		     i < sizeof s_receipt_labels / sizeof s_receipt_labels[0]; i++)
 			if (!strcmp(s_receipt_labels[i].key, k))
 				label = s_receipt_labels[i].label;
 		qf_buf_puts(b, "<dt>");
@@ -74,17 +75,22 @@ void page_receipt_reply(struct qf_http_req *r, struct intake *in, unsigned statu
 		qf_buf_html(&b, msg);
 		qf_buf_puts(&b, "</p>");
 	} else {
-		qf_buf_puts(&b, "<p class=\"good\">社区会按时限受理和办理，进展会显示在跟进页上。</p>");
+		qf_buf_puts(
+		    &b,
+		    "<p "
+		    "class=\"good\">社区会按时限受理和办理，进展会显示在跟进页上。</p>");
 	}
-	qf_buf_puts(&b, "<div class=\"card\"><dl class=\"facts\"><dt>查询码</dt><dd><span "
-			"class=\"code\" id=\"tracking-code\">");
+	qf_buf_puts(&b,
+		    "<div class=\"card\"><dl class=\"facts\"><dt>查询码</dt><dd><span "
+		    "class=\"code\" id=\"tracking-code\">");
 	qf_buf_html(&b, code);
 	qf_buf_puts(&b, "</span></dd></dl>");
 	if (secret) {
-		qf_buf_puts(&b, "<h2>密钥（只显示这一次）</h2><p class=\"notice\"><strong>请马上"
-				"抄下、截图或打印保存这个密钥。</strong>它只在这里显示一次，"
-				"社区也查不到。没有它就看不到办理进度，也不能补充材料或评价。"
-				"不要告诉别人。</p><span class=\"secret\" id=\"secret\">");
+		qf_buf_puts(
+		    &b, "<h2>密钥（只显示这一次）</h2><p class=\"notice\"><strong>请马上"
+			"抄下、截图或打印保存这个密钥。</strong>它只在这里显示一次，"
+			"社区也查不到。没有它就看不到办理进度，也不能补充材料或评价。"
+			"不要告诉别人。</p><span class=\"secret\" id=\"secret\">");
 		qf_buf_html(&b, secret);
 		qf_buf_puts(&b, "</span>");
 		char origin[300], rel[300], link[600];
@@ -99,8 +105,9 @@ void page_receipt_reply(struct qf_http_req *r, struct intake *in, unsigned statu
 		snprintf(rel, sizeof rel, "%s", qf_buf_ok(&u) ? u.p : "/t");
 		qf_buf_free(&u);
 		snprintf(link, sizeof link, "%s%s", origin, rel);
-		qf_buf_puts(&b, "<h2>跟进链接</h2><p>用手机扫描下面的二维码，或保存这个链接，"
-				"就能随时查看进度（链接里含有密钥，请勿转发）。</p>");
+		qf_buf_puts(&b,
+			    "<h2>跟进链接</h2><p>用手机扫描下面的二维码，或保存这个链接，"
+			    "就能随时查看进度（链接里含有密钥，请勿转发）。</p>");
 		web_qr_svg(&b, link, "跟进链接二维码");
 		qf_buf_puts(&b, "<p><a id=\"follow-link\" href=\"");
 		qf_buf_html(&b, rel);

@@ -21,9 +21,11 @@
 static const struct {
 	const char *field, *label;
 } s_labels[] = {
-    {"category", "诉求类别"}, {"building", "楼栋"},   {"address", "具体位置"},
-    {"description", "问题描述"}, {"name", "姓名"},	  {"phone", "电话"},
-    {"photos", "照片"},	  {"consent_public", "公开选择"}, {"anonymous", "匿名"},
+    {"category", "诉求类别"}, {"building", "楼栋"},
+    {"address", "具体位置"},  {"description", "问题描述"},
+    {"name", "姓名"},	      {"phone", "电话"},
+    {"photos", "照片"},	      {"consent_public", "公开选择"},
+    {"anonymous", "匿名"},
 };
 
 /* The form field an API error names ("media[1]" is the photos input). */
@@ -88,7 +90,8 @@ static void s_hint(struct qf_buf *b, const char *field, const char *hint)
 
 static void s_field_open(struct qf_buf *b, const char *field, const struct intake_err *e)
 {
-	qf_buf_puts(b, web_err_is(e, field) ? "<div class=\"field bad\">" : "<div class=\"field\">");
+	qf_buf_puts(b, web_err_is(e, field) ? "<div class=\"field bad\">"
+					    : "<div class=\"field\">");
 }
 
 /* A one-line text input with its label, hint and error. */
@@ -143,16 +146,19 @@ static void s_select(struct qf_buf *b, const char *field, const char *hint,
 }
 
 static void s_render_form(struct qf_buf *b, const struct qf_community *c,
-			  const json_t *fields, const struct intake_err *e, const char *msg)
+			  const json_t *fields, const struct intake_err *e,
+			  const char *msg)
 {
-	qf_buf_puts(b, "<h1>我要反映</h1><p>遇到小区里的问题，在这里告诉社区。提交后您会得到"
-		       "一个查询码和一个密钥，凭它们随时查看办理进度。</p>");
+	qf_buf_puts(b,
+		    "<h1>我要反映</h1><p>遇到小区里的问题，在这里告诉社区。提交后您会得到"
+		    "一个查询码和一个密钥，凭它们随时查看办理进度。</p>");
 	if (e)
 		qf_buf_puts(b, "<p class=\"alert\" id=\"form-error\">提交没有成功，"
 			       "请按下面标红的提示修改后再提交。</p>");
-	qf_buf_puts(b, "<form method=\"post\" action=\"/\" enctype=\"multipart/form-data\" "
-		       "class=\"card\" novalidate><input type=\"hidden\" name=\"channel\" "
-		       "value=\"web\">");
+	qf_buf_puts(b,
+		    "<form method=\"post\" action=\"/\" enctype=\"multipart/form-data\" "
+		    "class=\"card\" novalidate><input type=\"hidden\" name=\"channel\" "
+		    "value=\"web\">");
 	/* category */
 	const char *codes[256], *names[256];
 	unsigned n = 0;
@@ -193,13 +199,15 @@ static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 	int anon = s_checked(fields, "anonymous");
 	qf_buf_puts(b, "<fieldset><legend>您的联系方式</legend>");
 	s_field_open(b, "anonymous", e);
-	qf_buf_puts(b, "<label class=\"choice\" for=\"f-anonymous\"><input type=\"checkbox\" "
-		       "value=\"true\"");
+	qf_buf_puts(
+	    b, "<label class=\"choice\" for=\"f-anonymous\"><input type=\"checkbox\" "
+	       "value=\"true\"");
 	web_field_attrs(b, "anonymous", 1, e);
 	qf_buf_puts(b, anon ? " checked>" : ">");
 	qf_buf_puts(b, "匿名反映</label>");
-	s_hint(b, "anonymous", "匿名时不用填姓名和电话，但工作人员无法联系您，"
-			       "只能凭查询码和密钥查看进度。");
+	s_hint(b, "anonymous",
+	       "匿名时不用填姓名和电话，但工作人员无法联系您，"
+	       "只能凭查询码和密钥查看进度。");
 	web_field_err(b, "anonymous", e, msg);
 	qf_buf_puts(b, "</div>");
 	s_text(b, "name", "姓名（不匿名时必填）", NULL,
@@ -222,9 +230,10 @@ static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 	       "<label class=\"choice\"><input type=\"radio\" name=\"consent_public\" "
 	       "value=\"false\" aria-describedby=\"h-consent\"");
 	qf_buf_puts(b, pub ? ">" : " checked>");
-	qf_buf_puts(b, "不公开我写的描述和照片（只公开类别、楼栋和进度）</label>"
-		       "<label class=\"choice\"><input type=\"radio\" name=\"consent_public\" "
-		       "value=\"true\" aria-describedby=\"h-consent\"");
+	qf_buf_puts(
+	    b, "不公开我写的描述和照片（只公开类别、楼栋和进度）</label>"
+	       "<label class=\"choice\"><input type=\"radio\" name=\"consent_public\" "
+	       "value=\"true\" aria-describedby=\"h-consent\"");
 	qf_buf_puts(b, pub ? " checked>" : ">");
 	qf_buf_puts(b, "同意公开我写的描述和照片（已隐去姓名、电话等个人信息）</label>");
 	web_field_err(b, "consent_public", e, msg);
@@ -238,9 +247,10 @@ static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 	web_field_attrs(b, "photos", 1, e);
 	qf_buf_puts(b, ">");
 	web_field_err(b, "photos", e, msg);
-	qf_buf_puts(b, "</div><button type=\"submit\" class=\"wide\">提交诉求</button></form>"
-		       "<p>已经提交过？<a href=\"/t\">查询办理进度</a>。社区工作人员请"
-		       "<a href=\"/staff/login\">登录工作台</a>。</p>");
+	qf_buf_puts(
+	    b, "</div><button type=\"submit\" class=\"wide\">提交诉求</button></form>"
+	       "<p>已经提交过？<a href=\"/t\">查询办理进度</a>。社区工作人员请"
+	       "<a href=\"/staff/login\">登录工作台</a>。</p>");
 }
 
 static void s_reply_form(struct qf_http_req *r, struct intake *in, unsigned status,
@@ -319,9 +329,8 @@ void page_h_submit(struct qf_http_req *r, void *ctx)
 	}
 	/* the kept input never holds photos: the form's files are not fields */
 	ps->fields = json_deep_copy(obj);
-	struct intake_sub_opts so = {.fmt = INTAKE_FMT_NATIVE,
-				     .reply = s_answered,
-				     .reply_arg = ps};
+	struct intake_sub_opts so = {
+	    .fmt = INTAKE_FMT_NATIVE, .reply = s_answered, .reply_arg = ps};
 	intake_petition_submit(in, r, obj, &form, NULL, &so);
 	json_decref(obj);
 }

@@ -17,9 +17,9 @@ static const struct web_link s_resident_nav[] = {
     {"staff", "/staff/login", "工作人员登录"},
 };
 
-#define CSP                                                                            \
+#define CSP                                                                              \
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: " \
-	"blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; "                \
+	"blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; "               \
 	"frame-ancestors 'none'; object-src 'none'"
 
 void web_begin(struct qf_buf *b, const struct web_page *p)
@@ -28,10 +28,11 @@ void web_begin(struct qf_buf *b, const struct web_page *p)
 	qf_buf_puts(b, "<!doctype html>\n<html lang=\"zh-CN\"");
 	if (p->large)
 		qf_buf_puts(b, " class=\"big\"");
-	qf_buf_puts(b, "><head><meta charset=\"utf-8\">"
-		       "<meta name=\"viewport\" content=\"width=device-width, "
-		       "initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\">"
-		       "<title>");
+	qf_buf_puts(b,
+		    "><head><meta charset=\"utf-8\">"
+		    "<meta name=\"viewport\" content=\"width=device-width, "
+		    "initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\">"
+		    "<title>");
 	qf_buf_html(b, p->title);
 	qf_buf_puts(b, " · ");
 	qf_buf_html(b, site);
@@ -48,7 +49,8 @@ void web_begin(struct qf_buf *b, const struct web_page *p)
 	qf_buf_puts(b, "</a><span class=\"motto\">");
 	qf_buf_puts(b, p->area == WEB_AREA_STAFF ? "清风 · 工作台" : "清风 · 居民反映");
 	qf_buf_puts(b, "</span></div>");
-	const struct web_link *nav = p->area == WEB_AREA_RESIDENT ? s_resident_nav : p->nav;
+	const struct web_link *nav =
+	    p->area == WEB_AREA_RESIDENT ? s_resident_nav : p->nav;
 	unsigned n = p->area == WEB_AREA_RESIDENT
 			 ? (unsigned)(sizeof s_resident_nav / sizeof s_resident_nav[0])
 			 : p->nnav;
@@ -58,7 +60,8 @@ void web_begin(struct qf_buf *b, const struct web_page *p)
 			int on = p->active && !strcmp(p->active, nav[i].key);
 			qf_buf_puts(b, "<a href=\"");
 			qf_buf_html(b, nav[i].href);
-			qf_buf_puts(b, on ? "\" class=\"on\" aria-current=\"page\">" : "\">");
+			qf_buf_puts(b, on ? "\" class=\"on\" aria-current=\"page\">"
+					  : "\">");
 			qf_buf_html(b, nav[i].label);
 			qf_buf_puts(b, "</a>");
 		}
@@ -150,9 +153,10 @@ void web_h_large(struct qf_http_req *r, void *ctx)
 	const char *on = qf_http_query(r, "on");
 	const char *back = qf_http_query(r, "back");
 	int big = on && !strcmp(on, "1");
-	qf_http_add_header(r, "Set-Cookie",
-			   big ? "qf_large=1; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
-			       : "qf_large=0; Path=/; Max-Age=0; SameSite=Lax; HttpOnly");
+	qf_http_add_header(
+	    r, "Set-Cookie",
+	    big ? "qf_large=1; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
+		: "qf_large=0; Path=/; Max-Age=0; SameSite=Lax; HttpOnly");
 	qf_http_add_header(r, "Location", web_local_path(back) ? back : "/");
 	qf_http_add_header(r, "Cache-Control", "no-store");
 	qf_http_reply(r, 303, "text/plain; charset=utf-8", "", 0);
@@ -213,9 +217,21 @@ int web_origin(struct qf_http_req *r, char *out, size_t n)
 	if (!h || !*h || strlen(h) > 253)
 		return -1;
 	for (const char *c = h; *c; c++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
+			    "89.-:[]",
 			    *c))
 			return -1;
 	snprintf(out, n, "%s://%s", xp && !strcmp(xp, "https") ? "https" : "http", h);
 	return 0;
+}
+
+void web_time(struct qf_buf *b, const char *iso)
+{
+	if (iso && strlen(iso) >= 16 && iso[10] == 'T') {
+		qf_buf_htmln(b, iso, 10);
+		qf_buf_putc(b, ' ');
+		qf_buf_htmln(b, iso + 11, 5);
+	} else {
+		qf_buf_html(b, iso);
+	}
 }

@@ -31,8 +31,8 @@ struct web_link {
 };
 
 struct web_page {
-	const char *title;  /* page title (plain text; escaped) */
-	const char *site;   /* site name (the community's), NULL: "清风" */
+	const char *title; /* page title (plain text; escaped) */
+	const char *site;  /* site name (the community's), NULL: "清风" */
 	enum web_area area;
 	const char *active; /* key of the nav link shown as current, or NULL */
 	/* nav for WEB_AREA_STAFF (resident pages use the built-in one);
@@ -84,6 +84,10 @@ void web_field_err(struct qf_buf *b, const char *field, const struct intake_err 
 /* A text field's value kept from the resident's input (escaped), or
  * nothing. */
 void web_field_value(struct qf_buf *b, const json_t *fields, const char *field);
+
+/* An ISO 8601 time of the API ("2026-12-08T12:24:18+08:00") as residents
+ * read it ("2026-12-08 12:24"), escaped; other text as is (escaped). */
+void web_time(struct qf_buf *b, const char *iso);
 
 /* The origin the browser used ("http://host:port"), for links that leave
  * the screen (a QR code): Host checked to be a plain host[:port], the

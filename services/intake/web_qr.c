@@ -19,10 +19,11 @@ int web_qr_svg(struct qf_buf *b, const char *text, const char *label)
 		      "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
 		      n, n);
 	qf_buf_html(b, label);
-	qf_buf_printf(b,
-		      "\" shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
-		      "fill=\"#fff\"/><path fill=\"#000\" d=\"",
-		      n, n);
+	qf_buf_printf(
+	    b,
+	    "\" shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+	    "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+	    n, n);
 	for (int y = 0; y < w; y++)
 		for (int x = 0; x < w; x++)
 			if (q->data[y * w + x] & 1)

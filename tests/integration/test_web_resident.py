@@ -14,9 +14,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from tests.harness.qf import Cluster
+from tests.harness.qf import Cluster, wait_until
 from tests.harness.svc_disclosure import Browser
 from tests.harness.svc_intake import IntakeService, jpeg, multipart
+from tests.harness.svc_router import Router
 
 FORM = {"channel": "web", "category": "facility_repair", "building": "B03",
         "address": "3栋2单元楼道", "description": "3栋2单元楼道的声控灯坏了一个星期。",
@@ -71,8 +72,15 @@ class ResidentPagesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.cluster = Cluster("web-resident")
-        cls.it = IntakeService(cls.cluster, settings={
+        cls.it = IntakeService(cls.cluster, start=False, settings={
             "intake.max_media_bytes": 200000})
+        # the real router: it assigns, sets the deadlines, writes the timeline
+        cls.router = Router(cls.cluster, [cls.it], start=False)
+        cls.it.router = cls.router
+        cls.it.write_config()
+        cls.it.start(wait=False)
+        cls.router.start()
+        cls.it.proc.wait_ready()
         cls.base = "http://127.0.0.1:%d" % cls.it.http_port
 
     @classmethod
@@ -84,11 +92,11 @@ class ResidentPagesTest(unittest.TestCase):
     def shot(self, name):
         return self.cluster.path("screenshots", name + ".png")
 
-    def logs(self):
+    def service_logs(self):
         out = []
         for root, _, files in os.walk(self.cluster.dir):
             for f in files:
-                if f.endswith(".log"):
+                if f.endswith(".log") and not f.startswith("chromium"):
                     with open(os.path.join(root, f), "rb") as fh:
                         out.append(fh.read().decode("utf-8", "replace"))
         return "\n".join(out)
@@ -161,6 +169,8 @@ class ResidentPagesTest(unittest.TestCase):
             (dict(FORM, phone="12"), (), 400, "phone", "电话号码格式不正确"),
             (FORM, [("photos", "big.jpg", "image/jpeg", jpeg(300000))], 413, "photos",
              "过大"),
+            (FORM, [("photos", "note.txt", "text/plain", b"not a photo at all")], 415,
+             "photos", "图片"),
         ]
         for fields, files, status, field, text in cases:
             st, hd, html = post(self.base, "/", fields, files or
@@ -171,3 +181,150 @@ class ResidentPagesTest(unittest.TestCase):
             # the resident's input is kept
             self.assertIn("3栋2单元楼道", html)
             self.assertIn('id="form-error"', html)
+
+    def test_input_is_escaped_when_kept(self):
+        evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>"
+        st, _, html = post(self.base, "/", dict(FORM, description=evil, address=evil,
+                                                category="no_such"))
+        self.assertEqual(st, 422, html[:1500])
+        self.assertNotIn("<script>alert", html)
+        self.assertNotIn("<img src=x", html)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", html)
+
+    # -------------------------------------------------------- follow, no JS
+    def submit(self, **kw):
+        st, _, html = post(self.base, "/", dict(FORM, **kw),
+                           [("photos", "", "application/octet-stream", b"")])
+        self.assertEqual(st, 201, html[:1500])
+        return receipt_of(html)
+
+    def test_follow_without_js(self):
+        code, secret = self.submit()
+        # the router's assignment reaches the follow view
+        wait_until(lambda: self.it.track(code, secret)[1].get("handler"), timeout=15,
+                   what="the router's assignment")
+        st, hd, html = get(self.base, "/t/" + code)
+        self.assertEqual(st, 200)
+        self.assertIn('id="secret-form"', html)
+        self.assertIn('method="post"', html)
+        st, hd, html = post(self.base, "/t/" + code, {"secret": secret})
+        self.assertEqual(st, 200, html[:1500])
+        self.assertEqual(hd["Cache-Control"], "no-store")
+        self.assertIn('id="timeline"', html)
+        self.assertIn("诉求已提交", html)
+        self.assertIn("已派单", html)
+        self.assertIn("经办人", html)
+        self.assertIn("应办结时限", html)
+        # the code typed with the secret on /t
+        st, _, html = post(self.base, "/t", {"tracking_code": code.lower(),
+                                             "secret": secret})
+        self.assertEqual(st, 200, html[:1500])
+        self.assertIn('id="timeline"', html)
+
+    def test_follow_bad_secret(self):
+        code, secret = self.submit()
+        wrong = ("0" if secret[0] != "0" else "1") + secret[1:]
+        # the API's convention: a missing secret is 401, a wrong one the
+        # same 404 as an unknown code
+        for fields, status in (({"secret": wrong}, 404), ({"secret": ""}, 401)):
+            st, _, html = post(self.base, "/t/" + code, fields)
+            self.assertEqual(st, status, html[:1500])
+            msg = field_error(html, "secret")
+            self.assertTrue(re.search(r"[\u4e00-\u9fff]", msg), msg)
+            self.assertNotIn('id="timeline"', html)
+        st, _, html = post(self.base, "/t/%s/feedback" % code,
+                           {"secret": wrong, "rating": "5"})
+        self.assertEqual(st, 404, html[:1500])
+        self.assertIn("查询码或密钥不正确", field_error(html, "secret"))
+        # rating before the case is resolved: refused, in Chinese
+        st, _, html = post(self.base, "/t/%s/feedback" % code,
+                           {"secret": secret, "rating": "5"})
+        self.assertEqual(st, 409, html[:1500])
+        self.assertIn("办结后才能评价", html)
+
+    def test_rate_a_resolved_case_without_js(self):
+        code, secret = self.submit()
+        view = wait_until(lambda: (lambda v: v if v.get("handler") else None)(
+            self.it.track(code, secret)[1]), timeout=15, what="the assignment")
+        cid = view["case_id"]
+        for act in ({"action": "accept"}, {"action": "resolve", "result": "声控灯已更换。"}):
+            st, body = self.it.action(cid, "head1", act)
+            self.assertEqual(st, 200, body)
+        wait_until(lambda: self.it.track(code, secret)[1].get("can_give_feedback"),
+                   timeout=15, what="resolved")
+        st, _, html = post(self.base, "/t/" + code, {"secret": secret})
+        self.assertIn('id="feedback-form"', html)
+        self.assertIn("已办结", html)
+        # a rating out of range: the error at the rating, the view kept
+        st, _, html = post(self.base, "/t/%s/feedback" % code,
+                           {"secret": secret, "rating": "9"})
+        self.assertEqual(st, 400, html[:1500])
+        self.assertIn("1 到 5 分", html)
+        self.assertIn('aria-describedby="e-rating"', html)
+        st, _, html = post(self.base, "/t/%s/feedback" % code,
+                           {"secret": secret, "rating": "5", "comment": "修得很快，谢谢！"})
+        self.assertEqual(st, 200, html[:1500])
+        self.assertIn("感谢您的评价", html)
+        st, view = self.it.track(code, secret)
+        self.assertFalse(view["can_give_feedback"], view)
+
+    # -------------------------------------------------------- browser
+    def test_browser_submit_receipt_follow(self):
+        photo = self.cluster.path("photo.png")
+        with open(photo, "wb") as f:
+            f.write(tiny_png())
+        with Browser(self.cluster) as b:
+            b.open(self.base + "/")
+            self.assertLessEqual(b.eval("document.documentElement.scrollWidth"), 412)
+            b.screenshot(self.shot("start"))
+            b.eval("""(function(){var f=document.forms[0];
+                f.category.value='facility_repair';f.building.value='B03';
+                f.address.value='3栋2单元楼道';
+                f.description.value='楼道灯坏了，晚上看不见台阶。';
+                f.name.value='吴晓明';f.phone.value='13912345678';return 1;})()""")
+            obj = b.call("Runtime.evaluate",
+                         {"expression": "document.getElementById('f-photos')"})
+            b.call("DOM.setFileInputFiles", {"files": [photo],
+                                             "objectId": obj["result"]["objectId"]})
+            self.assertEqual(b.eval("document.getElementById('f-photos').files.length"), 1)
+            b.eval("document.querySelector('form button[type=submit]').click(),1")
+            b.wait_for("!!document.getElementById('secret')", timeout=20)
+            code = b.eval("document.getElementById('tracking-code').textContent")
+            secret = b.eval("document.getElementById('secret').textContent")
+            self.assertEqual(b.eval("document.querySelectorAll('svg.qr path').length"), 1)
+            # the print button is the script's (hidden without it)
+            self.assertFalse(b.eval("document.getElementById('print').hidden"))
+            b.screenshot(self.shot("receipt"))
+            href = b.eval("document.getElementById('follow-link').getAttribute('href')")
+            self.assertEqual(href, "/t/%s#k=%s" % (code, secret))
+            b.open(self.base + href)
+            b.wait_for("!!document.getElementById('timeline')", timeout=20)
+            text = b.eval("document.body.innerText")
+            self.assertIn("诉求已提交", text)
+            self.assertIn("当前状态", text)
+            self.assertTrue(b.eval("document.getElementById('secret-form').hidden"))
+            self.assertLessEqual(b.eval("document.documentElement.scrollWidth"), 412)
+            b.screenshot(self.shot("follow"))
+        # the case has its photo
+        st, view = self.it.track(code, secret)
+        self.assertEqual(st, 200, view)
+        self.assertEqual(len(view.get("media", [])), 1, view)
+        # the secret is in no server log line (the fragment never leaves
+        # the browser, the form POST body is not logged): every service's
+        # log in the cluster directory (the browser's own log aside)
+        logs = self.service_logs()
+        self.assertIn("petition_accepted", logs)
+        self.assertNotIn(secret, logs)
+
+
+def tiny_png():
+    """A real 8x8 PNG (zlib, no imaging library)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\0" + bytes([200, 60, 40] * 8) for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
