@@ -103,6 +103,8 @@ static struct qf_http_route s_routes[] = {
      "id"},
     {"POST", "/staff/cases/:id/contact", intake_h_staff_contact, F, SMALL, "staff",
      "case.contact", "id"},
+    {"GET", "/staff/new", intake_h_staff_new_get, 0, 0, "staff", "case.enter", NULL},
+    {"POST", "/staff/new", intake_h_staff_new_post, F | M, 0, "staff", "case.enter", NULL},
     {"GET", "/staff/accounts", intake_h_staff_accounts_get, 0, 0, "staff",
      "account.manage", NULL},
     {"POST", "/staff/accounts", intake_h_staff_accounts_post, F, SMALL, "staff",

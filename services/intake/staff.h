@@ -94,6 +94,16 @@ int intake_account_set(struct intake *in, struct qf_http_req *r, const char *sta
 int intake_account_state(struct intake *in, const char *staff_id);
 
 /* ------------------------------------------------------------ staffweb.c */
+/* The workbench frame (on web.h's shell): open a page (b initialised here)
+ * with the staff nav and, when csrf is given, the sign-out form; send it
+ * (takes b). A hidden field with the session's CSRF token. */
+struct qf_buf;
+struct web_page;
+void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
+			     const char *title, const struct qf_staff *who, const char *csrf);
+void intake_staff_page_send(struct qf_http_req *r, unsigned status,
+			    const struct web_page *p, struct qf_buf *b);
+void intake_staff_csrf_field(struct qf_buf *b, const char *csrf);
 void intake_h_staff_login_get(struct qf_http_req *r, void *ctx);
 void intake_h_staff_login_post(struct qf_http_req *r, void *ctx);
 void intake_h_staff_logout(struct qf_http_req *r, void *ctx);
@@ -103,6 +113,12 @@ void intake_h_staff_act(struct qf_http_req *r, void *ctx);
 void intake_h_staff_contact(struct qf_http_req *r, void *ctx);
 void intake_h_staff_accounts_get(struct qf_http_req *r, void *ctx);
 void intake_h_staff_accounts_post(struct qf_http_req *r, void *ctx);
+/* ------------------------------------------------------------ staffentry.c */
+/* GET /staff/new: the counter, phone and patrol entry form; POST: the
+ * petition through POST /v1/petitions' path (entered_by: the person), then
+ * the printable receipt for the resident (page_receipt_reply). */
+void intake_h_staff_new_get(struct qf_http_req *r, void *ctx);
+void intake_h_staff_new_post(struct qf_http_req *r, void *ctx);
 /* The sign-in page with a status (the gate's 401 for pages). */
 void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned status,
 			     const char *notice, const char *staff_id, int failed);

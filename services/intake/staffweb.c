@@ -36,7 +36,7 @@ static const struct web_link s_nav[] = {
 /* Open a page in the shell (web.h): the staff nav when someone is signed
  * in (the accounts link only for who may manage them), and the sign-out
  * form when the person came with a session (csrf). */
-static void s_head(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
+void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
 		   const char *title, const struct qf_staff *who, const char *csrf)
 {
 	int accounts = who && qf_policy_role_allows(qf_access_community(r), who,
@@ -73,7 +73,7 @@ static void s_head(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
 	qf_buf_puts(b, "</h1>");
 }
 
-static void s_send(struct qf_http_req *r, unsigned status, const struct web_page *p,
+void intake_staff_page_send(struct qf_http_req *r, unsigned status, const struct web_page *p,
 		   struct qf_buf *b)
 {
 	web_end(b, p);
@@ -89,7 +89,7 @@ static void s_redirect(struct qf_http_req *r, const char *to, const char *cookie
 	qf_http_reply(r, 303, "text/plain; charset=utf-8", "", 0);
 }
 
-static void s_csrf_field(struct qf_buf *b, const char *csrf)
+void intake_staff_csrf_field(struct qf_buf *b, const char *csrf)
 {
 	qf_buf_puts(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
 	qf_buf_html(b, csrf);
@@ -102,11 +102,11 @@ static void s_message(struct qf_http_req *r, unsigned status, const char *title,
 {
 	struct qf_buf b;
 	struct web_page pg;
-	s_head(&b, &pg, r, title, NULL, NULL);
+	intake_staff_page_begin(&b, &pg, r, title, NULL, NULL);
 	qf_buf_puts(&b, "<p class=\"err\" role=\"alert\">");
 	qf_buf_html(&b, msg);
 	qf_buf_puts(&b, "</p><p><a href=\"/staff/\">回到我的待办</a></p>");
-	s_send(r, status, &pg, &b);
+	intake_staff_page_send(r, status, &pg, &b);
 }
 
 /* ------------------------------------------------------------ forms */
@@ -198,7 +198,7 @@ void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned 
 	(void)in;
 	struct qf_buf b;
 	struct web_page pg;
-	s_head(&b, &pg, r, "工作人员登录", NULL, NULL);
+	intake_staff_page_begin(&b, &pg, r, "工作人员登录", NULL, NULL);
 	if (notice) {
 		qf_buf_puts(&b, "<p role=\"status\">");
 		qf_buf_html(&b, notice);
@@ -220,7 +220,7 @@ void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned 
 			  "<p><a href=\"/\">返回居民首页</a></p>"
 			  "<p>短信验证码登录暂未开放；忘记密码请联系社区书记重置。</p>",
 		      INTAKE_PW_MAX, desc);
-	s_send(r, status, &pg, &b);
+	intake_staff_page_send(r, status, &pg, &b);
 }
 
 void intake_h_staff_login_get(struct qf_http_req *r, void *ctx)
@@ -389,7 +389,7 @@ void intake_h_staff_queue(struct qf_http_req *r, void *ctx)
 	int64_t now = qf_now_ms(in->clock);
 	struct qf_buf b;
 	struct web_page pg;
-	s_head(&b, &pg, r, "我的待办", me, s.csrf[0] ? s.csrf : NULL);
+	intake_staff_page_begin(&b, &pg, r, "我的待办", me, s.csrf[0] ? s.csrf : NULL);
 	if (!q->n)
 		qf_buf_puts(&b, "<p>目前没有待办案件。</p>");
 	qf_buf_puts(&b, "<ul class=\"q\">");
@@ -416,7 +416,7 @@ void intake_h_staff_queue(struct qf_http_req *r, void *ctx)
 	}
 	qf_buf_puts(&b, "</ul>");
 	free(q);
-	s_send(r, 200, &pg, &b);
+	intake_staff_page_send(r, 200, &pg, &b);
 }
 
 /* ------------------------------------------------------------ case */
@@ -524,7 +524,7 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 	char title[160];
 	snprintf(title, sizeof title, "%s · %s", s_str(v, "category_name"),
 		 s_str(v, "building_name"));
-	s_head(&b, &pg, r, title, me, s.csrf[0] ? s.csrf : NULL);
+	intake_staff_page_begin(&b, &pg, r, title, me, s.csrf[0] ? s.csrf : NULL);
 	s_verdict(in, r, &b, me);
 	if (err) {
 		qf_buf_puts(&b, "<p class=\"err\" role=\"alert\">操作未成功：");
@@ -586,7 +586,7 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 					  "value=\"%s\">",
 				      s_acts[a].action);
 			if (s.csrf[0])
-				s_csrf_field(&b, s.csrf);
+				intake_staff_csrf_field(&b, s.csrf);
 			qf_buf_printf(&b, "%s<button type=\"submit\">%s</button></form></details>",
 				      s_acts[a].fields, s_acts[a].label);
 		}
@@ -597,14 +597,14 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 		qf_buf_url(&b, case_id);
 		qf_buf_puts(&b, "/contact\">");
 		if (s.csrf[0])
-			s_csrf_field(&b, s.csrf);
+			intake_staff_csrf_field(&b, s.csrf);
 		qf_buf_puts(&b, "<label for=\"f-creason\">查看事由（将记录并告知诉求人）</label>"
 				"<input id=\"f-creason\" name=\"reason\" required maxlength=\"200\">"
 				"<button type=\"submit\">查看联系方式</button></form>");
 	}
 	json_decref(rec);
 	json_decref(v);
-	s_send(r, status, &pg, &b);
+	intake_staff_page_send(r, status, &pg, &b);
 }
 
 void intake_h_staff_case(struct qf_http_req *r, void *ctx)
@@ -656,7 +656,7 @@ static void s_contact_page(struct intake *in, struct qf_http_req *r, const char 
 	}
 	struct qf_buf b;
 	struct web_page pg;
-	s_head(&b, &pg, r, "诉求人联系方式", qf_access_staff(r), NULL);
+	intake_staff_page_begin(&b, &pg, r, "诉求人联系方式", qf_access_staff(r), NULL);
 	static const char *const rows[][2] = {
 	    {"name", "姓名"}, {"phone", "电话"}, {"email", "电子邮箱"}};
 	qf_buf_puts(&b, "<dl class=\"facts\">");
@@ -673,7 +673,7 @@ static void s_contact_page(struct intake *in, struct qf_http_req *r, const char 
 	qf_buf_puts(&b, "</p><p><a href=\"/staff/cases/");
 	qf_buf_url(&b, case_id);
 	qf_buf_puts(&b, "\">返回案件</a></p>");
-	s_send(r, 200, &pg, &b);
+	intake_staff_page_send(r, 200, &pg, &b);
 }
 
 void intake_h_staff_contact(struct qf_http_req *r, void *ctx)
@@ -708,7 +708,7 @@ static void s_accounts_page(struct intake *in, struct qf_http_req *r, unsigned s
 	intake_session_get(in, r, &s);
 	struct qf_buf b;
 	struct web_page pg;
-	s_head(&b, &pg, r, "工作人员账号", me, s.csrf[0] ? s.csrf : NULL);
+	intake_staff_page_begin(&b, &pg, r, "工作人员账号", me, s.csrf[0] ? s.csrf : NULL);
 	if (ok) {
 		qf_buf_puts(&b, "<p class=\"ok\" role=\"status\">");
 		qf_buf_html(&b, ok);
@@ -730,7 +730,7 @@ static void s_accounts_page(struct intake *in, struct qf_http_req *r, unsigned s
 	qf_buf_puts(&b, "</ul><h2>开通账号或重置密码</h2>"
 			"<form method=\"post\" action=\"/staff/accounts\">");
 	if (s.csrf[0])
-		s_csrf_field(&b, s.csrf);
+		intake_staff_csrf_field(&b, s.csrf);
 	if (err) {
 		qf_buf_printf(&b, "<p id=\"acc-err\" class=\"err\" role=\"alert\">");
 		qf_buf_html(&b, err);
@@ -747,7 +747,7 @@ static void s_accounts_page(struct intake *in, struct qf_http_req *r, unsigned s
 			  "<p>重置密码后，此人已登录的会话全部失效，锁定同时解除。</p>",
 		      field && !strcmp(field, "staff") ? d : "", INTAKE_PW_MIN, INTAKE_PW_MAX,
 		      INTAKE_PW_MIN, INTAKE_PW_MAX, field && !strcmp(field, "password") ? d : "");
-	s_send(r, status, &pg, &b);
+	intake_staff_page_send(r, status, &pg, &b);
 }
 
 void intake_h_staff_accounts_get(struct qf_http_req *r, void *ctx)

@@ -205,6 +205,18 @@ class WorkbenchTest(unittest.TestCase):
             self.assertIn("操作成功", text)
             self.assertIn("电工已到场检查线路", text)
             shot("resolved")
+            # counter entry: the paper receipt for the resident
+            b.open(base + "/staff/new")
+            b.eval("document.getElementById('f-channel').value='counter';"
+                   "document.getElementById('f-building').value='B02';"
+                   "document.getElementById('f-address').value='2栋3单元';"
+                   "document.getElementById('f-description').value='三楼扶手松动';"
+                   "document.getElementById('f-name').value='郑桂兰';"
+                   "document.getElementById('f-phone').value='13700002222';"
+                   "document.querySelector('form[action=\"/staff/new\"] button').click()")
+            b.wait_for("document.readyState == 'complete' && "
+                       "/LSJ-/.test(document.body.innerText)", timeout=15)
+            shot("receipt")
         self.assertEqual(self.status(cid), "resolved")
 
     def test_contact_on_request(self):
@@ -233,6 +245,34 @@ class WorkbenchTest(unittest.TestCase):
         self.assertEqual(st, 200, v)
         self.assertEqual([(x["actor"]["staff_id"], x["reason"]) for x in v["contact_views"]],
                          [("s04", "上门维修前电话确认")])
+
+    def test_counter_entry_ends_on_a_receipt(self):
+        self.set_password("s04", "lou-zhang-counter")
+        w = Web(self.it)
+        self.assertEqual(w.login("s04", "lou-zhang-counter")[0], 303)
+        token = w.csrf("/staff/new")
+        entry = {"channel": "counter", "category": "facility_repair", "building": "B02",
+                 "address": "2栋1单元", "description": "单元门禁坏了，老人进出不便",
+                 "name": "郑桂兰", "phone": "13700001111"}
+        # without the token: refused, nothing entered
+        self.assertEqual(w.post("/staff/new", entry)[0], 403)
+        # bad input: the form again, the error tied to its field
+        st, _, body = w.post("/staff/new", dict(entry, description="", csrf=token))
+        self.assertIn(st, (400, 422))
+        self.assertIn('aria-invalid="true"', body.decode("utf-8"))
+        st, hd, body = w.post("/staff/new", dict(entry, csrf=token))
+        self.assertEqual(st, 201, body[:400])
+        page = body.decode("utf-8")
+        code = re.search(r"LSJ-[0-9A-Z]{4,}", page).group(0)
+        self.assertIn("no-store", hd["cache-control"])
+        st, cases = self.it.json("GET", "/v1/cases?limit=50",
+                                 headers={"Authorization": "Bearer qf-dev-s01"})
+        mine = [c for c in cases["cases"] if c.get("tracking_code") == code]
+        self.assertEqual(len(mine), 1)
+        st, c = self.it.json("GET", "/v1/cases/" + mine[0]["case_id"],
+                             headers={"Authorization": "Bearer qf-dev-s01"})
+        self.assertEqual(c["entered_by"]["staff_id"], "s04")
+        self.assertEqual(c["channel"], "counter")
 
     def test_csrf_and_origin(self):
         self.set_password("s05", "zhang-xiu-ying-5")
