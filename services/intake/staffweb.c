@@ -30,6 +30,7 @@
 
 static const struct web_link s_nav[] = {
     {"queue", "/staff/", "我的待办"},
+    {"new", "/staff/new", "代居民登记"},
     {"accounts", "/staff/accounts", "账号管理"},
 };
 
@@ -39,14 +40,20 @@ static const struct web_link s_nav[] = {
 void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
 		   const char *title, const struct qf_staff *who, const char *csrf)
 {
-	int accounts = who && qf_policy_role_allows(qf_access_community(r), who,
-						    QF_ACT_ACCOUNT_MANAGE) == QF_ALLOW;
+	/* the links the person's role may follow (the nav is a prefix of
+	   s_nav: every role that manages accounts also enters petitions) */
+	const struct qf_community *c = qf_access_community(r);
+	int enter = who && qf_policy_role_allows(c, who, QF_ACT_CASE_ENTER) == QF_ALLOW;
+	int accounts =
+	    enter && qf_policy_role_allows(c, who, QF_ACT_ACCOUNT_MANAGE) == QF_ALLOW;
+	const char *path = qf_http_path(r);
 	*p = (struct web_page){.title = title,
 			       .area = WEB_AREA_STAFF,
-			       .active = strcmp(qf_http_path(r), "/staff/accounts") ? "queue"
-										: "accounts",
+			       .active = !strcmp(path, "/staff/accounts") ? "accounts"
+					 : !strcmp(path, "/staff/new")	    ? "new"
+									    : "queue",
 			       .nav = who ? s_nav : NULL,
-			       .nnav = who ? 1u + (unsigned)accounts : 0u,
+			       .nnav = who ? 1u + (unsigned)enter + (unsigned)accounts : 0u,
 			       .large = web_large(r),
 			       .secret = 1,
 			       .here = qf_http_path(r)};

@@ -386,6 +386,31 @@ class LockoutTest(unittest.TestCase):
         self.assertIn("请先登录", body.decode("utf-8"))
         self.restart_at(0)
 
+    def test_secretary_creates_and_resets(self):
+        self.restart_at(60)  # any lock the lockout test left has run out
+        sec = Web(self.it)
+        self.assertEqual(sec.login("s01", self.pw)[0], 303)
+        token = sec.csrf("/staff/accounts")
+        st, _, body = sec.post("/staff/accounts", {"staff": "s07", "password": "wang-first-77",
+                                                   "csrf": token})
+        self.assertEqual(st, 200)
+        self.assertIn("已为 s07 设置新密码", body.decode("utf-8"))
+        self.assertIn("已开通", sec.get("/staff/accounts")[2].decode("utf-8"))
+        w = Web(self.it)
+        self.assertEqual(w.login("s07", "wang-first-77")[0], 303)
+        self.assertEqual(w.get("/staff/")[0], 200)
+        # the reset ends s07's sessions and the old password
+        st, _, _ = sec.post("/staff/accounts", {"staff": "s07", "password": "wang-second-77",
+                                                "csrf": token})
+        self.assertEqual(st, 200)
+        self.assertEqual(w.get("/staff/")[0], 401)
+        self.assertEqual(Web(self.it).login("s07", "wang-first-77")[0], 401)
+        self.assertEqual(Web(self.it).login("s07", "wang-second-77")[0], 303)
+        # without the token nothing is set
+        st, _, _ = sec.post("/staff/accounts", {"staff": "s07", "password": "wang-third-777"})
+        self.assertEqual(st, 403)
+        self.assertEqual(Web(self.it).login("s07", "wang-third-777")[0], 401)
+
     def test_bad_forms(self):
         st, _, _ = self.it.request("POST", "/staff/login", b"\xff\xfe=\xff", FORM)
         self.assertIn(st, (400, 401))
