@@ -640,8 +640,26 @@ json_t *intake_case_load(struct intake *in, const char *case_id)
 	return p.rec;
 }
 
+/* Photos sent as files with a page's form join the action's media. */
+static int s_add_uploads(struct intake *in, struct intake_action *a,
+			 struct intake_upload *ups, unsigned nups, struct intake_err *e)
+{
+	for (unsigned i = 0; i < nups; i++) {
+		if (a->nmedia >= (unsigned)in->conf->max_media)
+			return intake_err_set(e, 422, "too_many_media", "photo",
+					      "照片最多 %d 张", in->conf->max_media);
+		if (intake_media_from_upload(&ups[i], "photo",
+					     (uint64_t)in->conf->max_media_bytes,
+					     &a->media[a->nmedia], e))
+			return -1;
+		a->nmedia++;
+	}
+	return 0;
+}
+
 int intake_action_start(struct intake *in, struct qf_http_req *r, const char *case_id,
-			const json_t *obj, int page, struct intake_err *e)
+			const json_t *obj, struct intake_upload *ups, unsigned nups,
+			int page, struct intake_err *e)
 {
 	json_t *rec = intake_case_load(in, case_id);
 	if (!rec)
@@ -661,7 +679,8 @@ int intake_action_start(struct intake *in, struct qf_http_req *r, const char *ca
 	}
 	if (intake_action_decode(obj, intake_world_get(in)->community, case_id,
 				 (unsigned)in->conf->max_media,
-				 (uint64_t)in->conf->max_media_bytes, &j->a, e)) {
+				 (uint64_t)in->conf->max_media_bytes, &j->a, e) ||
+	    s_add_uploads(in, &j->a, ups, nups, e)) {
 		s_job_free(j);
 		return -1;
 	}
@@ -685,7 +704,7 @@ void intake_h_action(struct qf_http_req *r, void *ctx)
 	if (!obj)
 		return;
 	struct intake_err e = {0};
-	int rc = intake_action_start(in, r, qf_http_param(r, "id"), obj, 0, &e);
+	int rc = intake_action_start(in, r, qf_http_param(r, "id"), obj, NULL, 0, 0, &e);
 	json_decref(obj);
 	if (rc < 0)
 		intake_reply_err(r, &e);

@@ -99,7 +99,7 @@ static struct qf_http_route s_routes[] = {
     {"POST", "/staff/logout", intake_h_staff_logout, F, SMALL, "staff", "self.read", NULL},
     {"GET", "/staff/", intake_h_staff_queue, 0, 0, "staff", "queue.read", NULL},
     {"GET", "/staff/cases/:id", intake_h_staff_case, 0, 0, "staff", "case.read", "id"},
-    {"POST", "/staff/cases/:id/act", intake_h_staff_act, F, SMALL, "staff", "case.act",
+    {"POST", "/staff/cases/:id/act", intake_h_staff_act, F | M, 0, "staff", "case.act",
      "id"},
     {"POST", "/staff/cases/:id/contact", intake_h_staff_contact, F, SMALL, "staff",
      "case.contact", "id"},

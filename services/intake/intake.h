@@ -649,9 +649,13 @@ void intake_waiters_page(struct intake *in, const char *cmd, const char *case_id
  * /v1/cases/:id/actions) as qf_access_staff(r): the same decoding, command
  * and wait for both the API and the pages (page 1: answered by a redirect
  * to the case page, a refusal by intake_staff_act_refused). 1 when r is
- * answered or queued; -1 with the refusal in e (the caller answers). */
+ * answered or queued; -1 with the refusal in e (the caller answers).
+ * ups: photos sent as files (a page's form; their data is consumed), or
+ * NULL. */
+struct intake_upload;
 int intake_action_start(struct intake *in, struct qf_http_req *r, const char *case_id,
-			const json_t *obj, int page, struct intake_err *e);
+			const json_t *obj, struct intake_upload *ups, unsigned nups,
+			int page, struct intake_err *e);
 /* The case page answering a refused page action (staffweb.c). */
 void intake_staff_act_refused(struct intake *in, struct qf_http_req *r, const char *case_id,
 			      const struct intake_err *e);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form.h"
 #include "qf_buf.h"
 #include "qf_case.h"
 #include "qf_err.h"
@@ -439,7 +440,10 @@ static const struct act_form s_acts[] = {
     {K(ACCEPT), "accept", "受理", ""},
     {K(PROGRESS), "progress", "记录进度",
      "<label for=\"f-progress\">进度说明</label>"
-     "<textarea id=\"f-progress\" name=\"progress\" required maxlength=\"2000\"></textarea>"},
+     "<textarea id=\"f-progress\" name=\"progress\" required maxlength=\"2000\"></textarea>"
+     "<label for=\"f-photo\">现场照片（可选，可多张）</label>"
+     "<input id=\"f-photo\" name=\"photo\" type=\"file\" accept=\"image/*\" "
+     "capture=\"environment\" multiple>"},
     {K(RESOLVE), "resolve", "办结",
      "<label for=\"f-result\">处理结果</label>"
      "<textarea id=\"f-result\" name=\"result\" required maxlength=\"2000\"></textarea>"},
@@ -589,7 +593,8 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 			first = 0;
 			qf_buf_puts(&b, "<form method=\"post\" action=\"/staff/cases/");
 			qf_buf_url(&b, case_id);
-			qf_buf_printf(&b, "/act\"><input type=\"hidden\" name=\"action\" "
+			qf_buf_printf(&b, "/act\" enctype=\"multipart/form-data\">"
+					  "<input type=\"hidden\" name=\"action\" "
 					  "value=\"%s\">",
 				      s_acts[a].action);
 			if (s.csrf[0])
@@ -628,10 +633,22 @@ void intake_staff_act_refused(struct intake *in, struct qf_http_req *r, const ch
 void intake_h_staff_act(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	struct intake_session s;
-	json_t *f = s_checked_form(in, r, &s);
-	if (!f)
+	struct intake_form form;
+	struct intake_err e = {0};
+	const char *id = qf_http_param(r, "id");
+	intake_form_init(&form);
+	if (intake_form_read_raw(r, &form, (uint64_t)in->conf->max_media_bytes,
+				 (unsigned)in->conf->max_media, &e)) {
+		intake_form_free(&form);
+		s_case_page(in, r, id, e.status ? e.status : 400, &e);
 		return;
+	}
+	json_t *f = form.fields;
+	struct intake_session s;
+	if (s_csrf_check(in, r, f, &s)) {
+		intake_form_free(&form);
+		return;
+	}
 	json_object_del(f, "csrf");
 	/* numbers come as text from a form */
 	const char *h = s_str(f, "extension_hours");
@@ -645,11 +662,9 @@ void intake_h_staff_act(struct qf_http_req *r, void *ctx)
 			json_object_del(f, opt[i]);
 	if (strcmp(s_str(f, "action"), "reject"))
 		json_object_del(f, "reject_reason");
-	struct intake_err e = {0};
-	const char *id = qf_http_param(r, "id");
-	if (intake_action_start(in, r, id, f, 1, &e) < 0)
+	if (intake_action_start(in, r, id, f, form.uploads, form.nuploads, 1, &e) < 0)
 		s_case_page(in, r, id, e.status ? e.status : 400, &e);
-	json_decref(f);
+	intake_form_free(&form);
 }
 
 /* ------------------------------------------------------------ contact */

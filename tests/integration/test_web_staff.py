@@ -4,6 +4,7 @@ CSRF tokens on every form, lockout after repeated failures with one generic
 answer, my queue, a case page whose actions go through the same path as
 POST /v1/cases/:id/actions (a real router decides), and the secretary's
 accounts page."""
+import hashlib
 import json
 import re
 import time
@@ -12,7 +13,7 @@ from urllib.parse import urlencode
 
 from tests.harness.qf import Cluster, Emitter, binary, wait_until
 from tests.harness.svc_disclosure import Browser
-from tests.harness.svc_intake import IntakeService
+from tests.harness.svc_intake import IntakeService, jpeg, multipart
 from tests.harness.system import System
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -139,9 +140,21 @@ class WorkbenchTest(unittest.TestCase):
         page = self.act(w, cid, {"action": "accept"})
         self.assertIn("操作成功", page)
         self.assertEqual(self.status(cid), "accepted")
-        page = self.act(w, cid, {"action": "progress", "progress": "已联系电工明天上午更换"})
+        # a progress note with a photo from the phone's camera (multipart)
+        token = w.csrf("/staff/cases/" + cid)
+        body, ctype = multipart({"action": "progress", "progress": "已联系电工明天上午更换",
+                                 "csrf": token},
+                                [("photo", "site.jpg", "image/jpeg", jpeg(2000, seed=9))])
+        st, hd, _ = self.it.request("POST", "/staff/cases/%s/act" % cid, body,
+                                    w.h({"Content-Type": ctype}))
+        self.assertEqual(st, 303)
+        page = w.get(hd["location"])[2].decode("utf-8")
         self.assertIn("操作成功", page)
         self.assertIn("已联系电工明天上午更换", page)
+        st, v = self.it.json("GET", "/v1/cases/" + cid,
+                             headers={"Authorization": "Bearer qf-dev-s01"})
+        self.assertIn(hashlib.sha256(jpeg(2000, seed=9)).hexdigest(),
+                      json.dumps(v))
         page = self.act(w, cid, {"action": "resolve", "result": "灯已更换"})
         self.assertIn("操作成功", page)
         self.assertEqual(self.status(cid), "resolved")
