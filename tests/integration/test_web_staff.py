@@ -399,6 +399,43 @@ class LockoutTest(unittest.TestCase):
         self.assertIn("请先登录", body.decode("utf-8"))
         self.restart_at(0)
 
+    def test_queue_by_deadline_with_marks(self):
+        """Four cases assigned to s01 with deadlines seen 70 minutes after
+        submission: 10% (no mark), 55% (half), 83% (80%), overdue; the queue
+        lists them by deadline, the marks in words."""
+        from tests.harness.svc_intake import SAMPLE
+        t0 = int(time.time() * 1000)
+        want = {}
+        for minutes, mark in ((700, None), (127, "【时限已过半】"), (84, "【时限已过80%】"),
+                              (60, "【已超期】")):
+            st, ans = self.it.petition(dict(SAMPLE, anonymous=True))
+            self.assertEqual(st, 201, ans)
+            cid = ans["case_id"]
+            self.router.emit("CASE_ASSIGNED", key="B03", case_id=cid, payload={
+                "case_id": cid, "tracking_code": ans["tracking_code"],
+                "from_state": "STATE_SUBMITTED", "to_state": "STATE_ASSIGNED",
+                "category": "facility_repair", "building": "B03", "assignee": "s01",
+                "respond_due_ms": t0 + minutes * 60000,
+                "resolve_due_ms": t0 + minutes * 60000 + 3600000, "actor": {"role": "system"}})
+            want[cid] = (minutes, mark)
+        wait_until(lambda: all(self.it.json("GET", "/v1/cases/" + c, headers={
+            "Authorization": "Bearer qf-dev-s01"})[1].get("assignee") == "s01" for c in want),
+                   timeout=10, what="the assignments")
+        self.restart_at(70)
+        w = Web(self.it)
+        self.assertEqual(w.login("s01", self.pw)[0], 303)
+        page = w.get("/staff/")[2].decode("utf-8")
+        items = re.findall(r"<li>(.*?)</li>", page, re.S)
+        order = [c for it in items for c in want if c in it]
+        self.assertEqual(order, sorted(want, key=lambda c: want[c][0]))
+        for it in items:
+            for c, (_, mark) in want.items():
+                if c in it:
+                    if mark:
+                        self.assertIn(mark, it)
+                    else:
+                        self.assertNotIn("【", it)
+
     def test_secretary_creates_and_resets(self):
         self.restart_at(60)  # any lock the lockout test left has run out
         sec = Web(self.it)
