@@ -260,6 +260,16 @@ void intake_h_staff_login_post(struct qf_http_req *r, void *ctx)
 		s_message(r, 403, "请求被拒绝", "拒绝来自其他网站的请求");
 		return;
 	}
+	/* sign-in attempts per client address share the follow limit, so a
+	   guess across many accounts is slowed as much as one account's lock */
+	char addr[64];
+	struct intake_err le = {0};
+	if (intake_client_addr(in, r, addr, sizeof addr))
+		return;
+	if (intake_limit_err(in, r, in->lim_follow, addr, strlen(addr), "staff_login", &le)) {
+		intake_staff_login_page(in, r, 429, le.message, NULL, 0);
+		return;
+	}
 	json_t *f = s_form(r);
 	if (!f)
 		return;

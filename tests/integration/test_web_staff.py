@@ -477,3 +477,20 @@ class LockoutTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SignInLimitTest(unittest.TestCase):
+    """Sign-in attempts per client address share the follow limit: a guess
+    across many accounts meets it as one account meets its lock."""
+
+    def test_attempts_per_address_are_limited(self):
+        with Cluster("web-staff-limit") as c:
+            it = IntakeService(c, settings={"ratelimit.follow_per_ip": 3,
+                                            "ratelimit.follow_window_s": 3600})
+            self.addCleanup(it.stop)
+            for who in ("s02", "s03", "s05"):
+                self.assertEqual(Web(it).login(who, "guess-guess-1")[0], 401)
+            st, hd, body = Web(it).login("s06", "guess-guess-1")
+            self.assertEqual(st, 429)
+            self.assertIn("retry-after", hd)
+            self.assertIn('lang="zh-CN"', body.decode("utf-8"))
