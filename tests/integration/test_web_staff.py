@@ -494,3 +494,27 @@ class SignInLimitTest(unittest.TestCase):
             self.assertEqual(st, 429)
             self.assertIn("retry-after", hd)
             self.assertIn('lang="zh-CN"', body.decode("utf-8"))
+
+
+class SecureCookieTest(unittest.TestCase):
+    """Behind a TLS proxy (the public URL is https): the cookie is Secure,
+    and the public origin counts as this site."""
+
+    def test_secure_behind_https(self):
+        with Cluster("web-staff-tls") as c:
+            pw = "shu-ji-tls-2026"
+            it = IntakeService(c, settings={"staff.bootstrap_staff": "s01",
+                                            "staff.bootstrap_hash": hash_password(c, pw)},
+                               sections={"open311": 'enabled = false; '
+                                                    'base_url = "https://lsj.example.cn";'})
+            self.addCleanup(it.stop)
+            w = Web(it)
+            st, hd, _ = w.post("/staff/login", {"staff": "s01", "password": pw},
+                               {"Origin": "https://lsj.example.cn"})
+            self.assertEqual(st, 303)
+            attrs = [a.strip() for a in hd["set-cookie"].split(";")]
+            self.assertIn("Secure", attrs)
+            self.assertIn("HttpOnly", attrs)
+            st, _, _ = w.post("/staff/login", {"staff": "s01", "password": pw},
+                              {"Origin": "https://lsj.example.cn.evil.example"})
+            self.assertEqual(st, 403)
