@@ -20,18 +20,18 @@ struct qf_staff;
 
 /* staff.* settings (main.c's table says the bounds). */
 struct intake_staff_conf {
-	int pwhash_ops;		  /* Argon2id passes (crypto_pwhash opslimit) */
-	int pwhash_mem_kib;	  /* Argon2id memory in KiB */
-	int max_failures;	  /* failed sign-ins before the account locks */
-	int lock_min;		  /* how long it stays locked */
-	int idle_min;		  /* a session unused this long ends */
-	int max_h;		  /* a session ends this long after sign-in */
-	char *bootstrap_staff;	  /* first account: staff id, or "" */
-	char *bootstrap_hash;	  /* its Argon2id hash (qf-intake --hash-password) */
+	int pwhash_ops;	       /* Argon2id passes (crypto_pwhash opslimit) */
+	int pwhash_mem_kib;    /* Argon2id memory in KiB */
+	int max_failures;      /* failed sign-ins before the account locks */
+	int lock_min;	       /* how long it stays locked */
+	int idle_min;	       /* a session unused this long ends */
+	int max_h;	       /* a session ends this long after sign-in */
+	char *bootstrap_staff; /* first account: staff id, or "" */
+	char *bootstrap_hash;  /* its Argon2id hash (qf-intake --hash-password) */
 };
 
 #define INTAKE_SESSION_COOKIE "qf_staff"
-#define INTAKE_PW_MIN	      10  /* characters (bytes) */
+#define INTAKE_PW_MIN	      10 /* characters (bytes) */
 #define INTAKE_PW_MAX	      128
 /* the default Argon2id limits (staff.pwhash_*), used by --hash-password */
 #define INTAKE_PWHASH_OPS     3
@@ -40,8 +40,8 @@ struct intake_staff_conf {
 /* The session of a request (from its cookie). */
 struct intake_session {
 	char staff[64];
-	char csrf[65];	   /* hex, the per-session form token */
-	uint8_t key[32];   /* sha256 of the cookie's id: the record's key */
+	char csrf[65];	 /* hex, the per-session form token */
+	uint8_t key[32]; /* sha256 of the cookie's id: the record's key */
 };
 
 /* ------------------------------------------------------------ staffauth.c */
@@ -55,7 +55,8 @@ int intake_staff_hash(int ops, int mem_kib, const char *pw, char *out);
 /* The session of r, checked against the store (expiry, the account's
  * generation): 0 with *s filled, or QF_ERR_NOTFOUND. Refreshes the idle
  * time now and then (a write queued, not waited for). */
-int intake_session_get(struct intake *in, struct qf_http_req *r, struct intake_session *s);
+int intake_session_get(struct intake *in, struct qf_http_req *r,
+		       struct intake_session *s);
 /* Delete sessions past their idle or absolute end (at most max), in write
  * transaction t (intake's periodic sweep); returns the count. */
 struct qf_txn;
@@ -82,8 +83,8 @@ int intake_login(struct intake *in, struct qf_http_req *r, const char *staff_id,
 		 const char *password, intake_login_done done, void *arg);
 /* Sign out: the session is deleted; done as above with ok 1 and the
  * cookie that clears it. */
-int intake_logout(struct intake *in, struct qf_http_req *r, const struct intake_session *s,
-		  intake_login_done done, void *arg);
+int intake_logout(struct intake *in, struct qf_http_req *r,
+		  const struct intake_session *s, intake_login_done done, void *arg);
 /* Set (create or reset) the password of staff_id: a new hash, failures and
  * lock cleared, the account's generation bumped so its sessions end. 0
  * when queued (done: ok 1 on commit), or an error. */
@@ -100,7 +101,8 @@ int intake_account_state(struct intake *in, const char *staff_id);
 struct qf_buf;
 struct web_page;
 void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
-			     const char *title, const struct qf_staff *who, const char *csrf);
+			     const char *title, const struct qf_staff *who,
+			     const char *csrf);
 void intake_staff_page_send(struct qf_http_req *r, unsigned status,
 			    const struct web_page *p, struct qf_buf *b);
 void intake_staff_csrf_field(struct qf_buf *b, const char *csrf);

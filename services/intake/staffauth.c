@@ -51,9 +51,10 @@ static int s_bootstrap(struct qf_txn *t, void *arg)
 		json_decref(acc);
 		return QF_OK; /* never overwrite: the setting only starts a deployment */
 	}
-	acc = json_pack("{s:s, s:i, s:i, s:I, s:I, s:s}", "hash", sc->bootstrap_hash, "gen",
-			1, "failures", 0, "locked_until_ms", (json_int_t)0, "set_ms",
-			(json_int_t)qf_now_ms(in->clock), "set_by", "bootstrap");
+	acc =
+	    json_pack("{s:s, s:i, s:i, s:I, s:I, s:s}", "hash", sc->bootstrap_hash, "gen",
+		      1, "failures", 0, "locked_until_ms", (json_int_t)0, "set_ms",
+		      (json_int_t)qf_now_ms(in->clock), "set_by", "bootstrap");
 	int rc = acc ? s_account_put(in, t, sc->bootstrap_staff, acc) : QF_ERR_NOMEM;
 	json_decref(acc);
 	return rc;
@@ -67,7 +68,8 @@ int intake_staff_open(struct intake *in)
 	randombytes_buf(junk, sizeof junk);
 	sodium_bin2hex(pw, sizeof pw, junk, sizeof junk);
 	if (intake_staff_hash(sc->pwhash_ops, sc->pwhash_mem_kib, pw, s_dummy)) {
-		qf_error("pwhash_failed", "detail=\"out of memory for staff.pwhash_mem_kib\"");
+		qf_error("pwhash_failed",
+			 "detail=\"out of memory for staff.pwhash_mem_kib\"");
 		return QF_ERR_NOMEM;
 	}
 	if (!sc->bootstrap_staff[0])
@@ -75,9 +77,10 @@ int intake_staff_open(struct intake *in)
 	if (!qf_community_staff(intake_world_get(in)->community, sc->bootstrap_staff) ||
 	    strncmp(sc->bootstrap_hash, crypto_pwhash_argon2id_STRPREFIX,
 		    strlen(crypto_pwhash_argon2id_STRPREFIX))) {
-		qf_error("config_error", "detail=\"staff.bootstrap_staff must be a staff id of "
-					 "the community file and staff.bootstrap_hash an Argon2id "
-					 "hash (qf-intake --hash-password)\"");
+		qf_error("config_error",
+			 "detail=\"staff.bootstrap_staff must be a staff id of "
+			 "the community file and staff.bootstrap_hash an Argon2id "
+			 "hash (qf-intake --hash-password)\"");
 		return QF_ERR_CONFIG;
 	}
 	int rc = qf_store_write(in->store, s_bootstrap, in);
@@ -101,7 +104,8 @@ static int s_cookie_id(struct qf_http_req *r, uint8_t id[32])
 		size_t l = e ? (size_t)(e - p) : strlen(p);
 		if (l == nl + 64 && !strncmp(p, name, nl)) {
 			size_t bin;
-			if (!sodium_hex2bin(id, 32, p + nl, 64, NULL, &bin, NULL) && bin == 32)
+			if (!sodium_hex2bin(id, 32, p + nl, 64, NULL, &bin, NULL) &&
+			    bin == 32)
 				return 0;
 			return -1;
 		}
@@ -127,7 +131,8 @@ static int s_session_read(struct qf_txn *t, void *arg)
 	const char *csrf = json_string_value(json_object_get(sess, "csrf"));
 	int64_t created = json_integer_value(json_object_get(sess, "created_ms"));
 	sr->seen = json_integer_value(json_object_get(sess, "seen_ms"));
-	json_t *acc = staff ? intake_json_get(t, in->db.accounts, staff, strlen(staff)) : NULL;
+	json_t *acc =
+	    staff ? intake_json_get(t, in->db.accounts, staff, strlen(staff)) : NULL;
 	sr->ok = staff && csrf && acc &&
 		 sr->now - created < (int64_t)sc->max_h * 3600000 &&
 		 sr->now - sr->seen < (int64_t)sc->idle_min * 60000 &&
@@ -183,7 +188,8 @@ int intake_session_get(struct intake *in, struct qf_http_req *r, struct intake_s
 			j->in = in;
 			memcpy(j->key, s->key, 32);
 			j->now = sr.now;
-			j->job = (struct qf_gc_job){s_touch_apply, s_free_done, j, 0, NULL};
+			j->job =
+			    (struct qf_gc_job){s_touch_apply, s_free_done, j, 0, NULL};
 			if (qf_gc_submit(in->gc, &j->job))
 				free(j);
 		}
@@ -223,7 +229,8 @@ int intake_csrf_ok(const struct intake_session *s, const char *token)
 }
 
 /* Does origin ("https://host:port") name the site at base ("https://host:port/...")? */
-static int s_origin_is(const char *origin, const char *scheme, const char *host, size_t hl)
+static int s_origin_is(const char *origin, const char *scheme, const char *host,
+		       size_t hl)
 {
 	size_t sl = strlen(scheme);
 	return !strncasecmp(origin, scheme, sl) && !strncmp(origin + sl, "://", 3) &&
@@ -279,12 +286,14 @@ int intake_session_gate(void *svc, struct qf_http_req *r, const struct qf_commun
 	if (s_unsafe(r)) {
 		if (!intake_same_origin(in, r)) {
 			qf_info("cross_site_refused", "staff=%s", s.staff);
-			qf_http_reply_error(r, 403, "cross_site", "拒绝来自其他网站的请求", NULL);
+			qf_http_reply_error(r, 403, "cross_site",
+					    "拒绝来自其他网站的请求", NULL);
 			return 1;
 		}
 		/* the pages check their forms' token; anything else a session
 		   may do only with the token in a header, or not as staff */
-		if (!s_is_pages(r) && !intake_csrf_ok(&s, qf_http_header(r, "X-CSRF-Token")))
+		if (!s_is_pages(r) &&
+		    !intake_csrf_ok(&s, qf_http_header(r, "X-CSRF-Token")))
 			return 0;
 	}
 	*out = qf_community_staff(c, s.staff);
@@ -297,7 +306,8 @@ int intake_staff_deny(void *svc, struct qf_http_req *r, enum qf_verdict v)
 	if (!s_is_pages(r))
 		return 0;
 	if (v == QF_DENY_AUTH) {
-		intake_staff_login_page(in, r, 401, "请先登录（尚未登录或登录已过期）", NULL, 0);
+		intake_staff_login_page(in, r, 401, "请先登录（尚未登录或登录已过期）",
+					NULL, 0);
 		return 1;
 	}
 	return 0;
@@ -342,10 +352,10 @@ static int s_login_apply(struct qf_txn *t, struct login_job *j)
 		json_object_set_new(acc, "failures", json_integer(0));
 		if (j->rehash[0])
 			json_object_set_new(acc, "hash", json_string(j->rehash));
-		json_t *sess = json_pack("{s:s, s:I, s:I, s:I, s:s}", "staff", j->staff, "gen",
-					 json_integer_value(json_object_get(acc, "gen")),
-					 "created_ms", (json_int_t)j->now, "seen_ms",
-					 (json_int_t)j->now, "csrf", j->csrf);
+		json_t *sess = json_pack(
+		    "{s:s, s:I, s:I, s:I, s:s}", "staff", j->staff, "gen",
+		    json_integer_value(json_object_get(acc, "gen")), "created_ms",
+		    (json_int_t)j->now, "seen_ms", (json_int_t)j->now, "csrf", j->csrf);
 		rc = sess ? intake_json_put(t, in->db.sessions, j->key, 32, sess, 0)
 			  : QF_ERR_NOMEM;
 		json_decref(sess);
@@ -353,10 +363,12 @@ static int s_login_apply(struct qf_txn *t, struct login_job *j)
 	} else {
 		json_int_t n = json_integer_value(json_object_get(acc, "failures")) + 1;
 		if (n >= sc->max_failures) {
-			json_object_set_new(acc, "locked_until_ms",
-					    json_integer(j->now + (int64_t)sc->lock_min * 60000));
+			json_object_set_new(
+			    acc, "locked_until_ms",
+			    json_integer(j->now + (int64_t)sc->lock_min * 60000));
 			n = 0;
-			qf_info("staff_locked", "staff=%s minutes=%d", j->staff, sc->lock_min);
+			qf_info("staff_locked", "staff=%s minutes=%d", j->staff,
+				sc->lock_min);
 		}
 		json_object_set_new(acc, "failures", json_integer(n));
 	}
@@ -401,7 +413,8 @@ static void s_job_done(void *arg, int rc)
 {
 	struct login_job *j = arg;
 	char cookie[256] = "";
-	const char *secure = strncmp(j->in->conf->o311_base_url, "https:", 6) ? "" : "; Secure";
+	const char *secure =
+	    strncmp(j->in->conf->o311_base_url, "https:", 6) ? "" : "; Secure";
 	if (rc) {
 		qf_error("staff_auth_commit_failed", "error=\"%s\"", qf_strerror(rc));
 		j->ok = -1;
@@ -428,8 +441,8 @@ static void s_job_done(void *arg, int rc)
 	free(j);
 }
 
-static struct login_job *s_job(struct intake *in, struct qf_http_req *r, const char *staff,
-			       intake_login_done done, void *arg)
+static struct login_job *s_job(struct intake *in, struct qf_http_req *r,
+			       const char *staff, intake_login_done done, void *arg)
 {
 	struct login_job *j = calloc(1, sizeof *j);
 	if (!j)
@@ -480,8 +493,8 @@ int intake_account_state(struct intake *in, const char *staff_id)
 	json_t *acc = s_account_load(in, staff_id);
 	if (!acc)
 		return 0;
-	int locked =
-	    json_integer_value(json_object_get(acc, "locked_until_ms")) > qf_now_ms(in->clock);
+	int locked = json_integer_value(json_object_get(acc, "locked_until_ms")) >
+		     qf_now_ms(in->clock);
 	json_decref(acc);
 	return locked ? 2 : 1;
 }
@@ -517,8 +530,8 @@ int intake_login(struct intake *in, struct qf_http_req *r, const char *staff_id,
 	return s_submit(in, j);
 }
 
-int intake_logout(struct intake *in, struct qf_http_req *r, const struct intake_session *s,
-		  intake_login_done done, void *arg)
+int intake_logout(struct intake *in, struct qf_http_req *r,
+		  const struct intake_session *s, intake_login_done done, void *arg)
 {
 	struct login_job *j = s_job(in, r, s->staff, done, arg);
 	if (!j)

@@ -28,7 +28,8 @@ static const char *s_val(const json_t *f, const char *k)
 static void s_input(struct qf_buf *b, const char *field, const char *label,
 		    const char *type, const json_t *f, const struct intake_err *e)
 {
-	qf_buf_printf(b, "<div class=\"field\"><label for=\"f-%s\">%s</label>", field, label);
+	qf_buf_printf(b, "<div class=\"field\"><label for=\"f-%s\">%s</label>", field,
+		      label);
 	web_field_err(b, field, e, e ? e->message : NULL);
 	if (!strcmp(type, "textarea")) {
 		qf_buf_puts(b, "<textarea");
@@ -49,7 +50,8 @@ static void s_select(struct qf_buf *b, const char *field, const char *label,
 		     const char *const *codes, const char *const *names, unsigned n,
 		     const json_t *f, const struct intake_err *e)
 {
-	qf_buf_printf(b, "<div class=\"field\"><label for=\"f-%s\">%s</label>", field, label);
+	qf_buf_printf(b, "<div class=\"field\"><label for=\"f-%s\">%s</label>", field,
+		      label);
 	web_field_err(b, field, e, e ? e->message : NULL);
 	qf_buf_puts(b, "<select");
 	web_field_attrs(b, field, 0, e);
@@ -57,7 +59,8 @@ static void s_select(struct qf_buf *b, const char *field, const char *label,
 	for (unsigned i = 0; i < n; i++) {
 		qf_buf_puts(b, "<option value=\"");
 		qf_buf_html(b, codes[i]);
-		qf_buf_puts(b, strcmp(s_val(f, field), codes[i]) ? "\">" : "\" selected>");
+		qf_buf_puts(b,
+			    strcmp(s_val(f, field), codes[i]) ? "\">" : "\" selected>");
 		qf_buf_html(b, names[i]);
 		qf_buf_puts(b, "</option>");
 	}
@@ -103,7 +106,8 @@ static void s_form_page(struct intake *in, struct qf_http_req *r, unsigned statu
 	s_input(&b, "description", "诉求内容", "textarea", f, e);
 	s_input(&b, "name", "居民姓名", "text", f, e);
 	s_input(&b, "phone", "居民电话", "tel", f, e);
-	qf_buf_puts(&b, "<button type=\"submit\" class=\"wide\">登记并打印回执</button></form>");
+	qf_buf_puts(
+	    &b, "<button type=\"submit\" class=\"wide\">登记并打印回执</button></form>");
 	intake_staff_page_send(r, status, &pg, &b);
 }
 
@@ -152,7 +156,8 @@ void intake_h_staff_new_post(struct qf_http_req *r, void *ctx)
 		if (!rc)
 			json_decref(obj);
 		intake_form_free(&form);
-		qf_http_reply_error(r, 403, "csrf_failed", "表单已失效，请刷新页面后重试", NULL);
+		qf_http_reply_error(r, 403, "csrf_failed", "表单已失效，请刷新页面后重试",
+				    NULL);
 		return;
 	}
 	struct entry *en = calloc(1, sizeof *en);

@@ -39,7 +39,8 @@ static const struct web_link s_nav[] = {
  * in (the accounts link only for who may manage them), and the sign-out
  * form when the person came with a session (csrf). */
 void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
-		   const char *title, const struct qf_staff *who, const char *csrf)
+			     const char *title, const struct qf_staff *who,
+			     const char *csrf)
 {
 	/* the links the person's role may follow (the nav is a prefix of
 	   s_nav: every role that manages accounts also enters petitions) */
@@ -51,10 +52,11 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 	*p = (struct web_page){.title = title,
 			       .area = WEB_AREA_STAFF,
 			       .active = !strcmp(path, "/staff/accounts") ? "accounts"
-					 : !strcmp(path, "/staff/new")	    ? "new"
-									    : "queue",
+					 : !strcmp(path, "/staff/new")	  ? "new"
+									  : "queue",
 			       .nav = who ? s_nav : NULL,
-			       .nnav = who ? 1u + (unsigned)enter + (unsigned)accounts : 0u,
+			       .nnav =
+				   who ? 1u + (unsigned)enter + (unsigned)accounts : 0u,
 			       .large = web_large(r),
 			       .secret = 1,
 			       .here = qf_http_path(r)};
@@ -67,11 +69,14 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 		qf_buf_html(b, who->post);
 		qf_buf_puts(b, "）");
 		if (csrf) {
-			qf_buf_puts(b, "</p><form method=\"post\" action=\"/staff/logout\">"
-				       "<input type=\"hidden\" name=\"csrf\" value=\"");
+			qf_buf_puts(b,
+				    "</p><form method=\"post\" action=\"/staff/logout\">"
+				    "<input type=\"hidden\" name=\"csrf\" value=\"");
 			qf_buf_html(b, csrf);
-			qf_buf_puts(b, "\"><button type=\"submit\" class=\"plain\">退出登录</button>"
-				       "</form>");
+			qf_buf_puts(
+			    b,
+			    "\"><button type=\"submit\" class=\"plain\">退出登录</button>"
+			    "</form>");
 		} else {
 			qf_buf_puts(b, "</p>");
 		}
@@ -81,8 +86,8 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 	qf_buf_puts(b, "</h1>");
 }
 
-void intake_staff_page_send(struct qf_http_req *r, unsigned status, const struct web_page *p,
-		   struct qf_buf *b)
+void intake_staff_page_send(struct qf_http_req *r, unsigned status,
+			    const struct web_page *p, struct qf_buf *b)
 {
 	web_end(b, p);
 	web_reply(r, status, p, b);
@@ -216,18 +221,23 @@ void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned 
 	if (failed)
 		qf_buf_puts(&b, "<p id=\"login-err\" class=\"err\" role=\"alert\">"
 				"工号或密码不正确，或尝试次数过多已暂时锁定。</p>");
-	const char *desc = failed ? " aria-describedby=\"login-err\" aria-invalid=\"true\"" : "";
-	qf_buf_printf(&b, "<label for=\"staff\">工号</label><input id=\"staff\" name=\"staff\" "
-			  "autocomplete=\"username\" required maxlength=\"63\"%s value=\"",
-		      desc);
+	const char *desc =
+	    failed ? " aria-describedby=\"login-err\" aria-invalid=\"true\"" : "";
+	qf_buf_printf(
+	    &b,
+	    "<label for=\"staff\">工号</label><input id=\"staff\" name=\"staff\" "
+	    "autocomplete=\"username\" required maxlength=\"63\"%s value=\"",
+	    desc);
 	qf_buf_html(&b, staff_id);
-	qf_buf_printf(&b, "\"><label for=\"password\">密码</label><input id=\"password\" "
-			  "name=\"password\" type=\"password\" autocomplete=\"current-password\" "
-			  "required maxlength=\"%d\"%s>"
-			  "<button type=\"submit\">登录</button></form>"
-			  "<p><a href=\"/\">返回居民首页</a></p>"
-			  "<p>短信验证码登录暂未开放；忘记密码请联系社区书记重置。</p>",
-		      INTAKE_PW_MAX, desc);
+	qf_buf_printf(
+	    &b,
+	    "\"><label for=\"password\">密码</label><input id=\"password\" "
+	    "name=\"password\" type=\"password\" autocomplete=\"current-password\" "
+	    "required maxlength=\"%d\"%s>"
+	    "<button type=\"submit\">登录</button></form>"
+	    "<p><a href=\"/\">返回居民首页</a></p>"
+	    "<p>短信验证码登录暂未开放；忘记密码请联系社区书记重置。</p>",
+	    INTAKE_PW_MAX, desc);
 	intake_staff_page_send(r, status, &pg, &b);
 }
 
@@ -266,7 +276,8 @@ void intake_h_staff_login_post(struct qf_http_req *r, void *ctx)
 	struct intake_err le = {0};
 	if (intake_client_addr(in, r, addr, sizeof addr))
 		return;
-	if (intake_limit_err(in, r, in->lim_follow, addr, strlen(addr), "staff_login", &le)) {
+	if (intake_limit_err(in, r, in->lim_follow, addr, strlen(addr), "staff_login",
+			     &le)) {
 		intake_staff_login_page(in, r, 429, le.message, NULL, 0);
 		return;
 	}
@@ -353,7 +364,8 @@ static int s_queue_one(void *arg, struct qf_txn *t, const json_t *rec)
 {
 	struct queue *q = arg;
 	const char *st = json_string_value(json_object_get(rec, "state"));
-	if (!s_mine(rec, q->me->id) || !qf_case_state_open(qf_case_state_parse(st ? st : "")))
+	if (!s_mine(rec, q->me->id) ||
+	    !qf_case_state_open(qf_case_state_parse(st ? st : "")))
 		return 0;
 	struct queue_item *x = &q->it[q->n++];
 	int accepted = st && (!strcmp(st, "accepted") || !strcmp(st, "in_progress"));
@@ -450,7 +462,8 @@ static const struct act_form s_acts[] = {
     {K(ACCEPT), "accept", "受理", ""},
     {K(PROGRESS), "progress", "记录进度",
      "<label for=\"f-progress\">进度说明</label>"
-     "<textarea id=\"f-progress\" name=\"progress\" required maxlength=\"2000\"></textarea>"
+     "<textarea id=\"f-progress\" name=\"progress\" required "
+     "maxlength=\"2000\"></textarea>"
      "<label for=\"f-photo\">现场照片（可选，可多张）</label>"
      "<input id=\"f-photo\" name=\"photo\" type=\"file\" accept=\"image/*\" "
      "capture=\"environment\" multiple>"},
@@ -461,13 +474,16 @@ static const struct act_form s_acts[] = {
      "<label for=\"f-target\">接手人工号</label>"
      "<input id=\"f-target\" name=\"target_staff\" required maxlength=\"32\">"
      "<label for=\"f-treason\">转办理由</label>"
-     "<textarea id=\"f-treason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
+     "<textarea id=\"f-treason\" name=\"reason\" required "
+     "maxlength=\"1000\"></textarea>"},
     {K(EXTEND_REQUEST), "extend_request", "申请延期",
      "<label for=\"f-hours\">延长小时数</label>"
-     "<input id=\"f-hours\" name=\"extension_hours\" type=\"number\" min=\"1\" max=\"720\" "
+     "<input id=\"f-hours\" name=\"extension_hours\" type=\"number\" min=\"1\" "
+     "max=\"720\" "
      "required>"
      "<label for=\"f-ereason\">延期理由</label>"
-     "<textarea id=\"f-ereason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
+     "<textarea id=\"f-ereason\" name=\"reason\" required "
+     "maxlength=\"1000\"></textarea>"},
     {K(REJECT), "reject", "不予受理",
      "<label for=\"f-rr\">原因</label><select id=\"f-rr\" name=\"reject_reason\">"
      "<option value=\"not_our_responsibility\">不属于本社区职责</option>"
@@ -476,13 +492,15 @@ static const struct act_form s_acts[] = {
      "<label for=\"f-rrel\">重复的案件编号（重复诉求时填写）</label>"
      "<input id=\"f-rrel\" name=\"related_case\" maxlength=\"40\">"
      "<label for=\"f-rreason\">说明</label>"
-     "<textarea id=\"f-rreason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
+     "<textarea id=\"f-rreason\" name=\"reason\" required "
+     "maxlength=\"1000\"></textarea>"},
     {K(MERGE), "merge", "合并到其他案件",
      "<label for=\"f-mrel\">并入的案件编号</label>"
      "<input id=\"f-mrel\" name=\"related_case\" required maxlength=\"40\">"},
     {K(REOPEN), "reopen", "重新办理",
      "<label for=\"f-oreason\">重新办理的理由</label>"
-     "<textarea id=\"f-oreason\" name=\"reason\" required maxlength=\"1000\"></textarea>"},
+     "<textarea id=\"f-oreason\" name=\"reason\" required "
+     "maxlength=\"1000\"></textarea>"},
     {K(CLOSE), "close", "结案", ""},
 };
 #undef K
@@ -516,7 +534,9 @@ static void s_verdict(struct intake *in, struct qf_http_req *r, struct qf_buf *b
 		const json_t *res = json_object_get(c.rec, "result");
 		json_int_t st = json_integer_value(json_object_get(res, "status"));
 		if (!res)
-			qf_buf_puts(b, "<p role=\"status\">操作已提交，正在等待处理结果，请稍后刷新。</p>");
+			qf_buf_puts(b, "<p "
+				       "role=\"status\">"
+				       "操作已提交，正在等待处理结果，请稍后刷新。</p>");
 		else if (st == 200)
 			qf_buf_puts(b, "<p class=\"ok\" role=\"status\">操作成功。</p>");
 		else {
@@ -603,26 +623,32 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 			first = 0;
 			qf_buf_puts(&b, "<form method=\"post\" action=\"/staff/cases/");
 			qf_buf_url(&b, case_id);
-			qf_buf_printf(&b, "/act\" enctype=\"multipart/form-data\">"
-					  "<input type=\"hidden\" name=\"action\" "
-					  "value=\"%s\">",
+			qf_buf_printf(&b,
+				      "/act\" enctype=\"multipart/form-data\">"
+				      "<input type=\"hidden\" name=\"action\" "
+				      "value=\"%s\">",
 				      s_acts[a].action);
 			if (s.csrf[0])
 				intake_staff_csrf_field(&b, s.csrf);
-			qf_buf_printf(&b, "%s<button type=\"submit\">%s</button></form></details>",
-				      s_acts[a].fields, s_acts[a].label);
+			qf_buf_printf(
+			    &b, "%s<button type=\"submit\">%s</button></form></details>",
+			    s_acts[a].fields, s_acts[a].label);
 		}
 	}
 	if (rec && intake_may(in, me, QF_ACT_CASE_CONTACT, rec) &&
 	    json_is_true(json_object_get(v, "has_contact"))) {
-		qf_buf_puts(&b, "<h2>联系诉求人</h2><form method=\"post\" action=\"/staff/cases/");
+		qf_buf_puts(
+		    &b,
+		    "<h2>联系诉求人</h2><form method=\"post\" action=\"/staff/cases/");
 		qf_buf_url(&b, case_id);
 		qf_buf_puts(&b, "/contact\">");
 		if (s.csrf[0])
 			intake_staff_csrf_field(&b, s.csrf);
-		qf_buf_puts(&b, "<label for=\"f-creason\">查看事由（将记录并告知诉求人）</label>"
-				"<input id=\"f-creason\" name=\"reason\" required maxlength=\"200\">"
-				"<button type=\"submit\">查看联系方式</button></form>");
+		qf_buf_puts(
+		    &b,
+		    "<label for=\"f-creason\">查看事由（将记录并告知诉求人）</label>"
+		    "<input id=\"f-creason\" name=\"reason\" required maxlength=\"200\">"
+		    "<button type=\"submit\">查看联系方式</button></form>");
 	}
 	json_decref(rec);
 	json_decref(v);
@@ -634,8 +660,8 @@ void intake_h_staff_case(struct qf_http_req *r, void *ctx)
 	s_case_page(ctx, r, qf_http_param(r, "id"), 200, NULL);
 }
 
-void intake_staff_act_refused(struct intake *in, struct qf_http_req *r, const char *case_id,
-			      const struct intake_err *e)
+void intake_staff_act_refused(struct intake *in, struct qf_http_req *r,
+			      const char *case_id, const struct intake_err *e)
 {
 	s_case_page(in, r, case_id, e->status ? e->status : 400, e);
 }
@@ -663,7 +689,8 @@ void intake_h_staff_act(struct qf_http_req *r, void *ctx)
 	/* numbers come as text from a form */
 	const char *h = s_str(f, "extension_hours");
 	if (*h)
-		json_object_set_new(f, "extension_hours", json_integer(strtol(h, NULL, 10)));
+		json_object_set_new(f, "extension_hours",
+				    json_integer(strtol(h, NULL, 10)));
 	else
 		json_object_del(f, "extension_hours");
 	static const char *const opt[] = {"related_case", "reason", "target_staff"};
@@ -740,7 +767,8 @@ static void s_accounts_page(struct intake *in, struct qf_http_req *r, unsigned s
 	intake_session_get(in, r, &s);
 	struct qf_buf b;
 	struct web_page pg;
-	intake_staff_page_begin(&b, &pg, r, "工作人员账号", me, s.csrf[0] ? s.csrf : NULL);
+	intake_staff_page_begin(&b, &pg, r, "工作人员账号", me,
+				s.csrf[0] ? s.csrf : NULL);
 	if (ok) {
 		qf_buf_puts(&b, "<p class=\"ok\" role=\"status\">");
 		qf_buf_html(&b, ok);
@@ -769,16 +797,18 @@ static void s_accounts_page(struct intake *in, struct qf_http_req *r, unsigned s
 		qf_buf_puts(&b, "</p>");
 	}
 	const char *d = " aria-describedby=\"acc-err\" aria-invalid=\"true\"";
-	qf_buf_printf(&b, "<label for=\"a-staff\">工号</label><input id=\"a-staff\" "
-			  "name=\"staff\" required maxlength=\"63\"%s>"
-			  "<label for=\"a-pw\">新密码（%d 至 %d 个字符）</label>"
-			  "<input id=\"a-pw\" name=\"password\" type=\"password\" "
-			  "autocomplete=\"new-password\" required minlength=\"%d\" "
-			  "maxlength=\"%d\"%s>"
-			  "<button type=\"submit\">保存</button></form>"
-			  "<p>重置密码后，此人已登录的会话全部失效，锁定同时解除。</p>",
-		      field && !strcmp(field, "staff") ? d : "", INTAKE_PW_MIN, INTAKE_PW_MAX,
-		      INTAKE_PW_MIN, INTAKE_PW_MAX, field && !strcmp(field, "password") ? d : "");
+	qf_buf_printf(&b,
+		      "<label for=\"a-staff\">工号</label><input id=\"a-staff\" "
+		      "name=\"staff\" required maxlength=\"63\"%s>"
+		      "<label for=\"a-pw\">新密码（%d 至 %d 个字符）</label>"
+		      "<input id=\"a-pw\" name=\"password\" type=\"password\" "
+		      "autocomplete=\"new-password\" required minlength=\"%d\" "
+		      "maxlength=\"%d\"%s>"
+		      "<button type=\"submit\">保存</button></form>"
+		      "<p>重置密码后，此人已登录的会话全部失效，锁定同时解除。</p>",
+		      field && !strcmp(field, "staff") ? d : "", INTAKE_PW_MIN,
+		      INTAKE_PW_MAX, INTAKE_PW_MIN, INTAKE_PW_MAX,
+		      field && !strcmp(field, "password") ? d : "");
 	intake_staff_page_send(r, status, &pg, &b);
 }
 
@@ -817,7 +847,8 @@ void intake_h_staff_accounts_post(struct qf_http_req *r, void *ctx)
 	if (!qf_community_staff(qf_access_community(r), id)) {
 		s_accounts_page(in, r, 422, NULL, "社区名册中没有这个工号", "staff");
 	} else if (pl < INTAKE_PW_MIN || pl > INTAKE_PW_MAX) {
-		s_accounts_page(in, r, 422, NULL, "密码长度须为 10 至 128 个字符", "password");
+		s_accounts_page(in, r, 422, NULL, "密码长度须为 10 至 128 个字符",
+				"password");
 	} else {
 		struct acc_ctx *ac = calloc(1, sizeof *ac);
 		int rc = QF_ERR_NOMEM;
