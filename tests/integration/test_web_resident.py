@@ -144,6 +144,26 @@ class ResidentPagesTest(unittest.TestCase):
         except urllib.error.HTTPError as e:
             self.assertEqual(e.headers["Location"], "/")
 
+    def test_large_type_in_the_browser(self):
+        with Browser(self.cluster) as b:
+            b.open(self.base + "/")
+            small = b.eval("parseFloat(getComputedStyle(document.body).fontSize)")
+            b.eval("document.querySelector('a.bigtoggle').click(),1")
+            b.wait_for("!!document.documentElement && document.readyState === 'complete'"
+                       " && document.documentElement.classList.contains('big')")
+            big = b.eval("parseFloat(getComputedStyle(document.body).fontSize)")
+            self.assertGreaterEqual(big, small * 1.25)
+            self.assertLessEqual(b.eval("document.documentElement.scrollWidth"), 412)
+            # focus is visible: a focused field gets an outline
+            b.eval("document.getElementById('f-address').focus(),1")
+            self.assertNotEqual(b.eval(
+                "getComputedStyle(document.getElementById('f-address')).outlineStyle"), "none")
+            b.screenshot(self.shot("start-large"))
+            b.eval("document.querySelector('a.bigtoggle').click(),1")
+            b.wait_for("!!document.documentElement && document.readyState === 'complete'"
+                       " && !document.documentElement.classList.contains('big')"
+                       " && !!document.querySelector('a.bigtoggle')")
+
     # -------------------------------------------------------- no-JS submit
     def test_form_post_without_js_gives_the_receipt(self):
         st, hd, html = post(self.base, "/", FORM,
