@@ -319,14 +319,16 @@ class ResidentPagesTest(unittest.TestCase):
                 check(b, name)
             b.open(self.base + "/")
             b.eval("document.querySelector('form button[type=submit]').click(),1")
-            b.wait_for("!!document.getElementById('form-error')", timeout=20)
+            b.wait_for("!!document.getElementById('form-error') && document.readyState === 'complete'",
+                       timeout=20)
             check(b, "form-error")
             b.eval("""(function(){var f=document.forms[0];
                 f.category.value='facility_repair';f.address.value='3栋2单元楼道';
                 f.description.value='楼道灯坏了。';f.name.value='吴晓明';
                 f.phone.value='13912345678';
                 f.querySelector('button[type=submit]').click();return 1;})()""")
-            b.wait_for("!!document.getElementById('secret')", timeout=20)
+            b.wait_for("!!document.getElementById('secret') && document.readyState === 'complete'",
+                       timeout=20)
             check(b, "receipt")
         for name, v in sorted(found.items()):
             print("[axe] %s: %s" % (name, v or "no violation"))
@@ -354,7 +356,8 @@ class ResidentPagesTest(unittest.TestCase):
                                              "objectId": obj["result"]["objectId"]})
             self.assertEqual(b.eval("document.getElementById('f-photos').files.length"), 1)
             b.eval("document.querySelector('form button[type=submit]').click(),1")
-            b.wait_for("!!document.getElementById('secret')", timeout=20)
+            b.wait_for("!!document.getElementById('secret') && document.readyState === 'complete'",
+                       timeout=20)
             code = b.eval("document.getElementById('tracking-code').textContent")
             secret = b.eval("document.getElementById('secret').textContent")
             self.assertEqual(b.eval("document.querySelectorAll('svg.qr path').length"), 1)
