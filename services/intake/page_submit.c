@@ -152,9 +152,21 @@ static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 	qf_buf_puts(b,
 		    "<h1>我要反映</h1><p>遇到小区里的问题，在这里告诉社区。提交后您会得到"
 		    "一个查询码和一个密钥，凭它们随时查看办理进度。</p>");
-	if (e)
+	if (e) {
+		/* the summary links to the field at fault (a long form on a phone) */
 		qf_buf_puts(b, "<p class=\"alert\" id=\"form-error\">提交没有成功，"
-			       "请按下面标红的提示修改后再提交。</p>");
+			       "请按标红的提示修改后再提交：");
+		if (e->field[0]) {
+			qf_buf_puts(b, "<a href=\"#f-");
+			qf_buf_html(b, e->field);
+			qf_buf_puts(b, "\">");
+			qf_buf_html(b, msg);
+			qf_buf_puts(b, "</a>");
+		} else {
+			qf_buf_html(b, msg);
+		}
+		qf_buf_puts(b, "</p>");
+	}
 	qf_buf_puts(b,
 		    "<form method=\"post\" action=\"/\" enctype=\"multipart/form-data\" "
 		    "class=\"card\" novalidate><input type=\"hidden\" name=\"channel\" "

@@ -15,6 +15,9 @@ import urllib.parse
 import urllib.request
 
 from tests.harness.qf import Cluster, wait_until
+
+AXE_JS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "js",
+                      "node_modules", "axe-core", "axe.min.js")
 from tests.harness.svc_disclosure import Browser
 from tests.harness.svc_intake import IntakeService, jpeg, multipart
 from tests.harness.svc_router import Router
@@ -144,6 +147,26 @@ class ResidentPagesTest(unittest.TestCase):
         except urllib.error.HTTPError as e:
             self.assertEqual(e.headers["Location"], "/")
 
+    def test_large_type_in_the_browser(self):
+        with Browser(self.cluster) as b:
+            b.open(self.base + "/")
+            small = b.eval("parseFloat(getComputedStyle(document.body).fontSize)")
+            b.eval("document.querySelector('a.bigtoggle').click(),1")
+            b.wait_for("!!document.documentElement && document.readyState === 'complete'"
+                       " && document.documentElement.classList.contains('big')")
+            big = b.eval("parseFloat(getComputedStyle(document.body).fontSize)")
+            self.assertGreaterEqual(big, small * 1.25)
+            self.assertLessEqual(b.eval("document.documentElement.scrollWidth"), 412)
+            # focus is visible: a focused field gets an outline
+            b.eval("document.getElementById('f-address').focus(),1")
+            self.assertNotEqual(b.eval(
+                "getComputedStyle(document.getElementById('f-address')).outlineStyle"), "none")
+            b.screenshot(self.shot("start-large"))
+            b.eval("document.querySelector('a.bigtoggle').click(),1")
+            b.wait_for("!!document.documentElement && document.readyState === 'complete'"
+                       " && !document.documentElement.classList.contains('big')"
+                       " && !!document.querySelector('a.bigtoggle')")
+
     # -------------------------------------------------------- no-JS submit
     def test_form_post_without_js_gives_the_receipt(self):
         st, hd, html = post(self.base, "/", FORM,
@@ -268,6 +291,51 @@ class ResidentPagesTest(unittest.TestCase):
         st, view = self.it.track(code, secret)
         self.assertFalse(view["can_give_feedback"], view)
 
+    # -------------------------------------------------------- accessibility
+    @unittest.skipUnless(os.path.exists(AXE_JS), "axe-core not installed (make deps-test)")
+    def test_axe_finds_no_serious_violation(self):
+        """axe-core (WCAG 2.0/2.1 A and AA, best practices) on every state
+        of the resident pages at the phone viewport."""
+        with open(AXE_JS, encoding="utf-8") as f:
+            axe = f.read()
+        code, secret = self.submit()
+        found = {}
+
+        def check(b, name):
+            b.eval(axe + ";1")  # DevTools evaluation: the page's CSP does not apply
+            b.eval("window.__axe=null;axe.run(document,{runOnly:{type:'tag',values:"
+                   "['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']}})"
+                   ".then(function(r){window.__axe=r;}),1")
+            b.wait_for("window.__axe !== null", timeout=30)
+            found[name] = b.eval("window.__axe.violations.map(function(x){return "
+                                 "[x.id,x.impact,x.nodes.length];})")
+        with Browser(self.cluster) as b:
+            for name, path in (("start", "/"), ("follow", "/t"),
+                               ("follow-code", "/t/" + code),
+                               ("follow-view", "/t/%s#k=%s" % (code, secret))):
+                b.open(self.base + path)
+                if name == "follow-view":
+                    b.wait_for("!!document.getElementById('timeline')", timeout=20)
+                check(b, name)
+            b.open(self.base + "/")
+            b.eval("document.querySelector('form button[type=submit]').click(),1")
+            b.wait_for("!!document.getElementById('form-error') && document.readyState === 'complete'",
+                       timeout=20)
+            check(b, "form-error")
+            b.eval("""(function(){var f=document.forms[0];
+                f.category.value='facility_repair';f.address.value='3栋2单元楼道';
+                f.description.value='楼道灯坏了。';f.name.value='吴晓明';
+                f.phone.value='13912345678';
+                f.querySelector('button[type=submit]').click();return 1;})()""")
+            b.wait_for("!!document.getElementById('secret') && document.readyState === 'complete'",
+                       timeout=20)
+            check(b, "receipt")
+        for name, v in sorted(found.items()):
+            print("[axe] %s: %s" % (name, v or "no violation"))
+        bad = {n: [x for x in v if x[1] in ("serious", "critical")]
+               for n, v in found.items()}
+        self.assertEqual({n: v for n, v in bad.items() if v}, {})
+
     # -------------------------------------------------------- browser
     def test_browser_submit_receipt_follow(self):
         photo = self.cluster.path("photo.png")
@@ -288,7 +356,8 @@ class ResidentPagesTest(unittest.TestCase):
                                              "objectId": obj["result"]["objectId"]})
             self.assertEqual(b.eval("document.getElementById('f-photos').files.length"), 1)
             b.eval("document.querySelector('form button[type=submit]').click(),1")
-            b.wait_for("!!document.getElementById('secret')", timeout=20)
+            b.wait_for("!!document.getElementById('secret') && document.readyState === 'complete'",
+                       timeout=20)
             code = b.eval("document.getElementById('tracking-code').textContent")
             secret = b.eval("document.getElementById('secret').textContent")
             self.assertEqual(b.eval("document.querySelectorAll('svg.qr path').length"), 1)
