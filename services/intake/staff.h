@@ -106,6 +106,9 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 void intake_staff_page_send(struct qf_http_req *r, unsigned status,
 			    const struct web_page *p, struct qf_buf *b);
 void intake_staff_csrf_field(struct qf_buf *b, const char *csrf);
+/* A page with one message (an error: 403, 404, 400 ...) and the way back. */
+void intake_staff_message(struct qf_http_req *r, unsigned status, const char *title,
+			  const char *msg);
 void intake_h_staff_login_get(struct qf_http_req *r, void *ctx);
 void intake_h_staff_login_post(struct qf_http_req *r, void *ctx);
 void intake_h_staff_logout(struct qf_http_req *r, void *ctx);

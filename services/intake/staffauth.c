@@ -305,12 +305,14 @@ int intake_staff_deny(void *svc, struct qf_http_req *r, enum qf_verdict v)
 	struct intake *in = svc;
 	if (!s_is_pages(r))
 		return 0;
-	if (v == QF_DENY_AUTH) {
+	if (v == QF_DENY_AUTH)
 		intake_staff_login_page(in, r, 401, "请先登录（尚未登录或登录已过期）",
 					NULL, 0);
-		return 1;
-	}
-	return 0;
+	else if (v == QF_DENY_ROLE)
+		intake_staff_message(r, 403, "无权访问", "您的岗位无权进行此操作");
+	else
+		intake_staff_message(r, 404, "没有这个案件", "没有这个案件");
+	return 1;
 }
 
 /* ------------------------------------------------------------ sign-in */

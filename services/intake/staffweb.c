@@ -110,8 +110,8 @@ void intake_staff_csrf_field(struct qf_buf *b, const char *csrf)
 }
 
 /* A simple message page (403, 404, 400). */
-static void s_message(struct qf_http_req *r, unsigned status, const char *title,
-		      const char *msg)
+void intake_staff_message(struct qf_http_req *r, unsigned status, const char *title,
+			  const char *msg)
 {
 	struct qf_buf b;
 	struct web_page pg;
@@ -162,7 +162,8 @@ static json_t *s_form(struct qf_http_req *r)
 	struct form fm = {json_object(), 0};
 	if (!fm.f || qf_http_form_each(r, s_field, &fm) || fm.bad) {
 		json_decref(fm.f);
-		s_message(r, 400, "无法读取表单", "表单内容无效，请返回重新填写");
+		intake_staff_message(r, 400, "无法读取表单",
+				     "表单内容无效，请返回重新填写");
 		return NULL;
 	}
 	return fm.f;
@@ -184,7 +185,8 @@ static int s_csrf_check(struct intake *in, struct qf_http_req *r, const json_t *
 		return 0;
 	if (intake_session_get(in, r, s) || !intake_csrf_ok(s, s_str(f, "csrf"))) {
 		qf_info("csrf_refused", "path_kind=staff");
-		s_message(r, 403, "请求被拒绝", "表单已失效，请刷新页面后重试");
+		intake_staff_message(r, 403, "请求被拒绝",
+				     "表单已失效，请刷新页面后重试");
 		return -1;
 	}
 	return 0;
@@ -257,7 +259,7 @@ static void s_login_done(void *arg, struct qf_http_req *r, int ok, const char *c
 	if (ok > 0)
 		s_redirect(r, "/staff/", cookie);
 	else if (ok < 0)
-		s_message(r, 503, "暂时无法登录", "暂时无法保存，请稍后重试");
+		intake_staff_message(r, 503, "暂时无法登录", "暂时无法保存，请稍后重试");
 	else
 		intake_staff_login_page(lc->in, r, 401, NULL, lc->staff, 1);
 	free(lc);
@@ -267,7 +269,7 @@ void intake_h_staff_login_post(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	if (!intake_same_origin(in, r)) {
-		s_message(r, 403, "请求被拒绝", "拒绝来自其他网站的请求");
+		intake_staff_message(r, 403, "请求被拒绝", "拒绝来自其他网站的请求");
 		return;
 	}
 	/* sign-in attempts per client address share the follow limit, so a
@@ -288,7 +290,7 @@ void intake_h_staff_login_post(struct qf_http_req *r, void *ctx)
 	struct login_ctx *lc = calloc(1, sizeof *lc);
 	if (!lc) {
 		json_decref(f);
-		s_message(r, 500, "出错了", "内存不足");
+		intake_staff_message(r, 500, "出错了", "内存不足");
 		return;
 	}
 	lc->in = in;
@@ -302,7 +304,7 @@ void intake_h_staff_login_post(struct qf_http_req *r, void *ctx)
 	json_decref(f);
 	if (rc == QF_ERR_NOMEM) {
 		free(lc);
-		s_message(r, 500, "出错了", "内存不足");
+		intake_staff_message(r, 500, "出错了", "内存不足");
 	} else if (rc) {
 		free(lc); /* answered 503 */
 	}
@@ -312,7 +314,7 @@ static void s_logout_done(void *arg, struct qf_http_req *r, int ok, const char *
 {
 	(void)arg;
 	if (ok < 0)
-		s_message(r, 503, "暂时无法退出", "暂时无法保存，请稍后重试");
+		intake_staff_message(r, 503, "暂时无法退出", "暂时无法保存，请稍后重试");
 	else
 		s_redirect(r, "/staff/login", cookie);
 }
@@ -330,7 +332,7 @@ void intake_h_staff_logout(struct qf_http_req *r, void *ctx)
 		return;
 	}
 	if (intake_logout(in, r, &s, s_logout_done, NULL) == QF_ERR_NOMEM)
-		s_message(r, 500, "出错了", "内存不足");
+		intake_staff_message(r, 500, "出错了", "内存不足");
 }
 
 /* ------------------------------------------------------------ queue */
@@ -409,7 +411,7 @@ void intake_h_staff_queue(struct qf_http_req *r, void *ctx)
 	intake_session_get(in, r, &s);
 	struct queue *q = calloc(1, sizeof *q);
 	if (!q) {
-		s_message(r, 500, "出错了", "内存不足");
+		intake_staff_message(r, 500, "出错了", "内存不足");
 		return;
 	}
 	q->in = in;
@@ -555,7 +557,7 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 	int st;
 	json_t *v = intake_case_staff_view(in, me, case_id, &st);
 	if (!v) {
-		s_message(r, 404, "没有这个案件", "没有这个案件");
+		intake_staff_message(r, 404, "没有这个案件", "没有这个案件");
 		return;
 	}
 	struct intake_session s;
@@ -750,8 +752,9 @@ void intake_h_staff_contact(struct qf_http_req *r, void *ctx)
 	} else {
 		int rc = intake_contact_start(in, r, id, reason, s_contact_page);
 		if (rc)
-			s_message(r, rc == QF_ERR_NOMEM ? 500 : 404, "出错了",
-				  rc == QF_ERR_NOMEM ? "内存不足" : "没有这个案件");
+			intake_staff_message(r, rc == QF_ERR_NOMEM ? 500 : 404, "出错了",
+					     rc == QF_ERR_NOMEM ? "内存不足"
+								: "没有这个案件");
 	}
 	json_decref(f);
 }
@@ -831,7 +834,7 @@ static void s_account_done(void *arg, struct qf_http_req *r, int ok, const char 
 	if (ok > 0)
 		s_accounts_page(ac->in, r, 200, msg, NULL, NULL);
 	else
-		s_message(r, 503, "暂时无法保存", "暂时无法保存，请稍后重试");
+		intake_staff_message(r, 503, "暂时无法保存", "暂时无法保存，请稍后重试");
 	free(ac);
 }
 
@@ -859,7 +862,7 @@ void intake_h_staff_accounts_post(struct qf_http_req *r, void *ctx)
 						s_account_done, ac);
 		}
 		if (rc == QF_ERR_NOMEM)
-			s_message(r, 500, "出错了", "内存不足");
+			intake_staff_message(r, 500, "出错了", "内存不足");
 		if (rc)
 			free(ac);
 	}

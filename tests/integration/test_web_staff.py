@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from tests.harness.qf import Cluster, Emitter, binary, wait_until
 from tests.harness.svc_disclosure import Browser
-from tests.harness.svc_intake import IntakeService, jpeg, multipart
+from tests.harness.svc_intake import SAMPLE, IntakeService, jpeg, multipart
 from tests.harness.system import System
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -321,8 +321,10 @@ class WorkbenchTest(unittest.TestCase):
         other = self.petition("B05")  # s05's building
         w = Web(self.it)
         self.assertEqual(w.login("s06", "liu-zhi-gang-66")[0], 303)
-        st, _, _ = w.get("/staff/cases/" + other)
+        st, hd, body = w.get("/staff/cases/" + other)
         self.assertEqual(st, 404)
+        self.assertIn("text/html", hd["content-type"])
+        self.assertIn("没有这个案件", body.decode("utf-8"))
         self.assertEqual(self.it.json("GET", "/v1/cases/" + other,
                                       headers={"Authorization": "Bearer qf-dev-s06"})[0], 404)
         token = w.csrf()
@@ -403,7 +405,6 @@ class LockoutTest(unittest.TestCase):
         """Four cases assigned to s01 with deadlines seen 70 minutes after
         submission: 10% (no mark), 55% (half), 83% (80%), overdue; the queue
         lists them by deadline, the marks in words."""
-        from tests.harness.svc_intake import SAMPLE
         t0 = int(time.time() * 1000)
         want = {}
         for minutes, mark in ((700, None), (127, "【时限已过半】"), (84, "【时限已过80%】"),
