@@ -308,6 +308,10 @@ class WorkbenchTest(unittest.TestCase):
         st, _ = self.it.json("POST", "/v1/cases/%s/actions" % cid, {"action": "accept"},
                              w.h())
         self.assertEqual(st, 401)
+        st, ans = self.it.json("POST", "/v1/cases/%s/actions" % cid, {"action": "accept"},
+                               w.h({"X-CSRF-Token": token}))
+        self.assertEqual(st, 200, ans)
+        self.assertEqual(self.status(cid), "accepted")
         # sign out: the cookie is cleared and the session gone
         st, hd, _ = w.post("/staff/logout", {"csrf": token})
         self.assertEqual(st, 303)
