@@ -675,6 +675,23 @@ typedef void (*intake_contact_page)(struct intake *in, struct qf_http_req *r,
 				    const struct intake_err *e);
 int intake_contact_start(struct intake *in, struct qf_http_req *r, const char *case_id,
 			 char *reason, intake_contact_page page);
+/* The spam review queue (holds.c), shared by the API and the staff pages:
+ * the held submissions of status ("held", "released", "dismissed", "all"),
+ * newest first, without the secret's hash (a new array). */
+json_t *intake_holds_list(struct intake *in, const char *status);
+/* Release hold id (body: {note?, building?}) as qf_access_staff(r): page
+ * NULL answers as POST /v1/spam/:id/release; else its reply hook answers.
+ * 0 when submitted, -1 with the refusal in e (the caller answers). */
+int intake_hold_release_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, struct intake_sub_opts *page,
+			      struct intake_err *e);
+/* Dismiss hold id (body: {note?} or NULL): page NULL answers as POST
+ * /v1/spam/:id/dismiss; else page runs after the commit (e: the refusal,
+ * or NULL). 0 when queued (or answered 503), -1 with the refusal in e. */
+typedef void (*intake_hold_page)(struct intake *in, struct qf_http_req *r, const char *id,
+				 const struct intake_err *e);
+int intake_hold_dismiss_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, intake_hold_page page, struct intake_err *e);
 /* Call fn for each case record s may read (newest first) until it returns
  * non-zero; in a read transaction (t). */
 int intake_cases_each(struct intake *in, struct qf_txn *t, const struct qf_staff *s,

@@ -106,6 +106,13 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 void intake_staff_page_send(struct qf_http_req *r, unsigned status,
 			    const struct web_page *p, struct qf_buf *b);
 void intake_staff_csrf_field(struct qf_buf *b, const char *csrf);
+/* The CSRF check of a state-changing page request (form fields f, member
+ * "csrf"): 0, or answered 403. s gets the session (staff "" for a
+ * bearer-token caller: a token is never sent by a browser on its own, so
+ * there is no CSRF to check). */
+struct intake_session;
+int intake_staff_csrf_check(struct intake *in, struct qf_http_req *r, const json_t *f,
+			    struct intake_session *s);
 /* A page with one message (an error: 403, 404, 400 ...) and the way back. */
 void intake_staff_message(struct qf_http_req *r, unsigned status, const char *title,
 			  const char *msg);
@@ -124,6 +131,12 @@ void intake_h_staff_accounts_post(struct qf_http_req *r, void *ctx);
  * the printable receipt for the resident (page_receipt_reply). */
 void intake_h_staff_new_get(struct qf_http_req *r, void *ctx);
 void intake_h_staff_new_post(struct qf_http_req *r, void *ctx);
+/* ------------------------------------------------------------ staffspam.c */
+/* GET /staff/spam: the held submissions; POST /staff/spam/:id/release and
+ * /dismiss: the decisions through the paths of POST /v1/spam/:id/... */
+void intake_h_staff_spam(struct qf_http_req *r, void *ctx);
+void intake_h_staff_spam_release(struct qf_http_req *r, void *ctx);
+void intake_h_staff_spam_dismiss(struct qf_http_req *r, void *ctx);
 /* The sign-in page with a status (the gate's 401 for pages). */
 void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned status,
 			     const char *notice, const char *staff_id, int failed);

@@ -150,14 +150,10 @@ void intake_h_staff_new_post(struct qf_http_req *r, void *ctx)
 		return;
 	const json_t *fields = rc ? form.fields : obj;
 	struct intake_session s;
-	if (!qf_http_header(r, "Authorization") &&
-	    (intake_session_get(in, r, &s) ||
-	     !intake_csrf_ok(&s, json_string_value(json_object_get(fields, "csrf"))))) {
+	if (intake_staff_csrf_check(in, r, fields, &s)) {
 		if (!rc)
 			json_decref(obj);
 		intake_form_free(&form);
-		qf_http_reply_error(r, 403, "csrf_failed", "表单已失效，请刷新页面后重试",
-				    NULL);
 		return;
 	}
 	struct entry *en = calloc(1, sizeof *en);

@@ -29,39 +29,50 @@
 
 /* ------------------------------------------------------------ frame */
 
-static const struct web_link s_nav[] = {
-    {"queue", "/staff/", "我的待办"},
-    {"new", "/staff/new", "代居民登记"},
-    {"accounts", "/staff/accounts", "账号管理"},
+/* The workbench's links, each shown to who holds its action (the same
+ * policy the routes name). */
+static const struct {
+	struct web_link link;
+	enum qf_action action;
+} s_nav[] = {
+    {{"queue", "/staff/", "我的待办"}, QF_ACT_QUEUE_READ},
+    {{"new", "/staff/new", "代居民登记"}, QF_ACT_CASE_ENTER},
+    {{"spam", "/staff/spam", "垃圾信息审核"}, QF_ACT_SPAM_REVIEW},
+    {{"accounts", "/staff/accounts", "账号管理"}, QF_ACT_ACCOUNT_MANAGE},
 };
+#define NNAV (sizeof s_nav / sizeof s_nav[0])
 
 /* Open a page in the shell (web.h): the staff nav when someone is signed
- * in (the accounts link only for who may manage them), and the sign-out
- * form when the person came with a session (csrf). */
+ * in (the links their role may follow), and the sign-out form when the
+ * person came with a session (csrf). */
 void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_http_req *r,
 			     const char *title, const struct qf_staff *who,
 			     const char *csrf)
 {
-	/* the links the person's role may follow (the nav is a prefix of
-	   s_nav: every role that manages accounts also enters petitions) */
 	const struct qf_community *c = qf_access_community(r);
-	int enter = who && qf_policy_role_allows(c, who, QF_ACT_CASE_ENTER) == QF_ALLOW;
-	int accounts =
-	    enter && qf_policy_role_allows(c, who, QF_ACT_ACCOUNT_MANAGE) == QF_ALLOW;
 	const char *path = qf_http_path(r);
+	struct web_link nav[NNAV];
+	unsigned n = 0;
+	const char *active = NULL;
+	for (size_t i = 0; who && i < NNAV; i++) {
+		if (qf_policy_role_allows(c, who, s_nav[i].action) != QF_ALLOW)
+			continue;
+		nav[n++] = s_nav[i].link;
+		if (!strcmp(path, s_nav[i].link.href))
+			active = s_nav[i].link.key;
+	}
 	*p = (struct web_page){.title = title,
 			       .area = WEB_AREA_STAFF,
-			       .active = !strcmp(path, "/staff/accounts") ? "accounts"
-					 : !strcmp(path, "/staff/new")	  ? "new"
-									  : "queue",
-			       .nav = who ? s_nav : NULL,
-			       .nnav =
-				   who ? 1u + (unsigned)enter + (unsigned)accounts : 0u,
+			       .active = active,
+			       .nav = n ? nav : NULL,
+			       .nnav = n,
 			       .large = web_large(r),
 			       .secret = 1,
-			       .here = qf_http_path(r)};
+			       .here = path};
 	qf_buf_init(b);
 	web_begin(b, p);
+	p->nav = NULL; /* nav is this function's; only web_begin reads it */
+	p->nnav = 0;
 	if (who) {
 		qf_buf_puts(b, "<p class=\"note\">");
 		qf_buf_html(b, who->name);
@@ -175,12 +186,10 @@ static const char *s_str(const json_t *f, const char *key)
 	return v ? v : "";
 }
 
-/* The session of a page request and its CSRF check: 0, or answered 403.
- * Bearer-token callers have no session and no CSRF to check (a token is
- * never sent by a browser on its own). */
-static int s_csrf_check(struct intake *in, struct qf_http_req *r, const json_t *f,
-			struct intake_session *s)
+int intake_staff_csrf_check(struct intake *in, struct qf_http_req *r, const json_t *f,
+			    struct intake_session *s)
 {
+	memset(s, 0, sizeof *s);
 	if (qf_http_header(r, "Authorization"))
 		return 0;
 	if (intake_session_get(in, r, s) || !intake_csrf_ok(s, s_str(f, "csrf"))) {
@@ -198,7 +207,7 @@ static json_t *s_checked_form(struct intake *in, struct qf_http_req *r,
 			      struct intake_session *s)
 {
 	json_t *f = s_form(r);
-	if (f && s_csrf_check(in, r, f, s)) {
+	if (f && intake_staff_csrf_check(in, r, f, s)) {
 		json_decref(f);
 		return NULL;
 	}
@@ -683,7 +692,7 @@ void intake_h_staff_act(struct qf_http_req *r, void *ctx)
 	}
 	json_t *f = form.fields;
 	struct intake_session s;
-	if (s_csrf_check(in, r, f, &s)) {
+	if (intake_staff_csrf_check(in, r, f, &s)) {
 		intake_form_free(&form);
 		return;
 	}

@@ -466,6 +466,42 @@ class LockoutTest(unittest.TestCase):
         self.assertEqual(st, 403)
         self.assertEqual(Web(self.it).login("s07", "wang-third-777")[0], 401)
 
+    def test_spam_review_page(self):
+        self.restart_at(60)
+        held = []
+        for text in ("低息贷款找我们，无抵押，当天放款。", "无抵押低息贷款，当天放款，快来找我们。"):
+            st, ans = self.it.petition(dict(SAMPLE, description=text, anonymous=True))
+            self.assertEqual(st, 422, ans)
+            held.append(ans)
+        st, lst = self.it.json("GET", "/v1/spam", headers={"Authorization": "Bearer qf-dev-s01"})
+        ids = {h["petition"]["description"]: h["hold_id"] for h in lst["holds"]}
+        w = Web(self.it)
+        self.assertEqual(w.login("s01", self.pw)[0], 303)
+        st, _, body = w.get("/staff/spam")
+        page = body.decode("utf-8")
+        self.assertEqual(st, 200)
+        self.assertIn("低息贷款找我们", page)
+        self.assertIn('href="/staff/spam"', page)
+        token = csrf_of(body)
+        rel, dis = ids["低息贷款找我们，无抵押，当天放款。"], ids["无抵押低息贷款，当天放款，快来找我们。"]
+        self.assertEqual(w.post("/staff/spam/%s/dismiss" % dis, {"note": "广告"})[0], 403)
+        st, _, body = w.post("/staff/spam/%s/dismiss" % dis, {"note": "广告", "csrf": token})
+        self.assertEqual(st, 200)
+        self.assertIn("已确认为垃圾信息", body.decode("utf-8"))
+        st, _, body = w.post("/staff/spam/%s/release" % rel, {"csrf": token})
+        self.assertEqual(st, 200, body[:300])
+        self.assertIn("已放行", body.decode("utf-8"))
+        # twice: the same refusal as the API's
+        st, _, body = w.post("/staff/spam/%s/release" % rel, {"csrf": token})
+        self.assertEqual(st, 409)
+        st, lst = self.it.json("GET", "/v1/spam?status=all",
+                               headers={"Authorization": "Bearer qf-dev-s01"})
+        status = {h["hold_id"]: h["status"] for h in lst["holds"]}
+        self.assertEqual((status[rel], status[dis]), ("released", "dismissed"))
+        # a building head may not review
+        self.assertEqual(self.it.request("GET", "/staff/spam", headers={
+            "Authorization": "Bearer qf-dev-s04"})[0], 403)
+
     def test_bad_forms(self):
         st, _, _ = self.it.request("POST", "/staff/login", b"\xff\xfe=\xff", FORM)
         self.assertIn(st, (400, 401))
