@@ -559,3 +559,22 @@ class SecureCookieTest(unittest.TestCase):
             st, _, _ = w.post("/staff/login", {"staff": "s01", "password": pw},
                               {"Origin": "https://lsj.example.cn.evil.example"})
             self.assertEqual(st, 403)
+
+
+class BootstrapConfigTest(unittest.TestCase):
+    """A bootstrap account that cannot be: the start stops with a clear
+    line; --hash-password refuses a password out of bounds."""
+
+    def test_bad_bootstrap_settings(self):
+        with Cluster("web-staff-boot") as c:
+            good = hash_password(c, "good-password-1")
+            for staff, h in (("s99", good), ("s01", "plain-text-password")):
+                it = IntakeService(c, name="intake-" + staff + str(len(h)), start=False,
+                                   settings={"staff.bootstrap_staff": staff,
+                                             "staff.bootstrap_hash": h})
+                r = c.run([binary("qf-intake"), "--config", it.config], timeout=30)
+                self.assertEqual(r.returncode, 1, r.stderr[-500:])
+                self.assertIn("staff.bootstrap_staff", r.stdout + r.stderr)
+            r = c.run([binary("qf-intake"), "--hash-password"], input="short\n")
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(r.stdout, "")
