@@ -30,7 +30,7 @@ endif
 
 CC ?= cc
 PYTHON ?= /usr/bin/python3
-PKGS := libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl
+PKGS := libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers

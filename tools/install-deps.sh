@@ -13,7 +13,7 @@ profile=${1:-build}
 build_pkgs="gcc make pkg-config libc6-dev
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
   libconfig-dev libmicrohttpd-dev libjansson-dev libsodium-dev
-  libcurl4-openssl-dev libunistring-dev curl python3 ca-certificates"
+  libcurl4-openssl-dev libunistring-dev libqrencode-dev curl python3 ca-certificates"
 # What `make test` adds: unit tests, sanitizers and fuzzing (clang), the real
 # SMTP server for notifier tests (openssl makes its TLS certificate), the
 # browser for page tests, an Ed25519 independent of ours for audit's receipt

@@ -18,6 +18,8 @@
 #include "qf_err.h"
 #include "qf_log.h"
 #include "ratelimit.h"
+#include "page.h"
+#include "web.h"
 
 #define SMALL (256u << 10)
 #define J     QF_HTTP_JSON
@@ -43,6 +45,17 @@ static struct qf_http_route s_routes[] = {
      "public", NULL},
     {"GET", "/v1/community", intake_h_community, 0, 0, "community", "public", NULL},
     {"GET", "/v1/media/:sha", intake_h_media_get, 0, 0, "media", "public", NULL},
+    /* resident web pages (web*.c, page_*.c) */
+    {"GET", "/assets/:name", web_h_asset, 0, 0, "assets", "public", NULL},
+    {"GET", "/large", web_h_large, 0, 0, "large", "public", NULL},
+    {"GET", "/", page_h_start, 0, 0, "page_start", "public", NULL},
+    {"POST", "/", page_h_submit, F | M, 0, "page_start", "public", NULL},
+    {"GET", "/t", page_h_follow, 0, 0, "page_follow", "public", NULL},
+    {"POST", "/t", page_h_follow_post, F, SMALL, "page_follow", "public", NULL},
+    {"GET", "/t/:code", page_h_follow, 0, 0, "page_follow", "public", NULL},
+    {"POST", "/t/:code", page_h_follow_post, F, SMALL, "page_follow", "public", NULL},
+    {"POST", "/t/:code/feedback", page_h_feedback, F, SMALL, "page_feedback", "public",
+     NULL},
     /* staff */
     {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases", "case.read", NULL},
     {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case", "case.read", "id"},
@@ -80,6 +93,27 @@ static struct qf_http_route s_routes[] = {
      NULL},
     {"POST", "/v1/dispatch/:id", intake_h_dispatch_assign, J, SMALL, "dispatch",
      "dispatch.assign", NULL},
+    /* staff workbench pages (staffweb.c): the session cookie or a token */
+    {"GET", "/staff/login", intake_h_staff_login_get, 0, 0, "staff", "public", NULL},
+    {"POST", "/staff/login", intake_h_staff_login_post, F, SMALL, "staff", "public", NULL},
+    {"POST", "/staff/logout", intake_h_staff_logout, F, SMALL, "staff", "self.read", NULL},
+    {"GET", "/staff/", intake_h_staff_queue, 0, 0, "staff", "queue.read", NULL},
+    {"GET", "/staff/cases/:id", intake_h_staff_case, 0, 0, "staff", "case.read", "id"},
+    {"POST", "/staff/cases/:id/act", intake_h_staff_act, F | M, 0, "staff", "case.act",
+     "id"},
+    {"POST", "/staff/cases/:id/contact", intake_h_staff_contact, F, SMALL, "staff",
+     "case.contact", "id"},
+    {"GET", "/staff/new", intake_h_staff_new_get, 0, 0, "staff", "case.enter", NULL},
+    {"POST", "/staff/new", intake_h_staff_new_post, F | M, 0, "staff", "case.enter", NULL},
+    {"GET", "/staff/spam", intake_h_staff_spam, 0, 0, "staff", "spam.review", NULL},
+    {"POST", "/staff/spam/:id/release", intake_h_staff_spam_release, F, SMALL, "staff",
+     "spam.review", NULL},
+    {"POST", "/staff/spam/:id/dismiss", intake_h_staff_spam_dismiss, F, SMALL, "staff",
+     "spam.review", NULL},
+    {"GET", "/staff/accounts", intake_h_staff_accounts_get, 0, 0, "staff",
+     "account.manage", NULL},
+    {"POST", "/staff/accounts", intake_h_staff_accounts_post, F, SMALL, "staff",
+     "account.manage", NULL},
     /* Open311 GeoReport v2 (clients identify with their API key) */
     {"GET", "/open311/discovery.:fmt", intake_h_o311_discovery, 0, 0, "open311", "public",
      NULL},

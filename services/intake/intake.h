@@ -31,6 +31,7 @@
 #include "qf_tokens.h"
 #include "spam.h"
 #include "spamdup.h"
+#include "staff.h"
 
 #define INTAKE_MAX_PROXIES  16
 #define INTAKE_MAX_API_KEYS 16
@@ -87,6 +88,8 @@ struct intake_conf {
 	char *o311_contact;
 	int o311_max_page;
 	struct intake_api_keys o311_keys;
+	/* staff.* (staff.h) */
+	struct intake_staff_conf staff;
 };
 
 /* Custom configuration parsers (conf.c). */
@@ -118,6 +121,8 @@ struct intake_db {
 	MDB_dbi views;	      /* case id || be64 ms || staff id -> view (JSON) */
 	MDB_dbi spam_terms;   /* community \x1f rule \x1f term -> be32 released
 				 || be32 dismissed (spamadj.c) */
+	MDB_dbi accounts;     /* staff id -> account (JSON: Argon2id hash, lock) */
+	MDB_dbi sessions;     /* sha256(session id) -> session (JSON) */
 };
 
 /* Community and tokens, replaced together on SIGHUP. */
@@ -189,6 +194,25 @@ void intake_routes_print(FILE *out);
 int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
 int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,
 			  uint64_t old_epoch, uint64_t new_epoch);
+
+/* ------------------------------------------------------------ track.c */
+/* The follow view of a case (what GET /v1/track/:code answers) for code and
+ * secret: 1 with *view (new reference), 0 for an unknown code or a wrong
+ * secret, -1 for a malformed code. No rate limit: the caller's. */
+int intake_track_view(struct intake *in, const char *code, const char *secret,
+		      json_t **view);
+/* Called once the feedback is committed (e NULL) or refused (e set); it
+ * replies to r itself. */
+typedef void (*intake_feedback_done)(struct qf_http_req *r, const struct intake_err *e,
+				     void *arg);
+/* Queue the petitioner's feedback on a resolved case (POST
+ * /v1/track/:code/feedback's path): comment (malloc'd or NULL) is taken.
+ * done NULL: the answer waits for the router's verdict (the API). Returns
+ * 0 (queued), -1 with the verdict in e (nothing queued, not replied), -2
+ * (answered 503: shutting down). */
+int intake_feedback_queue(struct intake *in, struct qf_http_req *r, const char *code,
+			  const char *secret, unsigned rating, char *comment,
+			  intake_feedback_done done, void *done_arg, struct intake_err *e);
 
 /* ------------------------------------------------------------ api.c */
 /* Reply with a verdict ({code, message, field}). */
@@ -435,6 +459,13 @@ struct intake_sub_opts {
 	/* for released holds: keep the code and secret hash the hold had */
 	const char *keep_code;
 	const char *keep_secret_hash;
+	/* Answer in another form than fmt (the resident's web page): called
+	 * once, from any thread, with the status and JSON answer fmt NATIVE
+	 * would send (answer non-NULL), or the refusal (e non-NULL). The hook
+	 * replies to r itself; reply_arg is the hook's and outlives the call. */
+	void (*reply)(struct qf_http_req *r, unsigned status, const char *answer,
+		      const struct intake_err *e, void *reply_arg);
+	void *reply_arg;
 };
 
 /* The spam judgement of a submission (spamadj.c): score its description
@@ -467,6 +498,21 @@ struct intake_mask *intake_sub_mask(struct intake_sub *s);
 struct intake *intake_sub_intake(const struct intake_sub *s);
 /* Handlers: POST /v1/petitions. */
 void intake_h_petition(struct qf_http_req *r, void *ctx);
+/* The body of a petition request (JSON, or a form with photos) as the JSON
+ * object the decoder takes (*obj: new reference) and the form's uploads
+ * (form: intake_form_free after, also on -1: the fields read before the
+ * fault stay in form->fields). Returns 0; -1 with the verdict in e; -2
+ * when it has replied itself (a malformed JSON body). */
+struct intake_form;
+int intake_petition_read(struct intake *in, struct qf_http_req *r, json_t **obj,
+			 struct intake_form *form, struct intake_err *e);
+/* Decode obj (with form's uploads, consumed) as a petition from this
+ * request and submit it with the options so (fmt, reply hook; entered_by,
+ * client and skip_limits are set here from the request's staff token).
+ * Always replies, refusals through so's format or hook. */
+void intake_petition_submit(struct intake *in, struct qf_http_req *r, const json_t *obj,
+			    struct intake_form *form, const struct intake_idem *idem,
+			    const struct intake_sub_opts *so);
 /* Build the petitioner's contact JSON ({"name","phone","email"}). */
 char *intake_contact_json(const struct intake_petition *p);
 
@@ -596,6 +642,60 @@ void intake_command_reply(struct qf_http_req *r, const json_t *record, int waite
  * already suspended r. kind: "staff" (ACTION_RESULT only) or "feedback". */
 void intake_waiters_add(struct intake *in, struct qf_http_req *r, const char *cmd,
 			int feedback);
+/* Make the waiter of cmd a page's: answered by a 303 to the case page
+ * /staff/cases/<case_id>?cmd=<cmd> (verdict or timeout alike). */
+void intake_waiters_page(struct intake *in, const char *cmd, const char *case_id);
+/* Start a staff action on case_id from obj (the JSON of POST
+ * /v1/cases/:id/actions) as qf_access_staff(r): the same decoding, command
+ * and wait for both the API and the pages (page 1: answered by a redirect
+ * to the case page, a refusal by intake_staff_act_refused). 1 when r is
+ * answered or queued; -1 with the refusal in e (the caller answers).
+ * ups: photos sent as files (a page's form; their data is consumed), or
+ * NULL. */
+struct intake_upload;
+int intake_action_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			const json_t *obj, struct intake_upload *ups, unsigned nups,
+			int page, struct intake_err *e);
+/* The case page answering a refused page action (staffweb.c). */
+void intake_staff_act_refused(struct intake *in, struct qf_http_req *r, const char *case_id,
+			      const struct intake_err *e);
+/* A case as staff s may read it (GET /v1/cases/:id's view, with the notes
+ * as written): a new object and *status 200, or NULL with 404 / 403. */
+json_t *intake_case_staff_view(struct intake *in, const struct qf_staff *s,
+			       const char *case_id, int *status);
+/* The petitioner's contact details for a staff page (GET/POST
+ * /v1/cases/:id/contact's path: the policy, the view record and its
+ * CONTACT_VIEWED event in one commit, before anything is shown): page runs
+ * after the commit with the contact (the caller shows it; owned by the
+ * job) or the refusal. reason (malloc'd, non-empty, checked) is taken.
+ * QF_OK when queued (or answered 503 by intake_queue), QF_ERR_NOMEM /
+ * QF_ERR_NOTFOUND when not (the caller answers). */
+typedef void (*intake_contact_page)(struct intake *in, struct qf_http_req *r,
+				    const char *case_id, const json_t *contact,
+				    const struct intake_err *e);
+int intake_contact_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			 char *reason, intake_contact_page page);
+/* The spam review queue (holds.c), shared by the API and the staff pages:
+ * the held submissions of status ("held", "released", "dismissed", "all"),
+ * newest first, without the secret's hash (a new array). */
+json_t *intake_holds_list(struct intake *in, const char *status);
+/* Release hold id (body: {note?, building?}) as qf_access_staff(r): page
+ * NULL answers as POST /v1/spam/:id/release; else its reply hook answers.
+ * 0 when submitted, -1 with the refusal in e (the caller answers). */
+int intake_hold_release_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, struct intake_sub_opts *page,
+			      struct intake_err *e);
+/* Dismiss hold id (body: {note?} or NULL): page NULL answers as POST
+ * /v1/spam/:id/dismiss; else page runs after the commit (e: the refusal,
+ * or NULL). 0 when queued (or answered 503), -1 with the refusal in e. */
+typedef void (*intake_hold_page)(struct intake *in, struct qf_http_req *r, const char *id,
+				 const struct intake_err *e);
+int intake_hold_dismiss_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, intake_hold_page page, struct intake_err *e);
+/* Call fn for each case record s may read (newest first) until it returns
+ * non-zero; in a read transaction (t). */
+int intake_cases_each(struct intake *in, struct qf_txn *t, const struct qf_staff *s,
+		      int (*fn)(void *arg, struct qf_txn *t, const json_t *rec), void *arg);
 
 /* A decoded staff action (POST /v1/cases/:id/actions). */
 struct intake_action {

@@ -627,7 +627,13 @@ static void s_done(void *arg, int rc)
 		qf_info("petition_held", "hold=%s rule=%s category=%s building=%s",
 			s->hold_id, s->rule, s->p.category, s->p.building);
 	}
-	if (s->status && s->answer) {
+	if (s->o.reply) {
+		if (!(s->status && s->answer) && !s->err.code)
+			intake_err_set(&s->err, 500, "internal", NULL, "服务器内部错误");
+		s->o.reply(s->r, s->status && s->answer ? s->status : 0,
+			   s->status && s->answer ? s->answer : NULL,
+			   s->status && s->answer ? NULL : &s->err, s->o.reply_arg);
+	} else if (s->status && s->answer) {
 		if (s->o.fmt == INTAKE_FMT_NATIVE) {
 			qf_http_reply(s->r, s->status, "application/json; charset=utf-8",
 				      s->answer, strlen(s->answer));
@@ -651,7 +657,9 @@ static void s_done(void *arg, int rc)
 static void s_fail(struct qf_http_req *r, const struct intake_sub_opts *o,
 		   const struct intake_err *e)
 {
-	if (o->fmt == INTAKE_FMT_NATIVE)
+	if (o->reply)
+		o->reply(r, 0, NULL, e, o->reply_arg);
+	else if (o->fmt == INTAKE_FMT_NATIVE)
 		intake_reply_err(r, e);
 	else
 		intake_o311_reply_submit(r, o->fmt, 0, NULL, e);
@@ -796,6 +804,73 @@ static int s_probe(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
+int intake_petition_read(struct intake *in, struct qf_http_req *r, json_t **obj,
+			 struct intake_form *form, struct intake_err *e)
+{
+	memset(form, 0, sizeof *form); /* JSON bodies: no fields, no uploads */
+	*obj = NULL;
+	const char *ct = qf_http_header(r, "Content-Type");
+	if (ct && !strncasecmp(ct, "application/json", 16)) {
+		*obj = intake_body_json(r);
+		return *obj ? 0 : -2;
+	}
+	intake_form_init(form);
+	if (intake_form_read(r, form, (uint64_t)in->conf->max_media_bytes,
+			     (unsigned)in->conf->max_media, e))
+		return -1; /* the caller frees form: the fields read so far stay */
+	*obj = json_incref(form->fields);
+	return 0;
+}
+
+void intake_petition_submit(struct intake *in, struct qf_http_req *r, const json_t *obj,
+			    struct intake_form *form, const struct intake_idem *idem,
+			    const struct intake_sub_opts *so)
+{
+	struct intake_err e = {0};
+	const struct qf_staff *staff = qf_access_staff(r); /* a valid token, when sent */
+	const char *channel = json_string_value(json_object_get(obj, "channel"));
+	int offline = channel && (!strcmp(channel, "counter") || !strcmp(channel, "patrol") ||
+				  !strcmp(channel, "phone"));
+	if (offline && in->conf->offline_needs_staff && !staff) {
+		intake_form_free(form);
+		intake_err_set(&e, 401, "staff_token_required", "Authorization",
+			       "柜台、巡查和电话渠道的诉求须由工作人员登录后代为录入");
+		s_fail(r, so, &e);
+		return;
+	}
+	/* entering a petition for a resident is an action of the policy */
+	if (offline && staff &&
+	    qf_policy_role_allows(intake_world_get(in)->community, staff, QF_ACT_CASE_ENTER) !=
+		QF_ALLOW) {
+		intake_form_free(form);
+		if (so->reply) {
+			intake_err_set(&e, 403, "forbidden", NULL, "您的角色不能代居民录入诉求");
+			so->reply(r, 0, NULL, &e, so->reply_arg);
+		} else {
+			qf_access_deny(r, QF_DENY_ROLE);
+		}
+		return;
+	}
+	const struct intake_world *w = intake_world_get(in);
+	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
+					  (uint64_t)in->conf->max_media_bytes, 0,
+					  (double)in->conf->locate_within_m};
+	struct intake_petition p;
+	int rc = intake_petition_decode(obj, form->uploads, form->nuploads, &po, &p, &e);
+	intake_form_free(form);
+	if (rc) {
+		qf_metric_inc(in->m.invalid);
+		s_fail(r, so, &e);
+		return;
+	}
+	struct intake_sub_opts o = *so;
+	o.entered_by = staff;
+	o.client = "native";
+	o.idem = idem;
+	o.skip_limits = staff != NULL;
+	intake_submit(in, r, &p, &o);
+}
+
 void intake_h_petition(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
@@ -811,65 +886,17 @@ void intake_h_petition(struct qf_http_req *r, void *ctx)
 			return;
 		}
 	}
-	const struct qf_staff *staff = NULL;
-	staff = qf_access_staff(r); /* a valid token, when sent */
-	json_t *obj = NULL;
+	json_t *obj;
 	struct intake_form form;
-	memset(&form, 0, sizeof form); /* JSON bodies: no fields, no uploads */
 	struct intake_err e = {0};
-	const char *ct = qf_http_header(r, "Content-Type");
-	if (ct && !strncasecmp(ct, "application/json", 16)) {
-		obj = intake_body_json(r);
-		if (!obj)
-			return;
-	} else {
-		intake_form_init(&form);
-		if (intake_form_read(r, &form, (uint64_t)in->conf->max_media_bytes,
-				     (unsigned)in->conf->max_media, &e)) {
-			intake_form_free(&form);
-			intake_reply_err(r, &e);
-			return;
-		}
-		obj = json_incref(form.fields);
-	}
-	const char *channel = json_string_value(json_object_get(obj, "channel"));
-	int offline = channel && (!strcmp(channel, "counter") || !strcmp(channel, "patrol") ||
-				  !strcmp(channel, "phone"));
-	if (offline && in->conf->offline_needs_staff && !staff) {
-		json_decref(obj);
+	int rc = intake_petition_read(in, r, &obj, &form, &e);
+	if (rc == -1) {
 		intake_form_free(&form);
-		qf_http_reply_error(
-		    r, 401, "staff_token_required",
-		    "柜台、巡查和电话渠道的诉求须由工作人员登录后代为录入",
-		    "Authorization");
-		return;
-	}
-	/* entering a petition for a resident is an action of the policy */
-	if (offline && staff &&
-	    qf_policy_role_allows(intake_world_get(in)->community, staff, QF_ACT_CASE_ENTER) !=
-		QF_ALLOW) {
-		json_decref(obj);
-		intake_form_free(&form);
-		qf_access_deny(r, QF_DENY_ROLE);
-		return;
-	}
-	const struct intake_world *w = intake_world_get(in);
-	struct intake_petition_opts po = {w->community, (unsigned)in->conf->max_media,
-					  (uint64_t)in->conf->max_media_bytes, 0,
-					  (double)in->conf->locate_within_m};
-	struct intake_petition p;
-	int rc = intake_petition_decode(obj, form.uploads, form.nuploads, &po, &p, &e);
-	json_decref(obj);
-	intake_form_free(&form);
-	if (rc) {
-		qf_metric_inc(in->m.invalid);
 		intake_reply_err(r, &e);
-		return;
 	}
-	struct intake_sub_opts so = {.fmt = INTAKE_FMT_NATIVE,
-				     .entered_by = staff,
-				     .client = "native",
-				     .idem = &idem,
-				     .skip_limits = staff != NULL};
-	intake_submit(in, r, &p, &so);
+	if (rc)
+		return;
+	struct intake_sub_opts so = {.fmt = INTAKE_FMT_NATIVE};
+	intake_petition_submit(in, r, obj, &form, &idem, &so);
+	json_decref(obj);
 }

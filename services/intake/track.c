@@ -243,6 +243,10 @@ json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
 		{
 			s_time(in, e, "at",
 			       json_integer_value(json_object_get(e, "at_ms")));
+			const char *to = json_string_value(json_object_get(e, "to"));
+			if (to && *intake_state_text(to))
+				json_object_set_new(e, "status_text",
+						    json_string(intake_state_text(to)));
 			json_array_append(tl, e);
 		}
 		json_decref(rest);
@@ -322,18 +326,27 @@ static void s_follow_reply(struct intake *in, struct qf_http_req *r, const char 
 				    "X-Tracking-Secret");
 		return;
 	}
-	struct follow f = {in, "", secret, NULL, 0};
-	if (!code || intake_track_code_norm(code, f.code, sizeof f.code)) {
-		qf_http_reply_error(r, 404, "not_found", "查询码或密钥不正确", NULL);
-		return;
-	}
-	intake_read(in, s_follow, &f);
-	if (!f.found) {
+	json_t *view = NULL;
+	if (intake_track_view(in, code, secret, &view) != 1) {
 		qf_http_reply_error(r, 404, "not_found", "查询码或密钥不正确", NULL);
 		return;
 	}
 	qf_http_add_header(r, "Cache-Control", "no-store");
-	qf_http_reply_json(r, 200, f.view);
+	qf_http_reply_json(r, 200, view);
+}
+
+int intake_track_view(struct intake *in, const char *code, const char *secret,
+		      json_t **view)
+{
+	struct follow f = {in, "", secret, NULL, 0};
+	*view = NULL;
+	if (!code || intake_track_code_norm(code, f.code, sizeof f.code))
+		return -1;
+	intake_read(in, s_follow, &f);
+	if (!f.found)
+		return 0;
+	*view = f.view;
+	return 1;
 }
 
 void intake_h_track_get(struct qf_http_req *r, void *ctx)
@@ -381,6 +394,8 @@ struct fb_job {
 	char cmd[QF_ID_LEN + 2];
 	int64_t now;
 	struct intake_err err;
+	intake_feedback_done done; /* or NULL: wait for the router's verdict */
+	void *done_arg;
 };
 
 static int s_fb_apply(struct qf_txn *t, void *arg)
@@ -472,19 +487,60 @@ static void s_fb_free(struct fb_job *j)
 static void s_fb_done(void *arg, int rc)
 {
 	struct fb_job *j = arg;
+	struct intake_err e = {0};
 	if (rc) {
 		qf_error("feedback_commit_failed", "error=\"%s\"", qf_strerror(rc));
-		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
-				    NULL);
+		intake_err_set(&e, 503, "unavailable", NULL, "暂时无法保存，请稍后重试");
 	} else if (j->err.code) {
-		intake_reply_err(j->r, &j->err);
+		e = j->err;
 	} else {
 		qf_metric_inc(j->in->m.feedback);
 		qf_info("feedback_given", "case=%s command=%s rating=%u", j->case_id,
 			j->cmd, j->rating);
-		intake_waiters_add(j->in, j->r, j->cmd, 1);
 	}
+	if (j->done)
+		j->done(j->r, e.code ? &e : NULL, j->done_arg);
+	else if (e.code)
+		intake_reply_err(j->r, &e);
+	else
+		intake_waiters_add(j->in, j->r, j->cmd, 1);
 	s_fb_free(j);
+}
+
+int intake_feedback_queue(struct intake *in, struct qf_http_req *r, const char *code,
+			  const char *secret, unsigned rating, char *comment,
+			  intake_feedback_done done, void *done_arg, struct intake_err *e)
+{
+	struct fb_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		free(comment);
+		return intake_err_set(e, 500, "internal", NULL, "内存不足");
+	}
+	j->comment = comment;
+	if (!secret || !*secret) {
+		s_fb_free(j);
+		return intake_err_set(e, 401, "missing_secret", "X-Tracking-Secret",
+				      "需要查询密钥（请求头 X-Tracking-Secret）");
+	}
+	if (!code || intake_track_code_norm(code, j->code, sizeof j->code)) {
+		s_fb_free(j);
+		return intake_err_set(e, 404, "not_found", NULL, "查询码或密钥不正确");
+	}
+	snprintf(j->secret, sizeof j->secret, "%s", secret);
+	j->rating = rating;
+	j->in = in;
+	j->r = r;
+	j->done = done;
+	j->done_arg = done_arg;
+	j->now = qf_now_ms(in->clock);
+	j->job.apply = s_fb_apply;
+	j->job.done = s_fb_done;
+	j->job.arg = j;
+	if (intake_queue(in, r, &j->job)) {
+		s_fb_free(j);
+		return -2; /* answered 503 */
+	}
+	return 0;
 }
 
 void intake_h_feedback(struct qf_http_req *r, void *ctx)
@@ -498,43 +554,20 @@ void intake_h_feedback(struct qf_http_req *r, void *ctx)
 	if (!obj)
 		return;
 	struct intake_err e = {0};
-	struct fb_job *j = calloc(1, sizeof *j);
-	if (!j) {
-		json_decref(obj);
-		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
-		return;
-	}
 	const char *secret = qf_http_header(r, "X-Tracking-Secret");
 	if (!secret)
 		secret = json_string_value(json_object_get(obj, "secret"));
 	long long rating;
-	if (!secret || !*secret) {
+	char *comment = NULL;
+	int rc = -1;
+	if (!secret || !*secret)
 		intake_err_set(&e, 401, "missing_secret", "X-Tracking-Secret",
 			       "需要查询密钥（请求头 X-Tracking-Secret）");
-		goto fail;
-	}
-	if (intake_track_code_norm(qf_http_param(r, "code"), j->code, sizeof j->code)) {
-		intake_err_set(&e, 404, "not_found", NULL, "查询码或密钥不正确");
-		goto fail;
-	}
-	if (intake_json_int(obj, "rating", 1, 1, 5, 0, &rating, &e) ||
-	    intake_json_str(obj, "comment", 0, 500, 1, &j->comment, &e))
-		goto fail;
-	snprintf(j->secret, sizeof j->secret, "%s", secret);
+	else if (!intake_json_int(obj, "rating", 1, 1, 5, 0, &rating, &e) &&
+		 !intake_json_str(obj, "comment", 0, 500, 1, &comment, &e))
+		rc = intake_feedback_queue(in, r, qf_http_param(r, "code"), secret,
+					   (unsigned)rating, comment, NULL, NULL, &e);
 	json_decref(obj);
-	j->rating = (unsigned)rating;
-	j->in = in;
-	j->r = r;
-	j->now = qf_now_ms(in->clock);
-	j->job.apply = s_fb_apply;
-	j->job.done = s_fb_done;
-	j->job.arg = j;
-	if (intake_queue(in, r, &j->job)) {
-		s_fb_free(j);
-	}
-	return;
-fail:
-	json_decref(obj);
-	s_fb_free(j);
-	intake_reply_err(r, &e);
+	if (rc == -1)
+		intake_reply_err(r, &e);
 }

@@ -976,7 +976,7 @@ const struct qf_cfg_setting ntf_conf_table[] = {
     {"links.base_url", QF_CFG_STRING, O(base_url), "http://127.0.0.1:8082", 1, 512, NULL,
      "this service as residents reach it (confirm/unsubscribe links)"},
     {"links.case", QF_CFG_STRING, O(case_link),
-     "http://127.0.0.1:8080/v1/track/{tracking_code}", 0, 512, NULL,
+     "http://127.0.0.1:8080/t/{tracking_code}", 0, 512, NULL,
      "where a resident follows a case; {tracking_code} and {case_id} allowed"},
     {"quiet_hours.enabled", QF_CFG_BOOL, O(quiet_enabled), "true", 0, 0, NULL,
      "hold non-urgent messages to residents at night"},

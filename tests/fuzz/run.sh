@@ -49,7 +49,7 @@ for p in proto/qingfeng/v1/*.proto; do
 	[ -f "$h" ] || make --no-print-directory "$h" >/dev/null
 done
 make --no-print-directory "$gen/qf_visibility.c" >/dev/null
-pkgs="libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl"
+pkgs="libzmq libprotobuf-c lmdb libconfig libmicrohttpd jansson libsodium libcurl libqrencode"
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -I$gen $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lunistring -lm -pthread"
 
