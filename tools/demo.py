@@ -223,6 +223,33 @@ def visits():
     return made
 
 
+DEMO_ACCOUNTS = (("s01", "秘书"), ("s02", "监督员"), ("s04", "1-4栋楼长"))
+
+
+def accounts():
+    """Sign-in accounts for the workbench (/staff/login): the secretary
+    opens them through the accounts page's form, as a person would, here
+    with the development token. The passwords are printed: a demo only."""
+    made = []
+    for staff, post in DEMO_ACCOUNTS:
+        pw = "demo-%s-qingfeng" % staff
+        data = ("staff=%s&password=%s" % (staff, pw)).encode()
+        req = urllib.request.Request(INTAKE + "/staff/accounts", data=data, method="POST",
+                                     headers={"Authorization": "Bearer " + token("s01"),
+                                              "Content-Type":
+                                              "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                st = r.status
+        except urllib.error.HTTPError as e:
+            st = e.code
+        if st in (200, 303):
+            made.append("%s (%s) / %s" % (staff, post, pw))
+        else:
+            print("demo: account %s not opened: HTTP %d" % (staff, st))
+    return made
+
+
 def main():
     wait_ready()
     p = petitions()
@@ -235,6 +262,9 @@ def main():
           "notices, medical-aid list, roster)" % affairs())
     print("demo: %d supervisor household visits" % visits())
     print("demo: open %s/ (public board), %s/stats, %s/live (dashboard)" % (BOARD, BOARD, BOARD))
+    made = accounts()
+    print("demo: residents submit at %s/ ; staff sign in at %s/staff/login with: %s"
+          % (INTAKE, INTAKE, "; ".join(made) or "(no account opened)"))
 
 
 if __name__ == "__main__":
