@@ -56,6 +56,10 @@ static struct qf_http_route s_routes[] = {
     {"POST", "/t/:code", page_h_follow_post, F, SMALL, "page_follow", "public", NULL},
     {"POST", "/t/:code/feedback", page_h_feedback, F, SMALL, "page_feedback", "public",
      NULL},
+    {"GET", "/t/:code/sms", page_h_sms, 0, 0, "page_sms", "public", NULL},
+    {"POST", "/t/:code/sms", page_h_sms_post, F, SMALL, "page_sms", "public", NULL},
+    {"POST", "/t/:code/sms/confirm", page_h_sms_confirm, F, SMALL, "page_sms", "public",
+     NULL},
     /* staff */
     {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases", "case.read", NULL},
     {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case", "case.read", "id"},
