@@ -60,6 +60,12 @@ static struct qf_http_route s_routes[] = {
     {"POST", "/t/:code/sms", page_h_sms_post, F, SMALL, "page_sms", "public", NULL},
     {"POST", "/t/:code/sms/confirm", page_h_sms_confirm, F, SMALL, "page_sms", "public",
      NULL},
+    {"GET", "/buildings/sms", page_h_sms_buildings, 0, 0, "page_sms", "public", NULL},
+    {"GET", "/buildings/:building/sms", page_h_sms, 0, 0, "page_sms", "public", NULL},
+    {"POST", "/buildings/:building/sms", page_h_sms_post, F, SMALL, "page_sms", "public",
+     NULL},
+    {"POST", "/buildings/:building/sms/confirm", page_h_sms_confirm, F, SMALL, "page_sms",
+     "public", NULL},
     /* staff */
     {"GET", "/v1/cases", intake_h_cases, 0, 0, "cases", "case.read", NULL},
     {"GET", "/v1/cases/:id", intake_h_case, 0, 0, "case", "case.read", "id"},

@@ -34,6 +34,10 @@ void page_h_feedback(struct qf_http_req *r, void *ctx);
 void page_h_sms(struct qf_http_req *r, void *ctx);
 void page_h_sms_post(struct qf_http_req *r, void *ctx);
 void page_h_sms_confirm(struct qf_http_req *r, void *ctx);
+/* The same for a building: GET /buildings/sms (choose one, or
+ * ?building=<id>), GET|POST /buildings/:building/sms, POST
+ * /buildings/:building/sms/confirm. */
+void page_h_sms_buildings(struct qf_http_req *r, void *ctx);
 
 /* A small urlencoded form of these pages (no files) as a JSON object of
  * strings (new reference), or NULL with the verdict in e. */

@@ -63,9 +63,18 @@ static void s_field(struct qf_buf *b, const char *field, const char *label,
 	web_field_err(b, field, e, NULL);
 }
 
+/* What is followed: a case (/t/<code>/sms) or a building
+ * (/buildings/<id>/sms). */
+struct sms_target {
+	char path[96];	 /* the pages' base, URL-escaped ("/t/LSJ-ABC123") */
+	char target[64]; /* the notifier's ("case:LSJ-ABC123", "building:B03") */
+	char what[160];	 /* shown ("查询码 LSJ-ABC123", "楼栋 3栋") */
+	int building;
+};
+
 /* The page: the phone form (no follow id yet), or the code form. */
 static void s_reply(struct qf_http_req *r, struct intake *in, unsigned status,
-		    const char *code, const char *follow_id, const char *phone,
+		    const struct sms_target *tg, const char *follow_id, const char *phone,
 		    const struct intake_err *e, const char *notice, int done)
 {
 	struct web_page p;
@@ -73,25 +82,27 @@ static void s_reply(struct qf_http_req *r, struct intake *in, unsigned status,
 	struct qf_buf b;
 	qf_buf_init(&b);
 	web_begin(&b, &p);
-	qf_buf_puts(&b, "<h1>短信关注进展</h1><p>查询码 <span class=\"code\">");
-	qf_buf_html(&b, code);
-	qf_buf_puts(&b, "</span></p>");
+	qf_buf_puts(&b, "<h1>短信关注进展</h1><p>");
+	qf_buf_html(&b, tg->what);
+	qf_buf_puts(&b, "</p>");
 	if (notice) {
 		qf_buf_puts(&b, "<p class=\"good\" role=\"status\">");
 		qf_buf_html(&b, notice);
 		qf_buf_puts(&b, "</p>");
 	}
 	if (done) {
-		qf_buf_puts(&b, "<p><a href=\"/t/");
-		qf_buf_url(&b, code);
-		qf_buf_puts(&b, "\">返回查询页</a></p>");
+		qf_buf_puts(&b, "<p><a href=\"");
+		qf_buf_html(&b, tg->building ? "/" : tg->path);
+		qf_buf_puts(&b, tg->building ? "\">返回首页</a></p>"
+					     : "\">返回查询页</a></p>");
 	} else if (!follow_id) {
 		qf_buf_puts(
 		    &b,
-		    "<p>留下手机号，案件每有进展，社区会发短信告诉您。"
+		    "<p>"
+		    "留下手机号，每有进展（楼栋有紧急情况时也会），社区会发短信告诉您。"
 		    "我们先发一个 6 位验证码，确认是您本人的手机。</p>"
-		    "<form method=\"post\" class=\"card\" id=\"sms-form\" action=\"/t/");
-		qf_buf_url(&b, code);
+		    "<form method=\"post\" class=\"card\" id=\"sms-form\" action=\"");
+		qf_buf_html(&b, tg->path);
 		qf_buf_puts(&b, "/sms\">");
 		s_field(&b, "phone", "手机号码",
 			"11 位手机号。只用于给您发这件事的进展。",
@@ -102,8 +113,8 @@ static void s_reply(struct qf_http_req *r, struct intake *in, unsigned status,
 			    "</div><button type=\"submit\">获取验证码</button></form>");
 	} else {
 		qf_buf_puts(&b, "<form method=\"post\" class=\"card\" id=\"code-form\" "
-				"action=\"/t/");
-		qf_buf_url(&b, code);
+				"action=\"");
+		qf_buf_html(&b, tg->path);
 		qf_buf_puts(&b,
 			    "/sms/confirm\"><input type=\"hidden\" name=\"id\" value=\"");
 		qf_buf_html(&b, follow_id);
@@ -131,34 +142,61 @@ static void s_refused(struct intake_err *e, long status, const json_t *a,
 			       "短信服务暂时不可用，请稍后再试");
 }
 
-/* The tracking code of the route, normalised, or NULL (answered 404). */
-static const char *s_code(struct qf_http_req *r, struct intake *in, char *norm, size_t n)
+/* The route's case (:code) or building (:building) into tg: 0, or -1
+ * when answered (404: malformed code, unknown building, not offered). */
+static int s_target(struct qf_http_req *r, struct intake *in, struct sms_target *tg)
 {
 	const char *code = qf_http_param(r, "code");
-	if (!code || intake_track_code_norm(code, norm, n)) {
-		qf_http_reply_error(r, 404, "not_found", "查询码格式不正确", NULL);
-		return NULL;
-	}
+	const char *bid = qf_http_param(r, "building");
+	if (!bid && !code)
+		bid = qf_http_query(r, "building"); /* the chooser's GET form */
+	char norm[32];
+	memset(tg, 0, sizeof *tg);
 	if (!in->conf->notifier_url[0]) {
 		qf_http_reply_error(r, 404, "sms_follow_off", "本社区未开放短信关注",
 				    NULL);
-		return NULL;
+		return -1;
 	}
-	return norm;
+	struct qf_buf u;
+	qf_buf_init(&u);
+	if (code && !intake_track_code_norm(code, norm, sizeof norm)) {
+		qf_buf_puts(&u, "/t/");
+		qf_buf_url(&u, norm);
+		snprintf(tg->target, sizeof tg->target, "case:%s", norm);
+		snprintf(tg->what, sizeof tg->what, "查询码 %s", norm);
+	} else {
+		const struct qf_building *b =
+		    bid ? qf_community_building(intake_world_get(in)->community, bid)
+			: NULL;
+		if (!b || strlen(b->id) > 40) {
+			qf_buf_free(&u);
+			qf_http_reply_error(r, 404, "not_found",
+					    code ? "查询码格式不正确" : "没有这个楼栋",
+					    NULL);
+			return -1;
+		}
+		qf_buf_puts(&u, "/buildings/");
+		qf_buf_url(&u, b->id);
+		snprintf(tg->target, sizeof tg->target, "building:%s", b->id);
+		snprintf(tg->what, sizeof tg->what, "楼栋 %s", b->name);
+		tg->building = 1;
+	}
+	snprintf(tg->path, sizeof tg->path, "%s", qf_buf_ok(&u) ? u.p : "/");
+	qf_buf_free(&u);
+	return 0;
 }
 
-/* A POST's form with the route's code (normalised into norm), or NULL
- * when answered. */
-static json_t *s_post_form(struct qf_http_req *r, struct intake *in, char *norm, size_t n,
-			   const char **code)
+/* A POST's form with the route's target (into tg), or NULL when
+ * answered. */
+static json_t *s_post_form(struct qf_http_req *r, struct intake *in,
+			   struct sms_target *tg)
 {
-	*code = s_code(r, in, norm, n);
-	if (!*code)
+	if (s_target(r, in, tg))
 		return NULL;
 	struct intake_err e = {0};
 	json_t *f = page_form_small(r, &e);
 	if (!f)
-		s_reply(r, in, e.status, *code, NULL, NULL, &e, NULL, 0);
+		s_reply(r, in, e.status, tg, NULL, NULL, &e, NULL, 0);
 	return f;
 }
 
@@ -169,24 +207,23 @@ static int s_follow_id_ok(const char *id)
 	       strspn(id + 1, "0123456789abcdef") == 24;
 }
 
-/* GET /t/:code/sms */
+/* GET /t/:code/sms, GET /buildings/:building/sms */
 void page_h_sms(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	char norm[32];
-	const char *code = s_code(r, in, norm, sizeof norm);
-	if (code)
-		s_reply(r, in, 200, code, NULL, NULL, NULL, NULL, 0);
+	struct sms_target tg;
+	if (!s_target(r, in, &tg))
+		s_reply(r, in, 200, &tg, NULL, NULL, NULL, NULL, 0);
 }
 
 /* POST /t/:code/sms (phone): ask the notifier for an sms follow */
 void page_h_sms_post(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	char norm[32], addr[64], phone[40];
-	const char *code;
+	char addr[64], phone[40];
+	struct sms_target tg;
 	struct intake_err e = {0};
-	json_t *f = s_post_form(r, in, norm, sizeof norm, &code);
+	json_t *f = s_post_form(r, in, &tg);
 	if (!f)
 		return;
 	const char *typed = json_string_value(json_object_get(f, "phone"));
@@ -196,7 +233,7 @@ void page_h_sms_post(struct qf_http_req *r, void *ctx)
 	if (intake_phone_norm(phone, addr, sizeof addr) || strlen(addr) != 11 ||
 	    addr[0] != '1') {
 		intake_err_set(&e, 400, "invalid_phone", "phone", "请输入 11 位手机号码");
-		s_reply(r, in, 400, code, NULL, phone, &e, NULL, 0);
+		s_reply(r, in, 400, &tg, NULL, phone, &e, NULL, 0);
 		sodium_memzero(phone, sizeof phone);
 		return;
 	}
@@ -207,12 +244,10 @@ void page_h_sms_post(struct qf_http_req *r, void *ctx)
 	if (intake_limit_err(in, r, in->lim_ip, addr, strlen(addr), "sms_follow", &e) ||
 	    intake_limit_err(in, r, in->lim_phone, pseudonym, 32, "sms_follow", &e)) {
 		snprintf(e.field, sizeof e.field, "phone");
-		s_reply(r, in, e.status, code, NULL, phone, &e, NULL, 0);
+		s_reply(r, in, e.status, &tg, NULL, phone, &e, NULL, 0);
 		goto out;
 	}
-	char target[48];
-	snprintf(target, sizeof target, "case:%s", code);
-	json_t *body = json_pack("{s:s, s:s, s:s}", "target", target, "channel", "sms",
+	json_t *body = json_pack("{s:s, s:s, s:s}", "target", tg.target, "channel", "sms",
 				 "address", phone);
 	long st;
 	json_t *a = NULL;
@@ -222,14 +257,14 @@ void page_h_sms_post(struct qf_http_req *r, void *ctx)
 	const char *id = json_string_value(json_object_get(a, "id"));
 	const char *state = json_string_value(json_object_get(a, "state"));
 	if (!rc && st == 200 && state && !strcmp(state, "active")) {
-		s_reply(r, in, 200, code, NULL, NULL, NULL,
+		s_reply(r, in, 200, &tg, NULL, NULL, NULL,
 			"这个手机号已在关注这件事，有进展会发短信告诉您。", 1);
 	} else if (!rc && st == 202 && s_follow_id_ok(id)) {
-		s_reply(r, in, 200, code, id, NULL, NULL,
+		s_reply(r, in, 200, &tg, id, NULL, NULL,
 			"验证码已发到您的手机，请在下面输入。", 0);
 	} else {
 		s_refused(&e, rc ? 0 : st, a, "phone");
-		s_reply(r, in, e.status, code, NULL, phone, &e, NULL, 0);
+		s_reply(r, in, e.status, &tg, NULL, phone, &e, NULL, 0);
 	}
 	json_decref(a);
 out:
@@ -240,23 +275,22 @@ out:
 void page_h_sms_confirm(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	char norm[32];
-	const char *code;
+	struct sms_target tg;
 	struct intake_err e = {0};
-	json_t *f = s_post_form(r, in, norm, sizeof norm, &code);
+	json_t *f = s_post_form(r, in, &tg);
 	if (!f)
 		return;
 	const char *id = json_string_value(json_object_get(f, "id"));
 	const char *typed = json_string_value(json_object_get(f, "code"));
 	if (!s_follow_id_ok(id)) {
 		json_decref(f);
-		s_reply(r, in, 400, code, NULL, NULL, NULL, NULL, 0);
+		s_reply(r, in, 400, &tg, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (!typed || strlen(typed) != 6 || strspn(typed, "0123456789") != 6) {
 		intake_err_set(&e, 400, "invalid_code", "code",
 			       "请输入短信中的 6 位数字验证码");
-		s_reply(r, in, 400, code, id, NULL, &e, NULL, 0);
+		s_reply(r, in, 400, &tg, id, NULL, &e, NULL, 0);
 		json_decref(f);
 		return;
 	}
@@ -268,12 +302,49 @@ void page_h_sms_confirm(struct qf_http_req *r, void *ctx)
 	int rc = body ? web_ntf_post(in->conf->notifier_url, path, body, &st, &a) : -1;
 	json_decref(body);
 	if (!rc && st == 200)
-		s_reply(r, in, 200, code, NULL, NULL, NULL,
+		s_reply(r, in, 200, &tg, NULL, NULL, NULL,
 			"已开通短信关注，案件每有进展都会发短信告诉您。", 1);
 	else {
 		s_refused(&e, rc ? 0 : st, a, "code");
-		s_reply(r, in, e.status, code, id, NULL, &e, NULL, 0);
+		s_reply(r, in, e.status, &tg, id, NULL, &e, NULL, 0);
 	}
 	json_decref(a);
 	json_decref(f);
+}
+
+/* GET /buildings/sms[?building=B03]: choose a building, then its page */
+void page_h_sms_buildings(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	if (qf_http_query(r, "building")) {
+		page_h_sms(r, ctx);
+		return;
+	}
+	if (!in->conf->notifier_url[0]) {
+		qf_http_reply_error(r, 404, "sms_follow_off", "本社区未开放短信关注",
+				    NULL);
+		return;
+	}
+	const struct qf_community *c = intake_world_get(in)->community;
+	struct web_page p;
+	s_page(&p, r, in);
+	struct qf_buf b;
+	qf_buf_init(&b);
+	web_begin(&b, &p);
+	qf_buf_puts(&b,
+		    "<h1>短信关注楼栋</h1><p>选择您住的楼栋，留下手机号，楼栋有紧急情况"
+		    "或诉求进展时，社区会发短信告诉您。</p><form method=\"get\" "
+		    "class=\"card\" action=\"/buildings/sms\"><div class=\"field\">"
+		    "<label for=\"f-building\">楼栋</label><select id=\"f-building\" "
+		    "name=\"building\">");
+	for (unsigned i = 0; i < c->nbuildings; i++) {
+		qf_buf_puts(&b, "<option value=\"");
+		qf_buf_html(&b, c->buildings[i].id);
+		qf_buf_puts(&b, "\">");
+		qf_buf_html(&b, c->buildings[i].name);
+		qf_buf_puts(&b, "</option>");
+	}
+	qf_buf_puts(&b, "</select></div><button type=\"submit\">下一步</button></form>");
+	web_end(&b, &p);
+	web_reply(r, 200, &p, &b);
 }

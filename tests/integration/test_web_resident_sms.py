@@ -1,5 +1,6 @@
-"""Following a case by SMS from the resident's follow page (issue 15, item
-5): the resident gives a mobile number on /t/<code>/sms, the notifier (real,
+"""Following a case (or a building) by SMS from the resident's pages (issue
+15, item 5): the resident gives a mobile number on /t/<code>/sms (or
+/buildings/<id>/sms), the notifier (real,
 with its SMS gateway at a test receiver) texts a 6-digit code, the resident
 types it, and from then on each step of the case reaches the phone by SMS.
 A wrong code is refused at its field and five wrong codes end that code;
@@ -121,6 +122,29 @@ class SmsFollowTest(unittest.TestCase):
         logs = "".join(p.output() for p in (self.it.proc, self.n.proc, self.router.proc))
         self.assertNotIn(PHONE, logs)
         self.assertNotIn(sent, logs)
+
+    def test_follow_a_building_by_sms(self):
+        st, _, html = get(self.base, "/")
+        self.assertIn('href="/buildings/sms"', html)
+        st, _, html = get(self.base, "/buildings/sms")
+        self.assertEqual(st, 200)
+        self.assertIn('<option value="B03">', html)
+        st, _, html = get(self.base, "/buildings/sms?building=B03")
+        self.assertEqual(st, 200, html[:1500])
+        self.assertIn('action="/buildings/B03/sms"', html)
+        st, _, html = get(self.base, "/buildings/B99/sms")
+        self.assertEqual(st, 404)
+        phone = "13500135111"
+        st, _, html = post(self.base, "/buildings/B03/sms", {"phone": phone})
+        self.assertEqual(st, 200, html[:1500])
+        fid = re.search(r'name="id" value="(F[0-9a-f]{24})"', html).group(1)
+        sms = wait_until(lambda: [t for t in self.sms_to(phone) if CODE.search(t)],
+                         timeout=20, what="the code by SMS")
+        self.assertIn("3栋", sms[0])
+        st, _, html = post(self.base, "/buildings/B03/sms/confirm",
+                           {"id": fid, "code": CODE.search(sms[0]).group(1)})
+        self.assertEqual(st, 200, html[:1500])
+        self.assertIn("已开通短信关注", html)
 
     def test_five_wrong_codes_end_the_code(self):
         code, _ = self.submit()
