@@ -25,6 +25,12 @@ void qf_access_deny(struct qf_http_req *r, enum qf_verdict v)
 	}
 }
 
+static void s_deny(const struct qf_access *a, struct qf_http_req *r, enum qf_verdict v)
+{
+	if (!a->deny || !a->deny(a->svc, r, v))
+		qf_access_deny(r, v);
+}
+
 int qf_access_gate(void *ctx, struct qf_http_req *r)
 {
 	const struct qf_access *a = ctx;
@@ -34,6 +40,8 @@ int qf_access_gate(void *ctx, struct qf_http_req *r)
 	a->world(a->svc, &c, &t);
 	const char *authz = qf_http_header(r, "Authorization");
 	const struct qf_staff *s = authz && t ? qf_tokens_auth(t, c, authz) : NULL;
+	if (!authz && a->session && a->session(a->svc, r, c, &s))
+		return 1;
 	if (action == QF_ACT_PUBLIC) {
 		/* anyone may; a credential that does not hold is still an error
 		   (RFC 6750), never silently read as "nobody", where the service
@@ -46,7 +54,7 @@ int qf_access_gate(void *ctx, struct qf_http_req *r)
 			qf_http_set_user(r, s, c);
 		return 0;
 	}
-	if (!t) {
+	if (!t && !s) {
 		/* nobody can prove who they are here: say so, not "bad token" */
 		qf_http_reply_error(r, 503, "staff_access_off",
 				    "本服务未配置工作人员令牌（access.tokens_file），"
@@ -68,7 +76,7 @@ int qf_access_gate(void *ctx, struct qf_http_req *r)
 		v = rc ? QF_DENY_HIDE : qf_policy_case(c, s, (enum qf_action)action, &f);
 	}
 	if (v != QF_ALLOW) {
-		qf_access_deny(r, v);
+		s_deny(a, r, v);
 		return 1;
 	}
 	qf_http_set_user(r, s, c);

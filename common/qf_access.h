@@ -12,7 +12,11 @@
  * not hold is a 401 there as anywhere.
  *
  * The service supplies its world (community and tokens in force for the
- * request) and how to read a case's facts from its own store.
+ * request) and how to read a case's facts from its own store. A service
+ * with staff pages also supplies its session lookup: a request without an
+ * Authorization header is then authenticated by the service's session
+ * cookie, into the same struct qf_staff and the same decisions as a bearer
+ * token (other services leave it NULL and are unaffected).
  */
 #ifndef QF_ACCESS_H
 #define QF_ACCESS_H
@@ -31,6 +35,17 @@ struct qf_access {
 	 * another error (answered 503). NULL: the service has no case routes. */
 	int (*case_facts)(void *svc, const char *case_id, struct qf_case_facts *f);
 	void *svc;
+	/* Optional. Authenticate r by the service's own session (called only
+	 * when r has no Authorization header): 0 with *s the staff member, or
+	 * NULL when r carries no valid session (no cookie, expired, signed
+	 * out); non-zero when the function answered r itself (a cross-site
+	 * request refused). */
+	int (*session)(void *svc, struct qf_http_req *r, const struct qf_community *c,
+		       const struct qf_staff **s);
+	/* Optional. Answer a denial in the service's own format (an HTML page
+	 * for its pages), keeping the status v: 1 when answered, 0 to let the
+	 * gate answer as usual. */
+	int (*deny)(void *svc, struct qf_http_req *r, enum qf_verdict v);
 };
 
 /* The gate (qf_http_opts.gate, with a struct qf_access as gate_ctx). */

@@ -24,6 +24,29 @@ static int s_valid(int state)
 	return state > QF_CASE_UNKNOWN && state < QF_CASE_NSTATES;
 }
 
+/* Staff actions per state, as bits of ActionKind (router/fsm.c's rows). */
+#define AK(x) (1u << QINGFENG__V1__ACTION_KIND__ACTION_##x)
+#define EXT   (AK(EXTEND_REQUEST) | AK(EXTEND_APPROVE) | AK(EXTEND_DENY))
+static const unsigned s_admits[QF_CASE_NSTATES] = {
+    [QF_CASE_ASSIGNED] = AK(ACCEPT) | AK(ASSIGN) | AK(TRANSFER) | AK(REJECT) | AK(MERGE),
+    [QF_CASE_ACCEPTED] = AK(TRANSFER) | AK(PROGRESS) | AK(RESOLVE) | AK(REJECT) | EXT |
+			 AK(MERGE),
+    [QF_CASE_IN_PROGRESS] = AK(TRANSFER) | AK(PROGRESS) | AK(RESOLVE) | AK(REJECT) | EXT |
+			    AK(MERGE),
+    [QF_CASE_RESOLVED] = AK(REOPEN) | AK(CLOSE),
+    [QF_CASE_CLOSED] = AK(REOPEN),
+    [QF_CASE_REJECTED] = AK(REOPEN),
+    [QF_CASE_REOPENED] = AK(ACCEPT) | AK(TRANSFER) | AK(REJECT) | EXT | AK(MERGE),
+};
+#undef EXT
+#undef AK
+
+int qf_case_admits(int state, int action_kind)
+{
+	return s_valid(state) && action_kind > 0 && action_kind < 32 &&
+	       (s_admits[state] >> action_kind & 1u);
+}
+
 const char *qf_case_state_code(int state)
 {
 	return s_states[s_valid(state) ? state : 0].code;

@@ -43,6 +43,13 @@ int qf_case_state_parse(const char *code);
 int qf_case_state_open(int state);
 int qf_case_state_final(int state);
 
+/* Does a case in state admit the staff action action_kind (an ActionKind of
+ * events.proto)? Which forms a staff page offers: the router's state
+ * machine (services/router/fsm.c) decides, and its unit test checks this
+ * table against every row, so the two cannot drift. Who may take it (the
+ * handler, the secretary) is the policy's and the router's guards'. */
+int qf_case_admits(int state, int action_kind);
+
 /* The Chinese label of an event type ("案件受理"), "通知" for others. */
 const char *qf_case_event_label(int type);
 /* The Chinese label of a priority ("urgent" -> "紧急"); the code itself when

@@ -62,6 +62,85 @@ static void *s_field(void *conf, const struct qf_cfg_setting *d)
 	return (char *)conf + d->offset;
 }
 
+/* ------------------------------------------------------------ string lists */
+
+static void s_list_free(struct qf_strlist *l)
+{
+	for (size_t i = 0; l->v && i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Append one entry, checked; s (may be NULL) names the line of an error. */
+static int s_list_add(const struct qf_cfg_setting *d, struct qf_strlist *l,
+		      const char *v, size_t len, const config_setting_t *s,
+		      struct qf_cfg_errors *errs)
+{
+	if (!len || len > QF_CFG_STRLIST_ITEM_MAX) {
+		qf_cfg_error(errs, s, d->path, "each entry must be a string of 1..%d bytes",
+			     QF_CFG_STRLIST_ITEM_MAX);
+		return QF_ERR_CONFIG;
+	}
+	if (d->max > 0 && l->n >= (size_t)d->max) {
+		qf_cfg_error(errs, s, d->path, "at most %.0f entries", d->max);
+		return QF_ERR_CONFIG;
+	}
+	char **nv = realloc(l->v, (l->n + 2) * sizeof *nv);
+	if (!nv)
+		return QF_ERR_NOMEM;
+	l->v = nv;
+	if (!(nv[l->n] = strndup(v, len)))
+		return QF_ERR_NOMEM;
+	nv[++l->n] = NULL;
+	return QF_OK;
+}
+
+/* The default: comma-separated text, "" for an empty list. */
+static int s_list_text(const struct qf_cfg_setting *d, void *f, const char *text,
+		       const config_setting_t *s, struct qf_cfg_errors *errs)
+{
+	struct qf_strlist *l = f;
+	s_list_free(l);
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, ",");
+		int rc = s_list_add(d, l, p, n, s, errs);
+		if (rc)
+			return rc;
+		p += n + (p[n] == ',');
+	}
+	return QF_OK;
+}
+
+static int s_list_from(const struct qf_cfg_setting *d, void *f, config_setting_t *s,
+		       struct qf_cfg_errors *errs)
+{
+	struct qf_strlist *l = f;
+	s_list_free(l);
+	int t = config_setting_type(s);
+	if (t == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+		return s_list_add(d, l, v, strlen(v), s, errs);
+	}
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		qf_cfg_error(errs, s, d->path, "must be a list of strings [\"a\", \"b\"]");
+		return QF_ERR_CONFIG;
+	}
+	int n = config_setting_length(s), rc = QF_OK;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		int r = v ? s_list_add(d, l, v, strlen(v), e, errs)
+			  : (qf_cfg_error(errs, e, d->path, "must be a string"), QF_ERR_CONFIG);
+		if (r == QF_ERR_NOMEM)
+			return r;
+		if (r)
+			rc = r;
+	}
+	return rc;
+}
+
 static int s_set_text(const struct qf_cfg_setting *d, void *conf, const char *text,
 		      const config_setting_t *s, struct qf_cfg_errors *errs)
 {
@@ -126,6 +205,8 @@ static int s_set_text(const struct qf_cfg_setting *d, void *conf, const char *te
 		*(char **)f = c;
 		return QF_OK;
 	}
+	case QF_CFG_STRLIST:
+		return s_list_text(d, f, text, s, errs);
 	case QF_CFG_CUSTOM:
 		break;
 	}
@@ -192,6 +273,8 @@ static int s_set_from(const struct qf_cfg_setting *d, void *conf,
 			return QF_ERR_CONFIG;
 		}
 		return s_set_text(d, conf, config_setting_get_string(s), s, errs);
+	case QF_CFG_STRLIST:
+		return s_list_from(d, s_field(conf, d), s, errs);
 	default:
 		return QF_ERR_INVAL;
 	}
@@ -286,8 +369,9 @@ static void s_num(char *out, size_t n, double v)
 
 void qf_cfg_describe(FILE *f, const struct qf_cfg_setting *table, size_t n)
 {
-	static const char *const types[] = {"integer", "integer", "boolean",
-					    "number",  "string",  "group or list"};
+	static const char *const types[] = {"integer", "integer",	"boolean",
+					    "number",  "string",	"group or list",
+					    "list of strings"};
 	fprintf(f, "| setting | type | default | range | meaning |\n");
 	fprintf(f, "| --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < n; i++) {
@@ -305,6 +389,12 @@ void qf_cfg_describe(FILE *f, const struct qf_cfg_setting *table, size_t n)
 			if (d->max > 0) {
 				s_num(hi, sizeof hi, d->max);
 				snprintf(range, sizeof range, "at most %s bytes", hi);
+			}
+			break;
+		case QF_CFG_STRLIST:
+			if (d->max > 0) {
+				s_num(hi, sizeof hi, d->max);
+				snprintf(range, sizeof range, "at most %s entries", hi);
 			}
 			break;
 		default:
@@ -335,6 +425,8 @@ void qf_cfg_free(const struct qf_cfg_setting *table, size_t n, void *conf)
 			char **f = (char **)s_field(conf, &table[i]);
 			free(*f);
 			*f = NULL;
+		} else if (table[i].type == QF_CFG_STRLIST) {
+			s_list_free(s_field(conf, &table[i]));
 		}
 }
 

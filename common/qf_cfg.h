@@ -41,7 +41,18 @@ enum qf_cfg_type {
 	QF_CFG_DOUBLE, /* double, bounds min..max */
 	QF_CFG_STRING, /* char * (malloc'd), max = max length in bytes, 0: none */
 	QF_CFG_CUSTOM, /* the subtree goes to parse() */
+	QF_CFG_STRLIST, /* struct qf_strlist: ["a", "b"] (or one "a"); max =
+			   most entries (0: no limit), each 1..255 bytes;
+			   the default is comma-separated text ("" = none) */
 };
+
+/* A list of strings a QF_CFG_STRLIST setting fills: v[0..n-1], v[n] NULL;
+ * owned by the configuration (qf_cfg_free). */
+struct qf_strlist {
+	char **v;
+	size_t n;
+};
+#define QF_CFG_STRLIST_ITEM_MAX 255
 
 struct qf_cfg_setting;
 typedef int (*qf_cfg_parse_fn)(const struct qf_cfg_setting *def,
@@ -72,7 +83,8 @@ int qf_cfg_defaults(const struct qf_cfg_setting *table, size_t n, void *conf,
  * meaning) to f: the reference docs/SETTINGS.md is made of, so that the
  * documentation is the table the program checks against. */
 void qf_cfg_describe(FILE *f, const struct qf_cfg_setting *table, size_t n);
-/* Free the strings qf_cfg_load() put in conf (safe twice). */
+/* Free the strings and string lists qf_cfg_load() put in conf (safe
+ * twice). */
 void qf_cfg_free(const struct qf_cfg_setting *table, size_t n, void *conf);
 
 /* Add an error about setting `s` (its file and line are used) or, when s is

@@ -563,6 +563,27 @@ const char *qf_http_query(struct qf_http_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct s_each {
+	int (*fn)(void *arg, const char *name, const char *value);
+	void *arg;
+};
+
+static enum MHD_Result s_each_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	(void)kind;
+	struct s_each *e = cls;
+	return e->fn(e->arg, key, value) ? MHD_NO : MHD_YES;
+}
+
+void qf_http_query_each(struct qf_http_req *r,
+			int (*fn)(void *arg, const char *name, const char *value),
+			void *arg)
+{
+	struct s_each e = {fn, arg};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, s_each_arg, &e);
+}
+
 const char *qf_http_header(struct qf_http_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);

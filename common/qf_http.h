@@ -133,6 +133,11 @@ const void *qf_http_world(struct qf_http_req *r);
 void qf_http_routes_print(const struct qf_http_route *routes, size_t n, FILE *out);
 /* A query argument (decoded), or NULL. */
 const char *qf_http_query(struct qf_http_req *r, const char *name);
+/* Call fn for each query argument (decoded name and value; value NULL for
+ * "?flag"), in request order, until fn returns non-zero. */
+void qf_http_query_each(struct qf_http_req *r,
+			int (*fn)(void *arg, const char *name, const char *value),
+			void *arg);
 /* A request header (case-insensitive), or NULL. */
 const char *qf_http_header(struct qf_http_req *r, const char *name);
 /* The body (NUL-terminated copy) and its length; "" when none. */

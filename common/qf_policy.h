@@ -74,6 +74,8 @@ struct qf_staff;
 	X(DELIVERY_OPERATE, "delivery.operate", N,                                 \
 	  "release dead letters, pause and resume dispatch")                       \
 	X(CHECKPOINT_SIGN, "checkpoint.sign", N, "ask the log to sign now")        \
+	X(ACCOUNT_MANAGE, "account.manage", N,                                     \
+	  "create staff sign-in accounts and reset their passwords")               \
 	X(PRIVATE_READ, "private.read", C,                                         \
 	  "read the private part of a logged event")
 

@@ -70,6 +70,55 @@ int qf_store_err(int rc)
 	}
 }
 
+int qf_iter_open(struct qf_iter *it, struct qf_txn *t, MDB_dbi dbi, const void *prefix,
+		 size_t plen)
+{
+	it->cur = NULL;
+	it->started = 0;
+	it->plen = 0;
+	if (plen > sizeof it->prefix)
+		return QF_ERR_INVAL;
+	if (plen)
+		memcpy(it->prefix, prefix, plen);
+	it->plen = plen;
+	int rc = mdb_cursor_open(qf_txn_mdb(t), dbi, &it->cur);
+	if (rc) {
+		it->cur = NULL;
+		return qf_store_err(rc);
+	}
+	return QF_OK;
+}
+
+int qf_iter_next(struct qf_iter *it)
+{
+	if (!it->cur)
+		return 0;
+	int rc;
+	if (it->started) {
+		rc = mdb_cursor_get(it->cur, &it->k, &it->v, MDB_NEXT);
+	} else if (it->plen) {
+		it->k = (MDB_val){it->plen, it->prefix};
+		rc = mdb_cursor_get(it->cur, &it->k, &it->v, MDB_SET_RANGE);
+	} else {
+		rc = mdb_cursor_get(it->cur, &it->k, &it->v, MDB_FIRST);
+	}
+	it->started = 1;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return qf_store_err(rc);
+	if (it->k.mv_size < it->plen || memcmp(it->k.mv_data, it->prefix, it->plen))
+		return 0;
+	return 1;
+}
+
+void qf_iter_close(struct qf_iter *it)
+{
+	if (it->cur)
+		mdb_cursor_close(it->cur);
+	it->cur = NULL;
+}
+
 static int s_mkdirs(const char *path)
 {
 	char buf[4096];

@@ -100,6 +100,44 @@ int qf_txn_del(struct qf_txn *t, MDB_dbi dbi, const void *key, size_t klen);
 /* Translate an LMDB return code into the qf_err vocabulary. */
 int qf_store_err(int mdb_rc);
 
+/* ------------------------------------------------------------ iteration */
+
+/* "For each key with prefix P, in key order": the loop every service wrote
+ * by hand around mdb_cursor_get, with the errors translated once.
+ *
+ *	struct qf_iter it;
+ *	int rc;
+ *	for (rc = qf_iter_open(&it, t, dbi, "c", 1);
+ *	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK)
+ *		if ((rc = use(it.k, it.v)))
+ *			break;
+ *	qf_iter_close(&it);
+ *	if (rc < 0)
+ *		return rc;
+ *
+ * it.k and it.v point into the map, valid until the next qf_iter_next or
+ * the transaction's end; the cursor may be used for mdb_cursor_del on the
+ * current entry. The prefix is copied (at most QF_ITER_PREFIX_MAX bytes). */
+#define QF_ITER_PREFIX_MAX 512
+struct qf_iter {
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t prefix[QF_ITER_PREFIX_MAX];
+	size_t plen;
+	int started;
+};
+
+/* Open an iteration over dbi, at the first key >= prefix (all keys when
+ * plen is 0). QF_OK, QF_ERR_INVAL (prefix too long) or QF_ERR_STORE; on
+ * failure it.cur is NULL and qf_iter_close is still safe. */
+int qf_iter_open(struct qf_iter *it, struct qf_txn *t, MDB_dbi dbi, const void *prefix,
+		 size_t plen);
+/* Step: 1 with it->k and it->v set; 0 past the last key with the prefix;
+ * a negative QF_ERR on a store error. */
+int qf_iter_next(struct qf_iter *it);
+/* Close the cursor; accepts a closed or failed iteration, safe twice. */
+void qf_iter_close(struct qf_iter *it);
+
 /* Big-endian encoding for sortable keys. */
 void qf_be32_put(uint8_t *p, uint32_t v);
 void qf_be64_put(uint8_t *p, uint64_t v);

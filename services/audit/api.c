@@ -22,6 +22,7 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_page.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,7 @@ struct rd {
 	unsigned status; /* error reply */
 	const char *code, *msg, *field;
 	void *ext; /* handler-specific */
+	int paged; /* a list: its numeric "next" becomes next_cursor and Link */
 };
 
 static void s_fail(struct rd *d, unsigned status, const char *code, const char *msg,
@@ -145,6 +147,35 @@ static void s_fail(struct rd *d, unsigned status, const char *code, const char *
 	d->code = code;
 	d->msg = msg;
 	d->field = field;
+}
+
+/* The deprecated position parameter of the lists (docs/API.md). */
+static const char *const s_page_legacy[] = {"from", NULL};
+
+/* A list's page: cursor (or the deprecated from) and limit. 0, or -1 after
+ * replying 400. */
+static int s_page_in(struct qf_http_req *r, uint64_t *from, uint64_t *limit)
+{
+	static const struct qf_page_rule rule = {PAGE_DEFAULT, PAGE_MAX};
+	struct qf_page pg;
+	if (qf_page_parse(r, &rule, &pg))
+		return -1;
+	*limit = pg.limit;
+	if (pg.cursor)
+		return qf_page_cursor_u64(pg.cursor, from) ? qf_page_bad_cursor(r) : 0;
+	return s_param(r, "from", UINT64_MAX, from) < 0 ? -1 : 0;
+}
+
+/* next_cursor and Link from the answer's "next" position (kept for one
+ * release beside them). */
+static void s_page_out(struct rd *d)
+{
+	json_t *n = json_object_get(d->out, "next");
+	char cur[QF_PAGE_U64_LEN] = "";
+	if (json_is_integer(n))
+		qf_page_u64_cursor((uint64_t)json_integer_value(n), cur);
+	if (qf_page_finish(d->r, d->out, cur, s_page_legacy))
+		qf_warn("page_link_failed", "path=%s", qf_http_path(d->r));
 }
 
 static void s_run(struct rd *d, qf_store_fn fn)
@@ -160,6 +191,8 @@ static void s_run(struct rd *d, qf_store_fn fn)
 		qf_http_reply_error(d->r, d->status, d->code, d->msg, d->field);
 		return;
 	}
+	if (d->paged)
+		s_page_out(d);
 	qf_http_reply_json(d->r, 200, d->out);
 }
 
@@ -433,12 +466,9 @@ static int s_checkpoints_read(struct qf_txn *t, void *arg)
 static void h_checkpoints(struct qf_http_req *r, void *ctx)
 {
 	struct page pg = {0, PAGE_DEFAULT};
-	if (s_param(r, "from", UINT64_MAX, &pg.from) < 0 ||
-	    s_param(r, "limit", PAGE_MAX, &pg.limit) < 0)
+	if (s_page_in(r, &pg.from, &pg.limit))
 		return;
-	if (pg.limit == 0)
-		pg.limit = PAGE_DEFAULT;
-	struct rd d = {.a = ctx, .r = r, .ext = &pg};
+	struct rd d = {.a = ctx, .r = r, .ext = &pg, .paged = 1};
 	s_run(&d, s_checkpoints_read);
 }
 
@@ -554,12 +584,9 @@ static int s_leaves_read(struct qf_txn *t, void *arg)
 static void h_leaves(struct qf_http_req *r, void *ctx)
 {
 	struct page pg = {0, PAGE_DEFAULT};
-	if (s_param(r, "from", UINT64_MAX, &pg.from) < 0 ||
-	    s_param(r, "limit", PAGE_MAX, &pg.limit) < 0)
+	if (s_page_in(r, &pg.from, &pg.limit))
 		return;
-	if (pg.limit == 0)
-		pg.limit = PAGE_DEFAULT;
-	struct rd d = {.a = ctx, .r = r, .ext = &pg};
+	struct rd d = {.a = ctx, .r = r, .ext = &pg, .paged = 1};
 	s_run(&d, s_leaves_read);
 }
 
@@ -912,11 +939,8 @@ static int s_alerts_read(struct qf_txn *t, void *arg)
 static void h_alerts(struct qf_http_req *r, void *ctx)
 {
 	struct alert_q q = {0, PAGE_DEFAULT, 0, 0, NULL};
-	if (s_param(r, "from", UINT64_MAX, &q.from) < 0 ||
-	    s_param(r, "limit", PAGE_MAX, &q.limit) < 0)
+	if (s_page_in(r, &q.from, &q.limit))
 		return;
-	if (q.limit == 0)
-		q.limit = PAGE_DEFAULT;
 	const char *kind = qf_http_query(r, "kind");
 	if (kind && (q.kind = audit_alert_kind_parse(kind)) < 0) {
 		qf_http_reply_error(r, 400, "bad_parameter", "未知的告警类型", "kind");
@@ -930,7 +954,7 @@ static void h_alerts(struct qf_http_req *r, void *ctx)
 	}
 	q.desc = order && !strcmp(order, "desc");
 	q.case_id = qf_http_query(r, "case");
-	struct rd d = {.a = ctx, .r = r, .ext = &q};
+	struct rd d = {.a = ctx, .r = r, .ext = &q, .paged = 1};
 	s_run(&d, s_alerts_read);
 }
 

@@ -209,26 +209,23 @@ static int s_drop_case(struct audit *a, struct qf_txn *t, const char *case_id,
 	uint8_t k[210];
 	memcpy(k, case_id, cl);
 	k[cl] = 0;
-	MDB_cursor *cur;
-	if (mdb_cursor_open(qf_txn_mdb(t), a->cases, &cur))
-		return QF_ERR_STORE;
-	MDB_val key = {cl + 1, k}, v;
+	struct qf_iter it;
 	int rc;
-	for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
-	     rc == 0 && key.mv_size == cl + 9 && memcmp(key.mv_data, k, cl + 1) == 0;
-	     rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+	for (rc = qf_iter_open(&it, t, a->cases, k, cl + 1);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0 && it.k.mv_size == cl + 9;
+	     rc = QF_OK) {
 		uint8_t lb[8];
-		memcpy(lb, (uint8_t *)key.mv_data + cl + 1, 8);
+		memcpy(lb, (uint8_t *)it.k.mv_data + cl + 1, 8);
 		int r2 = qf_txn_del(t, a->privates, lb, 8);
 		if (r2 == QF_OK)
 			(*dropped)++;
 		else if (r2 != QF_ERR_NOTFOUND) {
-			mdb_cursor_close(cur);
-			return r2;
+			rc = r2;
+			break;
 		}
 	}
-	mdb_cursor_close(cur);
-	return rc == 0 || rc == MDB_NOTFOUND ? QF_OK : qf_store_err(rc);
+	qf_iter_close(&it);
+	return rc < 0 ? rc : QF_OK;
 }
 
 int audit_private_expired(struct audit *a, struct qf_txn *t,

@@ -637,17 +637,15 @@ static int s_pend_is_due(const struct pend_scan *ps, int64_t recv)
 static int s_pend_due(struct qf_txn *t, void *arg)
 {
 	struct pend_scan *ps = arg;
-	MDB_cursor *c;
-	if (mdb_cursor_open(qf_txn_mdb(t), ps->a->pending, &c))
-		return QF_ERR_STORE;
-	MDB_val k, v;
-	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		if (v.mv_size < 16 ||
-		    s_pend_is_due(ps, (int64_t)qf_be64_get((uint8_t *)v.mv_data + 8)))
+	struct qf_iter it;
+	int rc;
+	for (rc = qf_iter_open(&it, t, ps->a->pending, NULL, 0);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK)
+		if (it.v.mv_size < 16 ||
+		    s_pend_is_due(ps, (int64_t)qf_be64_get((uint8_t *)it.v.mv_data + 8)))
 			ps->due++;
-	mdb_cursor_close(c);
-	return QF_OK;
+	qf_iter_close(&it);
+	return rc < 0 ? rc : QF_OK;
 }
 
 /* Parse a pending view value; 0 or -1 when malformed. */
@@ -682,19 +680,21 @@ static int s_pend_judge(struct qf_txn *t, void *arg)
 	struct audit *a = ps->a;
 	uint64_t due[PEND_BATCH];
 	unsigned ndue = 0;
-	MDB_cursor *c;
-	if (mdb_cursor_open(qf_txn_mdb(t), a->pending, &c))
-		return QF_ERR_STORE;
-	MDB_val k, v;
-	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && ndue < PEND_BATCH;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8)
+	struct qf_iter it;
+	MDB_val v;
+	int irc;
+	for (irc = qf_iter_open(&it, t, a->pending, NULL, 0);
+	     irc == QF_OK && ndue < PEND_BATCH && (irc = qf_iter_next(&it)) > 0;
+	     irc = QF_OK) {
+		if (it.k.mv_size != 8)
 			continue;
-		if (v.mv_size < 16 ||
-		    s_pend_is_due(ps, (int64_t)qf_be64_get((uint8_t *)v.mv_data + 8)))
-			due[ndue++] = qf_be64_get(k.mv_data);
+		if (it.v.mv_size < 16 ||
+		    s_pend_is_due(ps, (int64_t)qf_be64_get((uint8_t *)it.v.mv_data + 8)))
+			due[ndue++] = qf_be64_get(it.k.mv_data);
 	}
-	mdb_cursor_close(c);
+	qf_iter_close(&it);
+	if (irc < 0)
+		return irc;
 	for (unsigned i = 0; i < ndue; i++) {
 		uint8_t key[8];
 		qf_be64_put(key, due[i]);

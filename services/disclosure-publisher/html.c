@@ -39,7 +39,7 @@ void html_begin(struct qf_buf *b, const struct render *r, const char *title,
 	qf_buf_puts(b, "\">");
 	qf_buf_html(b, site);
 	qf_buf_puts(b, "</a><span class=\"motto\">清风 · 阳光公开</span></div><nav "
-		    "class=\"wrap nav\">");
+		       "class=\"wrap nav\" aria-label=\"主导航\">");
 	for (size_t i = 0; i < sizeof s_nav / sizeof s_nav[0]; i++) {
 		if (r->static_site && !strcmp(s_nav[i].key, "live"))
 			continue;
@@ -158,6 +158,14 @@ void html_question(struct qf_buf *b, const struct render *r, const char *ref,
 	qf_buf_puts(b, "\">");
 	qf_buf_html(b, label ? label : "有疑问？我要质询");
 	qf_buf_puts(b, "</a>");
+}
+
+void html_scroll(struct qf_buf *b, const char *label)
+{
+	qf_buf_puts(b,
+		    "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"");
+	qf_buf_html(b, label);
+	qf_buf_puts(b, "\">");
 }
 
 void html_state(struct qf_buf *b, const char *code, const char *label)

@@ -31,6 +31,10 @@ void html_question(struct qf_buf *b, const struct render *r, const char *ref,
 		   const char *label);
 /* The tamper-evidence box of a snapshot record (may be NULL). */
 void html_snapshot(struct qf_buf *b, const struct render *r, json_t *snap);
+/* Open a box that scrolls a wide table sideways on a phone: a labelled
+ * region that takes keyboard focus, so it can be scrolled without a mouse
+ * (axe: scrollable-region-focusable). The caller closes it with </div>. */
+void html_scroll(struct qf_buf *b, const char *label);
 /* A state badge. */
 void html_state(struct qf_buf *b, const char *code, const char *label);
 

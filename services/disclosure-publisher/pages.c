@@ -227,7 +227,7 @@ int render_board(const struct render *r, const struct case_filter *f, struct qf_
 		struct qf_buf q;
 		qf_buf_init(&q);
 		web_filter_query(&q, f);
-		qf_buf_puts(b, "<nav class=\"pager\">");
+		qf_buf_puts(b, "<nav class=\"pager\" aria-label=\"分页\">");
 		if (f->page > 1) {
 			qf_buf_printf(b, "<a href=\"/?page=%u%s", f->page - 1,
 				   q.len ? "&amp;" : "");
@@ -614,12 +614,11 @@ int render_affairs(const struct render *r, struct qf_buf *b)
 	if (!json_array_size(a.ledger)) {
 		qf_buf_puts(b, "<p class=\"empty\">暂无财务公开。</p>");
 	} else {
-		qf_buf_puts(
-		    b, "<div "
-		       "class=\"scroll\"><table><thead><tr><th>季度</th><th>期初余额</th>"
-		       "<th>收入</th><th>支出</th><th>计算期末</th><th>公布余额</"
-		       "th><th>核对</th>"
-		       "</tr></thead><tbody>");
+		html_scroll(b, "财务公开（按季度）");
+		qf_buf_puts(b, "<table><thead><tr><th>季度</th><th>期初余额</th>"
+			       "<th>收入</th><th>支出</th><th>计算期末</th><th>公布余额</"
+			       "th><th>核对</th>"
+			       "</tr></thead><tbody>");
 		size_t i;
 		json_t *q;
 		json_array_foreach(a.ledger, i, q)
@@ -857,11 +856,12 @@ int render_ledger(const struct render *r, const char *quarter, struct qf_buf *b)
 	qf_buf_puts(b, "</div>");
 	json_t *entries = json_object_get(q, "entries");
 	svg_balance(b, "本季度逐笔余额变化", entries, html_ji(q, "opening_fen"));
-	qf_buf_puts(b,
-		 "<h2>收支明细</h2><div class=\"scroll\"><table><thead><tr><th>日期</th>"
-		 "<th>收支</th><th>金额</th><th>事由</th><th>对方</th><th>凭证号</"
-		 "th><th>余额</th>"
-		 "<th>版本</th></tr></thead><tbody>");
+	qf_buf_puts(b, "<h2>收支明细</h2>");
+	html_scroll(b, "收支明细");
+	qf_buf_puts(b, "<table><thead><tr><th>日期</th>"
+		       "<th>收支</th><th>金额</th><th>事由</th><th>对方</th><th>凭证号</"
+		       "th><th>余额</th>"
+		       "<th>版本</th></tr></thead><tbody>");
 	size_t i;
 	json_t *e;
 	json_array_foreach(entries, i, e)
@@ -930,10 +930,11 @@ int render_list(const struct render *r, const char *id, struct qf_buf *b)
 	qf_buf_html(b, html_js(l, "period"));
 	qf_buf_puts(b, " · 公示于 ");
 	html_time(b, r, html_ji(l, "submitted_ms"));
-	qf_buf_puts(b, "。如发现不符合条件的情况，请向社区质询。</p><div "
-		    "class=\"scroll\"><table><thead>"
-		    "<tr><th>姓名</th><th>楼栋</th><th>说明</th><th>金额</th></tr></"
-		    "thead><tbody>");
+	qf_buf_puts(b, "。如发现不符合条件的情况，请向社区质询。</p>");
+	html_scroll(b, html_js(l, "title"));
+	qf_buf_puts(b, "<table><thead>"
+		       "<tr><th>姓名</th><th>楼栋</th><th>说明</th><th>金额</th></tr></"
+		       "thead><tbody>");
 	size_t i;
 	json_t *it;
 	json_array_foreach(json_object_get(l, "items"), i, it) s_list_row(b, it, 0);
@@ -943,7 +944,8 @@ int render_list(const struct render *r, const char *id, struct qf_buf *b)
 		qf_buf_printf(b, "<h2>更正前（第%lld版）</h2>",
 			   (long long)html_ji(p, "version"));
 		s_field(b, "更正理由", html_js(l, "correction_reason"));
-		qf_buf_puts(b, "<div class=\"scroll\"><table><tbody>");
+		html_scroll(b, "更正前");
+		qf_buf_puts(b, "<table><tbody>");
 		json_array_foreach(json_object_get(p, "items"), i, it)
 		    s_list_row(b, it, 1);
 		qf_buf_puts(b, "</tbody></table></div>");
@@ -1025,7 +1027,8 @@ int render_record(const struct render *r, const char *id, struct qf_buf *b)
 	    b, "</span>，现行第 %lld 版。公开事项只能以新版本更正，原版本永久保留。</p>",
 	    (long long)html_ji(rec, "current_version"));
 	json_t *vs = json_object_get(rec, "versions");
-	qf_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th>项目</th>");
+	html_scroll(b, "版本对照");
+	qf_buf_puts(b, "<table><thead><tr><th>项目</th>");
 	size_t i;
 	json_t *v;
 	json_array_foreach(vs, i, v)
@@ -1201,12 +1204,13 @@ static void s_stats_table(struct qf_buf *b, const char *title, json_t *rows)
 {
 	qf_buf_puts(b, "<h2>");
 	qf_buf_html(b, title);
-	qf_buf_puts(b,
-		 "</h2><div class=\"scroll\"><table><thead><tr><th>名称</th><th>件数</th>"
-		 "<th>响应率</th><th>按时办结率</th><th>解决率</th><th>满意率</th>"
-		 "<th>响应用时（中位）</th><th>办结用时（中位）</th><th>办理中</"
-		 "th><th>超时</th>"
-		 "</tr></thead><tbody>");
+	qf_buf_puts(b, "</h2>");
+	html_scroll(b, title);
+	qf_buf_puts(b, "<table><thead><tr><th>名称</th><th>件数</th>"
+		       "<th>响应率</th><th>按时办结率</th><th>解决率</th><th>满意率</th>"
+		       "<th>响应用时（中位）</th><th>办结用时（中位）</th><th>办理中</"
+		       "th><th>超时</th>"
+		       "</tr></thead><tbody>");
 	size_t i;
 	json_t *x;
 	json_array_foreach(rows, i, x)
@@ -1714,9 +1718,11 @@ int render_verify(const struct render *r, struct qf_buf *b)
 	qf_buf_puts(b, "\">");
 	qf_buf_html(b, dp_audit_public(dp));
 	qf_buf_puts(b, "</a>）按公告事件的分区和序号查到日志条目，用 <code>qfctl audit "
-		    "verify</code> "
-		    "校验包含证明和检查点签名。</li></ol><h2>当前快照</h2><div "
-		    "class=\"scroll\"><table>"
+		       "verify</code> "
+		       "校验包含证明和检查点签名。</li></ol><h2>当前快照</h2>");
+	html_scroll(b, "当前快照");
+	qf_buf_puts(b,
+		    "<table>"
 		    "<thead><tr><th>类型</th><th>编号</th><th>版本</th><th>SHA-256</th></"
 		    "tr></thead>"
 		    "<tbody>");

@@ -58,8 +58,10 @@ void svg_rate_bars(struct qf_buf *b, const char *title, const struct svg_bar *ba
 				   : bars[i].value > 1 ? 1
 						       : bars[i].value;
 			int bw = (int)(v * bar_w + 0.5);
+			/* white labels inside the bar: on #0f766e 5.47:1, on
+			 * #b45309 5.02:1 (was #d97706, 3.19:1), on #b91c1c 6.47:1 */
 			const char *fill = v >= 0.9   ? "#0f766e"
-					   : v >= 0.7 ? "#d97706"
+					   : v >= 0.7 ? "#b45309"
 						      : "#b91c1c";
 			qf_buf_printf(
 			    b,

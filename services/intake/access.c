@@ -78,5 +78,6 @@ static int s_case_facts(void *svc, const char *id, struct qf_case_facts *f)
 
 void intake_access(struct intake *in, struct qf_access *a)
 {
-	*a = (struct qf_access){s_world, s_case_facts, in};
+	*a = (struct qf_access){s_world, s_case_facts, in, intake_session_gate,
+				intake_staff_deny};
 }

@@ -25,6 +25,7 @@
 
 struct waiter {
 	char cmd[40];
+	char page_case[40]; /* a page's action: answered by a redirect there */
 	struct qf_http_req *r;
 	int64_t deadline;
 	int feedback;
@@ -88,6 +89,15 @@ void intake_waiters_add(struct intake *in, struct qf_http_req *r, const char *cm
 	pthread_mutex_unlock(&in->waiters->lock);
 }
 
+void intake_waiters_page(struct intake *in, const char *cmd, const char *case_id)
+{
+	pthread_mutex_lock(&in->waiters->lock);
+	for (struct waiter *x = in->waiters->head; x; x = x->next)
+		if (!strcmp(x->cmd, cmd))
+			snprintf(x->page_case, sizeof x->page_case, "%s", case_id);
+	pthread_mutex_unlock(&in->waiters->lock);
+}
+
 static struct waiter *s_take(struct intake_waiters *w, const char *cmd)
 {
 	pthread_mutex_lock(&w->lock);
@@ -102,12 +112,24 @@ static struct waiter *s_take(struct intake_waiters *w, const char *cmd)
 	return x;
 }
 
+/* A page's action: back to the case page, which shows the verdict. */
+static void s_page_reply(struct waiter *x)
+{
+	char loc[128];
+	snprintf(loc, sizeof loc, "/staff/cases/%s?cmd=%s", x->page_case, x->cmd);
+	qf_http_add_header(x->r, "Location", loc);
+	qf_http_reply(x->r, 303, "text/plain; charset=utf-8", "", 0);
+}
+
 void intake_waiters_complete(struct intake *in, const char *cmd, const json_t *record)
 {
 	struct waiter *x = s_take(in->waiters, cmd);
 	if (!x)
 		return;
-	intake_command_reply(x->r, record, 1);
+	if (x->page_case[0])
+		s_page_reply(x);
+	else
+		intake_command_reply(x->r, record, 1);
 	free(x);
 }
 
@@ -134,6 +156,11 @@ int intake_waiters_expire(struct intake *in, int64_t now, int all)
 		struct waiter *x = due;
 		due = x->next;
 		qf_metric_inc(in->m.action_timeouts);
+		if (x->page_case[0]) {
+			s_page_reply(x);
+			free(x);
+			continue;
+		}
 		char poll[80];
 		snprintf(poll, sizeof poll, "/v1/commands/%s", x->cmd);
 		qf_http_add_header(x->r, "Location", poll);
@@ -390,6 +417,7 @@ struct action_job {
 	char building[64];
 	char cmd[QF_ID_LEN + 2];
 	int64_t now;
+	int page; /* from the staff pages: answered by a redirect */
 	/* verdict */
 	int replay;	/* idempotent replay: answer from the record */
 	json_t *record; /* command record for replays */
@@ -558,6 +586,8 @@ static void s_action_done(void *arg, int rc)
 		qf_error("action_commit_failed", "error=\"%s\"", qf_strerror(rc));
 		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
 				    NULL);
+	} else if (j->err.code && j->page) {
+		intake_staff_act_refused(in, j->r, j->case_id, &j->err);
 	} else if (j->err.code) {
 		intake_reply_err(j->r, &j->err);
 	} else if (j->replay) {
@@ -584,6 +614,8 @@ static void s_action_done(void *arg, int rc)
 		qf_info("action_requested", "command=%s case=%s action=%s staff=%s",
 			j->cmd, j->case_id, j->a.kind->name, j->actor->id);
 		intake_waiters_add(in, j->r, j->cmd, 0);
+		if (j->page)
+			intake_waiters_page(in, j->cmd, j->case_id);
 	}
 	s_job_free(j);
 }
@@ -608,55 +640,74 @@ json_t *intake_case_load(struct intake *in, const char *case_id)
 	return p.rec;
 }
 
-void intake_h_action(struct qf_http_req *r, void *ctx)
+/* Photos sent as files with a page's form join the action's media. */
+static int s_add_uploads(struct intake *in, struct intake_action *a,
+			 struct intake_upload *ups, unsigned nups, struct intake_err *e)
 {
-	struct intake *in = ctx;
-	const struct qf_staff *staff = qf_access_staff(r);
-	const char *case_id = qf_http_param(r, "id");
-	json_t *rec = intake_case_load(in, case_id);
-	if (!rec) {
-		qf_http_reply_error(r, 404, "case_not_found", "没有这个案件", NULL);
-		return;
+	for (unsigned i = 0; i < nups; i++) {
+		if (a->nmedia >= (unsigned)in->conf->max_media)
+			return intake_err_set(e, 422, "too_many_media", "photo",
+					      "照片最多 %d 张", in->conf->max_media);
+		if (intake_media_from_upload(&ups[i], "photo",
+					     (uint64_t)in->conf->max_media_bytes,
+					     &a->media[a->nmedia], e))
+			return -1;
+		a->nmedia++;
 	}
+	return 0;
+}
+
+int intake_action_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			const json_t *obj, struct intake_upload *ups, unsigned nups,
+			int page, struct intake_err *e)
+{
+	json_t *rec = intake_case_load(in, case_id);
+	if (!rec)
+		return intake_err_set(e, 404, "case_not_found", NULL, "没有这个案件");
 	struct action_job *j = calloc(1, sizeof *j);
 	if (!j) {
 		json_decref(rec);
-		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
-		return;
+		return intake_err_set(e, 500, "internal", NULL, "内存不足");
 	}
 	snprintf(j->case_id, sizeof j->case_id, "%s", case_id);
 	snprintf(j->building, sizeof j->building, "%s",
 		 json_string_value(json_object_get(rec, "building")) ?: "");
 	json_decref(rec);
-	if (intake_idem_from_request(r, "action", &j->idem)) {
+	if (!page && intake_idem_from_request(r, "action", &j->idem)) {
 		s_job_free(j);
-		return;
+		return 1; /* answered */
 	}
-	json_t *obj = intake_body_json(r);
-	if (!obj) {
+	if (intake_action_decode(obj, intake_world_get(in)->community, case_id,
+				 (unsigned)in->conf->max_media,
+				 (uint64_t)in->conf->max_media_bytes, &j->a, e) ||
+	    s_add_uploads(in, &j->a, ups, nups, e)) {
 		s_job_free(j);
-		return;
-	}
-	struct intake_err e = {0};
-	int rc = intake_action_decode(obj, intake_world_get(in)->community, case_id,
-				      (unsigned)in->conf->max_media,
-				      (uint64_t)in->conf->max_media_bytes, &j->a, &e);
-	json_decref(obj);
-	if (rc) {
-		intake_reply_err(r, &e);
-		s_job_free(j);
-		return;
+		return -1;
 	}
 	j->in = in;
 	j->r = r;
-	j->actor = staff;
+	j->page = page;
+	j->actor = qf_access_staff(r);
 	j->now = qf_now_ms(in->clock);
 	j->job.apply = s_action_apply;
 	j->job.done = s_action_done;
 	j->job.arg = j;
-	if (intake_queue(in, r, &j->job)) {
+	if (intake_queue(in, r, &j->job))
 		s_job_free(j);
-	}
+	return 1;
+}
+
+void intake_h_action(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	json_t *obj = intake_body_json(r);
+	if (!obj)
+		return;
+	struct intake_err e = {0};
+	int rc = intake_action_start(in, r, qf_http_param(r, "id"), obj, NULL, 0, 0, &e);
+	json_decref(obj);
+	if (rc < 0)
+		intake_reply_err(r, &e);
 }
 
 /* ------------------------------------------------------------ polling */

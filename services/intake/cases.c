@@ -102,6 +102,15 @@ static int s_case_read(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
+json_t *intake_case_staff_view(struct intake *in, const struct qf_staff *s,
+			       const char *case_id, int *status)
+{
+	struct case_read c = {in, case_id, s, NULL, 404};
+	intake_read(in, s_case_read, &c);
+	*status = c.status;
+	return c.view;
+}
+
 void intake_h_case(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
@@ -125,33 +134,43 @@ struct case_list {
 	json_t *items;
 };
 
-static int s_list(struct qf_txn *t, void *arg)
+int intake_cases_each(struct intake *in, struct qf_txn *t, const struct qf_staff *s,
+		      int (*fn)(void *arg, struct qf_txn *t, const json_t *rec), void *arg)
 {
-	struct case_list *l = arg;
 	MDB_cursor *c;
-	if (mdb_cursor_open(qf_txn_mdb(t), l->in->db.cases, &c))
+	if (mdb_cursor_open(qf_txn_mdb(t), in->db.cases, &c))
 		return QF_ERR_STORE;
 	MDB_val k, v;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	while (rc == 0 && (long)json_array_size(l->items) < l->limit) {
-		json_t *rec = intake_rec_parse(l->in, t, &intake_rec_case, k.mv_data, k.mv_size,
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST), stop = 0;
+	while (rc == 0 && !stop) {
+		json_t *rec = intake_rec_parse(in, t, &intake_rec_case, k.mv_data, k.mv_size,
 					       v.mv_data, v.mv_size);
-		if (rec && intake_may(l->in, l->staff, QF_ACT_CASE_READ, rec)) {
-#define MATCH(f, key)                                                                    \
-	(!(f) || (json_string_value(json_object_get(rec, key)) &&                        \
-		  !strcmp(json_string_value(json_object_get(rec, key)), (f))))
-			if (MATCH(l->state, "state") && MATCH(l->building, "building") &&
-			    MATCH(l->assignee, "assignee") &&
-			    MATCH(l->category, "category"))
-				json_array_append_new(l->items,
-						      intake_case_view(l->in, t, rec, 0));
-#undef MATCH
-		}
+		if (rec && intake_may(in, s, QF_ACT_CASE_READ, rec))
+			stop = fn(arg, t, rec);
 		json_decref(rec);
 		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	}
 	mdb_cursor_close(c);
 	return QF_OK;
+}
+
+static int s_list_one(void *arg, struct qf_txn *t, const json_t *rec)
+{
+	struct case_list *l = arg;
+#define MATCH(f, key)                                                                    \
+	(!(f) || (json_string_value(json_object_get(rec, key)) &&                        \
+		  !strcmp(json_string_value(json_object_get(rec, key)), (f))))
+	if (MATCH(l->state, "state") && MATCH(l->building, "building") &&
+	    MATCH(l->assignee, "assignee") && MATCH(l->category, "category"))
+		json_array_append_new(l->items, intake_case_view(l->in, t, rec, 0));
+#undef MATCH
+	return (long)json_array_size(l->items) >= l->limit;
+}
+
+static int s_list(struct qf_txn *t, void *arg)
+{
+	struct case_list *l = arg;
+	return intake_cases_each(l->in, t, l->staff, s_list_one, l);
 }
 
 void intake_h_cases(struct qf_http_req *r, void *ctx)
@@ -189,6 +208,7 @@ struct contact_job {
 	int64_t now;
 	json_t *contact; /* opened in apply, released in done */
 	struct intake_err err;
+	intake_contact_page page; /* a staff page answers, or NULL (JSON) */
 };
 
 static int s_contact_apply(struct qf_txn *t, void *arg)
@@ -259,13 +279,15 @@ static void s_contact_done(void *arg, int rc)
 {
 	struct contact_job *j = arg;
 	if (rc) {
-		qf_http_reply_error(j->r, 503, "unavailable",
-				    "暂时无法保存查看记录，请稍后重试", NULL);
+		intake_err_set(&j->err, 503, "unavailable", NULL,
+			       "暂时无法保存查看记录，请稍后重试");
+		if (!j->page)
+			intake_reply_err(j->r, &j->err);
 	} else if (j->err.code) {
-		intake_reply_err(j->r, &j->err);
+		if (!j->page)
+			intake_reply_err(j->r, &j->err);
 	} else {
 		json_t *c = j->contact;
-		j->contact = NULL;
 		char at[40];
 		qf_time_fmt(j->now, intake_world_get(j->in)->community->utc_offset_min, at,
 			    sizeof at);
@@ -275,16 +297,50 @@ static void s_contact_done(void *arg, int rc)
 				    json_string("本次查看已记录（查看人、时间、事由）"));
 		qf_metric_inc(j->in->m.contact_views);
 		qf_info("contact_viewed", "case=%s staff=%s", j->case_id, j->staff->id);
-		qf_http_add_header(j->r, "Cache-Control", "no-store");
-		qf_http_reply_json(j->r, 200, c);
+		if (!j->page) {
+			j->contact = NULL;
+			qf_http_add_header(j->r, "Cache-Control", "no-store");
+			qf_http_reply_json(j->r, 200, c);
+		}
 	}
+	if (j->page)
+		j->page(j->in, j->r, j->case_id, j->err.code ? NULL : j->contact,
+			j->err.code ? &j->err : NULL);
 	s_contact_free(j);
+}
+
+static void s_contact_queue(struct intake *in, struct qf_http_req *r, struct contact_job *j)
+{
+	j->in = in;
+	j->r = r;
+	j->staff = qf_access_staff(r);
+	j->now = qf_now_ms(in->clock);
+	j->job.apply = s_contact_apply;
+	j->job.done = s_contact_done;
+	j->job.arg = j;
+	if (intake_queue(in, r, &j->job))
+		s_contact_free(j);
+}
+
+int intake_contact_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			 char *reason, intake_contact_page page)
+{
+	struct contact_job *j = calloc(1, sizeof *j);
+	if (!j || strlen(case_id) >= sizeof j->case_id) {
+		free(j);
+		free(reason);
+		return j ? QF_ERR_NOTFOUND : QF_ERR_NOMEM;
+	}
+	snprintf(j->case_id, sizeof j->case_id, "%s", case_id);
+	j->reason = reason;
+	j->page = page;
+	s_contact_queue(in, r, j);
+	return QF_OK;
 }
 
 void intake_h_contact(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
-	const struct qf_staff *s = qf_access_staff(r);
 	struct contact_job *j = calloc(1, sizeof *j);
 	if (!j) {
 		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
@@ -336,14 +392,5 @@ void intake_h_contact(struct qf_http_req *r, void *ctx)
 				    "reason");
 		return;
 	}
-	j->in = in;
-	j->r = r;
-	j->staff = s;
-	j->now = qf_now_ms(in->clock);
-	j->job.apply = s_contact_apply;
-	j->job.done = s_contact_done;
-	j->job.arg = j;
-	if (intake_queue(in, r, &j->job)) {
-		s_contact_free(j);
-	}
+	s_contact_queue(in, r, j);
 }

@@ -66,6 +66,14 @@ static int s_list(struct qf_txn *t, void *arg)
 	return QF_OK;
 }
 
+json_t *intake_holds_list(struct intake *in, const char *status)
+{
+	struct hold_list l = {in, status, json_array()};
+	if (l.items)
+		intake_read(in, s_list, &l);
+	return l.items;
+}
+
 void intake_h_holds_get(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
@@ -79,9 +87,7 @@ void intake_h_holds_get(struct qf_http_req *r, void *ctx)
 				    "status");
 		return;
 	}
-	struct hold_list l = {in, st, json_array()};
-	intake_read(in, s_list, &l);
-	qf_http_reply_json(r, 200, json_pack("{s:o}", "holds", l.items));
+	qf_http_reply_json(r, 200, json_pack("{s:o}", "holds", intake_holds_list(in, st)));
 }
 
 /* ------------------------------------------------------------ release */
@@ -248,50 +254,39 @@ void intake_hold_submit(struct intake *in, struct qf_http_req *r, const json_t *
 	intake_submit(in, r, p, so);
 }
 
-void intake_h_hold_release(struct qf_http_req *r, void *ctx)
+int intake_hold_release_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, struct intake_sub_opts *page,
+			      struct intake_err *e)
 {
-	struct intake *in = ctx;
 	const struct qf_staff *s = qf_access_staff(r);
-	const char *id = qf_http_param(r, "id");
 	json_t *rec, *contact;
+	int ret = -1;
 	intake_hold_read(in, id, &rec, &contact);
 	const char *hst = json_string_value(json_object_get(rec, "status"));
+	struct release *rl = NULL;
+	char *bld = NULL;
 	if (!s_spam_entry(hst)) {
-		json_decref(rec);
-		json_decref(contact);
-		qf_http_reply_error(r, 404, "hold_not_found", "没有这条待审核记录", NULL);
-		return;
+		intake_err_set(e, 404, "hold_not_found", NULL, "没有这条待审核记录");
+		goto out;
 	}
 	if (!hst || strcmp(hst, "held")) {
-		json_decref(rec);
-		json_decref(contact);
-		qf_http_reply_error(r, 409, "not_held",
-				    "这条记录已经审核过（已放行或已驳回）", NULL);
-		return;
+		intake_err_set(e, 409, "not_held", NULL,
+			       "这条记录已经审核过（已放行或已驳回）");
+		goto out;
 	}
-	struct intake_err e = {0};
-	struct release *rl = calloc(1, sizeof *rl);
-	char *bld = NULL;
-	size_t bl;
-	qf_http_body(r, &bl);
-	json_t *body = bl ? intake_body_json(r) : json_object();
-	if (!body || !rl) {
-		if (body)
-			qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
+	if (!(rl = calloc(1, sizeof *rl))) {
+		intake_err_set(e, 500, "internal", NULL, "内存不足");
 		goto out;
 	}
 	struct intake_petition p;
-	if (intake_json_str(body, "note", 0, 500, 1, &rl->note, &e) ||
-	    intake_json_str(body, "building", 0, 64, 0, &bld, &e) ||
-	    intake_hold_petition(in, rec, contact, bld, &p, &e)) {
-		intake_reply_err(r, &e);
+	if (intake_json_str(body, "note", 0, 500, 1, &rl->note, e) ||
+	    intake_json_str(body, "building", 0, 64, 0, &bld, e) ||
+	    intake_hold_petition(in, rec, contact, bld, &p, e))
 		goto out;
-	}
 	if (p.located_by == INTAKE_UNLOCATED) {
 		intake_petition_free(&p);
-		intake_err_set(&e, 422, "building_required", "building",
+		intake_err_set(e, 422, "building_required", "building",
 			       "这条诉求没有楼栋，放行时请指定楼栋（building）");
-		intake_reply_err(r, &e);
 		goto out;
 	}
 	snprintf(rl->hold_id, sizeof rl->hold_id, "%s", id);
@@ -303,15 +298,34 @@ void intake_h_hold_release(struct qf_http_req *r, void *ctx)
 	    .extra_arg = rl,
 	    .extra_free = s_release_free,
 	};
+	if (page) {
+		so.reply = page->reply;
+		so.reply_arg = page->reply_arg;
+	}
 	qf_info("spam_release", "hold=%s staff=%s", id, s->id);
 	intake_hold_submit(in, r, rec, &p, &so);
 	rl = NULL; /* owned by the submission now */
+	ret = 0;
 out:
 	free(bld);
 	s_release_free(rl);
-	json_decref(body);
 	json_decref(rec);
 	json_decref(contact);
+	return ret;
+}
+
+void intake_h_hold_release(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	size_t bl;
+	qf_http_body(r, &bl);
+	json_t *body = bl ? intake_body_json(r) : json_object();
+	if (!body)
+		return;
+	struct intake_err e = {0};
+	if (intake_hold_release_start(in, r, qf_http_param(r, "id"), body, NULL, &e))
+		intake_reply_err(r, &e);
+	json_decref(body);
 }
 
 /* ------------------------------------------------------------ dismiss */
@@ -324,6 +338,7 @@ struct dismiss_job {
 	char hold_id[40];
 	char *note;
 	struct intake_err err;
+	intake_hold_page page; /* a staff page answers, or NULL (JSON) */
 };
 
 static int s_dismiss_apply(struct qf_txn *t, void *arg)
@@ -360,56 +375,43 @@ static int s_dismiss_apply(struct qf_txn *t, void *arg)
 static void s_dismiss_done(void *arg, int rc)
 {
 	struct dismiss_job *j = arg;
-	if (rc)
+	if (!rc && !j->err.code)
+		qf_info("spam_dismissed", "hold=%s staff=%s", j->hold_id, j->actor->id);
+	if (j->page) {
+		if (rc)
+			intake_err_set(&j->err, 503, "unavailable", NULL,
+				       "暂时无法保存，请稍后重试");
+		j->page(j->in, j->r, j->hold_id, j->err.code ? &j->err : NULL);
+	} else if (rc)
 		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
 				    NULL);
 	else if (j->err.code)
 		intake_reply_err(j->r, &j->err);
-	else {
-		qf_info("spam_dismissed", "hold=%s staff=%s", j->hold_id, j->actor->id);
+	else
 		qf_http_reply_json(j->r, 200,
 				   json_pack("{s:s, s:s}", "hold_id", j->hold_id,
 					     "status", "dismissed"));
-	}
 	free(j->note);
 	free(j);
 }
 
-void intake_h_hold_dismiss(struct qf_http_req *r, void *ctx)
+int intake_hold_dismiss_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, intake_hold_page page, struct intake_err *e)
 {
-	struct intake *in = ctx;
-	const struct qf_staff *s = qf_access_staff(r);
-	const char *id = qf_http_param(r, "id");
-	if (strlen(id) >= 40) {
-		qf_http_reply_error(r, 404, "hold_not_found", "没有这条待审核记录", NULL);
-		return;
-	}
+	if (strlen(id) >= 40)
+		return intake_err_set(e, 404, "hold_not_found", NULL, "没有这条待审核记录");
 	struct dismiss_job *j = calloc(1, sizeof *j);
-	if (!j) {
-		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
-		return;
-	}
-	size_t bl;
-	qf_http_body(r, &bl);
-	if (bl) {
-		json_t *body = intake_body_json(r);
-		struct intake_err e = {0};
-		if (!body) {
-			free(j);
-			return;
-		}
-		int bad = intake_json_str(body, "note", 0, 500, 1, &j->note, &e);
-		json_decref(body);
-		if (bad) {
-			free(j);
-			intake_reply_err(r, &e);
-			return;
-		}
+	if (!j)
+		return intake_err_set(e, 500, "internal", NULL, "内存不足");
+	if (body && intake_json_str(body, "note", 0, 500, 1, &j->note, e)) {
+		free(j);
+		return -1;
 	}
 	snprintf(j->hold_id, sizeof j->hold_id, "%s", id);
 	j->in = in;
 	j->r = r;
-	j->actor = s;
+	j->actor = qf_access_staff(r);
+	j->page = page;
 	j->job.apply = s_dismiss_apply;
 	j->job.done = s_dismiss_done;
 	j->job.arg = j;
@@ -417,4 +419,19 @@ void intake_h_hold_dismiss(struct qf_http_req *r, void *ctx)
 		free(j->note);
 		free(j);
 	}
+	return 0;
+}
+
+void intake_h_hold_dismiss(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	size_t bl;
+	qf_http_body(r, &bl);
+	json_t *body = bl ? intake_body_json(r) : NULL;
+	if (bl && !body)
+		return;
+	struct intake_err e = {0};
+	if (intake_hold_dismiss_start(in, r, qf_http_param(r, "id"), body, NULL, &e))
+		intake_reply_err(r, &e);
+	json_decref(body);
 }

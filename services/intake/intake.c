@@ -187,10 +187,14 @@ int intake_open(struct intake *in, struct qf_svc *svc)
 		   {"intake.visit", &in->db.visits},
 		   {"intake.disclosure", &in->db.disc},
 		   {"intake.contact_view", &in->db.views},
-		   {"intake.spam_terms", &in->db.spam_terms}};
+		   {"intake.spam_terms", &in->db.spam_terms},
+		   {"intake.account", &in->db.accounts},
+		   {"intake.session", &in->db.sessions}};
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
 		if ((rc = s_dbi(in, dbs[i].name, dbs[i].dbi)))
 			goto fail;
+	if ((rc = intake_staff_open(in)))
+		goto fail;
 	unsigned slots = (unsigned)conf->rl_slots;
 	if ((rc = intake_limiter_new(&in->lim_ip, slots, (unsigned)conf->rl_ip,
 				     (int64_t)conf->rl_ip_window_s * 1000)) ||
@@ -250,6 +254,7 @@ static int s_sweep_apply(struct qf_txn *t, void *arg)
 	struct sweep *s = arg;
 	s->n = intake_idem_sweep(s->in, t, s->now, 1000);
 	s->n += intake_upload_sweep(s->in, t, s->now, 1000);
+	s->n += intake_session_sweep(s->in, t, s->now, 1000);
 	return QF_OK;
 }
 

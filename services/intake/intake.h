@@ -31,6 +31,7 @@
 #include "qf_tokens.h"
 #include "spam.h"
 #include "spamdup.h"
+#include "staff.h"
 
 #define INTAKE_MAX_PROXIES  16
 #define INTAKE_MAX_API_KEYS 16
@@ -89,6 +90,8 @@ struct intake_conf {
 	char *o311_contact;
 	int o311_max_page;
 	struct intake_api_keys o311_keys;
+	/* staff.* (staff.h) */
+	struct intake_staff_conf staff;
 };
 
 /* Custom configuration parsers (conf.c). */
@@ -120,6 +123,8 @@ struct intake_db {
 	MDB_dbi views;	      /* case id || be64 ms || staff id -> view (JSON) */
 	MDB_dbi spam_terms;   /* community \x1f rule \x1f term -> be32 released
 				 || be32 dismissed (spamadj.c) */
+	MDB_dbi accounts;     /* staff id -> account (JSON: Argon2id hash, lock) */
+	MDB_dbi sessions;     /* sha256(session id) -> session (JSON) */
 };
 
 /* Community and tokens, replaced together on SIGHUP. */
@@ -639,6 +644,60 @@ void intake_command_reply(struct qf_http_req *r, const json_t *record, int waite
  * already suspended r. kind: "staff" (ACTION_RESULT only) or "feedback". */
 void intake_waiters_add(struct intake *in, struct qf_http_req *r, const char *cmd,
 			int feedback);
+/* Make the waiter of cmd a page's: answered by a 303 to the case page
+ * /staff/cases/<case_id>?cmd=<cmd> (verdict or timeout alike). */
+void intake_waiters_page(struct intake *in, const char *cmd, const char *case_id);
+/* Start a staff action on case_id from obj (the JSON of POST
+ * /v1/cases/:id/actions) as qf_access_staff(r): the same decoding, command
+ * and wait for both the API and the pages (page 1: answered by a redirect
+ * to the case page, a refusal by intake_staff_act_refused). 1 when r is
+ * answered or queued; -1 with the refusal in e (the caller answers).
+ * ups: photos sent as files (a page's form; their data is consumed), or
+ * NULL. */
+struct intake_upload;
+int intake_action_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			const json_t *obj, struct intake_upload *ups, unsigned nups,
+			int page, struct intake_err *e);
+/* The case page answering a refused page action (staffweb.c). */
+void intake_staff_act_refused(struct intake *in, struct qf_http_req *r, const char *case_id,
+			      const struct intake_err *e);
+/* A case as staff s may read it (GET /v1/cases/:id's view, with the notes
+ * as written): a new object and *status 200, or NULL with 404 / 403. */
+json_t *intake_case_staff_view(struct intake *in, const struct qf_staff *s,
+			       const char *case_id, int *status);
+/* The petitioner's contact details for a staff page (GET/POST
+ * /v1/cases/:id/contact's path: the policy, the view record and its
+ * CONTACT_VIEWED event in one commit, before anything is shown): page runs
+ * after the commit with the contact (the caller shows it; owned by the
+ * job) or the refusal. reason (malloc'd, non-empty, checked) is taken.
+ * QF_OK when queued (or answered 503 by intake_queue), QF_ERR_NOMEM /
+ * QF_ERR_NOTFOUND when not (the caller answers). */
+typedef void (*intake_contact_page)(struct intake *in, struct qf_http_req *r,
+				    const char *case_id, const json_t *contact,
+				    const struct intake_err *e);
+int intake_contact_start(struct intake *in, struct qf_http_req *r, const char *case_id,
+			 char *reason, intake_contact_page page);
+/* The spam review queue (holds.c), shared by the API and the staff pages:
+ * the held submissions of status ("held", "released", "dismissed", "all"),
+ * newest first, without the secret's hash (a new array). */
+json_t *intake_holds_list(struct intake *in, const char *status);
+/* Release hold id (body: {note?, building?}) as qf_access_staff(r): page
+ * NULL answers as POST /v1/spam/:id/release; else its reply hook answers.
+ * 0 when submitted, -1 with the refusal in e (the caller answers). */
+int intake_hold_release_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, struct intake_sub_opts *page,
+			      struct intake_err *e);
+/* Dismiss hold id (body: {note?} or NULL): page NULL answers as POST
+ * /v1/spam/:id/dismiss; else page runs after the commit (e: the refusal,
+ * or NULL). 0 when queued (or answered 503), -1 with the refusal in e. */
+typedef void (*intake_hold_page)(struct intake *in, struct qf_http_req *r, const char *id,
+				 const struct intake_err *e);
+int intake_hold_dismiss_start(struct intake *in, struct qf_http_req *r, const char *id,
+			      const json_t *body, intake_hold_page page, struct intake_err *e);
+/* Call fn for each case record s may read (newest first) until it returns
+ * non-zero; in a read transaction (t). */
+int intake_cases_each(struct intake *in, struct qf_txn *t, const struct qf_staff *s,
+		      int (*fn)(void *arg, struct qf_txn *t, const json_t *rec), void *arg);
 
 /* A decoded staff action (POST /v1/cases/:id/actions). */
 struct intake_action {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "intake.h"
 #include "qf_err.h"
 #include "qf_log.h"
@@ -99,6 +101,24 @@ static const struct qf_cfg_setting s_settings[] = {
      "contact text in the discovery document"},
     {"open311.max_page_size", QF_CFG_INT, C(o311_max_page), "1000", 1, 10000, NULL,
      "largest page_size of GET requests"},
+    /* staff sign-in (staffauth.c; docs/SECURITY.md says why these limits) */
+    {"staff.pwhash_ops", QF_CFG_INT, C(staff.pwhash_ops), "3", 1, 16, NULL,
+     "Argon2id passes of a staff password hash (crypto_pwhash opslimit)"},
+    {"staff.pwhash_mem_kib", QF_CFG_INT, C(staff.pwhash_mem_kib), "65536", 8, 1048576,
+     NULL, "Argon2id memory of a staff password hash, KiB"},
+    {"staff.max_failures", QF_CFG_INT, C(staff.max_failures), "5", 1, 100, NULL,
+     "failed sign-ins in a row after which the account locks"},
+    {"staff.lock_min", QF_CFG_INT, C(staff.lock_min), "15", 1, 10080, NULL,
+     "minutes a locked account stays locked"},
+    {"staff.session_idle_min", QF_CFG_INT, C(staff.idle_min), "30", 1, 1440, NULL,
+     "a staff session unused this many minutes ends"},
+    {"staff.session_max_h", QF_CFG_INT, C(staff.max_h), "12", 1, 168, NULL,
+     "a staff session ends this many hours after sign-in"},
+    {"staff.bootstrap_staff", QF_CFG_STRING, C(staff.bootstrap_staff), "", 0, 63, NULL,
+     "staff id whose account is created at start when it has none (the first "
+     "secretary; docs/OPERATIONS.md)"},
+    {"staff.bootstrap_hash", QF_CFG_STRING, C(staff.bootstrap_hash), "", 0, 256, NULL,
+     "its password's Argon2id hash, from qf-intake --hash-password"},
     {"open311.api_keys", QF_CFG_CUSTOM, C(o311_keys), NULL, 0, 0,
      intake_conf_parse_api_keys, "Open311 clients and their keys"},
 };
@@ -111,10 +131,36 @@ static void s_free(struct intake_conf *c)
 	qf_cfg_free(s_settings, NSETTINGS, c);
 }
 
+/* qf-intake --hash-password: read a password on stdin, print its Argon2id
+ * hash (the default limits) for staff.bootstrap_hash. */
+static int s_hash_password(void)
+{
+	char pw[INTAKE_PW_MAX + 2], out[crypto_pwhash_STRBYTES];
+	if (!fgets(pw, sizeof pw, stdin)) {
+		fprintf(stderr, "qf-intake: no password on stdin\n");
+		return 2;
+	}
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (strlen(pw) < INTAKE_PW_MIN || strlen(pw) > INTAKE_PW_MAX) {
+		fprintf(stderr, "qf-intake: a password has %d to %d bytes\n", INTAKE_PW_MIN,
+			INTAKE_PW_MAX);
+		return 2;
+	}
+	int rc = sodium_init() < 0 ||
+		 intake_staff_hash(INTAKE_PWHASH_OPS, INTAKE_PWHASH_MEM_KIB, pw, out);
+	sodium_memzero(pw, sizeof pw);
+	if (rc)
+		return 1;
+	printf("%s\n", out);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct qf_svc_args args;
 	int code = 0;
+	if (argc == 2 && !strcmp(argv[1], "--hash-password"))
+		return s_hash_password();
 	if (qf_svc_args_parse(argc, argv, "qf-intake", "config/intake.cfg", &args, &code))
 		return code;
 	if (args.print_settings) {

@@ -198,95 +198,162 @@ struct rt_extra {
 	const char *comment;
 };
 
-/* Apply row (already allowed) to k and emit its outputs. */
+/* ------------------------------------------------------------ effects */
+
+/* What an effect reads and writes: the case, the command, and what the
+ * outputs report back (an extension decision). */
+struct rt_fx {
+	struct rt_engine *e;
+	struct qf_txn *t;
+	struct rt_case *k;
+	const struct rt_cmd *cmd;
+	const struct rt_extra *x;
+	const char *aid; /* the actor's id, "" for the system or petitioner */
+	int64_t at;
+	uint32_t decided_h;
+	int approved;
+};
+
+static int s_fx_take(struct rt_fx *f)
+{
+	if (!f->k->owner[0])
+		rt_copy(f->k->owner, sizeof f->k->owner, f->aid);
+	rt_copy(f->k->assignee, sizeof f->k->assignee, f->aid);
+	return QF_OK;
+}
+
+static int s_fx_hand_over(struct rt_fx *f)
+{
+	rt_copy(f->k->assignee, sizeof f->k->assignee, f->cmd->target);
+	return QF_OK;
+}
+
+static int s_fx_transfer(struct rt_fx *f)
+{
+	if (f->k->owner[0])
+		rt_copy(f->k->owner, sizeof f->k->owner, f->cmd->target);
+	f->k->transfer_count++;
+	return QF_OK;
+}
+
+static int s_fx_respond_stop(struct rt_fx *f)
+{
+	if (!f->k->dl[RT_RESPOND].met_ms)
+		f->k->dl[RT_RESPOND].met_ms = f->at;
+	return QF_OK;
+}
+
+static int s_fx_resolve_stop(struct rt_fx *f)
+{
+	f->k->resolved_ms = f->at;
+	f->k->dl[RT_RESOLVE].met_ms = f->at;
+	f->k->flags &= ~(unsigned)RT_F_FEEDBACK;
+	f->k->rating = 0;
+	return QF_OK;
+}
+
+static int s_fx_link(struct rt_fx *f)
+{
+	if (f->cmd->related_id && f->cmd->related)
+		rt_copy(f->k->related, sizeof f->k->related, f->cmd->related_id);
+	return QF_OK;
+}
+
+static int s_fx_end(struct rt_fx *f)
+{
+	f->k->closed_ms = f->at;
+	return QF_OK;
+}
+
+static int s_fx_ext_pend(struct rt_fx *f)
+{
+	f->k->ext_pending_h = f->cmd->ext_hours;
+	rt_copy(f->k->ext_requester, sizeof f->k->ext_requester, f->aid);
+	return QF_OK;
+}
+
+static int s_fx_ext_grant(struct rt_fx *f)
+{
+	f->approved = 1;
+	f->k->ext_hours += f->k->ext_pending_h;
+	rt_dl_extend(f->e->community, f->e->conf, f->k, f->at);
+	return QF_OK;
+}
+
+static int s_fx_ext_clear(struct rt_fx *f)
+{
+	f->decided_h = f->k->ext_pending_h;
+	f->k->ext_pending_h = 0;
+	f->k->ext_requester[0] = '\0';
+	return QF_OK;
+}
+
+static int s_fx_rate(struct rt_fx *f)
+{
+	f->k->rating = f->x->rating;
+	f->k->flags |= RT_F_FEEDBACK;
+	return QF_OK;
+}
+
+static int s_fx_restart(struct rt_fx *f)
+{
+	f->k->reopen_count++;
+	f->k->resolved_ms = 0;
+	f->k->closed_ms = 0;
+	f->k->dl[RT_RESOLVE].met_ms = 0;
+	return QF_OK;
+}
+
+static int s_fx_unrate(struct rt_fx *f)
+{
+	f->k->flags &= ~(unsigned)RT_F_FEEDBACK;
+	return QF_OK;
+}
+
+static int s_fx_merge_into(struct rt_fx *f)
+{
+	if (!f->cmd->related)
+		return QF_OK;
+	struct rt_case target = *f->cmd->related, old = *f->cmd->related;
+	target.merged_in++;
+	return rt_db_case_put(f->e->db, f->t, &old, &target, -1);
+}
+
+/* One function per RT_E_* bit, in bit order. */
+static int (*const s_effects[RT_E_NBITS])(struct rt_fx *) = {
+    s_fx_take, s_fx_hand_over, s_fx_transfer, s_fx_respond_stop, s_fx_resolve_stop,
+    s_fx_link, s_fx_end,       s_fx_ext_pend, s_fx_ext_grant,	 s_fx_ext_clear,
+    s_fx_rate, s_fx_restart,   s_fx_unrate,   s_fx_merge_into,
+};
+
+/* ------------------------------------------------------------ rows */
+
+/* Apply row (already allowed) to k: its effects, then its outputs. */
 static int s_apply_row(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 		       const struct rt_row *row, const struct rt_cmd *cmd,
 		       const struct rt_extra *x, int64_t at)
 {
 	int from = k->state, to = row->to == RT_SAME ? from : row->to;
 	char previous[RT_STAFF_MAX];
-	uint32_t decided_h = 0;
-	int approved = 0, rc;
-	const char *aid = cmd->actor ? cmd->actor->id : "";
+	int rc;
 	memcpy(previous, k->assignee, sizeof previous);
-	switch (row->input) {
-	case RT_IN_ACCEPT:
-		if (!k->owner[0])
-			rt_copy(k->owner, sizeof k->owner, aid);
-		rt_copy(k->assignee, sizeof k->assignee, aid);
-		if (!k->dl[RT_RESPOND].met_ms)
-			k->dl[RT_RESPOND].met_ms = at;
-		break;
-	case RT_IN_ASSIGN:
-		rt_copy(k->assignee, sizeof k->assignee, cmd->target);
-		break;
-	case RT_IN_TRANSFER:
-		rt_copy(k->assignee, sizeof k->assignee, cmd->target);
-		if (k->owner[0])
-			rt_copy(k->owner, sizeof k->owner, cmd->target);
-		k->transfer_count++;
-		break;
-	case RT_IN_RESOLVE:
-		k->resolved_ms = at;
-		k->dl[RT_RESOLVE].met_ms = at;
-		k->flags &= ~(unsigned)RT_F_FEEDBACK;
-		k->rating = 0;
-		break;
-	case RT_IN_REJECT:
-	case RT_IN_MERGE:
-		if (!k->dl[RT_RESPOND].met_ms)
-			k->dl[RT_RESPOND].met_ms = at;
-		if (cmd->related_id && cmd->related)
-			rt_copy(k->related, sizeof k->related, cmd->related_id);
-		k->closed_ms = at;
-		break;
-	case RT_IN_EXT_REQUEST:
-		k->ext_pending_h = cmd->ext_hours;
-		rt_copy(k->ext_requester, sizeof k->ext_requester, aid);
-		break;
-	case RT_IN_EXT_APPROVE:
-		decided_h = k->ext_pending_h;
-		approved = 1;
-		k->ext_hours += k->ext_pending_h;
-		k->ext_pending_h = 0;
-		k->ext_requester[0] = '\0';
-		rt_dl_extend(e->community, e->conf, k, at);
-		break;
-	case RT_IN_EXT_DENY:
-		decided_h = k->ext_pending_h;
-		k->ext_pending_h = 0;
-		k->ext_requester[0] = '\0';
-		break;
-	case RT_IN_RATE_GOOD:
-	case RT_IN_RATE_MID:
-	case RT_IN_RATE_POOR:
-		k->rating = x->rating;
-		k->flags |= RT_F_FEEDBACK;
-		break;
-	default:
-		break;
-	}
-	if (to == RT_CLOSED && from != RT_CLOSED)
-		k->closed_ms = at;
-	if (to == RT_REOPENED) {
-		k->reopen_count++;
-		k->resolved_ms = 0;
-		k->closed_ms = 0;
-		k->dl[RT_RESOLVE].met_ms = 0;
-		if (row->input == RT_IN_REOPEN)
-			k->flags &= ~(unsigned)RT_F_FEEDBACK;
-	}
+	struct rt_fx fx = {.e = e,
+			   .t = t,
+			   .k = k,
+			   .cmd = cmd,
+			   .x = x,
+			   .aid = cmd->actor ? cmd->actor->id : "",
+			   .at = at};
+	for (unsigned i = 0; i < RT_E_NBITS; i++)
+		if ((row->effects & (1u << i)) && (rc = s_effects[i](&fx)))
+			return rc;
 	int closed_without_feedback = !(k->flags & RT_F_FEEDBACK);
 	k->state = to;
 	for (int i = 0; i < 2 && row->out[i]; i++) {
 		int type = row->out[i];
 		int two = row->out[1] != 0;
 		int f = from, tt = (two && i == 0) ? from : to;
-		const char *reason = x->reason;
-		if (row->input == RT_IN_RATE_POOR && type == ET(CASE_REOPENED))
-			reason = "诉求人评价不满意，重新办理";
-		else if (row->input == RT_IN_RATE_GOOD && type == ET(CASE_CLOSED))
-			reason = "诉求人评价满意，结案";
+		const char *reason = i == 1 && row->why2 ? row->why2 : x->reason;
 		Qingfeng__V1__CaseTransition ct;
 		s_transition(e, &ct, k, f, tt, x->actor, reason, x->cmd_id, at);
 		switch (type) {
@@ -326,19 +393,13 @@ static int s_apply_row(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 			ct.extension_hours = cmd->ext_hours;
 			break;
 		case ET(EXTENSION_DECIDED):
-			ct.extension_hours = decided_h;
-			ct.extension_approved = approved;
+			ct.extension_hours = fx.decided_h;
+			ct.extension_approved = fx.approved;
 			break;
 		default:
 			break;
 		}
 		if ((rc = s_emit_case(e, t, type, k, x->cmd_id, &ct.base)))
-			return rc;
-	}
-	if (row->input == RT_IN_MERGE && cmd->related) {
-		struct rt_case target = *cmd->related, old = *cmd->related;
-		target.merged_in++;
-		if ((rc = rt_db_case_put(e->db, t, &old, &target, -1)))
 			return rc;
 	}
 	return QF_OK;

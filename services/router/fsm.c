@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qf_event.h"
 #include "routing.h"
 
 #define CT(x)  QINGFENG__V1__EVENT_TYPE__CASE_##x
@@ -30,49 +31,62 @@
 #define CLOSE	 (P | RT_G_SECRETARY)
 #define RATED	 (RT_G_NOT_RATED | RT_G_RETAINED)
 
+/* effect sets */
+#define F_ACCEPT   (RT_E_TAKE | RT_E_RESPOND_STOP)
+#define F_TRANSFER (RT_E_HAND_OVER | RT_E_TRANSFER)
+#define F_REJECT   (RT_E_RESPOND_STOP | RT_E_LINK | RT_E_END)
+#define F_MERGE	   (F_REJECT | RT_E_MERGE_INTO)
+#define F_REOPEN   (RT_E_RESTART | RT_E_UNRATE)
+#define F_APPROVE  (RT_E_EXT_GRANT | RT_E_EXT_CLEAR)
+#define F_RATE_END (RT_E_RATE | RT_E_END)
+#define F_RATE_BAD (RT_E_RATE | RT_E_RESTART)
+/* reasons of a second output */
+#define W_GOOD "诉求人评价满意，结案"
+#define W_POOR "诉求人评价不满意，重新办理"
+
 /* clang-format off */
 static const struct rt_row s_rows[] = {
-	/* from           input              guards    to              outputs */
-	{RT_SUBMITTED,   RT_IN_ROUTE,       0,        RT_ASSIGNED,    {CT(ASSIGNED), 0}},
-	{RT_ASSIGNED,    RT_IN_ACCEPT,      ACCEPT,   RT_ACCEPTED,    {CT(ACCEPTED), 0}},
-	{RT_REOPENED,    RT_IN_ACCEPT,      ACCEPT,   RT_ACCEPTED,    {CT(ACCEPTED), 0}},
-	{RT_ASSIGNED,    RT_IN_ASSIGN,      ASSIGN,   RT_SAME,        {CT(ASSIGNED), 0}},
-	{RT_ASSIGNED,    RT_IN_TRANSFER,    TRANSFER, RT_SAME,        {CT(TRANSFERRED), 0}},
-	{RT_ACCEPTED,    RT_IN_TRANSFER,    TRANSFER, RT_SAME,        {CT(TRANSFERRED), 0}},
-	{RT_IN_PROGRESS, RT_IN_TRANSFER,    TRANSFER, RT_SAME,        {CT(TRANSFERRED), 0}},
-	{RT_REOPENED,    RT_IN_TRANSFER,    TRANSFER, RT_SAME,        {CT(TRANSFERRED), 0}},
-	{RT_ACCEPTED,    RT_IN_NOTE,        NOTE,     RT_IN_PROGRESS, {CT(PROGRESS), 0}},
-	{RT_IN_PROGRESS, RT_IN_NOTE,        NOTE,     RT_SAME,        {CT(PROGRESS), 0}},
-	{RT_ACCEPTED,    RT_IN_RESOLVE,     RESOLVE,  RT_RESOLVED,    {CT(RESOLVED), 0}},
-	{RT_IN_PROGRESS, RT_IN_RESOLVE,     RESOLVE,  RT_RESOLVED,    {CT(RESOLVED), 0}},
-	{RT_ASSIGNED,    RT_IN_REJECT,      REJECT,   RT_REJECTED,    {CT(REJECTED), 0}},
-	{RT_ACCEPTED,    RT_IN_REJECT,      REJECT,   RT_REJECTED,    {CT(REJECTED), 0}},
-	{RT_IN_PROGRESS, RT_IN_REJECT,      REJECT,   RT_REJECTED,    {CT(REJECTED), 0}},
-	{RT_REOPENED,    RT_IN_REJECT,      REJECT,   RT_REJECTED,    {CT(REJECTED), 0}},
-	{RT_RESOLVED,    RT_IN_REOPEN,      REOPEN,   RT_REOPENED,    {CT(REOPENED), 0}},
-	{RT_CLOSED,      RT_IN_REOPEN,      REOPEN,   RT_REOPENED,    {CT(REOPENED), 0}},
-	{RT_REJECTED,    RT_IN_REOPEN,      REOPEN,   RT_REOPENED,    {CT(REOPENED), 0}},
-	{RT_ACCEPTED,    RT_IN_EXT_REQUEST, EXTREQ,   RT_SAME,        {EXT(REQUESTED), 0}},
-	{RT_IN_PROGRESS, RT_IN_EXT_REQUEST, EXTREQ,   RT_SAME,        {EXT(REQUESTED), 0}},
-	{RT_REOPENED,    RT_IN_EXT_REQUEST, EXTREQ,   RT_SAME,        {EXT(REQUESTED), 0}},
-	{RT_ACCEPTED,    RT_IN_EXT_APPROVE, EXTDEC,   RT_SAME,        {EXT(DECIDED), 0}},
-	{RT_IN_PROGRESS, RT_IN_EXT_APPROVE, EXTDEC,   RT_SAME,        {EXT(DECIDED), 0}},
-	{RT_REOPENED,    RT_IN_EXT_APPROVE, EXTDEC,   RT_SAME,        {EXT(DECIDED), 0}},
-	{RT_ACCEPTED,    RT_IN_EXT_DENY,    EXTDEC,   RT_SAME,        {EXT(DECIDED), 0}},
-	{RT_IN_PROGRESS, RT_IN_EXT_DENY,    EXTDEC,   RT_SAME,        {EXT(DECIDED), 0}},
-	{RT_REOPENED,    RT_IN_EXT_DENY,    EXTDEC,   RT_SAME,        {EXT(DECIDED), 0}},
-	{RT_ASSIGNED,    RT_IN_MERGE,       MERGE,    RT_MERGED,      {CT(MERGED), 0}},
-	{RT_ACCEPTED,    RT_IN_MERGE,       MERGE,    RT_MERGED,      {CT(MERGED), 0}},
-	{RT_IN_PROGRESS, RT_IN_MERGE,       MERGE,    RT_MERGED,      {CT(MERGED), 0}},
-	{RT_REOPENED,    RT_IN_MERGE,       MERGE,    RT_MERGED,      {CT(MERGED), 0}},
-	{RT_RESOLVED,    RT_IN_CLOSE,       CLOSE,    RT_CLOSED,      {CT(CLOSED), 0}},
-	{RT_RESOLVED,    RT_IN_RATE_GOOD,   RATED,    RT_CLOSED,      {CT(RATED), CT(CLOSED)}},
-	{RT_RESOLVED,    RT_IN_RATE_MID,    RATED,    RT_SAME,        {CT(RATED), 0}},
-	{RT_RESOLVED,    RT_IN_RATE_POOR,   RATED,    RT_REOPENED,    {CT(RATED), CT(REOPENED)}},
-	{RT_CLOSED,      RT_IN_RATE_GOOD,   RATED,    RT_SAME,        {CT(RATED), 0}},
-	{RT_CLOSED,      RT_IN_RATE_MID,    RATED,    RT_SAME,        {CT(RATED), 0}},
-	{RT_CLOSED,      RT_IN_RATE_POOR,   RATED,    RT_REOPENED,    {CT(RATED), CT(REOPENED)}},
-	{RT_RESOLVED,    RT_IN_AUTO_CLOSE,  0,        RT_CLOSED,      {CT(CLOSED), 0}},
+	/* from           input              guards    to              effects            outputs                        why2 */
+	{RT_SUBMITTED,   RT_IN_ROUTE,       0,        RT_ASSIGNED,    0,                 {CT(ASSIGNED), 0},             NULL},
+	{RT_ASSIGNED,    RT_IN_ACCEPT,      ACCEPT,   RT_ACCEPTED,    F_ACCEPT,          {CT(ACCEPTED), 0},             NULL},
+	{RT_REOPENED,    RT_IN_ACCEPT,      ACCEPT,   RT_ACCEPTED,    F_ACCEPT,          {CT(ACCEPTED), 0},             NULL},
+	{RT_ASSIGNED,    RT_IN_ASSIGN,      ASSIGN,   RT_SAME,        RT_E_HAND_OVER,    {CT(ASSIGNED), 0},             NULL},
+	{RT_ASSIGNED,    RT_IN_TRANSFER,    TRANSFER, RT_SAME,        F_TRANSFER,        {CT(TRANSFERRED), 0},          NULL},
+	{RT_ACCEPTED,    RT_IN_TRANSFER,    TRANSFER, RT_SAME,        F_TRANSFER,        {CT(TRANSFERRED), 0},          NULL},
+	{RT_IN_PROGRESS, RT_IN_TRANSFER,    TRANSFER, RT_SAME,        F_TRANSFER,        {CT(TRANSFERRED), 0},          NULL},
+	{RT_REOPENED,    RT_IN_TRANSFER,    TRANSFER, RT_SAME,        F_TRANSFER,        {CT(TRANSFERRED), 0},          NULL},
+	{RT_ACCEPTED,    RT_IN_NOTE,        NOTE,     RT_IN_PROGRESS, 0,                 {CT(PROGRESS), 0},             NULL},
+	{RT_IN_PROGRESS, RT_IN_NOTE,        NOTE,     RT_SAME,        0,                 {CT(PROGRESS), 0},             NULL},
+	{RT_ACCEPTED,    RT_IN_RESOLVE,     RESOLVE,  RT_RESOLVED,    RT_E_RESOLVE_STOP, {CT(RESOLVED), 0},             NULL},
+	{RT_IN_PROGRESS, RT_IN_RESOLVE,     RESOLVE,  RT_RESOLVED,    RT_E_RESOLVE_STOP, {CT(RESOLVED), 0},             NULL},
+	{RT_ASSIGNED,    RT_IN_REJECT,      REJECT,   RT_REJECTED,    F_REJECT,          {CT(REJECTED), 0},             NULL},
+	{RT_ACCEPTED,    RT_IN_REJECT,      REJECT,   RT_REJECTED,    F_REJECT,          {CT(REJECTED), 0},             NULL},
+	{RT_IN_PROGRESS, RT_IN_REJECT,      REJECT,   RT_REJECTED,    F_REJECT,          {CT(REJECTED), 0},             NULL},
+	{RT_REOPENED,    RT_IN_REJECT,      REJECT,   RT_REJECTED,    F_REJECT,          {CT(REJECTED), 0},             NULL},
+	{RT_RESOLVED,    RT_IN_REOPEN,      REOPEN,   RT_REOPENED,    F_REOPEN,          {CT(REOPENED), 0},             NULL},
+	{RT_CLOSED,      RT_IN_REOPEN,      REOPEN,   RT_REOPENED,    F_REOPEN,          {CT(REOPENED), 0},             NULL},
+	{RT_REJECTED,    RT_IN_REOPEN,      REOPEN,   RT_REOPENED,    F_REOPEN,          {CT(REOPENED), 0},             NULL},
+	{RT_ACCEPTED,    RT_IN_EXT_REQUEST, EXTREQ,   RT_SAME,        RT_E_EXT_PEND,     {EXT(REQUESTED), 0},           NULL},
+	{RT_IN_PROGRESS, RT_IN_EXT_REQUEST, EXTREQ,   RT_SAME,        RT_E_EXT_PEND,     {EXT(REQUESTED), 0},           NULL},
+	{RT_REOPENED,    RT_IN_EXT_REQUEST, EXTREQ,   RT_SAME,        RT_E_EXT_PEND,     {EXT(REQUESTED), 0},           NULL},
+	{RT_ACCEPTED,    RT_IN_EXT_APPROVE, EXTDEC,   RT_SAME,        F_APPROVE,         {EXT(DECIDED), 0},             NULL},
+	{RT_IN_PROGRESS, RT_IN_EXT_APPROVE, EXTDEC,   RT_SAME,        F_APPROVE,         {EXT(DECIDED), 0},             NULL},
+	{RT_REOPENED,    RT_IN_EXT_APPROVE, EXTDEC,   RT_SAME,        F_APPROVE,         {EXT(DECIDED), 0},             NULL},
+	{RT_ACCEPTED,    RT_IN_EXT_DENY,    EXTDEC,   RT_SAME,        RT_E_EXT_CLEAR,    {EXT(DECIDED), 0},             NULL},
+	{RT_IN_PROGRESS, RT_IN_EXT_DENY,    EXTDEC,   RT_SAME,        RT_E_EXT_CLEAR,    {EXT(DECIDED), 0},             NULL},
+	{RT_REOPENED,    RT_IN_EXT_DENY,    EXTDEC,   RT_SAME,        RT_E_EXT_CLEAR,    {EXT(DECIDED), 0},             NULL},
+	{RT_ASSIGNED,    RT_IN_MERGE,       MERGE,    RT_MERGED,      F_MERGE,           {CT(MERGED), 0},               NULL},
+	{RT_ACCEPTED,    RT_IN_MERGE,       MERGE,    RT_MERGED,      F_MERGE,           {CT(MERGED), 0},               NULL},
+	{RT_IN_PROGRESS, RT_IN_MERGE,       MERGE,    RT_MERGED,      F_MERGE,           {CT(MERGED), 0},               NULL},
+	{RT_REOPENED,    RT_IN_MERGE,       MERGE,    RT_MERGED,      F_MERGE,           {CT(MERGED), 0},               NULL},
+	{RT_RESOLVED,    RT_IN_CLOSE,       CLOSE,    RT_CLOSED,      RT_E_END,          {CT(CLOSED), 0},               NULL},
+	{RT_RESOLVED,    RT_IN_RATE_GOOD,   RATED,    RT_CLOSED,      F_RATE_END,        {CT(RATED), CT(CLOSED)},       W_GOOD},
+	{RT_RESOLVED,    RT_IN_RATE_MID,    RATED,    RT_SAME,        RT_E_RATE,         {CT(RATED), 0},                NULL},
+	{RT_RESOLVED,    RT_IN_RATE_POOR,   RATED,    RT_REOPENED,    F_RATE_BAD,        {CT(RATED), CT(REOPENED)},     W_POOR},
+	{RT_CLOSED,      RT_IN_RATE_GOOD,   RATED,    RT_SAME,        RT_E_RATE,         {CT(RATED), 0},                NULL},
+	{RT_CLOSED,      RT_IN_RATE_MID,    RATED,    RT_SAME,        RT_E_RATE,         {CT(RATED), 0},                NULL},
+	{RT_CLOSED,      RT_IN_RATE_POOR,   RATED,    RT_REOPENED,    F_RATE_BAD,        {CT(RATED), CT(REOPENED)},     W_POOR},
+	{RT_RESOLVED,    RT_IN_AUTO_CLOSE,  0,        RT_CLOSED,      RT_E_END,          {CT(CLOSED), 0},               NULL},
 };
 /* clang-format on */
 
@@ -132,6 +146,73 @@ int rt_input_of_action(int action_kind)
 		if (s_inputs[i].action && s_inputs[i].action == action_kind)
 			return i;
 	return 0;
+}
+
+/* Names of the guard and effect bits, in bit order (for the docs). */
+static const char *const s_guard_names[RT_G_NBITS] = {
+    "staff",	"no_conflict",	  "may_accept", "handler",   "secretary",
+    "reopener", "transfer_limit", "reason",	"target",    "note",
+    "result",	"reject",	  "related",	"ext_hours", "no_pending",
+    "pending",	"not_requester",  "not_rated",	"retained",
+};
+static const char *const s_effect_names[RT_E_NBITS] = {
+    "take", "hand_over", "transfer", "respond_stop", "resolve_stop",
+    "link", "end",	 "ext_pend", "ext_grant",    "ext_clear",
+    "rate", "restart",	 "unrate",   "merge_into",
+};
+
+static const char *s_bit_name(const char *const *names, size_t n, uint32_t bit)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bit == (1u << i))
+			return names[i];
+	return "unknown";
+}
+
+const char *rt_guard_name(uint32_t guard)
+{
+	return s_bit_name(s_guard_names, RT_G_NBITS, guard);
+}
+
+const char *rt_effect_name(uint32_t effect)
+{
+	return s_bit_name(s_effect_names, RT_E_NBITS, effect);
+}
+
+/* "a, b, c" of the bits set in mask, "—" for none. */
+static void s_bits(FILE *out, uint32_t mask, const char *(*name)(uint32_t))
+{
+	if (!mask) {
+		fputs("—", out);
+		return;
+	}
+	const char *sep = "";
+	for (uint32_t b = 1; b; b <<= 1)
+		if (mask & b) {
+			fprintf(out, "%s%s", sep, name(b));
+			sep = ", ";
+		}
+}
+
+void rt_fsm_describe(FILE *out)
+{
+	fputs("| from | input | guards (who may, rules) | to | effects | emits |\n"
+	      "| --- | --- | --- | --- | --- | --- |\n",
+	      out);
+	for (size_t i = 0; i < sizeof s_rows / sizeof s_rows[0]; i++) {
+		const struct rt_row *r = &s_rows[i];
+		fprintf(out, "| %s | %s | ", rt_state_name(r->from),
+			rt_input_name(r->input));
+		s_bits(out, r->guards, rt_guard_name);
+		fprintf(out, " | %s | ",
+			r->to == RT_SAME ? "same" : rt_state_name(r->to));
+		s_bits(out, r->effects, rt_effect_name);
+		fputs(" | ", out);
+		for (int j = 0; j < 2 && r->out[j]; j++)
+			fprintf(out, "%s%s", j ? ", " : "",
+				qf_event_type_name(r->out[j]));
+		fputs(" |\n", out);
+	}
 }
 
 /* ------------------------------------------------------------ guards */

@@ -288,17 +288,13 @@ int rt_db_expiry_del(const struct rt_db *db, struct qf_txn *t, char tag, int64_t
 int rt_db_expiry_first(const struct rt_db *db, struct qf_txn *t, char tag,
 		       int64_t *base_ms, char *id, size_t idcap, char *val, size_t valcap)
 {
-	MDB_cursor *cur;
-	if (mdb_cursor_open(qf_txn_mdb(t), db->expiry, &cur))
-		return QF_ERR_STORE;
+	struct qf_iter it;
 	uint8_t prefix = (uint8_t)tag;
-	MDB_val k = {1, &prefix}, v;
-	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	int out = QF_ERR_NOTFOUND;
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = k.mv_data;
-		if (k.mv_size < 1 || p[0] != prefix)
-			break;
+	int rc, out = QF_ERR_NOTFOUND;
+	for (rc = qf_iter_open(&it, t, db->expiry, &prefix, 1);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+		const uint8_t *p = it.k.mv_data;
+		const MDB_val k = it.k, v = it.v;
 		size_t il = k.mv_size - 9;
 		if (k.mv_size <= 9 || il >= idcap || v.mv_size >= valcap ||
 		    memchr(p + 9, 0, il) || memchr(v.mv_data, 0, v.mv_size))
@@ -311,10 +307,8 @@ int rt_db_expiry_first(const struct rt_db *db, struct qf_txn *t, char tag,
 		out = QF_OK;
 		break;
 	}
-	if (rc && rc != MDB_NOTFOUND)
-		out = qf_store_err(rc);
-	mdb_cursor_close(cur);
-	return out;
+	qf_iter_close(&it);
+	return rc < 0 ? rc : out;
 }
 
 /* ------------------------------------------------------------ meta */

@@ -211,50 +211,41 @@ int rt_retention_backfill(struct rt_engine *e, struct qf_txn *t)
 		return QF_OK;
 	if (rc != QF_ERR_NOTFOUND && rc != QF_ERR_PROTO)
 		return rc;
-	MDB_cursor *cur;
-	if (mdb_cursor_open(qf_txn_mdb(t), e->db->cases, &cur))
-		return QF_ERR_STORE;
-	MDB_val kv, vv;
+	struct qf_iter it;
 	unsigned n = 0;
-	int mrc = mdb_cursor_get(cur, &kv, &vv, MDB_FIRST);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &kv, &vv, MDB_NEXT)) {
+	for (rc = qf_iter_open(&it, t, e->db->cases, NULL, 0);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
 		struct rt_case k;
-		if (rt_case_decode(&k, vv.mv_data, vv.mv_size))
+		if (rt_case_decode(&k, it.v.mv_data, it.v.mv_size))
 			continue;
 		int64_t base = rt_case_expiry_base(&k);
 		if (!base)
 			continue;
-		if ((rc = rt_db_expiry_put(e->db, t, RT_EXP_CASE, base, k.id, ""))) {
-			mdb_cursor_close(cur);
-			return rc;
-		}
+		if ((rc = rt_db_expiry_put(e->db, t, RT_EXP_CASE, base, k.id, "")))
+			break;
 		n++;
 	}
-	mdb_cursor_close(cur);
-	if (mrc != MDB_NOTFOUND)
-		return qf_store_err(mrc);
+	qf_iter_close(&it);
+	if (rc < 0)
+		return rc;
 	/* and where each case sits in the repeat index (rt_early_forget) */
-	if (mdb_cursor_open(qf_txn_mdb(t), e->db->repeats, &cur))
-		return QF_ERR_STORE;
 	unsigned r = 0;
-	for (mrc = mdb_cursor_get(cur, &kv, &vv, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &kv, &vv, MDB_NEXT)) {
-		size_t idl = kv.mv_size - 24;
-		if (kv.mv_size <= 24 || idl >= RT_ID_MAX)
+	for (rc = qf_iter_open(&it, t, e->db->repeats, NULL, 0);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+		size_t idl = it.k.mv_size - 24;
+		if (it.k.mv_size <= 24 || idl >= RT_ID_MAX)
 			continue;
 		char mk[8 + RT_ID_MAX];
 		int ml = snprintf(mk, sizeof mk, "repeat:%.*s", (int)idl,
-				  (const char *)kv.mv_data + 24);
-		rc = qf_txn_put(t, e->db->meta, mk, (size_t)ml, kv.mv_data, 16, 0);
-		if (rc) {
-			mdb_cursor_close(cur);
-			return rc;
-		}
+				  (const char *)it.k.mv_data + 24);
+		if ((rc =
+			 qf_txn_put(t, e->db->meta, mk, (size_t)ml, it.k.mv_data, 16, 0)))
+			break;
 		r++;
 	}
-	mdb_cursor_close(cur);
-	if (mrc != MDB_NOTFOUND)
-		return qf_store_err(mrc);
+	qf_iter_close(&it);
+	if (rc < 0)
+		return rc;
 	if (n || r)
 		qf_info("retention_indexed", "cases=%u repeats=%u", n, r);
 	return rt_db_meta_put_i64(e->db, t, META_INDEX, strlen(META_INDEX),

@@ -22,6 +22,7 @@
 #include "qf_event.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_page.h"
 #include "qf_access.h"
 #include "routing.h"
 
@@ -200,17 +201,14 @@ static int s_filter(const struct view *v, struct qf_http_req *req, struct filter
 		return -1;
 	if (f->from && f->to && f->to <= f->from)
 		return s_bad(req, "to", "结束日期须晚于开始日期");
-	const char *l = qf_http_query(req, "limit");
-	if (l && *l) {
-		char *end;
-		long n = strtol(l, &end, 10);
-		if (*end || n < 1 || n > MAX_LIMIT)
-			return s_bad(req, "limit", "limit 须为 1 至 200");
-		f->limit = (unsigned)n;
-	}
-	f->cursor = qf_http_query(req, "cursor");
+	static const struct qf_page_rule rule = {DEFAULT_LIMIT, MAX_LIMIT};
+	struct qf_page pg;
+	if (qf_page_parse(req, &rule, &pg))
+		return -1;
+	f->limit = pg.limit;
+	f->cursor = pg.cursor;
 	if (f->cursor && strlen(f->cursor) > 2 * (RT_STAFF_MAX + 8 + RT_ID_MAX))
-		return s_bad(req, "cursor", "无效的分页游标");
+		return qf_page_bad_cursor(req);
 	return 0;
 }
 
@@ -352,7 +350,7 @@ static void s_list_reply(struct qf_http_req *req, struct list *l)
 	int rc = qf_store_read(l->v->r->store, s_list_read, l);
 	if (rc == QF_ERR_INVAL) {
 		json_decref(l->items);
-		s_bad(req, "cursor", "无效的分页游标");
+		qf_page_bad_cursor(req);
 		return;
 	}
 	if (rc) {
@@ -361,10 +359,15 @@ static void s_list_reply(struct qf_http_req *req, struct list *l)
 				    "暂时无法读取案件，请稍后重试", NULL);
 		return;
 	}
-	qf_http_reply_json(req, 200,
-			   json_pack("{s:o, s:o, s:I}", "items", l->items, "next_cursor",
-				     l->has_next ? json_string(l->next) : json_null(),
-				     "count", (json_int_t)json_array_size(l->items)));
+	json_t *out = json_pack("{s:o, s:I}", "items", l->items, "count",
+				(json_int_t)json_array_size(l->items));
+	if (!out || qf_page_finish(req, out, l->has_next ? l->next : NULL, NULL)) {
+		json_decref(out);
+		qf_http_reply_error(req, 503, "out_of_memory", "服务器繁忙，请稍后重试",
+				    NULL);
+		return;
+	}
+	qf_http_reply_json(req, 200, out);
 }
 
 static void h_queue(struct qf_http_req *req, void *ctx)

@@ -18,10 +18,10 @@ import itertools
 import json
 import os
 import shutil
-import subprocess
 import time
 import urllib.parse
 
+from tests.harness.browser import Browser, chromium  # noqa: F401 (re-exported)
 from tests.harness.qf import (Watch,  # noqa: F401 (re-exported)
                               CONFIG, SLOW, Emitter, binary, free_port,
                               source_block, wait_until)
@@ -322,165 +322,6 @@ class Disclosure:
         """Run `qf-disclosure --export dest` against this store."""
         return self.cluster.run([binary("qf-disclosure"), "--config", self.config,
                                  "--export", dest], timeout=60)
-
-
-def _chromium_argv(cluster, size):
-    profile = os.path.dirname(cluster.path("chromium-profile-%d" % next(_ids), "x"))
-    return ["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-            "--user-data-dir=" + profile, "--window-size=" + size]
-
-
-def chromium(cluster, url, screenshot=None, dump_dom=False, budget_ms=4000,
-             size="412,915", timeout=60):
-    """Debian's chromium, headless, one shot (pages without a live stream):
-    returns the DOM text (dump_dom) or the screenshot path."""
-    argv = _chromium_argv(cluster, size) + ["--virtual-time-budget=%d" % budget_ms]
-    if screenshot:
-        argv.append("--screenshot=" + screenshot)
-    if dump_dom:
-        argv.append("--dump-dom")
-    argv.append(url)
-    r = subprocess.run(argv, capture_output=True, timeout=timeout * SLOW,
-                       cwd=cluster.dir)
-    if dump_dom:
-        return r.stdout.decode("utf-8", "replace")
-    if not screenshot or not os.path.exists(screenshot):
-        raise AssertionError("chromium wrote no screenshot: %s" %
-                             r.stderr.decode("utf-8", "replace")[-2000:])
-    return screenshot
-
-
-class Browser:
-    """Headless chromium driven over the DevTools protocol through a pipe
-    (--remote-debugging-pipe: NUL-terminated JSON on fds 3 and 4), so a
-    test can watch a page that keeps a live connection open (the SSE
-    dashboard), evaluate script in it and take screenshots, with the
-    standard library only.
-
-        with Browser(cluster) as b:
-            b.open(url)
-            b.wait_for("document.querySelectorAll('li.js').length > 0")
-            b.screenshot(cluster.path("live.png"))
-    """
-
-    def __init__(self, cluster, width=412, height=915):
-        import fcntl
-        self.cluster = cluster
-        r1, w1 = os.pipe()  # we write commands -> chromium reads fd 3
-        r2, w2 = os.pipe()  # chromium writes fd 4 -> we read
-        # keep the child's ends away from 3 and 4 before the shell moves them
-        cr = fcntl.fcntl(r1, fcntl.F_DUPFD, 10)
-        cw = fcntl.fcntl(w2, fcntl.F_DUPFD, 10)
-        os.close(r1)
-        os.close(w2)
-        argv = _chromium_argv(cluster, "%d,%d" % (width, height)) + [
-            "--remote-debugging-pipe", "about:blank"]
-        script = "exec 3<&%d 4>&%d %d<&- %d>&-; exec \"$@\"" % (cr, cw, cr, cw)
-        self.log = open(cluster.path("chromium-%d.log" % next(_ids)), "ab")
-        self.proc = subprocess.Popen(["/bin/bash", "-c", script, "sh"] + argv,
-                                     pass_fds=(cr, cw), stdout=self.log,
-                                     stderr=subprocess.STDOUT, cwd=cluster.dir,
-                                     start_new_session=True)
-        os.close(cr)
-        os.close(cw)
-        self.wfd, self.rfd = w1, r2
-        self.buf = b""
-        self.next_id = 0
-        self.session = None
-        self.width, self.height = width, height
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.call("Browser.close", timeout=5)
-            except Exception:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for fd in (self.wfd, self.rfd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.log.close()
-
-    def _read_message(self, deadline):
-        import select
-        while b"\0" not in self.buf:
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError("chromium: no answer")
-            rd, _, _ = select.select([self.rfd], [], [], left)
-            if rd:
-                chunk = os.read(self.rfd, 65536)
-                if not chunk:
-                    raise AssertionError("chromium exited")
-                self.buf += chunk
-        msg, _, self.buf = self.buf.partition(b"\0")
-        return json.loads(msg.decode("utf-8"))
-
-    def call(self, method, params=None, session=True, timeout=30):
-        self.next_id += 1
-        msg = {"id": self.next_id, "method": method, "params": params or {}}
-        if session and self.session:
-            msg["sessionId"] = self.session
-        os.write(self.wfd, json.dumps(msg).encode("utf-8") + b"\0")
-        deadline = time.time() + timeout * SLOW
-        while True:
-            m = self._read_message(deadline)
-            if m.get("id") == self.next_id:
-                if "error" in m:
-                    raise AssertionError("%s: %s" % (method, m["error"]))
-                return m.get("result", {})
-
-    def open(self, url):
-        t = self.call("Target.createTarget", {"url": "about:blank"}, session=False)
-        a = self.call("Target.attachToTarget", {"targetId": t["targetId"], "flatten": True},
-                      session=False)
-        self.session = a["sessionId"]
-        self.call("Page.enable")
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": self.width, "height": self.height, "deviceScaleFactor": 1,
-                   "mobile": True})
-        self.call("Page.navigate", {"url": url})
-        self.wait_for("document.readyState === 'complete'")
-
-    def eval(self, expr):
-        r = self.call("Runtime.evaluate", {"expression": expr, "returnByValue": True})
-        if "exceptionDetails" in r:
-            raise AssertionError("script error: %s" % r["exceptionDetails"])
-        return r.get("result", {}).get("value")
-
-    def wait_for(self, expr, timeout=10):
-        return wait_until(lambda: self.eval(expr), timeout=timeout, what=expr)
-
-    def dom(self):
-        return self.eval("document.documentElement.outerHTML")
-
-    def screenshot(self, path, full_page=True):
-        import base64
-        params = {"format": "png"}
-        if full_page:
-            h = self.eval("Math.max(document.body.scrollHeight, %d)" % self.height)
-            params["clip"] = {"x": 0, "y": 0, "width": self.width, "height": min(h, 6000),
-                              "scale": 1}
-            params["captureBeyondViewport"] = True
-        r = self.call("Page.captureScreenshot", params)
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(r["data"]))
-        return path
 
 
 def sse_read(port, path="/v1/events/stream", headers=None, until=None, timeout=10):

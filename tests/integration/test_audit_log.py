@@ -7,6 +7,7 @@ import base64
 import json
 import unittest
 
+from tests.harness import paging
 from tests.harness.qf import Cluster, Emitter, binary, wait_until
 from tests.harness.svc_audit import (Audit, leaf_hash, mth, parse_checkpoint,
                                      parse_vkey, tile_path, verify_consistency,
@@ -221,6 +222,23 @@ class AuditLogTest(unittest.TestCase):
         r = a.verify()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("序号完整无缺无重复", r.stdout)
+        # one pagination convention: the cursor walks every leaf exactly once
+        def get(path):
+            st, hd, body = a.get(path)
+            return st, hd, json.loads(body)
+        for limit in (1, 3, 10):
+            got = paging.walk(self, get, "/v1/leaves?limit=%d" % limit, "leaves", "index")
+            self.assertEqual(got, list(range(10)), limit)
+        st, j = a.json("/v1/leaves?limit=3&from=8")  # deprecated alias, one release
+        self.assertEqual([l["index"] for l in j["leaves"]], [8, 9])
+        self.assertEqual((j["next"], j["next_cursor"]), (None, None))
+        st, j = a.json("/v1/leaves?limit=4")
+        self.assertEqual(j["next"], 4)
+        st, j = a.json("/v1/leaves?limit=4&cursor=" + j["next_cursor"])
+        self.assertEqual([l["index"] for l in j["leaves"]], [4, 5, 6, 7])
+        sizes = paging.walk(self, get, "/v1/checkpoints?limit=1", "checkpoints", "size")
+        self.assertEqual(sizes, sorted(set(sizes)))
+        self.assertEqual(sizes[-1], 10)
 
     def test_bad_requests(self):
         a = Audit(self.c, [self.intake])
@@ -251,6 +269,11 @@ class AuditLogTest(unittest.TestCase):
             ("/v1/leaves/x", 400, "bad_parameter"),
             ("/v1/leaves/007", 400, "bad_parameter"),
             ("/v1/leaves?limit=5000", 400, "bad_parameter"),
+            ("/v1/leaves?limit=0", 400, "bad_parameter"),
+            ("/v1/leaves?cursor=AAAAAAAAAAA=", 400, "bad_parameter"),
+            ("/v1/leaves?cursor=12", 400, "bad_parameter"),
+            ("/v1/alerts?cursor=AAAAAAAAAAB", 400, "bad_parameter"),
+            ("/v1/checkpoints?cursor=%2F%2F", 400, "bad_parameter"),
             ("/v1/alerts?kind=nonsense", 400, "bad_parameter"),
             ("/v1/alerts?order=sideways", 400, "bad_parameter"),
             ("/v1/checkpoints?from=x", 400, "bad_parameter"),
@@ -261,6 +284,8 @@ class AuditLogTest(unittest.TestCase):
             self.assertEqual(st, status, path)
             self.assertEqual(j["code"], code, path)
             self.assertTrue(j["detail"], path)
+            if "cursor=" in path or "limit=" in path:
+                self.assertEqual(j["field"], "cursor" if "cursor=" in path else "limit")
         st, j = a.json("/v1/log", "POST")
         self.assertEqual(st, 405)
         st, j = a.json("/v1/nothing")

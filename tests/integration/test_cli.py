@@ -15,7 +15,7 @@ from tests.harness.svc_intake import IntakeService
 SERVICES = ["qf-intake", "qf-router", "qf-notifier", "qf-disclosure", "qf-audit"]
 QFCTL = ["watch", "store", "keygen", "health", "audit", "notify", "policy"]
 # every command that reports takes --json (issue 17)
-JSON = ["watch", "store", "health", "notify", "policy"]
+JSON = ["watch", "store", "health", "notify", "policy", "audit"]
 
 
 def run(argv):
@@ -106,6 +106,69 @@ class CliTest(unittest.TestCase):
             self.assertEqual({d["name"]: d["entries"] for d in doc["databases"]}, want)
             self.assertEqual(len(doc["streams"]), text.count("\nstream "))
             self.assertTrue(doc["streams"])
+
+    def test_audit_json(self):
+        """audit verify, case and receipt --json: the very lines of the text,
+        ok and exit as the status, and facts that the text states too."""
+        from tests.harness.svc_audit import Audit, PrivEmitter
+        from tests.harness.svc_router import new_case_id
+        with Cluster("cli-audit") as c:
+            intake = PrivEmitter(c, "intake")
+            a = Audit(c, [intake])
+            text = "2栋楼道的灯坏了三天（测试）"
+            cid, evs = new_case_id(), []
+            for i in range(3):
+                evs.append(intake.emit_whole(
+                    "PETITION_SUBMITTED", key="B02", case_id=cid if i == 0 else new_case_id(),
+                    payload={"case_id": cid, "category": "facility_repair", "building": "B02",
+                             "description": text, "text": text, "name_masked": "韦**"}))
+            a.wait_size(3)
+            a.wait_checkpoint(3)
+
+            def both(cmd, *args):
+                t = a.qfctl("audit", cmd, *args)
+                j = a.qfctl("audit", cmd, "--json", *args)
+                self.assertEqual(t.returncode, j.returncode, j.stdout + j.stderr)
+                doc = json.loads(j.stdout)
+                self.assertEqual(doc["lines"], t.stdout.splitlines())
+                self.assertEqual((doc["ok"], doc["exit"]), (t.returncode == 0, t.returncode))
+                return t.stdout, doc
+
+            key = ("--url", a.url, "--vkey", a.vkey_path())
+            out, doc = both("verify", *key)
+            self.assertTrue(doc["ok"])
+            self.assertEqual(doc["checkpoint"]["size"], 3)
+            self.assertIn("大小 %d" % doc["checkpoint"]["size"], out)
+            self.assertIn(doc["root"], out)
+            self.assertIn("%d 个生产者，%d 个分区流，共 %d 个事件" % (
+                doc["producers"], doc["streams"], doc["events"]), out)
+            self.assertIn("哈希瓦片：%d 个" % doc["tiles_checked"], out)
+            self.assertEqual(doc["problems"], 0)
+            out, doc = both("case", *key, cid)
+            self.assertTrue(doc["ok"])
+            self.assertEqual(doc["case_id"], cid)
+            self.assertEqual(len(doc["entries"]), 1)
+            for e in doc["entries"]:
+                self.assertTrue(e["proven"])
+                self.assertIn("#%-8d %s" % (e["index"], e["time"]), out)
+            self.assertIn("%d 条记录已证明" % doc["proven"], out)
+            # a failed check is a report too: ok false, exit 1, the same lines
+            out, doc = both("case", *key, "C-not-in-the-log")
+            self.assertEqual((doc["ok"], doc["exit"]), (False, 1))
+            self.assertIn("没有案件", doc["lines"][-1])
+            path = c.path("receipts", "r.json")
+            with open(path, "w") as f:
+                json.dump(evs[0].receipt(), f, ensure_ascii=False)
+            out, doc = both("receipt", *key, path)
+            self.assertTrue(doc["ok"], out)
+            self.assertEqual(doc["text"], text)
+            self.assertIn(text, out)
+            self.assertIn("第 %d 条" % doc["record"]["index"], out)
+            self.assertEqual(doc["record"]["case_id"], cid)
+            self.assertIn("记录时间：%s" % doc["recorded_at"], out)
+            # usage errors stay plain text on stderr, status 2
+            r = a.qfctl("audit", "case", "--json", *key)
+            self.assertEqual((r.returncode, r.stdout), (2, ""))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ lists, Atom feeds that parse as Atom, CSV that spreadsheet programs read
 import pathlib
 import csv
 import io
+import json
 import os
 import unittest
 import xml.etree.ElementTree as ET
 
+from tests.harness import paging
 from tests.harness.qf import Cluster
 from tests.harness.svc_disclosure import (DAY, HOUR, Disclosure, Sources, new_case_id,
                                           new_record_id, now_ms)
@@ -89,6 +91,29 @@ class StatsTest(unittest.TestCase):
             self.assertEqual(d.json("/v1/public/cases?state=open")["total"], 1)
             self.assertEqual(d.json("/v1/public/cases?handler=s05")["total"], 1)
             self.assertEqual(d.json("/v1/public/cases?page_size=1&page=2")["items"][0]["id"], b)
+            # one pagination convention: cursor + limit, next_cursor + Link;
+            # page and page_size stay as deprecated aliases for one release
+            def get(path):
+                st, hd, body = d.get(path)
+                return st, hd, json.loads(body.decode("utf-8"))
+            everything = [i["id"] for i in d.json("/v1/public/cases?limit=100")["items"]]
+            self.assertEqual(len(everything), 3)
+            for limit in (1, 2, 3):
+                got = paging.walk(self, get, "/v1/public/cases?limit=%d" % limit, "items", "id")
+                self.assertEqual(got, everything, limit)
+            got = paging.walk(self, get, "/v1/public/cases?building=B01&page_size=1", "items",
+                              "id")
+            self.assertEqual(len(got), 2)
+            st, hd, _ = get("/v1/public/cases?building=B01&page_size=1&page=1")
+            target = paging.next_link(hd)
+            self.assertIn("building=B01", target)
+            self.assertNotIn("page", target.replace("/v1/public", ""))
+            for path, field in (("/v1/public/cases?limit=0", "limit"),
+                                ("/v1/public/cases?limit=1000", "limit"),
+                                ("/v1/public/cases?cursor=x", "cursor"),
+                                ("/v1/public/cases?cursor=a%20b", "cursor")):
+                st, _, body = get(path)
+                self.assertEqual((st, body["field"]), (400, field), path)
 
 
 class FeedsTest(unittest.TestCase):

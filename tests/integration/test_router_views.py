@@ -2,8 +2,10 @@
 the resolve deadline, filtered, paged), case search with every filter, case
 detail, who may see integrity reports, and a 400 with the offending field
 for every kind of bad parameter."""
+import json
 import unittest
 
+from tests.harness import paging
 from tests.harness.qf import Cluster
 from tests.harness.svc_router import (DAY, HOUR, action, new_case_id, now_ms, petition,
                                       start)
@@ -134,6 +136,30 @@ class RouterViews(unittest.TestCase):
         self.assertEqual(body["concerns_staff"]["id"], "s04")
         st, body = self.r.get("/v1/cases/C-nope", "qf-dev-s02")
         self.assertEqual((st, body["code"]), (404, "not_found"))
+
+    def test_pagination_convention(self):
+        # docs/API.md: cursor + limit in, next_cursor + Link rel="next" out;
+        # following Link returns every item once, for queue, search, alerts
+        def get(path):
+            st, hd, data = self.r.proc.request(
+                "GET", path, headers={"Authorization": "Bearer qf-dev-s01"})
+            return st, hd, json.loads(data)
+        for base in ("/v1/cases?category=facility_repair", "/v1/cases", "/v1/queue?staff=s04",
+                     "/v1/alerts?scope=all"):
+            sep = "&" if "?" in base else "?"
+            everything = self.ids(base + sep + "limit=200", "qf-dev-s01")
+            for limit in (1, 2, 3):
+                got = paging.walk(self, get, "%s%slimit=%d" % (base, sep, limit),
+                                  "items", "case_id")
+                self.assertEqual(got, everything, (base, limit))
+        # the other filters ride along in the Link target
+        st, hd, body = get("/v1/cases?category=facility_repair&limit=1")
+        target = paging.next_link(hd)
+        self.assertIn("category=facility_repair", target)
+        self.assertIn("limit=1", target)
+        # a cursor the router cannot place, or one outside the URL-safe set
+        self.bad("/v1/queue?cursor=%3Cscript%3E", "cursor")
+        self.bad("/v1/cases?limit=-1", "limit")
 
     def test_bad_parameters(self):
         self.bad("/v1/cases?state=sleeping", "state")

@@ -25,6 +25,7 @@ struct conf {
 	double ratio;
 	int flag;
 	char *name;
+	struct qf_strlist tags;
 };
 
 static const struct qf_cfg_setting s_table[] = {
@@ -35,6 +36,7 @@ static const struct qf_cfg_setting s_table[] = {
 	{"app.ratio", QF_CFG_DOUBLE, offsetof(struct conf, ratio), "0.5", 0, 1, NULL, ""},
 	{"app.flag", QF_CFG_BOOL, offsetof(struct conf, flag), "false", 0, 0, NULL, ""},
 	{"app.name", QF_CFG_STRING, offsetof(struct conf, name), "清风", 0, 32, NULL, ""},
+	{"app.tags", QF_CFG_STRLIST, offsetof(struct conf, tags), "a,b", 0, 3, NULL, ""},
 };
 #define N (sizeof s_table / sizeof s_table[0])
 
@@ -97,6 +99,65 @@ static void test_defaults_and_values(void **state)
 	qf_cfg_free(s_table, N, &c);
 	qf_cfg_free(s_table, N, &c);
 	qf_svc_conf_free(&c.svc);
+}
+
+static void test_string_lists(void **state)
+{
+	(void)state;
+	struct conf c = {0};
+	struct qf_cfg_errors e = {0};
+	/* the default: comma-separated text */
+	const char *p = s_write("l0.cfg", "app = { workers = 2; };\n");
+	assert_int_equal(qf_cfg_load(p, s_table, N, &c, &e), QF_OK);
+	assert_int_equal(c.tags.n, 2);
+	assert_string_equal(c.tags.v[0], "a");
+	assert_string_equal(c.tags.v[1], "b");
+	assert_null(c.tags.v[2]);
+	qf_cfg_free(s_table, N, &c);
+	qf_svc_conf_free(&c.svc);
+	/* a list, an array, or one string */
+	const char *ok[] = {"app = { tags = [\"楼长\", \"网格员\"]; };\n",
+			    "app = { tags = (\"楼长\", \"网格员\"); };\n"};
+	for (size_t i = 0; i < 2; i++) {
+		memset(&c, 0, sizeof c);
+		memset(&e, 0, sizeof e);
+		assert_int_equal(qf_cfg_load(s_write("l1.cfg", ok[i]), s_table, N, &c, &e),
+				 QF_OK);
+		assert_int_equal(c.tags.n, 2);
+		assert_string_equal(c.tags.v[1], "网格员");
+		qf_cfg_free(s_table, N, &c);
+		assert_null(c.tags.v);
+		qf_svc_conf_free(&c.svc);
+	}
+	memset(&c, 0, sizeof c);
+	assert_int_equal(
+	    qf_cfg_load(s_write("l2.cfg", "app = { tags = \"one\"; };\n"), s_table, N, &c, &e),
+	    QF_OK);
+	assert_int_equal(c.tags.n, 1);
+	qf_cfg_free(s_table, N, &c);
+	qf_svc_conf_free(&c.svc);
+	/* too many, an empty entry, not strings: file, line and setting */
+	const struct {
+		const char *text, *why;
+	} bad[] = {
+	    {"app = {\n tags = [\"a\", \"b\", \"c\", \"d\"]; };\n", "at most 3 entries"},
+	    {"app = {\n tags = [\"a\", \"\"]; };\n", "each entry must be a string of 1..255"},
+	    {"app = {\n tags = [1, 2]; };\n", "must be a string"},
+	    {"app = {\n tags = 7; };\n", "must be a list of strings"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(&c, 0, sizeof c);
+		memset(&e, 0, sizeof e);
+		p = s_write("l3.cfg", bad[i].text);
+		assert_int_equal(qf_cfg_load(p, s_table, N, &c, &e), QF_ERR_CONFIG);
+		char where[300];
+		snprintf(where, sizeof where, "%s:2: setting 'app.tags", p);
+		if (!has(&e, bad[i].why) || !has(&e, where))
+			fail_msg("%s: no error '%s' (first: %s)", bad[i].text, bad[i].why,
+				 e.n ? e.msg[0] : "none");
+		qf_cfg_free(s_table, N, &c);
+		qf_svc_conf_free(&c.svc);
+	}
 }
 
 static void test_errors_name_file_line_setting(void **state)
@@ -348,6 +409,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_values),
 		cmocka_unit_test(test_errors_name_file_line_setting),
+		cmocka_unit_test(test_string_lists),
 		cmocka_unit_test(test_syntax_and_missing),
 		cmocka_unit_test(test_conf_check),
 		cmocka_unit_test(test_resolve),

@@ -256,6 +256,68 @@ static void test_gc_threads(void **state)
 	qf_gc_destroy(&gc);
 }
 
+/* qf_iter: every key with a prefix, in order, and nothing else. */
+struct iter_case {
+	MDB_dbi db;
+	const char *prefix;
+	char seen[64];
+	int rc;
+};
+
+static int iter_fill(struct qf_txn *t, void *arg)
+{
+	MDB_dbi *db = arg;
+	static const char *const keys[] = {"a1", "b", "b1", "b2", "c1", "bz"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		int rc = qf_txn_put(t, *db, keys[i], strlen(keys[i]), "v", 1, 0);
+		if (rc)
+			return rc;
+	}
+	return QF_OK;
+}
+
+static int iter_read(struct qf_txn *t, void *arg)
+{
+	struct iter_case *c = arg;
+	struct qf_iter it;
+	int rc;
+	c->seen[0] = '\0';
+	for (rc = qf_iter_open(&it, t, c->db, c->prefix, c->prefix ? strlen(c->prefix) : 0);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+		strncat(c->seen, it.k.mv_data, it.k.mv_size);
+		strcat(c->seen, " ");
+	}
+	qf_iter_close(&it);
+	qf_iter_close(&it); /* safe twice */
+	c->rc = rc;
+	return QF_OK;
+}
+
+static void test_iter_prefix(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(qf_store_write(f->s, iter_fill, &f->db), QF_OK);
+	struct {
+		const char *prefix, *want;
+	} cases[] = {
+	    {NULL, "a1 b b1 b2 bz c1 "}, {"b", "b b1 b2 bz "}, {"b1", "b1 "},
+	    {"bb", ""},			 {"z", ""},	       {"", "a1 b b1 b2 bz c1 "},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct iter_case c = {.db = f->db, .prefix = cases[i].prefix};
+		assert_int_equal(qf_store_read(f->s, iter_read, &c), QF_OK);
+		assert_int_equal(c.rc, 0);
+		assert_string_equal(c.seen, cases[i].want);
+	}
+	/* a prefix longer than the iterator keeps */
+	char longp[QF_ITER_PREFIX_MAX + 2];
+	memset(longp, 'b', sizeof longp - 1);
+	longp[sizeof longp - 1] = '\0';
+	struct iter_case c = {.db = f->db, .prefix = longp};
+	assert_int_equal(qf_store_read(f->s, iter_read, &c), QF_OK);
+	assert_int_equal(c.rc, QF_ERR_INVAL);
+}
+
 static void test_be(void **state)
 {
 	(void)state;
@@ -286,6 +348,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_batch_and_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iter_prefix, setup, teardown),
 		cmocka_unit_test(test_be),
 		cmocka_unit_test(test_open_errors),
 	};

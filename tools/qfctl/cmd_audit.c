@@ -3,9 +3,12 @@
  *
  *   qfctl audit keygen [--name NAME] [--out PREFIX]
  *   qfctl audit verify --url URL --vkey FILE|KEY [--state FILE] [--quick]
- *                      [--no-tiles]
- *   qfctl audit case   --url URL --vkey FILE|KEY CASE_ID
- *   qfctl audit receipt --url URL --vkey FILE|KEY RECEIPT.json
+ *                      [--no-tiles] [--json]
+ *   qfctl audit case   --url URL --vkey FILE|KEY [--json] CASE_ID
+ *   qfctl audit receipt --url URL --vkey FILE|KEY [--json] RECEIPT.json
+ *
+ * --json prints one object: the very lines of the text ("lines"), "ok",
+ * "exit", and the facts checked (report.h).
  *
  * verify trusts nothing the server says that it can check: the checkpoint's
  * signature (C2SP signed note), the root (recomputed from every entry, read
@@ -44,6 +47,7 @@
 #include "qf_event.h"
 #include "qfctl.h"
 #include "receipt.h"
+#include "report.h"
 
 #define DEFAULT_NAME "qingfeng.local/audit/v2"
 #define MAX_PROBLEMS 20
@@ -453,13 +457,11 @@ static int s_entries(struct verify *v, struct qf_merkle_frontier *f)
 /* Every checkpoint the server lists: signed by the key, sizes in order. */
 static int s_history(struct verify *v, const struct keys *key)
 {
-	uint64_t from = 0, last = 0;
+	uint64_t last = 0;
 	int any = 0;
+	char path[320] = "/v1/checkpoints?limit=1000";
 	for (;;) {
-		char path[128];
 		long st;
-		snprintf(path, sizeof path, "/v1/checkpoints?from=%llu&limit=1000",
-			 (unsigned long long)from);
 		json_t *j = qfctl_http_get_json(v->cl, path, &st);
 		if (st == 404) { /* a plain tlog-tiles mirror: no history to check */
 			json_decref(j);
@@ -507,12 +509,21 @@ static int s_history(struct verify *v, const struct keys *key)
 			nk[v->nknown].what = "历史检查点";
 			v->nknown++;
 		}
+		/* the one pagination convention (docs/API.md): next_cursor; a
+		   server of the release before answers only the numeric next */
+		const char *cur = json_string_value(json_object_get(j, "next_cursor"));
 		json_t *next = json_object_get(j, "next");
-		if (!json_is_integer(next)) {
+		if (cur && strlen(cur) < 256)
+			snprintf(path, sizeof path,
+				 "/v1/checkpoints?limit=1000&cursor=%s", cur);
+		else if (!cur && json_is_integer(next))
+			snprintf(path, sizeof path,
+				 "/v1/checkpoints?from=%llu&limit=1000",
+				 (unsigned long long)json_integer_value(next));
+		else {
 			json_decref(j);
 			return 0;
 		}
-		from = (uint64_t)json_integer_value(next);
 		json_decref(j);
 	}
 }
@@ -595,7 +606,7 @@ static void s_verify_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: qfctl audit verify --url URL --vkey FILE|KEY [--state FILE]\n"
-		"                          [--quick] [--no-tiles]\n"
+		"                          [--quick] [--no-tiles] [--json]\n"
 		"  --url URL      the audit service or a mirror of its tiles\n"
 		"  --vkey         the log's verifier key (file or text); repeat it to\n"
 		"                 accept the keys of a rotation\n"
@@ -603,10 +614,17 @@ static void s_verify_usage(FILE *f)
 		"                 extend it; updated when everything verifies\n"
 		"  --quick        check the signature and the consistency proof from\n"
 		"                 the saved checkpoint only (no entries)\n"
-		"  --no-tiles     do not compare the hash tiles with the entries\n");
+		"  --no-tiles     do not compare the hash tiles with the entries\n"
+		"  --json         one JSON object: the lines below, ok, and the facts\n");
 }
 
-static int s_verify(int argc, char **argv)
+/* {"origin", "size"} of a checkpoint. */
+static json_t *s_ckpt_fact(const struct qf_checkpoint *c)
+{
+	return json_pack("{s:s, s:I}", "origin", c->origin, "size", (json_int_t)c->size);
+}
+
+static int s_verify(int argc, char **argv, struct qfctl_report *rep)
 {
 	const char *url = NULL, *vkey = NULL, *state = NULL;
 	int quick = 0, tiles = 1;
@@ -665,6 +683,7 @@ static int s_verify(int argc, char **argv)
 		goto out;
 	printf("检查点：%s，大小 %llu，签名有效\n", cur.origin,
 	       (unsigned long long)cur.size);
+	qfctl_fact(rep, "checkpoint", s_ckpt_fact(&cur));
 	if (state) {
 		int r = s_read_state(state, &saved, &slen);
 		if (r < 0)
@@ -692,6 +711,9 @@ static int s_verify(int argc, char **argv)
 	if (quick) {
 		if (have_old && s_quick(&cl, &old, &cur))
 			goto out;
+		qfctl_fact(rep, "quick", json_true());
+		qfctl_fact(rep, "saved_checkpoint",
+			   have_old ? s_ckpt_fact(&old) : json_null());
 		printf("验证通过（快速）：检查点签名有效%s\n",
 		       have_old ? "，且与保存的检查点一致"
 				: "（没有保存的检查点可比较）");
@@ -720,6 +742,7 @@ static int s_verify(int argc, char **argv)
 		s_problem(&v,
 			  "由 %llu 个条目重新计算的根哈希与签名检查点不符：条目被篡改",
 			  (unsigned long long)v.n);
+	qfctl_fact(rep, "problems", json_integer(v.problems));
 	if (v.problems) {
 		if (v.problems > MAX_PROBLEMS)
 			printf("……共 %u 个问题\n", v.problems);
@@ -738,6 +761,13 @@ static int s_verify(int argc, char **argv)
 	}
 	char hex[65];
 	printf("根哈希：%s（由全部条目重新计算，与签名一致）\n", qf_hex(root, 32, hex));
+	qfctl_fact(rep, "root", json_string(hex));
+	qfctl_fact(rep, "tiles_checked",
+		   tiles ? json_integer((json_int_t)v.tiles_checked) : json_null());
+	qfctl_fact(rep, "producers", json_integer(producers));
+	qfctl_fact(rep, "streams", json_integer(v.nstreams));
+	qfctl_fact(rep, "events", json_integer((json_int_t)events));
+	qfctl_fact(rep, "history_checkpoints", json_integer((json_int_t)v.nknown));
 	if (tiles)
 		printf("哈希瓦片：%llu 个，与条目一致\n",
 		       (unsigned long long)v.tiles_checked);
@@ -761,7 +791,7 @@ out:
 
 /* ------------------------------------------------------------ case */
 
-static int s_case(int argc, char **argv)
+static int s_case(int argc, char **argv, struct qfctl_report *rep)
 {
 	const char *url = NULL, *vkey = NULL;
 	struct keys key = {.n = 0};
@@ -781,10 +811,13 @@ static int s_case(int argc, char **argv)
 			break;
 		case 'h':
 			printf(
-			    "usage: qfctl audit case --url URL --vkey FILE|KEY CASE_ID\n"
+			    "usage: qfctl audit case --url URL --vkey FILE|KEY [--json] "
+			    "CASE_ID\n"
 			    "  Shows a case's history from the audit log and proves "
 			    "each\n"
-			    "  entry is in the signed log (inclusion proofs).\n");
+			    "  entry is in the signed log (inclusion proofs). --json: "
+			    "one\n"
+			    "  object with the lines, ok, and the entries.\n");
 			return 0;
 		default:
 			return 2;
@@ -828,8 +861,11 @@ static int s_case(int argc, char **argv)
 		goto out;
 	}
 	size_t i, proven = 0, pending = 0;
-	json_t *it;
+	json_t *it, *entries = json_array();
 	printf("案件 %s（检查点大小 %llu）\n", case_id, (unsigned long long)cur.size);
+	qfctl_fact(rep, "case_id", json_string(case_id));
+	qfctl_fact(rep, "checkpoint", s_ckpt_fact(&cur));
+	qfctl_fact(rep, "entries", entries);
 	json_array_foreach(leaves, i, it)
 	{
 		uint64_t idx = (uint64_t)json_integer_value(json_object_get(it, "index"));
@@ -884,9 +920,16 @@ static int s_case(int argc, char **argv)
 		}
 		printf("  #%-8llu %s  %s %s\n", (unsigned long long)idx, when,
 		       sum ? sum : "", mark);
+		if (rep && rep->facts)
+			json_array_append_new(
+			    entries, json_pack("{s:I, s:s, s:s, s:b}", "index",
+					       (json_int_t)idx, "time", when, "summary",
+					       sum ? sum : "", "proven", idx < cur.size));
 	}
 	printf("验证通过：%zu 条记录已证明包含在签名日志中%s\n", proven,
 	       pending ? "，其余尚待下一个检查点" : "");
+	qfctl_fact(rep, "proven", json_integer((json_int_t)proven));
+	qfctl_fact(rep, "pending", json_integer((json_int_t)pending));
 	rc = 0;
 out:
 	json_decref(j);
@@ -899,12 +942,14 @@ out:
 
 static void s_receipt_usage(FILE *f)
 {
-	fprintf(f, "usage: qfctl audit receipt --url URL --vkey FILE|KEY RECEIPT.json\n"
+	fprintf(f, "usage: qfctl audit receipt --url URL --vkey FILE|KEY [--json] "
+		   "RECEIPT.json\n"
 		   "  Checks a petitioner's receipt against the signed log: the text\n"
 		   "  and nonce give the leaf's commitment, the leaf is in the signed\n"
 		   "  tree. RECEIPT.json may be - (standard input). The text is never\n"
 		   "  sent to the server. Exit 0: it checks; 1: it does not (why is\n"
-		   "  printed); 2: usage.\n");
+		   "  printed); 2: usage. --json: one object with the lines, ok,\n"
+		   "  and the record found.\n");
 }
 
 static char *s_slurp(const char *path, size_t *len)
@@ -1031,7 +1076,7 @@ static void s_receipt_words(int type, const uint8_t *p, size_t n, char **words,
 	protobuf_c_message_free_unpacked(m, NULL);
 }
 
-static int s_receipt(int argc, char **argv)
+static int s_receipt(int argc, char **argv, struct qfctl_report *rep)
 {
 	const char *url = NULL;
 	struct keys key = {.n = 0};
@@ -1089,6 +1134,7 @@ static int s_receipt(int argc, char **argv)
 		goto out;
 	printf("检查点：%s，大小 %llu，签名有效\n", cur.origin,
 	       (unsigned long long)cur.size);
+	qfctl_fact(rep, "checkpoint", s_ckpt_fact(&cur));
 	/* the commitment the leaf must carry: recomputed from the opening, or
 	   the receipt's own (an opening deleted by retention) */
 	uint8_t c[32] = {0};
@@ -1138,6 +1184,10 @@ static int s_receipt(int argc, char **argv)
 		    (unsigned long long)idx);
 		goto out;
 	}
+	qfctl_fact(rep, "record",
+		   json_pack("{s:I, s:s, s:s, s:s, s:b}", "index", (json_int_t)idx,
+			     "producer", env->producer, "type", tn ? tn : "?", "case_id",
+			     env->case_id, "opening", r.has_opening));
 	printf("记录：第 %llu 条（%s，%s%s%s），%s\n", (unsigned long long)idx,
 	       env->producer, tn ? tn : "?", env->case_id[0] ? "，案件 " : "",
 	       env->case_id,
@@ -1180,6 +1230,11 @@ static int s_receipt(int argc, char **argv)
 	char when[32];
 	qf_time_fmt(ms ? ms : env->time_ms, 480, when, sizeof when);
 	printf("记录时间：%s\n", when);
+	qfctl_fact(rep, "recorded_at", json_string(when));
+	qfctl_fact(rep, "text",
+		   (r.has_opening || !env->private_commitment.len) && words
+		       ? json_string(words)
+		       : json_null());
 	if (r.has_opening || !env->private_commitment.len)
 		printf("记录的原文：%s\n", words ? words : "（该类记录没有文字）");
 	else
@@ -1217,20 +1272,31 @@ int qfctl_audit(int argc, char **argv)
 		    "pair\n"
 		    "  verify --url URL --vkey KEY [--state FILE] [--quick] "
 		    "[--no-tiles]\n"
+		    "         [--json]\n"
 		    "                                        verify the whole log\n"
 		    "  case --url URL --vkey KEY CASE_ID     a case's history, proven\n"
 		    "  receipt --url URL --vkey KEY FILE     check a petitioner's "
-		    "receipt\n");
+		    "receipt\n"
+		    "  verify, case and receipt take --json: one object with the\n"
+		    "  lines of the text, ok, and the facts checked\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (!strcmp(argv[1], "keygen"))
 		return s_keygen(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "verify"))
-		return s_verify(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "case"))
-		return s_case(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "receipt"))
-		return s_receipt(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv, struct qfctl_report *rep);
+	} reporting[] = {{"verify", s_verify}, {"case", s_case}, {"receipt", s_receipt}};
+	for (size_t i = 0; i < sizeof reporting / sizeof reporting[0]; i++) {
+		if (strcmp(argv[1], reporting[i].name))
+			continue;
+		int sub_argc = argc - 1;
+		char **sub_argv = argv + 1;
+		struct qfctl_report rep = {.facts = NULL};
+		if (qfctl_report_flag(&sub_argc, sub_argv) && qfctl_report_begin(&rep))
+			return 1;
+		return qfctl_report_end(&rep, reporting[i].fn(sub_argc, sub_argv, &rep));
+	}
 	fprintf(stderr, "qfctl audit: unknown command '%s'\n", argv[1]);
 	return 2;
 }

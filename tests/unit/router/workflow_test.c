@@ -3,6 +3,7 @@
  * first-responder rule, transfers, extensions, feedback, and the rule that
  * nobody judges a report about themselves or those they supervise. */
 #include "testenv.h"
+#include "qf_case.h"
 
 static int setup(void **state)
 {
@@ -48,6 +49,12 @@ static void test_table_well_formed(void **state)
 	for (int k = AK(ACCEPT); k <= AK(CLOSE); k++)
 		assert_true(rt_input_of_action(k) > 0);
 	assert_int_equal(rt_input_of_action(0), 0);
+	/* the vocabulary the staff pages offer actions by agrees with the
+	   table, row for row (common/qf_case.h) */
+	for (int st = RT_SUBMITTED; st <= RT_STATE_MAX; st++)
+		for (int k = AK(ACCEPT); k <= AK(CLOSE); k++)
+			assert_int_equal(qf_case_admits(st, k),
+					 rt_fsm_row(st, rt_input_of_action(k)) != NULL);
 	/* terminal states take no staff action but reopen */
 	assert_null(rt_fsm_row(RT_MERGED, RT_IN_REOPEN));
 	assert_null(rt_fsm_row(RT_CLOSED, RT_IN_ACCEPT));
