@@ -73,6 +73,8 @@ struct intake_conf {
 	int idempotency_ttl_h;
 	int locate_within_m;	 /* nearest building point counted for coordinates */
 	int upload_ttl_h;	 /* how long an upload token is valid */
+	char *notifier_url;	 /* the notifier's HTTP API, for SMS follows from the
+				    follow page; "": not offered */
 	/* spam.* */
 	struct intake_spam_conf spam;
 	/* ratelimit.* */

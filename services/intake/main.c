@@ -44,6 +44,9 @@ static const struct qf_cfg_setting s_settings[] = {
      "how long an Idempotency-Key is remembered"},
     {"intake.upload_ttl_h", QF_CFG_INT, C(upload_ttl_h), "24", 1, 8760, NULL,
      "how long a photo uploaded with POST /v1/media may be attached by its token"},
+    {"intake.notifier_url", QF_CFG_STRING, C(notifier_url), "", 0, 200, NULL,
+     "the notifier's HTTP API (http://host:port) the follow page asks for SMS follows "
+     "('': not offered)"},
     {"intake.locate_within_m", QF_CFG_INT, C(locate_within_m), "60", 0, 5000, NULL,
      "a petition without building goes to the building whose point is this near "
      "(metres; 0: footprints only)"},

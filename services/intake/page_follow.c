@@ -116,8 +116,16 @@ static void s_feedback_form(struct qf_buf *b, const char *code, const char *secr
 }
 
 /* The follow view as the API gives it, rendered. */
+/* The way to follow by SMS (page_sms.c), when the community offers it. */
+static void s_sms_link(struct qf_buf *b, const char *code)
+{
+	qf_buf_puts(b, "<p><a id=\"sms-link\" href=\"/t/");
+	qf_buf_url(b, code);
+	qf_buf_puts(b, "/sms\">用短信关注进展（适合没有电子邮箱的居民）</a></p>");
+}
+
 static void s_view(struct qf_buf *b, const json_t *v, const char *secret,
-		   const struct intake_err *fe)
+		   const struct intake_err *fe, int sms)
 {
 	const char *code = json_string_value(json_object_get(v, "tracking_code"));
 	qf_buf_puts(b,
@@ -183,6 +191,10 @@ static void s_view(struct qf_buf *b, const json_t *v, const char *secret,
 		qf_buf_puts(b, "</li>");
 	}
 	qf_buf_puts(b, "</ol>");
+	const char *st = json_string_value(json_object_get(v, "status"));
+	if (sms && code && st && strcmp(st, "closed") && strcmp(st, "held_for_review") &&
+	    strcmp(st, "dismissed"))
+		s_sms_link(b, code);
 	if (code && json_is_true(json_object_get(v, "can_give_feedback")))
 		s_feedback_form(b, code, secret, fe);
 	else if (fe) { /* rated already, or not resolved (any more) */
@@ -209,7 +221,7 @@ static void s_reply(struct qf_http_req *r, struct intake *in, unsigned status,
 		qf_buf_puts(&b, "</p>");
 	}
 	if (view) {
-		s_view(&b, view, secret, e);
+		s_view(&b, view, secret, e, in->conf->notifier_url[0] != '\0');
 	} else {
 		if (code) {
 			qf_buf_puts(&b, "<p>查询码 <span class=\"code\">");
@@ -218,6 +230,8 @@ static void s_reply(struct qf_http_req *r, struct intake *in, unsigned status,
 			/* the script fills this from the link's fragment */
 			qf_buf_puts(&b, "<div id=\"js-view\" data-code=\"");
 			qf_buf_html(&b, code);
+			qf_buf_puts(&b,
+				    in->conf->notifier_url[0] ? "\" data-sms=\"1" : "");
 			qf_buf_puts(&b, "\" aria-live=\"polite\"></div>");
 		}
 		qf_buf_puts(
@@ -241,9 +255,7 @@ static int s_limited(struct intake *in, struct qf_http_req *r, const char *code)
 	return -1;
 }
 
-/* The small urlencoded form of these pages as a JSON object of strings
- * (new reference), or NULL with the verdict in e. */
-static json_t *s_form(struct qf_http_req *r, struct intake_err *e)
+json_t *page_form_small(struct qf_http_req *r, struct intake_err *e)
 {
 	struct intake_form f;
 	intake_form_init(&f);
@@ -259,7 +271,7 @@ static json_t *s_form(struct qf_http_req *r, struct intake_err *e)
 static json_t *s_form_limited(struct qf_http_req *r, struct intake *in, const char *code)
 {
 	struct intake_err e = {0};
-	json_t *f = s_form(r, &e);
+	json_t *f = page_form_small(r, &e);
 	if (!f) {
 		s_reply(r, in, e.status, code, NULL, NULL, &e, NULL);
 		return NULL;

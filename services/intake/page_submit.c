@@ -147,7 +147,7 @@ static void s_select(struct qf_buf *b, const char *field, const char *hint,
 
 static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 			  const json_t *fields, const struct intake_err *e,
-			  const char *msg)
+			  const char *msg, int sms)
 {
 	qf_buf_puts(b,
 		    "<h1>我要反映</h1><p>遇到小区里的问题，在这里告诉社区。提交后您会得到"
@@ -263,6 +263,10 @@ static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 	    b, "</div><button type=\"submit\" class=\"wide\">提交诉求</button></form>"
 	       "<p>已经提交过？<a href=\"/t\">查询办理进度</a>。社区工作人员请"
 	       "<a href=\"/staff/login\">登录工作台</a>。</p>");
+	if (sms)
+		qf_buf_puts(
+		    b, "<p>没有电子邮箱？可以<a href=\"/buildings/sms\">用短信关注您住的"
+		       "楼栋</a>。</p>");
 }
 
 static void s_reply_form(struct qf_http_req *r, struct intake *in, unsigned status,
@@ -281,7 +285,8 @@ static void s_reply_form(struct qf_http_req *r, struct intake *in, unsigned stat
 	struct qf_buf b;
 	qf_buf_init(&b);
 	web_begin(&b, &p);
-	s_render_form(&b, c, fields, ee, ee ? fe.text : NULL);
+	s_render_form(&b, c, fields, ee, ee ? fe.text : NULL,
+		      in->conf->notifier_url[0] != '\0');
 	web_end(&b, &p);
 	web_reply(r, status, &p, &b);
 }

@@ -100,6 +100,13 @@ int web_origin(struct qf_http_req *r, char *out, size_t n);
  * label). Returns 0, or -1 when it cannot be encoded (nothing written). */
 int web_qr_svg(struct qf_buf *b, const char *text, const char *label);
 
+/* ------------------------------------------------------------ web_ntf.c */
+/* POST body (JSON) to base + path (the notifier's follow API): 0 with the
+ * HTTP status and the answer (new reference, NULL when not JSON), or -1
+ * when the notifier could not be reached (base "" included). */
+int web_ntf_post(const char *base, const char *path, json_t *body, long *status,
+		 json_t **answer);
+
 /* Handlers (routes in api.c). */
 /* GET /assets/:name: a compiled-in asset (table in web_assets.c). */
 void web_h_asset(struct qf_http_req *r, void *ctx);

@@ -472,8 +472,8 @@ int ntf_request_build(const struct ntf_job *j, const struct ntf_keys *keys,
 				 "follow_unreadable: secret not sealed to this key");
 			return x == QF_ERR_NOMEM ? x : NTF_OUT_PERMANENT;
 		}
-		if (j->fmt == NTF_FMT_EMAIL) {
-			addr = faddr;
+		if (j->fmt == NTF_FMT_EMAIL || j->fmt == NTF_FMT_SMS) {
+			addr = faddr; /* an sms follower: the gateway's own secret */
 		} else {
 			url = faddr;
 			secret = fsecret;

@@ -992,6 +992,9 @@ const struct qf_cfg_setting ntf_conf_table[] = {
      "email channel used for followers ('' : not offered)"},
     {"follow.hook_channel", QF_CFG_STRING, O(follow_hook_channel), "", 0, 63, NULL,
      "webhook channel (url \"\") whose limits apply to followers' webhooks and robots"},
+    {"follow.sms_channel", QF_CFG_STRING, O(follow_sms_channel), "", 0, 63, NULL,
+     "sms channel for followers by text message, confirmed by a 6-digit code ('' : not "
+     "offered)"},
     {"follow.url_allow", QF_CFG_CUSTOM, O(follow_url_allow), NULL, 0, 0, s_parse_strlist,
      "URL prefixes a follower's webhook or robot may use"},
     {"follow.confirm_ttl_h", QF_CFG_INT, O(follow_confirm_ttl_h), "72", 1, 720, NULL,
@@ -1303,7 +1306,7 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 			}
 	}
 	/* following */
-	c->follow_email_idx = c->follow_hook_idx = -1;
+	c->follow_email_idx = c->follow_hook_idx = c->follow_sms_idx = -1;
 	c->follow_template_idx = -1;
 	if (c->follow_enabled) {
 		if (c->follow_email_channel[0]) {
@@ -1316,6 +1319,17 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 				rc = QF_ERR_CONFIG;
 			} else {
 				c->follow_email_idx = (int)ch->idx;
+			}
+		}
+		if (c->follow_sms_channel[0]) {
+			const struct ntf_channel_conf *ch =
+			    ntf_conf_channel(c, c->follow_sms_channel);
+			if (!ch || ch->type != NTF_FMT_SMS) {
+				s_err_at(errs, file, 0, "follow.sms_channel",
+					 "'%s' is not an sms channel", c->follow_sms_channel);
+				rc = QF_ERR_CONFIG;
+			} else {
+				c->follow_sms_idx = (int)ch->idx;
 			}
 		}
 		if (c->follow_hook_channel[0]) {

@@ -164,8 +164,9 @@ struct ntf_conf {
 	struct ntf_strlist quiet_bypass; /* categories that bypass (besides urgent) */
 	/* following */
 	int follow_enabled;
-	char *follow_email_channel, *follow_hook_channel;
+	char *follow_email_channel, *follow_hook_channel, *follow_sms_channel;
 	int follow_email_idx, follow_hook_idx; /* -1: not offered */
+	int follow_sms_idx; /* -1: not offered; confirmed by a code, not a link */
 	struct ntf_strlist follow_url_allow;   /* URL prefixes followers may use */
 	int follow_confirm_ttl_h;
 	int follow_max_per_target;

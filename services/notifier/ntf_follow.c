@@ -43,7 +43,26 @@ struct fjob {
 	char state[16];
 	int resent;
 	int newly_active; /* counted after the commit */
+	char typed[8];	  /* sms follows: the code typed (confirm) */
 };
+
+int ntf_follow_channel_idx(const struct ntf_conf *c, int fmt)
+{
+	return fmt == NTF_FMT_EMAIL ? c->follow_email_idx
+	       : fmt == NTF_FMT_SMS ? c->follow_sms_idx
+				    : c->follow_hook_idx;
+}
+
+/* The keyed hash of an sms follow's code (keyed by the follow's id, so one
+ * code's hash says nothing about another follow). */
+static void s_code_hash(const char *id, const char *code, uint8_t out[32])
+{
+	uint8_t key[32];
+	crypto_generichash(key, sizeof key, (const uint8_t *)id, strlen(id),
+			   (const uint8_t *)"qingfeng-follow-code-v1", 23);
+	crypto_generichash(out, 32, (const uint8_t *)code, strlen(code), key, sizeof key);
+	sodium_memzero(key, sizeof key);
+}
 
 static void s_fjob_free(struct fjob *j)
 {
@@ -55,6 +74,7 @@ static void s_fjob_free(struct fjob *j)
 		sodium_memzero(j->secret, strlen(j->secret));
 		free(j->secret);
 	}
+	sodium_memzero(j->typed, sizeof j->typed);
 	free(j);
 }
 
@@ -89,7 +109,7 @@ static int s_count(void *arg, const char *id)
 
 static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf_sub *s,
 			      const char *display, const char *case_id, const char *pkey,
-			      int64_t now)
+			      const char *code, int64_t now)
 {
 	struct ntf *n = j->n;
 	const struct ntf_template_conf *tm =
@@ -111,8 +131,7 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	snprintf(rkey, sizeof rkey, "sub:%s", s->id);
 	snprintf(chkey, sizeof chkey, "confirm:%d", s->confirms);
 	ntf_delivery_id((const uint8_t *)s->id, strlen(s->id), rkey, chkey, d.id);
-	int idx = s->fmt == NTF_FMT_EMAIL ? n->conf->follow_email_idx
-					  : n->conf->follow_hook_idx;
+	int idx = ntf_follow_channel_idx(n->conf, s->fmt);
 	d.to = NTF_TO_FOLLOWER;
 	d.fmt = s->fmt;
 	d.confirm = 1;
@@ -128,15 +147,26 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	d.rule = strdup("follow_confirm");
 	d.event = strdup("");
 	d.subject = confirm && unsub ? ntf_tmpl_render(tm->subject, vals) : NULL;
-	d.text = confirm && unsub ? ntf_tmpl_render(tm->text, vals) : NULL;
-	if (tm->markdown && confirm && unsub)
+	if (s->fmt == NTF_FMT_SMS && code) {
+		/* a code, never the link: only the phone's owner reads it */
+		char text[300];
+		snprintf(text, sizeof text,
+			 "【清风】您正在关注%s的办理进展，验证码 %s，请在页面上输入。"
+			 "如非本人操作，请忽略本短信。",
+			 display, code);
+		d.text = strdup(text);
+		sodium_memzero(text, sizeof text);
+	} else {
+		d.text = confirm && unsub ? ntf_tmpl_render(tm->text, vals) : NULL;
+	}
+	if (tm->markdown && confirm && unsub && s->fmt != NTF_FMT_SMS)
 		d.markdown = ntf_tmpl_render(tm->markdown, vals);
 	free(confirm);
 	free(unsub);
 	int rc;
 	if (!d.channel || !d.rk || !d.rid || !d.rdisp || !d.case_id || !d.tracking_code ||
 	    !d.pkey || !d.rule || !d.event || !d.subject || !d.text ||
-	    (tm->markdown && !d.markdown))
+	    (tm->markdown && s->fmt != NTF_FMT_SMS && !d.markdown))
 		rc = QF_ERR_NOMEM;
 	else
 		rc = ntf_queue_add(n, t, &d, now);
@@ -156,8 +186,7 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 		s_verdict(j, 404, "follow_disabled", "本社区未开放关注功能", NULL);
 		return 0;
 	}
-	if ((j->fmt == NTF_FMT_EMAIL ? n->conf->follow_email_idx
-				     : n->conf->follow_hook_idx) < 0) {
+	if (ntf_follow_channel_idx(n->conf, j->fmt) < 0) {
 		s_verdict(j, 400, "channel_not_offered", "本社区未开放该关注渠道",
 			  "channel");
 		return 0;
@@ -228,7 +257,10 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	}
 	if (rc == 0 && s.state == NTF_SUB_PENDING && s.confirm_sent + RESEND_MS > now) {
 		snprintf(j->state, sizeof j->state, "pending");
-		s_verdict(j, 202, NULL, "确认消息已发送，请查收后点击确认链接", NULL);
+		s_verdict(j, 202, NULL,
+			  j->fmt == NTF_FMT_SMS ? "验证码已发送（十分钟内不再重发），请输入验证码"
+						: "确认消息已发送，请查收后点击确认链接",
+			  NULL);
 		ntf_sub_clear(&s);
 		return 0;
 	}
@@ -247,6 +279,8 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 		char masked[160];
 		if (j->fmt == NTF_FMT_EMAIL)
 			ntf_mask_email(j->address, masked, sizeof masked);
+		else if (j->fmt == NTF_FMT_SMS)
+			ntf_mask_phone(j->address, masked, sizeof masked);
 		else
 			ntf_mask_url(j->address, masked, sizeof masked);
 		s.id = strdup(j->id);
@@ -269,13 +303,21 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	s.removed = 0;
 	s.confirms++;
 	s.confirm_sent = now;
+	char code[8] = "";
+	if (s.fmt == NTF_FMT_SMS) { /* a new code with each message */
+		snprintf(code, sizeof code, "%06u", (unsigned)randombytes_uniform(1000000));
+		s_code_hash(s.id, code, s.code_hash);
+		s.has_code = 1;
+		s.code_tries = 0;
+	}
 	if ((rc = ntf_sub_put(t, &n->db, &s)) ||
 	    (rc = ntf_sub_target_put(t, &n->db, s.target, s.id)) ||
 	    (rc = ntf_expire_put(t, &n->db,
 				 now + (int64_t)n->conf->follow_confirm_ttl_h * 3600000,
 				 's', s.id)) ||
 	    (rc = s_confirm_delivery(j, t, &s, display, case_id[0] ? case_id : NULL, pkey,
-				     now))) {
+				     code[0] ? code : NULL, now))) {
+		sodium_memzero(code, sizeof code);
 		ntf_sub_clear(&s);
 		if (rc != QF_ERR_GONE)
 			return rc;
@@ -284,9 +326,13 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 			  "target");
 		return 0;
 	}
+	sodium_memzero(code, sizeof code);
 	ntf_sub_clear(&s);
 	snprintf(j->state, sizeof j->state, "pending");
-	s_verdict(j, 202, NULL, "确认消息已发送，请查收后点击确认链接", NULL);
+	s_verdict(j, 202, NULL,
+		  j->fmt == NTF_FMT_SMS ? "验证码已通过短信发送，请输入验证码确认关注"
+					: "确认消息已发送，请查收后点击确认链接",
+		  NULL);
 	return 0;
 }
 
@@ -320,6 +366,14 @@ static void s_done(void *arg, int rc)
 					     j->state, "message", j->msg));
 	}
 	s_fjob_free(j);
+}
+
+/* A mainland mobile number as a follower types it: 11 digits from 1. */
+static int s_mobile_ok(const char *p)
+{
+	if (strlen(p) != 11 || p[0] != '1' || p[1] < '3')
+		return 0;
+	return strspn(p, "0123456789") == 11;
 }
 
 static int s_url_ok(const struct ntf_conf *conf, const char *url)
@@ -414,15 +468,14 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		return;
 	}
 	int fmt = ntf_fmt_parse(channel);
-	if (fmt < 0 || fmt == NTF_FMT_SMS) {
+	if (fmt < 0) {
 		qf_http_reply_error(r, 400, "invalid_channel",
-				    "渠道必须是 email、webhook、wecom 或 dingtalk",
+				    "渠道必须是 email、sms、webhook、wecom 或 dingtalk",
 				    "channel");
 		json_decref(b);
 		return;
 	}
-	if ((fmt == NTF_FMT_EMAIL && conf->follow_email_idx < 0) ||
-	    (fmt != NTF_FMT_EMAIL && conf->follow_hook_idx < 0)) {
+	if (ntf_follow_channel_idx(conf, fmt) < 0) {
 		qf_http_reply_error(r, 400, "channel_not_offered",
 				    "本社区未开放该关注渠道", "channel");
 		json_decref(b);
@@ -454,9 +507,12 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 			return;
 		}
 	}
-	if (fmt == NTF_FMT_EMAIL ? !ntf_email_valid(address) : !s_url_ok(conf, address)) {
+	if (fmt == NTF_FMT_EMAIL  ? !ntf_email_valid(address)
+	    : fmt == NTF_FMT_SMS ? !s_mobile_ok(address)
+				 : !s_url_ok(conf, address)) {
 		qf_http_reply_error(r, 400, "invalid_address",
-				    fmt == NTF_FMT_EMAIL ? "电子邮箱地址格式不正确"
+				    fmt == NTF_FMT_EMAIL  ? "电子邮箱地址格式不正确"
+				    : fmt == NTF_FMT_SMS ? "手机号码应为 11 位数字"
 							 : "该网址不在允许的范围内",
 				    "address");
 		json_decref(b);
@@ -470,9 +526,9 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		json_decref(b);
 		return;
 	}
-	if (secret && fmt == NTF_FMT_EMAIL) {
+	if (secret && (fmt == NTF_FMT_EMAIL || fmt == NTF_FMT_SMS)) {
 		qf_http_reply_error(r, 400, "invalid_secret",
-				    "电子邮件关注不需要签名密钥", "secret");
+				    "电子邮件和短信关注不需要签名密钥", "secret");
 		json_decref(b);
 		return;
 	}
@@ -528,7 +584,43 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 	}
 	if (rc)
 		return rc;
-	if (j->action == F_CONFIRM) {
+	if (j->action == F_CONFIRM && (s.fmt == NTF_FMT_SMS || j->typed[0]) &&
+	    s.state == NTF_SUB_PENDING) {
+		/* an sms follow is confirmed by its code only; a code confirms
+		   nothing else */
+		uint8_t h[32];
+		if (s.fmt != NTF_FMT_SMS || !j->typed[0]) {
+			s_verdict(j, 403, s.fmt == NTF_FMT_SMS ? "code_required" : "bad_token",
+				  s.fmt == NTF_FMT_SMS ? "请输入短信中的 6 位验证码"
+						       : "链接无效或已失效",
+				  s.fmt == NTF_FMT_SMS ? "code" : "token");
+			ntf_sub_clear(&s);
+			return 0;
+		}
+		if (!s.has_code || s.code_tries >= NTF_FOLLOW_CODE_TRIES) {
+			s_verdict(j, 429, "too_many_attempts",
+				  "验证码错误次数过多，请十分钟后重新获取验证码", "code");
+			ntf_sub_clear(&s);
+			return 0;
+		}
+		s_code_hash(s.id, j->typed, h);
+		if (sodium_memcmp(h, s.code_hash, sizeof h) != 0) {
+			s.code_tries++;
+			rc = ntf_sub_put(t, &n->db, &s);
+			ntf_sub_clear(&s);
+			if (rc)
+				return rc;
+			s_verdict(j, 403, "wrong_code", "验证码不正确，请核对短信后重新输入",
+				  "code");
+			return 0;
+		}
+		s.has_code = 0;
+		s.code_tries = 0;
+		memset(s.code_hash, 0, sizeof s.code_hash);
+	}
+	if (j->action == F_CONFIRM && j->typed[0] && s.fmt != NTF_FMT_SMS) {
+		s_verdict(j, 403, "bad_token", "链接无效或已失效", "token");
+	} else if (j->action == F_CONFIRM) {
 		if (s.state == NTF_SUB_REMOVED) {
 			s_verdict(j, 410, "follow_removed",
 				  "这项关注已退订，如需关注请重新申请", NULL);
@@ -566,7 +658,23 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 	return 0;
 }
 
-/* Common checks of /v1/follows/:id/...?token= */
+/* The code of an sms follow's confirmation, {"code": "123456"}: 1 with
+ * out filled, or 0. */
+static int s_body_code(struct qf_http_req *r, char out[8])
+{
+	size_t len;
+	const char *b = qf_http_body(r, &len);
+	json_t *o = len ? json_loadb(b, len, 0, NULL) : NULL;
+	const char *c = json_string_value(json_object_get(o, "code"));
+	int ok = c && strlen(c) == 6 && strspn(c, "0123456789") == 6;
+	if (ok)
+		memcpy(out, c, 7);
+	json_decref(o);
+	return ok;
+}
+
+/* Common checks of /v1/follows/:id/...?token= (or, to confirm an sms
+ * follow, {"code"}) */
 static struct fjob *s_token_job(struct qf_http_req *r, struct ntf *n, int action)
 {
 	const char *id = qf_http_param(r, "id");
@@ -582,7 +690,10 @@ static struct fjob *s_token_job(struct qf_http_req *r, struct ntf *n, int action
 		qf_http_reply_error(r, 404, "follow_unknown", "没有这项关注", "id");
 		return NULL;
 	}
-	if (!token || !ntf_keys_token_ok(&n->keys, id, token)) {
+	char code[8] = "";
+	if (!token && !html && action == F_CONFIRM && s_body_code(r, code)) {
+		/* an sms follow's code: checked against the follow in apply */
+	} else if (!token || !ntf_keys_token_ok(&n->keys, id, token)) {
 		if (html) {
 			const char *p = s_page(
 			    "链接无效", "链接不完整或已失效，请使用消息中的原始链接。");
@@ -603,6 +714,8 @@ static struct fjob *s_token_job(struct qf_http_req *r, struct ntf *n, int action
 	j->action = action;
 	j->html = html;
 	snprintf(j->id, sizeof j->id, "%s", id);
+	memcpy(j->typed, code, sizeof j->typed);
+	sodium_memzero(code, sizeof code);
 	return j;
 }
 

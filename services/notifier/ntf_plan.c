@@ -16,6 +16,7 @@
  * petitioner and individual staff get the whole event. Nothing is planned
  * for a case whose private data retention has forgotten. */
 #include "ntf_plan.h"
+#include "ntf_follow.h"
 #include "qf_policy.h"
 #include "ntf_queue.h"
 #include "ntf_util.h"
@@ -328,8 +329,7 @@ static int s_follower(void *arg, const char *id)
 		ntf_sub_clear(&s);
 		return 0;
 	}
-	int idx =
-	    s.fmt == NTF_FMT_EMAIL ? n->conf->follow_email_idx : n->conf->follow_hook_idx;
+	int idx = ntf_follow_channel_idx(n->conf, s.fmt);
 	if (idx < 0) {
 		/* the channel of this follow is no longer offered */
 		qf_metric_inc(n->m_unaddressed);

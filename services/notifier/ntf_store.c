@@ -878,6 +878,10 @@ char *ntf_sub_encode(const struct ntf_sub *s, size_t *len)
 	rc |= s_set_int(o, "confirmed", s->confirmed);
 	rc |= s_set_int(o, "confirm_sent", s->confirm_sent);
 	rc |= s_set_int(o, "removed", s->removed);
+	if (s->has_code) {
+		rc |= s_set_hex(o, "code", s->code_hash, sizeof s->code_hash);
+		rc |= s_set_int(o, "tries", s->code_tries);
+	}
 	if (rc) {
 		json_decref(o);
 		return NULL;
@@ -903,6 +907,17 @@ int ntf_sub_decode(const void *data, size_t len, struct ntf_sub *s)
 	bad |= s_get_int(o, "confirmed", &s->confirmed);
 	bad |= s_get_int(o, "confirm_sent", &s->confirm_sent);
 	bad |= s_get_int(o, "removed", &s->removed);
+	bad |= s_get_small(o, "tries", &s->code_tries, 0, 1000);
+	uint8_t *code = NULL;
+	size_t code_len = 0;
+	bad |= s_get_hex(o, "code", &code, &code_len);
+	if (code && code_len == sizeof s->code_hash) {
+		memcpy(s->code_hash, code, sizeof s->code_hash);
+		s->has_code = 1;
+	} else if (code) {
+		bad = 1;
+	}
+	free(code);
 	s->fmt = ntf_fmt_parse(json_string_value(json_object_get(o, "fmt")));
 	const char *st = json_string_value(json_object_get(o, "st"));
 	s->state = -1;

@@ -190,6 +190,10 @@ struct ntf_sub {
 	size_t secret_len;
 	int state;
 	int confirms; /* confirmation messages sent */
+	/* sms follows: the keyed hash of the code last sent (confirmation by
+	   code, not by link) and the wrong codes tried against it */
+	uint8_t code_hash[32];
+	int has_code, code_tries;
 	int64_t created, confirmed, confirm_sent, removed;
 	/* a case follow's addr, secret and masked as stored, sealed under the
 	   case's key */

@@ -85,7 +85,8 @@ class NotifierBadInputTest(unittest.TestCase):
         self.assertRefused(self.follow(channel="pigeon"), 400, "invalid_channel", "channel")
 
     def test_follow_by_sms_not_offered(self):
-        self.assertRefused(self.follow(channel="sms"), 400, "invalid_channel", "channel")
+        # SMS follows exist, but this community names no follow.sms_channel
+        self.assertRefused(self.follow(channel="sms"), 400, "channel_not_offered", "channel")
 
     def test_follow_bad_target(self):
         self.assertRefused(self.follow(target="street:1"), 400, "invalid_target", "target")
