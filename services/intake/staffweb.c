@@ -63,6 +63,7 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 	}
 	*p = (struct web_page){.title = title,
 			       .area = WEB_AREA_STAFF,
+			       .site = c ? c->name : NULL,
 			       .active = active,
 			       .nav = n ? nav : NULL,
 			       .nnav = n,
@@ -450,7 +451,7 @@ void intake_h_staff_queue(struct qf_http_req *r, void *ctx)
 		const char *due = s_str(dl, "resolve_due_at");
 		if (*due) {
 			qf_buf_puts(&b, " · 办结时限 ");
-			qf_buf_html(&b, due);
+			web_time(&b, due);
 		}
 		qf_buf_puts(&b, "</li>");
 		json_decref(v);
@@ -591,9 +592,9 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 	qf_buf_html(&b, s_str(v, "address"));
 	const json_t *dl = json_object_get(v, "deadlines");
 	qf_buf_puts(&b, "<br>响应时限：");
-	qf_buf_html(&b, s_str(dl, "respond_due_at"));
+	web_time(&b, s_str(dl, "respond_due_at"));
 	qf_buf_puts(&b, "<br>办结时限：");
-	qf_buf_html(&b, s_str(dl, "resolve_due_at"));
+	web_time(&b, s_str(dl, "resolve_due_at"));
 	qf_buf_puts(&b, "</p><h2>诉求内容</h2><p>");
 	qf_buf_html(&b, s_str(v, "description"));
 	qf_buf_puts(&b, "</p><h2>办理经过</h2><ol>");
@@ -602,7 +603,7 @@ static void s_case_page(struct intake *in, struct qf_http_req *r, const char *ca
 	json_array_foreach(json_object_get(v, "timeline"), i, e)
 	{
 		qf_buf_puts(&b, "<li>");
-		qf_buf_html(&b, s_str(e, "at"));
+		web_time(&b, s_str(e, "at"));
 		qf_buf_puts(&b, " ");
 		qf_buf_html(&b, s_str(e, "note"));
 		const json_t *n = json_object_get(e, "staff_notes");
