@@ -261,7 +261,7 @@ static struct ccase *s_case_new(struct arena *ar, const char *id)
 		return NULL;
 	memset(c, 0, offsetof(struct ccase, id));
 	c->ar = ar;
-	snprintf(c->id, sizeof c->id, "%s", id);
+	dp_cat(c->id, sizeof c->id, id, NULL);
 	char *f = c->fmem;
 	for (int i = 0; i < NFIELDS; i++) {
 		c->f[i] = f;
@@ -269,6 +269,15 @@ static struct ccase *s_case_new(struct arena *ar, const char *id)
 		f += s_fsize[i];
 	}
 	return c;
+}
+
+/* What the stored record's index keys say: its category, building and
+ * tracking code. */
+static void s_keep_f0(struct ccase *c)
+{
+	dp_cat(c->f0[0], sizeof c->f0[0], c->f[F_CAT], NULL);
+	dp_cat(c->f0[1], sizeof c->f0[1], c->f[F_BLD], NULL);
+	dp_cat(c->f0[2], sizeof c->f0[2], c->f[F_CODE], NULL);
 }
 
 void cases_cache_clear(struct dp *dp)
@@ -485,9 +494,7 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 		}
 		c->stored = 1;
 		c->h0 = c->h;
-		snprintf(c->f0[0], 80, "%s", c->f[F_CAT]);
-		snprintf(c->f0[1], 80, "%s", c->f[F_BLD]);
-		snprintf(c->f0[2], 80, "%s", c->f[F_CODE]);
+		s_keep_f0(c);
 		*existed = 1;
 	} else if (g == QF_ERR_NOTFOUND) {
 		/* a placeholder: a router event for a case not yet seen */
@@ -795,7 +802,7 @@ static void s_entry_init(struct centry *e, const Qingfeng__V1__Envelope *env, ch
 	e->at = at;
 	e->part = env->partition;
 	e->seq = env->seq;
-	snprintf(e->prod, sizeof e->prod, "%s", env->producer ? env->producer : "");
+	dp_cat(e->prod, sizeof e->prod, env->producer, NULL);
 }
 
 /* Take the members of b as the entry's. */
@@ -1164,10 +1171,10 @@ static int s_counters(struct dp *dp, struct qf_txn *t, const struct case_head *h
 {
 	char p[160];
 	int rc;
-	snprintf(p, sizeof p, "c:%s", cat);
+	dp_cat(p, sizeof p, "c:", cat);
 	if ((rc = dp_count_add(dp, t, dp->db.counts, p, sign)))
 		return rc;
-	snprintf(p, sizeof p, "b:%s", bld);
+	dp_cat(p, sizeof p, "b:", bld);
 	if ((rc = dp_count_add(dp, t, dp->db.counts, p, sign)))
 		return rc;
 	snprintf(p, sizeof p, "s:%u", h->state);
@@ -1259,9 +1266,7 @@ int cases_flush(struct dp *dp, struct qf_txn *t)
 			v[i]->names_dirty = 0;
 			v[i]->stored = 1;
 			v[i]->h0 = v[i]->h;
-			snprintf(v[i]->f0[0], 80, "%s", v[i]->f[F_CAT]);
-			snprintf(v[i]->f0[1], 80, "%s", v[i]->f[F_BLD]);
-			snprintf(v[i]->f0[2], 80, "%s", v[i]->f[F_CODE]);
+			s_keep_f0(v[i]);
 		}
 	qf_buf_free(&b);
 	free(v);

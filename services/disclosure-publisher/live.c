@@ -130,7 +130,7 @@ static int s_day_count(struct dp *dp, struct qf_txn *t, int64_t at, const char *
 		dp->day_lo = d * 86400000 - (int64_t)tz * 60000;
 		dp->day_hi = dp->day_lo + 86400000;
 	}
-	snprintf(key, sizeof key, "%s%s", dp->day_key, what);
+	dp_cat(key, sizeof key, dp->day_key, what);
 	return dp_count_add(dp, t, dp->db.meta, key, 1);
 }
 
