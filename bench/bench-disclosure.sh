@@ -20,12 +20,14 @@
 # rebuild progress series (seconds, events applied) go to DIR/rebuild-*.txt.
 # DISCLOSURE_BENCH_CASES=N, DISCLOSURE_BENCH_SECONDS=S (wrk duration),
 # DISCLOSURE_BENCH_CONNS=C, DISCLOSURE_BENCH_REBUILD=0 skips router/audit.
+# DISCLOSURE_BENCH_BATCH=N: bus.batch_max of the replicas (default: theirs).
 # DISCLOSURE_BENCH_VS=DIR (a build folder with bin/qf-disclosure, such as a
 # build of main): a paired run against that baseline on the same events: B
 # (the baseline) rebuilds its own fresh replica, then A (this build); both
 # then serve their stores side by side and each HTTP figure is taken in turns
 # A B B A A B ... (DISCLOSURE_BENCH_ROUNDS, default 4, of S/ROUNDS seconds each);
-# every figure is given as the ratio A/B ("#json" bench "disclosure_vs").
+# every figure is given as the ratio A/B ("#json" bench "disclosure_vs"), and
+# bench/same_views.py compares the two replicas' pages and JSON byte for byte.
 # DISCLOSURE_BENCH_PAIRS=P: P rebuild pairs (A B, ..., then B A), summed.
 set -eu
 BUILD=${1:-build}
@@ -36,6 +38,7 @@ N=${DISCLOSURE_BENCH_CASES:-100000}
 SECS=${DISCLOSURE_BENCH_SECONDS:-10}
 CONNS=${DISCLOSURE_BENCH_CONNS:-32}
 OTHERS=${DISCLOSURE_BENCH_REBUILD:-1}
+BATCH=${DISCLOSURE_BENCH_BATCH:-}
 OUT=${BENCH_OUT:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 for b in "$BIN/qf-disclosure" "$BIN/qf-router" "$BIN/qf-audit" "$FILL" "$DRAIN"; do
@@ -126,7 +129,7 @@ HP=$(port); DP=$(port); DR=$(port)
 cat >"$tmp/disclosure.cfg" <<CFG
 service = { node = "disclosure"; data_dir = "data"; log_level = "warn"; };
 http = { port = $HP; threads = 2; };
-bus = { pub = "tcp://127.0.0.1:$DP"; replay = "tcp://127.0.0.1:$DR";
+bus = { pub = "tcp://127.0.0.1:$DP"; replay = "tcp://127.0.0.1:$DR";${BATCH:+ batch_max = $BATCH;}
         sources = ( { name = "intake"; pub = "tcp://127.0.0.1:$IP"; replay = "tcp://127.0.0.1:$IR"; },
                     { name = "router"; pub = "tcp://127.0.0.1:$RP"; replay = "tcp://127.0.0.1:$RR"; } ); };
 store = { map_size_mb = 2048; };
@@ -240,6 +243,11 @@ if [ -n "$VS" ]; then
 	printf '  %-44s A %8s CPU s    B %8s CPU s    A/B %s\n' "the same, CPU time of the service" "$A_CPU" "$B_CPU" "$cratio"
 	json "{\"bench\":\"disclosure_vs\",\"key\":\"rebuild\",\"name\":\"replica rebuild, wall clock (events/s)\",\"a\":$(rate "$ev" "$A_S"),\"b\":$(rate "$ev" "$B_S"),\"ratio\":$ratio,\"unit\":\"events/s\",\"rounds\":$PAIRS,\"a_store\":$STORE_B,\"b_store\":$B_STORE}"
 	json "{\"bench\":\"disclosure_vs\",\"key\":\"rebuild_cpu\",\"name\":\"replica rebuild, per CPU second of the service (events/s)\",\"a\":$(rate "$ev" "$A_CPU"),\"b\":$(rate "$ev" "$B_CPU"),\"ratio\":$cratio,\"unit\":\"events/s\",\"rounds\":$PAIRS}"
+	# the same events must give the same replica, whatever the build
+	SAME=$(/usr/bin/python3 "$ROOT/bench/same_views.py" "http://127.0.0.1:$HP" \
+		"http://127.0.0.1:$BHP" 2>&1 | tail -1) || true
+	printf '  %-44s %s\n' "A's views against B's, byte for byte" "$SAME"
+	json "{\"bench\":\"disclosure_same\",\"name\":\"$SAME\",\"identical\":$(case $SAME in identical*) echo true;; *) echo false;; esac)}"
 	pair static "GET /static/live.js" "/static/live.js"
 	pair list "GET /v1/public/cases" "/v1/public/cases"
 	pair deep "GET /v1/public/cases?category&page=50" "/v1/public/cases?category=facility_repair&page=50"

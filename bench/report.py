@@ -443,6 +443,10 @@ def main():
             w.append("| %s | %s %s | %s %s | %.2fx |" % (j["name"], f"{j['a']:,}", j["unit"],
                                                        f"{j['b']:,}", j["unit"], j["ratio"]))
         w.append("")
+        for j in dis:
+            if j.get("bench") == "disclosure_same":
+                w.append("A's replica against B's, pages and JSON byte for byte "
+                         "(bench/same_views.py): %s.\n" % j["name"])
 
     # ------------------------------------------------------------ e2e
     w.append("## End to end: from the 201 to the board, a checkpoint, the handler\n")

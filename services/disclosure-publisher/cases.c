@@ -24,6 +24,7 @@
  * patching is what makes the view independent of arrival order. */
 #include "cases.h"
 #include "qf_buf.h"
+#include "arena.h"
 #include "crec.h"
 #include "live.h"
 #include "qf_mask.h"
@@ -36,6 +37,7 @@
 #include "qf_store.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,14 +172,10 @@ struct centry {
 
 /* A case in the transaction's cache. */
 struct ccase {
-	char id[72];
 	int stored; /* in the store: h0, f0 are what its index keys say */
 	int dirty;
 	struct case_head h0, h;
-	char f0[3][80];	  /* stored category, building, tracking code */
 	char *f[NFIELDS]; /* into fmem */
-	char fmem[FIELDS_BYTES];
-	unsigned char names[CASE_NAMES][QF_MASK_HASH]; /* dp.case_names */
 	unsigned nnames;
 	int names_loaded, names_dirty;
 	uint8_t *base; /* the petition's members, malloc'd */
@@ -186,13 +184,25 @@ struct ccase {
 	unsigned ne, cap;
 	struct ccase *next;  /* hash chain */
 	struct ccase *dnext; /* list of every cached case */
+	struct arena *ar;    /* holds the case, base and entries; NULL: malloc */
+	/* from here on not zeroed by s_case_new (three quarters of the case):
+	 * written before they are read */
+	char id[72];
+	char f0[3][80];		 /* stored category, building, tracking code (stored) */
+	char fmem[FIELDS_BYTES]; /* derived strings, "" at first */
+	unsigned char names[CASE_NAMES][QF_MASK_HASH]; /* dp.case_names (nnames) */
 };
 
 #define CACHE_BUCKETS 8192
+/* A transaction touching fewer cases (live traffic) gives the cache and its
+ * arena's blocks back at its end, so an idle service holds neither; larger
+ * ones (a replica catching up) keep them for the next batch. */
+#define CACHE_SMALL 64
 struct case_cache {
 	struct ccase *b[CACHE_BUCKETS];
 	struct ccase *all;
 	unsigned n;
+	struct arena *ar; /* every cached case's memory (arena.h) */
 };
 
 static void s_entry_free(struct centry *e)
@@ -201,10 +211,39 @@ static void s_entry_free(struct centry *e)
 	e->b = NULL;
 }
 
+/* Memory of case c: from its arena (freed with it), else malloc'd. */
+static void *s_calloc(struct ccase *c, size_t n)
+{
+	return c->ar ? arena_alloc(c->ar, n ? n : 1) : malloc(n ? n : 1);
+}
+
+static void s_cfree(struct ccase *c, void *p)
+{
+	if (!c->ar)
+		free(p);
+}
+
+/* The bytes of b as case c's (b is emptied), NUL-terminated; NULL when out
+ * of memory. */
+static uint8_t *s_ctake(struct ccase *c, struct qf_buf *b, size_t *n)
+{
+	if (!c->ar)
+		return (uint8_t *)qf_buf_take(b, n);
+	uint8_t *p = qf_buf_ok(b) ? arena_alloc(c->ar, b->len + 1) : NULL;
+	if (p) {
+		if (b->len)
+			memcpy(p, b->p, b->len);
+		p[b->len] = 0;
+		*n = b->len;
+	}
+	qf_buf_free(b);
+	return p;
+}
+
 static void s_case_free(struct ccase *c)
 {
-	if (!c)
-		return;
+	if (!c || c->ar)
+		return; /* the arena's, forgotten with it */
 	for (unsigned i = 0; i < c->ne; i++)
 		s_entry_free(&c->e[i]);
 	free(c->e);
@@ -215,18 +254,30 @@ static void s_case_free(struct ccase *c)
 /* One allocation per case, its derived strings inside it: a catching-up
  * replica loads tens of thousands of cases per second, and twelve callocs
  * and frees each were a tenth of the apply path. */
-static struct ccase *s_case_new(const char *id)
+static struct ccase *s_case_new(struct arena *ar, const char *id)
 {
-	struct ccase *c = calloc(1, sizeof *c);
+	struct ccase *c = ar ? arena_alloc(ar, sizeof *c) : malloc(sizeof *c);
 	if (!c)
 		return NULL;
-	snprintf(c->id, sizeof c->id, "%s", id);
+	memset(c, 0, offsetof(struct ccase, id));
+	c->ar = ar;
+	dp_cat(c->id, sizeof c->id, id, NULL);
 	char *f = c->fmem;
 	for (int i = 0; i < NFIELDS; i++) {
 		c->f[i] = f;
+		*f = '\0';
 		f += s_fsize[i];
 	}
 	return c;
+}
+
+/* What the stored record's index keys say: its category, building and
+ * tracking code. */
+static void s_keep_f0(struct ccase *c)
+{
+	dp_cat(c->f0[0], sizeof c->f0[0], c->f[F_CAT], NULL);
+	dp_cat(c->f0[1], sizeof c->f0[1], c->f[F_BLD], NULL);
+	dp_cat(c->f0[2], sizeof c->f0[2], c->f[F_CODE], NULL);
 }
 
 void cases_cache_clear(struct dp *dp)
@@ -234,12 +285,23 @@ void cases_cache_clear(struct dp *dp)
 	struct case_cache *cc = dp->ccache;
 	if (!cc)
 		return;
-	struct ccase *c = cc->all;
-	while (c) {
-		struct ccase *n = c->dnext;
-		s_case_free(c);
-		c = n;
+	if (cc->n < CACHE_SMALL) {
+		cc->n = 0;
+		cases_cache_release(dp);
+		return;
 	}
+	arena_reset(cc->ar); /* every cached case with it */
+	memset(cc->b, 0, sizeof cc->b);
+	cc->all = NULL;
+	cc->n = 0;
+}
+
+void cases_cache_release(struct dp *dp)
+{
+	struct case_cache *cc = dp->ccache;
+	if (!cc || cc->n)
+		return; /* none, or a transaction's */
+	arena_free(cc->ar);
 	free(cc);
 	dp->ccache = NULL;
 }
@@ -272,15 +334,18 @@ static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
 	uint64_t x, cnt;
 	if (crec_get_varint(&p, end, &x) || x > (uint64_t)(end - p))
 		return QF_ERR_PROTO;
-	if (!(c->base = malloc(x ? x : 1)))
+	if (!(c->base = s_calloc(c, x)))
 		return QF_ERR_NOMEM;
 	memcpy(c->base, p, x);
 	c->nbase = x;
 	p += x;
 	if (crec_get_varint(&p, end, &cnt) || cnt > 100000)
 		return QF_ERR_PROTO;
-	if (cnt && !(c->e = calloc(cnt, sizeof *c->e)))
-		return QF_ERR_NOMEM;
+	if (cnt) {
+		if (!(c->e = s_calloc(c, cnt * sizeof *c->e)))
+			return QF_ERR_NOMEM;
+		memset(c->e, 0, cnt * sizeof *c->e);
+	}
 	c->cap = (unsigned)cnt;
 	struct qf_buf b;
 	qf_buf_init(&b);
@@ -325,7 +390,7 @@ static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
 			goto bad;
 		p += len;
 		e->n = b.len;
-		if (!(e->b = malloc(b.len ? b.len : 1)))
+		if (!(e->b = s_calloc(c, b.len)))
 			goto bad;
 		if (b.len) /* an entry may have no member but its header */
 			memcpy(e->b, b.p, b.len);
@@ -397,9 +462,14 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 	*rc = dp_txn_track(dp, t);
 	if (*rc)
 		return NULL;
-	if (!dp->ccache && !(dp->ccache = calloc(1, sizeof *dp->ccache))) {
-		*rc = QF_ERR_NOMEM;
-		return NULL;
+	if (!dp->ccache) {
+		struct case_cache *n = calloc(1, sizeof *n);
+		if (!n || !(n->ar = arena_new())) {
+			free(n);
+			*rc = QF_ERR_NOMEM;
+			return NULL;
+		}
+		dp->ccache = n;
 	}
 	struct case_cache *cc = dp->ccache;
 	uint32_t h = s_id_hash(id) & (CACHE_BUCKETS - 1);
@@ -408,7 +478,7 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 			*existed = 1;
 			return c;
 		}
-	struct ccase *c = s_case_new(id);
+	struct ccase *c = s_case_new(cc->ar, id);
 	if (!c) {
 		*rc = QF_ERR_NOMEM;
 		return NULL;
@@ -424,9 +494,7 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 		}
 		c->stored = 1;
 		c->h0 = c->h;
-		snprintf(c->f0[0], 80, "%s", c->f[F_CAT]);
-		snprintf(c->f0[1], 80, "%s", c->f[F_BLD]);
-		snprintf(c->f0[2], 80, "%s", c->f[F_CODE]);
+		s_keep_f0(c);
 		*existed = 1;
 	} else if (g == QF_ERR_NOTFOUND) {
 		/* a placeholder: a router event for a case not yet seen */
@@ -440,7 +508,7 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 			*rc = QF_ERR_NOMEM;
 			return NULL;
 		}
-		c->base = (uint8_t *)qf_buf_take(&b, &c->nbase);
+		c->base = s_ctake(c, &b, &c->nbase);
 		*existed = 0;
 	} else {
 		s_case_free(c);
@@ -550,7 +618,8 @@ static int s_mask_begin(struct dp *dp, struct qf_txn *t, struct ccase *c, struct
 
 /* Mask again the free texts of a member run (masking is idempotent, so
  * only what is newly recognisable changes). NULL on out of memory. */
-static int s_remask_run(uint8_t **p, size_t *n, const struct qf_mask_opts *mo)
+static int s_remask_run(struct ccase *c, uint8_t **p, size_t *n,
+			const struct qf_mask_opts *mo)
 {
 	struct qf_buf b;
 	qf_buf_init(&b);
@@ -582,16 +651,19 @@ static int s_remask_run(uint8_t **p, size_t *n, const struct qf_mask_opts *mo)
 		qf_buf_free(&b);
 		return QF_OK;
 	}
-	free(*p);
-	*p = (uint8_t *)qf_buf_take(&b, n);
+	uint8_t *np = s_ctake(c, &b, n);
+	if (!np)
+		return QF_ERR_NOMEM;
+	s_cfree(c, *p);
+	*p = np;
 	return QF_OK;
 }
 
 static int s_remask(struct ccase *c, const struct qf_mask_opts *mo)
 {
-	int rc = s_remask_run(&c->base, &c->nbase, mo);
+	int rc = s_remask_run(c, &c->base, &c->nbase, mo);
 	for (unsigned i = 0; !rc && i < c->ne; i++)
-		rc = s_remask_run(&c->e[i].b, &c->e[i].n, mo);
+		rc = s_remask_run(c, &c->e[i].b, &c->e[i].n, mo);
 	return rc;
 }
 
@@ -617,7 +689,8 @@ static int s_ascii(const char *s)
 }
 
 /* The media array member. */
-static void s_media(struct qf_buf *out, unsigned key, Qingfeng__V1__Attachment **m, size_t n)
+static void s_media(struct qf_buf *out, unsigned key, Qingfeng__V1__Attachment **m,
+		    size_t n)
 {
 	struct qf_buf a, o;
 	qf_buf_init(&a);
@@ -688,14 +761,29 @@ static int s_timeline_insert(struct ccase *c, struct centry *e, int *rc)
 			break;
 		pos = i - 1;
 	}
+	if (c->ar) { /* the members move into the case's arena */
+		uint8_t *b = arena_alloc(c->ar, e->n ? e->n : 1);
+		if (!b) {
+			s_entry_free(e);
+			*rc = QF_ERR_NOMEM;
+			return 1;
+		}
+		if (e->n)
+			memcpy(b, e->b, e->n);
+		free(e->b);
+		e->b = b;
+	}
 	if (c->ne == c->cap) {
 		unsigned nc = c->cap ? c->cap * 2 : 8;
-		struct centry *ne = realloc(c->e, nc * sizeof *ne);
+		struct centry *ne = c->ar ? arena_alloc(c->ar, nc * sizeof *ne)
+					  : realloc(c->e, nc * sizeof *ne);
 		if (!ne) {
 			s_entry_free(e);
 			*rc = QF_ERR_NOMEM;
 			return 1;
 		}
+		if (c->ar && c->ne)
+			memcpy(ne, c->e, c->ne * sizeof *ne);
 		c->e = ne;
 		c->cap = nc;
 	}
@@ -714,7 +802,7 @@ static void s_entry_init(struct centry *e, const Qingfeng__V1__Envelope *env, ch
 	e->at = at;
 	e->part = env->partition;
 	e->seq = env->seq;
-	snprintf(e->prod, sizeof e->prod, "%s", env->producer ? env->producer : "");
+	dp_cat(e->prod, sizeof e->prod, env->producer, NULL);
 }
 
 /* Take the members of b as the entry's. */
@@ -1013,7 +1101,7 @@ static int jw_note(struct jw *w, struct dp *dp, struct qf_txn *t, const char *ki
 		qf_buf_putc(&w->b, '{');
 	qf_buf_putc(&w->b, '}');
 	int rc = qf_buf_ok(&w->b) ? live_note_text(dp, t, kind, at, day, w->b.p, w->b.len)
-			       : QF_ERR_NOMEM;
+				  : QF_ERR_NOMEM;
 	qf_buf_free(&w->b);
 	return rc;
 }
@@ -1083,10 +1171,10 @@ static int s_counters(struct dp *dp, struct qf_txn *t, const struct case_head *h
 {
 	char p[160];
 	int rc;
-	snprintf(p, sizeof p, "c:%s", cat);
+	dp_cat(p, sizeof p, "c:", cat);
 	if ((rc = dp_count_add(dp, t, dp->db.counts, p, sign)))
 		return rc;
-	snprintf(p, sizeof p, "b:%s", bld);
+	dp_cat(p, sizeof p, "b:", bld);
 	if ((rc = dp_count_add(dp, t, dp->db.counts, p, sign)))
 		return rc;
 	snprintf(p, sizeof p, "s:%u", h->state);
@@ -1106,7 +1194,8 @@ static int s_counters(struct dp *dp, struct qf_txn *t, const struct case_head *h
 }
 
 /* Write one dirty case: record, changed index keys, counters. */
-static int s_flush_case(struct dp *dp, struct qf_txn *t, struct ccase *c, struct qf_buf *b)
+static int s_flush_case(struct dp *dp, struct qf_txn *t, struct ccase *c,
+			struct qf_buf *b)
 {
 	int rc;
 	MDB_dbi ix[5] = {dp->db.by_time, dp->db.by_cat, dp->db.by_bld, dp->db.by_state,
@@ -1177,9 +1266,7 @@ int cases_flush(struct dp *dp, struct qf_txn *t)
 			v[i]->names_dirty = 0;
 			v[i]->stored = 1;
 			v[i]->h0 = v[i]->h;
-			snprintf(v[i]->f0[0], 80, "%s", v[i]->f[F_CAT]);
-			snprintf(v[i]->f0[1], 80, "%s", v[i]->f[F_BLD]);
-			snprintf(v[i]->f0[2], 80, "%s", v[i]->f[F_CODE]);
+			s_keep_f0(v[i]);
 		}
 	qf_buf_free(&b);
 	free(v);
@@ -1250,9 +1337,8 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 		qf_buf_free(&b);
 		return QF_ERR_NOMEM;
 	}
-	free(c->base);
-	c->base = (uint8_t *)qf_buf_take(&b, &c->nbase);
-	if (!c->base)
+	s_cfree(c, c->base);
+	if (!(c->base = s_ctake(c, &b, &c->nbase)))
 		return QF_ERR_NOMEM;
 	struct cmask cm;
 	if ((rc = s_mask_begin(dp, t, c, &cm)))
@@ -1281,9 +1367,8 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 		qf_buf_free(&b);
 		return QF_ERR_NOMEM;
 	}
-	free(c->base);
-	c->base = (uint8_t *)qf_buf_take(&b, &c->nbase);
-	if (!c->base)
+	s_cfree(c, c->base);
+	if (!(c->base = s_ctake(c, &b, &c->nbase)))
 		return QF_ERR_NOMEM;
 	if (existed && (rc = s_remask(c, &cm.mo)))
 		return rc;
@@ -1778,7 +1863,7 @@ static void s_summary(const struct case_view *v, struct qf_buf *b)
 /* Render a stored record as the case document (new reference). */
 static json_t *s_render(const char *id, const uint8_t *p, size_t n)
 {
-	struct ccase *c = s_case_new(id);
+	struct ccase *c = s_case_new(NULL, id);
 	if (!c)
 		return NULL;
 	json_t *doc = NULL;

@@ -130,8 +130,11 @@ uint64_t cases_count(struct dp *dp, struct qf_txn *t, const char *key);
 /* Write the transaction's cached cases (records, index keys, counters);
  * dp.c's pre-commit hook calls it. */
 int cases_flush(struct dp *dp, struct qf_txn *t);
-/* Forget the transaction's cache (after commit or abort). */
+/* Forget the transaction's cache (after commit or abort). After a large
+ * transaction the cache keeps its memory for the next one. */
 void cases_cache_clear(struct dp *dp);
+/* Give that memory back (outside a transaction: a replica caught up). */
+void cases_cache_release(struct dp *dp);
 /* Overdue open cases now (walks the due index up to now). */
 uint64_t cases_overdue_count(struct dp *dp, struct qf_txn *t, int64_t now);
 /* The same, computed at most once a second (dp->cache_lock). */

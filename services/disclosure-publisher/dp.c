@@ -54,10 +54,17 @@ int dp_db_open(struct dp *dp)
 	return QF_OK;
 }
 
-static void s_copy(char *out, size_t n, const char *v)
+void dp_cat(char *out, size_t n, const char *a, const char *b)
 {
-	snprintf(out, n, "%s", v ? v : "");
+	size_t o = 0;
+	for (const char *s = a ? a : ""; *s && o + 1 < n; s++)
+		out[o++] = *s;
+	for (const char *s = b ? b : ""; *s && o + 1 < n; s++)
+		out[o++] = *s;
+	out[o] = '\0';
 }
+
+static void s_copy(char *out, size_t n, const char *v) { dp_cat(out, n, v, NULL); }
 
 void dp_category_name(struct dp *dp, const char *code, char *out, size_t n)
 {

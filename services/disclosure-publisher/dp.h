@@ -137,6 +137,11 @@ int64_t dp_count_get(struct dp *dp, struct qf_txn *t, MDB_dbi dbi, const char *k
  * counters) just before commit, and forget it after commit or abort. */
 int dp_txn_track(struct dp *dp, struct qf_txn *t);
 
+/* snprintf(out, n, "%s%s", a, b) (a, b may be NULL: "") without the format
+ * machinery: the apply path copies ids and keys a dozen times per event.
+ * n >= 1. */
+void dp_cat(char *out, size_t n, const char *a, const char *b);
+
 /* A short printable id (1..64 of [A-Za-z0-9_.:-]): ids from events must be
  * this before they become keys or URLs. */
 int dp_id_ok(const char *s);

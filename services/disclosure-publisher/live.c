@@ -34,6 +34,8 @@ struct live_msg {
 
 struct live_pending {
 	struct live_msg *head, *tail;
+	int64_t first; /* seq of the transaction's first note */
+	int64_t n;     /* notes in the list */
 };
 
 static void s_pending_clear(struct dp *dp)
@@ -49,6 +51,7 @@ static void s_pending_clear(struct dp *dp)
 		m = n;
 	}
 	dp->pending->head = dp->pending->tail = NULL;
+	dp->pending->n = 0;
 }
 
 void live_pending_free(struct dp *dp)
@@ -82,7 +85,7 @@ int live_flush(struct dp *dp, struct qf_txn *t)
 	if (!dp->pending || !dp->pending->head)
 		return QF_OK;
 	int64_t keep = dp->conf->live_keep > 0 ? dp->conf->live_keep : 200;
-	int64_t first = dp->pending->head->seq, last = dp->pending->tail->seq;
+	int64_t first = dp->pending->first, last = dp->pending->tail->seq;
 	uint8_t k[8];
 	int rc;
 	/* what each note pushed out of the ring, older than this transaction */
@@ -127,7 +130,7 @@ static int s_day_count(struct dp *dp, struct qf_txn *t, int64_t at, const char *
 		dp->day_lo = d * 86400000 - (int64_t)tz * 60000;
 		dp->day_hi = dp->day_lo + 86400000;
 	}
-	snprintf(key, sizeof key, "%s%s", dp->day_key, what);
+	dp_cat(key, sizeof key, dp->day_key, what);
 	return dp_count_add(dp, t, dp->db.meta, key, 1);
 }
 
@@ -139,40 +142,70 @@ int live_note_text(struct dp *dp, struct qf_txn *t, const char *kind, int64_t at
 		at = qf_now_ms(dp->clock);
 	if (day && (rc = s_day_count(dp, t, at, day)))
 		return rc;
-	int64_t seq = dp_count_get(dp, t, dp->db.meta, "live_seq") + 1;
+	if (!dp->pending && !(dp->pending = calloc(1, sizeof *dp->pending)))
+		return QF_ERR_NOMEM;
+	struct live_pending *lp = dp->pending;
+	/* every note of the transaction adds one: the next follows the last */
+	int64_t seq = lp->tail ? lp->tail->seq + 1
+			       : dp_count_get(dp, t, dp->db.meta, "live_seq") + 1;
 	if ((rc = dp_count_add(dp, t, dp->db.meta, "live_seq", 1)))
 		return rc;
 	/* the record as json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) of
 	   {seq, kind, at_ms, data} writes it */
-	struct qf_buf b;
-	qf_buf_init(&b);
-	qf_buf_printf(&b, "{\"seq\":%lld,\"kind\":\"%s\",\"at_ms\":%lld,\"data\":",
-		   (long long)seq, kind, (long long)at);
-	qf_buf_add(&b, data, n);
-	qf_buf_putc(&b, '}');
-	if (!qf_buf_ok(&b))
-		return QF_ERR_NOMEM;
-	/* kept in memory; stored by live_flush, published on commit only */
-	if (!dp->pending && !(dp->pending = calloc(1, sizeof *dp->pending))) {
-		qf_buf_free(&b);
+	char head[96];
+	int hl = snprintf(head, sizeof head, "{\"seq\":%lld,\"kind\":\"", (long long)seq);
+	size_t kl = strlen(kind);
+	char at_s[48];
+	int al =
+	    snprintf(at_s, sizeof at_s, "\",\"at_ms\":%lld,\"data\":", (long long)at);
+	size_t len = (size_t)hl + kl + (size_t)al + n + 1;
+	/* Before the first catch-up nothing is published: only the last
+	   live_keep notes of the transaction can reach the ring (live_flush),
+	   so the oldest note's memory serves the new one. */
+	int64_t keep = dp->conf->live_keep > 0 ? dp->conf->live_keep : 200;
+	struct live_msg *m = NULL;
+	if (!dp->ready_seen && lp->n >= keep && lp->head != lp->tail) {
+		m = lp->head;
+		lp->head = m->next;
+		lp->n--;
+		free(m->data);
+		m->data = NULL;
+		m->next = NULL;
+		if (strcmp(m->event, kind)) {
+			free(m->event);
+			m->event = NULL;
+		}
+	} else if (!(m = calloc(1, sizeof *m))) {
 		return QF_ERR_NOMEM;
 	}
-	struct live_msg *m = calloc(1, sizeof *m);
-	char *ev = strdup(kind);
-	if (!m || !ev) {
+	if (!m->event)
+		m->event = strdup(kind);
+	m->data = malloc(len + 1);
+	if (!m->event || !m->data) {
+		free(m->event);
+		free(m->data);
 		free(m);
-		free(ev);
-		qf_buf_free(&b);
 		return QF_ERR_NOMEM;
 	}
-	m->event = ev;
-	m->data = qf_buf_take(&b, NULL);
+	char *w = m->data;
+	memcpy(w, head, (size_t)hl);
+	w += hl;
+	memcpy(w, kind, kl);
+	w += kl;
+	memcpy(w, at_s, (size_t)al);
+	w += al;
+	memcpy(w, data, n);
+	w += n;
+	*w++ = '}';
+	*w = '\0';
 	m->seq = seq;
-	if (dp->pending->tail)
-		dp->pending->tail->next = m;
+	/* kept in memory; stored by live_flush, published on commit only */
+	if (lp->tail)
+		lp->tail->next = m;
 	else
-		dp->pending->head = m;
-	dp->pending->tail = m;
+		lp->head = m, lp->first = seq;
+	lp->tail = m;
+	lp->n++;
 	if ((rc = qf_txn_on_commit(t, s_on_commit, dp, 0)) ||
 	    (rc = qf_txn_on_abort(t, s_on_abort, dp, 0)))
 		return rc;
@@ -353,8 +386,8 @@ void sse_hub_publish(struct sse_hub *h, const char *event, const char *data)
 	qf_buf_init(&b);
 	pthread_mutex_lock(&h->lock);
 	uint64_t id = h->next;
-	qf_buf_printf(&b, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)id, event,
-		   data);
+	qf_buf_printf(&b, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)id,
+		      event, data);
 	size_t len;
 	char *txt = qf_buf_take(&b, &len);
 	if (txt) {
@@ -606,6 +639,8 @@ int live_tick(struct dp *dp)
 {
 	if (!dp->ready_seen && qf_svc_ready(dp->svc))
 		dp->ready_seen = 1;
+	if (dp->ready_seen) /* caught up: the catch-up's case memory goes back */
+		cases_cache_release(dp);
 	int64_t now = qf_mono_ms();
 	if (now - dp->status_mono >= 100) {
 		s_status(dp);

@@ -94,6 +94,17 @@ struct env {
 	struct qf_store *store;
 	struct qf_clock clock;
 	uint64_t seq; /* per fake producer stream */
+	/* env_batch_begin .. env_batch_end: events kept, then applied in one
+	   transaction, as a replica catching up applies a replay page */
+	int batching;
+	struct batch_ev {
+		Qingfeng__V1__Envelope env;
+		char producer[16], case_id[64];
+		uint8_t eid[16];
+		uint8_t *pb;
+		size_t pl;
+	} * batch;
+	size_t nbatch, capbatch;
 };
 
 TU struct env *env_new(void)
@@ -188,9 +199,56 @@ TU int env_emit(struct env *e, const char *producer, uint32_t partition, uint64_
 	env.type = (Qingfeng__V1__EventType)type;
 	env.payload.data = pb;
 	env.payload.len = pl;
+	if (e->batching) {
+		if (e->nbatch == e->capbatch) {
+			e->capbatch = e->capbatch ? 2 * e->capbatch : 64;
+			e->batch = realloc(e->batch, e->capbatch * sizeof *e->batch);
+			assert_non_null(e->batch);
+		}
+		struct batch_ev *b = &e->batch[e->nbatch++];
+		b->env = env;
+		snprintf(b->producer, sizeof b->producer, "%s", producer);
+		snprintf(b->case_id, sizeof b->case_id, "%s", env.case_id);
+		memcpy(b->eid, eid, 16);
+		b->pb = pb; /* the envelope's pointers are set when applied */
+		b->pl = pl;
+		return QF_OK;
+	}
 	struct apply_arg a = {e, &env, pb, pl};
 	int rc = qf_store_write(e->store, s_env_apply, &a);
 	free(pb);
+	return rc;
+}
+
+TU void env_batch_begin(struct env *e) { e->batching = 1; }
+
+static int s_env_apply_batch(struct qf_txn *t, void *arg)
+{
+	struct env *e = arg;
+	for (size_t i = 0; i < e->nbatch; i++) {
+		struct batch_ev *b = &e->batch[i]; /* the array may have moved */
+		b->env.producer = b->producer;
+		b->env.case_id = b->case_id;
+		b->env.event_id.data = b->eid;
+		b->env.payload.data = b->pb;
+		struct qf_bus_msg m = {&b->env, b->pb, b->pl};
+		int rc = dp_apply(&e->dp, t, &m);
+		if (rc)
+			return rc;
+	}
+	return QF_OK;
+}
+
+/* Apply the events kept since env_batch_begin in one transaction. */
+TU int env_batch_end(struct env *e)
+{
+	int rc = qf_store_write(e->store, s_env_apply_batch, e);
+	for (size_t i = 0; i < e->nbatch; i++)
+		free(e->batch[i].pb);
+	free(e->batch);
+	e->batch = NULL;
+	e->nbatch = e->capbatch = 0;
+	e->batching = 0;
 	return rc;
 }
 
