@@ -100,6 +100,14 @@ class SupervisorPagesTest(unittest.TestCase):
             self.assertRegex(page, r'name="%s"[^>]*aria-invalid="true"|aria-invalid="true"'
                              r'[^>]*name="%s"' % (field, field))
             self.assertIn("走访记录没有保存", page)
+        # the API's own answers for the new member
+        for unit, code in (("单" * 40, "too_long"), (12, "invalid_type"),
+                           ("2单元\u0007", "invalid_text")):
+            st, ans = self.it.json("POST", "/v1/visits",
+                                   {"date": "2026-01-05", "place": "住户", "unit": unit,
+                                    "household": True},
+                                   headers={"Authorization": "Bearer qf-dev-s02"})
+            self.assertEqual((st, ans.get("code"), ans.get("field")), (400, code, "unit"), ans)
         # the CSRF token is required
         st, _, _ = w.post("/staff/visits", {"date": "2026-01-05", "place": "住户"})
         self.assertEqual(st, 403)
