@@ -75,6 +75,8 @@ struct intake_conf {
 	int upload_ttl_h;	 /* how long an upload token is valid */
 	char *notifier_url;	 /* the notifier's HTTP API, for SMS follows from the
 				    follow page; "": not offered */
+	int visit_quota;	 /* households a month (the pace on /staff/visits;
+				    router.cfg's duty counts the same) */
 	/* spam.* */
 	struct intake_spam_conf spam;
 	/* ratelimit.* */
@@ -560,6 +562,18 @@ void intake_h_media_post(struct qf_http_req *r, void *ctx);
 void intake_h_media_get(struct qf_http_req *r, void *ctx);
 void intake_h_visit_post(struct qf_http_req *r, void *ctx);
 void intake_h_visits_get(struct qf_http_req *r, void *ctx);
+/* The visit log of staff (NULL: everyone's) in month ("YYYY-MM", NULL: all):
+ * GET /v1/visits' answer {visits, count, households, distinct_households}
+ * (distinct: by building and unit). Caller owns it. */
+json_t *intake_visits_list(struct intake *in, const char *staff, const char *month);
+/* Record a visit (no petition) from obj through POST /v1/visits' path:
+ * 0 when queued (done answers r: visit_id, or NULL with the verdict), -1
+ * with the verdict in e (the caller answers), or 1 when it could not be
+ * queued and r was answered (done is not called). */
+typedef void (*intake_visit_done)(void *arg, struct qf_http_req *r, const char *visit_id,
+				  const struct intake_err *e);
+int intake_visit_start(struct intake *in, struct qf_http_req *r, const json_t *obj,
+		       intake_visit_done done, void *arg, struct intake_err *e);
 void intake_h_disclosure_ledger(struct qf_http_req *r, void *ctx);
 void intake_h_disclosure_balance(struct qf_http_req *r, void *ctx);
 void intake_h_disclosure_notice(struct qf_http_req *r, void *ctx);

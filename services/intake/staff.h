@@ -131,12 +131,27 @@ void intake_h_staff_accounts_post(struct qf_http_req *r, void *ctx);
  * the printable receipt for the resident (page_receipt_reply). */
 void intake_h_staff_new_get(struct qf_http_req *r, void *ctx);
 void intake_h_staff_new_post(struct qf_http_req *r, void *ctx);
+/* A labelled input (type "textarea" for one) or select, the value kept
+ * from f, the error when it is the field's tied to it (web.h). */
+struct intake_err;
+void intake_staff_input(struct qf_buf *b, const char *field, const char *label,
+			const char *type, const json_t *f, const struct intake_err *e);
+void intake_staff_select(struct qf_buf *b, const char *field, const char *label,
+			 const char *const *codes, const char *const *names, unsigned n,
+			 const json_t *f, const struct intake_err *e);
 /* ------------------------------------------------------------ staffspam.c */
 /* GET /staff/spam: the held submissions; POST /staff/spam/:id/release and
  * /dismiss: the decisions through the paths of POST /v1/spam/:id/... */
 void intake_h_staff_spam(struct qf_http_req *r, void *ctx);
 void intake_h_staff_spam_release(struct qf_http_req *r, void *ctx);
 void intake_h_staff_spam_dismiss(struct qf_http_req *r, void *ctx);
+/* ------------------------------------------------------------ staffsup.c */
+/* GET /staff/visits: this month's visit log, the household count against
+ * the quota; POST: record a visit through POST /v1/visits' path. GET
+ * /staff/integrity: the integrity reports the person may read. */
+void intake_h_staff_visits(struct qf_http_req *r, void *ctx);
+void intake_h_staff_visits_post(struct qf_http_req *r, void *ctx);
+void intake_h_staff_integrity(struct qf_http_req *r, void *ctx);
 /* The sign-in page with a status (the gate's 401 for pages). */
 void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned status,
 			     const char *notice, const char *staff_id, int failed);

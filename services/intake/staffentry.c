@@ -179,3 +179,17 @@ void intake_h_staff_new_post(struct qf_http_req *r, void *ctx)
 	intake_petition_submit(in, r, obj, &form, NULL, &so);
 	json_decref(obj);
 }
+
+/* The labelled fields for other staff forms (staff.h). */
+void intake_staff_input(struct qf_buf *b, const char *field, const char *label,
+			const char *type, const json_t *f, const struct intake_err *e)
+{
+	s_input(b, field, label, type, f, e);
+}
+
+void intake_staff_select(struct qf_buf *b, const char *field, const char *label,
+			 const char *const *codes, const char *const *names, unsigned n,
+			 const json_t *f, const struct intake_err *e)
+{
+	s_select(b, field, label, codes, names, n, f, e);
+}

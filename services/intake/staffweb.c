@@ -39,6 +39,8 @@ static const struct {
     {{"new", "/staff/new", "代居民登记"}, QF_ACT_CASE_ENTER},
     {{"spam", "/staff/spam", "垃圾信息审核"}, QF_ACT_SPAM_REVIEW},
     {{"accounts", "/staff/accounts", "账号管理"}, QF_ACT_ACCOUNT_MANAGE},
+    {{"visits", "/staff/visits", "走访记录"}, QF_ACT_VISIT_READ},
+    {{"integrity", "/staff/integrity", "作风举报"}, QF_ACT_OVERSIGHT_READ},
 };
 #define NNAV (sizeof s_nav / sizeof s_nav[0])
 

@@ -21,7 +21,7 @@
 struct visit {
 	char id[QF_ID_LEN + 2];
 	const struct qf_staff *actor;
-	char *date, *place, *building, *findings;
+	char *date, *place, *building, *unit, *findings;
 	int household;
 	struct intake_media media[INTAKE_MAX_MEDIA];
 	unsigned nmedia;
@@ -36,6 +36,7 @@ static void s_visit_free(void *arg)
 	free(v->date);
 	free(v->place);
 	free(v->building);
+	free(v->unit);
 	free(v->findings);
 	for (unsigned i = 0; i < v->nmedia; i++)
 		intake_media_free(&v->media[i]);
@@ -53,6 +54,7 @@ static int s_visit_decode(const json_t *obj, const struct qf_community *c,
 	if (intake_json_str(obj, "date", 1, 10, 0, &v->date, e) ||
 	    intake_json_str(obj, "place", 1, 100, 0, &v->place, e) ||
 	    intake_json_str(obj, "building", 0, 64, 0, &v->building, e) ||
+	    intake_json_str(obj, "unit", 0, 32, 0, &v->unit, e) ||
 	    intake_json_str(obj, "findings", 0, 2000, 1, &v->findings, e) ||
 	    intake_json_bool(obj, "household", 0, &v->household, e))
 		return -1;
@@ -133,9 +135,10 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 			return rc;
 	}
 	json_t *rec =
-	    json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:I}", "visit_id",
-		      v->id, "actor", intake_actor_json(v->actor), "date", v->date,
-		      "place", v->place, "building", v->building ? v->building : "",
+	    json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:I}",
+		      "visit_id", v->id, "actor", intake_actor_json(v->actor), "date",
+		      v->date, "place", v->place, "building", v->building ? v->building : "",
+		      "unit", v->unit ? v->unit : "",
 		      "findings", v->findings ? v->findings : "", "household",
 		      v->household, "media", s_media_json(v), "petition_case_id",
 		      case_id ? case_id : "", "recorded_ms", (json_int_t)v->now);
@@ -227,6 +230,8 @@ struct visit_job {
 	struct qf_http_req *r;
 	struct visit *v;
 	struct intake_err err;
+	intake_visit_done done; /* the page's answer, or NULL: JSON */
+	void *done_arg;
 };
 
 static int s_apply(struct qf_txn *t, void *arg)
@@ -242,7 +247,15 @@ static int s_apply(struct qf_txn *t, void *arg)
 static void s_done(void *arg, int rc)
 {
 	struct visit_job *j = arg;
-	if (!rc && j->err.code) {
+	if (j->done) {
+		struct intake_err e = j->err;
+		if (rc && !j->err.code)
+			intake_err_set(&e, 503, "unavailable", NULL, "暂时无法保存，请稍后重试");
+		if (!rc && !j->err.code)
+			qf_metric_inc(j->in->m.visits);
+		j->done(j->done_arg, j->r, rc || j->err.code ? NULL : j->v->id,
+			rc || j->err.code ? &e : NULL);
+	} else if (!rc && j->err.code) {
 		intake_reply_err(j->r, &j->err);
 	} else if (rc) {
 		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
@@ -260,6 +273,64 @@ static void s_done(void *arg, int rc)
 	free(j);
 }
 
+/* A new visit by r's staff member from obj: NULL with the verdict in e. */
+static struct visit *s_visit_new(struct intake *in, struct qf_http_req *r,
+				 const json_t *obj, struct intake_err *e)
+{
+	struct visit *v = calloc(1, sizeof *v);
+	if (!v) {
+		intake_err_set(e, 500, "internal", NULL, "内存不足");
+		return NULL;
+	}
+	v->actor = qf_access_staff(r);
+	v->now = qf_now_ms(in->clock);
+	v->id[0] = 'V';
+	qf_id_sortable(v->now, v->id + 1);
+	if (s_visit_decode(obj, intake_world_get(in)->community,
+			   (unsigned)in->conf->max_media,
+			   (uint64_t)in->conf->max_media_bytes, v, e)) {
+		s_visit_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Queue the write of a visit without a petition (takes v); done answers
+ * r, or NULL: the JSON answer. Non-zero when not queued (answered 503). */
+static int s_visit_queue(struct intake *in, struct qf_http_req *r, struct visit *v,
+			 intake_visit_done done, void *arg)
+{
+	struct visit_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		s_visit_free(v);
+		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
+		return -1;
+	}
+	j->in = in;
+	j->r = r;
+	j->v = v;
+	j->done = done;
+	j->done_arg = arg;
+	j->job.apply = s_apply;
+	j->job.done = s_done;
+	j->job.arg = j;
+	if (intake_queue(in, r, &j->job)) {
+		s_visit_free(v);
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
+int intake_visit_start(struct intake *in, struct qf_http_req *r, const json_t *obj,
+		       intake_visit_done done, void *arg, struct intake_err *e)
+{
+	struct visit *v = s_visit_new(in, r, obj, e);
+	if (!v)
+		return -1;
+	return s_visit_queue(in, r, v, done, arg) ? 1 : 0;
+}
+
 void intake_h_visit_post(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
@@ -269,20 +340,9 @@ void intake_h_visit_post(struct qf_http_req *r, void *ctx)
 		return;
 	const struct qf_community *c = intake_world_get(in)->community;
 	struct intake_err e = {0};
-	struct visit *v = calloc(1, sizeof *v);
+	struct visit *v = s_visit_new(in, r, obj, &e);
 	if (!v) {
 		json_decref(obj);
-		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
-		return;
-	}
-	v->actor = s;
-	v->now = qf_now_ms(in->clock);
-	v->id[0] = 'V';
-	qf_id_sortable(v->now, v->id + 1);
-	if (s_visit_decode(obj, c, (unsigned)in->conf->max_media,
-			   (uint64_t)in->conf->max_media_bytes, v, &e)) {
-		json_decref(obj);
-		s_visit_free(v);
 		intake_reply_err(r, &e);
 		return;
 	}
@@ -350,22 +410,7 @@ void intake_h_visit_post(struct qf_http_req *r, void *ctx)
 		return;
 	}
 	json_decref(obj);
-	struct visit_job *j = calloc(1, sizeof *j);
-	if (!j) {
-		s_visit_free(v);
-		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
-		return;
-	}
-	j->in = in;
-	j->r = r;
-	j->v = v;
-	j->job.apply = s_apply;
-	j->job.done = s_done;
-	j->job.arg = j;
-	if (intake_queue(in, r, &j->job)) {
-		s_visit_free(v);
-		free(j);
-	}
+	s_visit_queue(in, r, v, NULL, NULL);
 }
 
 /* ------------------------------------------------------------ listing */
@@ -376,10 +421,25 @@ struct visit_list {
 	const char *month;
 	json_t *items;
 	unsigned households;
+	json_t *homes; /* set: building \x1f unit (or the visit id) */
 };
+
+/* The household of a visit: its (building, unit), or the visit itself
+ * when no unit was given (it cannot be told from another). */
+static const char *s_home_key(const json_t *rec, char out[160])
+{
+	const char *u = json_string_value(json_object_get(rec, "unit"));
+	const char *b = json_string_value(json_object_get(rec, "building"));
+	if (u && *u)
+		snprintf(out, 160, "%s\x1f%s", b ? b : "", u);
+	else
+		snprintf(out, 160, "%s", json_string_value(json_object_get(rec, "visit_id")));
+	return out;
+}
 
 static int s_list(struct qf_txn *t, void *arg)
 {
+	char key[160];
 	struct visit_list *l = arg;
 	MDB_cursor *c;
 	if (mdb_cursor_open(qf_txn_mdb(t), l->in->db.visits, &c))
@@ -394,8 +454,11 @@ static int s_list(struct qf_txn *t, void *arg)
 		    json_object_get(json_object_get(rec, "actor"), "staff_id"));
 		if (rec && date && (!l->month || !strncmp(date, l->month, 7)) &&
 		    (!l->staff || (sid && !strcmp(sid, l->staff)))) {
-			if (json_is_true(json_object_get(rec, "household")))
+			if (json_is_true(json_object_get(rec, "household"))) {
 				l->households++;
+				json_object_set_new(l->homes, s_home_key(rec, key),
+						    json_true());
+			}
 			json_array_append(l->items, rec);
 		}
 		json_decref(rec);
@@ -418,12 +481,19 @@ void intake_h_visits_get(struct qf_http_req *r, void *ctx)
 	/* a supervisor sees their own records; the secretary anyone's */
 	const char *staff =
 	    strcmp(s->role, "secretary") ? s->id : qf_http_query(r, "staff");
-	struct visit_list l = {in, staff, month, json_array(), 0};
+	qf_http_reply_json(r, 200, intake_visits_list(in, staff, month));
+}
+
+json_t *intake_visits_list(struct intake *in, const char *staff, const char *month)
+{
+	struct visit_list l = {in, staff, month, json_array(), 0, json_object()};
 	intake_read(in, s_list, &l);
-	json_t *j =
-	    json_pack("{s:o, s:i, s:i}", "visits", l.items, "count",
-		      (int)json_array_size(l.items), "households", (int)l.households);
+	json_t *j = json_pack("{s:o, s:i, s:i, s:i}", "visits", l.items, "count",
+			      (int)json_array_size(l.items), "households",
+			      (int)l.households, "distinct_households",
+			      (int)json_object_size(l.homes));
+	json_decref(l.homes);
 	if (month)
 		json_object_set_new(j, "month", json_string(month));
-	qf_http_reply_json(r, 200, j);
+	return j;
 }
