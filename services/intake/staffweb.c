@@ -39,6 +39,8 @@ static const struct {
     {{"new", "/staff/new", "代居民登记"}, QF_ACT_CASE_ENTER},
     {{"spam", "/staff/spam", "垃圾信息审核"}, QF_ACT_SPAM_REVIEW},
     {{"accounts", "/staff/accounts", "账号管理"}, QF_ACT_ACCOUNT_MANAGE},
+    {{"disclosures", "/staff/disclosures", "三务公开录入"}, QF_ACT_NOTICE_WRITE},
+    {{"extensions", "/staff/extensions", "延期审批"}, QF_ACT_OVERSIGHT_READ},
 };
 #define NNAV (sizeof s_nav / sizeof s_nav[0])
 
