@@ -20,7 +20,6 @@
 #include "qf_id.h"
 #include "qf_log.h"
 
-
 #define MAX_FEN 100000000000000LL /* one trillion yuan: an input error beyond */
 
 static const struct {
@@ -455,8 +454,8 @@ static void s_done(void *arg, int rc)
 		if (rc)
 			intake_err_set(&j->err, 503, "unavailable", NULL,
 				       "暂时无法保存，请稍后重试");
-		j->reply(j->r, j->status, j->answer,
-			 rc || j->err.code ? &j->err : NULL, j->reply_arg);
+		j->reply(j->r, j->status, j->answer, rc || j->err.code ? &j->err : NULL,
+			 j->reply_arg);
 	} else if (rc) {
 		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
 				    NULL);

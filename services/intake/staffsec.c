@@ -37,8 +37,8 @@ static const char *s_str(const json_t *o, const char *k)
 struct recent {
 	struct intake *in;
 	char quarter[24]; /* "2026Q4" */
-	json_t *ledger;	 /* this quarter's entries, oldest first */
-	json_t *other;	 /* notices and lists, newest first */
+	json_t *ledger;	  /* this quarter's entries, oldest first */
+	json_t *other;	  /* notices and lists, newest first */
 };
 
 static void s_quarter_of(const char *date, char *q, size_t n)
@@ -58,7 +58,8 @@ static void s_keep(struct recent *rc, json_t *rec)
 		s_quarter_of(s_str(json_object_get(rec, "ledger"), "date"), q, sizeof q);
 		if (!strcmp(q, rc->quarter))
 			json_array_append(rc->ledger, rec);
-	} else if (!strcmp(kind, "DISCLOSURE_NOTICE") || !strcmp(kind, "DISCLOSURE_LIST")) {
+	} else if (!strcmp(kind, "DISCLOSURE_NOTICE") ||
+		   !strcmp(kind, "DISCLOSURE_LIST")) {
 		json_array_insert(rc->other, 0, rec);
 	}
 }
@@ -124,14 +125,16 @@ static void s_ledger_table(struct qf_buf *b, struct recent *rc)
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(rc->ledger, i);
 	qsort(v, n, sizeof *v, s_by_date);
-	qf_buf_puts(b, "<div class=\"scroll\"><table><caption>收支明细</caption><thead><tr>"
-		       "<th scope=\"col\">日期</th><th scope=\"col\">事由</th>"
-		       "<th scope=\"col\">收入（元）</th><th scope=\"col\">支出（元）</th>"
-		       "<th scope=\"col\">累计（元）</th></tr></thead><tbody>");
+	qf_buf_puts(b,
+		    "<div class=\"scroll\"><table><caption>收支明细</caption><thead><tr>"
+		    "<th scope=\"col\">日期</th><th scope=\"col\">事由</th>"
+		    "<th scope=\"col\">收入（元）</th><th scope=\"col\">支出（元）</th>"
+		    "<th scope=\"col\">累计（元）</th></tr></thead><tbody>");
 	long long sum = 0;
 	for (size_t i = 0; i < n; i++) {
 		const json_t *l = json_object_get(v[i], "ledger");
-		long long fen = (long long)json_integer_value(json_object_get(l, "amount_fen"));
+		long long fen =
+		    (long long)json_integer_value(json_object_get(l, "amount_fen"));
 		int inc = json_is_true(json_object_get(l, "income"));
 		sum += inc ? fen : -fen;
 		qf_buf_puts(b, "<tr><td>");
@@ -172,8 +175,9 @@ static void s_other_list(struct qf_buf *b, struct recent *rc)
 		qf_buf_puts(b, "（");
 		qf_buf_html(b, notice ? s_str(x, "date") : s_str(x, "period"));
 		if (!notice)
-			qf_buf_printf(b, "，%u 项",
-				      (unsigned)json_array_size(json_object_get(x, "items")));
+			qf_buf_printf(
+			    b, "，%u 项",
+			    (unsigned)json_array_size(json_object_get(x, "items")));
 		qf_buf_puts(b, "）<br><span class=\"hint\">编号 ");
 		qf_buf_html(b, s_str(r, "record_id"));
 		qf_buf_puts(b, "</span></li>");
@@ -183,37 +187,43 @@ static void s_other_list(struct qf_buf *b, struct recent *rc)
 
 /* ------------------------------------------------------------ forms */
 
-/* One input: label, the field (its name the API's), hint or "". */
+/* A field's frame: its label and error (the input follows). */
+static void s_field_open(struct qf_buf *b, const struct intake_err *e, const char *field,
+			 const char *label)
+{
+	qf_buf_printf(b, "<div class=\"field%s\"><label for=\"f-%s\">%s</label>",
+		      web_err_is(e, field) ? " bad" : "", field, label);
+	web_field_err(b, field, e, e ? e->message : NULL);
+}
+
+/* One input (its name the API's field) with attrs. */
 static void s_input(struct qf_buf *b, const json_t *f, const struct intake_err *e,
 		    const char *field, const char *label, const char *attrs)
 {
-	qf_buf_printf(b, "<label for=\"f-%s\">%s</label>", field, label);
-	web_field_err(b, field, e, e ? e->message : NULL);
+	s_field_open(b, e, field, label);
 	qf_buf_puts(b, "<input");
 	web_field_attrs(b, field, 0, e);
 	qf_buf_printf(b, " %s value=\"", attrs);
 	web_field_value(b, f, field);
-	qf_buf_puts(b, "\">");
+	qf_buf_puts(b, "\"></div>");
 }
 
 static void s_textarea(struct qf_buf *b, const json_t *f, const struct intake_err *e,
 		       const char *field, const char *label, const char *attrs)
 {
-	qf_buf_printf(b, "<label for=\"f-%s\">%s</label>", field, label);
-	web_field_err(b, field, e, e ? e->message : NULL);
+	s_field_open(b, e, field, label);
 	qf_buf_puts(b, "<textarea");
 	web_field_attrs(b, field, 0, e);
 	qf_buf_printf(b, " %s>", attrs);
 	web_field_value(b, f, field);
-	qf_buf_puts(b, "</textarea>");
+	qf_buf_puts(b, "</textarea></div>");
 }
 
 /* A choice: options are value, label pairs ending in NULL. */
 static void s_select(struct qf_buf *b, const json_t *f, const struct intake_err *e,
 		     const char *field, const char *label, const char *const *opt)
 {
-	qf_buf_printf(b, "<label for=\"f-%s\">%s</label>", field, label);
-	web_field_err(b, field, e, e ? e->message : NULL);
+	s_field_open(b, e, field, label);
 	qf_buf_puts(b, "<select");
 	web_field_attrs(b, field, 0, e);
 	qf_buf_puts(b, ">");
@@ -221,61 +231,84 @@ static void s_select(struct qf_buf *b, const json_t *f, const struct intake_err 
 	for (size_t i = 0; opt[i]; i += 2)
 		qf_buf_printf(b, "<option value=\"%s\"%s>%s</option>", opt[i],
 			      strcmp(cur, opt[i]) ? "" : " selected", opt[i + 1]);
-	qf_buf_puts(b, "</select>");
+	qf_buf_puts(b, "</select></div>");
 }
 
-static void s_form_open(struct qf_buf *b, const char *kind, const char *csrf)
+/* The entry forms: one table each; a field is an input, a textarea or a
+ * choice (opt: value, label pairs ending in NULL). */
+enum fkind { IN, TA, SEL };
+struct ffield {
+	enum fkind k;
+	const char *name, *label, *attrs;
+	const char *const *opt;
+};
+struct fform {
+	const char *kind, *title, *button;
+	const struct ffield *f;
+	size_t n;
+};
+
+#define TXT "type=\"text\" "
+static const char *const s_dir[] = {"income", "收入", "expense", "支出", NULL};
+static const char *const s_aff[] = {"party",	 "党务", "residential", "居务",
+				    "financial", "财务", NULL};
+static const struct ffield s_ledger_f[] = {
+    {SEL, "ledger.direction", "收入还是支出", NULL, s_dir},
+    {IN, "ledger.date", "日期（如 2026-12-08）",
+     "type=\"date\" required maxlength=\"10\"", NULL},
+    {IN, "ledger.amount_fen", "金额（元，可带两位小数）",
+     TXT "inputmode=\"decimal\" required maxlength=\"20\"", NULL},
+    {IN, "ledger.reason", "事由", TXT "required maxlength=\"200\"", NULL},
+    {IN, "ledger.counterparty", "收付对象", TXT "required maxlength=\"100\"", NULL},
+    {IN, "ledger.voucher", "凭证号（可选）", TXT "maxlength=\"64\"", NULL},
+};
+static const struct ffield s_notice_f[] = {
+    {SEL, "notice.affair", "类别", NULL, s_aff},
+    {IN, "notice.title", "标题", TXT "required maxlength=\"100\"", NULL},
+    {TA, "notice.body", "正文", "required maxlength=\"10000\" rows=\"6\"", NULL},
+    {IN, "notice.date", "日期", "type=\"date\" required maxlength=\"10\"", NULL},
+};
+static const struct ffield s_list_f[] = {
+    {IN, "list.title", "标题（如 医疗救助名单）", TXT "required maxlength=\"100\"", NULL},
+    {IN, "list.list_kind", "名单类别（小写英文，如 medical_aid）",
+     TXT "required maxlength=\"32\" autocapitalize=\"none\"", NULL},
+    {IN, "list.period", "期间（如 2026年第四季度）", TXT "required maxlength=\"32\"",
+     NULL},
+    {TA, "list.items",
+     "名单条目：每行一项，用逗号分开 姓名,楼栋编号,说明,金额（元）；后三项可空",
+     "rows=\"6\"", NULL},
+};
+#undef TXT
+#define FORM(kind, title, button, f)                                                     \
+	{                                                                                \
+		kind, title, button, f, sizeof f / sizeof f[0]                           \
+	}
+static const struct fform s_ledger_form =
+    FORM("ledger", "录入收支", "保存收支", s_ledger_f);
+static const struct fform s_notice_form =
+    FORM("notice", "发布公告", "发布公告", s_notice_f);
+static const struct fform s_list_form = FORM("list", "发布名单", "发布名单", s_list_f);
+#undef FORM
+
+static void s_form(struct qf_buf *b, const struct fform *fm, const json_t *f,
+		   const struct intake_err *e, const char *csrf)
 {
-	qf_buf_printf(b, "<form method=\"post\" action=\"/staff/disclosures/%s\">", kind);
+	qf_buf_printf(b,
+		      "<h2>%s</h2><form class=\"card\" method=\"post\" "
+		      "action=\"/staff/disclosures/%s\">",
+		      fm->title, fm->kind);
 	if (csrf)
 		intake_staff_csrf_field(b, csrf);
-}
-
-static void s_ledger_form(struct qf_buf *b, const json_t *f, const struct intake_err *e,
-			  const char *csrf)
-{
-	static const char *const dir[] = {"income", "收入", "expense", "支出", NULL};
-	qf_buf_puts(b, "<h2>录入收支</h2>");
-	s_form_open(b, "ledger", csrf);
-	s_select(b, f, e, "ledger.direction", "收入还是支出", dir);
-	s_input(b, f, e, "ledger.date", "日期（如 2026-12-08）",
-		"type=\"date\" required maxlength=\"10\"");
-	s_input(b, f, e, "ledger.amount_fen", "金额（元，可带两位小数）",
-		"inputmode=\"decimal\" required maxlength=\"20\"");
-	s_input(b, f, e, "ledger.reason", "事由", "required maxlength=\"200\"");
-	s_input(b, f, e, "ledger.counterparty", "收付对象", "required maxlength=\"100\"");
-	s_input(b, f, e, "ledger.voucher", "凭证号（可选）", "maxlength=\"64\"");
-	qf_buf_puts(b, "<button type=\"submit\">保存收支</button></form>");
-}
-
-static void s_notice_form(struct qf_buf *b, const json_t *f, const struct intake_err *e,
-			  const char *csrf)
-{
-	static const char *const aff[] = {"party",	 "党务",  "residential", "居务",
-					  "financial", "财务", NULL};
-	qf_buf_puts(b, "<h2>发布公告</h2>");
-	s_form_open(b, "notice", csrf);
-	s_select(b, f, e, "notice.affair", "类别", aff);
-	s_input(b, f, e, "notice.title", "标题", "required maxlength=\"100\"");
-	s_textarea(b, f, e, "notice.body", "正文", "required maxlength=\"10000\" rows=\"6\"");
-	s_input(b, f, e, "notice.date", "日期", "type=\"date\" required maxlength=\"10\"");
-	qf_buf_puts(b, "<button type=\"submit\">发布公告</button></form>");
-}
-
-static void s_list_form(struct qf_buf *b, const json_t *f, const struct intake_err *e,
-			const char *csrf)
-{
-	qf_buf_puts(b, "<h2>发布名单</h2>");
-	s_form_open(b, "list", csrf);
-	s_input(b, f, e, "list.title", "标题（如 医疗救助名单）", "required maxlength=\"100\"");
-	s_input(b, f, e, "list.list_kind", "名单类别（小写英文，如 medical_aid）",
-		"required maxlength=\"32\" autocapitalize=\"none\"");
-	s_input(b, f, e, "list.period", "期间（如 2026年第四季度）", "required maxlength=\"32\"");
-	s_textarea(b, f, e, "list.items",
-		   "名单条目：每行一项，用逗号分开 姓名,楼栋编号,说明,金额（元）；"
-		   "后三项可空",
-		   "rows=\"6\"");
-	qf_buf_puts(b, "<button type=\"submit\">发布名单</button></form>");
+	for (size_t i = 0; i < fm->n; i++) {
+		const struct ffield *x = &fm->f[i];
+		if (x->k == SEL)
+			s_select(b, f, e, x->name, x->label, x->opt);
+		else if (x->k == TA)
+			s_textarea(b, f, e, x->name, x->label, x->attrs);
+		else
+			s_input(b, f, e, x->name, x->label, x->attrs);
+	}
+	qf_buf_printf(b, "<button type=\"submit\">%s</button></form>", fm->button);
 }
 
 static void s_page(struct intake *in, struct qf_http_req *r, unsigned status,
@@ -308,13 +341,13 @@ static void s_page(struct intake *in, struct qf_http_req *r, unsigned status,
 	intake_read(in, s_recent_read, &rc);
 	/* the forms the person's role may use (the same policy as the routes) */
 	if (qf_policy_role_allows(c, me, QF_ACT_LEDGER_WRITE) == QF_ALLOW) {
-		s_ledger_form(&b, f, e, csrf);
+		s_form(&b, &s_ledger_form, f, e, csrf);
 		s_ledger_table(&b, &rc);
 	}
 	if (qf_policy_role_allows(c, me, QF_ACT_NOTICE_WRITE) == QF_ALLOW)
-		s_notice_form(&b, f, e, csrf);
+		s_form(&b, &s_notice_form, f, e, csrf);
 	if (qf_policy_role_allows(c, me, QF_ACT_LIST_WRITE) == QF_ALLOW)
-		s_list_form(&b, f, e, csrf);
+		s_form(&b, &s_list_form, f, e, csrf);
 	s_other_list(&b, &rc);
 	json_decref(rc.ledger);
 	json_decref(rc.other);
@@ -356,14 +389,31 @@ static void s_posted(struct qf_http_req *r, unsigned status, const char *answer,
 	free(p);
 }
 
-/* "12.5" yuan as fen (1250); else the text as given (the API refuses it). */
+/* "12.5" yuan as fen (1250): digits, at most two decimals, at most 13
+ * digits before the point; else the text as given (the API refuses it,
+ * naming the field). */
 static json_t *s_fen(const char *t)
 {
-	char *end;
-	double y = strtod(t, &end);
-	if (!*t || *end || y < 0 || y > 1e12)
+	long long fen = 0;
+	int whole = 0, dec = -1;
+	for (const char *p = t; *p; p++) {
+		if (*p == '.' && dec < 0 && whole) {
+			dec = 0;
+		} else if (*p >= '0' && *p <= '9' && (dec < 0 ? whole < 13 : dec < 2)) {
+			fen = fen * 10 + (*p - '0');
+			if (dec < 0)
+				whole++;
+			else
+				dec++;
+		} else {
+			return json_string(t);
+		}
+	}
+	if (!whole)
 		return json_string(t);
-	return json_integer((json_int_t)(y * 100 + 0.5));
+	for (int i = dec < 0 ? 0 : dec; i < 2; i++)
+		fen *= 10;
+	return json_integer((json_int_t)fen);
 }
 
 /* One line "姓名,楼栋,说明,金额" as a list item. */
@@ -495,8 +545,8 @@ static int s_ext_one(void *arg, struct qf_txn *t, const json_t *rec)
 	if (!req)
 		return 0;
 	json_array_append_new(
-	    x->rows, json_pack("{s:o, s:o, s:b}", "view", intake_case_view(x->in, t, rec, 0),
-			       "request", req, "may",
+	    x->rows, json_pack("{s:o, s:o, s:b}", "view",
+			       intake_case_view(x->in, t, rec, 0), "request", req, "may",
 			       intake_may(x->in, x->me, QF_ACT_CASE_ACT, rec)));
 	return json_array_size(x->rows) >= EXT_MAX;
 }
@@ -564,9 +614,9 @@ void intake_h_staff_extensions(struct qf_http_req *r, void *ctx)
 		qf_buf_html(&b, s_str(v, "building_name"));
 		qf_buf_puts(&b, "</a></h2><p>申请人：");
 		qf_buf_html(&b, s_str(json_object_get(q, "actor"), "name"));
-		qf_buf_printf(&b, "<br>申请延长：%lld 小时<br>理由：",
-			      (long long)json_integer_value(
-				  json_object_get(q, "extension_hours")));
+		qf_buf_printf(
+		    &b, "<br>申请延长：%lld 小时<br>理由：",
+		    (long long)json_integer_value(json_object_get(q, "extension_hours")));
 		qf_buf_html(&b, s_str(q, "reason"));
 		qf_buf_puts(&b, "<br>当前办结时限：");
 		web_time(&b, s_str(json_object_get(v, "deadlines"), "resolve_due_at"));
