@@ -193,7 +193,13 @@ static void s_field_open(struct qf_buf *b, const struct intake_err *e, const cha
 {
 	qf_buf_printf(b, "<div class=\"field%s\"><label for=\"f-%s\">%s</label>",
 		      web_err_is(e, field) ? " bad" : "", field, label);
-	web_field_err(b, field, e, e ? e->message : NULL);
+	/* under its label the field's own name is not repeated
+	   ("notice.date 必须是 ..." shows "必须是 ...") */
+	const char *m = e ? e->message : NULL;
+	size_t fl = strlen(field);
+	if (m && !strncmp(m, field, fl) && m[fl] == ' ')
+		m += fl + 1;
+	web_field_err(b, field, e, m);
 }
 
 /* One input (its name the API's field) with attrs. */
