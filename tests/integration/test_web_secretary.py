@@ -210,6 +210,27 @@ class SecretaryPagesTest(unittest.TestCase):
         self.assertNotIn("/staff/disclosures", page)
         self.assertNotIn("/staff/extensions", page)
 
+    def test_staff_role_sees_only_its_forms(self):
+        """s07 (role staff: notices and lists, not the books) gets the page
+        without the ledger form; the ledger route is 403; no approvals."""
+        st, _, body = self.it.request("POST", "/staff/accounts",
+                                      urlencode({"staff": "s07", "password": "min-zheng-2026"}),
+                                      dict(FORM, Authorization="Bearer qf-dev-s01"))
+        self.assertEqual(st, 200, body[:300])
+        w = self.web("s07", "min-zheng-2026")
+        st, _, body = w.get("/staff/disclosures")
+        page = body.decode("utf-8")
+        self.assertEqual(st, 200)
+        self.assertNotIn("ledger.amount_fen", page)
+        self.assertIn('name="notice.title"', page)
+        self.assertIn('name="list.items"', page)
+        self.assertNotIn("/staff/extensions", page)
+        self.assertEqual(w.get("/staff/extensions")[0], 403)
+        st, _, _ = w.post("/staff/disclosures/ledger", {
+            "csrf": csrf_of(body), "ledger.direction": "income", "ledger.date": "2026-12-01",
+            "ledger.amount_fen": "1", "ledger.reason": "x", "ledger.counterparty": "y"})
+        self.assertEqual(st, 403)
+
     def sign_in(self, b):
         b.open(self.base + "/staff/login")
         b.wait_for("!!document.getElementById('staff')")
