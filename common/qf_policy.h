@@ -62,7 +62,7 @@ struct qf_staff;
 	X(DISPATCH_ASSIGN, "dispatch.assign", N,                                   \
 	  "list petitions received without a building and assign one")             \
 	X(VISIT_RECORD, "visit.record", N, "record a household or office visit")   \
-	X(VISIT_READ, "visit.read", N, "read the visit log")                       \
+	X(VISIT_READ, "visit.read", O, "read a visit log (own: one's own)")       \
 	X(LEDGER_WRITE, "disclosure.ledger", N,                                    \
 	  "enter ledger entries and balances")                                     \
 	X(NOTICE_WRITE, "disclosure.notice", N, "publish notices")                 \

@@ -129,6 +129,17 @@ static struct qf_http_route s_routes[] = {
      "account.manage", NULL},
     {"POST", "/staff/accounts", intake_h_staff_accounts_post, F, SMALL, "staff",
      "account.manage", NULL},
+    /* the secretary's pages (staffsec.c) */
+    {"GET", "/staff/disclosures", intake_h_staff_disclosures, 0, 0, "staff",
+     "disclosure.notice", NULL},
+    {"POST", "/staff/disclosures/ledger", intake_h_staff_disclosure_post, F, SMALL,
+     "staff", "disclosure.ledger", NULL},
+    {"POST", "/staff/disclosures/notice", intake_h_staff_disclosure_post, F, 0, "staff",
+     "disclosure.notice", NULL},
+    {"POST", "/staff/disclosures/list", intake_h_staff_disclosure_post, F, 0, "staff",
+     "disclosure.list", NULL},
+    {"GET", "/staff/extensions", intake_h_staff_extensions, 0, 0, "staff",
+     "oversight.read", NULL},
     /* Open311 GeoReport v2 (clients identify with their API key) */
     {"GET", "/open311/discovery.:fmt", intake_h_o311_discovery, 0, 0, "open311", "public",
      NULL},

@@ -20,7 +20,6 @@
 #include "qf_id.h"
 #include "qf_log.h"
 
-
 #define MAX_FEN 100000000000000LL /* one trillion yuan: an input error beyond */
 
 static const struct {
@@ -308,6 +307,8 @@ struct disc_job {
 	unsigned status;
 	int replay;
 	struct intake_err err;
+	intake_disc_reply reply; /* a page's answer, or NULL: the API's */
+	void *reply_arg;
 };
 
 static void s_key(const char *id, unsigned v, uint8_t *k, size_t *kl)
@@ -449,7 +450,13 @@ static void s_free(struct disc_job *j)
 static void s_done(void *arg, int rc)
 {
 	struct disc_job *j = arg;
-	if (rc) {
+	if (j->reply) {
+		if (rc)
+			intake_err_set(&j->err, 503, "unavailable", NULL,
+				       "暂时无法保存，请稍后重试");
+		j->reply(j->r, j->status, j->answer, rc || j->err.code ? &j->err : NULL,
+			 j->reply_arg);
+	} else if (rc) {
 		qf_http_reply_error(j->r, 503, "unavailable", "暂时无法保存，请稍后重试",
 				    NULL);
 	} else if (j->err.code) {
@@ -469,24 +476,25 @@ static void s_done(void *arg, int rc)
 	s_free(j);
 }
 
-/* kind: the record kind the route is for (creation), or NULL (a
- * correction: the stored record's). */
-static void s_submit(struct qf_http_req *r, struct intake *in, int correction,
-		     const char *kind)
+/* The record in obj (not taken) as a new record of kind, or (kind NULL) a
+ * correction of the record :id; answered by reply, or as the API when
+ * reply is NULL. */
+static void s_start(struct qf_http_req *r, struct intake *in, int correction,
+		    const char *kind, json_t *obj, intake_disc_reply reply, void *arg)
 {
 	const struct qf_staff *s = qf_access_staff(r);
+	struct intake_err e = {0};
 	struct disc_job *j = calloc(1, sizeof *j);
 	if (!j) {
-		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
-		return;
+		intake_err_set(&e, 500, "internal", NULL, "内存不足");
+		goto refuse;
 	}
 	if (correction) {
 		const char *id = qf_http_param(r, "id");
 		if (strlen(id) != QF_ID_LEN + 1 || id[0] != 'D') {
-			free(j);
-			qf_http_reply_error(r, 404, "record_not_found",
-					    "没有这条公开记录", NULL);
-			return;
+			intake_err_set(&e, 404, "record_not_found", NULL,
+				       "没有这条公开记录");
+			goto refuse;
 		}
 		memcpy(j->record_id, id, QF_ID_LEN + 2);
 	}
@@ -495,12 +503,6 @@ static void s_submit(struct qf_http_req *r, struct intake *in, int correction,
 		free(j);
 		return;
 	}
-	json_t *obj = intake_body_json(r);
-	if (!obj) {
-		free(j);
-		return;
-	}
-	struct intake_err e = {0};
 	const char *bk = json_string_value(json_object_get(obj, "kind"));
 	if (kind && bk && strcmp(bk, kind)) {
 		intake_err_set(&e, 400, "invalid_kind", "kind",
@@ -511,23 +513,44 @@ static void s_submit(struct qf_http_req *r, struct intake *in, int correction,
 	j->rec = e.code ? NULL
 			: intake_disclosure_decode(obj, intake_world_get(in)->community,
 						   correction, &e);
-	json_decref(obj);
-	if (!j->rec) {
-		free(j);
-		intake_reply_err(r, &e);
-		return;
-	}
+	if (!j->rec)
+		goto refuse;
 	j->in = in;
 	j->r = r;
 	j->actor = s;
 	j->correction = correction;
 	j->now = qf_now_ms(in->clock);
+	j->reply = reply;
+	j->reply_arg = arg;
 	j->job.apply = s_apply;
 	j->job.done = s_done;
 	j->job.arg = j;
 	if (intake_queue(in, r, &j->job)) {
 		s_free(j);
 	}
+	return;
+refuse:
+	free(j);
+	if (reply)
+		reply(r, e.status, NULL, &e, arg);
+	else
+		intake_reply_err(r, &e);
+}
+
+static void s_submit(struct qf_http_req *r, struct intake *in, int correction,
+		     const char *kind)
+{
+	json_t *obj = intake_body_json(r);
+	if (!obj)
+		return;
+	s_start(r, in, correction, kind, obj, NULL, NULL);
+	json_decref(obj);
+}
+
+void intake_disclosure_start(struct intake *in, struct qf_http_req *r, const char *kind,
+			     json_t *obj, intake_disc_reply reply, void *arg)
+{
+	s_start(r, in, 0, kind, obj, reply, arg);
 }
 
 void intake_h_disclosure_ledger(struct qf_http_req *r, void *ctx)

@@ -536,6 +536,14 @@ json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
  * (disclosure.c; pure). correction: correction_reason required. */
 json_t *intake_disclosure_decode(const json_t *obj, const struct qf_community *c,
 				 int correction, struct intake_err *e);
+/* A disclosure record from a page (staffsec.c): obj (not taken) through
+ * POST /v1/disclosures/<kind>'s path; reply runs with 201 and the API's
+ * answer, or with the refusal e (e->field: the API's field). */
+typedef void (*intake_disc_reply)(struct qf_http_req *r, unsigned status,
+				  const char *answer, const struct intake_err *e,
+				  void *arg);
+void intake_disclosure_start(struct intake *in, struct qf_http_req *r, const char *kind,
+			     json_t *obj, intake_disc_reply reply, void *arg);
 /* Answer a submission in an Open311 format (open311.c). */
 void intake_o311_reply_submit(struct qf_http_req *r, enum intake_reply_fmt fmt,
 			      unsigned status, const char *answer,

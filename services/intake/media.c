@@ -178,9 +178,8 @@ static enum media_access s_access(struct intake *in, struct qf_txn *t, const cha
 				     &intake_rec_visit);
 		const char *by = json_string_value(
 		    json_object_get(json_object_get(rec, "actor"), "staff_id"));
-		if ((by && !strcmp(by, staff->id)) ||
-		    qf_policy_role_allows(intake_world_get(in)->community, staff,
-					  QF_ACT_VISIT_READ) == QF_ALLOW)
+		if (by && qf_policy_own(intake_world_get(in)->community, staff,
+					QF_ACT_VISIT_READ, by) == QF_ALLOW)
 			a = MEDIA_STAFF;
 		break;
 	}

@@ -152,6 +152,15 @@ void intake_h_staff_spam_dismiss(struct qf_http_req *r, void *ctx);
 void intake_h_staff_visits(struct qf_http_req *r, void *ctx);
 void intake_h_staff_visits_post(struct qf_http_req *r, void *ctx);
 void intake_h_staff_integrity(struct qf_http_req *r, void *ctx);
+/* ------------------------------------------------------------ staffsec.c */
+/* GET /staff/disclosures: the secretary's entry forms (ledger, notice,
+ * list) and what was entered through this intake; POST
+ * /staff/disclosures/:kind: one record through POST /v1/disclosures/<kind>'s
+ * path. GET /staff/extensions: cases with a pending extension request and
+ * the approve and refuse forms (to /staff/cases/:id/act). */
+void intake_h_staff_disclosures(struct qf_http_req *r, void *ctx);
+void intake_h_staff_disclosure_post(struct qf_http_req *r, void *ctx);
+void intake_h_staff_extensions(struct qf_http_req *r, void *ctx);
 /* The sign-in page with a status (the gate's 401 for pages). */
 void intake_staff_login_page(struct intake *in, struct qf_http_req *r, unsigned status,
 			     const char *notice, const char *staff_id, int failed);

@@ -41,6 +41,8 @@ static const struct {
     {{"accounts", "/staff/accounts", "账号管理"}, QF_ACT_ACCOUNT_MANAGE},
     {{"visits", "/staff/visits", "走访记录"}, QF_ACT_VISIT_READ},
     {{"integrity", "/staff/integrity", "作风举报"}, QF_ACT_OVERSIGHT_READ},
+    {{"disclosures", "/staff/disclosures", "三务公开录入"}, QF_ACT_NOTICE_WRITE},
+    {{"extensions", "/staff/extensions", "延期审批"}, QF_ACT_OVERSIGHT_READ},
 };
 #define NNAV (sizeof s_nav / sizeof s_nav[0])
 

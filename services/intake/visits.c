@@ -478,9 +478,19 @@ void intake_h_visits_get(struct qf_http_req *r, void *ctx)
 				    "month");
 		return;
 	}
-	/* a supervisor sees their own records; the secretary anyone's */
-	const char *staff =
-	    strcmp(s->role, "secretary") ? s->id : qf_http_query(r, "staff");
+	/* whose log: the one asked for, else everyone's where the policy grants
+	 * visit.read:all and one's own where it grants only :own */
+	const struct qf_community *c = qf_access_community(r);
+	const char *staff = qf_http_query(r, "staff");
+	if (!staff && qf_policy_scope(c, s, QF_ACT_VISIT_READ) != QF_SCOPE_ALL)
+		staff = s->id;
+	if (staff) {
+		enum qf_verdict v = qf_policy_own(c, s, QF_ACT_VISIT_READ, staff);
+		if (v != QF_ALLOW) {
+			qf_access_deny(r, v);
+			return;
+		}
+	}
 	qf_http_reply_json(r, 200, intake_visits_list(in, staff, month));
 }
 
