@@ -212,6 +212,17 @@ class StaffTest(unittest.TestCase):
         st, lst = self.it.json("GET", "/v1/visits?month=2026-03&staff=s02",
                                headers=bearer("secretary"))
         self.assertGreaterEqual(lst["count"], 1)
+        # whose log one may read is the policy's (visit.read:all for the
+        # secretary, :own for the supervisor), not a role name in code
+        st, lst = self.it.json("GET", "/v1/visits?month=2026-03", headers=bearer("secretary"))
+        self.assertEqual(st, 200)
+        self.assertIn("s02", [x["actor"]["staff_id"] for x in lst["visits"]], lst)
+        st, err = self.it.json("GET", "/v1/visits?month=2026-03&staff=s01",
+                               headers=bearer("supervisor"))
+        self.assertEqual((st, err["code"]), (403, "forbidden_role"), err)
+        st, lst = self.it.json("GET", "/v1/visits?month=2026-03&staff=s02",
+                               headers=bearer("supervisor"))
+        self.assertEqual(st, 200)
         for body, field in [({"place": "x"}, "date"), ({"date": "2026-02-30", "place": "x"},
                                                        "date"),
                             ({"date": "2026-03-02"}, "place"),
