@@ -574,6 +574,10 @@ void intake_h_visits_get(struct qf_http_req *r, void *ctx);
  * GET /v1/visits' answer {visits, count, households, distinct_households}
  * (distinct: by building and unit). Caller owns it. */
 json_t *intake_visits_list(struct intake *in, const char *staff, const char *month);
+/* The household a visit counts for (building and unit) as 64 hex digits of
+ * SHA-256: VisitRecorded.household_key, private, so the router's duty
+ * counts distinct households without keeping an address. */
+void intake_visit_household_key(const char *building, const char *unit, char out[65]);
 /* Record a visit (no petition) from obj through POST /v1/visits' path:
  * 0 when queued (done answers r: visit_id, or NULL with the verdict), -1
  * with the verdict in e (the caller answers), or 1 when it could not be

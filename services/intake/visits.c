@@ -9,6 +9,7 @@
  * source_visit_id, and the visit record carries the new case id. */
 #include "intake.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,12 @@ static int s_visit_write(struct intake *in, struct qf_txn *t, struct visit *v,
 	m.media = attp;
 	m.petition_case_id = (char *)(case_id ? case_id : "");
 	m.household = v->household;
+	/* the household, for the router's duty count of distinct households:
+	 * a hash of (building, unit), private like the place itself */
+	char hkey[2 * crypto_hash_sha256_BYTES + 1] = "";
+	if (v->household && v->unit && *v->unit)
+		intake_visit_household_key(v->building, v->unit, hkey);
+	m.household_key = hkey;
 	/* the envelope names no case: a visit's link to the petition made from
 	   it is private (petition_case_id), and its private part is sealed
 	   under the visit's own subject, which retention forgets on its own */
@@ -423,6 +430,21 @@ struct visit_list {
 	unsigned households;
 	json_t *homes; /* set: building \x1f unit (or the visit id) */
 };
+
+void intake_visit_household_key(const char *building, const char *unit,
+				char out[65])
+{
+	crypto_hash_sha256_state st;
+	uint8_t h[crypto_hash_sha256_BYTES];
+	static const char tag[] = "qingfeng-household-v1";
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)tag, sizeof tag);
+	crypto_hash_sha256_update(&st, (const uint8_t *)(building ? building : ""),
+				  strlen(building ? building : "") + 1);
+	crypto_hash_sha256_update(&st, (const uint8_t *)unit, strlen(unit));
+	crypto_hash_sha256_final(&st, h);
+	sodium_bin2hex(out, 2 * crypto_hash_sha256_BYTES + 1, h, sizeof h);
+}
 
 /* The household of a visit: its (building, unit), or the visit itself
  * when no unit was given (it cannot be told from another). */

@@ -203,9 +203,31 @@ int rt_duty_visit(struct rt_engine *e, struct qf_txn *t,
 	}
 	if (rc != QF_ERR_NOTFOUND)
 		return rc;
-	if ((rc = qf_txn_put(t, e->db->visits, v->visit_id, strlen(v->visit_id), "", 0,
-			     0)))
+	/* a household counts once a month: "hh:<staff>/<month>/<key>" marks
+	 * it, and the visit's record keeps that mark's name so retention can
+	 * forget it with the visit (a visit without a key counts on its own) */
+	char mark[sizeof "hh:" + RT_STAFF_MAX + 8 + 65];
+	int ml = 0;
+	const char *hk = v->household_key ? v->household_key : "";
+	if (strlen(hk) == 64 && strspn(hk, "0123456789abcdef") == 64)
+		ml = snprintf(mark, sizeof mark, "hh:%s/%s/%s", s->id, month, hk);
+	if (ml < 0 || (size_t)ml >= sizeof mark)
+		ml = 0;
+	if ((rc = qf_txn_put(t, e->db->visits, v->visit_id, strlen(v->visit_id), mark,
+			     (size_t)ml, 0)))
 		return rc;
+	if (ml) {
+		rc = qf_txn_get(t, e->db->visits, mark, (size_t)ml, &dv);
+		if (rc == QF_OK) {
+			qf_info("visit_same_household", "visit=%s month=%s",
+				qf_log_q(v->visit_id, b, sizeof b), month);
+			return QF_OK;
+		}
+		if (rc != QF_ERR_NOTFOUND)
+			return rc;
+		if ((rc = qf_txn_put(t, e->db->visits, mark, (size_t)ml, "", 0, 0)))
+			return rc;
+	}
 	int64_t now = env->time_ms > 0 ? env->time_ms : qf_now_ms(e->clock);
 	for (unsigned i = 0; i < e->conf->nduties; i++) {
 		const struct rt_duty_conf *d = &e->conf->duties[i];

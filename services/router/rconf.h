@@ -23,7 +23,7 @@
  * reach `target` of `name` per month. Pace is checked at local midnight
  * starting each day of check_days; the month's result is recorded at its
  * end. The only kind counted today is "household_visits" (VISIT_RECORDED
- * with household = true). */
+ * with household = true, each household once a month by its key). */
 struct rt_duty_conf {
 	char name[32];
 	char role[32];

@@ -135,6 +135,24 @@ static int s_expire_visit(struct rt_engine *e, struct qf_txn *t, const struct en
 		return rc; /* a visit recorded twice expires once */
 	if ((rc = s_emit(e, t, subject, x->val, NULL, x->base, RT_EXP_VISIT, now)))
 		return rc;
+	/* the household mark the duty count kept for this visit (duty.c) */
+	MDB_val v;
+	rc = qf_txn_get(t, e->db->visits, x->id, strlen(x->id), &v);
+	if (rc == QF_OK && v.mv_size > 3 && !memcmp(v.mv_data, "hh:", 3)) {
+		char mark[160];
+		size_t ml = v.mv_size < sizeof mark ? v.mv_size : 0;
+		if (ml) {
+			memcpy(mark, v.mv_data, ml);
+			rc = qf_txn_del(t, e->db->visits, mark, ml);
+			if (rc && rc != QF_ERR_NOTFOUND)
+				return rc;
+			if ((rc = qf_txn_put(t, e->db->visits, x->id, strlen(x->id), "", 0,
+					     0)))
+				return rc;
+		}
+	} else if (rc && rc != QF_ERR_NOTFOUND) {
+		return rc;
+	}
 	char b[96];
 	qf_info("private_expired", "subject=%s final_ms=%lld retention_days=%d",
 		qf_log_q(subject, b, sizeof b), (long long)x->base, e->conf->visit_days);

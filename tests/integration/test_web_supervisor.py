@@ -8,6 +8,7 @@ violation; screenshots and axe results under the cluster directory
 (screenshots/sup-*.png, axe/sup-*.json)."""
 import os
 import re
+import time
 import unittest
 from urllib.parse import urlencode
 
@@ -80,6 +81,20 @@ class SupervisorPagesTest(unittest.TestCase):
                          (200, 3, 3, 2))
         self.assertEqual(sorted(v["unit"] for v in ans["visits"]),
                          ["1单元102", "2单元301", "2单元301"])
+        # the router's duty (its DUTY_QUOTA and the public duty figures)
+        # counts the same distinct households, from the visits' private
+        # household key, never the address
+        router = self.s.procs["router"]
+
+        def duty():
+            st, body = router.json("GET", "/v1/duties?month=" + PAST,
+                                   headers={"Authorization": "Bearer qf-dev-s02"})
+            items = [i for i in body.get("items", []) if i["staff_id"] == "s02"]
+            return items[0] if items and items[0]["done"] >= 2 else None
+        d = wait_until(duty, timeout=15, what="the router's household count")
+        time.sleep(0.5)  # a third count, if one were coming, lands by now
+        d = duty()
+        self.assertEqual((d["done"], d["target"]), (2, 15), d)
         # a month still to come: nothing due yet, no warning
         st, _, body = w.get("/staff/visits?month=2099-12")
         self.assertNotIn("【", body.decode("utf-8").split("<main", 1)[-1])
