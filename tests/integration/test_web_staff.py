@@ -12,7 +12,7 @@ import unittest
 from urllib.parse import urlencode
 
 from tests.harness.qf import Cluster, Emitter, binary, wait_until
-from tests.harness.svc_disclosure import Browser
+from tests.harness.browser import Browser, assert_no_serious
 from tests.harness.svc_intake import SAMPLE, IntakeService, jpeg, multipart
 from tests.harness.system import System
 
@@ -231,6 +231,42 @@ class WorkbenchTest(unittest.TestCase):
                        "/LSJ-/.test(document.body.innerText)", timeout=15)
             shot("receipt")
         self.assertEqual(self.status(cid), "resolved")
+
+    def test_secretary_pages_accessible(self):
+        """The secretary's workbench pages on a phone (412x915 chromium):
+        axe-core finds no serious or critical violation on the queue, the
+        counter entry form, the accounts page, spam review, a case with its
+        actions and the paper receipt; screenshots staff-sec-*.png."""
+        self.set_password("s01", "shu-ji-phone-2026")
+        cid = self.petition("B05")
+        base = "http://127.0.0.1:%d" % self.it.http_port
+        with Browser(self.c) as b:
+            b.open(base + "/staff/login")
+            b.eval("document.getElementById('staff').value='s01';"
+                   "document.getElementById('password').value='shu-ji-phone-2026';"
+                   "document.querySelector('form[action=\"/staff/login\"] button').click()")
+            b.wait_for("location.pathname == '/staff/' && document.readyState == 'complete'")
+            for name, path in (("queue", "/staff/"), ("new", "/staff/new"),
+                               ("accounts", "/staff/accounts"), ("spam", "/staff/spam"),
+                               ("case", "/staff/cases/" + cid)):
+                b.open(base + path)
+                b.wait_for("document.readyState == 'complete' && !!document.querySelector('main')")
+                self.assertLessEqual(b.eval("document.documentElement.scrollWidth"), 412, path)
+                b.screenshot(self.c.path("staff-sec-%s.png" % name))
+                assert_no_serious(self, b, "staff-" + name)
+            # the counter entry's paper receipt
+            b.open(base + "/staff/new")
+            b.eval("document.getElementById('f-channel').value='phone';"
+                   "document.getElementById('f-building').value='B05';"
+                   "document.getElementById('f-address').value='5栋1单元';"
+                   "document.getElementById('f-description').value='单元门禁坏了';"
+                   "document.getElementById('f-name').value='钱玉珍';"
+                   "document.getElementById('f-phone').value='13700003333';"
+                   "document.querySelector('form[action=\"/staff/new\"] button').click()")
+            b.wait_for("document.readyState == 'complete' && "
+                       "/LSJ-/.test(document.body.innerText)", timeout=15)
+            b.screenshot(self.c.path("staff-sec-receipt.png"))
+            assert_no_serious(self, b, "staff-receipt")
 
     def test_contact_on_request(self):
         self.set_password("s04", "lou-zhang-contact")
