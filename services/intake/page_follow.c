@@ -231,7 +231,8 @@ static void s_view(struct qf_buf *b, const json_t *v, const char *secret,
 		s_feedback_form(b, code, secret, fe);
 	/* a refusal no form shows: rated already, not resolved (any more),
 	   or no longer open */
-	if (fe && !sup && !(fb && (web_err_is(fe, "rating") || web_err_is(fe, "comment")))) { /* rated already, or not resolved (any more) */
+	if (fe && !(sup && (web_err_is(fe, "text") || web_err_is(fe, "photos"))) &&
+	    !(fb && (web_err_is(fe, "rating") || web_err_is(fe, "comment")))) { /* rated already, or not resolved (any more) */
 		qf_buf_puts(b, "<p class=\"alert\" role=\"alert\">");
 		qf_buf_html(b, fe->message);
 		qf_buf_puts(b, "</p>");

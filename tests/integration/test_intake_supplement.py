@@ -12,6 +12,7 @@ import json
 import unittest
 
 from tests.harness.qf import Cluster, wait_until
+from tests.harness.svc_disclosure import Browser
 from tests.harness.svc_intake import IntakeService, bearer, jpeg, multipart
 from tests.harness.svc_router import Router
 from tests.integration.test_intake_event_privacy import public_part
@@ -135,6 +136,21 @@ class SupplementTest(unittest.TestCase):
         html = html.decode() if isinstance(html, bytes) else html
         self.assertEqual(st, 400, html[:1500])
         self.assertIn('aria-describedby="e-text"', html)
+
+    def test_page_with_js(self):
+        """The script's follow view (secret from the fragment) offers the same
+        form; the browser posts it as a plain multipart form."""
+        cid, code, secret = self.submit()
+        base = "http://127.0.0.1:%d" % self.it.http_port
+        with Browser(self.cluster) as b:
+            b.open(base + "/t/%s#k=%s" % (code, secret))
+            b.wait_for("!!document.getElementById('supplement-form')", timeout=20)
+            b.eval("document.getElementById('f-text').value='单元门的锁也坏了。',1")
+            b.eval("document.querySelector('#supplement-form button').click(),1")
+            b.wait_for("document.readyState === 'complete' && "
+                       "document.body.innerText.indexOf('已收到您的补充') >= 0", timeout=20)
+        wait_until(lambda: "居民补充：单元门的锁也坏了。" in self.notes(code, secret),
+                   timeout=15, what="the supplement on the timeline")
 
     def test_bad_input(self):
         cid, code, secret = self.submit()
