@@ -132,10 +132,13 @@ static int s_apply(struct qf_txn *t, void *arg)
 	intake_mask_save(&mask, rec);
 	qf_id_sortable(j->now, j->cmd + 1);
 	j->cmd[0] = 'K';
-	json_t *cr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "command_id", j->cmd,
-			       "kind", "supplement", "case_id", j->case_id, "action",
+	/* its words as written are the timeline entry's notes for staff (the
+	   command record is sealed as the case is) */
+	json_t *cr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:{s:s}}", "command_id",
+			       j->cmd, "kind", "supplement", "case_id", j->case_id, "action",
 			       "supplement", "status", "pending", "requested_ms",
-			       (json_int_t)j->now);
+			       (json_int_t)j->now, "notes", "supplement",
+			       j->text ? j->text : "");
 	rc = cr ? intake_rec_put(in, t, in->db.cmds, j->cmd, strlen(j->cmd), &intake_rec_cmd,
 				 j->case_id, 1, cr)
 		: QF_ERR_NOMEM;

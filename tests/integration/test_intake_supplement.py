@@ -78,8 +78,14 @@ class SupplementTest(unittest.TestCase):
         self.assertIn("楼梯上有人摔倒了", note)
         # staff: the same timeline entry, and the words as written with the photo
         v = self.staff_view(cid)
-        self.assertTrue(any((e.get("note") or "").startswith("居民补充：")
-                            for e in v["timeline"]), v["timeline"])
+        entry = [e for e in v["timeline"] if (e.get("note") or "").startswith("居民补充：")]
+        self.assertEqual(len(entry), 1, v["timeline"])
+        self.assertIn("我叫吴晓明", entry[0]["staff_notes"]["supplement"])
+        # the staff case page shows it in its timeline
+        st, _, page = self.it.request("GET", "/staff/cases/" + cid,
+                                      headers=bearer("supervisor"))
+        self.assertEqual(st, 200)
+        self.assertIn("居民补充：", page.decode())
         sup = v["supplements"][0]
         self.assertIn("我叫吴晓明", sup["text"])
         self.assertEqual(len(sup["media"]), 1)
