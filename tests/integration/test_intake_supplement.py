@@ -113,6 +113,18 @@ class SupplementTest(unittest.TestCase):
         self.assertNotIn("吴晓明", text)
         self.assertNotIn("13912345678", text)
 
+    def test_sensitive_case_public_part_never_has_it(self):
+        st, r = self.it.petition(dict(PETITION, category="integrity_report",
+                                      description="经办人员要求请吃饭", consent_public=True))
+        self.assertEqual(st, 201, r)
+        st, ans = self.supplement(r["tracking_code"], r["secret"],
+                                  {"text": "他又打电话来要钱了"})
+        self.assertIn(st, (200, 202), ans)
+        evs = [e for e in self.it.watch(types=["PETITION_SUPPLEMENTED"])
+               if e["case_id"] == r["case_id"]]
+        self.assertEqual(len(evs), 1, evs)
+        self.assertNotIn("text", public_part(evs[0]))
+
     def test_page_without_js(self):
         cid, code, secret = self.submit()
         st, _, html = self.it.request("POST", "/t/" + code, "secret=" + secret,
