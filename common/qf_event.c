@@ -24,6 +24,7 @@ static const struct entry s_table[] = {
 	{T(SPAM_HELD), D(spam_held)},
 	{T(SPAM_RELEASED), D(spam_released)},
 	{T(DATA_EXPORTED), D(data_exported)},
+	{T(PETITION_SUPPLEMENTED), D(petition_supplemented)},
 	{T(CASE_ASSIGNED), D(case_transition)},
 	{T(CASE_ACCEPTED), D(case_transition)},
 	{T(CASE_TRANSFERRED), D(case_transition)},

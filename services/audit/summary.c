@@ -26,6 +26,7 @@ static const struct label s_labels[] = {
     {T(VISIT_RECORDED), "记录走访"},
     {T(SPAM_HELD), "疑似垃圾信息被拦截"},
     {T(SPAM_RELEASED), "放行被拦截的诉求"},
+    {T(PETITION_SUPPLEMENTED), "诉求人补充材料"},
     {T(CASE_ASSIGNED), "派单"},
     {T(CASE_ACCEPTED), "受理"},
     {T(CASE_TRANSFERRED), "转办"},

@@ -1466,6 +1466,16 @@ int cases_apply_transition(struct dp *dp, struct qf_txn *t,
 			type ? type : "?", (unsigned long long)env->seq);
 		return QF_OK;
 	}
+	/* a petitioner's supplement (router input `supplement`) is no step of
+	   the community's: neither on the board's timeline nor its first
+	   response. Known by its actor, or, where the public part withholds
+	   the actor (a sensitive case), by a progress that keeps a state no
+	   staff note keeps */
+	if (env->type == ET(CASE_PROGRESS) &&
+	    ((ct->actor && ct->actor->role && !strcmp(ct->actor->role, "petitioner")) ||
+	     (ct->from_state > 0 && ct->from_state == ct->to_state &&
+	      ct->from_state != QINGFENG__V1__CASE_STATE__STATE_IN_PROGRESS)))
+		return QF_OK;
 	int existed, rc;
 	struct ccase *c = s_case_get(dp, t, id, &existed, &rc);
 	if (!c)

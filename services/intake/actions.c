@@ -549,19 +549,7 @@ static int s_action_write(struct action_job *j, struct qf_txn *t, json_t *crec)
 	m.reject_reason = j->a.reject;
 	m.related_case = j->a.related_case ? j->a.related_case : (char *)"";
 	m.extension_hours = j->a.extension_hours;
-	for (unsigned i = 0; i < j->a.nmedia; i++) {
-		qingfeng__v1__attachment__init(&att[i]);
-		struct intake_media *md = &j->a.media[i];
-		if (md->kind == INTAKE_MEDIA_URL) {
-			att[i].url = md->url;
-		} else {
-			att[i].sha256 = md->sha256;
-			att[i].content_type = (char *)md->content_type;
-			att[i].size = md->size;
-		}
-		attp[i] = &att[i];
-	}
-	m.n_media = j->a.nmedia;
+	m.n_media = intake_media_attachments(j->a.media, j->a.nmedia, att, attp);
 	m.media = attp;
 	m.requested_ms = j->now;
 	if (!rc)

@@ -87,6 +87,8 @@ static int s_case_read(struct qf_txn *t, void *arg)
 	}
 	if (json_object_get(rec, "feedback"))
 		json_object_set(c->view, "feedback", json_object_get(rec, "feedback"));
+	if (json_object_get(rec, "supplements")) /* the petitioner's, as written */
+		json_object_set(c->view, "supplements", json_object_get(rec, "supplements"));
 	static const char *const extra[] = {
 	    "assignee", "owner",	   "entered_by",       "concerns_staff",
 	    "parties",	"source_visit_id", "released_hold_id", "client",

@@ -97,7 +97,8 @@ static int s_complete(struct intake *in, struct qf_txn *t, const char *cmd,
 	const char *st = json_string_value(json_object_get(rec, "status"));
 	const char *kind = json_string_value(json_object_get(rec, "kind"));
 	if ((st && !strcmp(st, "done")) ||
-	    (feedback_only && (!kind || strcmp(kind, "feedback")))) {
+	    (feedback_only &&
+	     (!kind || (strcmp(kind, "feedback") && strcmp(kind, "supplement"))))) {
 		json_decref(rec);
 		json_decref(result);
 		return QF_OK;
@@ -183,6 +184,10 @@ static void s_note(const char *kind, const Qingfeng__V1__CaseTransition *c, char
 		snprintf(out, n, "%s已受理", who);
 	else if (!strcmp(kind, "transferred"))
 		snprintf(out, n, "已转交%s%s%s", who, *c->reason ? "：" : "", c->reason);
+	else if (!strcmp(kind, "progress") && c->actor && c->actor->role &&
+		 !strcmp(c->actor->role, "petitioner"))
+		snprintf(out, n, "%s%s", *c->comment ? "居民补充：" : "居民补充了材料",
+			 c->comment);
 	else if (!strcmp(kind, "progress"))
 		snprintf(out, n, "%s%s%s%s%s%s%s%s%s", *c->cause ? "原因：" : "",
 			 c->cause, *c->cause ? "；" : "", *c->progress ? "进展：" : "",
@@ -392,7 +397,8 @@ static int s_transition(struct intake *in, struct qf_txn *t,
 	json_decref(rec);
 	if (rc)
 		return rc;
-	/* a transition that carries a feedback command answers it */
+	/* a transition that carries a petitioner's command (feedback,
+	   supplement) answers it */
 	const char *cmd =
 	    c->command_id && *c->command_id ? c->command_id : env->correlation_id;
 	if (cmd && *cmd && strlen(cmd) <= 40) {

@@ -205,6 +205,11 @@ int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,
  * secret, -1 for a malformed code. No rate limit: the caller's. */
 int intake_track_view(struct intake *in, const char *code, const char *secret,
 		      json_t **view);
+/* The case of tracking code `code` when secret is its own: a new record
+ * (its id into case_id), or NULL with 404 not_found in e (unknown code and
+ * wrong secret alike). */
+json_t *intake_track_case(struct intake *in, struct qf_txn *t, const char *code,
+			  const char *secret, char *case_id, size_t n, struct intake_err *e);
 /* Called once the feedback is committed (e NULL) or refused (e set); it
  * replies to r itself. */
 typedef void (*intake_feedback_done)(struct qf_http_req *r, const struct intake_err *e,
@@ -217,6 +222,27 @@ typedef void (*intake_feedback_done)(struct qf_http_req *r, const struct intake_
 int intake_feedback_queue(struct intake *in, struct qf_http_req *r, const char *code,
 			  const char *secret, unsigned rating, char *comment,
 			  intake_feedback_done done, void *done_arg, struct intake_err *e);
+/* How a petitioner's command (feedback, supplement) ends once its job ran:
+ * rc a store failure (503), else refused (when its code is set) or, accepted,
+ * the router's verdict awaited under cmd; done (or NULL) answers instead
+ * of the API. Returns 1 when accepted. */
+int intake_petitioner_answer(struct intake *in, struct qf_http_req *r, int rc,
+			     const struct intake_err *refused, const char *cmd,
+			     intake_feedback_done done, void *done_arg);
+
+/* ------------------------------------------------------------ supplement.c */
+struct intake_form;
+/* Queue the petitioner's supplement to an open case (text and photos from
+ * obj, uploads from form; the form is freed here): as feedback, done NULL
+ * waits for the router's verdict (the API), else done replies. Returns as
+ * intake_feedback_queue. */
+int intake_supplement_queue(struct intake *in, struct qf_http_req *r, const char *code,
+			    const char *secret, const json_t *obj, struct intake_form *form,
+			    intake_feedback_done done, void *done_arg, struct intake_err *e);
+void intake_h_supplement(struct qf_http_req *r, void *ctx);
+/* Whether a case in state st (or NULL) takes supplements: still being
+ * handled (not resolved, closed, rejected, merged, held or dismissed). */
+int intake_supplement_open(const char *st);
 
 /* ------------------------------------------------------------ api.c */
 /* Reply with a verdict ({code, message, field}). */
@@ -337,6 +363,10 @@ int intake_media_owners(struct intake *in, struct qf_txn *t, const char *sha_hex
  * Other kinds: nothing to do. */
 int intake_media_attach(struct intake *in, struct qf_txn *t, struct intake_media *m,
 			const char *owner, const char *const *from);
+/* The event attachments of media[0..n) into att, pointers into attp (n
+ * each; they point into media); returns n. */
+size_t intake_media_attachments(const struct intake_media *media, unsigned n,
+				Qingfeng__V1__Attachment *att, Qingfeng__V1__Attachment **attp);
 /* An upload (POST /v1/media): the photo stored under a new upload id, and
  * its token ("<id>.<secret>", only the secret's hash is kept) into token. */
 int intake_upload_put(struct intake *in, struct qf_txn *t, const struct intake_media *m,

@@ -267,3 +267,21 @@ void intake_h_media_get(struct qf_http_req *r, void *ctx)
 	}
 	qf_http_reply_take(r, 200, g.ctype, (char *)g.data, g.len);
 }
+
+size_t intake_media_attachments(const struct intake_media *media, unsigned n,
+				Qingfeng__V1__Attachment *att, Qingfeng__V1__Attachment **attp)
+{
+	for (unsigned i = 0; i < n; i++) {
+		qingfeng__v1__attachment__init(&att[i]);
+		const struct intake_media *md = &media[i];
+		if (md->kind == INTAKE_MEDIA_URL) {
+			att[i].url = md->url;
+		} else {
+			att[i].sha256 = (char *)md->sha256;
+			att[i].content_type = (char *)(md->content_type ? md->content_type : "");
+			att[i].size = md->size;
+		}
+		attp[i] = &att[i];
+	}
+	return n;
+}

@@ -26,6 +26,7 @@ void page_h_submit(struct qf_http_req *r, void *ctx);
 void page_h_follow(struct qf_http_req *r, void *ctx);
 void page_h_follow_post(struct qf_http_req *r, void *ctx);
 void page_h_feedback(struct qf_http_req *r, void *ctx);
+void page_h_supplement(struct qf_http_req *r, void *ctx);
 
 /* GET /t/:code/sms (phone form), POST /t/:code/sms (phone: the notifier
  * sends a code by SMS), POST /t/:code/sms/confirm (id, code): following a

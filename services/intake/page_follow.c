@@ -115,6 +115,34 @@ static void s_feedback_form(struct qf_buf *b, const char *code, const char *secr
 	qf_buf_puts(b, "</div><button type=\"submit\">提交评价</button></form>");
 }
 
+/* The supplement form (words and photos) while the case is open. */
+static void s_supplement_form(struct qf_buf *b, const char *code, const char *secret,
+			      const struct intake_err *e)
+{
+	qf_buf_puts(b, "<h2>补充情况或照片</h2><form method=\"post\" class=\"card\" "
+		       "id=\"supplement-form\" enctype=\"multipart/form-data\" action=\"/t/");
+	qf_buf_url(b, code);
+	qf_buf_puts(b, "/supplements\"><input type=\"hidden\" name=\"secret\" value=\"");
+	qf_buf_html(b, secret);
+	qf_buf_puts(b, "\">");
+	qf_buf_puts(b, web_err_is(e, "text") ? "<div class=\"field bad\">"
+					     : "<div class=\"field\">");
+	qf_buf_puts(b, "<label for=\"f-text\">补充说明</label><textarea rows=\"3\" "
+		       "maxlength=\"4000\"");
+	web_field_attrs(b, "text", 0, e);
+	qf_buf_puts(b, "></textarea>");
+	web_field_err(b, "text", e, NULL);
+	qf_buf_puts(b, web_err_is(e, "photos") ? "</div><div class=\"field bad\">"
+					       : "</div><div class=\"field\">");
+	qf_buf_puts(b, "<label for=\"f-photos\">照片（可选）</label><input type=\"file\" "
+		       "accept=\"image/*\" multiple");
+	web_field_attrs(b, "photos", 0, e);
+	qf_buf_puts(b, ">");
+	web_field_err(b, "photos", e, NULL);
+	qf_buf_puts(b, "</div><p class=\"when\">补充内容只给工作人员看，除非您提交时同意公开。"
+		       "</p><button type=\"submit\">提交补充</button></form>");
+}
+
 /* The follow view as the API gives it, rendered. */
 /* The way to follow by SMS (page_sms.c), when the community offers it. */
 static void s_sms_link(struct qf_buf *b, const char *code)
@@ -195,9 +223,16 @@ static void s_view(struct qf_buf *b, const json_t *v, const char *secret,
 	if (sms && code && st && strcmp(st, "closed") && strcmp(st, "held_for_review") &&
 	    strcmp(st, "dismissed"))
 		s_sms_link(b, code);
-	if (code && json_is_true(json_object_get(v, "can_give_feedback")))
+	int sup = code && json_is_true(json_object_get(v, "can_supplement"));
+	if (sup)
+		s_supplement_form(b, code, secret, fe);
+	int fb = code && json_is_true(json_object_get(v, "can_give_feedback"));
+	if (fb)
 		s_feedback_form(b, code, secret, fe);
-	else if (fe) { /* rated already, or not resolved (any more) */
+	/* a refusal no form shows: rated already, not resolved (any more),
+	   or no longer open */
+	if (fe && !(sup && (web_err_is(fe, "text") || web_err_is(fe, "photos"))) &&
+	    !(fb && (web_err_is(fe, "rating") || web_err_is(fe, "comment")))) { /* rated already, or not resolved (any more) */
 		qf_buf_puts(b, "<p class=\"alert\" role=\"alert\">");
 		qf_buf_html(b, fe->message);
 		qf_buf_puts(b, "</p>");
@@ -333,6 +368,8 @@ struct fb_page {
 	struct intake *in;
 	char code[32];
 	char secret[64];
+	const char *field;  /* where a refusal without a field is shown */
+	const char *thanks; /* the notice once done */
 };
 
 static void s_fb_done(struct qf_http_req *r, const struct intake_err *e, void *arg)
@@ -345,11 +382,11 @@ static void s_fb_done(struct qf_http_req *r, const struct intake_err *e, void *a
 		intake_track_view(fp->in, fp->code, fp->secret, &view);
 		struct intake_err fe = *e;
 		if (!fe.field[0])
-			snprintf(fe.field, sizeof fe.field, "rating");
+			snprintf(fe.field, sizeof fe.field, "%s", fp->field);
 		s_reply(r, fp->in, e->status, fp->code, view, fp->secret, &fe, NULL);
 		json_decref(view);
 	} else {
-		s_show(r, fp->in, fp->code, fp->secret, "感谢您的评价，已转给社区。");
+		s_show(r, fp->in, fp->code, fp->secret, fp->thanks);
 	}
 	memset(fp->secret, 0, sizeof fp->secret);
 	free(fp);
@@ -371,6 +408,8 @@ void page_h_feedback(struct qf_http_req *r, void *ctx)
 	int rc = -1;
 	if (fp) {
 		fp->in = in;
+		fp->field = "rating";
+		fp->thanks = "感谢您的评价，已转给社区。";
 		snprintf(fp->code, sizeof fp->code, "%s", code);
 		snprintf(fp->secret, sizeof fp->secret, "%s", secret ? secret : "");
 	}
@@ -393,4 +432,61 @@ void page_h_feedback(struct qf_http_req *r, void *ctx)
 		}
 	}
 	json_decref(f);
+}
+
+/* POST /t/:code/supplements (secret, text, photos: multipart) */
+void page_h_supplement(struct qf_http_req *r, void *ctx)
+{
+	struct intake *in = ctx;
+	const char *code = qf_http_param(r, "code");
+	struct intake_err e = {0};
+	struct intake_form form;
+	json_t *obj = NULL;
+	int rc = intake_petition_read(in, r, &obj, &form, &e);
+	if (rc == -2)
+		return; /* answered */
+	if (rc == -1 || s_limited(in, r, code)) {
+		const char *secret = json_string_value(json_object_get(form.fields, "secret"));
+		if (rc == -1 && secret) {
+			struct fb_page fp = {.in = in, .field = "photos"};
+			snprintf(fp.code, sizeof fp.code, "%s", code);
+			snprintf(fp.secret, sizeof fp.secret, "%s", secret);
+			json_t *view = NULL;
+			intake_track_view(in, fp.code, fp.secret, &view);
+			snprintf(e.field, sizeof e.field, "photos");
+			s_reply(r, in, e.status, fp.code, view, fp.secret, &e, NULL);
+			json_decref(view);
+			memset(fp.secret, 0, sizeof fp.secret);
+		} else if (rc == -1) {
+			s_reply(r, in, e.status, code, NULL, NULL, &e, NULL);
+		}
+		intake_form_free(&form);
+		json_decref(obj);
+		return;
+	}
+	const char *secret = json_string_value(json_object_get(obj, "secret"));
+	struct fb_page *fp = calloc(1, sizeof *fp);
+	if (!fp) {
+		intake_form_free(&form);
+		json_decref(obj);
+		qf_http_reply_error(r, 500, "internal", "内存不足", NULL);
+		return;
+	}
+	fp->in = in;
+	fp->field = "text";
+	fp->thanks = "已收到您的补充，已转给经办人。";
+	snprintf(fp->code, sizeof fp->code, "%s", code);
+	snprintf(fp->secret, sizeof fp->secret, "%s", secret ? secret : "");
+	rc = intake_supplement_queue(in, r, code, secret, obj, &form, s_fb_done, fp, &e);
+	if (rc == -2)
+		free(fp);
+	else if (rc == -1 && (e.status == 404 || e.status == 401)) {
+		s_show(r, in, code, secret, NULL);
+		free(fp);
+	} else if (rc == -1) {
+		if (!strncmp(e.field, "media", 5))
+			snprintf(e.field, sizeof e.field, "photos");
+		s_fb_done(r, &e, fp); /* the view again, error at its field */
+	}
+	json_decref(obj);
 }

@@ -336,44 +336,44 @@ static int s_staff_ref(const struct qf_community *c, const char *id, const char 
 	return 0;
 }
 
-static int s_media(const json_t *obj, struct intake_upload *up, unsigned nup,
-		   const struct intake_petition_opts *o, struct intake_petition *p,
-		   struct intake_err *e)
+int intake_media_decode(const json_t *obj, struct intake_upload *up, unsigned nup,
+			unsigned max, uint64_t max_bytes, struct intake_media *out,
+			unsigned *n, struct intake_err *e)
 {
 	json_t *arr = json_object_get(obj, "media");
 	size_t nj = 0;
+	*n = 0;
 	if (arr && !json_is_null(arr)) {
 		if (!json_is_array(arr))
 			return intake_err_set(e, 400, "invalid_type", "media",
 					      "media 必须是数组");
 		nj = json_array_size(arr);
 	}
-	unsigned max = o->max_media < INTAKE_MAX_MEDIA ? o->max_media : INTAKE_MAX_MEDIA;
+	if (max > INTAKE_MAX_MEDIA)
+		max = INTAKE_MAX_MEDIA;
 	if (nj + nup > max)
 		return intake_err_set(e, 422, "too_many_media", "media",
 				      "最多上传 %u 个图片或链接（收到 %zu 个）", max,
 				      nj + nup);
 	char field[32];
 	for (unsigned i = 0; i < nup; i++) {
-		snprintf(field, sizeof field, "media[%u]", p->nmedia);
-		if (intake_media_from_upload(&up[i], field, o->max_media_bytes,
-					     &p->media[p->nmedia], e))
+		snprintf(field, sizeof field, "media[%u]", *n);
+		if (intake_media_from_upload(&up[i], field, max_bytes, &out[*n], e))
 			return -1;
-		p->nmedia++;
+		(*n)++;
 	}
 	for (size_t i = 0; i < nj; i++) {
-		snprintf(field, sizeof field, "media[%u]", p->nmedia);
-		if (intake_media_item_decode(json_array_get(arr, i), field,
-					     o->max_media_bytes, &p->media[p->nmedia], e))
+		snprintf(field, sizeof field, "media[%u]", *n);
+		if (intake_media_item_decode(json_array_get(arr, i), field, max_bytes,
+					     &out[*n], e))
 			return -1;
-		p->nmedia++;
+		(*n)++;
 	}
 	/* the same photo twice is one photo */
-	for (unsigned i = 0; i < p->nmedia; i++)
-		for (unsigned k = i + 1; k < p->nmedia; k++)
-			if (p->media[i].kind != INTAKE_MEDIA_URL &&
-			    p->media[k].kind != INTAKE_MEDIA_URL &&
-			    !strcmp(p->media[i].sha256, p->media[k].sha256))
+	for (unsigned i = 0; i < *n; i++)
+		for (unsigned k = i + 1; k < *n; k++)
+			if (out[i].kind != INTAKE_MEDIA_URL && out[k].kind != INTAKE_MEDIA_URL &&
+			    !strcmp(out[i].sha256, out[k].sha256))
 				return intake_err_set(e, 422, "duplicate_media", "media",
 						      "同一张图片上传了两次");
 	return 0;
@@ -494,7 +494,8 @@ int intake_petition_decode(const json_t *obj, struct intake_upload *up, unsigned
 			}
 		}
 	}
-	if (s_media(obj, up, nup, o, p, e))
+	if (intake_media_decode(obj, up, nup, o->max_media, o->max_media_bytes, p->media,
+				&p->nmedia, e))
 		goto out;
 	rc = 0;
 out:

@@ -113,6 +113,13 @@ int intake_media_item_decode(const json_t *item, const char *field, uint64_t max
 int intake_media_from_upload(struct intake_upload *u, const char *field,
 			     uint64_t max_bytes, struct intake_media *m,
 			     struct intake_err *e);
+/* The media of a request: the form's uploads (consumed), then obj's
+ * "media" array; at most max in all (and INTAKE_MAX_MEDIA), each photo at
+ * most max_bytes, no photo twice. Fills out[0..*n); on -1 the caller frees
+ * out[0..*n) (the verdict in e: 413 media_too_large, 422 too_many_media...). */
+int intake_media_decode(const json_t *obj, struct intake_upload *up, unsigned nup,
+			unsigned max, uint64_t max_bytes, struct intake_media *out,
+			unsigned *n, struct intake_err *e);
 void intake_media_free(struct intake_media *m);
 /* A multipart file name free of path tricks (no '/', '\\', "..", control
  * characters or leading '.'; valid UTF-8; at most 255 bytes). */

@@ -243,20 +243,7 @@ static int s_pack_petition(struct intake_sub *s)
 		m.petitioner_pseudonym.data = s->pseudonym;
 		m.petitioner_pseudonym.len = 32;
 	}
-	for (unsigned i = 0; i < p->nmedia; i++) {
-		qingfeng__v1__attachment__init(&att[i]);
-		const struct intake_media *md = &p->media[i];
-		if (md->kind == INTAKE_MEDIA_URL) {
-			att[i].url = md->url;
-		} else {
-			att[i].sha256 = (char *)md->sha256;
-			att[i].content_type =
-			    (char *)(md->content_type ? md->content_type : "");
-			att[i].size = md->size;
-		}
-		attp[i] = &att[i];
-	}
-	m.n_media = p->nmedia;
+	m.n_media = intake_media_attachments(p->media, p->nmedia, att, attp);
 	m.media = attp;
 	for (unsigned i = 0; i < s->nsealed; i++) {
 		qingfeng__v1__sealed_contact__init(&sc[i]);

@@ -220,6 +220,7 @@ json_t *intake_case_view(struct intake *in, struct qf_txn *t, const json_t *rec,
 	json_int_t fn = json_integer_value(json_object_get(rec, "feedback_n"));
 	json_object_set_new(v, "can_give_feedback",
 			    json_boolean(st && !strcmp(st, "resolved") && fn < rn));
+	json_object_set_new(v, "can_supplement", json_boolean(intake_supplement_open(st)));
 	if (intake_case_forgotten(rec)) {
 		json_object_set_new(v, "personal_data_deleted", json_true());
 		json_object_set_new(v, "notice", json_string("个人信息已按保存期限删除"));
@@ -382,6 +383,23 @@ void intake_h_track_post(struct qf_http_req *r, void *ctx)
 
 /* ------------------------------------------------------------ feedback */
 
+json_t *intake_track_case(struct intake *in, struct qf_txn *t, const char *code,
+			  const char *secret, char *case_id, size_t n, struct intake_err *e)
+{
+	char target[64];
+	json_t *rec = NULL;
+	if (intake_code_get(in, t, code, target, sizeof target) || target[0] != 'C' ||
+	    !(rec = intake_case_get(in, t, target)) ||
+	    !intake_track_secret_ok(secret,
+				    json_string_value(json_object_get(rec, "secret_hash")))) {
+		json_decref(rec);
+		intake_err_set(e, 404, "not_found", NULL, "查询码或密钥不正确");
+		return NULL;
+	}
+	snprintf(case_id, n, "%s", target);
+	return rec;
+}
+
 struct fb_job {
 	struct qf_gc_job job;
 	struct intake *in;
@@ -403,17 +421,10 @@ static int s_fb_apply(struct qf_txn *t, void *arg)
 	struct fb_job *j = arg;
 	struct intake *in = j->in;
 	j->err.code = NULL;
-	char target[64];
-	json_t *rec = NULL;
-	if (intake_code_get(in, t, j->code, target, sizeof target) || target[0] != 'C' ||
-	    !(rec = intake_case_get(in, t, target)) ||
-	    !intake_track_secret_ok(j->secret,
-			 json_string_value(json_object_get(rec, "secret_hash")))) {
-		json_decref(rec);
-		intake_err_set(&j->err, 404, "not_found", NULL, "查询码或密钥不正确");
+	json_t *rec =
+	    intake_track_case(in, t, j->code, j->secret, j->case_id, sizeof j->case_id, &j->err);
+	if (!rec)
 		return QF_OK;
-	}
-	snprintf(j->case_id, sizeof j->case_id, "%.39s", target);
 	const char *st = json_string_value(json_object_get(rec, "state"));
 	json_int_t rn = json_integer_value(json_object_get(rec, "resolved_n"));
 	json_int_t fn = json_integer_value(json_object_get(rec, "feedback_n"));
@@ -471,7 +482,7 @@ static int s_fb_apply(struct qf_txn *t, void *arg)
 		rc = intake_emit_for(in, t, QINGFENG__V1__EVENT_TYPE__FEEDBACK_GIVEN, bld,
 				     j->case_id, j->cmd, &m.base, &pc, rec);
 	if (!rc)
-		rc = intake_case_put(in, t, target, rec);
+		rc = intake_case_put(in, t, j->case_id, rec);
 	free(comment);
 	json_decref(rec);
 	return rc;
@@ -484,26 +495,36 @@ static void s_fb_free(struct fb_job *j)
 	free(j);
 }
 
+int intake_petitioner_answer(struct intake *in, struct qf_http_req *r, int rc,
+			     const struct intake_err *refused, const char *cmd,
+			     intake_feedback_done done, void *done_arg)
+{
+	struct intake_err e = {0};
+	if (rc) {
+		qf_error("petitioner_commit_failed", "command=%s error=\"%s\"", cmd,
+			 qf_strerror(rc));
+		intake_err_set(&e, 503, "unavailable", NULL, "暂时无法保存，请稍后重试");
+	} else if (refused->code) {
+		e = *refused;
+	}
+	if (done)
+		done(r, e.code ? &e : NULL, done_arg);
+	else if (e.code)
+		intake_reply_err(r, &e);
+	else
+		intake_waiters_add(in, r, cmd, 1);
+	return !e.code;
+}
+
 static void s_fb_done(void *arg, int rc)
 {
 	struct fb_job *j = arg;
-	struct intake_err e = {0};
-	if (rc) {
-		qf_error("feedback_commit_failed", "error=\"%s\"", qf_strerror(rc));
-		intake_err_set(&e, 503, "unavailable", NULL, "暂时无法保存，请稍后重试");
-	} else if (j->err.code) {
-		e = j->err;
-	} else {
+	if (intake_petitioner_answer(j->in, j->r, rc, &j->err, j->cmd, j->done,
+				     j->done_arg)) {
 		qf_metric_inc(j->in->m.feedback);
 		qf_info("feedback_given", "case=%s command=%s rating=%u", j->case_id,
 			j->cmd, j->rating);
 	}
-	if (j->done)
-		j->done(j->r, e.code ? &e : NULL, j->done_arg);
-	else if (e.code)
-		intake_reply_err(j->r, &e);
-	else
-		intake_waiters_add(j->in, j->r, j->cmd, 1);
 	s_fb_free(j);
 }
 

@@ -728,7 +728,8 @@ static int s_parse_rule(config_setting_t *g, struct ntf_rule *r,
 	static const char *const known[] = {
 	    "name",	  "event",	"recipients", "channels", "template",
 	    "categories", "priorities", "buildings",  "states",	  "breached",
-	    "kind",	  "max_rating", "behind",     "urgent",	  NULL};
+	    "kind",	  "max_rating", "behind",     "urgent",	  "by",
+	    NULL};
 	int rc = s_members_known(g, known, errs);
 	r->line = (unsigned)config_setting_source_line(g);
 	r->breached = -1;
@@ -827,6 +828,17 @@ static int s_parse_rule(config_setting_t *g, struct ntf_rule *r,
 		else {
 			qf_cfg_error(errs, config_setting_get_member(g, "kind"), NULL,
 				     "'%s' is not respond or resolve", kind);
+			rc = QF_ERR_CONFIG;
+		}
+	}
+	const char *by = NULL;
+	if (qf_cfg_member_str(g, "by", 1, &by, errs))
+		rc = QF_ERR_CONFIG;
+	else if (by) {
+		r->by = !strcmp(by, "petitioner") ? 1 : !strcmp(by, "staff") ? 2 : 0;
+		if (!r->by) {
+			qf_cfg_error(errs, config_setting_get_member(g, "by"), NULL,
+				     "'%s' is not petitioner or staff", by);
 			rc = QF_ERR_CONFIG;
 		}
 	}

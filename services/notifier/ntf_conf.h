@@ -129,6 +129,7 @@ struct ntf_rule {
 	int deadline_kind; /* 0 any, 1 respond, 2 resolve */
 	int max_rating;	   /* 0 any */
 	int behind;	   /* DUTY_QUOTA: -1 any, 0, 1 */
+	int by;		   /* case events: 0 any, 1 the petitioner's own step, 2 others' */
 	int urgent;	   /* bypass quiet hours */
 	unsigned line;
 };

@@ -274,6 +274,7 @@ static void s_transition(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
 	s_set(f, NTF_PH_PROGRESS, t->progress);
 	s_set(f, NTF_PH_RESULT, t->result);
 	s_set(f, NTF_PH_REASON, t->reason);
+	f->by_petitioner = t->actor && t->actor->role && !strcmp(t->actor->role, "petitioner");
 	if (t->actor)
 		s_set(f, NTF_PH_ACTOR,
 		      s_nz(t->actor->name, s_staff_name(com, t->actor->staff_id)));

@@ -44,6 +44,7 @@ struct ntf_facts {
 	const char *pkey; /* partition key of outcomes */
 	int to_state;	  /* CaseState (case transitions) */
 	int breached, deadline_kind, rating, behind;
+	int by_petitioner; /* the actor is the petitioner (a rating, a supplement) */
 	int urgent; /* the category is urgent */
 	/* owned strings behind the pointers above */
 	char **own;

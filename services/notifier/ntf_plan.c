@@ -61,6 +61,8 @@ int ntf_rule_matches(const struct ntf_rule *r, const struct ntf_facts *f)
 		return 0;
 	if (r->behind >= 0 && r->behind != f->behind)
 		return 0;
+	if (r->by && r->by != (f->by_petitioner ? 1 : 2))
+		return 0;
 	return 1;
 }
 

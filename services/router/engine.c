@@ -365,6 +365,7 @@ static int s_apply_row(struct rt_engine *e, struct qf_txn *t, struct rt_case *k,
 			ct.cause = s_str(x->cause);
 			ct.progress = s_str(x->progress);
 			ct.result = s_str(x->result);
+			ct.comment = s_str(x->comment);
 			ct.n_media = x->nmedia;
 			ct.media = x->media;
 			break;
@@ -613,24 +614,27 @@ int rt_engine_action(struct rt_engine *e, struct qf_txn *t,
 	return s_result(e, t, env, cmd_id, case_id, &v, &k);
 }
 
-/* ------------------------------------------------------------ feedback */
+/* ------------------------------------------------------------ petitioner */
 
-int rt_engine_feedback(struct rt_engine *e, struct qf_txn *t,
-		       const Qingfeng__V1__Envelope *env,
-		       const Qingfeng__V1__FeedbackGiven *f)
+/* A petitioner's command (feedback, supplement) on case_id: input decided
+ * against the case and applied with x; `bad` (or NULL) is a refusal found
+ * before, answered once the case is known. Answered under cmd_id when the
+ * event carries one; counted otherwise. */
+static int s_petitioner(struct rt_engine *e, struct qf_txn *t,
+			const Qingfeng__V1__Envelope *env, const char *event,
+			const char *cmd_id, const char *case_id, int input,
+			struct rt_extra *x, int64_t at, const struct rt_verdict *bad)
 {
 	int rc = rt_engine_touch(e, t);
 	if (rc)
 		return rc;
-	const char *cmd_id = f->command_id[0] ? f->command_id : env->correlation_id;
-	const char *case_id = f->case_id[0] ? f->case_id : env->case_id;
 	struct rt_verdict v;
 	memset(&v, 0, sizeof v);
 	struct rt_case k, old;
 	rc = rt_db_case_get(e->db, t, case_id, &k);
 	if (rc == QF_ERR_NOTFOUND || rc == QF_ERR_PROTO) {
 		if (!cmd_id[0])
-			return s_bad(e, "FEEDBACK_GIVEN", case_id, "unknown case");
+			return s_bad(e, event, case_id, "unknown case");
 		v.status = 404;
 		v.code = "case_unknown";
 		snprintf(v.message, sizeof v.message, "找不到案件「%.64s」", case_id);
@@ -639,36 +643,28 @@ int rt_engine_feedback(struct rt_engine *e, struct qf_txn *t,
 	if (rc)
 		return rc;
 	old = k;
-	if (f->rating < 1 || f->rating > 5) {
+	if (bad) {
 		if (!cmd_id[0])
-			return s_bad(e, "FEEDBACK_GIVEN", case_id, "rating outside 1..5");
-		v.status = 409;
-		v.code = "bad_rating";
-		snprintf(v.message, sizeof v.message, "评价须为1至5星");
+			return s_bad(e, event, case_id, bad->message);
+		v = *bad;
 		return s_result(e, t, env, cmd_id, case_id, &v, &k);
 	}
-	int input = (int)f->rating >= e->conf->good_rating   ? RT_IN_RATE_GOOD
-		    : (int)f->rating <= e->conf->poor_rating ? RT_IN_RATE_POOR
-							     : RT_IN_RATE_MID;
 	struct rt_cmd cmd = {.input = input};
 	rt_fsm_decide(e->community, e->conf, &k, &cmd, &v);
 	if (v.status == 200) {
-		int64_t at = f->given_ms > 0 ? f->given_ms
-					     : (env->time_ms > 0 ? env->time_ms
-								 : qf_now_ms(e->clock));
+		if (at <= 0)
+			at = env->time_ms > 0 ? env->time_ms : qf_now_ms(e->clock);
 		Qingfeng__V1__Actor act;
 		s_actor(&act, NULL, "petitioner");
-		struct rt_extra x = {.cmd_id = cmd_id,
-				     .actor = &act,
-				     .reason = "",
-				     .rating = f->rating,
-				     .comment = f->comment};
-		if ((rc = s_apply_row(e, t, &k, v.row, &cmd, &x, at)) ||
+		x->cmd_id = cmd_id;
+		x->actor = &act;
+		x->reason = "";
+		if ((rc = s_apply_row(e, t, &k, v.row, &cmd, x, at)) ||
 		    (rc = s_put(e, t, &old, &k, at)))
 			return rc;
 	} else if (!cmd_id[0]) {
 		char b[128];
-		qf_info("feedback_refused", "case=%s code=%s", case_id,
+		qf_info("petitioner_refused", "event=%s case=%s code=%s", event, case_id,
 			qf_log_q(v.code, b, sizeof b));
 		e->pending.actions_refused++;
 		return QF_OK;
@@ -678,6 +674,34 @@ int rt_engine_feedback(struct rt_engine *e, struct qf_txn *t,
 		return QF_OK;
 	}
 	return s_result(e, t, env, cmd_id, case_id, &v, &k);
+}
+
+int rt_engine_feedback(struct rt_engine *e, struct qf_txn *t,
+		       const Qingfeng__V1__Envelope *env,
+		       const Qingfeng__V1__FeedbackGiven *f)
+{
+	const char *cmd_id = f->command_id[0] ? f->command_id : env->correlation_id;
+	const char *case_id = f->case_id[0] ? f->case_id : env->case_id;
+	struct rt_verdict bad = {.status = 409, .code = "bad_rating"};
+	snprintf(bad.message, sizeof bad.message, "评价须为1至5星");
+	int ok = f->rating >= 1 && f->rating <= 5;
+	int input = (int)f->rating >= e->conf->good_rating   ? RT_IN_RATE_GOOD
+		    : (int)f->rating <= e->conf->poor_rating ? RT_IN_RATE_POOR
+							     : RT_IN_RATE_MID;
+	struct rt_extra x = {.rating = f->rating, .comment = f->comment};
+	return s_petitioner(e, t, env, "FEEDBACK_GIVEN", cmd_id, case_id, input, &x,
+			    f->given_ms, ok ? NULL : &bad);
+}
+
+int rt_engine_supplement(struct rt_engine *e, struct qf_txn *t,
+			 const Qingfeng__V1__Envelope *env,
+			 const Qingfeng__V1__PetitionSupplemented *s)
+{
+	const char *cmd_id = s->command_id[0] ? s->command_id : env->correlation_id;
+	const char *case_id = s->case_id[0] ? s->case_id : env->case_id;
+	struct rt_extra x = {.comment = s->text, .nmedia = s->n_media, .media = s->media};
+	return s_petitioner(e, t, env, "PETITION_SUPPLEMENTED", cmd_id, case_id,
+			    RT_IN_SUPPLEMENT, &x, s->supplemented_ms, NULL);
 }
 
 /* ------------------------------------------------------------ timers */
@@ -888,6 +912,7 @@ int rt_engine_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	case ET(PETITION_SUBMITTED):
 	case ET(STAFF_ACTION_REQUESTED):
 	case ET(FEEDBACK_GIVEN):
+	case ET(PETITION_SUPPLEMENTED):
 	case ET(VISIT_RECORDED):
 		break;
 	default:
@@ -931,6 +956,9 @@ int rt_engine_apply(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 		break;
 	case ET(FEEDBACK_GIVEN):
 		rc = rt_engine_feedback(e, t, env, (Qingfeng__V1__FeedbackGiven *)p);
+		break;
+	case ET(PETITION_SUPPLEMENTED):
+		rc = rt_engine_supplement(e, t, env, (Qingfeng__V1__PetitionSupplemented *)p);
 		break;
 	default:
 		rc = rt_duty_visit(e, t, env, (Qingfeng__V1__VisitRecorded *)p);

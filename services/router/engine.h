@@ -68,7 +68,8 @@ struct rt_engine {
 };
 
 /* The consumer's apply function (struct qf_svc_opts.apply): dispatches
- * PETITION_SUBMITTED, STAFF_ACTION_REQUESTED, FEEDBACK_GIVEN and
+ * PETITION_SUBMITTED, STAFF_ACTION_REQUESTED, FEEDBACK_GIVEN,
+ * PETITION_SUPPLEMENTED and
  * VISIT_RECORDED (duty count, expiry of its private data); skips every
  * other type. Returns 0, or an error only for
  * store failures (the batch is then retried). `app` is the engine. */
@@ -83,6 +84,12 @@ int rt_engine_action(struct rt_engine *e, struct qf_txn *t,
 int rt_engine_feedback(struct rt_engine *e, struct qf_txn *t,
 		       const Qingfeng__V1__Envelope *env,
 		       const Qingfeng__V1__FeedbackGiven *f);
+/* PETITION_SUPPLEMENTED: the petitioner's words and photos, noted on an
+ * open case's timeline as a CASE_PROGRESS by the petitioner (its comment
+ * and media); answered like feedback when it carries a command id. */
+int rt_engine_supplement(struct rt_engine *e, struct qf_txn *t,
+			 const Qingfeng__V1__Envelope *env,
+			 const Qingfeng__V1__PetitionSupplemented *s);
 
 /* Fire the timers due at `now` (deadlines, duty checks, then expiries of
  * private data: retention.h), at most `max` of them; *fired counts them and

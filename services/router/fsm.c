@@ -87,6 +87,11 @@ static const struct rt_row s_rows[] = {
 	{RT_CLOSED,      RT_IN_RATE_MID,    RATED,    RT_SAME,        RT_E_RATE,         {CT(RATED), 0},                NULL},
 	{RT_CLOSED,      RT_IN_RATE_POOR,   RATED,    RT_REOPENED,    F_RATE_BAD,        {CT(RATED), CT(REOPENED)},     W_POOR},
 	{RT_RESOLVED,    RT_IN_AUTO_CLOSE,  0,        RT_CLOSED,      RT_E_END,          {CT(CLOSED), 0},               NULL},
+	{RT_SUBMITTED,   RT_IN_SUPPLEMENT,  0,        RT_SAME,        0,                 {CT(PROGRESS), 0},             NULL},
+	{RT_ASSIGNED,    RT_IN_SUPPLEMENT,  0,        RT_SAME,        0,                 {CT(PROGRESS), 0},             NULL},
+	{RT_ACCEPTED,    RT_IN_SUPPLEMENT,  0,        RT_SAME,        0,                 {CT(PROGRESS), 0},             NULL},
+	{RT_IN_PROGRESS, RT_IN_SUPPLEMENT,  0,        RT_SAME,        0,                 {CT(PROGRESS), 0},             NULL},
+	{RT_REOPENED,    RT_IN_SUPPLEMENT,  0,        RT_SAME,        0,                 {CT(PROGRESS), 0},             NULL},
 };
 /* clang-format on */
 
@@ -114,6 +119,7 @@ static const struct {
     [RT_IN_RATE_MID] = {"rate_mid", "评价", 0},
     [RT_IN_RATE_POOR] = {"rate_poor", "评价", 0},
     [RT_IN_AUTO_CLOSE] = {"auto_close", "自动结案", 0},
+    [RT_IN_SUPPLEMENT] = {"supplement", "补充材料", 0},
 };
 
 const struct rt_row *rt_fsm_table(size_t *n)

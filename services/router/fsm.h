@@ -41,6 +41,7 @@ enum rt_input {
 	RT_IN_RATE_MID,
 	RT_IN_RATE_POOR,
 	RT_IN_AUTO_CLOSE, /* timer: resolved, no feedback for N days */
+	RT_IN_SUPPLEMENT,  /* the petitioner adds words or photos to an open case */
 	RT_IN_MAX
 };
 

@@ -76,12 +76,17 @@ class BoardTest(unittest.TestCase):
                        category="safety_hazard")
             src.transition("CASE_ASSIGNED", cid, "B03", to="assigned", frm="submitted",
                            assignee="s04", actor="system", **due)
+            # the petitioner's supplement (the router's CASE_PROGRESS that
+            # keeps the state): no entry of the board's, no first response
+            src.transition("CASE_PROGRESS", cid, "B03", to="assigned", frm="assigned",
+                           assignee="s04", actor="system", comment="居民补充的话", **due)
             src.transition("CASE_ACCEPTED", cid, "B03", to="accepted", frm="assigned",
                            assignee="s04", owner="s04", **due)
             src.transition("CASE_PROGRESS", cid, "B03", to="in_progress", frm="accepted",
                            assignee="s04", cause="杂物堆放", progress="已通知住户清理",
                            **due)
             case = d.wait_case(cid, lambda c: c["state"] == "in_progress")
+            self.assertNotIn("居民补充的话", json.dumps(case, ensure_ascii=False))
             types = [e["type"] for e in case["timeline"]]
             self.assertEqual(types, ["PETITION_SUBMITTED", "CASE_ASSIGNED", "CASE_ACCEPTED",
                                      "CASE_PROGRESS"])

@@ -24,6 +24,7 @@
 #include "ntf.h"
 #include "ntf_channel.h"
 #include "ntf_dispatch.h"
+#include "ntf_plan.h"
 #include "ntf_queue.h"
 #include "ntf_store.h"
 #include "qf_err.h"
@@ -1009,12 +1010,37 @@ static void t_records(void **state)
 	assert_true(l1 == l2 && memcmp(k1, k2, l1) < 0);
 }
 
+/* A rule's `by`: the petitioner is not told of their own supplement (a
+ * CASE_PROGRESS whose actor is the petitioner), the handler is. */
+static void t_rule_by(void **state)
+{
+	(void)state;
+	struct ntf_rule r;
+	memset(&r, 0, sizeof r);
+	r.event = QINGFENG__V1__EVENT_TYPE__CASE_PROGRESS;
+	r.breached = -1;
+	r.behind = -1;
+	struct ntf_facts f;
+	memset(&f, 0, sizeof f);
+	f.type = QINGFENG__V1__EVENT_TYPE__CASE_PROGRESS;
+	assert_true(ntf_rule_matches(&r, &f)); /* by unset: any */
+	r.by = 2;			       /* staff */
+	assert_true(ntf_rule_matches(&r, &f));
+	f.by_petitioner = 1;
+	assert_false(ntf_rule_matches(&r, &f));
+	r.by = 1; /* petitioner */
+	assert_true(ntf_rule_matches(&r, &f));
+	f.by_petitioner = 0;
+	assert_false(ntf_rule_matches(&r, &f));
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || qf_id_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_records),
+	    cmocka_unit_test(t_rule_by),
 	    cmocka_unit_test_setup_teardown(
 		t_assigned_plans_each_recipient_and_channel_once, s_setup, s_teardown),
 	    cmocka_unit_test_setup_teardown(t_subject_of_a_report_is_never_told, s_setup,
