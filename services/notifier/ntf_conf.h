@@ -29,6 +29,13 @@ struct ntf_strlist {
 };
 /* True if s is in the list. */
 int ntf_strlist_has(const struct ntf_strlist *l, const char *s);
+/* Free l's strings and empty it (safe twice). */
+void ntf_strlist_free(struct ntf_strlist *l);
+/* Read configuration setting s, a list or array of strings or a single
+   string (NULL: none), into l (emptied first; owned by l). 0,
+   QF_ERR_CONFIG (in errs) or QF_ERR_NOMEM. */
+int ntf_conf_strlist(config_setting_t *s, struct ntf_strlist *l,
+		     struct qf_cfg_errors *errs);
 
 /* The wire format a delivery is sent in. */
 enum ntf_fmt {
@@ -39,8 +46,9 @@ enum ntf_fmt {
 	NTF_FMT_SMS
 };
 #define NTF_FMT_COUNT 5
+/* The format's name ("webhook"...) and the format of a name, or -1; the
+   formats themselves are the modules of ntf_format.h. */
 const char *ntf_fmt_name(enum ntf_fmt f);
-/* Format of a name ("webhook"...), or -1. */
 int ntf_fmt_parse(const char *s);
 
 /* Placeholders of an SMS gateway request template. */
@@ -167,7 +175,7 @@ struct ntf_conf {
 	char *follow_email_channel, *follow_hook_channel, *follow_sms_channel;
 	int follow_email_idx, follow_hook_idx; /* -1: not offered */
 	int follow_sms_idx; /* -1: not offered; confirmed by a code, not a link */
-	struct ntf_strlist follow_url_allow;   /* URL prefixes followers may use */
+	struct ntf_strlist follow_url_allow; /* URL prefixes followers may use */
 	int follow_confirm_ttl_h;
 	int follow_max_per_target;
 	char *follow_template; /* template for confirmations */

@@ -13,6 +13,7 @@
 #include "ntf_plan.h"
 #include "ntf_queue.h"
 #include "ntf_sender.h"
+#include "ntf_format.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_id.h"
@@ -416,13 +417,13 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 		}
 		if (rc || !cr.petition_seen) {
 			/* the router's event came first: wait for the petition */
-			if (j->fmt == NTF_FMT_WEBHOOK) {
+			if (ntf_fmt_addr(j->fmt) == NTF_ADDR_URL) {
 				s_verdict(
 				    j, NTF_OUT_TRANSIENT,
 				    "contact_pending: the petition has not arrived yet");
 				*sendable = 0;
 			}
-		} else if (j->fmt == NTF_FMT_WEBHOOK) {
+		} else if (ntf_fmt_addr(j->fmt) == NTF_ADDR_URL) {
 			if (!cr.pseudonym) {
 				s_verdict(j, NTF_OUT_SKIP,
 					  "no_address: the petition has no pseudonym");
@@ -447,13 +448,14 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 			ntf_case_clear(&cr);
 			goto oom;
 		}
-		if (!j->masked && j->fmt == NTF_FMT_SMS && cr.phone_masked)
+		if (!j->masked && ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE &&
+		    cr.phone_masked)
 			j->masked = strdup(cr.phone_masked);
 		ntf_case_clear(&cr);
 		break;
 	}
 	case NTF_TO_STAFF:
-		if (j->fmt == NTF_FMT_EMAIL) {
+		if (ntf_fmt_addr(j->fmt) == NTF_ADDR_EMAIL) {
 			const struct ntf_staff_contact *sc =
 			    ntf_conf_contact(n->conf, dl->rid);
 			if (!sc || !sc->email[0]) {
@@ -463,7 +465,7 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 			} else if (s_dup(&j->to_addr, sc->email)) {
 				goto oom;
 			}
-		} else if (j->fmt == NTF_FMT_SMS) {
+		} else if (ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE) {
 			const char *ph = s_staff_phone(n, dl->rid);
 			if (!ph) {
 				s_verdict(j, NTF_OUT_SKIP,

@@ -13,6 +13,7 @@
 #include "ntf.h"
 #include "ntf_plan.h"
 #include "ntf_queue.h"
+#include "ntf_format.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_id.h"
@@ -48,9 +49,9 @@ struct fjob {
 
 int ntf_follow_channel_idx(const struct ntf_conf *c, int fmt)
 {
-	return fmt == NTF_FMT_EMAIL ? c->follow_email_idx
-	       : fmt == NTF_FMT_SMS ? c->follow_sms_idx
-				    : c->follow_hook_idx;
+	return ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL   ? c->follow_email_idx
+	       : ntf_fmt_addr(fmt) == NTF_ADDR_PHONE ? c->follow_sms_idx
+						     : c->follow_hook_idx;
 }
 
 /* The keyed hash of an sms follow's code (keyed by the follow's id, so one
@@ -147,7 +148,7 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	d.rule = strdup("follow_confirm");
 	d.event = strdup("");
 	d.subject = confirm && unsub ? ntf_tmpl_render(tm->subject, vals) : NULL;
-	if (s->fmt == NTF_FMT_SMS && code) {
+	if (ntf_fmt_addr(s->fmt) == NTF_ADDR_PHONE && code) {
 		/* a code, never the link: only the phone's owner reads it */
 		char text[300];
 		snprintf(text, sizeof text,
@@ -159,14 +160,14 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	} else {
 		d.text = confirm && unsub ? ntf_tmpl_render(tm->text, vals) : NULL;
 	}
-	if (tm->markdown && confirm && unsub && s->fmt != NTF_FMT_SMS)
+	if (tm->markdown && confirm && unsub && ntf_fmt_addr(s->fmt) != NTF_ADDR_PHONE)
 		d.markdown = ntf_tmpl_render(tm->markdown, vals);
 	free(confirm);
 	free(unsub);
 	int rc;
 	if (!d.channel || !d.rk || !d.rid || !d.rdisp || !d.case_id || !d.tracking_code ||
 	    !d.pkey || !d.rule || !d.event || !d.subject || !d.text ||
-	    (tm->markdown && s->fmt != NTF_FMT_SMS && !d.markdown))
+	    (tm->markdown && ntf_fmt_addr(s->fmt) != NTF_ADDR_PHONE && !d.markdown))
 		rc = QF_ERR_NOMEM;
 	else
 		rc = ntf_queue_add(n, t, &d, now);
@@ -237,7 +238,7 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	/* the follow id: the same target, channel and address, the same follow */
 	char norm[1100];
 	snprintf(norm, sizeof norm, "%s", j->address);
-	if (j->fmt == NTF_FMT_EMAIL)
+	if (ntf_fmt_addr(j->fmt) == NTF_ADDR_EMAIL)
 		for (char *p = norm; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	ntf_keys_follow_id(&n->keys, target, ntf_fmt_name((enum ntf_fmt)j->fmt), norm,
@@ -258,8 +259,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	if (rc == 0 && s.state == NTF_SUB_PENDING && s.confirm_sent + RESEND_MS > now) {
 		snprintf(j->state, sizeof j->state, "pending");
 		s_verdict(j, 202, NULL,
-			  j->fmt == NTF_FMT_SMS ? "验证码已发送（十分钟内不再重发），请输入验证码"
-						: "确认消息已发送，请查收后点击确认链接",
+			  ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE
+			      ? "验证码已发送（十分钟内不再重发），请输入验证码"
+			      : "确认消息已发送，请查收后点击确认链接",
 			  NULL);
 		ntf_sub_clear(&s);
 		return 0;
@@ -277,9 +279,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 		}
 		memset(&s, 0, sizeof s);
 		char masked[160];
-		if (j->fmt == NTF_FMT_EMAIL)
+		if (ntf_fmt_addr(j->fmt) == NTF_ADDR_EMAIL)
 			ntf_mask_email(j->address, masked, sizeof masked);
-		else if (j->fmt == NTF_FMT_SMS)
+		else if (ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE)
 			ntf_mask_phone(j->address, masked, sizeof masked);
 		else
 			ntf_mask_url(j->address, masked, sizeof masked);
@@ -304,8 +306,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	s.confirms++;
 	s.confirm_sent = now;
 	char code[8] = "";
-	if (s.fmt == NTF_FMT_SMS) { /* a new code with each message */
-		snprintf(code, sizeof code, "%06u", (unsigned)randombytes_uniform(1000000));
+	if (ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE) { /* a new code with each message */
+		snprintf(code, sizeof code, "%06u",
+			 (unsigned)randombytes_uniform(1000000));
 		s_code_hash(s.id, code, s.code_hash);
 		s.has_code = 1;
 		s.code_tries = 0;
@@ -330,8 +333,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	ntf_sub_clear(&s);
 	snprintf(j->state, sizeof j->state, "pending");
 	s_verdict(j, 202, NULL,
-		  j->fmt == NTF_FMT_SMS ? "验证码已通过短信发送，请输入验证码确认关注"
-					: "确认消息已发送，请查收后点击确认链接",
+		  ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE
+		      ? "验证码已通过短信发送，请输入验证码确认关注"
+		      : "确认消息已发送，请查收后点击确认链接",
 		  NULL);
 	return 0;
 }
@@ -507,14 +511,15 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 			return;
 		}
 	}
-	if (fmt == NTF_FMT_EMAIL  ? !ntf_email_valid(address)
-	    : fmt == NTF_FMT_SMS ? !s_mobile_ok(address)
-				 : !s_url_ok(conf, address)) {
-		qf_http_reply_error(r, 400, "invalid_address",
-				    fmt == NTF_FMT_EMAIL  ? "电子邮箱地址格式不正确"
-				    : fmt == NTF_FMT_SMS ? "手机号码应为 11 位数字"
-							 : "该网址不在允许的范围内",
-				    "address");
+	if (ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL	  ? !ntf_email_valid(address)
+	    : ntf_fmt_addr(fmt) == NTF_ADDR_PHONE ? !s_mobile_ok(address)
+						  : !s_url_ok(conf, address)) {
+		qf_http_reply_error(
+		    r, 400, "invalid_address",
+		    ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL ? "电子邮箱地址格式不正确"
+		    : ntf_fmt_addr(fmt) == NTF_ADDR_PHONE ? "手机号码应为 11 位数字"
+							  : "该网址不在允许的范围内",
+		    "address");
 		json_decref(b);
 		return;
 	}
@@ -526,7 +531,7 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		json_decref(b);
 		return;
 	}
-	if (secret && (fmt == NTF_FMT_EMAIL || fmt == NTF_FMT_SMS)) {
+	if (secret && ntf_fmt_addr(fmt) != NTF_ADDR_URL) {
 		qf_http_reply_error(r, 400, "invalid_secret",
 				    "电子邮件和短信关注不需要签名密钥", "secret");
 		json_decref(b);
@@ -584,16 +589,21 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 	}
 	if (rc)
 		return rc;
-	if (j->action == F_CONFIRM && (s.fmt == NTF_FMT_SMS || j->typed[0]) &&
+	if (j->action == F_CONFIRM &&
+	    (ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE || j->typed[0]) &&
 	    s.state == NTF_SUB_PENDING) {
 		/* an sms follow is confirmed by its code only; a code confirms
 		   nothing else */
 		uint8_t h[32];
-		if (s.fmt != NTF_FMT_SMS || !j->typed[0]) {
-			s_verdict(j, 403, s.fmt == NTF_FMT_SMS ? "code_required" : "bad_token",
-				  s.fmt == NTF_FMT_SMS ? "请输入短信中的 6 位验证码"
-						       : "链接无效或已失效",
-				  s.fmt == NTF_FMT_SMS ? "code" : "token");
+		if (ntf_fmt_addr(s.fmt) != NTF_ADDR_PHONE || !j->typed[0]) {
+			s_verdict(j, 403,
+				  ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE ? "code_required"
+									: "bad_token",
+				  ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE
+				      ? "请输入短信中的 6 位验证码"
+				      : "链接无效或已失效",
+				  ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE ? "code"
+									: "token");
 			ntf_sub_clear(&s);
 			return 0;
 		}
@@ -610,15 +620,16 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 			ntf_sub_clear(&s);
 			if (rc)
 				return rc;
-			s_verdict(j, 403, "wrong_code", "验证码不正确，请核对短信后重新输入",
-				  "code");
+			s_verdict(j, 403, "wrong_code",
+				  "验证码不正确，请核对短信后重新输入", "code");
 			return 0;
 		}
 		s.has_code = 0;
 		s.code_tries = 0;
 		memset(s.code_hash, 0, sizeof s.code_hash);
 	}
-	if (j->action == F_CONFIRM && j->typed[0] && s.fmt != NTF_FMT_SMS) {
+	if (j->action == F_CONFIRM && j->typed[0] &&
+	    ntf_fmt_addr(s.fmt) != NTF_ADDR_PHONE) {
 		s_verdict(j, 403, "bad_token", "链接无效或已失效", "token");
 	} else if (j->action == F_CONFIRM) {
 		if (s.state == NTF_SUB_REMOVED) {

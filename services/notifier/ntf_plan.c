@@ -19,6 +19,7 @@
 #include "ntf_follow.h"
 #include "qf_policy.h"
 #include "ntf_queue.h"
+#include "ntf_format.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_event.h"
@@ -98,8 +99,9 @@ struct ctx {
 	const char *pub[NTF_PH_COUNT];	/* the public part's */
 };
 
-static void s_add_staff(const struct qf_community *com, struct staff_pick *p, unsigned *np,
-			const char *id, const char *rk, const char *concerns)
+static void s_add_staff(const struct qf_community *com, struct staff_pick *p,
+			unsigned *np, const char *id, const char *rk,
+			const char *concerns)
 {
 	if (!id || !id[0])
 		return;
@@ -143,8 +145,8 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 			s_add_staff(n->com, p, &np, f->assignee, "assignee", cs);
 			break;
 		case NTF_RK_PREVIOUS_ASSIGNEE:
-			s_add_staff(n->com, p, &np, f->previous_assignee, "previous_assignee",
-				    cs);
+			s_add_staff(n->com, p, &np, f->previous_assignee,
+				    "previous_assignee", cs);
 			break;
 		case NTF_RK_BUILDING_HEAD: {
 			const struct qf_building *b =
@@ -201,11 +203,11 @@ static const char *s_staff_phone(const struct ntf *n, const char *id)
 
 static int s_addressable(const struct ntf *n, const char *staff, int fmt)
 {
-	if (fmt == NTF_FMT_EMAIL) {
+	if (ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL) {
 		const struct ntf_staff_contact *c = ntf_conf_contact(n->conf, staff);
 		return c && c->email[0];
 	}
-	if (fmt == NTF_FMT_SMS)
+	if (ntf_fmt_addr(fmt) == NTF_ADDR_PHONE)
 		return s_staff_phone(n, staff) != NULL;
 	return 1;
 }
@@ -380,7 +382,7 @@ static int s_rule(struct ctx *c, int petitioner_ok)
 		: "居民";
 	for (unsigned ci = 0; ci < r->nchannels && !rc; ci++) {
 		const struct ntf_channel_conf *ch = &n->conf->channels[r->channels[ci]];
-		if (ch->type == NTF_FMT_WECOM || ch->type == NTF_FMT_DINGTALK) {
+		if (ntf_fmt_robot(ch->type)) {
 			/* one message into the group, mentioning everyone concerned */
 			if (!ns && !s_has(r, NTF_RK_CHANNEL))
 				continue;
