@@ -416,36 +416,35 @@ static int s_release_one(struct rjob *j, struct qf_txn *t, const char *id, int64
 
 static int s_collect_dead(struct rjob *j, struct qf_txn *t)
 {
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(qf_txn_mdb(t), j->n->db.dead, &cur);
-	if (rc)
-		return qf_store_err(rc);
-	MDB_val k, v;
-	int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	struct qf_iter it;
+	int rc;
 	unsigned scanned = 0;
-	while (r == 0 && j->nids < MAX_BULK && scanned < MAX_SCAN) {
-		scanned++;
-		if (k.mv_size == 8 + NTF_ID_LEN) {
-			char id[NTF_ID_LEN + 1];
-			memcpy(id, (const char *)k.mv_data + 8, NTF_ID_LEN);
-			id[NTF_ID_LEN] = '\0';
-			int take = 1;
-			if (j->channel[0]) {
-				struct ntf_delivery d;
-				take = 0;
-				if (ntf_delivery_get(t, &j->n->db, id, &d) == 0) {
-					take = !strcmp(d.channel, j->channel);
-					ntf_delivery_clear(&d);
-				}
-			}
-			if (take)
-				memcpy(j->ids[j->nids++], id, NTF_ID_LEN + 1);
+	j->more = 0;
+	for (rc = qf_iter_open(&it, t, j->n->db.dead, NULL, 0);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+		if (j->nids >= MAX_BULK || scanned++ >= MAX_SCAN) {
+			j->more = 1;
+			break;
 		}
-		r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		if (it.k.mv_size != 8 + NTF_ID_LEN)
+			continue;
+		char id[NTF_ID_LEN + 1];
+		memcpy(id, (const char *)it.k.mv_data + 8, NTF_ID_LEN);
+		id[NTF_ID_LEN] = '\0';
+		int take = 1;
+		if (j->channel[0]) {
+			struct ntf_delivery d;
+			take = 0;
+			if (ntf_delivery_get(t, &j->n->db, id, &d) == 0) {
+				take = !strcmp(d.channel, j->channel);
+				ntf_delivery_clear(&d);
+			}
+		}
+		if (take)
+			memcpy(j->ids[j->nids++], id, NTF_ID_LEN + 1);
 	}
-	j->more = r == 0;
-	mdb_cursor_close(cur);
-	return 0;
+	qf_iter_close(&it);
+	return rc < 0 ? rc : 0;
 }
 
 static int s_release_apply(struct qf_txn *t, void *arg)

@@ -89,7 +89,7 @@ unsigned ntf_event_family(int type)
 	}
 }
 
-int ntf_strlist_has(const struct ntf_strlist *l, const char *s)
+int ntf_strlist_has(const struct qf_strlist *l, const char *s)
 {
 	for (unsigned i = 0; i < l->n; i++)
 		if (s && strcmp(l->v[i], s) == 0)
@@ -97,7 +97,7 @@ int ntf_strlist_has(const struct ntf_strlist *l, const char *s)
 	return 0;
 }
 
-void ntf_strlist_free(struct ntf_strlist *l)
+void ntf_strlist_free(struct qf_strlist *l)
 {
 	for (unsigned i = 0; i < l->n; i++)
 		free(l->v[i]);
@@ -126,7 +126,7 @@ static void s_err_at(struct qf_cfg_errors *errs, const char *file, unsigned line
 
 /* ------------------------------------------------------------ parsing */
 
-int ntf_conf_strlist(config_setting_t *s, struct ntf_strlist *l,
+int ntf_conf_strlist(config_setting_t *s, struct qf_strlist *l,
 		     struct qf_cfg_errors *errs)
 {
 	ntf_strlist_free(l);
@@ -159,13 +159,6 @@ int ntf_conf_strlist(config_setting_t *s, struct ntf_strlist *l,
 		l->n++;
 	}
 	return 0;
-}
-
-static int s_parse_strlist(const struct qf_cfg_setting *def, config_setting_t *s,
-			   void *conf, struct qf_cfg_errors *errs)
-{
-	return ntf_conf_strlist(s, (struct ntf_strlist *)((char *)conf + def->offset),
-				errs);
 }
 
 /* Every member of group g must be one of names[]. */
@@ -644,7 +637,7 @@ static int s_parse_rule(config_setting_t *g, struct ntf_rule *r,
 			     "'%s' is not an event the notifier can notify about", ev);
 		rc = QF_ERR_CONFIG;
 	}
-	struct ntf_strlist rl = {0};
+	struct qf_strlist rl = {0};
 	config_setting_t *rs = config_setting_get_member(g, "recipients");
 	if (!rs) {
 		qf_cfg_error(errs, g, NULL, "missing 'recipients'");
@@ -886,8 +879,8 @@ const struct qf_cfg_setting ntf_conf_table[] = {
      "local time quiet hours begin"},
     {"quiet_hours.end", QF_CFG_STRING, O(quiet_end_s), "07:00", 5, 5, NULL,
      "local time quiet hours end"},
-    {"quiet_hours.bypass_categories", QF_CFG_CUSTOM, O(quiet_bypass), NULL, 0, 0,
-     s_parse_strlist, "categories that are always sent at once (urgent ones always are)"},
+    {"quiet_hours.bypass_categories", QF_CFG_STRLIST, O(quiet_bypass), "", 0, 0, NULL,
+     "categories that are always sent at once (urgent ones always are)"},
     {"follow.enabled", QF_CFG_BOOL, O(follow_enabled), "true", 0, 0, NULL,
      "anyone may follow a case or a building"},
     {"follow.email_channel", QF_CFG_STRING, O(follow_email_channel), "", 0, 63, NULL,
@@ -897,7 +890,7 @@ const struct qf_cfg_setting ntf_conf_table[] = {
     {"follow.sms_channel", QF_CFG_STRING, O(follow_sms_channel), "", 0, 63, NULL,
      "sms channel for followers by text message, confirmed by a 6-digit code ('' : not "
      "offered)"},
-    {"follow.url_allow", QF_CFG_CUSTOM, O(follow_url_allow), NULL, 0, 0, s_parse_strlist,
+    {"follow.url_allow", QF_CFG_STRLIST, O(follow_url_allow), "", 0, 0, NULL,
      "URL prefixes a follower's webhook or robot may use"},
     {"follow.confirm_ttl_h", QF_CFG_INT, O(follow_confirm_ttl_h), "72", 1, 720, NULL,
      "unconfirmed follows are forgotten after this many hours"},
@@ -1156,7 +1149,7 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 			 c->quiet_end_s);
 		rc = QF_ERR_CONFIG;
 	}
-	for (unsigned i = 0; i < c->quiet_bypass.n; i++)
+	for (size_t i = 0; i < c->quiet_bypass.n; i++)
 		if (!qf_community_category(com, c->quiet_bypass.v[i])) {
 			s_err_at(errs, file, 0, "quiet_hours.bypass_categories",
 				 "category '%s' is not in the community file",
@@ -1252,7 +1245,7 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 				rc = QF_ERR_CONFIG;
 			}
 		}
-		for (unsigned i = 0; i < c->follow_url_allow.n; i++) {
+		for (size_t i = 0; i < c->follow_url_allow.n; i++) {
 			const char *p = c->follow_url_allow.v[i];
 			struct qf_url u;
 			if (qf_url_parse(p, &u) || u.userinfo) {
@@ -1406,8 +1399,6 @@ void ntf_conf_free(struct ntf_conf *c)
 	for (unsigned i = 0; i < c->ngroups; i++)
 		s_group_free(&c->groups[i]);
 	free(c->groups);
-	ntf_strlist_free(&c->quiet_bypass);
-	ntf_strlist_free(&c->follow_url_allow);
 	ntf_tmpl_free(&c->case_link_t);
 	c->channels = NULL;
 	c->templates = NULL;

@@ -22,19 +22,16 @@
 #include "qf_svc.h"
 #include "ntf_tmpl.h"
 
-/* A list of strings from the configuration. */
-struct ntf_strlist {
-	char **v;
-	unsigned n;
-};
+/* Lists of strings from the configuration are struct qf_strlist
+ * (qf_cfg.h): v[0..n-1], v[n] NULL. */
 /* True if s is in the list. */
-int ntf_strlist_has(const struct ntf_strlist *l, const char *s);
+int ntf_strlist_has(const struct qf_strlist *l, const char *s);
 /* Free l's strings and empty it (safe twice). */
-void ntf_strlist_free(struct ntf_strlist *l);
+void ntf_strlist_free(struct qf_strlist *l);
 /* Read configuration setting s, a list or array of strings or a single
    string (NULL: none), into l (emptied first; owned by l). 0,
    QF_ERR_CONFIG (in errs) or QF_ERR_NOMEM. */
-int ntf_conf_strlist(config_setting_t *s, struct ntf_strlist *l,
+int ntf_conf_strlist(config_setting_t *s, struct qf_strlist *l,
 		     struct qf_cfg_errors *errs);
 
 /* The wire format a delivery is sent in. */
@@ -128,11 +125,11 @@ struct ntf_rule {
 	unsigned nrecipients;
 	unsigned *channels; /* indexes into conf->channels */
 	unsigned nchannels;
-	struct ntf_strlist channel_names; /* as written, resolved in ntf_conf_check */
+	struct qf_strlist channel_names; /* as written, resolved in ntf_conf_check */
 	char *template_name;
 	unsigned tmpl; /* index into conf->templates */
 	/* filters (empty: any) */
-	struct ntf_strlist categories, priorities, buildings, states;
+	struct qf_strlist categories, priorities, buildings, states;
 	int breached;	   /* -1 any, 0, 1 */
 	int deadline_kind; /* 0 any, 1 respond, 2 resolve */
 	int max_rating;	   /* 0 any */
@@ -148,7 +145,7 @@ struct ntf_staff_contact {
 
 struct ntf_group {
 	char *name;
-	struct ntf_strlist staff;
+	struct qf_strlist staff;
 	unsigned line;
 };
 
@@ -169,13 +166,13 @@ struct ntf_conf {
 	int quiet_enabled;
 	char *quiet_start_s, *quiet_end_s;
 	int quiet_start, quiet_end;	 /* minutes after local midnight */
-	struct ntf_strlist quiet_bypass; /* categories that bypass (besides urgent) */
+	struct qf_strlist quiet_bypass; /* categories that bypass (besides urgent) */
 	/* following */
 	int follow_enabled;
 	char *follow_email_channel, *follow_hook_channel, *follow_sms_channel;
 	int follow_email_idx, follow_hook_idx; /* -1: not offered */
 	int follow_sms_idx; /* -1: not offered; confirmed by a code, not a link */
-	struct ntf_strlist follow_url_allow; /* URL prefixes followers may use */
+	struct qf_strlist follow_url_allow; /* URL prefixes followers may use */
 	int follow_confirm_ttl_h;
 	int follow_max_per_target;
 	char *follow_template; /* template for confirmations */

@@ -103,7 +103,7 @@ static int s_parse(config_setting_t *g, struct ntf_channel_conf *ch,
 	    s_tmpl(g, "url", ch->url, &ch->sms_url, errs) ||
 	    s_tmpl(g, "body", body, &ch->sms_body, errs))
 		return QF_ERR_CONFIG;
-	struct ntf_strlist hl = {0};
+	struct qf_strlist hl = {0};
 	if (ntf_conf_strlist(config_setting_get_member(g, "headers"), &hl, errs))
 		return QF_ERR_CONFIG;
 	ch->sms_headers = calloc(hl.n + 1, sizeof *ch->sms_headers);

@@ -391,7 +391,7 @@ static int s_url_ok(const struct ntf_conf *conf, const char *url)
 			return 0;
 	/* by parts (scheme, host, port, path prefix), never as a string
 	   prefix: "https://host" must not admit https://host.evil.net/ */
-	for (unsigned i = 0; i < conf->follow_url_allow.n; i++)
+	for (size_t i = 0; i < conf->follow_url_allow.n; i++)
 		if (qf_url_allowed(url, conf->follow_url_allow.v[i]))
 			return 1;
 	return 0;

@@ -32,7 +32,7 @@
 
 #define MAX_STAFF 64
 
-static int s_in(const struct ntf_strlist *l, const char *v)
+static int s_in(const struct qf_strlist *l, const char *v)
 {
 	return !l->n || ntf_strlist_has(l, v);
 }
