@@ -935,6 +935,18 @@ const struct ntf_channel_conf *ntf_conf_channel(const struct ntf_conf *c,
 	return NULL;
 }
 
+int ntf_conf_follow_channel(const struct ntf_conf *c, int fmt)
+{
+	switch (ntf_fmt_addr(fmt)) {
+	case NTF_ADDR_EMAIL:
+		return c->follow_email_idx;
+	case NTF_ADDR_PHONE:
+		return c->follow_sms_idx;
+	default:
+		return c->follow_hook_idx;
+	}
+}
+
 const struct ntf_staff_contact *ntf_conf_contact(const struct ntf_conf *c,
 						 const char *staff)
 {

@@ -165,7 +165,7 @@ struct ntf_conf {
 	/* quiet hours for residents */
 	int quiet_enabled;
 	char *quiet_start_s, *quiet_end_s;
-	int quiet_start, quiet_end;	 /* minutes after local midnight */
+	int quiet_start, quiet_end;	/* minutes after local midnight */
 	struct qf_strlist quiet_bypass; /* categories that bypass (besides urgent) */
 	/* following */
 	int follow_enabled;
@@ -226,6 +226,9 @@ unsigned ntf_conf_keep_channels(struct ntf_conf *c, const struct ntf_conf *run,
 
 const struct ntf_channel_conf *ntf_conf_channel(const struct ntf_conf *c,
 						const char *name);
+/* The channel (index in c->channels) that carries follows by format fmt
+ * (by its kind of address), or -1 when the community does not offer it. */
+int ntf_conf_follow_channel(const struct ntf_conf *c, int fmt);
 const struct ntf_staff_contact *ntf_conf_contact(const struct ntf_conf *c,
 						 const char *staff);
 const struct ntf_group *ntf_conf_group(const struct ntf_conf *c, const char *name);

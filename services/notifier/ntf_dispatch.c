@@ -10,7 +10,6 @@
  * durable throughput is not bound by fsync. */
 #include "ntf_dispatch.h"
 #include "ntf_channel.h"
-#include "ntf_plan.h"
 #include "ntf_queue.h"
 #include "ntf_sender.h"
 #include "ntf_format.h"
@@ -495,7 +494,8 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 		if (s_dupb(&j->sealed, &j->sealed_len, s.addr, s.addr_len) ||
 		    s_dupb(&j->sealed_secret, &j->sealed_secret_len, s.secret,
 			   s.secret_len) ||
-		    !(j->unsubscribe = ntf_follow_link(n, s.id, "unsubscribe"))) {
+		    !(j->unsubscribe = ntf_keys_follow_link(&n->keys, n->conf->base_url,
+							    s.id, "unsubscribe"))) {
 			ntf_sub_clear(&s);
 			goto oom;
 		}
@@ -751,7 +751,8 @@ static int s_purge_txn(struct qf_txn *t, void *arg)
 	struct qf_iter it;
 	int rc;
 	for (rc = qf_iter_open(&it, t, n->db.expire, NULL, 0);
-	     rc == QF_OK && p->n < PURGE_BATCH && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+	     rc == QF_OK && p->n < PURGE_BATCH && (rc = qf_iter_next(&it)) > 0;
+	     rc = QF_OK) {
 		const MDB_val k = it.k;
 		if (k.mv_size < 10)
 			continue;

@@ -11,7 +11,6 @@
 #include "qf_privacy.h"
 #include "qf_url.h"
 #include "ntf.h"
-#include "ntf_plan.h"
 #include "ntf_queue.h"
 #include "ntf_format.h"
 #include "ntf_util.h"
@@ -46,13 +45,6 @@ struct fjob {
 	int newly_active; /* counted after the commit */
 	char typed[8];	  /* sms follows: the code typed (confirm) */
 };
-
-int ntf_follow_channel_idx(const struct ntf_conf *c, int fmt)
-{
-	return ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL   ? c->follow_email_idx
-	       : ntf_fmt_addr(fmt) == NTF_ADDR_PHONE ? c->follow_sms_idx
-						     : c->follow_hook_idx;
-}
 
 /* The keyed hash of an sms follow's code (keyed by the follow's id, so one
  * code's hash says nothing about another follow). */
@@ -115,8 +107,10 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	struct ntf *n = j->n;
 	const struct ntf_template_conf *tm =
 	    &n->conf->templates[n->conf->follow_template_idx];
-	char *confirm = ntf_follow_link(n, s->id, "confirm");
-	char *unsub = ntf_follow_link(n, s->id, "unsubscribe");
+	char *confirm =
+	    ntf_keys_follow_link(&n->keys, n->conf->base_url, s->id, "confirm");
+	char *unsub =
+	    ntf_keys_follow_link(&n->keys, n->conf->base_url, s->id, "unsubscribe");
 	const char *vals[NTF_PH_COUNT] = {0};
 	char when[32];
 	vals[NTF_PH_CONFIRM] = confirm;
@@ -132,7 +126,7 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	snprintf(rkey, sizeof rkey, "sub:%s", s->id);
 	snprintf(chkey, sizeof chkey, "confirm:%d", s->confirms);
 	ntf_delivery_id((const uint8_t *)s->id, strlen(s->id), rkey, chkey, d.id);
-	int idx = ntf_follow_channel_idx(n->conf, s->fmt);
+	int idx = ntf_conf_follow_channel(n->conf, s->fmt);
 	d.to = NTF_TO_FOLLOWER;
 	d.fmt = s->fmt;
 	d.confirm = 1;
@@ -187,7 +181,7 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 		s_verdict(j, 404, "follow_disabled", "本社区未开放关注功能", NULL);
 		return 0;
 	}
-	if (ntf_follow_channel_idx(n->conf, j->fmt) < 0) {
+	if (ntf_conf_follow_channel(n->conf, j->fmt) < 0) {
 		s_verdict(j, 400, "channel_not_offered", "本社区未开放该关注渠道",
 			  "channel");
 		return 0;
@@ -479,7 +473,7 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		json_decref(b);
 		return;
 	}
-	if (ntf_follow_channel_idx(conf, fmt) < 0) {
+	if (ntf_conf_follow_channel(conf, fmt) < 0) {
 		qf_http_reply_error(r, 400, "channel_not_offered",
 				    "本社区未开放该关注渠道", "channel");
 		json_decref(b);

@@ -16,7 +16,6 @@
  * petitioner and individual staff get the whole event. Nothing is planned
  * for a case whose private data retention has forgotten. */
 #include "ntf_plan.h"
-#include "ntf_follow.h"
 #include "qf_policy.h"
 #include "ntf_queue.h"
 #include "ntf_format.h"
@@ -63,21 +62,6 @@ int ntf_rule_matches(const struct ntf_rule *r, const struct ntf_facts *f)
 	if (r->behind >= 0 && r->behind != f->behind)
 		return 0;
 	return 1;
-}
-
-char *ntf_follow_link(const struct ntf *n, const char *follow_id, const char *action)
-{
-	char tok[NTF_TOKEN_LEN + 1];
-	ntf_keys_follow_token(&n->keys, follow_id, tok);
-	char *out = NULL;
-	const char *base = n->conf->base_url;
-	size_t bl = strlen(base);
-	while (bl && base[bl - 1] == '/')
-		bl--;
-	if (asprintf(&out, "%.*s/v1/follows/%s/%s?token=%s", (int)bl, base, follow_id,
-		     action, tok) < 0)
-		return NULL;
-	return out;
 }
 
 struct staff_pick {
@@ -331,7 +315,7 @@ static int s_follower(void *arg, const char *id)
 		ntf_sub_clear(&s);
 		return 0;
 	}
-	int idx = ntf_follow_channel_idx(n->conf, s.fmt);
+	int idx = ntf_conf_follow_channel(n->conf, s.fmt);
 	if (idx < 0) {
 		/* the channel of this follow is no longer offered */
 		qf_metric_inc(n->m_unaddressed);
@@ -341,7 +325,8 @@ static int s_follower(void *arg, const char *id)
 	char rkey[64], chkey[32];
 	snprintf(rkey, sizeof rkey, "sub:%s", s.id);
 	snprintf(chkey, sizeof chkey, "follow:%s", ntf_fmt_name((enum ntf_fmt)s.fmt));
-	char *unsub = ntf_follow_link(n, s.id, "unsubscribe");
+	char *unsub =
+	    ntf_keys_follow_link(&n->keys, n->conf->base_url, s.id, "unsubscribe");
 	if (!unsub) {
 		ntf_sub_clear(&s);
 		w->rc = QF_ERR_NOMEM;
