@@ -505,15 +505,17 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 			return;
 		}
 	}
-	if (ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL	  ? !ntf_email_valid(address)
-	    : ntf_fmt_addr(fmt) == NTF_ADDR_PHONE ? !s_mobile_ok(address)
-						  : !s_url_ok(conf, address)) {
-		qf_http_reply_error(
-		    r, 400, "invalid_address",
-		    ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL ? "电子邮箱地址格式不正确"
-		    : ntf_fmt_addr(fmt) == NTF_ADDR_PHONE ? "手机号码应为 11 位数字"
-							  : "该网址不在允许的范围内",
-		    "address");
+	/* the refusal's words for each kind of address */
+	static const char *const bad_addr[] = {
+	    [NTF_ADDR_URL] = "该网址不在允许的范围内",
+	    [NTF_ADDR_EMAIL] = "电子邮箱地址格式不正确",
+	    [NTF_ADDR_PHONE] = "手机号码应为 11 位数字",
+	};
+	enum ntf_addr kind = ntf_fmt_addr(fmt);
+	if (kind == NTF_ADDR_EMAIL   ? !ntf_email_valid(address)
+	    : kind == NTF_ADDR_PHONE ? !s_mobile_ok(address)
+				     : !s_url_ok(conf, address)) {
+		qf_http_reply_error(r, 400, "invalid_address", bad_addr[kind], "address");
 		json_decref(b);
 		return;
 	}
@@ -525,7 +527,7 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		json_decref(b);
 		return;
 	}
-	if (secret && ntf_fmt_addr(fmt) != NTF_ADDR_URL) {
+	if (secret && kind != NTF_ADDR_URL) {
 		qf_http_reply_error(r, 400, "invalid_secret",
 				    "电子邮件和短信关注不需要签名密钥", "secret");
 		json_decref(b);
@@ -583,21 +585,19 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 	}
 	if (rc)
 		return rc;
-	if (j->action == F_CONFIRM &&
-	    (ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE || j->typed[0]) &&
+	/* an sms follow is confirmed by its code only; a code confirms
+	   nothing else */
+	int by_code = ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE;
+	if (j->action == F_CONFIRM && (by_code || j->typed[0]) &&
 	    s.state == NTF_SUB_PENDING) {
-		/* an sms follow is confirmed by its code only; a code confirms
-		   nothing else */
 		uint8_t h[32];
-		if (ntf_fmt_addr(s.fmt) != NTF_ADDR_PHONE || !j->typed[0]) {
-			s_verdict(j, 403,
-				  ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE ? "code_required"
-									: "bad_token",
-				  ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE
-				      ? "请输入短信中的 6 位验证码"
-				      : "链接无效或已失效",
-				  ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE ? "code"
-									: "token");
+		if (!by_code || !j->typed[0]) {
+			if (by_code)
+				s_verdict(j, 403, "code_required",
+					  "请输入短信中的 6 位验证码", "code");
+			else
+				s_verdict(j, 403, "bad_token", "链接无效或已失效",
+					  "token");
 			ntf_sub_clear(&s);
 			return 0;
 		}
@@ -622,8 +622,7 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 		s.code_tries = 0;
 		memset(s.code_hash, 0, sizeof s.code_hash);
 	}
-	if (j->action == F_CONFIRM && j->typed[0] &&
-	    ntf_fmt_addr(s.fmt) != NTF_ADDR_PHONE) {
+	if (j->action == F_CONFIRM && j->typed[0] && !by_code) {
 		s_verdict(j, 403, "bad_token", "链接无效或已失效", "token");
 	} else if (j->action == F_CONFIRM) {
 		if (s.state == NTF_SUB_REMOVED) {
