@@ -22,9 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const ntf_sms_names[NTF_SMS_NPH] = {"to", "text", "id", "secret",
-						"timestamp"};
-
 static const char *const s_rk_names[NTF_RK_COUNT] = {
     "petitioner", "assignee",  "previous_assignee", "building_head",
     "supervisor", "secretary", "escalated_to",	    "duty_staff",

@@ -48,17 +48,6 @@ enum ntf_fmt {
 const char *ntf_fmt_name(enum ntf_fmt f);
 int ntf_fmt_parse(const char *s);
 
-/* Placeholders of an SMS gateway request template. */
-enum {
-	NTF_SMS_TO,
-	NTF_SMS_TEXT,
-	NTF_SMS_ID,
-	NTF_SMS_SECRET,
-	NTF_SMS_TIMESTAMP,
-	NTF_SMS_NPH
-};
-extern const char *const ntf_sms_names[NTF_SMS_NPH];
-
 struct ntf_channel_conf {
 	char *name;
 	enum ntf_fmt type;

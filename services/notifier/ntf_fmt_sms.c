@@ -13,6 +13,10 @@
 
 #include <sodium.h>
 
+/* The placeholders of a gateway request template. */
+enum { SMS_TO, SMS_TEXT, SMS_ID, SMS_SECRET, SMS_TIMESTAMP, SMS_NPH };
+static const char *const s_names[SMS_NPH] = {"to", "text", "id", "secret", "timestamp"};
+
 /* values escaped for where they land */
 static void s_put(void *buf, const char *s, size_t len) { ntf_buf_put(buf, s, len); }
 
@@ -45,8 +49,8 @@ static int s_build(const struct ntf_job *j, const struct ntf_dest *d, int64_t no
 	}
 	char ts[24];
 	snprintf(ts, sizeof ts, "%lld", (long long)(now_ms / 1000));
-	const char *vals[NTF_SMS_NPH] = {d->addr, j->text ? j->text : "", j->id,
-					 d->secret ? d->secret : "", ts};
+	const char *vals[SMS_NPH] = {d->addr, j->text ? j->text : "", j->id,
+				     d->secret ? d->secret : "", ts};
 	struct ntf_buf u = {0}, body = {0};
 	ntf_tmpl_render_to(ch->sms_url, vals, s_esc_url, &u, s_put);
 	if (!(r->url = ntf_buf_take(&u, NULL)))
@@ -84,8 +88,7 @@ static int s_tmpl(config_setting_t *g, const char *name, const char *text,
 		  struct ntf_tmpl **out, struct qf_cfg_errors *errs)
 {
 	char err[160];
-	int rc =
-	    ntf_tmpl_parse_names(text, ntf_sms_names, NTF_SMS_NPH, out, err, sizeof err);
+	int rc = ntf_tmpl_parse_names(text, s_names, SMS_NPH, out, err, sizeof err);
 	if (rc == QF_ERR_CONFIG) {
 		config_setting_t *m = config_setting_get_member(g, name);
 		qf_cfg_error(errs, m ? m : g, NULL,
