@@ -1,9 +1,9 @@
 /* ntf_api.c: operators' endpoints and the route table (ntf_api.h).
  *
- *   GET  /v1/deliveries?state=&case=&channel=&limit=&after=
+ *   GET  /v1/deliveries?state=&case=&channel=&limit=&cursor=
  *   GET  /v1/deliveries/:id
  *   GET  /v1/cases/:id/deliveries
- *   GET  /v1/dead-letters?limit=&after=
+ *   GET  /v1/dead-letters?limit=&cursor=
  *   POST /v1/dead-letters/:id/release
  *   POST /v1/dead-letters/release          {"ids":[...]} or {"all":true,"channel":"..."}
  *   GET  /v1/status
@@ -23,10 +23,13 @@
 #include "qf_err.h"
 #include "qf_id.h"
 #include "qf_log.h"
+#include "qf_page.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #define MAX_SCAN 20000
 #define MAX_BULK 1000
@@ -117,10 +120,10 @@ struct list {
 	const char *channel; /* NULL: any */
 	const char *case_id;
 	unsigned limit;
-	uint8_t after[256];
+	uint8_t after[160]; /* the last key of the previous page */
 	size_t after_len;
 	json_t *items;
-	uint8_t last[256];
+	uint8_t last[160];
 	size_t last_len;
 	int more;
 };
@@ -196,6 +199,57 @@ static int s_list_read(struct qf_txn *t, void *arg)
 	return r && r != MDB_NOTFOUND ? qf_store_err(r) : 0;
 }
 
+/* The deprecated position parameter of the lists (docs/API.md). */
+static const char *const s_page_legacy[] = {"after", NULL};
+
+/* A list's page: cursor (base64url of the last key shown) or the
+ * deprecated after (its hex), and limit. 0, or -1 after replying 400. */
+static int s_page_in(struct qf_http_req *r, struct list *l)
+{
+	static const struct qf_page_rule rule = {100, 1000};
+	struct qf_page pg;
+	if (qf_page_parse(r, &rule, &pg))
+		return -1;
+	l->limit = pg.limit;
+	if (pg.cursor) {
+		size_t len;
+		if (sodium_base642bin(l->after, sizeof l->after, pg.cursor,
+				      strlen(pg.cursor), NULL, &len, NULL,
+				      sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
+		    !len)
+			return qf_page_bad_cursor(r);
+		l->after_len = len;
+		return 0;
+	}
+	const char *after = qf_http_query(r, "after");
+	if (after && after[0]) {
+		size_t al = strlen(after);
+		if (al % 2 || al / 2 > sizeof l->after ||
+		    qf_unhex(after, l->after, al / 2)) {
+			qf_http_reply_error(r, 400, "bad_parameter", "分页游标无效",
+					    "after");
+			return -1;
+		}
+		l->after_len = al / 2;
+	}
+	return 0;
+}
+
+/* next_cursor, Link, and the deprecated next (hex, kept for one release). */
+static void s_page_out(struct qf_http_req *r, json_t *out, const struct list *l)
+{
+	char cur[QF_PAGE_CURSOR_MAX + 1] = "", hex[2 * sizeof l->last + 1];
+	int more = l->more && l->last_len;
+	if (more)
+		sodium_bin2base64(cur, sizeof cur, l->last, l->last_len,
+				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	json_object_set_new(out, "next",
+			    more ? json_string(qf_hex(l->last, l->last_len, hex))
+				 : json_null());
+	if (qf_page_finish(r, out, cur, s_page_legacy))
+		qf_warn("page_link_failed", "path=%s", qf_http_path(r));
+}
+
 static void s_list(struct qf_http_req *r, struct ntf *n, enum src src, int state,
 		   const char *case_id)
 {
@@ -206,34 +260,13 @@ static void s_list(struct qf_http_req *r, struct ntf *n, enum src src, int state
 	l.src = src;
 	l.state = state;
 	l.case_id = case_id;
-	l.limit = 100;
 	l.channel = qf_http_query(r, "channel");
 	if (l.channel && !ntf_conf_channel(&ntf_cur(n)->conf, l.channel)) {
 		qf_http_reply_error(r, 400, "unknown_channel", "没有这个渠道", "channel");
 		return;
 	}
-	const char *lim = qf_http_query(r, "limit");
-	if (lim) {
-		char *end;
-		long v = strtol(lim, &end, 10);
-		if (*end || v < 1 || v > 1000) {
-			qf_http_reply_error(r, 400, "invalid_limit",
-					    "limit 应为 1 到 1000", "limit");
-			return;
-		}
-		l.limit = (unsigned)v;
-	}
-	const char *after = qf_http_query(r, "after");
-	if (after && after[0]) {
-		size_t al = strlen(after);
-		if (al % 2 || al / 2 > sizeof l.after ||
-		    qf_unhex(after, l.after, al / 2)) {
-			qf_http_reply_error(r, 400, "invalid_cursor", "分页游标无效",
-					    "after");
-			return;
-		}
-		l.after_len = al / 2;
-	}
+	if (s_page_in(r, &l))
+		return;
 	l.items = json_array();
 	int rc = l.items ? qf_store_read(n->store, s_list_read, &l) : QF_ERR_NOMEM;
 	if (rc) {
@@ -244,16 +277,7 @@ static void s_list(struct qf_http_req *r, struct ntf *n, enum src src, int state
 	}
 	json_t *out = json_object();
 	json_object_set_new(out, "items", l.items);
-	if (l.more && l.last_len) {
-		char *hex = malloc(2 * l.last_len + 1);
-		if (hex) {
-			json_object_set_new(out, "next",
-					    json_string(qf_hex(l.last, l.last_len, hex)));
-			free(hex);
-		}
-	} else {
-		json_object_set_new(out, "next", json_null());
-	}
+	s_page_out(r, out, &l);
 	qf_http_reply_json(r, 200, out);
 }
 
@@ -392,36 +416,35 @@ static int s_release_one(struct rjob *j, struct qf_txn *t, const char *id, int64
 
 static int s_collect_dead(struct rjob *j, struct qf_txn *t)
 {
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(qf_txn_mdb(t), j->n->db.dead, &cur);
-	if (rc)
-		return qf_store_err(rc);
-	MDB_val k, v;
-	int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	struct qf_iter it;
+	int rc;
 	unsigned scanned = 0;
-	while (r == 0 && j->nids < MAX_BULK && scanned < MAX_SCAN) {
-		scanned++;
-		if (k.mv_size == 8 + NTF_ID_LEN) {
-			char id[NTF_ID_LEN + 1];
-			memcpy(id, (const char *)k.mv_data + 8, NTF_ID_LEN);
-			id[NTF_ID_LEN] = '\0';
-			int take = 1;
-			if (j->channel[0]) {
-				struct ntf_delivery d;
-				take = 0;
-				if (ntf_delivery_get(t, &j->n->db, id, &d) == 0) {
-					take = !strcmp(d.channel, j->channel);
-					ntf_delivery_clear(&d);
-				}
-			}
-			if (take)
-				memcpy(j->ids[j->nids++], id, NTF_ID_LEN + 1);
+	j->more = 0;
+	for (rc = qf_iter_open(&it, t, j->n->db.dead, NULL, 0);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+		if (j->nids >= MAX_BULK || scanned++ >= MAX_SCAN) {
+			j->more = 1;
+			break;
 		}
-		r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		if (it.k.mv_size != 8 + NTF_ID_LEN)
+			continue;
+		char id[NTF_ID_LEN + 1];
+		memcpy(id, (const char *)it.k.mv_data + 8, NTF_ID_LEN);
+		id[NTF_ID_LEN] = '\0';
+		int take = 1;
+		if (j->channel[0]) {
+			struct ntf_delivery d;
+			take = 0;
+			if (ntf_delivery_get(t, &j->n->db, id, &d) == 0) {
+				take = !strcmp(d.channel, j->channel);
+				ntf_delivery_clear(&d);
+			}
+		}
+		if (take)
+			memcpy(j->ids[j->nids++], id, NTF_ID_LEN + 1);
 	}
-	j->more = r == 0;
-	mdb_cursor_close(cur);
-	return 0;
+	qf_iter_close(&it);
+	return rc < 0 ? rc : 0;
 }
 
 static int s_release_apply(struct qf_txn *t, void *arg)

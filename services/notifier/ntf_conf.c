@@ -9,6 +9,7 @@
  * second pass against the community file, reported with the remembered
  * line, so one run of --check-config lists every problem. */
 #include "ntf_conf.h"
+#include "ntf_format.h"
 #include "qf_url.h"
 #include "ntf_util.h"
 #include "qf_err.h"
@@ -20,25 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-const char *const ntf_sms_names[NTF_SMS_NPH] = {"to", "text", "id", "secret",
-						"timestamp"};
-
-static const char *const s_fmt_names[NTF_FMT_COUNT] = {"webhook", "wecom", "dingtalk",
-						       "email", "sms"};
-
-const char *ntf_fmt_name(enum ntf_fmt f)
-{
-	return (unsigned)f < NTF_FMT_COUNT ? s_fmt_names[f] : "?";
-}
-
-int ntf_fmt_parse(const char *s)
-{
-	for (int i = 0; i < NTF_FMT_COUNT; i++)
-		if (s && strcmp(s, s_fmt_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 static const char *const s_rk_names[NTF_RK_COUNT] = {
     "petitioner", "assignee",  "previous_assignee", "building_head",
@@ -104,7 +86,7 @@ unsigned ntf_event_family(int type)
 	}
 }
 
-int ntf_strlist_has(const struct ntf_strlist *l, const char *s)
+int ntf_strlist_has(const struct qf_strlist *l, const char *s)
 {
 	for (unsigned i = 0; i < l->n; i++)
 		if (s && strcmp(l->v[i], s) == 0)
@@ -112,7 +94,7 @@ int ntf_strlist_has(const struct ntf_strlist *l, const char *s)
 	return 0;
 }
 
-static void s_strlist_free(struct ntf_strlist *l)
+void ntf_strlist_free(struct qf_strlist *l)
 {
 	for (unsigned i = 0; i < l->n; i++)
 		free(l->v[i]);
@@ -141,11 +123,10 @@ static void s_err_at(struct qf_cfg_errors *errs, const char *file, unsigned line
 
 /* ------------------------------------------------------------ parsing */
 
-/* Read a list or array of strings (or a single string) into l. */
-static int s_strlist(config_setting_t *s, struct ntf_strlist *l,
+int ntf_conf_strlist(config_setting_t *s, struct qf_strlist *l,
 		     struct qf_cfg_errors *errs)
 {
-	s_strlist_free(l);
+	ntf_strlist_free(l);
 	if (!s)
 		return 0;
 	int t = config_setting_type(s);
@@ -175,12 +156,6 @@ static int s_strlist(config_setting_t *s, struct ntf_strlist *l,
 		l->n++;
 	}
 	return 0;
-}
-
-static int s_parse_strlist(const struct qf_cfg_setting *def, config_setting_t *s,
-			   void *conf, struct qf_cfg_errors *errs)
-{
-	return s_strlist(s, (struct ntf_strlist *)((char *)conf + def->offset), errs);
 }
 
 /* Every member of group g must be one of names[]. */
@@ -307,8 +282,8 @@ static int s_parse_list(config_setting_t *s, const struct list_kind *k, void **a
 		}
 		for (unsigned e = 0; k->name && e < *count; e++)
 			if (strcmp(k->name(a + (size_t)e * k->size), k->name(el)) == 0) {
-				qf_cfg_error(errs, g, NULL, "duplicate %s name '%s'", k->what,
-					     k->name(el));
+				qf_cfg_error(errs, g, NULL, "duplicate %s name '%s'",
+					     k->what, k->name(el));
 				rc = QF_ERR_CONFIG;
 			}
 		(*count)++;
@@ -387,20 +362,6 @@ static void s_channel_free(struct ntf_channel_conf *ch)
 	memset(ch, 0, sizeof *ch);
 }
 
-static int s_sms_tmpl(config_setting_t *g, const char *name, const char *text,
-		      struct ntf_tmpl **out, struct qf_cfg_errors *errs)
-{
-	char err[160];
-	int rc =
-	    ntf_tmpl_parse_names(text, ntf_sms_names, NTF_SMS_NPH, out, err, sizeof err);
-	if (rc == QF_ERR_CONFIG) {
-		config_setting_t *m = config_setting_get_member(g, name);
-		qf_cfg_error(errs, m ? m : g, NULL,
-			     "%s (known: {to} {text} {id} {secret} {timestamp})", err);
-	}
-	return rc;
-}
-
 static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 			   struct qf_cfg_errors *errs)
 {
@@ -431,12 +392,14 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 					    NULL};
 	int rc = s_members_known(g, known, errs);
 	ch->line = (unsigned)config_setting_source_line(g);
-	const char *type = NULL, *fmt = "text", *secret_file = "", *pw_file = "", *ca = "";
+	const char *type = NULL, *fmt = "text", *secret_file = "", *pw_file = "",
+		   *ca = "";
 	if (s_str(g, "name", 0, NULL, &ch->name, errs) ||
 	    qf_cfg_member_str(g, "type", 0, &type, errs))
 		return QF_ERR_CONFIG;
 	int t = ntf_fmt_parse(type);
-	if (t < 0) {
+	const struct ntf_format *fm = ntf_format_of(t);
+	if (!fm) {
 		qf_cfg_error(errs, config_setting_get_member(g, "type"), NULL,
 			     "'%s' is not webhook, wecom, dingtalk, email or sms", type);
 		return QF_ERR_CONFIG;
@@ -452,10 +415,10 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 	}
 	long long v;
 	double d;
-	if (s_str(g, "url", ch->type == NTF_FMT_WEBHOOK, "", &ch->url, errs) ||
+	if (s_str(g, "url", fm->url_optional, "", &ch->url, errs) ||
 	    qf_cfg_member_str(g, "secret_file", 1, &secret_file, errs) ||
 	    qf_cfg_member_str(g, "format", 1, &fmt, errs) ||
-	    s_str(g, "from", ch->type != NTF_FMT_EMAIL, "", &ch->from, errs) ||
+	    s_str(g, "from", 1, "", &ch->from, errs) ||
 	    s_str(g, "from_name", 1, "", &ch->from_name, errs) ||
 	    s_str(g, "username", 1, "", &ch->username, errs) ||
 	    qf_cfg_member_str(g, "password_file", 1, &pw_file, errs) ||
@@ -468,16 +431,10 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 	ch->tls_verify = 1;
 	if (qf_cfg_member_bool(g, "tls_verify", 1, &ch->tls_verify, errs))
 		rc = QF_ERR_CONFIG;
-	int conc_def = ch->type == NTF_FMT_WEBHOOK ? 32
-		       : ch->type == NTF_FMT_EMAIL ? 4
-						   : 8;
-	/* the robots' documented limit is 20 messages a minute per robot */
-	double rate_def =
-	    (ch->type == NTF_FMT_WECOM || ch->type == NTF_FMT_DINGTALK) ? 0.33 : 0;
-	if (s_int(g, "concurrency", conc_def, 1, 1024, &v, errs))
+	if (s_int(g, "concurrency", fm->concurrency, 1, 1024, &v, errs))
 		rc = QF_ERR_CONFIG;
 	ch->concurrency = (int)v;
-	if (s_double(g, "rate_per_s", rate_def, 0, 1e6, &d, errs))
+	if (s_double(g, "rate_per_s", fm->rate_per_s, 0, 1e6, &d, errs))
 		rc = QF_ERR_CONFIG;
 	ch->rate_per_s = d;
 	if (s_int(g, "max_attempts", 8, 1, 1000, &v, errs))
@@ -517,11 +474,6 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 				     NULL, "%s", err);
 			rc = QF_ERR_CONFIG;
 		}
-	} else if (ch->type == NTF_FMT_WEBHOOK && ch->url[0]) {
-		qf_cfg_error(errs, g, NULL,
-			     "a webhook channel needs secret_file (receivers verify the "
-			     "HMAC-SHA256 signature)");
-		rc = QF_ERR_CONFIG;
 	}
 	if (ca[0]) {
 		/* checked now: a missing CA file would otherwise fail every send */
@@ -541,74 +493,11 @@ static int s_parse_channel(config_setting_t *g, struct ntf_channel_conf *ch,
 			rc = QF_ERR_CONFIG;
 		}
 	}
-	if (ch->type == NTF_FMT_EMAIL) {
-		if (strncmp(ch->url, "smtp://", 7) && strncmp(ch->url, "smtps://", 8)) {
-			qf_cfg_error(errs, config_setting_get_member(g, "url"), NULL,
-				     "must start with smtp:// or smtps://");
-			rc = QF_ERR_CONFIG;
-		}
-		if (!ntf_email_valid(ch->from)) {
-			qf_cfg_error(errs, config_setting_get_member(g, "from"), NULL,
-				     "'%s' is not an e-mail address", ch->from);
-			rc = QF_ERR_CONFIG;
-		}
-		if (ch->username[0] && !ch->password) {
-			qf_cfg_error(errs, g, NULL, "username needs password_file");
-			rc = QF_ERR_CONFIG;
-		}
-	} else if (ch->url[0] && strncmp(ch->url, "http://", 7) &&
-		   strncmp(ch->url, "https://", 8)) {
-		qf_cfg_error(errs, config_setting_get_member(g, "url"), NULL,
-			     "must start with http:// or https://");
-		rc = QF_ERR_CONFIG;
-	}
-	if (ch->type == NTF_FMT_SMS) {
-		const char *body =
-		    "{\"to\":\"{to}\",\"text\":\"{text}\",\"id\":\"{id}\"}";
-		if (qf_cfg_member_str(g, "body", 1, &body, errs) ||
-		    s_sms_tmpl(g, "url", ch->url, &ch->sms_url, errs) ||
-		    s_sms_tmpl(g, "body", body, &ch->sms_body, errs))
-			return QF_ERR_CONFIG;
-		struct ntf_strlist hl = {0};
-		if (s_strlist(config_setting_get_member(g, "headers"), &hl, errs))
-			return QF_ERR_CONFIG;
-		ch->sms_headers = calloc(hl.n + 1, sizeof *ch->sms_headers);
-		if (!ch->sms_headers) {
-			s_strlist_free(&hl);
-			return QF_ERR_NOMEM;
-		}
-		for (unsigned i = 0; i < hl.n; i++) {
-			if (!strchr(hl.v[i], ':') || strpbrk(hl.v[i], "\r\n")) {
-				qf_cfg_error(errs,
-					     config_setting_get_member(g, "headers"),
-					     NULL, "'%s' is not 'Name: value'", hl.v[i]);
-				rc = QF_ERR_CONFIG;
-				continue;
-			}
-			if (s_sms_tmpl(g, "headers", hl.v[i],
-				       &ch->sms_headers[ch->nsms_headers], errs))
-				rc = QF_ERR_CONFIG;
-			else
-				ch->nsms_headers++;
-		}
-		s_strlist_free(&hl);
-		if (strcmp(ch->method, "POST") && strcmp(ch->method, "GET") &&
-		    strcmp(ch->method, "PUT")) {
-			qf_cfg_error(errs, config_setting_get_member(g, "method"), NULL,
-				     "'%s' is not GET, POST or PUT", ch->method);
-			rc = QF_ERR_CONFIG;
-		}
-		if (!ch->url[0]) {
-			qf_cfg_error(errs, g, NULL, "an sms channel needs url");
-			rc = QF_ERR_CONFIG;
-		}
-	} else if (ch->type != NTF_FMT_WEBHOOK && !ch->url[0]) {
-		qf_cfg_error(errs, g, NULL, "missing 'url'");
-		rc = QF_ERR_CONFIG;
-	}
-	/* a DingTalk robot without secret_file relies on keyword or IP
-	   security instead: allowed */
-	return rc;
+	/* the rest is the format's own */
+	int frc = fm->parse(g, ch, errs);
+	if (frc == QF_ERR_NOMEM)
+		return frc;
+	return frc ? frc : rc;
 }
 
 static int s_channel_parse(config_setting_t *g, void *el, struct qf_cfg_errors *errs)
@@ -746,23 +635,23 @@ static int s_parse_rule(config_setting_t *g, struct ntf_rule *r,
 			     "'%s' is not an event the notifier can notify about", ev);
 		rc = QF_ERR_CONFIG;
 	}
-	struct ntf_strlist rl = {0};
+	struct qf_strlist rl = {0};
 	config_setting_t *rs = config_setting_get_member(g, "recipients");
 	if (!rs) {
 		qf_cfg_error(errs, g, NULL, "missing 'recipients'");
 		return QF_ERR_CONFIG;
 	}
-	if (s_strlist(rs, &rl, errs))
+	if (ntf_conf_strlist(rs, &rl, errs))
 		return QF_ERR_CONFIG;
 	r->recipients = calloc(rl.n + 1, sizeof *r->recipients);
 	if (!r->recipients) {
-		s_strlist_free(&rl);
+		ntf_strlist_free(&rl);
 		return QF_ERR_NOMEM;
 	}
 	for (unsigned i = 0; i < rl.n; i++) {
 		int x = s_parse_recipient(rl.v[i], &r->recipients[r->nrecipients]);
 		if (x == QF_ERR_NOMEM) {
-			s_strlist_free(&rl);
+			ntf_strlist_free(&rl);
 			return x;
 		}
 		if (x) {
@@ -778,17 +667,20 @@ static int s_parse_rule(config_setting_t *g, struct ntf_rule *r,
 		}
 		r->nrecipients++;
 	}
-	s_strlist_free(&rl);
+	ntf_strlist_free(&rl);
 	if (!r->nrecipients && !rc) {
 		qf_cfg_error(errs, rs, NULL, "names no recipient");
 		rc = QF_ERR_CONFIG;
 	}
-	if (s_strlist(config_setting_get_member(g, "channels"), &r->channel_names,
-		      errs) ||
-	    s_strlist(config_setting_get_member(g, "categories"), &r->categories, errs) ||
-	    s_strlist(config_setting_get_member(g, "priorities"), &r->priorities, errs) ||
-	    s_strlist(config_setting_get_member(g, "buildings"), &r->buildings, errs) ||
-	    s_strlist(config_setting_get_member(g, "states"), &r->states, errs))
+	if (ntf_conf_strlist(config_setting_get_member(g, "channels"), &r->channel_names,
+			     errs) ||
+	    ntf_conf_strlist(config_setting_get_member(g, "categories"), &r->categories,
+			     errs) ||
+	    ntf_conf_strlist(config_setting_get_member(g, "priorities"), &r->priorities,
+			     errs) ||
+	    ntf_conf_strlist(config_setting_get_member(g, "buildings"), &r->buildings,
+			     errs) ||
+	    ntf_conf_strlist(config_setting_get_member(g, "states"), &r->states, errs))
 		return QF_ERR_CONFIG;
 	for (unsigned i = 0; i < r->states.n; i++) {
 		int ok = 0;
@@ -858,12 +750,12 @@ static void s_rule_free(struct ntf_rule *r)
 		free(r->recipients[i].arg);
 	free(r->recipients);
 	free(r->channels);
-	s_strlist_free(&r->channel_names);
+	ntf_strlist_free(&r->channel_names);
 	free(r->template_name);
-	s_strlist_free(&r->categories);
-	s_strlist_free(&r->priorities);
-	s_strlist_free(&r->buildings);
-	s_strlist_free(&r->states);
+	ntf_strlist_free(&r->categories);
+	ntf_strlist_free(&r->priorities);
+	ntf_strlist_free(&r->buildings);
+	ntf_strlist_free(&r->states);
 	memset(r, 0, sizeof *r);
 }
 
@@ -938,7 +830,7 @@ static void s_group_free(void *el)
 {
 	struct ntf_group *gr = el;
 	free(gr->name);
-	s_strlist_free(&gr->staff);
+	ntf_strlist_free(&gr->staff);
 	memset(gr, 0, sizeof *gr);
 }
 
@@ -954,7 +846,7 @@ static int s_group_parse(config_setting_t *g, void *el, struct qf_cfg_errors *er
 		qf_cfg_error(errs, g, NULL, "missing 'staff'");
 		r = QF_ERR_CONFIG;
 	} else {
-		r |= s_strlist(m, &gr->staff, errs);
+		r |= ntf_conf_strlist(m, &gr->staff, errs);
 	}
 	return r ? QF_ERR_CONFIG : 0;
 }
@@ -987,8 +879,8 @@ const struct qf_cfg_setting ntf_conf_table[] = {
      NULL, "staff bearer tokens (operator endpoints)"},
     {"links.base_url", QF_CFG_STRING, O(base_url), "http://127.0.0.1:8082", 1, 512, NULL,
      "this service as residents reach it (confirm/unsubscribe links)"},
-    {"links.case", QF_CFG_STRING, O(case_link),
-     "http://127.0.0.1:8080/t/{tracking_code}", 0, 512, NULL,
+    {"links.case", QF_CFG_STRING, O(case_link), "http://127.0.0.1:8080/t/{tracking_code}",
+     0, 512, NULL,
      "where a resident follows a case; {tracking_code} and {case_id} allowed"},
     {"quiet_hours.enabled", QF_CFG_BOOL, O(quiet_enabled), "true", 0, 0, NULL,
      "hold non-urgent messages to residents at night"},
@@ -996,8 +888,8 @@ const struct qf_cfg_setting ntf_conf_table[] = {
      "local time quiet hours begin"},
     {"quiet_hours.end", QF_CFG_STRING, O(quiet_end_s), "07:00", 5, 5, NULL,
      "local time quiet hours end"},
-    {"quiet_hours.bypass_categories", QF_CFG_CUSTOM, O(quiet_bypass), NULL, 0, 0,
-     s_parse_strlist, "categories that are always sent at once (urgent ones always are)"},
+    {"quiet_hours.bypass_categories", QF_CFG_STRLIST, O(quiet_bypass), "", 0, 0, NULL,
+     "categories that are always sent at once (urgent ones always are)"},
     {"follow.enabled", QF_CFG_BOOL, O(follow_enabled), "true", 0, 0, NULL,
      "anyone may follow a case or a building"},
     {"follow.email_channel", QF_CFG_STRING, O(follow_email_channel), "", 0, 63, NULL,
@@ -1007,7 +899,7 @@ const struct qf_cfg_setting ntf_conf_table[] = {
     {"follow.sms_channel", QF_CFG_STRING, O(follow_sms_channel), "", 0, 63, NULL,
      "sms channel for followers by text message, confirmed by a 6-digit code ('' : not "
      "offered)"},
-    {"follow.url_allow", QF_CFG_CUSTOM, O(follow_url_allow), NULL, 0, 0, s_parse_strlist,
+    {"follow.url_allow", QF_CFG_STRLIST, O(follow_url_allow), "", 0, 0, NULL,
      "URL prefixes a follower's webhook or robot may use"},
     {"follow.confirm_ttl_h", QF_CFG_INT, O(follow_confirm_ttl_h), "72", 1, 720, NULL,
      "unconfirmed follows are forgotten after this many hours"},
@@ -1050,6 +942,18 @@ const struct ntf_channel_conf *ntf_conf_channel(const struct ntf_conf *c,
 		if (name && strcmp(c->channels[i].name, name) == 0)
 			return &c->channels[i];
 	return NULL;
+}
+
+int ntf_conf_follow_channel(const struct ntf_conf *c, int fmt)
+{
+	switch (ntf_fmt_addr(fmt)) {
+	case NTF_ADDR_EMAIL:
+		return c->follow_email_idx;
+	case NTF_ADDR_PHONE:
+		return c->follow_sms_idx;
+	default:
+		return c->follow_hook_idx;
+	}
 }
 
 const struct ntf_staff_contact *ntf_conf_contact(const struct ntf_conf *c,
@@ -1191,8 +1095,7 @@ static int s_check_rule(struct ntf_conf *c, const struct qf_community *com,
 				 ch->name);
 			rc = QF_ERR_CONFIG;
 		}
-		if (petitioner &&
-		    (ch->type == NTF_FMT_WECOM || ch->type == NTF_FMT_DINGTALK)) {
+		if (petitioner && ntf_fmt_robot(ch->type)) {
 			s_err_at(errs, file, r->line, path,
 				 "channel '%s' posts to a staff group: it must not carry "
 				 "messages "
@@ -1267,7 +1170,7 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 			 c->quiet_end_s);
 		rc = QF_ERR_CONFIG;
 	}
-	for (unsigned i = 0; i < c->quiet_bypass.n; i++)
+	for (size_t i = 0; i < c->quiet_bypass.n; i++)
 		if (!qf_community_category(com, c->quiet_bypass.v[i])) {
 			s_err_at(errs, file, 0, "quiet_hours.bypass_categories",
 				 "category '%s' is not in the community file",
@@ -1324,7 +1227,7 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 		if (c->follow_email_channel[0]) {
 			const struct ntf_channel_conf *ch =
 			    ntf_conf_channel(c, c->follow_email_channel);
-			if (!ch || ch->type != NTF_FMT_EMAIL) {
+			if (!ch || ntf_fmt_addr(ch->type) != NTF_ADDR_EMAIL) {
 				s_err_at(errs, file, 0, "follow.email_channel",
 					 "'%s' is not an email channel",
 					 c->follow_email_channel);
@@ -1336,9 +1239,10 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 		if (c->follow_sms_channel[0]) {
 			const struct ntf_channel_conf *ch =
 			    ntf_conf_channel(c, c->follow_sms_channel);
-			if (!ch || ch->type != NTF_FMT_SMS) {
+			if (!ch || ntf_fmt_addr(ch->type) != NTF_ADDR_PHONE) {
 				s_err_at(errs, file, 0, "follow.sms_channel",
-					 "'%s' is not an sms channel", c->follow_sms_channel);
+					 "'%s' is not an sms channel",
+					 c->follow_sms_channel);
 				rc = QF_ERR_CONFIG;
 			} else {
 				c->follow_sms_idx = (int)ch->idx;
@@ -1347,7 +1251,7 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 		if (c->follow_hook_channel[0]) {
 			const struct ntf_channel_conf *ch =
 			    ntf_conf_channel(c, c->follow_hook_channel);
-			if (!ch || ch->type != NTF_FMT_WEBHOOK || ch->url[0]) {
+			if (!ch || ntf_fmt_addr(ch->type) != NTF_ADDR_URL || ch->url[0]) {
 				s_err_at(errs, file, 0, "follow.hook_channel",
 					 "'%s' is not a webhook channel with url \"\"",
 					 c->follow_hook_channel);
@@ -1362,7 +1266,7 @@ int ntf_conf_check(struct ntf_conf *c, const struct qf_community *com,
 				rc = QF_ERR_CONFIG;
 			}
 		}
-		for (unsigned i = 0; i < c->follow_url_allow.n; i++) {
+		for (size_t i = 0; i < c->follow_url_allow.n; i++) {
 			const char *p = c->follow_url_allow.v[i];
 			struct qf_url u;
 			if (qf_url_parse(p, &u) || u.userinfo) {
@@ -1444,10 +1348,9 @@ static int s_channel_same(const struct ntf_channel_conf *a,
 	    a->nsms_headers != b->nsms_headers)
 		return 0;
 	if (!s_streq(a->url, b->url) || !s_streq(a->secret, b->secret) ||
-	    !s_streq(a->ca_file, b->ca_file) ||
-	    !s_streq(a->from, b->from) || !s_streq(a->from_name, b->from_name) ||
-	    !s_streq(a->username, b->username) || !s_streq(a->password, b->password) ||
-	    !s_streq(a->method, b->method) ||
+	    !s_streq(a->ca_file, b->ca_file) || !s_streq(a->from, b->from) ||
+	    !s_streq(a->from_name, b->from_name) || !s_streq(a->username, b->username) ||
+	    !s_streq(a->password, b->password) || !s_streq(a->method, b->method) ||
 	    !s_streq(a->content_type, b->content_type) ||
 	    !s_streq(a->ok_contains, b->ok_contains) ||
 	    !s_streq(ntf_tmpl_text(a->sms_url), ntf_tmpl_text(b->sms_url)) ||
@@ -1517,8 +1420,6 @@ void ntf_conf_free(struct ntf_conf *c)
 	for (unsigned i = 0; i < c->ngroups; i++)
 		s_group_free(&c->groups[i]);
 	free(c->groups);
-	s_strlist_free(&c->quiet_bypass);
-	s_strlist_free(&c->follow_url_allow);
 	ntf_tmpl_free(&c->case_link_t);
 	c->channels = NULL;
 	c->templates = NULL;

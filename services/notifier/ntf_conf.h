@@ -22,13 +22,17 @@
 #include "qf_svc.h"
 #include "ntf_tmpl.h"
 
-/* A list of strings from the configuration. */
-struct ntf_strlist {
-	char **v;
-	unsigned n;
-};
+/* Lists of strings from the configuration are struct qf_strlist
+ * (qf_cfg.h): v[0..n-1], v[n] NULL. */
 /* True if s is in the list. */
-int ntf_strlist_has(const struct ntf_strlist *l, const char *s);
+int ntf_strlist_has(const struct qf_strlist *l, const char *s);
+/* Free l's strings and empty it (safe twice). */
+void ntf_strlist_free(struct qf_strlist *l);
+/* Read configuration setting s, a list or array of strings or a single
+   string (NULL: none), into l (emptied first; owned by l). 0,
+   QF_ERR_CONFIG (in errs) or QF_ERR_NOMEM. */
+int ntf_conf_strlist(config_setting_t *s, struct qf_strlist *l,
+		     struct qf_cfg_errors *errs);
 
 /* The wire format a delivery is sent in. */
 enum ntf_fmt {
@@ -39,20 +43,10 @@ enum ntf_fmt {
 	NTF_FMT_SMS
 };
 #define NTF_FMT_COUNT 5
+/* The format's name ("webhook"...) and the format of a name, or -1; the
+   formats themselves are the modules of ntf_format.h. */
 const char *ntf_fmt_name(enum ntf_fmt f);
-/* Format of a name ("webhook"...), or -1. */
 int ntf_fmt_parse(const char *s);
-
-/* Placeholders of an SMS gateway request template. */
-enum {
-	NTF_SMS_TO,
-	NTF_SMS_TEXT,
-	NTF_SMS_ID,
-	NTF_SMS_SECRET,
-	NTF_SMS_TIMESTAMP,
-	NTF_SMS_NPH
-};
-extern const char *const ntf_sms_names[NTF_SMS_NPH];
 
 struct ntf_channel_conf {
 	char *name;
@@ -120,11 +114,11 @@ struct ntf_rule {
 	unsigned nrecipients;
 	unsigned *channels; /* indexes into conf->channels */
 	unsigned nchannels;
-	struct ntf_strlist channel_names; /* as written, resolved in ntf_conf_check */
+	struct qf_strlist channel_names; /* as written, resolved in ntf_conf_check */
 	char *template_name;
 	unsigned tmpl; /* index into conf->templates */
 	/* filters (empty: any) */
-	struct ntf_strlist categories, priorities, buildings, states;
+	struct qf_strlist categories, priorities, buildings, states;
 	int breached;	   /* -1 any, 0, 1 */
 	int deadline_kind; /* 0 any, 1 respond, 2 resolve */
 	int max_rating;	   /* 0 any */
@@ -141,7 +135,7 @@ struct ntf_staff_contact {
 
 struct ntf_group {
 	char *name;
-	struct ntf_strlist staff;
+	struct qf_strlist staff;
 	unsigned line;
 };
 
@@ -161,14 +155,14 @@ struct ntf_conf {
 	/* quiet hours for residents */
 	int quiet_enabled;
 	char *quiet_start_s, *quiet_end_s;
-	int quiet_start, quiet_end;	 /* minutes after local midnight */
-	struct ntf_strlist quiet_bypass; /* categories that bypass (besides urgent) */
+	int quiet_start, quiet_end;	/* minutes after local midnight */
+	struct qf_strlist quiet_bypass; /* categories that bypass (besides urgent) */
 	/* following */
 	int follow_enabled;
 	char *follow_email_channel, *follow_hook_channel, *follow_sms_channel;
 	int follow_email_idx, follow_hook_idx; /* -1: not offered */
 	int follow_sms_idx; /* -1: not offered; confirmed by a code, not a link */
-	struct ntf_strlist follow_url_allow;   /* URL prefixes followers may use */
+	struct qf_strlist follow_url_allow; /* URL prefixes followers may use */
 	int follow_confirm_ttl_h;
 	int follow_max_per_target;
 	char *follow_template; /* template for confirmations */
@@ -222,6 +216,9 @@ unsigned ntf_conf_keep_channels(struct ntf_conf *c, const struct ntf_conf *run,
 
 const struct ntf_channel_conf *ntf_conf_channel(const struct ntf_conf *c,
 						const char *name);
+/* The channel (index in c->channels) that carries follows by format fmt
+ * (by its kind of address), or -1 when the community does not offer it. */
+int ntf_conf_follow_channel(const struct ntf_conf *c, int fmt);
 const struct ntf_staff_contact *ntf_conf_contact(const struct ntf_conf *c,
 						 const char *staff);
 const struct ntf_group *ntf_conf_group(const struct ntf_conf *c, const char *name);

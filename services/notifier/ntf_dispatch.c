@@ -10,9 +10,9 @@
  * durable throughput is not bound by fsync. */
 #include "ntf_dispatch.h"
 #include "ntf_channel.h"
-#include "ntf_plan.h"
 #include "ntf_queue.h"
 #include "ntf_sender.h"
+#include "ntf_format.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_id.h"
@@ -416,13 +416,13 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 		}
 		if (rc || !cr.petition_seen) {
 			/* the router's event came first: wait for the petition */
-			if (j->fmt == NTF_FMT_WEBHOOK) {
+			if (ntf_fmt_addr(j->fmt) == NTF_ADDR_URL) {
 				s_verdict(
 				    j, NTF_OUT_TRANSIENT,
 				    "contact_pending: the petition has not arrived yet");
 				*sendable = 0;
 			}
-		} else if (j->fmt == NTF_FMT_WEBHOOK) {
+		} else if (ntf_fmt_addr(j->fmt) == NTF_ADDR_URL) {
 			if (!cr.pseudonym) {
 				s_verdict(j, NTF_OUT_SKIP,
 					  "no_address: the petition has no pseudonym");
@@ -447,13 +447,14 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 			ntf_case_clear(&cr);
 			goto oom;
 		}
-		if (!j->masked && j->fmt == NTF_FMT_SMS && cr.phone_masked)
+		if (!j->masked && ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE &&
+		    cr.phone_masked)
 			j->masked = strdup(cr.phone_masked);
 		ntf_case_clear(&cr);
 		break;
 	}
 	case NTF_TO_STAFF:
-		if (j->fmt == NTF_FMT_EMAIL) {
+		if (ntf_fmt_addr(j->fmt) == NTF_ADDR_EMAIL) {
 			const struct ntf_staff_contact *sc =
 			    ntf_conf_contact(n->conf, dl->rid);
 			if (!sc || !sc->email[0]) {
@@ -463,7 +464,7 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 			} else if (s_dup(&j->to_addr, sc->email)) {
 				goto oom;
 			}
-		} else if (j->fmt == NTF_FMT_SMS) {
+		} else if (ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE) {
 			const char *ph = s_staff_phone(n, dl->rid);
 			if (!ph) {
 				s_verdict(j, NTF_OUT_SKIP,
@@ -493,7 +494,8 @@ static struct ntf_job *s_job(struct ntf_dispatch *d, struct qf_txn *t,
 		if (s_dupb(&j->sealed, &j->sealed_len, s.addr, s.addr_len) ||
 		    s_dupb(&j->sealed_secret, &j->sealed_secret_len, s.secret,
 			   s.secret_len) ||
-		    !(j->unsubscribe = ntf_follow_link(n, s.id, "unsubscribe"))) {
+		    !(j->unsubscribe = ntf_keys_follow_link(&n->keys, n->conf->base_url,
+							    s.id, "unsubscribe"))) {
 			ntf_sub_clear(&s);
 			goto oom;
 		}
@@ -557,21 +559,15 @@ static int s_pick_chan(struct pick *p, struct qf_txn *t, struct chan *c)
 			      : (unsigned)n->conf->dispatch_batch;
 	if (c->cc->rate_per_s > 0 && (double)budget > c->tokens)
 		budget = (unsigned)c->tokens;
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(qf_txn_mdb(t), n->db.due, &cur);
-	if (rc)
-		return qf_store_err(rc);
-	size_t pl = strlen(c->cc->name) + 1;
-	uint8_t prefix[80];
-	memcpy(prefix, c->cc->name, pl);
-	MDB_val k = {pl, prefix}, v;
-	int r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	size_t pl = strlen(c->cc->name) + 1; /* the channel and its NUL */
 	unsigned skipped = 0;
-	while (r == 0) {
-		if (k.mv_size != pl + 8 + NTF_ID_LEN ||
-		    memcmp(k.mv_data, prefix, pl) != 0)
+	struct qf_iter it;
+	int rc;
+	for (rc = qf_iter_open(&it, t, n->db.due, c->cc->name, pl);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+		if (it.k.mv_size != pl + 8 + NTF_ID_LEN)
 			break;
-		const uint8_t *kp = k.mv_data;
+		const uint8_t *kp = it.k.mv_data;
 		int64_t due = (int64_t)qf_be64_get(kp + pl);
 		char id[NTF_ID_LEN + 1];
 		memcpy(id, kp + pl + 8, NTF_ID_LEN);
@@ -579,7 +575,6 @@ static int s_pick_chan(struct pick *p, struct qf_txn *t, struct chan *c)
 		if (s_is_inflight(c, id)) {
 			if (++skipped > (unsigned)c->cc->concurrency * LOOKAHEAD + 1)
 				break;
-			r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 			continue;
 		}
 		if (due > p->now) {
@@ -606,8 +601,8 @@ static int s_pick_chan(struct pick *p, struct qf_txn *t, struct chan *c)
 			struct ntf_job *j = s_job(d, t, &dl, c, &sendable);
 			ntf_delivery_clear(&dl);
 			if (!j) {
-				mdb_cursor_close(cur);
-				return QF_ERR_NOMEM;
+				rc = QF_ERR_NOMEM;
+				break;
 			}
 			s_iset_add(&c->ids, id);
 			c->inflight++;
@@ -628,12 +623,9 @@ static int s_pick_chan(struct pick *p, struct qf_txn *t, struct chan *c)
 			/* a stale schedule entry (record gone or not pending) */
 			qf_warn("schedule_stale", "id=%s channel=%s", id, c->cc->name);
 		}
-		r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-	if (r && r != MDB_NOTFOUND)
-		return qf_store_err(r);
-	return 0;
+	qf_iter_close(&it);
+	return rc < 0 ? rc : 0;
 }
 
 static int s_pick_txn(struct qf_txn *t, void *arg)
@@ -755,16 +747,15 @@ static int s_purge_txn(struct qf_txn *t, void *arg)
 {
 	struct purge *p = arg;
 	struct ntf *n = p->d->n;
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(qf_txn_mdb(t), n->db.expire, &cur);
-	if (rc)
-		return qf_store_err(rc);
-	MDB_val k, v;
 	p->n = p->deleted = 0;
-	int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (r == 0 && p->n < PURGE_BATCH) {
+	struct qf_iter it;
+	int rc;
+	for (rc = qf_iter_open(&it, t, n->db.expire, NULL, 0);
+	     rc == QF_OK && p->n < PURGE_BATCH && (rc = qf_iter_next(&it)) > 0;
+	     rc = QF_OK) {
+		const MDB_val k = it.k;
 		if (k.mv_size < 10)
-			goto next;
+			continue;
 		const uint8_t *kp = k.mv_data;
 		if ((int64_t)qf_be64_get(kp) > p->now)
 			break;
@@ -820,18 +811,16 @@ static int s_purge_txn(struct qf_txn *t, void *arg)
 				ntf_sub_clear(&s);
 			}
 		}
-		if ((rc = mdb_cursor_del(cur, 0))) {
-			mdb_cursor_close(cur);
-			return qf_store_err(rc);
+		if ((rc = mdb_cursor_del(it.cur, 0))) {
+			rc = qf_store_err(rc);
+			break;
 		}
 		p->n++;
 		/* after a delete the cursor already stands on the next entry, and
 		   MDB_NEXT returns it (LMDB's C_DEL) */
-	next:
-		r = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-	return 0;
+	qf_iter_close(&it);
+	return rc < 0 ? rc : 0;
 }
 
 static void s_purge(struct ntf_dispatch *d)

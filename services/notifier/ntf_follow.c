@@ -11,8 +11,8 @@
 #include "qf_privacy.h"
 #include "qf_url.h"
 #include "ntf.h"
-#include "ntf_plan.h"
 #include "ntf_queue.h"
+#include "ntf_format.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_id.h"
@@ -45,13 +45,6 @@ struct fjob {
 	int newly_active; /* counted after the commit */
 	char typed[8];	  /* sms follows: the code typed (confirm) */
 };
-
-int ntf_follow_channel_idx(const struct ntf_conf *c, int fmt)
-{
-	return fmt == NTF_FMT_EMAIL ? c->follow_email_idx
-	       : fmt == NTF_FMT_SMS ? c->follow_sms_idx
-				    : c->follow_hook_idx;
-}
 
 /* The keyed hash of an sms follow's code (keyed by the follow's id, so one
  * code's hash says nothing about another follow). */
@@ -114,8 +107,10 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	struct ntf *n = j->n;
 	const struct ntf_template_conf *tm =
 	    &n->conf->templates[n->conf->follow_template_idx];
-	char *confirm = ntf_follow_link(n, s->id, "confirm");
-	char *unsub = ntf_follow_link(n, s->id, "unsubscribe");
+	char *confirm =
+	    ntf_keys_follow_link(&n->keys, n->conf->base_url, s->id, "confirm");
+	char *unsub =
+	    ntf_keys_follow_link(&n->keys, n->conf->base_url, s->id, "unsubscribe");
 	const char *vals[NTF_PH_COUNT] = {0};
 	char when[32];
 	vals[NTF_PH_CONFIRM] = confirm;
@@ -131,7 +126,7 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	snprintf(rkey, sizeof rkey, "sub:%s", s->id);
 	snprintf(chkey, sizeof chkey, "confirm:%d", s->confirms);
 	ntf_delivery_id((const uint8_t *)s->id, strlen(s->id), rkey, chkey, d.id);
-	int idx = ntf_follow_channel_idx(n->conf, s->fmt);
+	int idx = ntf_conf_follow_channel(n->conf, s->fmt);
 	d.to = NTF_TO_FOLLOWER;
 	d.fmt = s->fmt;
 	d.confirm = 1;
@@ -147,7 +142,7 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	d.rule = strdup("follow_confirm");
 	d.event = strdup("");
 	d.subject = confirm && unsub ? ntf_tmpl_render(tm->subject, vals) : NULL;
-	if (s->fmt == NTF_FMT_SMS && code) {
+	if (ntf_fmt_addr(s->fmt) == NTF_ADDR_PHONE && code) {
 		/* a code, never the link: only the phone's owner reads it */
 		char text[300];
 		snprintf(text, sizeof text,
@@ -159,14 +154,14 @@ static int s_confirm_delivery(struct fjob *j, struct qf_txn *t, const struct ntf
 	} else {
 		d.text = confirm && unsub ? ntf_tmpl_render(tm->text, vals) : NULL;
 	}
-	if (tm->markdown && confirm && unsub && s->fmt != NTF_FMT_SMS)
+	if (tm->markdown && confirm && unsub && ntf_fmt_addr(s->fmt) != NTF_ADDR_PHONE)
 		d.markdown = ntf_tmpl_render(tm->markdown, vals);
 	free(confirm);
 	free(unsub);
 	int rc;
 	if (!d.channel || !d.rk || !d.rid || !d.rdisp || !d.case_id || !d.tracking_code ||
 	    !d.pkey || !d.rule || !d.event || !d.subject || !d.text ||
-	    (tm->markdown && s->fmt != NTF_FMT_SMS && !d.markdown))
+	    (tm->markdown && ntf_fmt_addr(s->fmt) != NTF_ADDR_PHONE && !d.markdown))
 		rc = QF_ERR_NOMEM;
 	else
 		rc = ntf_queue_add(n, t, &d, now);
@@ -186,7 +181,7 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 		s_verdict(j, 404, "follow_disabled", "本社区未开放关注功能", NULL);
 		return 0;
 	}
-	if (ntf_follow_channel_idx(n->conf, j->fmt) < 0) {
+	if (ntf_conf_follow_channel(n->conf, j->fmt) < 0) {
 		s_verdict(j, 400, "channel_not_offered", "本社区未开放该关注渠道",
 			  "channel");
 		return 0;
@@ -237,7 +232,7 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	/* the follow id: the same target, channel and address, the same follow */
 	char norm[1100];
 	snprintf(norm, sizeof norm, "%s", j->address);
-	if (j->fmt == NTF_FMT_EMAIL)
+	if (ntf_fmt_addr(j->fmt) == NTF_ADDR_EMAIL)
 		for (char *p = norm; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	ntf_keys_follow_id(&n->keys, target, ntf_fmt_name((enum ntf_fmt)j->fmt), norm,
@@ -258,8 +253,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	if (rc == 0 && s.state == NTF_SUB_PENDING && s.confirm_sent + RESEND_MS > now) {
 		snprintf(j->state, sizeof j->state, "pending");
 		s_verdict(j, 202, NULL,
-			  j->fmt == NTF_FMT_SMS ? "验证码已发送（十分钟内不再重发），请输入验证码"
-						: "确认消息已发送，请查收后点击确认链接",
+			  ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE
+			      ? "验证码已发送（十分钟内不再重发），请输入验证码"
+			      : "确认消息已发送，请查收后点击确认链接",
 			  NULL);
 		ntf_sub_clear(&s);
 		return 0;
@@ -277,9 +273,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 		}
 		memset(&s, 0, sizeof s);
 		char masked[160];
-		if (j->fmt == NTF_FMT_EMAIL)
+		if (ntf_fmt_addr(j->fmt) == NTF_ADDR_EMAIL)
 			ntf_mask_email(j->address, masked, sizeof masked);
-		else if (j->fmt == NTF_FMT_SMS)
+		else if (ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE)
 			ntf_mask_phone(j->address, masked, sizeof masked);
 		else
 			ntf_mask_url(j->address, masked, sizeof masked);
@@ -304,8 +300,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	s.confirms++;
 	s.confirm_sent = now;
 	char code[8] = "";
-	if (s.fmt == NTF_FMT_SMS) { /* a new code with each message */
-		snprintf(code, sizeof code, "%06u", (unsigned)randombytes_uniform(1000000));
+	if (ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE) { /* a new code with each message */
+		snprintf(code, sizeof code, "%06u",
+			 (unsigned)randombytes_uniform(1000000));
 		s_code_hash(s.id, code, s.code_hash);
 		s.has_code = 1;
 		s.code_tries = 0;
@@ -330,8 +327,9 @@ static int s_create_apply(struct qf_txn *t, void *arg)
 	ntf_sub_clear(&s);
 	snprintf(j->state, sizeof j->state, "pending");
 	s_verdict(j, 202, NULL,
-		  j->fmt == NTF_FMT_SMS ? "验证码已通过短信发送，请输入验证码确认关注"
-					: "确认消息已发送，请查收后点击确认链接",
+		  ntf_fmt_addr(j->fmt) == NTF_ADDR_PHONE
+		      ? "验证码已通过短信发送，请输入验证码确认关注"
+		      : "确认消息已发送，请查收后点击确认链接",
 		  NULL);
 	return 0;
 }
@@ -387,7 +385,7 @@ static int s_url_ok(const struct ntf_conf *conf, const char *url)
 			return 0;
 	/* by parts (scheme, host, port, path prefix), never as a string
 	   prefix: "https://host" must not admit https://host.evil.net/ */
-	for (unsigned i = 0; i < conf->follow_url_allow.n; i++)
+	for (size_t i = 0; i < conf->follow_url_allow.n; i++)
 		if (qf_url_allowed(url, conf->follow_url_allow.v[i]))
 			return 1;
 	return 0;
@@ -475,7 +473,7 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		json_decref(b);
 		return;
 	}
-	if (ntf_follow_channel_idx(conf, fmt) < 0) {
+	if (ntf_conf_follow_channel(conf, fmt) < 0) {
 		qf_http_reply_error(r, 400, "channel_not_offered",
 				    "本社区未开放该关注渠道", "channel");
 		json_decref(b);
@@ -507,14 +505,17 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 			return;
 		}
 	}
-	if (fmt == NTF_FMT_EMAIL  ? !ntf_email_valid(address)
-	    : fmt == NTF_FMT_SMS ? !s_mobile_ok(address)
-				 : !s_url_ok(conf, address)) {
-		qf_http_reply_error(r, 400, "invalid_address",
-				    fmt == NTF_FMT_EMAIL  ? "电子邮箱地址格式不正确"
-				    : fmt == NTF_FMT_SMS ? "手机号码应为 11 位数字"
-							 : "该网址不在允许的范围内",
-				    "address");
+	/* the refusal's words for each kind of address */
+	static const char *const bad_addr[] = {
+	    [NTF_ADDR_URL] = "该网址不在允许的范围内",
+	    [NTF_ADDR_EMAIL] = "电子邮箱地址格式不正确",
+	    [NTF_ADDR_PHONE] = "手机号码应为 11 位数字",
+	};
+	enum ntf_addr kind = ntf_fmt_addr(fmt);
+	if (kind == NTF_ADDR_EMAIL   ? !ntf_email_valid(address)
+	    : kind == NTF_ADDR_PHONE ? !s_mobile_ok(address)
+				     : !s_url_ok(conf, address)) {
+		qf_http_reply_error(r, 400, "invalid_address", bad_addr[kind], "address");
 		json_decref(b);
 		return;
 	}
@@ -526,7 +527,7 @@ void ntf_follow_create(struct qf_http_req *r, void *ctx)
 		json_decref(b);
 		return;
 	}
-	if (secret && (fmt == NTF_FMT_EMAIL || fmt == NTF_FMT_SMS)) {
+	if (secret && kind != NTF_ADDR_URL) {
 		qf_http_reply_error(r, 400, "invalid_secret",
 				    "电子邮件和短信关注不需要签名密钥", "secret");
 		json_decref(b);
@@ -584,16 +585,19 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 	}
 	if (rc)
 		return rc;
-	if (j->action == F_CONFIRM && (s.fmt == NTF_FMT_SMS || j->typed[0]) &&
+	/* an sms follow is confirmed by its code only; a code confirms
+	   nothing else */
+	int by_code = ntf_fmt_addr(s.fmt) == NTF_ADDR_PHONE;
+	if (j->action == F_CONFIRM && (by_code || j->typed[0]) &&
 	    s.state == NTF_SUB_PENDING) {
-		/* an sms follow is confirmed by its code only; a code confirms
-		   nothing else */
 		uint8_t h[32];
-		if (s.fmt != NTF_FMT_SMS || !j->typed[0]) {
-			s_verdict(j, 403, s.fmt == NTF_FMT_SMS ? "code_required" : "bad_token",
-				  s.fmt == NTF_FMT_SMS ? "请输入短信中的 6 位验证码"
-						       : "链接无效或已失效",
-				  s.fmt == NTF_FMT_SMS ? "code" : "token");
+		if (!by_code || !j->typed[0]) {
+			if (by_code)
+				s_verdict(j, 403, "code_required",
+					  "请输入短信中的 6 位验证码", "code");
+			else
+				s_verdict(j, 403, "bad_token", "链接无效或已失效",
+					  "token");
 			ntf_sub_clear(&s);
 			return 0;
 		}
@@ -610,15 +614,15 @@ static int s_confirm_apply(struct qf_txn *t, void *arg)
 			ntf_sub_clear(&s);
 			if (rc)
 				return rc;
-			s_verdict(j, 403, "wrong_code", "验证码不正确，请核对短信后重新输入",
-				  "code");
+			s_verdict(j, 403, "wrong_code",
+				  "验证码不正确，请核对短信后重新输入", "code");
 			return 0;
 		}
 		s.has_code = 0;
 		s.code_tries = 0;
 		memset(s.code_hash, 0, sizeof s.code_hash);
 	}
-	if (j->action == F_CONFIRM && j->typed[0] && s.fmt != NTF_FMT_SMS) {
+	if (j->action == F_CONFIRM && j->typed[0] && !by_code) {
 		s_verdict(j, 403, "bad_token", "链接无效或已失效", "token");
 	} else if (j->action == F_CONFIRM) {
 		if (s.state == NTF_SUB_REMOVED) {

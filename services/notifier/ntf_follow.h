@@ -30,10 +30,6 @@ struct ntf_conf;
 
 #define NTF_FOLLOW_CODE_TRIES 5
 
-/* The channel (index in conf->channels) followers by fmt use, or -1 when
- * the community does not offer it. */
-int ntf_follow_channel_idx(const struct ntf_conf *c, int fmt);
-
 void ntf_follow_create(struct qf_http_req *r, void *ctx);
 void ntf_follow_show(struct qf_http_req *r, void *ctx);
 void ntf_follow_confirm(struct qf_http_req *r, void *ctx);

@@ -187,3 +187,18 @@ static void s_free(void *ptr)
 }
 
 void ntf_keys_wiping_json_alloc(void) { json_set_alloc_funcs(s_malloc, s_free); }
+
+char *ntf_keys_follow_link(const struct ntf_keys *k, const char *base_url,
+			   const char *follow_id, const char *action)
+{
+	char tok[NTF_TOKEN_LEN + 1];
+	ntf_keys_follow_token(k, follow_id, tok);
+	char *out = NULL;
+	size_t bl = strlen(base_url);
+	while (bl && base_url[bl - 1] == '/')
+		bl--;
+	if (asprintf(&out, "%.*s/v1/follows/%s/%s?token=%s", (int)bl, base_url, follow_id,
+		     action, tok) < 0)
+		return NULL;
+	return out;
+}

@@ -61,6 +61,11 @@ void ntf_keys_follow_id(const struct ntf_keys *k, const char *target, const char
 /* Token of a follow's confirm and unsubscribe links. */
 void ntf_keys_follow_token(const struct ntf_keys *k, const char *follow_id,
 			   char out[NTF_TOKEN_LEN + 1]);
+/* A follow's one-step link: base_url "/v1/follows/" id "/" action
+ * "?token=" its token (action "confirm" or "unsubscribe"). malloc'd, the
+ * caller frees; NULL when out of memory. */
+char *ntf_keys_follow_link(const struct ntf_keys *k, const char *base_url,
+			   const char *follow_id, const char *action);
 /* Constant-time check of a presented token. */
 int ntf_keys_token_ok(const struct ntf_keys *k, const char *follow_id, const char *token);
 

@@ -16,9 +16,9 @@
  * petitioner and individual staff get the whole event. Nothing is planned
  * for a case whose private data retention has forgotten. */
 #include "ntf_plan.h"
-#include "ntf_follow.h"
 #include "qf_policy.h"
 #include "ntf_queue.h"
+#include "ntf_format.h"
 #include "ntf_util.h"
 #include "qf_err.h"
 #include "qf_event.h"
@@ -31,7 +31,7 @@
 
 #define MAX_STAFF 64
 
-static int s_in(const struct ntf_strlist *l, const char *v)
+static int s_in(const struct qf_strlist *l, const char *v)
 {
 	return !l->n || ntf_strlist_has(l, v);
 }
@@ -66,21 +66,6 @@ int ntf_rule_matches(const struct ntf_rule *r, const struct ntf_facts *f)
 	return 1;
 }
 
-char *ntf_follow_link(const struct ntf *n, const char *follow_id, const char *action)
-{
-	char tok[NTF_TOKEN_LEN + 1];
-	ntf_keys_follow_token(&n->keys, follow_id, tok);
-	char *out = NULL;
-	const char *base = n->conf->base_url;
-	size_t bl = strlen(base);
-	while (bl && base[bl - 1] == '/')
-		bl--;
-	if (asprintf(&out, "%.*s/v1/follows/%s/%s?token=%s", (int)bl, base, follow_id,
-		     action, tok) < 0)
-		return NULL;
-	return out;
-}
-
 struct staff_pick {
 	const char *id;
 	const char *rk; /* why: "assignee", "supervisor", ... */
@@ -100,8 +85,9 @@ struct ctx {
 	const char *pub[NTF_PH_COUNT];	/* the public part's */
 };
 
-static void s_add_staff(const struct qf_community *com, struct staff_pick *p, unsigned *np,
-			const char *id, const char *rk, const char *concerns)
+static void s_add_staff(const struct qf_community *com, struct staff_pick *p,
+			unsigned *np, const char *id, const char *rk,
+			const char *concerns)
 {
 	if (!id || !id[0])
 		return;
@@ -145,8 +131,8 @@ static unsigned s_staff(const struct ntf *n, const struct ntf_rule *r,
 			s_add_staff(n->com, p, &np, f->assignee, "assignee", cs);
 			break;
 		case NTF_RK_PREVIOUS_ASSIGNEE:
-			s_add_staff(n->com, p, &np, f->previous_assignee, "previous_assignee",
-				    cs);
+			s_add_staff(n->com, p, &np, f->previous_assignee,
+				    "previous_assignee", cs);
 			break;
 		case NTF_RK_BUILDING_HEAD: {
 			const struct qf_building *b =
@@ -203,11 +189,11 @@ static const char *s_staff_phone(const struct ntf *n, const char *id)
 
 static int s_addressable(const struct ntf *n, const char *staff, int fmt)
 {
-	if (fmt == NTF_FMT_EMAIL) {
+	if (ntf_fmt_addr(fmt) == NTF_ADDR_EMAIL) {
 		const struct ntf_staff_contact *c = ntf_conf_contact(n->conf, staff);
 		return c && c->email[0];
 	}
-	if (fmt == NTF_FMT_SMS)
+	if (ntf_fmt_addr(fmt) == NTF_ADDR_PHONE)
 		return s_staff_phone(n, staff) != NULL;
 	return 1;
 }
@@ -331,7 +317,7 @@ static int s_follower(void *arg, const char *id)
 		ntf_sub_clear(&s);
 		return 0;
 	}
-	int idx = ntf_follow_channel_idx(n->conf, s.fmt);
+	int idx = ntf_conf_follow_channel(n->conf, s.fmt);
 	if (idx < 0) {
 		/* the channel of this follow is no longer offered */
 		qf_metric_inc(n->m_unaddressed);
@@ -341,7 +327,8 @@ static int s_follower(void *arg, const char *id)
 	char rkey[64], chkey[32];
 	snprintf(rkey, sizeof rkey, "sub:%s", s.id);
 	snprintf(chkey, sizeof chkey, "follow:%s", ntf_fmt_name((enum ntf_fmt)s.fmt));
-	char *unsub = ntf_follow_link(n, s.id, "unsubscribe");
+	char *unsub =
+	    ntf_keys_follow_link(&n->keys, n->conf->base_url, s.id, "unsubscribe");
 	if (!unsub) {
 		ntf_sub_clear(&s);
 		w->rc = QF_ERR_NOMEM;
@@ -382,7 +369,7 @@ static int s_rule(struct ctx *c, int petitioner_ok)
 		: "居民";
 	for (unsigned ci = 0; ci < r->nchannels && !rc; ci++) {
 		const struct ntf_channel_conf *ch = &n->conf->channels[r->channels[ci]];
-		if (ch->type == NTF_FMT_WECOM || ch->type == NTF_FMT_DINGTALK) {
+		if (ntf_fmt_robot(ch->type)) {
 			/* one message into the group, mentioning everyone concerned */
 			if (!ns && !s_has(r, NTF_RK_CHANNEL))
 				continue;

@@ -27,7 +27,4 @@ int ntf_rule_matches(const struct ntf_rule *r, const struct ntf_facts *f);
 int ntf_plan_apply(struct ntf *n, struct qf_txn *t, const Qingfeng__V1__Envelope *env,
 		   struct ntf_facts *f, const struct ntf_case *cr, int64_t now);
 
-/* Unsubscribe link of a follow (malloc'd). */
-char *ntf_follow_link(const struct ntf *n, const char *follow_id, const char *action);
-
 #endif

@@ -1035,38 +1035,22 @@ int ntf_sub_target_del(struct qf_txn *t, const struct ntf_db *db, const char *ta
 int ntf_sub_target_each(struct qf_txn *t, const struct ntf_db *db, const char *target,
 			int (*fn)(void *arg, const char *id), void *arg)
 {
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(qf_txn_mdb(t), db->sub_target, &cur);
-	if (rc)
-		return qf_store_err(rc);
-	size_t tl = strlen(target);
-	uint8_t k[256];
-	if (tl + 1 > sizeof k) {
-		mdb_cursor_close(cur);
-		return QF_ERR_INVAL;
-	}
-	memcpy(k, target, tl);
-	k[tl] = 0;
-	MDB_val key = {tl + 1, k}, val;
-	int r = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	int out = 0;
-	while (r == 0) {
-		if (key.mv_size <= tl + 1 || memcmp(key.mv_data, k, tl + 1) != 0)
-			break;
+	size_t tl = strlen(target) + 1; /* the target and its NUL */
+	struct qf_iter it;
+	int rc;
+	for (rc = qf_iter_open(&it, t, db->sub_target, target, tl);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
 		char id[128];
-		size_t il = key.mv_size - tl - 1;
-		if (il < sizeof id) {
-			memcpy(id, (char *)key.mv_data + tl + 1, il);
-			id[il] = '\0';
-			if ((out = fn(arg, id)))
-				break;
-		}
-		r = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+		size_t il = it.k.mv_size - tl;
+		if (il == 0 || il >= sizeof id)
+			continue;
+		memcpy(id, (char *)it.k.mv_data + tl, il);
+		id[il] = '\0';
+		if ((rc = fn(arg, id)))
+			break;
 	}
-	mdb_cursor_close(cur);
-	if (r && r != MDB_NOTFOUND)
-		return qf_store_err(r);
-	return out;
+	qf_iter_close(&it);
+	return rc;
 }
 
 uint64_t ntf_db_count(struct qf_txn *t, MDB_dbi dbi)
@@ -1088,28 +1072,23 @@ int ntf_db_forget(struct qf_txn *t, const struct ntf_db *db, const char *subject
 	   its key, and nothing is sent about it any more */
 	char target[300];
 	snprintf(target, sizeof target, "case:%s", subject);
-	size_t tl = strlen(target);
-	MDB_cursor *cur;
-	if ((rc = mdb_cursor_open(qf_txn_mdb(t), db->sub_target, &cur)))
-		return qf_store_err(rc);
-	uint8_t k[320];
-	memcpy(k, target, tl + 1);
-	MDB_val key = {tl + 1, k}, val;
-	int r = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (r == 0 && key.mv_size > tl + 1 && memcmp(key.mv_data, k, tl + 1) == 0) {
-		const char *id = (const char *)key.mv_data + tl + 1;
-		rc = qf_txn_del(t, db->subs, id, key.mv_size - tl - 1);
+	size_t tl = strlen(target) + 1;
+	struct qf_iter it;
+	for (rc = qf_iter_open(&it, t, db->sub_target, target, tl);
+	     rc == QF_OK && (rc = qf_iter_next(&it)) > 0; rc = QF_OK) {
+		if (it.k.mv_size == tl)
+			continue;
+		rc = qf_txn_del(t, db->subs, (const char *)it.k.mv_data + tl,
+				it.k.mv_size - tl);
 		if (rc && rc != QF_ERR_NOTFOUND)
-			break;
-		rc = 0;
-		if ((r = mdb_cursor_del(cur, 0)))
 			break;
 		/* after a delete the cursor stands on the next entry, and
 		   MDB_NEXT returns it (LMDB's C_DEL) */
-		r = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+		if ((rc = mdb_cursor_del(it.cur, 0))) {
+			rc = qf_store_err(rc);
+			break;
+		}
 	}
-	mdb_cursor_close(cur);
-	if (rc)
-		return rc;
-	return r == 0 || r == MDB_NOTFOUND ? 0 : qf_store_err(r);
+	qf_iter_close(&it);
+	return rc < 0 ? rc : 0;
 }

@@ -517,18 +517,18 @@ class Notifier:
         if state:
             q["state"] = state
         path = ("/v1/cases/%s/deliveries" % case_id) if case_id else "/v1/deliveries"
-        items, after = [], None
+        items, cursor = [], None
         while True:
-            if after:
-                q["after"] = after
+            if cursor:
+                q["cursor"] = cursor
             st, body = self.api("GET", path + "?" + urllib.parse.urlencode(q))
             if st == 404 and case_id and not items:
                 return []  # the notifier has not heard of the case (yet)
             if st != 200:
                 raise AssertionError("GET %s: %s %s" % (path, st, body))
             items += body["items"]
-            after = body.get("next")
-            if not after:
+            cursor = body.get("next_cursor")
+            if not cursor:
                 return items
 
     def delivery(self, did):

@@ -173,9 +173,11 @@ class NotifierBadInputTest(unittest.TestCase):
                            "state")
         for lim in ("0", "5000", "ten"):
             self.assertRefused(self.n.api("GET", "/v1/deliveries?limit=" + lim), 400,
-                               "invalid_limit", "limit")
-        self.assertRefused(self.n.api("GET", "/v1/deliveries?after=zz"), 400, "invalid_cursor",
+                               "bad_parameter", "limit")
+        self.assertRefused(self.n.api("GET", "/v1/deliveries?after=zz"), 400, "bad_parameter",
                            "after")
+        self.assertRefused(self.n.api("GET", "/v1/deliveries?cursor=%21"), 400, "bad_parameter",
+                           "cursor")
         self.assertRefused(self.n.api("GET", "/v1/deliveries?channel=pigeon"), 400,
                            "unknown_channel", "channel")
 

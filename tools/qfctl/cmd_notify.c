@@ -122,7 +122,7 @@ static void s_row(json_t *d)
 static int s_list(const struct ctl *c, const char *path)
 {
 	char p[1024];
-	const char *after = NULL;
+	const char *after = NULL; /* the previous page's next_cursor */
 	char cursor[600] = "";
 	long shown = 0;
 	json_t *all = c->json ? json_array() : NULL;
@@ -133,7 +133,7 @@ static int s_list(const struct ctl *c, const char *path)
 		long want =
 		    c->limit > 0 && c->limit - shown < 1000 ? c->limit - shown : 1000;
 		snprintf(p, sizeof p, "%s%slimit=%ld%s%s", path,
-			 strchr(path, '?') ? "&" : "?", want, after ? "&after=" : "",
+			 strchr(path, '?') ? "&" : "?", want, after ? "&cursor=" : "",
 			 after ? after : "");
 		json_t *j;
 		long st = s_call(c, "GET", p, NULL, &j);
@@ -153,7 +153,7 @@ static int s_list(const struct ctl *c, const char *path)
 				s_row(d);
 			shown++;
 		}
-		const char *next = json_string_value(json_object_get(j, "next"));
+		const char *next = json_string_value(json_object_get(j, "next_cursor"));
 		if (next && (c->limit <= 0 || shown < c->limit)) {
 			snprintf(cursor, sizeof cursor, "%s", next);
 			after = cursor;

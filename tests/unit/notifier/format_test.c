@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ntf_channel.h"
+#include "ntf_format.h"
 #include "ntf_tmpl.h"
 #include "ntf_util.h"
 #include "qf_err.h"
@@ -450,6 +451,42 @@ static void t_verdicts(void **state)
 	}
 }
 
+/* The table of formats: one complete module per enum value, its name
+ * round-trips, and a number outside the table is refused, not followed. */
+static void t_format_table(void **state)
+{
+	(void)state;
+	static const enum ntf_addr want[NTF_FMT_COUNT] = {
+	    [NTF_FMT_WEBHOOK] = NTF_ADDR_URL,
+	    [NTF_FMT_WECOM] = NTF_ADDR_URL,
+	    [NTF_FMT_DINGTALK] = NTF_ADDR_URL,
+	    [NTF_FMT_EMAIL] = NTF_ADDR_EMAIL,
+	    [NTF_FMT_SMS] = NTF_ADDR_PHONE};
+	for (int f = 0; f < NTF_FMT_COUNT; f++) {
+		const struct ntf_format *m = ntf_format_of(f);
+		assert_non_null(m);
+		assert_non_null(m->name);
+		assert_non_null(m->parse);
+		assert_non_null(m->build);
+		assert_non_null(m->verdict);
+		assert_true(m->concurrency > 0);
+		assert_int_equal(ntf_fmt_parse(m->name), f);
+		assert_string_equal(ntf_fmt_name((enum ntf_fmt)f), m->name);
+		assert_int_equal(m->addr, want[f]);
+		assert_int_equal(ntf_fmt_robot(f),
+				 f == NTF_FMT_WECOM || f == NTF_FMT_DINGTALK);
+	}
+	assert_null(ntf_format_of(-1));
+	assert_null(ntf_format_of(NTF_FMT_COUNT));
+	assert_int_equal(ntf_fmt_parse("pigeon"), -1);
+	assert_int_equal(ntf_fmt_parse(NULL), -1);
+	assert_string_equal(ntf_fmt_name((enum ntf_fmt)NTF_FMT_COUNT), "?");
+	char err[64];
+	assert_int_equal(ntf_response_classify(NTF_FMT_COUNT, 0, NULL, 200, "", 0, NULL,
+					       err, sizeof err),
+			 NTF_OUT_PERMANENT);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -468,6 +505,7 @@ int main(void)
 	    cmocka_unit_test(t_robot_requests),
 	    cmocka_unit_test(t_petitioner_contact),
 	    cmocka_unit_test(t_verdicts),
+	    cmocka_unit_test(t_format_table),
 	};
 	return cmocka_run_group_tests_name("notifier formats", tests, NULL, NULL);
 }
