@@ -77,7 +77,11 @@ struct qf_staff;
 	X(ACCOUNT_MANAGE, "account.manage", N,                                     \
 	  "create staff sign-in accounts and reset their passwords")               \
 	X(PRIVATE_READ, "private.read", C,                                         \
-	  "read the private part of a logged event")
+	  "read the private part of a logged event")                               \
+	X(CASE_DECIDE, "case.decide", N,                                           \
+	  "decide a case in its handler's place: accept or handle another's "      \
+	  "case, transfer past the limit, approve extensions, close")              \
+	X(CASE_REOPEN, "case.reopen", N, "reopen a resolved or closed case")
 
 enum qf_action {
 #define QF_ACTION_ENUM(e, name, res, what) QF_ACT_##e,

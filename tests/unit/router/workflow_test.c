@@ -4,6 +4,7 @@
  * nobody judges a report about themselves or those they supervise. */
 #include "testenv.h"
 #include "qf_case.h"
+#include "qf_policy.h"
 
 static int setup(void **state)
 {
@@ -180,6 +181,26 @@ static void test_first_responder_flow(void **state)
 	t_feedback(TE, "C1", 1, "F2");
 	assert_string_equal(t_code(TE), "already_rated");
 	assert_int_equal(t_case(TE, "C1").state, RT_CLOSED);
+}
+
+/* Deciding in the handler's place is the grant case.decide, not the role
+ * name "secretary": moved to the staff role, the secretary loses it and a
+ * staff member gains it. */
+static void test_decider_is_a_grant(void **state)
+{
+	struct qf_role *sec = (struct qf_role *)qf_policy_role(TE->c, "secretary");
+	struct qf_role *staff = (struct qf_role *)qf_policy_role(TE->c, "staff");
+	assert_non_null(sec);
+	assert_non_null(staff);
+	sec->scope[QF_ACT_CASE_DECIDE] = QF_SCOPE_NONE;
+	staff->scope[QF_ACT_CASE_DECIDE] = QF_SCOPE_ALL;
+	t_petition(TE, "C1", (struct t_petition){0});
+	assert_int_equal(ACT("C1", AK(ASSIGN), "s01", .target = "s05"), 403);
+	assert_string_equal(t_code(TE), "secretary_only");
+	assert_int_equal(ACT("C1", AK(ASSIGN), "s08", .target = "s05"), 200);
+	assert_string_equal(t_case(TE, "C1").assignee, "s05");
+	sec->scope[QF_ACT_CASE_DECIDE] = QF_SCOPE_ALL;
+	staff->scope[QF_ACT_CASE_DECIDE] = QF_SCOPE_NONE;
 }
 
 static void test_secretary_overrides(void **state)
@@ -550,6 +571,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_routing_on_submit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_first_responder_flow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_secretary_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_decider_is_a_grant, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reject_and_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extensions, setup, teardown),
