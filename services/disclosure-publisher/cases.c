@@ -46,41 +46,6 @@
 
 /* ------------------------------------------------------------ states */
 
-static const struct {
-	const char *code, *label;
-} s_states[] = {
-    {"", "未知"},	    {"submitted", "待派单"},   {"assigned", "已派单"},
-    {"accepted", "已受理"}, {"in_progress", "处理中"}, {"resolved", "已办结"},
-    {"closed", "已结案"},   {"rejected", "不予受理"},  {"reopened", "重新办理"},
-    {"merged", "已合并"},
-};
-#define NSTATES (sizeof s_states / sizeof s_states[0])
-
-const char *case_state_code(unsigned state)
-{
-	return state < NSTATES ? s_states[state].code : "";
-}
-
-const char *case_state_label(unsigned state)
-{
-	return state < NSTATES ? s_states[state].label : "未知";
-}
-
-int case_state_parse(const char *code)
-{
-	for (unsigned i = 1; i < NSTATES; i++)
-		if (strcmp(code, s_states[i].code) == 0)
-			return (int)i;
-	return -1;
-}
-
-int case_state_open(unsigned state)
-{
-	return state == S(STATE_SUBMITTED) || state == S(STATE_ASSIGNED) ||
-	       state == S(STATE_ACCEPTED) || state == S(STATE_IN_PROGRESS) ||
-	       state == S(STATE_REOPENED);
-}
-
 int case_overdue(const struct case_head *h, int64_t now)
 {
 	if (!case_state_open(h->state))
@@ -88,54 +53,6 @@ int case_overdue(const struct case_head *h, int64_t now)
 	if (!h->first_response_ms && h->respond_due_ms && now > h->respond_due_ms)
 		return 1;
 	return h->resolve_due_ms && now > h->resolve_due_ms;
-}
-
-static const struct {
-	const char *type, *label;
-} s_labels[] = {
-    {"PETITION_SUBMITTED", "群众提交诉求"},
-    {"CASE_ASSIGNED", "派单"},
-    {"CASE_ACCEPTED", "受理"},
-    {"CASE_TRANSFERRED", "转办"},
-    {"CASE_PROGRESS", "处理进展"},
-    {"CASE_RESOLVED", "办结"},
-    {"CASE_REJECTED", "不予受理"},
-    {"CASE_REOPENED", "重新办理"},
-    {"CASE_MERGED", "合并办理"},
-    {"CASE_CLOSED", "结案"},
-    {"CASE_ESCALATED", "升级督办"},
-    {"EXTENSION_REQUESTED", "申请延期"},
-    {"EXTENSION_DECIDED", "延期审批"},
-    {"CASE_RATED", "群众评价"},
-    {"DEADLINE_WARNING", "时限预警"},
-    {"REPEAT_LINKED", "关联重复诉求"},
-};
-
-const char *case_event_label(const char *type)
-{
-	for (size_t i = 0; i < sizeof s_labels / sizeof s_labels[0]; i++)
-		if (strcmp(type, s_labels[i].type) == 0)
-			return s_labels[i].label;
-	return type;
-}
-
-int dp_id_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 64)
-		return 0;
-	/* starts with a letter or digit: never "." or ".." in a path */
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-	      (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
-		      c == ':'))
-			return 0;
-	}
-	return 1;
 }
 
 /* ------------------------------------------------------------ records */
@@ -456,10 +373,13 @@ static void s_encode(const struct ccase *c, struct qf_buf *b)
 
 /* The transaction's copy of a case: cached, else loaded, else a new
  * placeholder (*existed 0). NULL with *rc on failure. */
+/* What the transaction keeps of cases: written at commit, then dropped. */
+static const struct dp_txn_part s_txn_part = {cases_flush, cases_cache_clear};
+
 static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 				int *existed, int *rc)
 {
-	*rc = dp_txn_track(dp, t);
+	*rc = dp_txn_join(dp, t, DP_TXN_CASES, &s_txn_part);
 	if (*rc)
 		return NULL;
 	if (!dp->ccache) {
@@ -1481,9 +1401,9 @@ int cases_apply_transition(struct dp *dp, struct qf_txn *t,
 	s_entry_init(&e, env, '1', env->type, at);
 	struct qf_buf b;
 	qf_buf_init(&b);
-	if (ct->from_state > 0 && ct->from_state < (int)NSTATES)
+	if (ct->from_state > 0 && ct->from_state < (int)CASE_NSTATES)
 		crec_small(&b, K_FROM, CT_STATE, (uint64_t)ct->from_state);
-	if (ct->to_state > 0 && ct->to_state < (int)NSTATES)
+	if (ct->to_state > 0 && ct->to_state < (int)CASE_NSTATES)
 		crec_small(&b, K_TO, CT_STATE, (uint64_t)ct->to_state);
 	if ((rc = s_actor(&b, ct->actor)) ||
 	    (rc = s_put_clean(&b, K_ASSIGNEE_NAME, ct->assignee_name, 32)) ||

@@ -8,6 +8,7 @@
  * string it did not write itself. */
 #include "affairs.h"
 #include "html.h"
+#include "dash.h"
 #include "live.h"
 #include "signals.h"
 #include "snapshot.h"
