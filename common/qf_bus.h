@@ -261,5 +261,8 @@ int qf_bus_private_parse(const uint8_t *data, size_t len, const uint8_t **nonce,
 /* Configure CURVE on a socket: server (public+secret) or client
  * (public+secret+server_key). Returns 0 or QF_ERR_BUS. */
 int qf_bus_curve_apply(void *sock, const struct qf_bus_curve *c, int server);
+/* The options every bus socket gets (no linger), for the producer and the
+ * consumer. Returns zmq_setsockopt's result. */
+int qf_bus_sock_common(void *sock);
 
 #endif

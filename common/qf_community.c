@@ -2,7 +2,7 @@
 #include "qf_community.h"
 #include "qf_clock.h"
 #include "qf_err.h"
-#include "qf_policy.h"
+#include "qf_roles.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -369,9 +369,9 @@ int qf_community_load(const char *file, struct qf_community **out,
 		k->disclosure_query = dq;
 	}
 
-	/* roles and their grants: the access policy (qf_policy.h) */
+	/* roles and their grants: the access policy's data (qf_roles.h) */
 	l = s_list(&cfg, "roles", 1, errs);
-	if (!l || qf_policy_parse_roles(c, l, errs))
+	if (!l || qf_roles_parse(l, &c->roles, &c->nroles, errs))
 		rc = QF_ERR_CONFIG;
 
 	/* staff */
@@ -398,7 +398,7 @@ int qf_community_load(const char *file, struct qf_community **out,
 			rc = QF_ERR_CONFIG;
 			continue;
 		}
-		if (!qf_policy_role(c, role)) {
+		if (!qf_roles_find(c->roles, c->nroles, role)) {
 			qf_cfg_error(errs, config_setting_get_member(e, "role"), NULL,
 				     "'%s' is not a role of the roles list", role);
 			rc = QF_ERR_CONFIG;
@@ -480,7 +480,7 @@ int qf_community_load(const char *file, struct qf_community **out,
 	c->escalation = calloc((size_t)n + 1, sizeof *c->escalation);
 	for (int i = 0; i < n && c->escalation; i++) {
 		const char *role = config_setting_get_string_elem(l, i);
-		if (!role || !qf_policy_role(c, role)) {
+		if (!role || !qf_roles_find(c->roles, c->nroles, role)) {
 			qf_cfg_error(errs, config_setting_get_elem(l, (unsigned)i), NULL,
 				     "escalation steps are roles of the roles list");
 			rc = QF_ERR_CONFIG;

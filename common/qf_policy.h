@@ -1,7 +1,7 @@
 /* qf_policy.h: who may see and do what. One table, the same in every
  * service.
  *
- * The actions are a fixed catalogue (below: what the code can do); the
+ * The actions are a fixed catalogue (qf_roles.h: what the code can do); the
  * grants are data: the community file's `roles` list gives each role the
  * actions it may take and in which scope. Every HTTP route names its action
  * in its route table (qf_http.h), and common/qf_access.c answers 401, 403
@@ -34,77 +34,10 @@
 
 #include <stddef.h>
 
-#include "qf_cfg.h"
+#include "qf_roles.h"
 
 struct qf_community;
 struct qf_staff;
-
-/* X(enum suffix, name, resource, meaning). Resource: N none (the role
- * decides), C a case (scope and conflict), O a staff member's own record. */
-#define QF_ACTIONS(X)                                                              \
-	X(PUBLIC, "public", N, "anyone, without a token")                          \
-	X(SELF_READ, "self.read", N, "see who one is signed in as")                \
-	X(CASE_READ, "case.read", C, "read a case with its full text")             \
-	X(CASE_ACT, "case.act", C, "act on a case (accept, note, resolve ...)")    \
-	X(CASE_CONTACT, "case.contact", C, "read the petitioner's contact details")\
-	X(INTEGRITY_READ, "integrity.read", C, "read an integrity report")         \
-	X(INTEGRITY_ACT, "integrity.act", C, "act on an integrity report")         \
-	X(INTEGRITY_CONTACT, "integrity.contact", C,                               \
-	  "read the contact details of an integrity report's author")              \
-	X(CASE_ENTER, "case.enter", N, "enter a petition taken at the counter, "   \
-	  "by phone or on patrol")                                                 \
-	X(QUEUE_READ, "queue.read", N, "read one's own queue")                     \
-	X(OVERSIGHT_READ, "oversight.read", N,                                     \
-	  "read other people's queues and every alert")                            \
-	X(COMMUNITY_READ, "community.read", N,                                     \
-	  "read duty quotas and hotspots of the community")                        \
-	X(SPAM_REVIEW, "spam.review", N, "list, release and dismiss held items")  \
-	X(DISPATCH_ASSIGN, "dispatch.assign", N,                                   \
-	  "list petitions received without a building and assign one")             \
-	X(VISIT_RECORD, "visit.record", N, "record a household or office visit")   \
-	X(VISIT_READ, "visit.read", O, "read a visit log (own: one's own)")       \
-	X(LEDGER_WRITE, "disclosure.ledger", N,                                    \
-	  "enter ledger entries and balances")                                     \
-	X(NOTICE_WRITE, "disclosure.notice", N, "publish notices")                 \
-	X(LIST_WRITE, "disclosure.list", N, "publish lists (medical aid ...)")     \
-	X(ROSTER_WRITE, "disclosure.roster", O, "publish a roster entry")          \
-	X(DISCLOSURE_READ, "disclosure.read", N, "read disclosure records")        \
-	X(DELIVERY_READ, "delivery.read", C,                                       \
-	  "read the notifier's deliveries about a case")                           \
-	X(DELIVERY_OPERATE, "delivery.operate", N,                                 \
-	  "release dead letters, pause and resume dispatch")                       \
-	X(CHECKPOINT_SIGN, "checkpoint.sign", N, "ask the log to sign now")        \
-	X(ACCOUNT_MANAGE, "account.manage", N,                                     \
-	  "create staff sign-in accounts and reset their passwords")               \
-	X(PRIVATE_READ, "private.read", C,                                         \
-	  "read the private part of a logged event")                               \
-	X(CASE_DECIDE, "case.decide", N,                                           \
-	  "decide a case in its handler's place: accept or handle another's "      \
-	  "case, transfer past the limit, approve extensions, close")              \
-	X(CASE_REOPEN, "case.reopen", N, "reopen a resolved or closed case")
-
-enum qf_action {
-#define QF_ACTION_ENUM(e, name, res, what) QF_ACT_##e,
-	QF_ACTIONS(QF_ACTION_ENUM)
-#undef QF_ACTION_ENUM
-	QF_NACTIONS
-};
-
-enum qf_scope {
-	QF_SCOPE_NONE = 0,
-	QF_SCOPE_OWN,
-	QF_SCOPE_HANDLING,
-	QF_SCOPE_BUILDINGS,
-	QF_SCOPE_ALL,
-};
-
-enum qf_resource { QF_RES_N, QF_RES_C, QF_RES_O };
-
-/* One role of the community file: its grants, by action. */
-struct qf_role {
-	char *name;
-	unsigned char scope[QF_NACTIONS]; /* enum qf_scope per action */
-};
 
 enum qf_verdict {
 	QF_ALLOW = 0,
@@ -128,18 +61,6 @@ struct qf_case_facts {
 	int sensitive;               /* integrity report or sensitive category */
 };
 
-/* The catalogue: name ("case.read"), meaning, resource kind; -1 / NULL for
- * values out of range. qf_action_parse: the action of a name, or -1. */
-const char *qf_action_name(int a);
-const char *qf_action_meaning(int a);
-enum qf_resource qf_action_resource(int a);
-int qf_action_parse(const char *name);
-const char *qf_scope_name(int s);
-
-/* Parse the community file's roles list into c->roles (called by
- * qf_community_load). Errors go to errs with file and line. */
-int qf_policy_parse_roles(struct qf_community *c, config_setting_t *list,
-			  struct qf_cfg_errors *errs);
 /* The role named, or NULL. */
 const struct qf_role *qf_policy_role(const struct qf_community *c, const char *name);
 

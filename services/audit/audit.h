@@ -10,10 +10,11 @@
  * a private read and its PRIVATE_READ event) to group commit.
  *
  * Modules: ingest.c (one leaf per event, stream, case and event indexes),
- * private.c (private parts: sealed store, retention, reads and who may
- * read), rules.c (case tracking and alerts), checkpoint.c (keys, signing,
- * the schedule), pubstream.c (the public event stream), api.c (HTTP: tiles
- * and JSON), receipt.c (the receipt page), summary.c (one-line Chinese
+ * private.c (private parts: sealed store and retention), private_read.c
+ * (reading a private part, which logs the read, and who may read),
+ * rules.c (case tracking and alerts), checkpoint.c (keys, signing, the
+ * schedule), pubstream.c (the public event stream), api.c (HTTP: tiles and
+ * JSON), receipt.c (the receipt page), summary.c (one-line Chinese
  * summaries).
  */
 #ifndef AUDIT_H
@@ -170,6 +171,7 @@ int audit_private_keep(struct audit *a, struct qf_txn *t,
  * kept for it becomes unreadable; the log is unchanged). */
 int audit_private_expired(struct audit *a, struct qf_txn *t,
 			  const Qingfeng__V1__Envelope *env);
+/* ------------------------------------------------------------ private_read.c */
 /* HTTP: GET /v1/leaves/:index/private, GET /v1/events/:id */
 void audit_h_private(struct qf_http_req *r, void *ctx);
 void audit_h_event(struct qf_http_req *r, void *ctx);

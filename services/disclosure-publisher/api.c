@@ -5,6 +5,7 @@
  * the hot path: it concatenates the stored list summaries instead of
  * building JSON objects, so a page costs a few B-tree lookups. */
 #include "affairs.h"
+#include "dash.h"
 #include "live.h"
 #include "signals.h"
 #include "snapshot.h"

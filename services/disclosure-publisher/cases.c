@@ -1,6 +1,7 @@
-/* cases.c: the public case view (cases.h): apply intake's petitions and
- * router's transitions to masked case records, keep their indexes and
- * counters, and answer filtered, paged queries.
+/* cases.c: the public case view (cases.h), writing side: apply intake's
+ * petitions and router's transitions to masked case records, keep their
+ * indexes and counters. Reading them (documents, counts, filtered, paged
+ * queries) is cases_query.c's; the record in memory is cases_rec.h.
  *
  * A case is stored as one compact record (dp.case):
  *
@@ -23,6 +24,7 @@
  * counters from the stored head to the new one. Folding rather than
  * patching is what makes the view independent of arrival order. */
 #include "cases.h"
+#include "cases_rec.h"
 #include "qf_buf.h"
 #include "arena.h"
 #include "crec.h"
@@ -46,41 +48,6 @@
 
 /* ------------------------------------------------------------ states */
 
-static const struct {
-	const char *code, *label;
-} s_states[] = {
-    {"", "未知"},	    {"submitted", "待派单"},   {"assigned", "已派单"},
-    {"accepted", "已受理"}, {"in_progress", "处理中"}, {"resolved", "已办结"},
-    {"closed", "已结案"},   {"rejected", "不予受理"},  {"reopened", "重新办理"},
-    {"merged", "已合并"},
-};
-#define NSTATES (sizeof s_states / sizeof s_states[0])
-
-const char *case_state_code(unsigned state)
-{
-	return state < NSTATES ? s_states[state].code : "";
-}
-
-const char *case_state_label(unsigned state)
-{
-	return state < NSTATES ? s_states[state].label : "未知";
-}
-
-int case_state_parse(const char *code)
-{
-	for (unsigned i = 1; i < NSTATES; i++)
-		if (strcmp(code, s_states[i].code) == 0)
-			return (int)i;
-	return -1;
-}
-
-int case_state_open(unsigned state)
-{
-	return state == S(STATE_SUBMITTED) || state == S(STATE_ASSIGNED) ||
-	       state == S(STATE_ACCEPTED) || state == S(STATE_IN_PROGRESS) ||
-	       state == S(STATE_REOPENED);
-}
-
 int case_overdue(const struct case_head *h, int64_t now)
 {
 	if (!case_state_open(h->state))
@@ -90,108 +57,9 @@ int case_overdue(const struct case_head *h, int64_t now)
 	return h->resolve_due_ms && now > h->resolve_due_ms;
 }
 
-static const struct {
-	const char *type, *label;
-} s_labels[] = {
-    {"PETITION_SUBMITTED", "群众提交诉求"},
-    {"CASE_ASSIGNED", "派单"},
-    {"CASE_ACCEPTED", "受理"},
-    {"CASE_TRANSFERRED", "转办"},
-    {"CASE_PROGRESS", "处理进展"},
-    {"CASE_RESOLVED", "办结"},
-    {"CASE_REJECTED", "不予受理"},
-    {"CASE_REOPENED", "重新办理"},
-    {"CASE_MERGED", "合并办理"},
-    {"CASE_CLOSED", "结案"},
-    {"CASE_ESCALATED", "升级督办"},
-    {"EXTENSION_REQUESTED", "申请延期"},
-    {"EXTENSION_DECIDED", "延期审批"},
-    {"CASE_RATED", "群众评价"},
-    {"DEADLINE_WARNING", "时限预警"},
-    {"REPEAT_LINKED", "关联重复诉求"},
-};
-
-const char *case_event_label(const char *type)
-{
-	for (size_t i = 0; i < sizeof s_labels / sizeof s_labels[0]; i++)
-		if (strcmp(type, s_labels[i].type) == 0)
-			return s_labels[i].label;
-	return type;
-}
-
-int dp_id_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 64)
-		return 0;
-	/* starts with a letter or digit: never "." or ".." in a path */
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-	      (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
-		      c == ':'))
-			return 0;
-	}
-	return 1;
-}
-
 /* ------------------------------------------------------------ records */
 
-#define CASE_NAMES 32
-/* derived strings, in record order */
-enum {
-	F_CAT,
-	F_BLD,
-	F_HANDLER,
-	F_HNAME,
-	F_HPOST,
-	F_CNAME,
-	F_BNAME,
-	F_CODE,
-	F_PRIO,
-	F_OWNER,
-	F_REL,
-	NFIELDS
-};
 static const size_t s_fsize[NFIELDS] = {80, 80, 80, 160, 300, 256, 256, 80, 40, 80, 80};
-#define FIELDS_BYTES (80 + 80 + 80 + 160 + 300 + 256 + 256 + 80 + 40 + 80 + 80)
-
-struct centry {
-	int64_t at;
-	uint64_t seq;
-	uint32_t part;
-	uint8_t cls;	/* '0' the petition, '1' any other entry */
-	uint16_t etype; /* EventType */
-	char prod[64];
-	uint8_t *b; /* members (crec.h), malloc'd */
-	size_t n;
-};
-
-/* A case in the transaction's cache. */
-struct ccase {
-	int stored; /* in the store: h0, f0 are what its index keys say */
-	int dirty;
-	struct case_head h0, h;
-	char *f[NFIELDS]; /* into fmem */
-	unsigned nnames;
-	int names_loaded, names_dirty;
-	uint8_t *base; /* the petition's members, malloc'd */
-	size_t nbase;
-	struct centry *e;
-	unsigned ne, cap;
-	struct ccase *next;  /* hash chain */
-	struct ccase *dnext; /* list of every cached case */
-	struct arena *ar;    /* holds the case, base and entries; NULL: malloc */
-	/* from here on not zeroed by s_case_new (three quarters of the case):
-	 * written before they are read */
-	char id[72];
-	char f0[3][80];		 /* stored category, building, tracking code (stored) */
-	char fmem[FIELDS_BYTES]; /* derived strings, "" at first */
-	unsigned char names[CASE_NAMES][QF_MASK_HASH]; /* dp.case_names (nnames) */
-};
 
 #define CACHE_BUCKETS 8192
 /* A transaction touching fewer cases (live traffic) gives the cache and its
@@ -240,7 +108,7 @@ static uint8_t *s_ctake(struct ccase *c, struct qf_buf *b, size_t *n)
 	return p;
 }
 
-static void s_case_free(struct ccase *c)
+void cases_rec_free(struct ccase *c)
 {
 	if (!c || c->ar)
 		return; /* the arena's, forgotten with it */
@@ -254,7 +122,7 @@ static void s_case_free(struct ccase *c)
 /* One allocation per case, its derived strings inside it: a catching-up
  * replica loads tens of thousands of cases per second, and twelve callocs
  * and frees each were a tenth of the apply path. */
-static struct ccase *s_case_new(struct arena *ar, const char *id)
+struct ccase *cases_rec_new(struct arena *ar, const char *id)
 {
 	struct ccase *c = ar ? arena_alloc(ar, sizeof *c) : malloc(sizeof *c);
 	if (!c)
@@ -315,7 +183,7 @@ static uint32_t s_id_hash(const char *s)
 }
 
 /* Decode a stored record into c (already named). 0 or QF_ERR_PROTO. */
-static int s_decode(struct ccase *c, const uint8_t *p, size_t n)
+int cases_rec_decode(struct ccase *c, const uint8_t *p, size_t n)
 {
 	const uint8_t *end = p + n;
 	if (n < sizeof(struct case_head))
@@ -456,10 +324,13 @@ static void s_encode(const struct ccase *c, struct qf_buf *b)
 
 /* The transaction's copy of a case: cached, else loaded, else a new
  * placeholder (*existed 0). NULL with *rc on failure. */
+/* What the transaction keeps of cases: written at commit, then dropped. */
+static const struct dp_txn_part s_txn_part = {cases_flush, cases_cache_clear};
+
 static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 				int *existed, int *rc)
 {
-	*rc = dp_txn_track(dp, t);
+	*rc = dp_txn_join(dp, t, DP_TXN_CASES, &s_txn_part);
 	if (*rc)
 		return NULL;
 	if (!dp->ccache) {
@@ -478,7 +349,7 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 			*existed = 1;
 			return c;
 		}
-	struct ccase *c = s_case_new(cc->ar, id);
+	struct ccase *c = cases_rec_new(cc->ar, id);
 	if (!c) {
 		*rc = QF_ERR_NOMEM;
 		return NULL;
@@ -486,10 +357,10 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 	MDB_val v;
 	int g = qf_txn_get(t, dp->db.cases, id, strlen(id), &v);
 	if (g == QF_OK) {
-		if ((*rc = s_decode(c, v.mv_data, v.mv_size))) {
+		if ((*rc = cases_rec_decode(c, v.mv_data, v.mv_size))) {
 			qf_error("case_unreadable", "case=%s error=\"%s\"", id,
 				 qf_strerror(*rc));
-			s_case_free(c);
+			cases_rec_free(c);
 			return NULL;
 		}
 		c->stored = 1;
@@ -504,14 +375,14 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 		crec_bool(&b, K_PETITION, 0);
 		if (!qf_buf_ok(&b)) {
 			qf_buf_free(&b);
-			s_case_free(c);
+			cases_rec_free(c);
 			*rc = QF_ERR_NOMEM;
 			return NULL;
 		}
 		c->base = s_ctake(c, &b, &c->nbase);
 		*existed = 0;
 	} else {
-		s_case_free(c);
+		cases_rec_free(c);
 		*rc = g;
 		return NULL;
 	}
@@ -521,6 +392,25 @@ static struct ccase *s_case_get(struct dp *dp, struct qf_txn *t, const char *id,
 	cc->all = c;
 	cc->n++;
 	return c;
+}
+
+/* An integer as %lld writes it (lists render thousands per second:
+ * vsnprintf was a third of a list request). */
+void cases_rec_int(struct qf_buf *b, int64_t v)
+{
+	char t[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[n++] = '-';
+	char o[24];
+	for (int i = 0; i < n; i++)
+		o[i] = t[n - 1 - i];
+	qf_buf_add(b, o, (size_t)n);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -1080,12 +970,10 @@ static void jw_str(struct jw *w, const char *k, const char *v)
 	crec_json_str(&w->b, v, strlen(v));
 }
 
-static void s_int(struct qf_buf *b, int64_t v);
-
 static void jw_int(struct jw *w, const char *k, int64_t v)
 {
 	jw_key(w, k);
-	s_int(&w->b, v);
+	cases_rec_int(&w->b, v);
 }
 
 static void jw_bool(struct jw *w, const char *k, int v)
@@ -1110,7 +998,7 @@ static int jw_note(struct jw *w, struct dp *dp, struct qf_txn *t, const char *ki
 
 /* The first `chars` characters of valid UTF-8 text (n bytes), on one
  * line, with an ellipsis when cut. out: size >= 16 bytes. */
-static void s_excerpt(const char *d, size_t dn, char *out, size_t size, size_t chars)
+void cases_rec_excerpt(const char *d, size_t dn, char *out, size_t size, size_t chars)
 {
 	size_t tl = 0, k = 0;
 	while (tl < dn && d[tl] && k < chars && tl < size - 8) {
@@ -1409,7 +1297,7 @@ int cases_apply_petition(struct dp *dp, struct qf_txn *t,
 			char title[400] = "";
 			if (crec_find(c->base, c->nbase, K_DESCRIPTION, &d) &&
 			    d.type == CT_STR)
-				s_excerpt(d.s, d.n, title, sizeof title, 60);
+				cases_rec_excerpt(d.s, d.n, title, sizeof title, 60);
 			jw_str(&w, "title", title);
 		}
 		rc = jw_note(&w, dp, t, "case", sub, "new");
@@ -1491,9 +1379,9 @@ int cases_apply_transition(struct dp *dp, struct qf_txn *t,
 	s_entry_init(&e, env, '1', env->type, at);
 	struct qf_buf b;
 	qf_buf_init(&b);
-	if (ct->from_state > 0 && ct->from_state < (int)NSTATES)
+	if (ct->from_state > 0 && ct->from_state < (int)CASE_NSTATES)
 		crec_small(&b, K_FROM, CT_STATE, (uint64_t)ct->from_state);
-	if (ct->to_state > 0 && ct->to_state < (int)NSTATES)
+	if (ct->to_state > 0 && ct->to_state < (int)CASE_NSTATES)
 		crec_small(&b, K_TO, CT_STATE, (uint64_t)ct->to_state);
 	if ((rc = s_actor(&b, ct->actor)) ||
 	    (rc = s_put_clean(&b, K_ASSIGNEE_NAME, ct->assignee_name, 32)) ||
@@ -1647,545 +1535,4 @@ int cases_apply_repeat(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Enve
 	crec_int(&b, K_REPEAT_COUNT, r->repeat_count);
 	int rc = s_entry_take(&e, &b);
 	return rc ? rc : s_add_entry(dp, t, id, &e);
-}
-
-/* ------------------------------------------------------------ reading */
-
-int case_view_parse(const void *val, size_t n, const char *id, size_t idlen,
-		    struct case_view *out)
-{
-	(void)idlen;
-	const uint8_t *p = val, *end = p + n;
-	if (n < sizeof(struct case_head) + NFIELDS)
-		return QF_ERR_PROTO;
-	memcpy(&out->h, p, sizeof out->h);
-	if (out->h.version != CASE_HEAD_VERSION)
-		return QF_ERR_PROTO;
-	p += sizeof out->h;
-	const char *f[NFIELDS];
-	for (int i = 0; i < NFIELDS; i++) {
-		const uint8_t *z = memchr(p, '\0', (size_t)(end - p));
-		if (!z)
-			return QF_ERR_PROTO;
-		f[i] = (const char *)p;
-		p = z + 1;
-	}
-	uint64_t bl;
-	if (crec_get_varint(&p, end, &bl) || bl > (uint64_t)(end - p))
-		return QF_ERR_PROTO;
-	out->id = id;
-	out->category = f[F_CAT];
-	out->building = f[F_BLD];
-	out->handler = f[F_HANDLER];
-	out->handler_name = f[F_HNAME];
-	out->handler_post = f[F_HPOST];
-	out->category_name = f[F_CNAME];
-	out->building_name = f[F_BNAME];
-	out->tracking_code = f[F_CODE];
-	out->base = p;
-	out->base_len = (size_t)bl;
-	out->summary = NULL;
-	out->summary_len = 0;
-	return QF_OK;
-}
-
-int cases_head(struct dp *dp, struct qf_txn *t, const char *id, struct case_view *v)
-{
-	MDB_val val;
-	int rc = qf_txn_get(t, dp->db.cases, id, strlen(id), &val);
-	if (rc)
-		return rc;
-	return case_view_parse(val.mv_data, val.mv_size, id, strlen(id), v);
-}
-
-/* An integer as %lld writes it (lists render thousands per second:
- * vsnprintf was a third of a list request). */
-static void s_int(struct qf_buf *b, int64_t v)
-{
-	char t[24];
-	int n = 0;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		t[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		t[n++] = '-';
-	char o[24];
-	for (int i = 0; i < n; i++)
-		o[i] = t[n - 1 - i];
-	qf_buf_add(b, o, (size_t)n);
-}
-
-/* A small writer into memory sized beforehand: a list renders thousands
- * of summaries a second, and a buffer call per token was most of it. */
-struct sw {
-	char *p;
-};
-
-static void sw_raw(struct sw *w, const char *s, size_t n)
-{
-	memcpy(w->p, s, n);
-	w->p += n;
-}
-
-/* "key": */
-static void sw_key(struct sw *w, const char *k, size_t n)
-{
-	*w->p++ = '"';
-	sw_raw(w, k, n);
-	*w->p++ = '"';
-	*w->p++ = ':';
-}
-
-/* A JSON string as jansson escapes it (crec_json_str); at most 6n + 2. */
-static void sw_str(struct sw *w, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	*w->p++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*w->p++ = (char)c;
-			continue;
-		}
-		*w->p++ = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			*w->p++ = (char)c;
-			break;
-		case '\b':
-			*w->p++ = 'b';
-			break;
-		case '\f':
-			*w->p++ = 'f';
-			break;
-		case '\n':
-			*w->p++ = 'n';
-			break;
-		case '\r':
-			*w->p++ = 'r';
-			break;
-		case '\t':
-			*w->p++ = 't';
-			break;
-		default:
-			sw_raw(w, "u00", 3);
-			*w->p++ = hex[c >> 4];
-			*w->p++ = hex[c & 15];
-		}
-	}
-	*w->p++ = '"';
-}
-
-static void sw_int(struct sw *w, int64_t v)
-{
-	char t[24];
-	int n = 0;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		t[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*w->p++ = '-';
-	while (n)
-		*w->p++ = t[--n];
-}
-
-#define SW_KEY(w, lit) sw_key(w, lit, sizeof lit - 1)
-#define SW_STR(w, lit, s)                                                                \
-	do {                                                                             \
-		SW_KEY(w, lit);                                                          \
-		sw_str(w, s, strlen(s));                                                 \
-		*(w)->p++ = ',';                                                         \
-	} while (0)
-#define SW_INT(w, lit, v)                                                                \
-	do {                                                                             \
-		SW_KEY(w, lit);                                                          \
-		sw_int(w, v);                                                            \
-		*(w)->p++ = ',';                                                         \
-	} while (0)
-
-/* The list summary of a case: a JSON object without its closing brace,
- * members in the order lists have always had them. */
-void case_view_title(const struct case_view *v, char *out, size_t size)
-{
-	struct crec_v d;
-	out[0] = '\0';
-	if (!(v->h.flags & CH_WITHHELD) &&
-	    crec_find(v->base, v->base_len, K_DESCRIPTION, &d) && d.type == CT_STR)
-		s_excerpt(d.s, d.n, out, size, 40);
-}
-
-static void s_summary(const struct case_view *v, struct qf_buf *b)
-{
-	char title[200];
-	case_view_title(v, title, sizeof title);
-	const char *code = case_state_code(v->h.state),
-		   *label = case_state_label(v->h.state);
-	size_t strs = strlen(v->id) + strlen(v->tracking_code) + strlen(v->category) +
-		      strlen(v->category_name) + strlen(v->building) +
-		      strlen(v->building_name) + strlen(code) + strlen(label) +
-		      strlen(title) + strlen(v->handler_name) + strlen(v->handler_post);
-	size_t cap = 6 * strs + 512;
-	char stack[4096], *mem = cap <= sizeof stack ? stack : malloc(cap);
-	if (!mem) {
-		b->oom = 1;
-		return;
-	}
-	struct sw w = {mem};
-	*w.p++ = '{';
-	SW_STR(&w, "id", v->id);
-	SW_STR(&w, "tracking_code", v->tracking_code);
-	SW_STR(&w, "category", v->category);
-	SW_STR(&w, "category_name", v->category_name);
-	SW_STR(&w, "building", v->building);
-	SW_STR(&w, "building_name", v->building_name);
-	SW_STR(&w, "state", code);
-	SW_STR(&w, "state_name", label);
-	SW_STR(&w, "title", title);
-	SW_KEY(&w, "withheld");
-	if (v->h.flags & CH_WITHHELD)
-		sw_raw(&w, "true,", 5);
-	else
-		sw_raw(&w, "false,", 6);
-	SW_INT(&w, "submitted_ms", v->h.submitted_ms);
-	SW_STR(&w, "handler_name", v->handler_name);
-	SW_STR(&w, "handler_post", v->handler_post);
-	SW_INT(&w, "respond_due_ms", v->h.respond_due_ms);
-	SW_INT(&w, "resolve_due_ms", v->h.resolve_due_ms);
-	SW_INT(&w, "resolved_ms", v->h.resolved_ms);
-	if (v->h.rating) {
-		SW_INT(&w, "rating", v->h.rating);
-	} else {
-		SW_KEY(&w, "rating");
-		sw_raw(&w, "null,", 5);
-	}
-	SW_KEY(&w, "reopen_count");
-	sw_int(&w, v->h.reopen_count);
-	qf_buf_add(b, mem, (size_t)(w.p - mem));
-	if (mem != stack)
-		free(mem);
-}
-
-/* Render a stored record as the case document (new reference). */
-static json_t *s_render(const char *id, const uint8_t *p, size_t n)
-{
-	struct ccase *c = s_case_new(NULL, id);
-	if (!c)
-		return NULL;
-	json_t *doc = NULL;
-	if (s_decode(c, p, n))
-		goto out;
-	const struct case_head *h = &c->h;
-	/* the petition's members, less those the fold derives */
-	struct qf_buf b;
-	qf_buf_init(&b);
-	struct crec_it it;
-	struct crec_v v;
-	crec_it_init(&it, c->base, c->nbase, 0);
-	while (crec_next(&it, &v) > 0)
-		if (v.key != K_CATEGORY && v.key != K_BUILDING &&
-		    v.key != K_TRACKING_CODE && v.key != K_PRIORITY &&
-		    v.key != K_SUBMITTED_MS)
-			qf_buf_add(&b, v.at, v.size);
-	json_t *tl = json_array();
-	for (unsigned i = 0; tl && i < c->ne; i++) {
-		const struct centry *e = &c->e[i];
-		char k[128];
-		const char *tn = qf_event_type_name(e->etype);
-		snprintf(k, sizeof k, "%c%s/%04x/%016llx", e->cls, e->prod, e->part,
-			 (unsigned long long)e->seq);
-		unsigned keys[3] = {K_K, K_TYPE, K_AT_MS};
-		json_t *x[3] = {json_string(k), json_string(tn ? tn : ""),
-				json_integer(e->at)};
-		json_t *o = crec_object_json(e->b, e->n, keys, x, 3);
-		if (o)
-			json_array_append_new(tl, o);
-	}
-	json_t *hd = json_object();
-	if (c->f[F_HANDLER][0] && hd) {
-		json_object_set_new(hd, "name", json_string(c->f[F_HNAME]));
-		json_object_set_new(hd, "post", json_string(c->f[F_HPOST]));
-		json_object_set_new(hd, "staff_id", json_string(c->f[F_HANDLER]));
-	}
-	const char *opt[4] = {c->f[F_CAT], c->f[F_BLD], c->f[F_CODE], c->f[F_PRIO]};
-	unsigned okeys[4] = {K_CATEGORY, K_BUILDING, K_TRACKING_CODE, K_PRIORITY};
-	unsigned keys[32];
-	json_t *x[32];
-	unsigned nx = 0;
-#define ADD(k, val) (keys[nx] = (k), x[nx++] = (val))
-	for (int i = 0; i < 4; i++)
-		if (*opt[i])
-			ADD(okeys[i], json_string(opt[i]));
-	ADD(K_STATE, json_string(case_state_code(h->state)));
-	ADD(K_STATE_NAME, json_string(case_state_label(h->state)));
-	ADD(K_CATEGORY_NAME, json_string(c->f[F_CNAME]));
-	ADD(K_BUILDING_NAME, json_string(c->f[F_BNAME]));
-	ADD(K_SUBMITTED_MS, json_integer(h->submitted_ms));
-	ADD(K_HANDLER, hd);
-	ADD(K_OWNER, c->f[F_OWNER][0] ? json_string(c->f[F_OWNER]) : json_null());
-	ADD(K_RESPOND_DUE_MS, json_integer(h->respond_due_ms));
-	ADD(K_RESOLVE_DUE_MS, json_integer(h->resolve_due_ms));
-	ADD(K_FIRST_RESPONSE_MS, json_integer(h->first_response_ms));
-	ADD(K_RESOLVED_MS, json_integer(h->resolved_ms));
-	ADD(K_CLOSED_MS, json_integer(h->closed_ms));
-	ADD(K_RATING, h->rating ? json_integer(h->rating) : json_null());
-	ADD(K_REOPEN_COUNT, json_integer(h->reopen_count));
-	ADD(K_TRANSFER_COUNT, json_integer(h->transfer_count));
-	ADD(K_ESCALATED, json_boolean(h->flags & CH_ESCALATED));
-	ADD(K_BREACHED, json_boolean(h->flags & CH_BREACHED));
-	ADD(K_CLOSED_WITHOUT_FEEDBACK, json_boolean(h->flags & CH_NO_FEEDBACK));
-	ADD(K_RELATED_CASE, c->f[F_REL][0] ? json_string(c->f[F_REL]) : json_null());
-	ADD(K_WITHHELD, json_boolean(h->flags & CH_WITHHELD));
-	ADD(K_TIMELINE, tl);
-#undef ADD
-	if (qf_buf_ok(&b))
-		doc = crec_object_json(b.p ? b.p : "", b.len, keys, x, nx);
-	else
-		for (unsigned i = 0; i < nx; i++)
-			json_decref(x[i]);
-	qf_buf_free(&b);
-out:
-	s_case_free(c);
-	return doc;
-}
-
-static json_t *s_load(struct dp *dp, struct qf_txn *t, const char *id)
-{
-	MDB_val v;
-	if (qf_txn_get(t, dp->db.cases, id, strlen(id), &v) != QF_OK)
-		return NULL;
-	return s_render(id, v.mv_data, v.mv_size);
-}
-
-json_t *cases_doc(struct dp *dp, struct qf_txn *t, const char *id_or_code)
-{
-	if (!dp_id_ok(id_or_code))
-		return NULL;
-	json_t *d = s_load(dp, t, id_or_code);
-	if (d)
-		return d;
-	MDB_val v;
-	if (qf_txn_get(t, dp->db.by_code, id_or_code, strlen(id_or_code), &v) != QF_OK ||
-	    v.mv_size > 64)
-		return NULL;
-	char id[65];
-	memcpy(id, v.mv_data, v.mv_size);
-	id[v.mv_size] = '\0';
-	return s_load(dp, t, id);
-}
-
-uint64_t cases_count(struct dp *dp, struct qf_txn *t, const char *key)
-{
-	int64_t v = dp_count_get(dp, t, dp->db.counts, key);
-	return v > 0 ? (uint64_t)v : 0;
-}
-uint64_t cases_overdue_count(struct dp *dp, struct qf_txn *t, int64_t now)
-{
-	MDB_cursor *c;
-	if (mdb_cursor_open(qf_txn_mdb(t), dp->db.by_due, &c))
-		return 0;
-	uint64_t n = 0;
-	MDB_val k, v;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (rc == 0 && k.mv_size > 8 && (int64_t)qf_be64_get(k.mv_data) < now) {
-		n++;
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	return n;
-}
-
-uint64_t cases_overdue_cached(struct dp *dp, struct qf_txn *t, int64_t now)
-{
-	int64_t mono = qf_mono_ms();
-	pthread_mutex_lock(&dp->cache_lock);
-	if (dp->overdue_mono && mono - dp->overdue_mono < 1000) {
-		uint64_t v = dp->overdue_val;
-		pthread_mutex_unlock(&dp->cache_lock);
-		return v;
-	}
-	pthread_mutex_unlock(&dp->cache_lock);
-	uint64_t v = cases_overdue_count(dp, t, now);
-	pthread_mutex_lock(&dp->cache_lock);
-	dp->overdue_val = v;
-	dp->overdue_mono = mono;
-	pthread_mutex_unlock(&dp->cache_lock);
-	return v;
-}
-
-/* Does a head match the filters the chosen index did not apply? */
-static int s_match(const struct case_query *q, const struct case_view *v, int64_t now,
-		   int *overdue)
-{
-	*overdue = case_overdue(&v->h, now);
-	if (q->category && strcmp(q->category, v->category))
-		return 0;
-	if (q->building && strcmp(q->building, v->building))
-		return 0;
-	if (q->handler && strcmp(q->handler, v->handler))
-		return 0;
-	if (q->state >= 0 && v->h.state != q->state)
-		return 0;
-	if (q->state == CQ_STATE_OPEN && !case_state_open(v->h.state))
-		return 0;
-	if (q->state == CQ_STATE_DONE && case_state_open(v->h.state))
-		return 0;
-	if (q->from_ms && v->h.submitted_ms < q->from_ms)
-		return 0;
-	if (q->to_ms && v->h.submitted_ms >= q->to_ms)
-		return 0;
-	if (q->overdue && !*overdue)
-		return 0;
-	return 1;
-}
-
-int cases_query(struct dp *dp, struct qf_txn *t, const struct case_query *q, int64_t now,
-		case_each_fn fn, void *arg, uint64_t *total)
-{
-	uint8_t pre[96], lo[128], hi[128];
-	size_t pl = 0;
-	MDB_dbi dbi = dp->db.by_time;
-	int by_due = 0;
-	if (q->overdue) {
-		dbi = dp->db.by_due;
-		by_due = 1;
-	} else if (q->state >= 0) {
-		dbi = dp->db.by_state;
-		pre[0] = (uint8_t)q->state;
-		pl = 1;
-	} else if (q->category) {
-		dbi = dp->db.by_cat;
-		pl = strlen(q->category) + 1;
-		if (pl > 80)
-			return QF_ERR_INVAL;
-		memcpy(pre, q->category, pl);
-	} else if (q->building) {
-		dbi = dp->db.by_bld;
-		pl = strlen(q->building) + 1;
-		if (pl > 80)
-			return QF_ERR_INVAL;
-		memcpy(pre, q->building, pl);
-	}
-	/* a total from the counters when the index alone decides the set */
-	int counted = 0;
-	if (total && !q->overdue && !q->from_ms && !q->to_ms && !q->handler) {
-		int nf = !!q->category + !!q->building + (q->state != CQ_STATE_ANY);
-		char key[128];
-		counted = 1;
-		if (nf == 0)
-			snprintf(key, sizeof key, "all");
-		else if (nf == 1 && q->state >= 0)
-			snprintf(key, sizeof key, "s:%d", q->state);
-		else if (nf == 1 && q->state == CQ_STATE_OPEN)
-			snprintf(key, sizeof key, "open");
-		else if (nf == 1 && q->category)
-			snprintf(key, sizeof key, "c:%s", q->category);
-		else if (nf == 1 && q->building)
-			snprintf(key, sizeof key, "b:%s", q->building);
-		else
-			counted = 0;
-		if (counted)
-			*total = cases_count(dp, t, key);
-	}
-	/* key range [lo, hi] */
-	memcpy(lo, pre, pl);
-	memcpy(hi, pre, pl);
-	size_t lol = pl, hil = pl;
-	if (by_due) {
-		qf_be64_put(lo, 0);
-		lol = 8;
-		qf_be64_put(hi, (uint64_t)now);
-		hil = 8;
-	} else {
-		qf_be64_put(lo + pl, (uint64_t)(q->from_ms > 0 ? q->from_ms : 0));
-		lol = pl + 8;
-		qf_be64_put(hi + pl, q->to_ms > 0 ? (uint64_t)q->to_ms : UINT64_MAX);
-		hil = pl + 8;
-	}
-	MDB_cursor *c;
-	if (mdb_cursor_open(qf_txn_mdb(t), dbi, &c))
-		return QF_ERR_STORE;
-	MDB_val k, v;
-	int rc;
-	/* newest first: start at the last key below hi; overdue: oldest due first */
-	if (by_due) {
-		k = (MDB_val){lol, lo};
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	} else {
-		k = (MDB_val){hil, hi};
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		if (rc == MDB_NOTFOUND)
-			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-		else if (rc == 0)
-			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-	}
-	/* the index and its key range alone decide the set (at most one of
-	   category, building or an exact state, which is then the index):
-	   the cases before the offset are counted off the index without
-	   reading them (a deep page read every case before it) */
-	int decided = !by_due && !q->handler && q->state != CQ_STATE_OPEN &&
-		      q->state != CQ_STATE_DONE &&
-		      !!q->category + !!q->building + (q->state >= 0) <= 1;
-	uint64_t seen = 0, given = 0;
-	int stopped = 0, oom = 0;
-	struct qf_buf sum;
-	qf_buf_init(&sum);
-	while (rc == 0) {
-		if (k.mv_size < pl + 8 || memcmp(k.mv_data, pre, pl) != 0)
-			break;
-		if (by_due) {
-			if (memcmp(k.mv_data, hi, 8) >= 0)
-				break;
-		} else if (memcmp(k.mv_data, lo, lol) < 0) {
-			break;
-		}
-		if (decided && seen < q->offset && k.mv_size - pl - 8 < 72) {
-			seen++;
-			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-			continue;
-		}
-		const char *idp = (const char *)k.mv_data + pl + 8;
-		size_t idl = k.mv_size - pl - 8;
-		char id[72];
-		if (idl < sizeof id) {
-			memcpy(id, idp, idl);
-			id[idl] = '\0';
-			struct case_view cv;
-			int overdue;
-			if (cases_head(dp, t, id, &cv) == QF_OK &&
-			    s_match(q, &cv, now, &overdue)) {
-				if (seen >= q->offset &&
-				    (!q->limit || given < q->limit) && !stopped) {
-					given++;
-					if (!q->no_summary) {
-						qf_buf_reset(&sum);
-						s_summary(&cv, &sum);
-						if (!qf_buf_ok(&sum)) {
-							oom = 1;
-							stopped = 1;
-						}
-						cv.summary = sum.p;
-						cv.summary_len = sum.len;
-					}
-					if (!oom && fn && fn(arg, &cv, overdue))
-						stopped = 1;
-				}
-				seen++;
-				/* stop early when the total is known already */
-				if ((counted || !total) &&
-				    (stopped || (q->limit && given >= q->limit)))
-					break;
-			}
-		}
-		rc = mdb_cursor_get(c, &k, &v, by_due ? MDB_NEXT : MDB_PREV);
-	}
-	mdb_cursor_close(c);
-	qf_buf_free(&sum);
-	if (total && !counted)
-		*total = seen;
-	return oom ? QF_ERR_NOMEM : QF_OK;
 }

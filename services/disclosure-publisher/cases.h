@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "cstate.h"
 #include "dp.h"
 #include "qingfeng/v1/envelope.pb-c.h"
 #include "qingfeng/v1/events.pb-c.h"
@@ -71,18 +72,9 @@ int case_view_parse(const void *v, size_t n, const char *id, size_t idlen,
 /* A list item's title: the first 40 characters of the masked description,
  * "" when the case is withheld. size >= 200 bytes. */
 void case_view_title(const struct case_view *v, char *out, size_t size);
-/* Open: not resolved, closed, rejected or merged. */
-int case_state_open(unsigned state);
 /* Overdue at `now`: open and past the response deadline while not yet
  * responded, or past the resolution deadline. */
 int case_overdue(const struct case_head *h, int64_t now);
-/* "submitted", "assigned", ... and the Chinese label; "" / "未知" if unknown. */
-const char *case_state_code(unsigned state);
-const char *case_state_label(unsigned state);
-/* Parse a state code; -1 if unknown. */
-int case_state_parse(const char *code);
-/* Chinese label of a timeline entry type ("受理"). */
-const char *case_event_label(const char *type);
 
 /* ------------------------------------------------------------ apply */
 int cases_apply_petition(struct dp *dp, struct qf_txn *t,

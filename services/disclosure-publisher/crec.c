@@ -2,7 +2,7 @@
  * writing and reading, and rendering to JSON with sorted member names.
  * Rendering is the only place jansson sees a case, and only on read. */
 #include "crec.h"
-#include "cases.h"
+#include "cstate.h"
 #include "dp.h"
 
 #include "qf_event.h"

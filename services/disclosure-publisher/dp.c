@@ -6,8 +6,6 @@
  * its category, building and state): inside a write transaction their
  * changes add up in a small table and are written once, at commit. */
 #include "dp.h"
-#include "cases.h"
-#include "live.h"
 
 #include "qf_err.h"
 #include "qf_store.h"
@@ -233,9 +231,10 @@ static void s_counts_clear(struct dp *dp)
 static int s_precommit(struct qf_txn *t, void *arg)
 {
 	struct dp *dp = arg;
-	int rc = cases_flush(dp, t);
-	if (!rc)
-		rc = live_flush(dp, t);
+	int rc = QF_OK;
+	for (int i = 0; i < DP_TXN_NSLOTS && !rc; i++)
+		if (dp->txn_parts[i])
+			rc = dp->txn_parts[i]->flush(dp, t);
 	if (!rc)
 		rc = s_counts_flush(dp, t);
 	return rc;
@@ -245,7 +244,9 @@ static void s_txn_end(void *arg, uint64_t data)
 {
 	(void)data;
 	struct dp *dp = arg;
-	cases_cache_clear(dp);
+	for (int i = 0; i < DP_TXN_NSLOTS; i++)
+		if (dp->txn_parts[i] && dp->txn_parts[i]->end)
+			dp->txn_parts[i]->end(dp);
 	s_counts_clear(dp);
 }
 
@@ -260,6 +261,13 @@ int dp_txn_track(struct dp *dp, struct qf_txn *t)
 	    (rc = qf_txn_on_abort(t, s_txn_end, dp, 0)))
 		return rc;
 	return QF_OK;
+}
+
+int dp_txn_join(struct dp *dp, struct qf_txn *t, enum dp_txn_slot slot,
+		const struct dp_txn_part *p)
+{
+	dp->txn_parts[slot] = p;
+	return dp_txn_track(dp, t);
 }
 
 int dp_utf8_ok(const char *s, size_t n)
@@ -298,6 +306,25 @@ int dp_utf8_ok(const char *s, size_t n)
 		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 			return 0;
 		i += need + 1;
+	}
+	return 1;
+}
+
+int dp_id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 64)
+		return 0;
+	/* starts with a letter or digit: never "." or ".." in a path */
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+		      c == ':'))
+			return 0;
 	}
 	return 1;
 }

@@ -70,6 +70,17 @@ struct stats_cache;
 struct auditlink;
 struct case_cache;
 struct dp_counts;
+struct dp;
+
+/* A module above dp.c that keeps state for a transaction: flush writes it
+ * just before commit, end (may be NULL) forgets it after commit or abort.
+ * The slots fix the order: cached cases (whose flush adds to counters),
+ * then the live ring. */
+enum dp_txn_slot { DP_TXN_CASES, DP_TXN_LIVE, DP_TXN_NSLOTS };
+struct dp_txn_part {
+	int (*flush)(struct dp *dp, struct qf_txn *t);
+	void (*end)(struct dp *dp);
+};
 
 struct dp {
 	struct dp_conf *conf;
@@ -91,10 +102,11 @@ struct dp {
 	 * hub on commit, dropped on abort (apply may run twice) */
 	struct live_pending *pending;
 	/* state of the write transaction being applied (core thread only),
-	 * written by dp.c's pre-commit hook and dropped on abort: cached
+	 * written by dp.c's pre-commit hook (through txn_parts) and dropped on abort: cached
 	 * cases, counter deltas, the live seq and the day-counter key */
 	struct case_cache *ccache;
 	struct dp_counts *pcounts;
+	const struct dp_txn_part *txn_parts[DP_TXN_NSLOTS]; /* dp_txn_join */
 	int64_t day_lo, day_hi; /* [lo, hi) ms of the day in day_key */
 	char day_key[16];	/* "d:YYYYMMDD:" */
 	int ready_seen;		/* caught up once: live events go to browsers */
@@ -133,9 +145,14 @@ int dp_count_add(struct dp *dp, struct qf_txn *t, MDB_dbi dbi, const char *key,
 int64_t dp_count_get(struct dp *dp, struct qf_txn *t, MDB_dbi dbi, const char *key);
 
 /* Register, once per write transaction, the hooks that write what the
- * transaction keeps in memory (cached cases, then the live ring, then
+ * transaction keeps in memory (each part joined below in slot order, then
  * counters) just before commit, and forget it after commit or abort. */
 int dp_txn_track(struct dp *dp, struct qf_txn *t);
+
+/* dp_txn_track, with part p in its slot (it stays there: a part with
+ * nothing kept flushes nothing). */
+int dp_txn_join(struct dp *dp, struct qf_txn *t, enum dp_txn_slot slot,
+		const struct dp_txn_part *p);
 
 /* snprintf(out, n, "%s%s", a, b) (a, b may be NULL: "") without the format
  * machinery: the apply path copies ids and keys a dozen times per event.

@@ -1,6 +1,7 @@
 /* live.h: the live monitoring dashboard's data: recent events (a ring in
- * the store), counters, and the Server-Sent Events hub that pushes both to
- * browsers (/v1/events/stream).
+ * the store) and the Server-Sent Events hub that pushes them to browsers
+ * (/v1/events/stream); the counters, the stream handler and the tick are
+ * dash.h's.
  *
  * Flow: apply code calls live_note() inside the event transaction; the note
  * is stored in the ring and queued on the transaction; only the commit hook
@@ -22,6 +23,7 @@
 #include "qf_http.h"
 
 struct live_pending;
+struct qf_buf;
 
 /* Record a live event of `kind` ("case", "state", "warning", "breach",
  * "hotspot", "alert", "checkpoint", "disclosure", "spam") with data (the
@@ -39,8 +41,6 @@ int live_note_text(struct dp *dp, struct qf_txn *t, const char *kind, int64_t at
 int live_flush(struct dp *dp, struct qf_txn *t);
 /* The recent live events, newest first (at most max), as a new JSON array. */
 json_t *live_recent(struct dp *dp, struct qf_txn *t, unsigned max);
-/* Dashboard counters now, as a new JSON object. */
-json_t *live_counters(struct dp *dp, struct qf_txn *t, int64_t now);
 /* Free what a transaction left pending (at shutdown). */
 void live_pending_free(struct dp *dp);
 
@@ -60,14 +60,12 @@ unsigned sse_hub_clients(struct sse_hub *h);
  * stream for messages from this id on: nothing between render and connect
  * is missed). */
 unsigned long long sse_hub_next(struct sse_hub *h);
-/* The GET /v1/events/stream handler (ctx: struct dp). */
-void sse_handle(struct qf_http_req *r, void *ctx);
+/* Subscribe the request r to the hub: its stream starts with pre (taken
+ * from the buffer: what the client is greeted with) and resumes after
+ * Last-Event-ID or ?since= when the ring still holds what follows. Replies
+ * 503 when the hub is full or closing. */
+void sse_hub_subscribe(struct sse_hub *h, struct qf_http_req *r, struct qf_buf *pre);
 
-/* GET /v1/status: the consumer's stream positions (copied by live_tick). */
-void live_status_handle(struct qf_http_req *r, void *ctx);
 
-/* Core-thread timer: publish counters when events changed them (at most
- * every 250 ms) and every 30 s, and keepalives. Returns ms to next run. */
-int live_tick(struct dp *dp);
 
 #endif

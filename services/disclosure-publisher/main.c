@@ -6,6 +6,7 @@
 #include "auditlink.h"
 #include "dp.h"
 #include "export.h"
+#include "dash.h"
 #include "live.h"
 #include "stats.h"
 #include "web.h"

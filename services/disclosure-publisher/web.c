@@ -2,7 +2,7 @@
  * CSV, links that work both served and exported, and replies with the
  * security headers every HTML page gets. */
 #include "web.h"
-#include "live.h"
+#include "dash.h"
 
 #include "qf_clock.h"
 #include "qf_err.h"

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "engine.h"
+#include "engine_ctx.h"
 
 /* Count a VISIT_RECORDED. */
 int rt_duty_visit(struct rt_engine *e, struct qf_txn *t,

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "engine_ctx.h"
 
 /* Index case k under its petitioner (pseudonym: intake's keyed hash; empty
  * for anonymous petitions, which are never repeats) and, if an earlier case

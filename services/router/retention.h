@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-#include "engine.h"
+#include "engine_ctx.h"
 
 /* The vault subject of a visit record ("visit:" and its id). */
 #define RT_VISIT_SUBJECT "visit:"

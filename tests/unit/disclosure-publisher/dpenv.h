@@ -150,6 +150,7 @@ TU struct env *env_new(void)
 TU void env_free(struct env *e)
 {
 	live_pending_free(&e->dp);
+	cases_cache_release(&e->dp); /* a large batch keeps its case cache */
 	qf_store_destroy(&e->store);
 	qf_community_free(&e->dp.community);
 	pthread_rwlock_destroy(&e->dp.community_lock);
