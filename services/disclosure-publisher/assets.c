@@ -1,4 +1,4 @@
-/* assets.c: the stylesheet and the two small scripts, compiled in so the
+/* assets.c: the stylesheet and the live dashboard's script, compiled in so the
  * service (and a static export) needs no files beside the binary. The
  * scripts only ever insert text with textContent: data from the server is
  * never parsed as HTML. */
@@ -183,27 +183,6 @@ const char dp_live_js[] =
     "try{add(JSON.parse(e.data));}catch(x){}});})(kind);}\n"
     "})();\n";
 
-const char dp_question_js[] =
-    "(function(){\n"
-    "'use strict';\n"
-    "var f=document.getElementById('qform');if(!f||!window.fetch||!window.JSON)return;\n"
-    "var out=document.getElementById('qresult');\n"
-    "f.addEventListener('submit',function(ev){ev.preventDefault();\n"
-    " var d={};var els=f.elements;\n"
-    " for(var i=0;i<els.length;i++){var e=els[i];if(!e.name)continue;\n"
-    "  if(e.type==='checkbox')d[e.name]=e.checked;else d[e.name]=e.value;}\n"
-    " out.textContent='\\u6b63\\u5728\\u63d0\\u4ea4\\u2026';\n"
-    " fetch(f.getAttribute('data-json'),{method:'POST',headers:{'Content-Type':"
-    "'application/json'},body:JSON.stringify(d)}).then(function(r){\n"
-    "  return r.json().then(function(j){return{ok:r.ok,j:j};});}).then(function(x){\n"
-    "  "
-    "if(x.ok){out.textContent='\\u5df2\\u63d0\\u4ea4\\u3002\\u67e5\\u8be2\\u7801\\uff1a'+"
-    "(x.j.tracking_code||'')+(x.j.secret?'\\uff0c\\u51ed\\u8bc1\\uff1a'+x.j.secret:'')+"
-    "'\\u3002\\u8bf7\\u59a5\\u5584\\u4fdd\\u5b58\\u3002';f.reset();}\n"
-    "  else{out.textContent='\\u63d0\\u4ea4\\u5931\\u8d25\\uff1a'+(x.j.detail||x.j.message||'');}\n"
-    " }).catch(function(){f.submit();});});\n"
-    "})();\n";
-
 void asset_css(struct qf_http_req *r, void *ctx)
 {
 	(void)ctx;
@@ -219,10 +198,3 @@ void asset_js(struct qf_http_req *r, void *ctx)
 		      strlen(dp_live_js));
 }
 
-void asset_question_js(struct qf_http_req *r, void *ctx)
-{
-	(void)ctx;
-	qf_http_add_header(r, "Cache-Control", "public, max-age=3600");
-	qf_http_reply(r, 200, "text/javascript; charset=utf-8", dp_question_js,
-		      strlen(dp_question_js));
-}

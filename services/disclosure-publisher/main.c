@@ -29,7 +29,7 @@ static const struct qf_cfg_setting s_settings[] = {
      500, NULL, "absolute base URL of this service (feeds, exports)"},
     {"disclosure.intake_url", QF_CFG_STRING, C(intake_url), "http://127.0.0.1:8080", 0,
      500, NULL, "intake's base URL: where residents question an item"},
-    {"disclosure.question_path", QF_CFG_STRING, C(question_path), "/v1/petitions", 0, 200,
+    {"disclosure.question_path", QF_CFG_STRING, C(question_path), "/", 0, 200,
      NULL, "intake's petition endpoint (form posts there)"},
     {"disclosure.audit_url", QF_CFG_STRING, C(audit_url), "http://127.0.0.1:8084", 0, 500,
      NULL, "audit service's base URL as this service reaches it"},

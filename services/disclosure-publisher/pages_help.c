@@ -59,12 +59,12 @@ void page_question(struct qf_http_req *r, void *ctx)
 		 "</b></p><p "
 		 "class=\"meta\">质询作为“公开事项质询”类诉求提交到社区诉求受理平台，"
 		 "按时限办理并公开结果。您的姓名和电话只用于回复，公开时会脱敏。</p>");
-	/* the form posts to intake directly: contact details never pass
-	 * through this service */
+	/* the form posts to intake's own page form directly (a navigation,
+	 * no cross-origin script): contact details never pass through this
+	 * service, and intake answers on its own origin with the resident's
+	 * receipt page (code, secret once, follow link), or the form again
+	 * with the error next to its field */
 	qf_buf_puts(&b, "<form id=\"qform\" class=\"qform card\" method=\"post\" action=\"");
-	qf_buf_html(&b, dp->conf->intake_url);
-	qf_buf_html(&b, dp->conf->question_path);
-	qf_buf_puts(&b, "\" data-json=\"");
 	qf_buf_html(&b, dp->conf->intake_url);
 	qf_buf_html(&b, dp->conf->question_path);
 	qf_buf_puts(&b, "\"><input type=\"hidden\" name=\"category\" value=\"");
@@ -98,8 +98,7 @@ void page_question(struct qf_http_req *r, void *ctx)
 	    "value=\"true\"> 匿名</label><label><input type=\"checkbox\" "
 	    "name=\"consent_public\" value=\"true\" checked> "
 	    "同意公开质询内容（已脱敏）</label>"
-	    "<button type=\"submit\">提交质询</button><p id=\"qresult\" class=\"meta\" "
-	    "role=\"status\"></p></form><script src=\"/static/question.js\"></script>");
+	    "<button type=\"submit\">提交质询</button></form>");
 	html_end(&b, &rc);
 	web_reply_html(r, dp, 200, &b);
 }

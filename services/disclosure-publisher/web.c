@@ -49,7 +49,6 @@ const struct qf_http_route dp_routes[] = {
     {"GET", "/verify", page_verify, 0, 0, NULL, "public", NULL},
     {"GET", "/static/site.css", asset_css, 0, 0, NULL, "public", NULL},
     {"GET", "/static/live.js", asset_js, 0, 0, NULL, "public", NULL},
-    {"GET", "/static/question.js", asset_question_js, 0, 0, NULL, "public", NULL},
 };
 const size_t dp_nroutes = sizeof dp_routes / sizeof dp_routes[0];
 
@@ -88,16 +87,16 @@ void web_reply_buf(struct qf_http_req *r, unsigned status, const char *ctype,
 void web_reply_html(struct qf_http_req *r, struct dp *dp, unsigned status, struct qf_buf *b)
 {
 	/* scripts and styles only from this service (no inline script, so an
-	 * injected <script> cannot run even if escaping failed); forms and the
-	 * question script may talk to intake */
+	 * injected <script> cannot run even if escaping failed); the question
+	 * form posts to intake, images may come from it */
 	char csp[1400];
 	const char *in = dp->conf->intake_url;
 	snprintf(csp, sizeof csp,
 		 "default-src 'none'; style-src 'self'; script-src 'self'; img-src "
 		 "'self' data: %s; "
-		 "connect-src 'self' %s; form-action %s; base-uri 'none'; "
+		 "connect-src 'self'; form-action %s; base-uri 'none'; "
 		 "frame-ancestors 'none'",
-		 in, in, in);
+		 in, in);
 	qf_http_add_header(r, "Content-Security-Policy", csp);
 	qf_http_add_header(r, "Referrer-Policy", "same-origin");
 	qf_http_add_header(r, "X-Frame-Options", "DENY");

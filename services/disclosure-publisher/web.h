@@ -99,10 +99,8 @@ void page_question(struct qf_http_req *r, void *ctx);
 void page_verify(struct qf_http_req *r, void *ctx);
 void asset_css(struct qf_http_req *r, void *ctx);
 void asset_js(struct qf_http_req *r, void *ctx);
-void asset_question_js(struct qf_http_req *r, void *ctx);
 extern const char dp_css[];
 extern const char dp_live_js[];
-extern const char dp_question_js[];
 
 /* Renderers: 0, or QF_ERR_NOTFOUND (then the caller shows a 404 page). */
 int render_board(const struct render *r, const struct case_filter *f, struct qf_buf *b);

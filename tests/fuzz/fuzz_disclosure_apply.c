@@ -102,7 +102,7 @@ static void s_init(void)
 	s_conf.public_url = "http://127.0.0.1:8083";
 	s_conf.intake_url = "http://127.0.0.1:8080";
 	s_conf.audit_url = "http://127.0.0.1:8084";
-	s_conf.question_path = "/v1/petitions";
+	s_conf.question_path = "/";
 	s_dp.conf = &s_conf;
 	s_dp.clock = &s_clock;
 	snprintf(s_dp.title, sizeof s_dp.title, "凉水井社区");

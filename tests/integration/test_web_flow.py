@@ -206,6 +206,33 @@ class FlowTest(unittest.TestCase):
             self.look(b, "board-case")
         print("[flow] pages checked with axe: %s" % " ".join(self.pages))
 
+    def test_question_from_the_board(self):
+        """A resident questions a ledger quarter from the board's /question
+        page: the form posts to intake's own page form (a navigation, no
+        cross-origin script), which answers on intake's origin with the
+        receipt page; the question is a case of the disclosure-query
+        category. axe on both pages."""
+        with Browser(self.c) as b:
+            b.open(self.board + "/question?ref=ledger_quarter:2026Q3")
+            self.wait_page(b, "!!document.getElementById('qform')")
+            self.look(b, "question")
+            self.assertEqual(b.eval("document.querySelectorAll('script').length"), 0)
+            b.eval("""(function(){var f=document.getElementById('qform');
+                f.building.value='B03';
+                f.description.value=f.description.value+'三季度的绿化支出比去年多了一倍，请说明用途。';
+                f.name.value=%r;f.phone.value=%r;
+                f.querySelector('button[type=submit]').click();return 1;})()""" % (NAME, PHONE))
+            self.wait_page(b, "!!document.getElementById('secret')")
+            self.assertEqual(b.eval("location.origin"), self.base)
+            code = b.eval("document.getElementById('tracking-code').textContent")
+            secret = b.eval("document.getElementById('secret').textContent")
+            self.look(b, "question-receipt")
+        st, view = self.intake.json("GET", "/v1/track/" + code,
+                                    headers={"X-Tracking-Secret": secret})
+        self.assertEqual(st, 200, view)
+        self.assertIn("季度财务公开", view.get("address", "") + view.get("description", ""),
+                      view)
+
 
 if __name__ == "__main__":
     unittest.main()
