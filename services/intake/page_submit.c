@@ -9,7 +9,9 @@
  * (page_receipt.c) in the answer itself, never a redirect carrying the
  * secret. Photos are the form's files (multipart), taken by the camera on a
  * phone. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "form.h"
@@ -171,6 +173,14 @@ static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 		    "<form method=\"post\" action=\"/\" enctype=\"multipart/form-data\" "
 		    "class=\"card\" novalidate><input type=\"hidden\" name=\"channel\" "
 		    "value=\"web\">");
+	/* a fresh key per rendering: the browser sending the same form twice
+	 * (a reload, a double tap) gets the first receipt back, not a second
+	 * petition (the API's Idempotency-Key, scoped to this form) */
+	uint8_t fk[16];
+	char fkey[2 * sizeof fk + 1];
+	randombytes_buf(fk, sizeof fk);
+	sodium_bin2hex(fkey, sizeof fkey, fk, sizeof fk);
+	qf_buf_printf(b, "<input type=\"hidden\" name=\"form_key\" value=\"%s\">", fkey);
 	/* category */
 	const char *codes[256], *names[256];
 	unsigned n = 0;
@@ -311,13 +321,46 @@ static void s_answered(struct qf_http_req *r, unsigned status, const char *answe
 		page_receipt_reply(r, ps->in, status == 201 ? 201 : 202, a);
 	else if (e && e->status >= 500)
 		intake_reply_err(r, e);
-	else if (e)
+	else if (e && e->code && !strcmp(e->code, "idempotency_key_reused")) {
+		/* the same form sent again with other text: said for people */
+		struct intake_err pe = *e;
+		pe.field[0] = '\0';
+		snprintf(pe.message, sizeof pe.message, "%s",
+			 "这份表单已经提交过了。如需再反映一件事，请在下面重新填写后提交。");
+		s_reply_form(r, ps->in, e->status, ps->fields, &pe);
+	} else if (e)
 		s_reply_form(r, ps->in, e->status, ps->fields, e);
 	else
 		qf_http_reply_error(r, 500, "internal", "服务器内部错误", NULL);
 	json_decref(a);
 	json_decref(ps->fields);
 	free(ps);
+}
+
+/* The form's key as an idempotency key: the same key with the same fields
+ * replays the first answer; the body compared is the fields (sorted), not
+ * the multipart bytes, whose boundary a browser may choose anew. */
+static int s_form_key(const json_t *obj, struct intake_idem *id)
+{
+	memset(id, 0, sizeof *id);
+	const char *k = json_string_value(json_object_get(obj, "form_key"));
+	if (!k || strlen(k) != 32 || strspn(k, "0123456789abcdef") != 32)
+		return 0;
+	json_t *f = json_deep_copy(obj);
+	json_object_del(f, "form_key");
+	char *body = json_dumps(f, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(f);
+	if (!body)
+		return 0;
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)"page:/", 7);
+	crypto_hash_sha256_update(&st, (const uint8_t *)k, 32);
+	crypto_hash_sha256_final(&st, id->key);
+	crypto_hash_sha256(id->body, (const uint8_t *)body, strlen(body));
+	free(body);
+	id->present = 1;
+	return 1;
 }
 
 /* POST / */
@@ -346,8 +389,12 @@ void page_h_submit(struct qf_http_req *r, void *ctx)
 	}
 	/* the kept input never holds photos: the form's files are not fields */
 	ps->fields = json_deep_copy(obj);
+	json_object_del(ps->fields, "form_key"); /* a re-rendered form gets a new one */
+	struct intake_idem idem;
+	int have_key = s_form_key(obj, &idem);
+	json_object_del(obj, "form_key");
 	struct intake_sub_opts so = {
 	    .fmt = INTAKE_FMT_NATIVE, .reply = s_answered, .reply_arg = ps};
-	intake_petition_submit(in, r, obj, &form, NULL, &so);
+	intake_petition_submit(in, r, obj, &form, have_key ? &idem : NULL, &so);
 	json_decref(obj);
 }

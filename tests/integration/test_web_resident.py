@@ -184,6 +184,34 @@ class ResidentPagesTest(unittest.TestCase):
         self.assertEqual(st, 200, view)
         self.assertEqual(view["category"], "facility_repair")
 
+    def test_the_same_form_sent_twice_is_one_petition(self):
+        """A reload or a double tap sends the form again: the form's key
+        (fresh in every rendering) makes the second answer the first
+        receipt, not a second petition; another rendering's key is
+        another petition."""
+        st, _, page = get(self.base, "/")
+        key = re.search(r'name="form_key" value="([0-9a-f]{32})"', page).group(1)
+        _, _, again = get(self.base, "/")
+        self.assertNotIn(key, again)  # a fresh key per rendering
+        fields = dict(FORM, description="楼下的路灯坏了三天，晚上很黑。", form_key=key)
+        st1, _, h1 = post(self.base, "/", fields)
+        st2, hd2, h2 = post(self.base, "/", fields)
+        self.assertEqual((st1, st2), (201, 201), h2[:800])
+        self.assertEqual(receipt_of(h1), receipt_of(h2))
+        self.assertEqual(hd2.get("Idempotent-Replayed"), "true")
+        other = re.search(r'name="form_key" value="([0-9a-f]{32})"', again).group(1)
+        st3, _, h3 = post(self.base, "/", dict(fields, form_key=other))
+        self.assertEqual(st3, 201, h3[:800])
+        self.assertNotEqual(receipt_of(h3)[0], receipt_of(h1)[0])
+        # the same key with other fields is not a replay of the first
+        st4, _, h4 = post(self.base, "/", dict(fields, description="另一件事：垃圾桶满了。"))
+        self.assertEqual(st4, 422, h4[:500])
+        self.assertIn("这份表单已经提交过了", h4)
+        self.assertNotIn("Idempotency-Key", h4)
+        # and the form it shows carries a fresh key: sending it works
+        fresh = re.search(r'name="form_key" value="([0-9a-f]{32})"', h4).group(1)
+        self.assertNotEqual(fresh, key)
+
     # -------------------------------------------------------- bad input
     def test_bad_input_shows_chinese_error_by_its_field(self):
         cases = [
