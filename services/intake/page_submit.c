@@ -173,14 +173,7 @@ static void s_render_form(struct qf_buf *b, const struct qf_community *c,
 		    "<form method=\"post\" action=\"/\" enctype=\"multipart/form-data\" "
 		    "class=\"card\" novalidate><input type=\"hidden\" name=\"channel\" "
 		    "value=\"web\">");
-	/* a fresh key per rendering: the browser sending the same form twice
-	 * (a reload, a double tap) gets the first receipt back, not a second
-	 * petition (the API's Idempotency-Key, scoped to this form) */
-	uint8_t fk[16];
-	char fkey[2 * sizeof fk + 1];
-	randombytes_buf(fk, sizeof fk);
-	sodium_bin2hex(fkey, sizeof fkey, fk, sizeof fk);
-	qf_buf_printf(b, "<input type=\"hidden\" name=\"form_key\" value=\"%s\">", fkey);
+	web_form_key_field(b);
 	/* category */
 	const char *codes[256], *names[256];
 	unsigned n = 0;
@@ -337,32 +330,6 @@ static void s_answered(struct qf_http_req *r, unsigned status, const char *answe
 	free(ps);
 }
 
-/* The form's key as an idempotency key: the same key with the same fields
- * replays the first answer; the body compared is the fields (sorted), not
- * the multipart bytes, whose boundary a browser may choose anew. */
-static int s_form_key(const json_t *obj, struct intake_idem *id)
-{
-	memset(id, 0, sizeof *id);
-	const char *k = json_string_value(json_object_get(obj, "form_key"));
-	if (!k || strlen(k) != 32 || strspn(k, "0123456789abcdef") != 32)
-		return 0;
-	json_t *f = json_deep_copy(obj);
-	json_object_del(f, "form_key");
-	char *body = json_dumps(f, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(f);
-	if (!body)
-		return 0;
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const uint8_t *)"page:/", 7);
-	crypto_hash_sha256_update(&st, (const uint8_t *)k, 32);
-	crypto_hash_sha256_final(&st, id->key);
-	crypto_hash_sha256(id->body, (const uint8_t *)body, strlen(body));
-	free(body);
-	id->present = 1;
-	return 1;
-}
-
 /* POST / */
 void page_h_submit(struct qf_http_req *r, void *ctx)
 {
@@ -391,7 +358,7 @@ void page_h_submit(struct qf_http_req *r, void *ctx)
 	ps->fields = json_deep_copy(obj);
 	json_object_del(ps->fields, "form_key"); /* a re-rendered form gets a new one */
 	struct intake_idem idem;
-	int have_key = s_form_key(obj, &idem);
+	int have_key = web_form_key_idem(obj, "page:/", &idem);
 	json_object_del(obj, "form_key");
 	struct intake_sub_opts so = {
 	    .fmt = INTAKE_FMT_NATIVE, .reply = s_answered, .reply_arg = ps};

@@ -10,6 +10,7 @@
  * they came. */
 #include "intake.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,7 @@ static void s_form_page(struct intake *in, struct qf_http_req *r, unsigned statu
 			"enctype=\"multipart/form-data\" class=\"card\" novalidate>");
 	if (s.csrf[0])
 		intake_staff_csrf_field(&b, s.csrf);
+	web_form_key_field(&b);
 	static const char *const ch[] = {"counter", "phone", "patrol"};
 	static const char *const chn[] = {"窗口接待", "电话", "巡查"};
 	s_select(&b, "channel", "受理方式", ch, chn, 3, f, e);
@@ -172,11 +174,17 @@ void intake_h_staff_new_post(struct qf_http_req *r, void *ctx)
 		return;
 	}
 	json_object_del(obj, "csrf");
+	/* the key is the person's: one colleague's form is not another's */
+	char scope[96];
+	snprintf(scope, sizeof scope, "staff:/staff/new:%s", qf_access_staff(r)->id);
+	struct intake_idem idem;
+	int have_key = web_form_key_idem(obj, scope, &idem);
+	json_object_del(obj, "form_key");
 	en->in = in;
 	en->fields = json_deep_copy(obj);
 	struct intake_sub_opts so = {
 	    .fmt = INTAKE_FMT_NATIVE, .reply = s_answered, .reply_arg = en};
-	intake_petition_submit(in, r, obj, &form, NULL, &so);
+	intake_petition_submit(in, r, obj, &form, have_key ? &idem : NULL, &so);
 	json_decref(obj);
 }
 

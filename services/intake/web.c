@@ -6,7 +6,9 @@
  * chosen by a cookie that a plain link sets, so it works without JS. */
 #include "web.h"
 
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "intake.h"
@@ -234,4 +236,38 @@ void web_time(struct qf_buf *b, const char *iso)
 	} else {
 		qf_buf_html(b, iso);
 	}
+}
+
+/* ------------------------------------------------------------ form keys */
+
+void web_form_key_field(struct qf_buf *b)
+{
+	uint8_t fk[16];
+	char fkey[2 * sizeof fk + 1];
+	randombytes_buf(fk, sizeof fk);
+	sodium_bin2hex(fkey, sizeof fkey, fk, sizeof fk);
+	qf_buf_printf(b, "<input type=\"hidden\" name=\"form_key\" value=\"%s\">", fkey);
+}
+
+int web_form_key_idem(const json_t *obj, const char *scope, struct intake_idem *id)
+{
+	memset(id, 0, sizeof *id);
+	const char *k = json_string_value(json_object_get(obj, "form_key"));
+	if (!k || strlen(k) != 32 || strspn(k, "0123456789abcdef") != 32)
+		return 0;
+	json_t *f = json_deep_copy(obj);
+	json_object_del(f, "form_key");
+	char *body = json_dumps(f, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(f);
+	if (!body)
+		return 0;
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)scope, strlen(scope) + 1);
+	crypto_hash_sha256_update(&st, (const uint8_t *)k, 32);
+	crypto_hash_sha256_final(&st, id->key);
+	crypto_hash_sha256(id->body, (const uint8_t *)body, strlen(body));
+	free(body);
+	id->present = 1;
+	return 1;
 }

@@ -123,4 +123,15 @@ struct web_asset {
 /* The asset named name, or NULL. The table is static. */
 const struct web_asset *web_asset_find(const char *name);
 
+/* Forms that create something carry a fresh key per rendering
+ * (form_key, hidden): sent twice (a reload, a double tap), the second
+ * answer is the first one's, not a second record. web_form_key_field
+ * writes the field; web_form_key_idem makes the idempotency key (scope:
+ * the form, e.g. "page:/") from the posted fields, the key and the other
+ * fields sorted (not the multipart bytes, whose boundary a browser may
+ * choose anew): 1 when obj has a well-formed key, else 0. */
+struct intake_idem;
+void web_form_key_field(struct qf_buf *b);
+int web_form_key_idem(const json_t *obj, const char *scope, struct intake_idem *id);
+
 #endif

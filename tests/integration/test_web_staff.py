@@ -322,6 +322,16 @@ class WorkbenchTest(unittest.TestCase):
                              headers={"Authorization": "Bearer qf-dev-s01"})
         self.assertEqual(c["entered_by"]["staff_id"], "s04")
         self.assertEqual(c["channel"], "counter")
+        # the same form sent twice (its key): one petition, the same receipt
+        st, _, form = w.get("/staff/new")
+        key = re.search(r'name="form_key" value="([0-9a-f]{32})"', form.decode()).group(1)
+        twice = dict(entry, description="电梯按钮失灵", csrf=token, form_key=key)
+        st1, _, b1 = w.post("/staff/new", twice)
+        st2, hd2, b2 = w.post("/staff/new", twice)
+        self.assertEqual((st1, st2), (201, 201), b2[:400])
+        c1 = re.search(r"LSJ-[0-9A-Z]{4,}", b1.decode()).group(0)
+        self.assertEqual(re.search(r"LSJ-[0-9A-Z]{4,}", b2.decode()).group(0), c1)
+        self.assertEqual(hd2.get("idempotent-replayed"), "true")
 
     def test_csrf_and_origin(self):
         self.set_password("s05", "zhang-xiu-ying-5")
