@@ -129,6 +129,7 @@ static struct qf_http_route s_routes[] = {
      "visit.record", NULL},
     {"GET", "/staff/integrity", intake_h_staff_integrity, 0, 0, "staff", "oversight.read",
      NULL},
+    {"GET", "/staff/alerts", intake_h_staff_alerts, 0, 0, "staff", "oversight.read", NULL},
     {"GET", "/staff/accounts", intake_h_staff_accounts_get, 0, 0, "staff",
      "account.manage", NULL},
     {"POST", "/staff/accounts", intake_h_staff_accounts_post, F, SMALL, "staff",

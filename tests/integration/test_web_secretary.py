@@ -8,9 +8,8 @@ import os
 import unittest
 
 from tests.harness.browser import Browser, assert_no_serious
-from tests.harness.qf import Cluster, wait_until
-from tests.harness.system import System
-from tests.integration.test_web_staff import FORM, Web, csrf_of
+from tests.harness.qf import wait_until
+from tests.integration.test_web_staff import FORM, SystemPagesCase, csrf_of
 from urllib.parse import urlencode
 
 SEC, SEC_PW = "s01", "shu-ji-zhou-2026"
@@ -20,28 +19,9 @@ AXE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 HAVE_BROWSER = os.path.exists("/usr/bin/chromium") and os.path.exists(AXE)
 
 
-class SecretaryPagesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.c = Cluster("web-secretary")
-        cls.s = System(cls.c)
-        cls.it = cls.s.procs["intake"]
-        cls.base = "http://127.0.0.1:%d" % cls.s.port[8080]
-        for staff, pw in ((SEC, SEC_PW), (HEAD, HEAD_PW)):
-            st, _, body = cls.it.request("POST", "/staff/accounts",
-                                         urlencode({"staff": staff, "password": pw}),
-                                         dict(FORM, Authorization="Bearer qf-dev-s01"))
-            assert st == 200, body[:300]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.s.stop()
-        cls.c.close()
-
-    def web(self, staff, pw):
-        w = Web(self.it)
-        self.assertEqual(w.login(staff, pw)[0], 303)
-        return w
+class SecretaryPagesTest(SystemPagesCase):
+    NAME = "web-secretary"
+    ACCOUNTS = ((SEC, SEC_PW), (HEAD, HEAD_PW))
 
     def api(self, method, path, body=None, who=SEC):
         return self.it.json(method, path, body, headers={"Authorization": "Bearer qf-dev-" + who})
@@ -177,7 +157,7 @@ class SecretaryPagesTest(unittest.TestCase):
         if HAVE_BROWSER:
             # on a phone: the pending request passes axe; approve by a click
             with Browser(self.c) as b:
-                self.sign_in(b)
+                self.sign_in(b, SEC, SEC_PW)
                 b.open(self.base + "/staff/extensions")
                 b.screenshot(self.c.path("screenshots", "secretary-extensions-pending.png"))
                 assert_no_serious(self, b, "secretary-extensions-pending")
@@ -231,20 +211,10 @@ class SecretaryPagesTest(unittest.TestCase):
             "ledger.amount_fen": "1", "ledger.reason": "x", "ledger.counterparty": "y"})
         self.assertEqual(st, 403)
 
-    def sign_in(self, b):
-        b.open(self.base + "/staff/login")
-        b.wait_for("!!document.getElementById('staff')")
-        b.eval("document.getElementById('staff').value=%r;"
-               "document.getElementById('password').value=%r;"
-               "document.querySelector('form[action=\"/staff/login\"] button').click()"
-               % (SEC, SEC_PW))
-        b.wait_for("document.readyState === 'complete' && location.pathname == '/staff/'",
-                   timeout=20)
-
     @unittest.skipUnless(HAVE_BROWSER, "chromium or axe-core not installed (make deps-test)")
     def test_phone_axe(self):
         with Browser(self.c) as b:
-            self.sign_in(b)
+            self.sign_in(b, SEC, SEC_PW)
             for name, path in (("disclosures", "/staff/disclosures"),
                                ("extensions", "/staff/extensions")):
                 b.open(self.base + path)
