@@ -143,6 +143,8 @@ static struct qf_http_route s_routes[] = {
      "disclosure.notice", NULL},
     {"POST", "/staff/disclosures/list", intake_h_staff_disclosure_post, F, 0, "staff",
      "disclosure.list", NULL},
+    {"POST", "/staff/disclosures/roster", intake_h_staff_disclosure_post, F, SMALL, "staff",
+     "disclosure.roster", NULL},
     {"GET", "/staff/extensions", intake_h_staff_extensions, 0, 0, "staff",
      "oversight.read", NULL},
     /* Open311 GeoReport v2 (clients identify with their API key) */

@@ -75,6 +75,8 @@ struct intake_conf {
 	int upload_ttl_h;	 /* how long an upload token is valid */
 	char *notifier_url;	 /* the notifier's HTTP API, for SMS follows from the
 				    follow page; "": not offered */
+	char *board_url;	 /* the disclosure board, for links to its pages;
+				    "": none */
 	int visit_quota;	 /* households a month (the pace on /staff/visits;
 				    router.cfg's duty counts the same) */
 	/* spam.* */

@@ -165,7 +165,7 @@ void intake_h_staff_integrity(struct qf_http_req *r, void *ctx);
 void intake_h_staff_alerts(struct qf_http_req *r, void *ctx);
 /* ------------------------------------------------------------ staffsec.c */
 /* GET /staff/disclosures: the secretary's entry forms (ledger, notice,
- * list) and what was entered through this intake; POST
+ * list, roster) and what was entered through this intake; POST
  * /staff/disclosures/:kind: one record through POST /v1/disclosures/<kind>'s
  * path. GET /staff/extensions: cases with a pending extension request and
  * the approve and refuse forms (to /staff/cases/:id/act). */

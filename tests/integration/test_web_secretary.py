@@ -108,6 +108,11 @@ class SecretaryPagesTest(SystemPagesCase):
             ("list", {"list.title": "名单", "list.list_kind": "medical_aid",
                       "list.period": "2026Q4", "list.items": "王某,B99"},
              422, "list.items", "没有这个楼栋"),
+            ("roster", {"roster.staff_id": "s07", "roster.name": "",
+                        "roster.post": "民政专干"}, 400, "roster.name", None),
+            ("roster", {"roster.staff_id": "s07", "roster.name": "赵丽娟",
+                        "roster.post": "民政专干", "roster.office_phone": "找我办公室"},
+             400, "roster.office_phone", "电话号码"),
         ]
         for kind, fields, status, field, text in cases:
             with self.subTest(field=field):
@@ -128,6 +133,32 @@ class SecretaryPagesTest(SystemPagesCase):
         # without the form's token: refused
         st, _, _ = w.post("/staff/disclosures/notice", {"notice.title": "x"})
         self.assertEqual(st, 403)
+
+    def test_roster_entered_and_stats_linked(self):
+        w = self.web(SEC, SEC_PW)
+        st, _, body = w.get("/staff/disclosures")
+        page = body.decode("utf-8")
+        self.assertIn('action="/staff/disclosures/roster"', page)
+        # the board's statistics, at the board's address in this system
+        self.assertIn('href="http://127.0.0.1:%d/stats"' % self.s.port[8083], page)
+        st, _, body = w.post("/staff/disclosures/roster", {
+            "csrf": csrf_of(body), "roster.staff_id": "s07", "roster.name": "赵丽娟",
+            "roster.post": "民政专干", "roster.responsibilities": "低保、医疗救助",
+            "roster.duty": "周一至周五", "roster.office_phone": "0818-2100007"})
+        page = body.decode("utf-8")
+        self.assertEqual(st, 201, page[:2000])
+        rid = page.split("记录编号 ")[1].split("。")[0]
+        self.assertIn("名册：赵丽娟（民政专干）", page)
+        st, rec = self.api("GET", "/v1/disclosures/" + rid)
+        self.assertEqual(st, 200, rec)
+        ro = rec["versions"][0]["roster"]
+        self.assertEqual((ro["staff_id"], ro["name"], ro["post"]), ("s07", "赵丽娟", "民政专干"))
+        self.assertEqual(rec["versions"][0]["actor"]["staff_id"], SEC)
+        # the board shows it (the roster page lists the entry)
+        board = self.s.procs["disclosure"]
+        wait_until(lambda: "赵丽娟" in board.request("GET", "/roster")[2].decode("utf-8")
+                   and "低保、医疗救助" in board.request("GET", "/roster")[2].decode("utf-8"),
+                   timeout=15, what="the roster entry on the board")
 
     def test_extension_approved(self):
         body = {"category": "facility_repair", "building": "B01", "address": "1栋2单元",
