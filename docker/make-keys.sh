@@ -90,7 +90,7 @@ done
 # who consumes whom (config/*.cfg and docker/config/*.cfg bus.sources)
 sources_of() {
 	case "$1" in
-	intake) echo router ;;
+	intake) echo router audit ;;
 	router) echo intake ;;
 	notifier) echo intake router audit ;;
 	disclosure) echo intake router audit ;;

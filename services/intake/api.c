@@ -129,6 +129,7 @@ static struct qf_http_route s_routes[] = {
      "visit.record", NULL},
     {"GET", "/staff/integrity", intake_h_staff_integrity, 0, 0, "staff", "oversight.read",
      NULL},
+    {"GET", "/staff/alerts", intake_h_staff_alerts, 0, 0, "staff", "oversight.read", NULL},
     {"GET", "/staff/accounts", intake_h_staff_accounts_get, 0, 0, "staff",
      "account.manage", NULL},
     {"POST", "/staff/accounts", intake_h_staff_accounts_post, F, SMALL, "staff",
@@ -142,6 +143,8 @@ static struct qf_http_route s_routes[] = {
      "disclosure.notice", NULL},
     {"POST", "/staff/disclosures/list", intake_h_staff_disclosure_post, F, 0, "staff",
      "disclosure.list", NULL},
+    {"POST", "/staff/disclosures/roster", intake_h_staff_disclosure_post, F, SMALL, "staff",
+     "disclosure.roster", NULL},
     {"GET", "/staff/extensions", intake_h_staff_extensions, 0, 0, "staff",
      "oversight.read", NULL},
     /* Open311 GeoReport v2 (clients identify with their API key) */

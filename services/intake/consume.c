@@ -512,6 +512,8 @@ int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m)
 	int is_result = env->type == QINGFENG__V1__EVENT_TYPE__ACTION_RESULT;
 	if (env->type == QINGFENG__V1__EVENT_TYPE__PRIVATE_EXPIRED)
 		return s_expired(in, t, env);
+	if (env->type == QINGFENG__V1__EVENT_TYPE__AUDIT_ALERT)
+		return intake_alert_apply(in, t, env, m->priv, m->priv_len);
 	if (!kind && !is_result)
 		return QF_OK; /* not ours to follow (warnings, deliveries, ...) */
 	/* the follow view is the petitioner's own: the whole event */

@@ -189,7 +189,8 @@ int intake_open(struct intake *in, struct qf_svc *svc)
 		   {"intake.contact_view", &in->db.views},
 		   {"intake.spam_terms", &in->db.spam_terms},
 		   {"intake.account", &in->db.accounts},
-		   {"intake.session", &in->db.sessions}};
+		   {"intake.session", &in->db.sessions},
+		   {"intake.alert", &in->db.alerts}};
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
 		if ((rc = s_dbi(in, dbs[i].name, dbs[i].dbi)))
 			goto fail;

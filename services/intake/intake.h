@@ -75,6 +75,8 @@ struct intake_conf {
 	int upload_ttl_h;	 /* how long an upload token is valid */
 	char *notifier_url;	 /* the notifier's HTTP API, for SMS follows from the
 				    follow page; "": not offered */
+	char *board_url;	 /* the disclosure board, for links to its pages;
+				    "": none */
 	int visit_quota;	 /* households a month (the pace on /staff/visits;
 				    router.cfg's duty counts the same) */
 	/* spam.* */
@@ -127,6 +129,8 @@ struct intake_db {
 				 || be32 dismissed (spamadj.c) */
 	MDB_dbi accounts;     /* staff id -> account (JSON: Argon2id hash, lock) */
 	MDB_dbi sessions;     /* sha256(session id) -> session (JSON) */
+	MDB_dbi alerts;	      /* be64 at ms || be64 audit leaf -> audit alert
+				 (JSON; the newest 1000, alerts.c) */
 };
 
 /* Community and tokens, replaced together on SIGHUP. */
@@ -196,6 +200,11 @@ const struct qf_http_route *intake_routes(struct intake *in, size_t *n);
 void intake_routes_print(FILE *out);
 /* Consumer callbacks (consume.c). */
 int intake_consume(void *app, struct qf_txn *t, const struct qf_bus_msg *m);
+/* alerts.c: keep one AUDIT_ALERT of the audit's stream (inside the
+ * consumer's transaction t; other producers' are ignored). */
+int intake_alert_apply(struct intake *in, struct qf_txn *t,
+		       const Qingfeng__V1__Envelope *env, const uint8_t *priv,
+		       size_t priv_len);
 int intake_on_incarnation(void *app, struct qf_txn *t, const char *producer,
 			  uint64_t old_epoch, uint64_t new_epoch);
 

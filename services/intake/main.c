@@ -47,6 +47,10 @@ static const struct qf_cfg_setting s_settings[] = {
     {"intake.notifier_url", QF_CFG_STRING, C(notifier_url), "", 0, 200, NULL,
      "the notifier's HTTP API (http://host:port) the follow page asks for SMS follows "
      "('': not offered)"},
+    {"intake.board_url", QF_CFG_STRING, C(board_url), "http://127.0.0.1:8083", 0, 200,
+     NULL,
+     "the disclosure board's address as residents reach it (http://host:port); the "
+     "secretary's page links its statistics ('': no link)"},
     {"intake.visit_quota", QF_CFG_INT, C(visit_quota), "15", 0, 10000, NULL,
      "households to visit a month, shown against the pace on /staff/visits (0: none)"},
     {"intake.locate_within_m", QF_CFG_INT, C(locate_within_m), "60", 0, 5000, NULL,

@@ -105,6 +105,13 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 			     const char *csrf);
 void intake_staff_page_send(struct qf_http_req *r, unsigned status,
 			    const struct web_page *p, struct qf_buf *b);
+/* A list page opened (intake_staff_page_begin with the session's sign-out
+ * form): a hint (trusted HTML), the empty message (trusted HTML) when n is
+ * 0, and an open <ul class="q"> the caller fills and closes. */
+void intake_staff_list_begin(struct intake *in, struct qf_buf *b, struct web_page *p,
+			     struct qf_http_req *r, const char *title,
+			     const struct qf_staff *who, const char *hint,
+			     const char *empty, size_t n);
 void intake_staff_csrf_field(struct qf_buf *b, const char *csrf);
 /* The CSRF check of a state-changing page request (form fields f, member
  * "csrf"): 0, or answered 403. s gets the session (staff "" for a
@@ -152,9 +159,13 @@ void intake_h_staff_spam_dismiss(struct qf_http_req *r, void *ctx);
 void intake_h_staff_visits(struct qf_http_req *r, void *ctx);
 void intake_h_staff_visits_post(struct qf_http_req *r, void *ctx);
 void intake_h_staff_integrity(struct qf_http_req *r, void *ctx);
+/* ------------------------------------------------------------ alerts.c */
+/* GET /staff/alerts: the audit's alerts the policy lets the person see,
+ * newest first. */
+void intake_h_staff_alerts(struct qf_http_req *r, void *ctx);
 /* ------------------------------------------------------------ staffsec.c */
 /* GET /staff/disclosures: the secretary's entry forms (ledger, notice,
- * list) and what was entered through this intake; POST
+ * list, roster) and what was entered through this intake; POST
  * /staff/disclosures/:kind: one record through POST /v1/disclosures/<kind>'s
  * path. GET /staff/extensions: cases with a pending extension request and
  * the approve and refuse forms (to /staff/cases/:id/act). */

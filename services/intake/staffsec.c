@@ -1,6 +1,7 @@
 /* staffsec.c: the secretary's pages. /staff/disclosures: entry forms for
- * the three-affairs board (a ledger entry, a notice, a list) with what was
- * entered through this intake; /staff/extensions: the cases with a pending
+ * the three-affairs board (a ledger entry, a notice, a list, a roster
+ * entry) with what was entered through this intake, and a link to the
+ * board's statistics; /staff/extensions: the cases with a pending
  * extension request, each with approve and refuse forms.
  *
  * Design: nothing is decided here. A record goes through
@@ -58,8 +59,8 @@ static void s_keep(struct recent *rc, json_t *rec)
 		s_quarter_of(s_str(json_object_get(rec, "ledger"), "date"), q, sizeof q);
 		if (!strcmp(q, rc->quarter))
 			json_array_append(rc->ledger, rec);
-	} else if (!strcmp(kind, "DISCLOSURE_NOTICE") ||
-		   !strcmp(kind, "DISCLOSURE_LIST")) {
+	} else if (!strcmp(kind, "DISCLOSURE_NOTICE") || !strcmp(kind, "DISCLOSURE_LIST") ||
+		   !strcmp(kind, "DISCLOSURE_ROSTER")) {
 		json_array_insert(rc->other, 0, rec);
 	}
 }
@@ -160,24 +161,33 @@ static void s_ledger_table(struct qf_buf *b, struct recent *rc)
 static void s_other_list(struct qf_buf *b, struct recent *rc)
 {
 	size_t n = json_array_size(rc->other);
-	qf_buf_puts(b, "<h2>已录入的公告和名单</h2>");
+	qf_buf_puts(b, "<h2>已录入的公告、名单和名册</h2>");
 	if (!n) {
-		qf_buf_puts(b, "<p>还没有经本系统录入的公告或名单。</p>");
+		qf_buf_puts(b, "<p>还没有经本系统录入的公告、名单或名册。</p>");
 		return;
 	}
 	qf_buf_puts(b, "<ul>");
 	for (size_t i = 0; i < n && i < SHOW_MAX; i++) {
 		const json_t *r = json_array_get(rc->other, i);
-		int notice = !strcmp(s_str(r, "kind"), "DISCLOSURE_NOTICE");
-		const json_t *x = json_object_get(r, notice ? "notice" : "list");
-		qf_buf_puts(b, notice ? "<li>公告：" : "<li>名单：");
-		qf_buf_html(b, s_str(x, "title"));
-		qf_buf_puts(b, "（");
-		qf_buf_html(b, notice ? s_str(x, "date") : s_str(x, "period"));
-		if (!notice)
-			qf_buf_printf(
-			    b, "，%u 项",
-			    (unsigned)json_array_size(json_object_get(x, "items")));
+		const char *kind = s_str(r, "kind");
+		if (!strcmp(kind, "DISCLOSURE_ROSTER")) {
+			const json_t *x = json_object_get(r, "roster");
+			qf_buf_puts(b, "<li>名册：");
+			qf_buf_html(b, s_str(x, "name"));
+			qf_buf_puts(b, "（");
+			qf_buf_html(b, s_str(x, "post"));
+		} else {
+			int notice = !strcmp(kind, "DISCLOSURE_NOTICE");
+			const json_t *x = json_object_get(r, notice ? "notice" : "list");
+			qf_buf_puts(b, notice ? "<li>公告：" : "<li>名单：");
+			qf_buf_html(b, s_str(x, "title"));
+			qf_buf_puts(b, "（");
+			qf_buf_html(b, notice ? s_str(x, "date") : s_str(x, "period"));
+			if (!notice)
+				qf_buf_printf(b, "，%u 项",
+					      (unsigned)json_array_size(
+						  json_object_get(x, "items")));
+		}
 		qf_buf_puts(b, "）<br><span class=\"hint\">编号 ");
 		qf_buf_html(b, s_str(r, "record_id"));
 		qf_buf_puts(b, "</span></li>");
@@ -284,6 +294,18 @@ static const struct ffield s_list_f[] = {
      "名单条目：每行一项，用逗号分开 姓名,楼栋编号,说明,金额（元）；后三项可空",
      "rows=\"6\"", NULL},
 };
+static const struct ffield s_roster_f[] = {
+    {IN, "roster.staff_id", "工号（如 s04）",
+     TXT "required maxlength=\"32\" autocapitalize=\"none\"", NULL},
+    {IN, "roster.name", "姓名", TXT "required maxlength=\"32\"", NULL},
+    {IN, "roster.post", "职务", TXT "required maxlength=\"64\"", NULL},
+    {TA, "roster.responsibilities", "分工职责（可选）", "maxlength=\"500\" rows=\"3\"",
+     NULL},
+    {IN, "roster.duty", "值班时间（可选，如 周一至周五 8:30-17:30）",
+     TXT "maxlength=\"100\"", NULL},
+    {IN, "roster.office_phone", "办公电话（可选）",
+     "type=\"tel\" maxlength=\"32\" autocomplete=\"off\"", NULL},
+};
 #undef TXT
 #define FORM(kind, title, button, f)                                                     \
 	{                                                                                \
@@ -294,6 +316,8 @@ static const struct fform s_ledger_form =
 static const struct fform s_notice_form =
     FORM("notice", "发布公告", "发布公告", s_notice_f);
 static const struct fform s_list_form = FORM("list", "发布名单", "发布名单", s_list_f);
+static const struct fform s_roster_form =
+    FORM("roster", "登记工作人员名册", "保存名册", s_roster_f);
 #undef FORM
 
 static void s_form(struct qf_buf *b, const struct fform *fm, const json_t *f,
@@ -354,6 +378,14 @@ static void s_page(struct intake *in, struct qf_http_req *r, unsigned status,
 		s_form(&b, &s_notice_form, f, e, csrf);
 	if (qf_policy_role_allows(c, me, QF_ACT_LIST_WRITE) == QF_ALLOW)
 		s_form(&b, &s_list_form, f, e, csrf);
+	if (qf_policy_role_allows(c, me, QF_ACT_ROSTER_WRITE) == QF_ALLOW)
+		s_form(&b, &s_roster_form, f, e, csrf);
+	if (in->conf->board_url[0]) {
+		qf_buf_puts(&b, "<p><a href=\"");
+		qf_buf_html(&b, in->conf->board_url);
+		qf_buf_puts(&b, "/stats\">公开栏的统计数据</a>（办理情况、满意度，"
+				"居民看到的就是这些）</p>");
+	}
 	s_other_list(&b, &rc);
 	json_decref(rc.ledger);
 	json_decref(rc.other);

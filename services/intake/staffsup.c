@@ -313,17 +313,12 @@ void intake_h_staff_integrity(struct qf_http_req *r, void *ctx)
 {
 	struct intake *in = ctx;
 	struct integrity_list l = {in, qf_access_staff(r), json_array()};
-	struct intake_session s;
-	intake_session_get(in, r, &s);
 	intake_read(in, s_integrity_read, &l);
 	struct qf_buf b;
 	struct web_page pg;
-	intake_staff_page_begin(&b, &pg, r, "作风问题举报", l.me, s.csrf[0] ? s.csrf : NULL);
-	qf_buf_puts(&b, "<p class=\"hint\">只列出您有权查看的举报；被举报人及其上级看不到"
-			"涉及自己的举报。</p>");
-	if (!json_array_size(l.items))
-		qf_buf_puts(&b, "<p>目前没有您可查看的作风问题举报。</p>");
-	qf_buf_puts(&b, "<ul class=\"q\">");
+	intake_staff_list_begin(in, &b, &pg, r, "作风问题举报", l.me,
+				"只列出您有权查看的举报；被举报人及其上级看不到涉及自己的举报。",
+				"目前没有您可查看的作风问题举报。", json_array_size(l.items));
 	size_t i;
 	json_t *v;
 	json_array_foreach(l.items, i, v)

@@ -41,6 +41,7 @@ static const struct {
     {{"accounts", "/staff/accounts", "账号管理"}, QF_ACT_ACCOUNT_MANAGE},
     {{"visits", "/staff/visits", "走访记录"}, QF_ACT_VISIT_READ},
     {{"integrity", "/staff/integrity", "作风举报"}, QF_ACT_OVERSIGHT_READ},
+    {{"alerts", "/staff/alerts", "审计提示"}, QF_ACT_OVERSIGHT_READ},
     {{"disclosures", "/staff/disclosures", "三务公开录入"}, QF_ACT_NOTICE_WRITE},
     {{"extensions", "/staff/extensions", "延期审批"}, QF_ACT_OVERSIGHT_READ},
 };
@@ -100,6 +101,25 @@ void intake_staff_page_begin(struct qf_buf *b, struct web_page *p, struct qf_htt
 	qf_buf_puts(b, "<h1>");
 	qf_buf_html(b, title);
 	qf_buf_puts(b, "</h1>");
+}
+
+void intake_staff_list_begin(struct intake *in, struct qf_buf *b, struct web_page *p,
+			     struct qf_http_req *r, const char *title,
+			     const struct qf_staff *who, const char *hint,
+			     const char *empty, size_t n)
+{
+	struct intake_session s;
+	intake_session_get(in, r, &s);
+	intake_staff_page_begin(b, p, r, title, who, s.csrf[0] ? s.csrf : NULL);
+	qf_buf_puts(b, "<p class=\"hint\">");
+	qf_buf_puts(b, hint);
+	qf_buf_puts(b, "</p>");
+	if (!n) {
+		qf_buf_puts(b, "<p>");
+		qf_buf_puts(b, empty);
+		qf_buf_puts(b, "</p>");
+	}
+	qf_buf_puts(b, "<ul class=\"q\">");
 }
 
 void intake_staff_page_send(struct qf_http_req *r, unsigned status,

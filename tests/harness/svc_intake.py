@@ -14,6 +14,7 @@ by `qfctl keygen --seal`, so tests can open the sealed contacts in events
 import json
 import os
 import subprocess
+from types import SimpleNamespace
 
 from tests.harness.qf import (BIN, CONFIG, DATA, SLOW, Cluster, binary,  # noqa: F401
                               free_port, source_block, wait_until)
@@ -52,7 +53,7 @@ class IntakeService:
     """One qf-intake process with its own config, ports and data."""
 
     def __init__(self, cluster, name="intake", router=None, settings=None, env=None,
-                 start=True, seal=True, sections=None):
+                 start=True, seal=True, sections=None, audit=None):
         self.c = cluster
         self.name = name
         self.http_port = free_port()
@@ -60,6 +61,7 @@ class IntakeService:
         self.replay = "tcp://127.0.0.1:%d" % free_port()
         self.data = cluster.path(name, "data", "x")[:-2]
         self.router = router
+        self.audit = audit  # a second source, its alerts only, when given
         self.env = env or {}
         d = os.path.dirname(cluster.path(name, "cfg", "x"))
         self.cfg_dir = d
@@ -103,7 +105,11 @@ class IntakeService:
                 return "[ " + ", ".join(lit(x) for x in v) + " ]"
             return json.dumps(v, ensure_ascii=False)
 
-        sources = source_block(self.router) if self.router else "sources = ( );"
+        srcs = [self.router] if self.router else []
+        if self.audit:
+            srcs.append(SimpleNamespace(name="audit", pub=self.audit.pub,
+                                        replay=self.audit.replay, accepts=["AUDIT_ALERT"]))
+        sources = source_block(*srcs) if srcs else "sources = ( );"
         lines = [
             'service = { node = "%s"; data_dir = "%s"; log_level = "debug"; '
             'community = "community.cfg"; };' % (self.name, self.data),

@@ -8,9 +8,8 @@ import os
 import unittest
 
 from tests.harness.browser import Browser, assert_no_serious
-from tests.harness.qf import Cluster, wait_until
-from tests.harness.system import System
-from tests.integration.test_web_staff import FORM, Web, csrf_of
+from tests.harness.qf import wait_until
+from tests.integration.test_web_staff import FORM, SystemPagesCase, csrf_of
 from urllib.parse import urlencode
 
 SEC, SEC_PW = "s01", "shu-ji-zhou-2026"
@@ -20,28 +19,9 @@ AXE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 HAVE_BROWSER = os.path.exists("/usr/bin/chromium") and os.path.exists(AXE)
 
 
-class SecretaryPagesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.c = Cluster("web-secretary")
-        cls.s = System(cls.c)
-        cls.it = cls.s.procs["intake"]
-        cls.base = "http://127.0.0.1:%d" % cls.s.port[8080]
-        for staff, pw in ((SEC, SEC_PW), (HEAD, HEAD_PW)):
-            st, _, body = cls.it.request("POST", "/staff/accounts",
-                                         urlencode({"staff": staff, "password": pw}),
-                                         dict(FORM, Authorization="Bearer qf-dev-s01"))
-            assert st == 200, body[:300]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.s.stop()
-        cls.c.close()
-
-    def web(self, staff, pw):
-        w = Web(self.it)
-        self.assertEqual(w.login(staff, pw)[0], 303)
-        return w
+class SecretaryPagesTest(SystemPagesCase):
+    NAME = "web-secretary"
+    ACCOUNTS = ((SEC, SEC_PW), (HEAD, HEAD_PW))
 
     def api(self, method, path, body=None, who=SEC):
         return self.it.json(method, path, body, headers={"Authorization": "Bearer qf-dev-" + who})
@@ -128,6 +108,11 @@ class SecretaryPagesTest(unittest.TestCase):
             ("list", {"list.title": "名单", "list.list_kind": "medical_aid",
                       "list.period": "2026Q4", "list.items": "王某,B99"},
              422, "list.items", "没有这个楼栋"),
+            ("roster", {"roster.staff_id": "s07", "roster.name": "",
+                        "roster.post": "民政专干"}, 400, "roster.name", None),
+            ("roster", {"roster.staff_id": "s07", "roster.name": "赵丽娟",
+                        "roster.post": "民政专干", "roster.office_phone": "找我办公室"},
+             400, "roster.office_phone", "电话号码"),
         ]
         for kind, fields, status, field, text in cases:
             with self.subTest(field=field):
@@ -148,6 +133,32 @@ class SecretaryPagesTest(unittest.TestCase):
         # without the form's token: refused
         st, _, _ = w.post("/staff/disclosures/notice", {"notice.title": "x"})
         self.assertEqual(st, 403)
+
+    def test_roster_entered_and_stats_linked(self):
+        w = self.web(SEC, SEC_PW)
+        st, _, body = w.get("/staff/disclosures")
+        page = body.decode("utf-8")
+        self.assertIn('action="/staff/disclosures/roster"', page)
+        # the board's statistics, at the board's address in this system
+        self.assertIn('href="http://127.0.0.1:%d/stats"' % self.s.port[8083], page)
+        st, _, body = w.post("/staff/disclosures/roster", {
+            "csrf": csrf_of(body), "roster.staff_id": "s07", "roster.name": "赵丽娟",
+            "roster.post": "民政专干", "roster.responsibilities": "低保、医疗救助",
+            "roster.duty": "周一至周五", "roster.office_phone": "0818-2100007"})
+        page = body.decode("utf-8")
+        self.assertEqual(st, 201, page[:2000])
+        rid = page.split("记录编号 ")[1].split("。")[0]
+        self.assertIn("名册：赵丽娟（民政专干）", page)
+        st, rec = self.api("GET", "/v1/disclosures/" + rid)
+        self.assertEqual(st, 200, rec)
+        ro = rec["versions"][0]["roster"]
+        self.assertEqual((ro["staff_id"], ro["name"], ro["post"]), ("s07", "赵丽娟", "民政专干"))
+        self.assertEqual(rec["versions"][0]["actor"]["staff_id"], SEC)
+        # the board shows it (the roster page lists the entry)
+        board = self.s.procs["disclosure"]
+        wait_until(lambda: "赵丽娟" in board.request("GET", "/roster")[2].decode("utf-8")
+                   and "低保、医疗救助" in board.request("GET", "/roster")[2].decode("utf-8"),
+                   timeout=15, what="the roster entry on the board")
 
     def test_extension_approved(self):
         body = {"category": "facility_repair", "building": "B01", "address": "1栋2单元",
@@ -177,7 +188,7 @@ class SecretaryPagesTest(unittest.TestCase):
         if HAVE_BROWSER:
             # on a phone: the pending request passes axe; approve by a click
             with Browser(self.c) as b:
-                self.sign_in(b)
+                self.sign_in(b, SEC, SEC_PW)
                 b.open(self.base + "/staff/extensions")
                 b.screenshot(self.c.path("screenshots", "secretary-extensions-pending.png"))
                 assert_no_serious(self, b, "secretary-extensions-pending")
@@ -231,20 +242,10 @@ class SecretaryPagesTest(unittest.TestCase):
             "ledger.amount_fen": "1", "ledger.reason": "x", "ledger.counterparty": "y"})
         self.assertEqual(st, 403)
 
-    def sign_in(self, b):
-        b.open(self.base + "/staff/login")
-        b.wait_for("!!document.getElementById('staff')")
-        b.eval("document.getElementById('staff').value=%r;"
-               "document.getElementById('password').value=%r;"
-               "document.querySelector('form[action=\"/staff/login\"] button').click()"
-               % (SEC, SEC_PW))
-        b.wait_for("document.readyState === 'complete' && location.pathname == '/staff/'",
-                   timeout=20)
-
     @unittest.skipUnless(HAVE_BROWSER, "chromium or axe-core not installed (make deps-test)")
     def test_phone_axe(self):
         with Browser(self.c) as b:
-            self.sign_in(b)
+            self.sign_in(b, SEC, SEC_PW)
             for name, path in (("disclosures", "/staff/disclosures"),
                                ("extensions", "/staff/extensions")):
                 b.open(self.base + path)

@@ -61,6 +61,46 @@ class Web:
         return csrf_of(body)
 
 
+class SystemPagesCase(unittest.TestCase):
+    """The whole system (System) with web accounts for ACCOUNTS, (staff,
+    password) pairs set by the secretary's token; web() signs one in."""
+    NAME = "web"
+    ACCOUNTS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Cluster(cls.NAME)
+        cls.s = System(cls.c)
+        cls.it = cls.s.procs["intake"]
+        cls.base = "http://127.0.0.1:%d" % cls.it.http_port
+        for staff, pw in cls.ACCOUNTS:
+            st, _, body = cls.it.request("POST", "/staff/accounts",
+                                         urlencode({"staff": staff, "password": pw}),
+                                         dict(FORM, Authorization="Bearer qf-dev-s01"))
+            assert st == 200, body[:300]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+        cls.c.close()
+
+    def web(self, staff, pw):
+        w = Web(self.it)
+        self.assertEqual(w.login(staff, pw)[0], 303)
+        return w
+
+    def sign_in(self, b, staff, pw):
+        """Sign staff in through the login form in browser b."""
+        b.open(self.base + "/staff/login")
+        b.wait_for("!!document.getElementById('staff')")
+        b.eval("document.getElementById('staff').value=%r;"
+               "document.getElementById('password').value=%r;"
+               "document.querySelector('form[action=\"/staff/login\"] button').click()"
+               % (staff, pw))
+        b.wait_for("location.pathname == '/staff/' && document.readyState == 'complete'",
+                   timeout=20)
+
+
 def hash_password(c, pw):
     r = c.run([binary("qf-intake"), "--hash-password"], input=pw + "\n", check=True)
     return r.stdout.strip()

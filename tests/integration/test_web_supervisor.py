@@ -10,12 +10,10 @@ import os
 import re
 import time
 import unittest
-from urllib.parse import urlencode
 
 from tests.harness.browser import Browser, assert_no_serious
-from tests.harness.qf import Cluster, wait_until
-from tests.harness.system import System
-from tests.integration.test_web_staff import FORM, Web
+from tests.harness.qf import wait_until
+from tests.integration.test_web_staff import SystemPagesCase
 
 SUP, SUP_PW = "s02", "jian-du-yuan-2026"  # 陈立伟, role supervisor
 HEAD, HEAD_PW = "s04", "lou-zhang-sup-2026"  # building head of B01-B04
@@ -24,28 +22,9 @@ AXE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 PAST = "2026-01"  # a month over: the whole quota was due
 
 
-class SupervisorPagesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.c = Cluster("web-sup")
-        cls.s = System(cls.c)
-        cls.it = cls.s.procs["intake"]
-        cls.base = "http://127.0.0.1:%d" % cls.it.http_port
-        for staff, pw in ((SUP, SUP_PW), (HEAD, HEAD_PW)):
-            st, _, body = cls.it.request("POST", "/staff/accounts",
-                                         urlencode({"staff": staff, "password": pw}),
-                                         dict(FORM, Authorization="Bearer qf-dev-s01"))
-            assert st == 200, body[:300]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.s.stop()
-        cls.c.close()
-
-    def web(self, staff, pw):
-        w = Web(self.it)
-        self.assertEqual(w.login(staff, pw)[0], 303)
-        return w
+class SupervisorPagesTest(SystemPagesCase):
+    NAME = "web-sup"
+    ACCOUNTS = ((SUP, SUP_PW), (HEAD, HEAD_PW))
 
     def links(self, w):
         """The supervisor's links in w's nav."""
@@ -181,12 +160,7 @@ class SupervisorPagesTest(unittest.TestCase):
                 0, name)
 
         with Browser(self.c) as b:
-            b.open(self.base + "/staff/login")
-            b.eval("document.getElementById('staff').value=%r;"
-                   "document.getElementById('password').value=%r;"
-                   "document.querySelector('form[action=\"/staff/login\"] button').click()"
-                   % (SUP, SUP_PW))
-            b.wait_for("location.pathname == '/staff/' && document.readyState == 'complete'")
+            self.sign_in(b, SUP, SUP_PW)
             b.open(self.base + "/staff/visits?month=" + PAST)
             look("visits")
             # a bad date: the error next to its field
