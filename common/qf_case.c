@@ -127,3 +127,40 @@ const char *qf_case_priority_label(const char *p)
 			return t[i][1];
 	return p;
 }
+
+static const struct {
+	int kind;
+	const char *code, *label;
+} s_alerts[] = {
+    {QINGFENG__V1__ALERT_KIND__ALERT_CLOSED_WITHOUT_FEEDBACK, "closed_without_feedback",
+     "未经群众评价即结案"},
+    {QINGFENG__V1__ALERT_KIND__ALERT_TOO_MANY_TRANSFERS, "too_many_transfers", "多次转办"},
+    {QINGFENG__V1__ALERT_KIND__ALERT_SELF_JUDGING, "self_judging", "被举报人经手本人举报"},
+    {QINGFENG__V1__ALERT_KIND__ALERT_CONTACT_VIEW, "contact_view", "非经办人查看联系方式"},
+    {QINGFENG__V1__ALERT_KIND__ALERT_STREAM_GAP, "stream_gap", "事件流缺失"},
+    {QINGFENG__V1__ALERT_KIND__ALERT_NEW_INCARNATION, "new_incarnation", "服务数据被重置"},
+};
+
+const char *qf_alert_code(int kind)
+{
+	for (size_t i = 0; i < sizeof s_alerts / sizeof s_alerts[0]; i++)
+		if (s_alerts[i].kind == kind)
+			return s_alerts[i].code;
+	return "other";
+}
+
+const char *qf_alert_label(int kind)
+{
+	for (size_t i = 0; i < sizeof s_alerts / sizeof s_alerts[0]; i++)
+		if (s_alerts[i].kind == kind)
+			return s_alerts[i].label;
+	return "审计提示";
+}
+
+int qf_alert_kind_parse(const char *code)
+{
+	for (size_t i = 0; code && i < sizeof s_alerts / sizeof s_alerts[0]; i++)
+		if (!strcmp(s_alerts[i].code, code))
+			return s_alerts[i].kind;
+	return 0;
+}

@@ -55,5 +55,12 @@ const char *qf_case_event_label(int type);
 /* The Chinese label of a priority ("urgent" -> "紧急"); the code itself when
  * unknown, "" for NULL. */
 const char *qf_case_priority_label(const char *priority);
+/* An audit alert's kind (AlertKind) as its one code ("too_many_transfers",
+ * "other" when unknown) and its one Chinese label ("多次转办", "审计提示");
+ * qf_alert_kind_parse: the kind of a code, or 0. The board, the notifier's
+ * messages and the staff pages say the same word. */
+const char *qf_alert_code(int kind);
+const char *qf_alert_label(int kind);
+int qf_alert_kind_parse(const char *code);
 
 #endif

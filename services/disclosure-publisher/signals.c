@@ -5,6 +5,7 @@
 #include "live.h"
 #include "qf_mask.h"
 
+#include "qf_case.h"
 #include "qf_clock.h"
 #include "qf_err.h"
 #include "qf_id.h"
@@ -15,29 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-	int kind;
-	const char *code, *label;
-} s_alerts[] = {
-    {QINGFENG__V1__ALERT_KIND__ALERT_CLOSED_WITHOUT_FEEDBACK, "closed_without_feedback",
-     "未经群众评价即结案"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_TOO_MANY_TRANSFERS, "too_many_transfers",
-     "多次转办"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_SELF_JUDGING, "self_judging",
-     "被举报人经手本人举报"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_CONTACT_VIEW, "contact_view",
-     "非经办人查看联系方式"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_STREAM_GAP, "stream_gap", "事件流缺失"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_NEW_INCARNATION, "new_incarnation",
-     "服务数据被重置"},
-};
-
 const char *signals_alert_label(const char *kind)
 {
-	for (size_t i = 0; i < sizeof s_alerts / sizeof s_alerts[0]; i++)
-		if (!strcmp(kind, s_alerts[i].code))
-			return s_alerts[i].label;
-	return "审计提示";
+	return qf_alert_label(qf_alert_kind_parse(kind));
 }
 
 /* key: be64 at | 16-byte event id */
@@ -102,10 +83,7 @@ int signals_hotspot(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelop
 int signals_alert(struct dp *dp, struct qf_txn *t, const Qingfeng__V1__Envelope *env,
 		  const Qingfeng__V1__AuditAlert *a)
 {
-	const char *code = "other";
-	for (size_t i = 0; i < sizeof s_alerts / sizeof s_alerts[0]; i++)
-		if ((int)a->kind == s_alerts[i].kind)
-			code = s_alerts[i].code;
+	const char *code = qf_alert_code((int)a->kind);
 	int64_t at = a->at_ms ? a->at_ms : env->time_ms;
 	json_t *j = json_object();
 	json_object_set_new(j, "kind", json_string(code));

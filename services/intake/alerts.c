@@ -17,6 +17,7 @@
 
 #include "qf_access.h"
 #include "qf_buf.h"
+#include "qf_case.h"
 #include "qf_clock.h"
 #include "qf_err.h"
 #include "qf_event.h"
@@ -26,25 +27,6 @@
 #define ALERTS_KEEP 1000
 #define ALERTS_SHOWN 200
 
-static const struct {
-	int kind;
-	const char *name;
-} s_kinds[] = {
-    {QINGFENG__V1__ALERT_KIND__ALERT_CLOSED_WITHOUT_FEEDBACK, "未经回访即关闭"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_TOO_MANY_TRANSFERS, "多次转办"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_SELF_JUDGING, "被举报人处理针对本人的举报"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_CONTACT_VIEW, "非承办人查看联系方式"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_STREAM_GAP, "事件流缺失"},
-    {QINGFENG__V1__ALERT_KIND__ALERT_NEW_INCARNATION, "数据源重建"},
-};
-
-static const char *s_kind_cn(int kind)
-{
-	for (size_t i = 0; i < sizeof s_kinds / sizeof s_kinds[0]; i++)
-		if (s_kinds[i].kind == kind)
-			return s_kinds[i].name;
-	return "审计提示";
-}
 
 static const char *s_str(const json_t *o, const char *k)
 {
@@ -174,7 +156,7 @@ void intake_h_staff_alerts(struct qf_http_req *r, void *ctx)
 		qf_time_fmt(json_integer_value(json_object_get(al, "at_ms")), tz, when,
 			    sizeof when);
 		qf_buf_puts(&b, "<li><strong>");
-		qf_buf_html(&b, s_kind_cn((int)json_integer_value(json_object_get(al, "kind"))));
+		qf_buf_html(&b, qf_alert_label((int)json_integer_value(json_object_get(al, "kind"))));
 		qf_buf_puts(&b, "</strong> · ");
 		web_time(&b, when);
 		if (*s_str(al, "case_id")) {

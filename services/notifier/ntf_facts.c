@@ -7,6 +7,7 @@
  * use the same placeholders whatever event triggered them. */
 #include "ntf_facts.h"
 #include "ntf_util.h"
+#include "qf_case.h"
 #include "qf_err.h"
 #include "qf_event.h"
 
@@ -127,26 +128,6 @@ const char *ntf_event_cn(int type)
 		return "审计提示";
 	default:
 		return "通知";
-	}
-}
-
-static const char *s_alert_cn(int kind)
-{
-	switch (kind) {
-	case QINGFENG__V1__ALERT_KIND__ALERT_CLOSED_WITHOUT_FEEDBACK:
-		return "未经回访即关闭";
-	case QINGFENG__V1__ALERT_KIND__ALERT_TOO_MANY_TRANSFERS:
-		return "多次转办";
-	case QINGFENG__V1__ALERT_KIND__ALERT_SELF_JUDGING:
-		return "被举报人处理针对本人的举报";
-	case QINGFENG__V1__ALERT_KIND__ALERT_CONTACT_VIEW:
-		return "非承办人查看联系方式";
-	case QINGFENG__V1__ALERT_KIND__ALERT_STREAM_GAP:
-		return "事件流缺失";
-	case QINGFENG__V1__ALERT_KIND__ALERT_NEW_INCARNATION:
-		return "数据源重建";
-	default:
-		return "审计提示";
 	}
 }
 
@@ -358,7 +339,7 @@ static int s_build(struct ntf_facts *f, const Qingfeng__V1__Envelope *env,
 	case NTF_FAM_ALERT: {
 		const Qingfeng__V1__AuditAlert *a = (const void *)payload;
 		s_from_case(f, conf, com, s_nz(a->case_id, env->case_id), cr);
-		s_set(f, NTF_PH_ALERT, s_alert_cn(a->kind));
+		s_set(f, NTF_PH_ALERT, qf_alert_label(a->kind));
 		s_set(f, NTF_PH_DETAIL, a->detail);
 		s_set(f, NTF_PH_STAFF, s_staff_name(com, a->staff_id));
 		s_time(f, com, NTF_PH_TIME, a->at_ms ? a->at_ms : env->time_ms);

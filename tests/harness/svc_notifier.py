@@ -619,7 +619,7 @@ def deadline_warning(em, case_id, building="B03", breached=False, assignee="s04"
     return em.emit("DEADLINE_WARNING", key=building, case_id=case_id, payload=payload)
 
 
-def audit_alert(em, case_id, kind="ALERT_CLOSED_WITHOUT_FEEDBACK", staff="s04", detail="未经回访即关闭"):
+def audit_alert(em, case_id, kind="ALERT_CLOSED_WITHOUT_FEEDBACK", staff="s04", detail="未经群众评价即结案"):
     payload = {"kind": kind, "case_id": case_id, "staff_id": staff, "detail": detail,
                "at_ms": now_ms()}
     return em.emit("AUDIT_ALERT", key="audit", case_id=case_id, payload=payload)

@@ -137,7 +137,7 @@ class NotifierFlowTest(unittest.TestCase):
             m = wait_until(lambda: [m for m in self.smtp.mails("%s@lsj.example.cn" % who)
                                     if "审计提示" in m["subject"] and cid in m["text"]],
                            timeout=15, what="alert mail to " + who)
-            self.assertIn("未经回访即关闭", m[0]["subject"])
+            self.assertIn("未经群众评价即结案", m[0]["subject"])
         self.assertEqual([m for m in self.smtp.mails("s04@lsj.example.cn")
                           if "审计提示" in m["subject"] and cid in m["text"]], [])
 
