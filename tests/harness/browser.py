@@ -178,8 +178,20 @@ class Browser:
             raise AssertionError("script error: %s" % r["exceptionDetails"])
         return r.get("result", {}).get("value")
 
+    # DevTools answers these while the page is between two documents (a
+    # form posted, a link followed): the expression is asked again
+    NAVIGATING = ("Inspected target navigated or closed", "Cannot find context",
+                  "Execution context was destroyed")
+
     def wait_for(self, expr, timeout=10):
-        return wait_until(lambda: self.eval(expr), timeout=timeout, what=expr)
+        def probe():
+            try:
+                return self.eval(expr)
+            except AssertionError as e:
+                if any(m in str(e) for m in self.NAVIGATING):
+                    return None
+                raise
+        return wait_until(probe, timeout=timeout, what=expr)
 
     def dom(self):
         return self.eval("document.documentElement.outerHTML")
