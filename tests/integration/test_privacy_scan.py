@@ -316,6 +316,15 @@ class PrivacyScanTest(unittest.TestCase):
         self.act(b, "qf-dev-s05", {
             "action": "progress", "progress": "已联系%s（%s），1703室楼上住户同意维修"
                                               % (name_b, "，".join(b_forms))})
+        # B's own supplement (PETITION_SUPPLEMENTED, [consent]): no consent,
+        # so nothing of it is public
+        sup_forms = P.phones("B supplement", numbers("1390866", 2))
+        P.add("text", "B supplement", "物业说下周才能来修")
+        st, sup = self.intake.json(
+            "POST", "/v1/track/%s/supplements" % rb["tracking_code"],
+            {"text": "物业说下周才能来修，我的电话%s，找%s。" % (sup_forms[0], name_b)},
+            {"X-Tracking-Secret": rb["secret"]})
+        self.assertIn(st, (200, 201, 202), sup)
 
         # C: anonymous (consented): no masked phone, no pseudonym
         name_c = P.add("name", "C petitioner (anonymous)", "欧阳 明轩")
@@ -354,11 +363,15 @@ class PrivacyScanTest(unittest.TestCase):
         P.add("text", "visit findings", "低保还没有到账")
         st, v = self.intake.json("POST", "/v1/visits", {
             "date": time.strftime("%Y-%m-%d"), "place": "5栋2单元1703室", "building": "B05",
-            "household": True,
+            "household": True, "unit": "2单元1703",
             "findings": "%s（%s）反映：低保还没有到账，住在1703室。" % (name_b, v_forms[0]),
             "media": [{"data": b64(PHOTO_V)}]},
             {"Authorization": "Bearer qf-dev-s02"})
         self.assertIn(st, (200, 201), v)
+        # the household key the router counts by ([private]) is never public
+        P.add("household", "visit household_key", hashlib.sha256(
+            b"qingfeng-household-v1\0" + "B05".encode() + b"\0" +
+            "2单元1703".encode()).hexdigest(), how="norm")
 
         for label, photo in (("B photo", PHOTO_B), ("D photo", PHOTO_D),
                              ("visit photo", PHOTO_V)):
